@@ -1,0 +1,345 @@
+//! Authentication: password hashes (argon2id; v1's bcrypt accepted and upgraded), JWT access
+//! tokens (HS256), and who the caller is.
+
+use argon2::{
+    password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+use chrono::Utc;
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use super::{config::Config, db::TenantId, Db, Error, Result};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Superadmin,
+    Admin,
+    Manager,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "superadmin" => Some(Role::Superadmin),
+            "admin" => Some(Role::Admin),
+            "manager" => Some(Role::Manager),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Superadmin => "superadmin",
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+        }
+    }
+}
+
+/// The authenticated caller, as loaded from the database for each request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuthUser {
+    pub id: i64,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub tenant_id: Option<TenantId>,
+    pub is_active: bool,
+}
+
+/// Hashes a password with argon2id (the crate's defaults follow OWASP's recommendation).
+/// CPU-heavy: call it from a blocking task on request paths.
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum PasswordCheck {
+    Valid { needs_rehash: bool },
+    Invalid,
+}
+
+/// Verifies a password against an argon2 hash or a v1 bcrypt hash (`$2a$`/`$2b$`/`$2y$`).
+/// A bcrypt match asks for a re-hash, so v1 accounts move to argon2id on their next login.
+pub fn verify_password(password: &str, stored_hash: &str) -> PasswordCheck {
+    if stored_hash.starts_with("$2") {
+        return match bcrypt::verify(password, stored_hash) {
+            Ok(true) => PasswordCheck::Valid { needs_rehash: true },
+            _ => PasswordCheck::Invalid,
+        };
+    }
+    match PasswordHash::new(stored_hash) {
+        Ok(parsed)
+            if Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok() =>
+        {
+            PasswordCheck::Valid {
+                needs_rehash: parsed.algorithm.as_str() != "argon2id",
+            }
+        }
+        _ => PasswordCheck::Invalid,
+    }
+}
+
+/// Claims of an access token. `sub` is the user id, as in v1 (FastAPI's template).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub exp: i64,
+    pub iat: i64,
+}
+
+pub fn issue_token(config: &Config, user_id: i64) -> Result<String> {
+    let now = Utc::now().timestamp();
+    let claims = Claims {
+        sub: user_id.to_string(),
+        iat: now,
+        exp: now + config.access_token_expire_minutes * 60,
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(config.secret_key.expose().as_bytes()),
+    )
+    .map_err(|e| Error::Internal(format!("token signing failed: {e}")))
+}
+
+/// Decodes and checks a token: HS256 only (an `alg` of `none` or any other is refused),
+/// a valid signature, not expired.
+pub fn decode_token(config: &Config, token: &str) -> Result<i64> {
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = 0;
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    let data = decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(config.secret_key.expose().as_bytes()),
+        &validation,
+    )
+    .map_err(|_| Error::Unauthorized)?;
+    data.claims.sub.parse().map_err(|_| Error::Unauthorized)
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    user_id: i64,
+    password_hash: String,
+    is_active: bool,
+    tenant_active: bool,
+}
+
+/// A valid argon2id hash of nothing in particular: verified against when the e-mail is unknown,
+/// so that a wrong e-mail takes as long as a wrong password and does not reveal who has an account.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0X1n7nYbkxcjeZmk0zT5ND5rDRNgMhb8KfZKkkxQlBk";
+
+/// Checks e-mail and password; returns the user's id. Inactive users and users of a blocked
+/// tenant are refused like a wrong password.
+pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<i64> {
+    let mut tx = db.platform_tx().await?;
+    let row: Option<LoginRow> = sqlx::query_as(
+        "SELECT user_id, password_hash, is_active, tenant_active FROM platform_find_login($1)",
+    )
+    .bind(email.trim())
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let hash = row
+        .as_ref()
+        .map_or(DUMMY_HASH, |r| r.password_hash.as_str())
+        .to_string();
+    let password_owned = password.to_string();
+    let check = tokio::task::spawn_blocking(move || verify_password(&password_owned, &hash))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?;
+
+    let row = match (row, check) {
+        (Some(row), PasswordCheck::Valid { needs_rehash })
+            if row.is_active && row.tenant_active =>
+        {
+            if needs_rehash {
+                upgrade_hash(db, &row, password).await;
+            }
+            row
+        }
+        _ => return Err(Error::InvalidCredentials),
+    };
+    Ok(row.user_id)
+}
+
+/// Replaces a v1 bcrypt hash with argon2id. A failure here must not fail the login.
+async fn upgrade_hash(db: &Db, row: &LoginRow, password: &str) {
+    let password = password.to_string();
+    let new_hash = match tokio::task::spawn_blocking(move || hash_password(&password)).await {
+        Ok(Ok(h)) => h,
+        _ => return,
+    };
+    let result = sqlx::query("SELECT platform_update_password_hash($1, $2, $3)")
+        .bind(row.user_id)
+        .bind(&row.password_hash)
+        .bind(new_hash)
+        .execute(db.pool())
+        .await;
+    match result {
+        Ok(_) => tracing::info!(
+            user_id = row.user_id,
+            "upgraded a v1 bcrypt password hash to argon2id"
+        ),
+        Err(e) => {
+            tracing::warn!(user_id = row.user_id, error = %e, "could not upgrade password hash")
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    email: String,
+    full_name: String,
+    role: String,
+    tenant_id: Option<i64>,
+    is_active: bool,
+    tenant_active: bool,
+}
+
+/// Loads the user a verified token names. Unknown or inactive users (or users of a blocked
+/// tenant) are unauthorized. The tenant is not known before the user is, so this goes through
+/// the narrow `platform_user` function.
+pub async fn load_user(db: &Db, user_id: i64) -> Result<AuthUser> {
+    let row: Option<UserRow> = sqlx::query_as(
+        "SELECT id, email, full_name, role, tenant_id, is_active, tenant_active FROM platform_user($1)",
+    )
+    .bind(user_id)
+    .fetch_optional(db.pool())
+    .await?;
+    match row {
+        Some(row) if row.is_active && row.tenant_active => Ok(AuthUser {
+            id: row.id,
+            email: row.email,
+            full_name: row.full_name,
+            role: Role::parse(&row.role).ok_or(Error::Unauthorized)?,
+            tenant_id: row.tenant_id.map(TenantId),
+            is_active: row.is_active,
+        }),
+        _ => Err(Error::Unauthorized),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config() -> Config {
+        let vars: HashMap<String, String> = [
+            ("ENVIRONMENT", "production"),
+            ("SECRET_KEY", "0123456789abcdef0123456789abcdef"),
+            (
+                "ENCRYPTION_KEY",
+                "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=",
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Config::from_vars(&vars).unwrap()
+    }
+
+    #[test]
+    fn argon2_round_trip() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert_eq!(
+            verify_password("correct horse", &hash),
+            PasswordCheck::Valid {
+                needs_rehash: false
+            }
+        );
+        assert_eq!(verify_password("wrong", &hash), PasswordCheck::Invalid);
+        assert_eq!(verify_password("x", "garbage"), PasswordCheck::Invalid);
+    }
+
+    #[test]
+    fn v1_bcrypt_hashes_verify_and_ask_for_rehash() {
+        let v1 = bcrypt::hash("demo-password", 4).unwrap();
+        assert_eq!(
+            verify_password("demo-password", &v1),
+            PasswordCheck::Valid { needs_rehash: true }
+        );
+        assert_eq!(verify_password("other", &v1), PasswordCheck::Invalid);
+    }
+
+    #[test]
+    fn dummy_hash_is_a_real_argon2id_hash() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        assert_eq!(
+            verify_password("anything", DUMMY_HASH),
+            PasswordCheck::Invalid
+        );
+    }
+
+    #[test]
+    fn tokens_round_trip_and_foreign_tokens_are_refused() {
+        let config = config();
+        let token = issue_token(&config, 42).unwrap();
+        assert_eq!(decode_token(&config, &token).unwrap(), 42);
+
+        // Another key.
+        let other = encode(
+            &Header::new(Algorithm::HS256),
+            &Claims {
+                sub: "42".into(),
+                iat: 0,
+                exp: Utc::now().timestamp() + 60,
+            },
+            &EncodingKey::from_secret(b"another-secret-another-secret-xx"),
+        )
+        .unwrap();
+        assert!(decode_token(&config, &other).is_err());
+
+        // Another algorithm with the right key.
+        let hs512 = encode(
+            &Header::new(Algorithm::HS512),
+            &Claims {
+                sub: "42".into(),
+                iat: 0,
+                exp: Utc::now().timestamp() + 60,
+            },
+            &EncodingKey::from_secret(config.secret_key.expose().as_bytes()),
+        )
+        .unwrap();
+        assert!(decode_token(&config, &hs512).is_err());
+
+        // alg=none: header and claims without a signature.
+        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+        let none = format!(
+            "{}.{}.",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
+            URL_SAFE_NO_PAD.encode(format!(
+                r#"{{"sub":"42","iat":0,"exp":{}}}"#,
+                Utc::now().timestamp() + 60
+            ))
+        );
+        assert!(decode_token(&config, &none).is_err());
+
+        // Expired.
+        let expired = encode(
+            &Header::new(Algorithm::HS256),
+            &Claims {
+                sub: "42".into(),
+                iat: 0,
+                exp: Utc::now().timestamp() - 5,
+            },
+            &EncodingKey::from_secret(config.secret_key.expose().as_bytes()),
+        )
+        .unwrap();
+        assert!(decode_token(&config, &expired).is_err());
+    }
+}

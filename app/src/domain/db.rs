@@ -1,0 +1,109 @@
+//! Database access and tenant scoping.
+//!
+//! The runtime pool works as `auto_concierge_app`, a role subject to Row-Level Security. Tenant
+//! work goes through [`Db::tenant_tx`], the one place that sets the tenant of a transaction —
+//! always as a bound parameter, never formatted into SQL text.
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    Executor, PgPool, Postgres, Transaction,
+};
+
+use super::{config::Config, Result};
+
+/// The role the application works as: not superuser, not BYPASSRLS, owns nothing.
+pub const APP_ROLE: &str = "auto_concierge_app";
+
+/// Migrations are compiled into the binary, so the Docker image needs no files beside it.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
+
+pub type Tx = Transaction<'static, Postgres>;
+
+/// Id of a tenant (company). A newtype so that a shop or client id cannot be passed by mistake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct TenantId(pub i64);
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: PgPool,
+}
+
+impl Db {
+    /// Connects as the runtime role: `APP_DATABASE_URL` when configured, otherwise the owner's
+    /// connection, which switches to the runtime role with `SET ROLE` before it is ever used.
+    pub async fn connect_app(
+        config: &Config,
+        owner_url: &str,
+        max_connections: u32,
+    ) -> Result<Self> {
+        let (url, switch_role) = match &config.app_database_url {
+            Some(url) => (url.expose().to_string(), false),
+            None => (owner_url.to_string(), true),
+        };
+        let options = PgConnectOptions::from_str(&url)?.application_name("auto-concierge");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if switch_role {
+                        conn.execute("SET ROLE auto_concierge_app").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Db { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Opens a transaction scoped to one tenant: Row-Level Security lets it see and write that
+    /// tenant's rows only. The setting is transaction-local (`is_local = true`), so a pooled
+    /// connection never carries it into the next request.
+    pub async fn tenant_tx(&self, tenant: TenantId) -> Result<Tx> {
+        let mut tx = self.pool.begin().await?;
+        scope_to_tenant(&mut tx, tenant).await?;
+        Ok(tx)
+    }
+
+    /// A transaction with no tenant: it sees no tenant rows and may only call the narrow
+    /// `platform_*` functions (login lookup, tenant creation, the list of bots to run).
+    pub async fn platform_tx(&self) -> Result<Tx> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+/// Connects as the owner (one connection) for migrations and other owner-only work.
+pub async fn connect_owner(owner_url: &str) -> Result<PgPool> {
+    let options = PgConnectOptions::from_str(owner_url)?.application_name("auto-concierge-migrate");
+    Ok(PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await?)
+}
+
+/// Applies pending migrations as the owner.
+pub async fn migrate(owner: &PgPool) -> Result<()> {
+    MIGRATOR
+        .run(owner)
+        .await
+        .map_err(|e| super::Error::Internal(format!("migration failed: {e}")))
+}
+
+/// Sets the tenant of an open transaction (until it ends). Used by [`Db::tenant_tx`], and by
+/// platform work that creates a tenant and then fills it within the same transaction.
+pub async fn scope_to_tenant(tx: &mut Tx, tenant: TenantId) -> Result<()> {
+    sqlx::query("SELECT set_config('app.current_tenant_id', $1, true)")
+        .bind(tenant.0.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,493 @@
+//! Demo data (`seed-demo`): two companies so that tenant isolation is visible from the first
+//! minute, each with shops, the demo catalogue, clients with cars and a week of appointments in
+//! every status. Idempotent: a company that already exists is left as it is. Each company is
+//! created in one transaction, so a company either exists completely or not at all.
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    accounts::{create_staff_in, create_tenant_in, tenant_id_by_slug, NewTenant},
+    auth::Role,
+    db::{TenantId, Tx},
+    Db, Result,
+};
+
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// The demo catalogue, a copy of `shared/eval/catalogue.json`.
+const CATALOGUE_JSON: &str = include_str!("../../data/catalogue.json");
+
+#[derive(Deserialize)]
+struct Catalogue {
+    services: Vec<CatalogueService>,
+}
+
+#[derive(Deserialize)]
+struct CatalogueService {
+    category: String,
+    name: String,
+    price: Decimal,
+    duration_minutes: i32,
+    keywords: String,
+}
+
+struct DemoShop {
+    name: &'static str,
+    address: &'static str,
+    phone: &'static str,
+    bays: i32,
+    open: &'static str,
+    close: &'static str,
+    sunday: bool,
+}
+
+struct DemoTenant {
+    name: &'static str,
+    slug: &'static str,
+    admin: (&'static str, &'static str),
+    managers: &'static [(&'static str, &'static str)],
+    shops: &'static [DemoShop],
+    /// Offsets the pseudo-random choices so the two companies do not look identical.
+    seed: u64,
+}
+
+const TENANTS: &[DemoTenant] = &[
+    DemoTenant {
+        name: "Автосервис Север",
+        slug: "sever",
+        admin: ("admin@sever.demo", "Ирина Соколова"),
+        managers: &[("manager@sever.demo", "Павел Мельников")],
+        shops: &[
+            DemoShop {
+                name: "Север на Ленинградке",
+                address: "Москва, Ленинградское ш., 52",
+                phone: "+74951234501",
+                bays: 3,
+                open: "09:00",
+                close: "20:00",
+                sunday: false,
+            },
+            DemoShop {
+                name: "Север в Химках",
+                address: "Химки, ул. Победы, 7",
+                phone: "+74951234502",
+                bays: 2,
+                open: "09:00",
+                close: "20:00",
+                sunday: false,
+            },
+        ],
+        seed: 7,
+    },
+    DemoTenant {
+        name: "Гараж 24",
+        slug: "garage24",
+        admin: ("admin@garage24.demo", "Артём Гаражный"),
+        managers: &[],
+        shops: &[DemoShop {
+            name: "Гараж 24 на Профсоюзной",
+            address: "Москва, ул. Профсоюзная, 24",
+            phone: "+74957654324",
+            bays: 2,
+            open: "08:00",
+            close: "22:00",
+            sunday: true,
+        }],
+        seed: 1013,
+    },
+];
+
+/// What `seed-demo` did, for the CLI to report.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SeedReport {
+    pub created: Vec<&'static str>,
+    pub existing: Vec<&'static str>,
+}
+
+pub async fn seed_demo(db: &Db) -> Result<SeedReport> {
+    let catalogue: Catalogue = serde_json::from_str(CATALOGUE_JSON)
+        .map_err(|e| super::Error::Internal(format!("demo catalogue: {e}")))?;
+    let mut report = SeedReport::default();
+    for tenant in TENANTS {
+        if tenant_id_by_slug(db, tenant.slug).await?.is_some() {
+            report.existing.push(tenant.slug);
+            continue;
+        }
+        let mut tx = db.platform_tx().await?;
+        let id = create_tenant_in(
+            &mut tx,
+            &NewTenant {
+                name: tenant.name,
+                slug: tenant.slug,
+                timezone: "Europe/Moscow",
+                admin_email: tenant.admin.0,
+                admin_password: DEMO_PASSWORD,
+                admin_full_name: tenant.admin.1,
+            },
+        )
+        .await?;
+        fill_tenant(&mut tx, id, tenant, &catalogue).await?;
+        tx.commit().await?;
+        tracing::info!(slug = tenant.slug, "demo company created");
+        report.created.push(tenant.slug);
+    }
+    Ok(report)
+}
+
+/// Small deterministic generator: the demo looks the same on every machine.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+const FIRST_NAMES: &[&str] = &[
+    "Алексей",
+    "Мария",
+    "Дмитрий",
+    "Елена",
+    "Сергей",
+    "Ольга",
+    "Андрей",
+    "Наталья",
+    "Михаил",
+    "Анна",
+    "Николай",
+    "Татьяна",
+    "Владимир",
+    "Юлия",
+    "Игорь",
+    "Светлана",
+];
+const LAST_NAMES: &[(&str, &str)] = &[
+    ("Иванов", "Иванова"),
+    ("Смирнов", "Смирнова"),
+    ("Кузнецов", "Кузнецова"),
+    ("Попов", "Попова"),
+    ("Васильев", "Васильева"),
+    ("Петров", "Петрова"),
+    ("Новиков", "Новикова"),
+    ("Фёдоров", "Фёдорова"),
+    ("Морозов", "Морозова"),
+    ("Волков", "Волкова"),
+    ("Лебедев", "Лебедева"),
+    ("Козлов", "Козлова"),
+];
+const CARS: &[(&str, &str)] = &[
+    ("Lada", "Vesta"),
+    ("Lada", "Granta"),
+    ("Kia", "Rio"),
+    ("Hyundai", "Solaris"),
+    ("Toyota", "Camry"),
+    ("Volkswagen", "Polo"),
+    ("Skoda", "Octavia"),
+    ("Renault", "Logan"),
+    ("Haval", "Jolion"),
+    ("Chery", "Tiggo 7 Pro"),
+    ("BMW", "X3"),
+    ("Mercedes-Benz", "E 200"),
+];
+const PLATE_LETTERS: &[char] = &['А', 'В', 'Е', 'К', 'М', 'Н', 'О', 'Р', 'С', 'Т', 'У', 'Х'];
+const TELEGRAM_WORDS: &[&str] = &[
+    "Стучит что-то спереди справа на кочках, можно записаться?",
+    "Скрипят тормоза при торможении",
+    "Нужно переобуться на зимнюю резину",
+    "Горит чек, машина едет нормально",
+    "Кондиционер дует тёплым воздухом",
+    "Пора делать ТО, когда есть окно?",
+];
+
+const CLIENTS_PER_TENANT: usize = 30;
+
+async fn fill_tenant(
+    tx: &mut Tx,
+    tenant: TenantId,
+    demo: &DemoTenant,
+    catalogue: &Catalogue,
+) -> Result<()> {
+    let mut rng = Lcg(demo.seed);
+    for (email, name) in demo.managers {
+        create_staff_in(tx, tenant, email, DEMO_PASSWORD, name, Role::Manager).await?;
+    }
+
+    let mut shops = Vec::new();
+    for shop in demo.shops {
+        let day = json!([[shop.open, shop.close]]);
+        let hours = json!({
+            "mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day,
+            "sun": if shop.sunday { day.clone() } else { json!([]) },
+        });
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO shops (tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes)
+             VALUES ($1, $2, $3, $4, 'Europe/Moscow', $5, $6, 30) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(shop.name)
+        .bind(shop.address)
+        .bind(shop.phone)
+        .bind(shop.bays)
+        .bind(hours)
+        .fetch_one(&mut **tx)
+        .await?;
+        shops.push((id, shop));
+    }
+
+    let mut services = Vec::new();
+    for s in &catalogue.services {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO services (tenant_id, name, category, price, duration_minutes, keywords)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(&s.name)
+        .bind(&s.category)
+        .bind(s.price)
+        .bind(s.duration_minutes)
+        .bind(&s.keywords)
+        .fetch_one(&mut **tx)
+        .await?;
+        services.push((id, s));
+    }
+
+    let mut clients = Vec::new();
+    for i in 0..CLIENTS_PER_TENANT {
+        let female = i % 3 == 1;
+        let first = FIRST_NAMES[(i * 2 + usize::from(female)) % FIRST_NAMES.len()];
+        let last = LAST_NAMES[rng.below(LAST_NAMES.len())];
+        let full_name = format!("{} {first}", if female { last.1 } else { last.0 });
+        let phone = format!("+7916{:03}{:04}", demo.seed % 1000, 1000 + i);
+        let telegram_id = (i % 4 == 0).then(|| 500_000_000 + demo.seed as i64 * 1000 + i as i64);
+        let notes = if i % 7 == 0 {
+            "Постоянный клиент, просит звонить заранее"
+        } else {
+            ""
+        };
+        let client_id: i64 = sqlx::query_scalar(
+            "INSERT INTO clients (tenant_id, full_name, phone, telegram_id, telegram_chat_id, notes)
+             VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(&full_name)
+        .bind(&phone)
+        .bind(telegram_id)
+        .bind(notes)
+        .fetch_one(&mut **tx)
+        .await?;
+        let (make, model) = CARS[rng.below(CARS.len())];
+        let plate: String = format!(
+            "{}{:03}{}{}{}",
+            PLATE_LETTERS[rng.below(PLATE_LETTERS.len())],
+            1 + rng.below(998),
+            PLATE_LETTERS[rng.below(PLATE_LETTERS.len())],
+            PLATE_LETTERS[rng.below(PLATE_LETTERS.len())],
+            [77, 97, 99, 177, 197, 50, 750][rng.below(7)]
+        );
+        let vehicle_id: i64 = sqlx::query_scalar(
+            "INSERT INTO vehicles (tenant_id, client_id, make, model, year, plate, mileage_km)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(client_id)
+        .bind(make)
+        .bind(model)
+        .bind(2008 + rng.below(17) as i32)
+        .bind(plate)
+        .bind((10 + rng.below(190)) as i32 * 1000)
+        .fetch_one(&mut **tx)
+        .await?;
+        clients.push((client_id, vehicle_id, full_name, telegram_id.is_some()));
+    }
+
+    // Services that fit a three-hour block, so appointments of one bay never overlap.
+    let short: Vec<_> = services
+        .iter()
+        .filter(|(_, s)| s.duration_minutes <= 90)
+        .collect();
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .date_naive();
+    let mut n = 0usize;
+    for day_offset in -3i64..=3 {
+        let date = today + Duration::days(day_offset);
+        for (shop_id, shop) in &shops {
+            if date.weekday() == Weekday::Sun && !shop.sunday {
+                continue;
+            }
+            let open: NaiveTime = shop
+                .open
+                .parse()
+                .map_err(|_| super::Error::Internal("demo hours".into()))?;
+            for bay in 1..=shop.bays {
+                for block in 0..3 {
+                    // Today is full, so the dashboard has something in every column.
+                    if day_offset != 0 && rng.below(10) < 4 {
+                        continue;
+                    }
+                    let start = open + Duration::hours(1 + block * 3);
+                    let picked: Vec<&(i64, &CatalogueService)> = {
+                        let first = short[rng.below(short.len())];
+                        let second = short[rng.below(short.len())];
+                        if rng.below(3) == 0 && first.0 != second.0 {
+                            vec![first, second]
+                        } else {
+                            vec![first]
+                        }
+                    };
+                    let status = demo_status(day_offset, block, n);
+                    let client = &clients[rng.below(clients.len())];
+                    insert_appointment(
+                        tx, tenant, *shop_id, bay, date, start, &picked, status, client, n,
+                    )
+                    .await?;
+                    n += 1;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Past days are mostly done, today is under way, the coming days are requests and bookings;
+/// the cycles make sure every status appears.
+fn demo_status(day_offset: i64, block: i64, n: usize) -> &'static str {
+    match day_offset {
+        d if d < 0 => [
+            "completed",
+            "completed",
+            "no_show",
+            "completed",
+            "cancelled",
+        ][n % 5],
+        0 => ["completed", "in_progress", "confirmed"][block as usize % 3],
+        _ => ["confirmed", "new", "new", "confirmed", "cancelled"][n % 5],
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_appointment(
+    tx: &mut Tx,
+    tenant: TenantId,
+    shop_id: i64,
+    bay: i32,
+    date: NaiveDate,
+    start: NaiveTime,
+    services: &[&(i64, &CatalogueService)],
+    status: &str,
+    client: &(i64, i64, String, bool),
+    n: usize,
+) -> Result<()> {
+    let tz: Tz = chrono_tz::Europe::Moscow;
+    let start_time = tz
+        .from_local_datetime(&date.and_time(start))
+        .earliest()
+        .ok_or_else(|| super::Error::Internal("demo time".into()))?
+        .with_timezone(&Utc);
+    let minutes: i64 = services
+        .iter()
+        .map(|(_, s)| i64::from(s.duration_minutes))
+        .sum();
+    let end_time = start_time + Duration::minutes(minutes);
+    let total: Decimal = services.iter().map(|(_, s)| s.price).sum();
+    let (client_id, vehicle_id, _, has_telegram) = client;
+    let source = if *has_telegram && n % 2 == 0 {
+        "telegram"
+    } else if n % 3 == 0 {
+        "api"
+    } else {
+        "web"
+    };
+    let (note, summary) = if source == "telegram" {
+        let words = TELEGRAM_WORDS[n % TELEGRAM_WORDS.len()];
+        let names: Vec<&str> = services.iter().map(|(_, s)| s.name.as_str()).collect();
+        (
+            words.to_string(),
+            format!("Предложено: {}", names.join(", ")),
+        )
+    } else {
+        (String::new(), String::new())
+    };
+    let cancel_reason = (status == "cancelled").then_some("Клиент перенёс визит");
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO appointments (tenant_id, shop_id, client_id, vehicle_id, bay, start_time, end_time,
+                                   status, source, customer_note, ai_summary, total_price, cancel_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    )
+    .bind(tenant.0)
+    .bind(shop_id)
+    .bind(client_id)
+    .bind(vehicle_id)
+    .bind(bay)
+    .bind(start_time)
+    .bind(end_time)
+    .bind(status)
+    .bind(source)
+    .bind(note)
+    .bind(summary)
+    .bind(total)
+    .bind(cancel_reason)
+    .fetch_one(&mut **tx)
+    .await?;
+    for (service_id, s) in services {
+        sqlx::query(
+            "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .bind(service_id)
+        .bind(s.price)
+        .bind(s.duration_minutes)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let path: &[&str] = match status {
+        "new" => &["new"],
+        "confirmed" => &["new", "confirmed"],
+        "in_progress" => &["new", "confirmed", "in_progress"],
+        "completed" => &["new", "confirmed", "in_progress", "completed"],
+        "no_show" => &["new", "confirmed", "no_show"],
+        _ => &["new", "cancelled"],
+    };
+    let mut from: Option<&str> = None;
+    for to in path {
+        sqlx::query(
+            "INSERT INTO appointment_status_history (tenant_id, appointment_id, from_status, to_status, channel, reason)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .bind(from)
+        .bind(to)
+        .bind(if from.is_none() { source } else { "web" })
+        .bind((*to == "cancelled").then_some("Клиент перенёс визит"))
+        .execute(&mut **tx)
+        .await?;
+        from = Some(to);
+    }
+    Ok(())
+}
+
+/// The demo logins, printed by the quick-start command.
+pub fn demo_logins() -> Vec<(&'static str, &'static str)> {
+    TENANTS
+        .iter()
+        .flat_map(|t| {
+            std::iter::once(t.admin.0)
+                .chain(t.managers.iter().map(|m| m.0))
+                .map(move |e| (t.name, e))
+        })
+        .collect()
+}

@@ -1,0 +1,40 @@
+use thiserror::Error;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors of the domain. Messages are Russian because they reach staff and car owners as they
+/// are; the database details stay in the log. The REST API and server functions map these to
+/// their own responses in one place each.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("не найдено")]
+    NotFound,
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("неверный e-mail или пароль")]
+    InvalidCredentials,
+    #[error("требуется вход")]
+    Unauthorized,
+    #[error("недостаточно прав")]
+    Forbidden,
+    #[error("ошибка базы данных")]
+    Database(#[from] sqlx::Error),
+    #[error("внутренняя ошибка: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn validation(message: impl Into<String>) -> Self {
+        Error::Validation(message.into())
+    }
+
+    /// The SQLSTATE of a database error, if this is one.
+    pub fn sqlstate(&self) -> Option<String> {
+        match self {
+            Error::Database(sqlx::Error::Database(e)) => e.code().map(|c| c.into_owned()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! Auto-Concierge web admin (Leptos components and server functions) and, behind the `ssr`
+//! feature, the server-side domain: database and tenancy, auth, configuration, demo data.
+#![recursion_limit = "256"]
+
+pub mod pages;
+pub mod session;
+
+#[cfg(feature = "ssr")]
+pub mod domain;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use pages::{home::HomePage, login::LoginPage};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="ru">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/auto-concierge.css"/>
+        <Title text="Auto-Concierge"/>
+        <Router>
+            <Routes fallback=|| view! { <pages::NotFound/> }>
+                <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/login") view=LoginPage/>
+            </Routes>
+        </Router>
+    }
+}

@@ -1,0 +1,18 @@
+pub mod home;
+pub mod login;
+
+use leptos::prelude::*;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="mx-auto max-w-md p-8 text-center">
+            <h1 class="text-2xl font-semibold">"Страница не найдена"</h1>
+            <a class="mt-4 inline-block text-blue-700 underline" href="/">"На главную"</a>
+        </main>
+    }
+}

@@ -1,0 +1,146 @@
+//! The staff session in the browser: log in, log out, who is logged in. The session is the same
+//! JWT the REST API issues, kept in an HttpOnly, SameSite=Lax cookie.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "ac_session";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: i64,
+    pub email: String,
+    pub full_name: String,
+    pub role: String,
+    /// Name of the staff member's company; `None` for the platform operator.
+    pub company: Option<String>,
+}
+
+/// The text of a server function error as a person should read it.
+pub fn error_text(error: &ServerFnError) -> String {
+    match error {
+        ServerFnError::ServerError(message) => message.clone(),
+        _ => "Нет связи с сервером, попробуйте ещё раз".to_string(),
+    }
+}
+
+#[server]
+pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
+    use crate::domain::{auth, db::TenantId, AppState, Error};
+
+    let state = expect_context::<AppState>();
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
+    let Some(token) = ssr::session_token(&headers) else {
+        return Ok(None);
+    };
+    let Ok(user_id) = auth::decode_token(&state.config, &token) else {
+        return Ok(None);
+    };
+    let user = match auth::load_user(&state.db, user_id).await {
+        Ok(user) => user,
+        Err(Error::Unauthorized) => return Ok(None),
+        Err(e) => return Err(ssr::internal(e)),
+    };
+    let company = match user.tenant_id {
+        Some(TenantId(id)) => {
+            let mut tx = state
+                .db
+                .tenant_tx(TenantId(id))
+                .await
+                .map_err(ssr::internal)?;
+            let name: Option<String> = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(|e| ssr::internal(e.into()))?;
+            tx.commit().await.map_err(|e| ssr::internal(e.into()))?;
+            name
+        }
+        None => None,
+    };
+    Ok(Some(SessionUser {
+        id: user.id,
+        email: user.email,
+        full_name: user.full_name,
+        role: user.role.as_str().to_string(),
+        company,
+    }))
+}
+
+#[server]
+pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
+    use crate::domain::{auth, AppState, Error};
+
+    let state = expect_context::<AppState>();
+    if email.trim().is_empty() || password.is_empty() {
+        return Err(ServerFnError::new("Введите e-mail и пароль"));
+    }
+    let user_id = match auth::authenticate(&state.db, &email, &password).await {
+        Ok(id) => id,
+        Err(Error::InvalidCredentials) => {
+            return Err(ServerFnError::new("Неверный e-mail или пароль"))
+        }
+        Err(e) => return Err(ssr::internal(e)),
+    };
+    let token = auth::issue_token(&state.config, user_id).map_err(ssr::internal)?;
+    ssr::set_session_cookie(&state.config, Some(&token));
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server]
+pub async fn logout() -> Result<(), ServerFnError> {
+    let state = expect_context::<crate::domain::AppState>();
+    ssr::set_session_cookie(&state.config, None);
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use axum::http::{header, HeaderMap, HeaderValue};
+    use leptos::prelude::*;
+
+    use super::SESSION_COOKIE;
+    use crate::domain::{Config, Error};
+
+    pub fn session_token(headers: &HeaderMap) -> Option<String> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.to_string())
+    }
+
+    /// Sets (or with `None` clears) the session cookie on the response being built.
+    pub fn set_session_cookie(config: &Config, token: Option<&str>) {
+        let secure = if config.is_production() {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = match token {
+            Some(token) => format!(
+                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                config.access_token_expire_minutes * 60
+            ),
+            None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+        };
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            HeaderValue::from_str(&cookie),
+        ) {
+            response.append_header(header::SET_COOKIE, value);
+        }
+    }
+
+    /// Logs an unexpected error and gives the user a message without its details.
+    pub fn internal(error: Error) -> ServerFnError {
+        tracing::error!(error = ?error, "server function failed");
+        ServerFnError::new("Внутренняя ошибка сервера, попробуйте позже")
+    }
+}

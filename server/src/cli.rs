@@ -1,0 +1,258 @@
+//! Command line: `serve` (the default) and the admin commands.
+
+use std::{io::BufRead, sync::Arc};
+
+use anyhow::{bail, Context, Result};
+use app::domain::{
+    accounts::{self, NewTenant},
+    auth::{hash_password, Role},
+    db, demo, AppState, Config, Db,
+};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "server",
+    version,
+    about = "Auto-Concierge: web admin, REST API and admin commands"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web admin and the REST API (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Create the two demo companies with users, shops, catalogue, clients and a week of
+    /// appointments; companies that already exist are left alone.
+    SeedDemo,
+    /// Companies (tenants).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a company and its first admin. The password is read from standard input.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: String,
+        #[arg(long, default_value = "Europe/Moscow")]
+        timezone: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, default_value = "")]
+        admin_name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff account (admin or manager of a company, or a superadmin with no company).
+    /// The password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// superadmin | admin | manager
+        #[arg(long)]
+        role: String,
+        /// Slug of the company; not used for superadmin.
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value = "")]
+        full_name: String,
+    },
+}
+
+pub async fn run(args: Args) -> Result<()> {
+    let config = Config::from_env()?;
+    let owner_url = owner_url(&config).await?;
+    let owner = db::connect_owner(&owner_url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    db::migrate(&owner).await?;
+    owner.close().await;
+
+    let connect = |max| {
+        let config = config.clone();
+        let owner_url = owner_url.clone();
+        async move {
+            Db::connect_app(&config, &owner_url, max)
+                .await
+                .context("connecting as the application role")
+        }
+    };
+
+    match args.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let db = connect(20).await?;
+            if !config.is_production() && !has_any_tenant(&owner_url).await? {
+                tracing::info!("empty development database: loading the demo data");
+                demo::seed_demo(&db).await?;
+            }
+            let state = AppState {
+                db,
+                config: Arc::new(config),
+            };
+            crate::http::serve(state).await
+        }
+        Command::Migrate => {
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let db = connect(2).await?;
+            let report = demo::seed_demo(&db).await?;
+            for slug in &report.created {
+                println!("created demo company {slug}");
+            }
+            for slug in &report.existing {
+                println!("demo company {slug} already exists, left as it is");
+            }
+            print_demo_logins();
+            Ok(())
+        }
+        Command::Tenant {
+            command:
+                TenantCommand::Create {
+                    name,
+                    slug,
+                    timezone,
+                    admin_email,
+                    admin_name,
+                },
+        } => {
+            let password = read_password()?;
+            let db = connect(2).await?;
+            let tenant = accounts::create_tenant(
+                &db,
+                &NewTenant {
+                    name: &name,
+                    slug: &slug,
+                    timezone: &timezone,
+                    admin_email: &admin_email,
+                    admin_password: &password,
+                    admin_full_name: &admin_name,
+                },
+            )
+            .await?;
+            println!(
+                "created company {slug} (id {}) with admin {admin_email}",
+                tenant.0
+            );
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    role,
+                    tenant,
+                    full_name,
+                },
+        } => {
+            let role = Role::parse(&role).context("role must be superadmin, admin or manager")?;
+            let password = read_password()?;
+            let id = match (role, tenant) {
+                (Role::Superadmin, None) => {
+                    create_superadmin(&owner_url, &email, &password, &full_name).await?
+                }
+                (Role::Superadmin, Some(_)) => {
+                    bail!("a superadmin belongs to no company: omit --tenant")
+                }
+                (_, None) => bail!("--tenant <slug> is required for admin and manager accounts"),
+                (role, Some(slug)) => {
+                    let db = connect(2).await?;
+                    let tenant = accounts::tenant_id_by_slug(&db, &slug)
+                        .await?
+                        .with_context(|| format!("no company with slug {slug}"))?;
+                    let mut tx = db.tenant_tx(tenant).await?;
+                    let id = accounts::create_staff_in(
+                        &mut tx, tenant, &email, &password, &full_name, role,
+                    )
+                    .await?;
+                    tx.commit().await?;
+                    id
+                }
+            };
+            println!("created user {email} (id {id}, {})", role.as_str());
+            Ok(())
+        }
+    }
+}
+
+/// The owner's URL: `DATABASE_URL` (or v1's `POSTGRES_*`), else the project-local cluster.
+async fn owner_url(config: &Config) -> Result<String> {
+    match &config.database_url {
+        Some(url) => Ok(url.expose().to_string()),
+        None if config.is_production() => bail!(
+            "DATABASE_URL (or POSTGRES_SERVER/USER/PASSWORD/DB) is not set; production does not start a local database"
+        ),
+        None => crate::embedded_pg::ensure(&config.data_dir).await,
+    }
+}
+
+/// Whether any company exists (the owner sees all of them).
+async fn has_any_tenant(owner_url: &str) -> Result<bool> {
+    let owner = db::connect_owner(owner_url).await?;
+    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants)")
+        .fetch_one(&owner)
+        .await?;
+    owner.close().await;
+    Ok(any)
+}
+
+/// Superadmins have no tenant and so no tenant scope: they are created by the owner, never
+/// through the application role.
+async fn create_superadmin(
+    owner_url: &str,
+    email: &str,
+    password: &str,
+    full_name: &str,
+) -> Result<i64> {
+    accounts::validate_account(email, password)?;
+    let hash = hash_password(password)?;
+    let owner = db::connect_owner(owner_url).await?;
+    let id = sqlx::query_scalar(
+        "INSERT INTO users (tenant_id, email, password_hash, full_name, role) VALUES (NULL, $1, $2, $3, 'superadmin') RETURNING id",
+    )
+    .bind(email.trim())
+    .bind(hash)
+    .bind(full_name.trim())
+    .fetch_one(&owner)
+    .await?;
+    owner.close().await;
+    Ok(id)
+}
+
+/// Passwords come from standard input, not arguments, so they stay out of `ps` and shell history.
+fn read_password() -> Result<String> {
+    eprintln!("password (read from standard input):");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password given on standard input");
+    }
+    Ok(password)
+}
+
+pub fn print_demo_logins() {
+    println!("demo logins (password: {}):", demo::DEMO_PASSWORD);
+    for (company, email) in demo::demo_logins() {
+        println!("  {email}  ({company})");
+    }
+}

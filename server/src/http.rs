@@ -1,0 +1,122 @@
+//! The HTTP server: the web admin (Leptos SSR, server functions, static assets) and `/health`.
+
+use std::{path::Path, time::Duration};
+
+use anyhow::{Context, Result};
+use app::{domain::AppState, shell, App};
+use axum::{extract::FromRef, extract::State, response::IntoResponse, routing::get, Json, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+/// Axum state: the domain state plus Leptos' options (for the asset and error handler).
+#[derive(Clone)]
+pub struct ServerState {
+    pub app: AppState,
+    pub leptos: LeptosOptions,
+}
+
+impl FromRef<ServerState> for LeptosOptions {
+    fn from_ref(state: &ServerState) -> Self {
+        state.leptos.clone()
+    }
+}
+
+/// Leptos options: `Leptos.toml` when present (the server started by hand or in Docker), with
+/// `LEPTOS_*` environment variables (set by cargo-leptos) taking precedence.
+pub fn leptos_options() -> Result<LeptosOptions> {
+    let file = Path::new("Leptos.toml").exists().then_some("Leptos.toml");
+    let conf =
+        leptos_config::get_configuration(file).context("reading the Leptos configuration")?;
+    Ok(conf.leptos_options)
+}
+
+pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
+    let routes = generate_route_list(App);
+    let server_state = ServerState {
+        app: state.clone(),
+        leptos: leptos.clone(),
+    };
+    Router::new()
+        .route("/health", get(health))
+        .leptos_routes_with_context(
+            &server_state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let leptos = leptos.clone();
+                move || shell(leptos.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(server_state)
+}
+
+async fn health(State(state): State<ServerState>) -> impl IntoResponse {
+    let database = match tokio::time::timeout(
+        Duration::from_secs(2),
+        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(state.app.db.pool()),
+    )
+    .await
+    {
+        Ok(Ok(_)) => "ok",
+        _ => "unavailable",
+    };
+    let status = if database == "ok" { "ok" } else { "degraded" };
+    let code = if database == "ok" {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        Json(json!({ "status": status, "database": database })),
+    )
+}
+
+pub async fn serve(state: AppState) -> Result<()> {
+    let leptos = leptos_options()?;
+    let addr = leptos.site_addr;
+    let app = router(state.clone(), leptos);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    tracing::info!("listening on http://{local}");
+    println!("Auto-Concierge is running at http://{local}/");
+    if app::domain::accounts::tenant_id_by_slug(&state.db, "sever")
+        .await?
+        .is_some()
+    {
+        crate::cli::print_demo_logins();
+    }
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

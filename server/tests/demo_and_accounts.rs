@@ -1,0 +1,213 @@
+//! `seed-demo`, accounts and login against real PostgreSQL, as the runtime role.
+
+mod common;
+
+use app::domain::{
+    accounts::{self, NewTenant},
+    auth, demo, Error,
+};
+use common::TestDb;
+
+async fn counts(db: &TestDb) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for table in [
+        "tenants",
+        "users",
+        "shops",
+        "services",
+        "clients",
+        "vehicles",
+        "appointments",
+        "appointment_services",
+        "appointment_status_history",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+        out.push((table.to_string(), n));
+    }
+    out
+}
+
+#[tokio::test]
+async fn seed_demo_builds_both_companies_and_is_idempotent() {
+    let db = TestDb::new().await;
+    let first = demo::seed_demo(&db.app).await.unwrap();
+    assert_eq!(first.created, vec!["sever", "garage24"]);
+    let after_first = counts(&db).await;
+    let second = demo::seed_demo(&db.app).await.unwrap();
+    assert!(second.created.is_empty());
+    assert_eq!(second.existing, vec!["sever", "garage24"]);
+    assert_eq!(
+        counts(&db).await,
+        after_first,
+        "a second run must change nothing"
+    );
+
+    let sever = accounts::tenant_id_by_slug(&db.app, "sever")
+        .await
+        .unwrap()
+        .unwrap();
+    let garage = accounts::tenant_id_by_slug(&db.app, "garage24")
+        .await
+        .unwrap()
+        .unwrap();
+    for (tenant, shops, bays, services_expected) in [(sever, 2, 5, 23), (garage, 1, 2, 23)] {
+        let mut tx = db.app.tenant_tx(tenant).await.unwrap();
+        let (n_shops, n_bays): (i64, i64) =
+            sqlx::query_as("SELECT count(*), sum(bays)::bigint FROM shops")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!((n_shops, n_bays), (shops, bays));
+        let n_services: i64 = sqlx::query_scalar("SELECT count(*) FROM services")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert_eq!(n_services, services_expected);
+        let n_clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        assert!(n_clients >= 24, "a few dozen clients, got {n_clients}");
+        let without_car: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM clients c WHERE NOT EXISTS (SELECT 1 FROM vehicles v WHERE v.client_id = c.id)",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert_eq!(without_car, 0);
+        let statuses: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT status FROM appointments ORDER BY 1")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+        assert_eq!(
+            statuses,
+            [
+                "cancelled",
+                "completed",
+                "confirmed",
+                "in_progress",
+                "new",
+                "no_show"
+            ]
+        );
+        let days: i64 = sqlx::query_scalar(
+            "SELECT count(DISTINCT (start_time AT TIME ZONE 'Europe/Moscow')::date) FROM appointments",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert!(days >= 6, "a week of appointments, got {days} days");
+        // Prices add up and every appointment has services and a history.
+        let inconsistent: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM appointments a WHERE total_price <> (SELECT coalesce(sum(price), 0) FROM appointment_services s WHERE s.appointment_id = a.id)
+             OR NOT EXISTS (SELECT 1 FROM appointment_status_history h WHERE h.appointment_id = a.id AND h.to_status = a.status)",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert_eq!(inconsistent, 0);
+        tx.commit().await.unwrap();
+    }
+
+    // Demo logins work, with their roles; a wrong password does not.
+    for (email, role) in [
+        ("admin@sever.demo", auth::Role::Admin),
+        ("manager@sever.demo", auth::Role::Manager),
+        ("ADMIN@garage24.demo", auth::Role::Admin),
+    ] {
+        let id = auth::authenticate(&db.app, email, demo::DEMO_PASSWORD)
+            .await
+            .unwrap();
+        let user = auth::load_user(&db.app, id).await.unwrap();
+        assert_eq!(user.role, role);
+        assert_eq!(user.email.to_lowercase(), email.to_lowercase());
+    }
+    assert!(matches!(
+        auth::authenticate(&db.app, "admin@sever.demo", "wrong").await,
+        Err(Error::InvalidCredentials)
+    ));
+    assert!(matches!(
+        auth::authenticate(&db.app, "nobody@sever.demo", "demo-password").await,
+        Err(Error::InvalidCredentials)
+    ));
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn v1_bcrypt_password_is_upgraded_on_login_and_inactive_users_are_refused() {
+    let db = TestDb::new().await;
+    accounts::create_tenant(
+        &db.app,
+        &NewTenant {
+            name: "V1 Motors",
+            slug: "v1-motors",
+            timezone: "Europe/Moscow",
+            admin_email: "boss@v1.ru",
+            admin_password: "first-password",
+            admin_full_name: "Boss",
+        },
+    )
+    .await
+    .unwrap();
+    let bcrypt_hash = bcrypt::hash("legacy-password", 4).unwrap();
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE email = 'boss@v1.ru'")
+        .bind(&bcrypt_hash)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let id = auth::authenticate(&db.app, "boss@v1.ru", "legacy-password")
+        .await
+        .unwrap();
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert!(
+        stored.starts_with("$argon2id$"),
+        "hash must be upgraded, got {stored}"
+    );
+    assert_eq!(
+        auth::authenticate(&db.app, "boss@v1.ru", "legacy-password")
+            .await
+            .unwrap(),
+        id
+    );
+
+    // Duplicate e-mail (any case) and slug are clear conflicts.
+    let dup = accounts::create_tenant(
+        &db.app,
+        &NewTenant {
+            name: "Other",
+            slug: "other",
+            timezone: "Europe/Moscow",
+            admin_email: "BOSS@v1.ru",
+            admin_password: "password-123",
+            admin_full_name: "",
+        },
+    )
+    .await;
+    assert!(
+        matches!(dup, Err(Error::Conflict(ref m)) if m.contains("e-mail")),
+        "{dup:?}"
+    );
+
+    sqlx::query("UPDATE users SET is_active = false WHERE id = $1")
+        .bind(id)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    assert!(matches!(
+        auth::authenticate(&db.app, "boss@v1.ru", "legacy-password").await,
+        Err(Error::InvalidCredentials)
+    ));
+    assert!(matches!(
+        auth::load_user(&db.app, id).await,
+        Err(Error::Unauthorized)
+    ));
+    db.drop().await;
+}
