@@ -393,10 +393,12 @@ async fn fifty_concurrent_bookings_of_one_bay_and_time_exactly_one_wins() {
         tx.commit().await.unwrap();
         ids
     };
+    // One connection per contender, so that all 50 transactions really are open at once.
+    let contenders = app::domain::Db::connect_app(&db.config, &db.owner_url, 50).await.unwrap();
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(50));
     let mut tasks = Vec::new();
     for i in 0..50 {
-        let app = db.app.clone();
+        let app = contenders.clone();
         let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
             let mut tx = app.tenant_tx(tenant).await.unwrap();
@@ -430,6 +432,7 @@ async fn fifty_concurrent_bookings_of_one_bay_and_time_exactly_one_wins() {
         }
     }
     assert_eq!(won, 1, "exactly one booking of the bay may win");
+    contenders.pool().close().await;
 
     // A cancelled booking frees the bay; another bay at the same time is free all along.
     let mut tx = db.app.tenant_tx(tenant).await.unwrap();

@@ -48,6 +48,7 @@ pub struct TestDb {
     /// The application's pool: the runtime role, subject to Row-Level Security.
     pub app: Db,
     pub config: Config,
+    pub owner_url: String,
 }
 
 impl TestDb {
@@ -81,7 +82,7 @@ impl TestDb {
         admin.close().await;
         migrated.expect("migrations apply");
         let config = test_config();
-        let app = Db::connect_app(&config, &owner_url, 30)
+        let app = Db::connect_app(&config, &owner_url, 10)
             .await
             .expect("app pool");
         TestDb {
@@ -89,6 +90,7 @@ impl TestDb {
             owner,
             app,
             config,
+            owner_url,
         }
     }
 
