@@ -74,13 +74,11 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
 
     let state = expect_context::<AppState>();
     if email.trim().is_empty() || password.is_empty() {
-        return Err(ServerFnError::new("Введите e-mail и пароль"));
+        return Err(ssr::refused("Введите e-mail и пароль"));
     }
     let user_id = match auth::authenticate(&state.db, &email, &password).await {
         Ok(id) => id,
-        Err(Error::InvalidCredentials) => {
-            return Err(ServerFnError::new("Неверный e-mail или пароль"))
-        }
+        Err(Error::InvalidCredentials) => return Err(ssr::refused("Неверный e-mail или пароль")),
         Err(e) => return Err(ssr::internal(e)),
     };
     let token = auth::issue_token(&state.config, user_id).map_err(ssr::internal)?;
@@ -136,6 +134,14 @@ pub mod ssr {
         ) {
             response.append_header(header::SET_COOKIE, value);
         }
+    }
+
+    /// A request refused for what the user sent (400), with the message to show them.
+    pub fn refused(message: &str) -> ServerFnError {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(axum::http::StatusCode::BAD_REQUEST);
+        }
+        ServerFnError::new(message)
     }
 
     /// Logs an unexpected error and gives the user a message without its details.

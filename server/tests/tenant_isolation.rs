@@ -394,7 +394,9 @@ async fn fifty_concurrent_bookings_of_one_bay_and_time_exactly_one_wins() {
         ids
     };
     // One connection per contender, so that all 50 transactions really are open at once.
-    let contenders = app::domain::Db::connect_app(&db.config, &db.owner_url, 50).await.unwrap();
+    let contenders = app::domain::Db::connect_app(&db.config, &db.owner_url, 50)
+        .await
+        .unwrap();
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(50));
     let mut tasks = Vec::new();
     for i in 0..50 {

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Browser tests: starts the built server on a free port against a fresh database with demo
+# data, runs end2end/ (node's test runner + playwright-core driving the system Chromium), stops it.
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+server_bin="$(target_dir)/debug/server"
+[ -x "$server_bin" ] || { echo "build first: cargo leptos build" >&2; exit 1; }
+base_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+db="ac_e2e_$$"
+db_url="$(printf '%s' "$base_url" | sed -E "s#/[^/?]+(\?|$)#/$db\1#")"
+admin_psql() { psql "$base_url" -qAt -v ON_ERROR_STOP=1 "$@"; }
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+work=$(mktemp -d)
+mkdir -p end2end/artifacts
+
+admin_psql -c "CREATE DATABASE $db"
+cleanup() {
+  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  admin_psql -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Development mode loads the demo data into the empty database.
+DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development \
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
+  "$server_bin" serve > end2end/artifacts/server.log 2>&1 &
+server_pid=$!
+for _ in $(seq 1 120); do
+  curl -fs "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { cat end2end/artifacts/server.log; exit 1; }
+  sleep 0.5
+done
+
+BASE_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 end2end/

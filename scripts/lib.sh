@@ -1,0 +1,86 @@
+# Shared by scripts/start.sh and scripts/test.sh: installs what is missing, quickly skips what
+# is there. Source it from the repository root.
+
+set -euo pipefail
+
+CARGO_LEPTOS_VERSION=0.3.11
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*"; }
+
+apt_install() {
+  log "installing $* (apt)"
+  if [ ! -f /tmp/.auto-concierge-apt-updated ]; then
+    $SUDO apt-get update -qq && touch /tmp/.auto-concierge-apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock
+}
+
+ensure_build_tools() {
+  command -v cargo >/dev/null || { echo "Rust is required: https://rustup.rs" >&2; exit 1; }
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    log "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+  fi
+  if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    # --ignore-rust-version: one of its pinned dependencies asks for a newer rustc than needed.
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION (one-time, ~18 minutes on 2 cores)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --ignore-rust-version
+  fi
+  local want
+  want=$(wasm_bindgen_version)
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    # Not --locked: its lockfile names a crate the registry no longer has.
+    log "installing wasm-bindgen-cli $want (one-time, ~3 minutes)"
+    cargo install wasm-bindgen-cli --version "$want"
+  fi
+  command -v npm >/dev/null || apt_install nodejs npm
+  # Tailwind, wasm-opt (binaryen; never Debian's old one) and playwright-core, from the lock file.
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing npm packages"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+# PostgreSQL server binaries (initdb, pg_ctl) for the project-local development cluster.
+ensure_postgres_binaries() {
+  if ! command -v pg_ctl >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    apt_install postgresql
+  fi
+}
+
+ensure_chromium() {
+  if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    apt_install chromium
+  fi
+}
+
+# The PostgreSQL server the tests use (the machine's own, 127.0.0.1:5432 by default).
+ensure_test_postgres() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    if command -v pg_ctlcluster >/dev/null; then
+      log "starting PostgreSQL"
+      $SUDO pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start
+    fi
+  fi
+  pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL is not reachable on 127.0.0.1:5432 (set TEST_DATABASE_URL)" >&2; exit 1; }
+}
+
+# CI reuses one target directory outside the clone, so a fresh checkout does not rebuild every
+# dependency. A newcomer's machine keeps ./target.
+use_shared_target_dir() {
+  if [ -z "${CARGO_TARGET_DIR:-}" ] && [ -n "${CI:-}" ]; then
+    export CARGO_TARGET_DIR="$HOME/.cache/auto-concierge/target"
+    mkdir -p "$CARGO_TARGET_DIR"
+  fi
+}
+
+target_dir() {
+  echo "${CARGO_TARGET_DIR:-$PWD/target}"
+}

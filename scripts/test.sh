@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, unit and integration tests against the real PostgreSQL,
+# and the browser tests in Chromium against the running server. Installs what they need.
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_build_tools
+ensure_chromium
+ensure_test_postgres
+use_shared_target_dir
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
+
+log "cargo fmt --check"
+cargo fmt --all --check
+
+log "clippy (server side, and the WASM front end)"
+cargo clippy -p server --all-targets -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown --features hydrate -- -D warnings
+
+log "building the site (cargo leptos build)"
+cargo leptos build
+
+log "unit and integration tests"
+cargo test --workspace
+
+log "browser tests"
+scripts/e2e.sh
