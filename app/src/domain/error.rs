@@ -13,6 +13,9 @@ pub enum Error {
     Validation(String),
     #[error("{0}")]
     Conflict(String),
+    /// Well-formed but not allowed by the rules (e.g. an invalid status transition): HTTP 422.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("неверный e-mail или пароль")]
     InvalidCredentials,
     #[error("требуется вход")]
