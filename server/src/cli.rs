@@ -1,6 +1,6 @@
 //! Command line: `serve` (the default) and the admin commands.
 
-use std::{io::BufRead, sync::Arc};
+use std::io::BufRead;
 
 use anyhow::{bail, Context, Result};
 use app::domain::{
@@ -103,10 +103,7 @@ pub async fn run(args: Args) -> Result<()> {
                 tracing::info!("empty development database: loading the demo data");
                 demo::seed_demo(&db).await?;
             }
-            let state = AppState {
-                db,
-                config: Arc::new(config),
-            };
+            let state = AppState::new(db, config).await;
             crate::http::serve(state).await
         }
         Command::Migrate => {

@@ -2,6 +2,8 @@
 
 use std::{path::Path, time::Duration};
 
+use fred::interfaces::ClientLike as _;
+
 use anyhow::{Context, Result};
 use app::{domain::AppState, shell, App};
 use axum::{extract::FromRef, extract::State, response::IntoResponse, routing::get, Json, Router};
@@ -23,6 +25,12 @@ impl FromRef<ServerState> for LeptosOptions {
     }
 }
 
+impl FromRef<ServerState> for AppState {
+    fn from_ref(state: &ServerState) -> Self {
+        state.app.clone()
+    }
+}
+
 /// Leptos options: `Leptos.toml` when present (the server started by hand or in Docker), with
 /// `LEPTOS_*` environment variables (set by cargo-leptos) taking precedence.
 pub fn leptos_options() -> Result<LeptosOptions> {
@@ -40,6 +48,8 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
     };
     Router::new()
         .route("/health", get(health))
+        .merge(crate::api::router())
+        .route("/api/v1/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes_with_context(
             &server_state,
             routes,
@@ -57,6 +67,10 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
         .with_state(server_state)
 }
 
+async fn api_not_found() -> crate::api::ApiError {
+    crate::api::ApiError::new(axum::http::StatusCode::NOT_FOUND, "Not Found")
+}
+
 async fn health(State(state): State<ServerState>) -> impl IntoResponse {
     let database = match tokio::time::timeout(
         Duration::from_secs(2),
@@ -67,15 +81,24 @@ async fn health(State(state): State<ServerState>) -> impl IntoResponse {
         Ok(Ok(_)) => "ok",
         _ => "unavailable",
     };
-    let status = if database == "ok" { "ok" } else { "degraded" };
-    let code = if database == "ok" {
-        axum::http::StatusCode::OK
+    let redis = match &state.app.redis {
+        None => "not_configured",
+        Some(client) => {
+            match tokio::time::timeout(Duration::from_secs(1), client.ping::<String>(None)).await {
+                Ok(Ok(_)) => "ok",
+                _ => "unavailable",
+            }
+        }
+    };
+    // Redis is optional (everything falls back to this process): only the database decides.
+    let (code, status) = if database == "ok" {
+        (axum::http::StatusCode::OK, "ok")
     } else {
-        axum::http::StatusCode::SERVICE_UNAVAILABLE
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "degraded")
     };
     (
         code,
-        Json(json!({ "status": status, "database": database })),
+        Json(json!({ "status": status, "database": database, "redis": redis })),
     )
 }
 
@@ -95,7 +118,15 @@ pub async fn serve(state: AppState) -> Result<()> {
     {
         crate::cli::print_demo_logins();
     }
-    axum::serve(listener, app)
+    // Trailing slashes are trimmed before routing: `/api/v1/shops/` and `/api/v1/shops` are one route.
+    let app = tower::Layer::layer(
+        &tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(),
+        app,
+    );
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        std::net::SocketAddr,
+    >(app);
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")

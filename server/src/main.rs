@@ -1,5 +1,6 @@
 //! The Auto-Concierge binary: web admin and API server, plus the admin commands.
 
+mod api;
 mod cli;
 mod embedded_pg;
 mod http;

@@ -69,6 +69,8 @@ pub struct Config {
     pub gigachat_client_secret: Option<Secret>,
     /// Where development keys and the local PostgreSQL cluster live.
     pub data_dir: PathBuf,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, comma-separated IPs).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -128,6 +130,18 @@ impl Config {
             },
         };
 
+        let trusted_proxies = get("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse().map_err(|_| {
+                    ConfigError::Invalid(format!("TRUSTED_PROXIES: {s:?} is not an IP address"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
         let (secret_key, encryption_key) = match environment {
             Environment::Production => (
                 production_secret_key(get("SECRET_KEY"))?,
@@ -152,6 +166,7 @@ impl Config {
             gigachat_client_id: get("GIGACHAT_CLIENT_ID"),
             gigachat_client_secret: get("GIGACHAT_CLIENT_SECRET").map(Secret),
             data_dir,
+            trusted_proxies,
         })
     }
 }

@@ -402,9 +402,9 @@ async fn insert_appointment(
     let end_time = start_time + Duration::minutes(minutes);
     let total: Decimal = services.iter().map(|(_, s)| s.price).sum();
     let (client_id, vehicle_id, _, has_telegram) = client;
-    let source = if *has_telegram && n % 2 == 0 {
+    let source = if *has_telegram && n.is_multiple_of(2) {
         "telegram"
-    } else if n % 3 == 0 {
+    } else if n.is_multiple_of(3) {
         "api"
     } else {
         "web"

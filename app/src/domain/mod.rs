@@ -3,11 +3,19 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod booking;
+pub mod clients;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod events;
 pub mod phone;
+pub mod ratelimit;
+pub mod redis;
+pub mod serde_util;
+pub mod services;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -20,4 +28,41 @@ pub use error::{Error, Result};
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    pub events: events::EventBus,
+    /// Login attempts: 5 a minute per (client IP, username).
+    pub login_limiter: Arc<ratelimit::RateLimiter>,
+    /// For `/health`; `None` when Redis is not configured.
+    pub redis: Option<fred::prelude::Client>,
+}
+
+impl AppState {
+    /// Connects the optional Redis parts. An unreachable Redis at start is logged and the
+    /// in-process fallbacks are used, so that the app still serves.
+    pub async fn new(db: Db, config: Config) -> Self {
+        let (events, redis) = match &config.redis_url {
+            Some(url) => match (
+                events::EventBus::with_redis(url.expose()).await,
+                redis::connect(url.expose()).await,
+            ) {
+                (Ok(bus), Ok(client)) => (bus, Some(client)),
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(error = %e, "Redis unavailable at start: live events and rate limits stay in this process");
+                    (events::EventBus::local(), None)
+                }
+            },
+            None => (events::EventBus::local(), None),
+        };
+        let login_limiter = Arc::new(ratelimit::RateLimiter::new(
+            5,
+            std::time::Duration::from_secs(60),
+            redis.clone(),
+        ));
+        AppState {
+            db,
+            config: Arc::new(config),
+            events,
+            login_limiter,
+            redis,
+        }
+    }
 }

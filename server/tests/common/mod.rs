@@ -2,6 +2,8 @@
 //! and the application's pool working as the unprivileged runtime role.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::collections::HashMap;
 
 use app::domain::{db, Config, Db};

@@ -1,0 +1,354 @@
+//! The client base: car owners, their cars and their visits.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{
+    booking::{self, Appointment, AppointmentFilter},
+    db::Tx,
+    phone, Error, Result,
+};
+
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+pub struct Client {
+    pub id: i64,
+    pub tenant_id: i64,
+    pub full_name: String,
+    /// E.164, e.g. `+79161234567`.
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub telegram_id: Option<i64>,
+    pub notes: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+pub struct Vehicle {
+    pub id: i64,
+    pub client_id: i64,
+    pub make: String,
+    pub model: String,
+    pub year: Option<i32>,
+    pub plate: Option<String>,
+    pub vin: Option<String>,
+    pub mileage_km: Option<i32>,
+}
+
+/// A client with cars and visit history (`GET /clients/{id}`).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ClientDetail {
+    #[serde(flatten)]
+    pub client: Client,
+    pub vehicles: Vec<Vehicle>,
+    pub appointments: Vec<Appointment>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub telegram_id: Option<i64>,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub vehicles: Vec<NewVehicle>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewVehicle {
+    #[serde(default)]
+    pub make: String,
+    #[serde(default)]
+    pub model: String,
+    pub year: Option<i32>,
+    pub plate: Option<String>,
+    pub vin: Option<String>,
+    pub mileage_km: Option<i32>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientPatch {
+    pub full_name: Option<String>,
+    #[serde(default, deserialize_with = "super::serde_util::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::serde_util::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
+    pub notes: Option<String>,
+    /// Cars to add to the client.
+    #[serde(default)]
+    pub add_vehicles: Vec<NewVehicle>,
+}
+
+const COLUMNS: &str =
+    "c.id, c.tenant_id, c.full_name, c.phone, c.email, c.telegram_id, c.notes, c.created_at";
+
+/// Upper case without spaces or dashes: how plates are stored and searched.
+pub fn normalize_plate(plate: &str) -> String {
+    plate
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+fn normalize_phone(input: Option<&str>) -> Result<Option<String>> {
+    match input.map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(p) => phone::normalize(p)
+            .map(Some)
+            .ok_or_else(|| Error::validation(format!("Некорректный номер телефона: {p}"))),
+    }
+}
+
+fn normalize_email(input: Option<&str>) -> Result<Option<String>> {
+    match input.map(str::trim).filter(|e| !e.is_empty()) {
+        None => Ok(None),
+        Some(e) if e.contains('@') && !e.contains(char::is_whitespace) => Ok(Some(e.to_string())),
+        Some(e) => Err(Error::validation(format!("Некорректный e-mail: {e}"))),
+    }
+}
+
+/// Search over name, phone and plate; the newest clients first.
+pub async fn search(
+    tx: &mut Tx,
+    query: Option<&str>,
+    skip: i64,
+    limit: i64,
+) -> Result<Vec<Client>> {
+    let query = query.map(str::trim).filter(|q| !q.is_empty());
+    let digits: Option<String> = query
+        .map(|q| q.chars().filter(char::is_ascii_digit).collect::<String>())
+        .filter(|d| d.len() >= 3);
+    let plate = query.map(normalize_plate);
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM clients c
+         WHERE $1::text IS NULL
+            OR c.full_name ILIKE '%' || $1 || '%'
+            OR ($2::text IS NOT NULL AND c.phone LIKE '%' || $2 || '%')
+            OR EXISTS (SELECT 1 FROM vehicles v WHERE v.client_id = c.id AND v.plate LIKE '%' || $3 || '%')
+         ORDER BY c.created_at DESC, c.id DESC OFFSET $4 LIMIT $5"
+    ))
+    .bind(query.map(escape_like))
+    .bind(digits)
+    .bind(plate.as_deref().map(escape_like))
+    .bind(skip)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// `%` and `_` typed by a user are literal characters, not patterns.
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub async fn get(tx: &mut Tx, id: i64) -> Result<Client> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM clients c WHERE c.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+pub async fn vehicles(tx: &mut Tx, client_id: i64) -> Result<Vec<Vehicle>> {
+    Ok(sqlx::query_as(
+        "SELECT id, client_id, make, model, year, plate, vin, mileage_km FROM vehicles WHERE client_id = $1 ORDER BY id",
+    )
+    .bind(client_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+pub async fn detail(tx: &mut Tx, id: i64) -> Result<ClientDetail> {
+    let client = get(tx, id).await?;
+    let vehicles = vehicles(tx, id).await?;
+    let appointments = booking::list(
+        tx,
+        &AppointmentFilter {
+            client_id: Some(id),
+            skip: 0,
+            limit: 500,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(ClientDetail {
+        client,
+        vehicles,
+        appointments,
+    })
+}
+
+pub async fn create(tx: &mut Tx, tenant: i64, new: NewClient) -> Result<Client> {
+    let phone = normalize_phone(new.phone.as_deref())?;
+    let email = normalize_email(new.email.as_deref())?;
+    if new.full_name.trim().is_empty() && phone.is_none() && new.telegram_id.is_none() {
+        return Err(Error::validation("Укажите имя или телефон клиента"));
+    }
+    let client: Client = sqlx::query_as(&format!(
+        "INSERT INTO clients AS c (tenant_id, full_name, phone, email, telegram_id, telegram_chat_id, notes)
+         VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING {COLUMNS}"
+    ))
+    .bind(tenant)
+    .bind(new.full_name.trim())
+    .bind(phone)
+    .bind(email)
+    .bind(new.telegram_id)
+    .bind(new.notes.trim())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(duplicate)?;
+    for vehicle in new.vehicles {
+        add_vehicle(tx, tenant, client.id, vehicle).await?;
+    }
+    Ok(client)
+}
+
+pub async fn update(tx: &mut Tx, tenant: i64, id: i64, patch: ClientPatch) -> Result<Client> {
+    let current = get(tx, id).await?;
+    let phone = match patch.phone {
+        Some(p) => normalize_phone(p.as_deref())?,
+        None => current.phone,
+    };
+    let email = match patch.email {
+        Some(e) => normalize_email(e.as_deref())?,
+        None => current.email,
+    };
+    let client = sqlx::query_as(&format!(
+        "UPDATE clients AS c SET full_name = $2, phone = $3, email = $4, notes = $5, updated_at = now()
+         WHERE c.id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(patch.full_name.unwrap_or(current.full_name).trim())
+    .bind(phone)
+    .bind(email)
+    .bind(patch.notes.unwrap_or(current.notes).trim())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(duplicate)?;
+    for vehicle in patch.add_vehicles {
+        add_vehicle(tx, tenant, id, vehicle).await?;
+    }
+    Ok(client)
+}
+
+pub async fn add_vehicle(
+    tx: &mut Tx,
+    tenant: i64,
+    client_id: i64,
+    v: NewVehicle,
+) -> Result<Vehicle> {
+    let vin = v
+        .vin
+        .as_deref()
+        .map(|s| s.trim().to_uppercase())
+        .filter(|s| !s.is_empty());
+    if let Some(vin) = &vin {
+        let valid = vin.len() == 17
+            && vin
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() && !"IOQ".contains(c));
+        if !valid {
+            return Err(Error::validation(
+                "VIN: 17 символов, латиница и цифры без I, O, Q",
+            ));
+        }
+    }
+    if let Some(year) = v.year {
+        if !(1900..=2100).contains(&year) {
+            return Err(Error::validation("Год выпуска: от 1900 до 2100"));
+        }
+    }
+    if v.mileage_km.is_some_and(|m| m < 0) {
+        return Err(Error::validation("Пробег не может быть отрицательным"));
+    }
+    let plate = v
+        .plate
+        .as_deref()
+        .map(normalize_plate)
+        .filter(|p| !p.is_empty());
+    Ok(sqlx::query_as(
+        "INSERT INTO vehicles (tenant_id, client_id, make, model, year, plate, vin, mileage_km)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id, client_id, make, model, year, plate, vin, mileage_km",
+    )
+    .bind(tenant)
+    .bind(client_id)
+    .bind(v.make.trim())
+    .bind(v.model.trim())
+    .bind(v.year)
+    .bind(plate)
+    .bind(vin)
+    .bind(v.mileage_km)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Finds the client with this phone in the tenant, or creates one (bookings by phone).
+pub async fn find_or_create_by_phone(
+    tx: &mut Tx,
+    tenant: i64,
+    full_name: &str,
+    phone: &str,
+) -> Result<Client> {
+    let phone = normalize_phone(Some(phone))?
+        .ok_or_else(|| Error::validation("Укажите телефон клиента"))?;
+    let existing: Option<Client> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM clients c WHERE c.phone = $1"
+    ))
+    .bind(&phone)
+    .fetch_optional(&mut **tx)
+    .await?;
+    match existing {
+        Some(client) => Ok(client),
+        None => {
+            create(
+                tx,
+                tenant,
+                NewClient {
+                    full_name: full_name.to_string(),
+                    phone: Some(phone),
+                    email: None,
+                    telegram_id: None,
+                    notes: String::new(),
+                    vehicles: Vec::new(),
+                },
+            )
+            .await
+        }
+    }
+}
+
+fn duplicate(e: sqlx::Error) -> Error {
+    if let sqlx::Error::Database(db) = &e {
+        if db.code().as_deref() == Some("23505") {
+            let what = match db.constraint() {
+                Some("clients_tenant_id_phone_key") => "Клиент с таким телефоном уже есть",
+                Some("clients_tenant_id_telegram_id_key") => "Клиент с таким Telegram уже есть",
+                _ => "Такой клиент уже есть",
+            };
+            return Error::Conflict(what.into());
+        }
+    }
+    Error::Database(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plates_are_normalised() {
+        assert_eq!(normalize_plate("а 123 вс-77"), "А123ВС77");
+        assert_eq!(escape_like("50%_x"), "50\\%\\_x");
+    }
+}

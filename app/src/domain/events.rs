@@ -1,0 +1,146 @@
+//! Live events: every change of appointments and clients, from any channel (web admin, API,
+//! bot), reaches the tenant's open streams (SSE, WebSocket). With Redis configured, events go
+//! through Redis pub/sub so that every server process delivers them; without it (or while Redis
+//! is down) they are delivered within this process.
+
+use std::sync::Arc;
+
+use fred::prelude::*;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use super::{db::TenantId, redis, Result};
+
+const CHANNEL: &str = "auto-concierge:events";
+
+/// What a stream receives: `{"type": "appointment.created", "data": {...}}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Envelope {
+    tenant_id: i64,
+    event: Event,
+}
+
+#[derive(Clone)]
+pub struct EventBus {
+    local: broadcast::Sender<Arc<Envelope>>,
+    redis: Option<Client>,
+}
+
+impl EventBus {
+    /// In-process delivery only.
+    pub fn local() -> Self {
+        let (local, _) = broadcast::channel(1024);
+        EventBus { local, redis: None }
+    }
+
+    /// Delivery through Redis pub/sub: a subscriber task feeds what any process published into
+    /// this process' streams.
+    pub async fn with_redis(url: &str) -> Result<Self> {
+        let bus = EventBus {
+            redis: Some(redis::connect(url).await?),
+            ..EventBus::local()
+        };
+        let subscriber = redis::connect_subscriber(url).await?;
+        let mut messages = subscriber.message_rx();
+        subscriber
+            .subscribe(CHANNEL)
+            .await
+            .map_err(|e| super::Error::Internal(format!("redis subscribe: {e}")))?;
+        let local = bus.local.clone();
+        tokio::spawn(async move {
+            // Keeps the subscriber alive for as long as the task runs.
+            let _subscriber = subscriber;
+            loop {
+                match messages.recv().await {
+                    Ok(message) => {
+                        let parsed = message
+                            .value
+                            .as_string()
+                            .and_then(|s| serde_json::from_str::<Envelope>(&s).ok());
+                        match parsed {
+                            Some(envelope) => {
+                                let _ = local.send(Arc::new(envelope));
+                            }
+                            None => tracing::warn!("ignoring a malformed event from Redis"),
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(n)) => {
+                        tracing::warn!(skipped = n, "event subscriber lagged behind Redis")
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        Ok(bus)
+    }
+
+    /// Publishes an event to the tenant's streams. Never fails the caller: the change it
+    /// reports is already committed.
+    pub async fn publish(&self, tenant: TenantId, kind: &str, data: impl Serialize) {
+        let data = match serde_json::to_value(data) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, kind, "event not serialisable");
+                return;
+            }
+        };
+        let envelope = Envelope {
+            tenant_id: tenant.0,
+            event: Event {
+                kind: kind.to_string(),
+                data,
+            },
+        };
+        if let Some(redis) = &self.redis {
+            match serde_json::to_string(&envelope) {
+                Ok(payload) => match redis.publish::<i64, _, _>(CHANNEL, payload).await {
+                    Ok(_) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "Redis unavailable: delivering the event in this process only")
+                    }
+                },
+                Err(e) => tracing::error!(error = %e, "event not serialisable"),
+            }
+        }
+        let _ = self.local.send(Arc::new(envelope));
+    }
+
+    /// A receiver of this tenant's events only.
+    pub fn subscribe(&self, tenant: TenantId) -> TenantEvents {
+        TenantEvents {
+            tenant,
+            rx: self.local.subscribe(),
+        }
+    }
+}
+
+pub struct TenantEvents {
+    tenant: TenantId,
+    rx: broadcast::Receiver<Arc<Envelope>>,
+}
+
+impl TenantEvents {
+    /// The next event of this tenant; `None` when the bus is gone. A slow reader that fell
+    /// behind skips what it missed rather than blocking everyone else.
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            match self.rx.recv().await {
+                Ok(envelope) if envelope.tenant_id == self.tenant.0 => {
+                    return Some(envelope.event.clone())
+                }
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "an event stream fell behind");
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}

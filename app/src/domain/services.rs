@@ -1,0 +1,212 @@
+//! The service catalogue of a company: what it does, for how much, for how long.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{db::Tx, Error, Result};
+
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+pub struct Service {
+    pub id: i64,
+    pub tenant_id: i64,
+    /// `null`: offered in every shop of the company.
+    pub shop_id: Option<i64>,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    #[schema(value_type = f64)]
+    pub price: Decimal,
+    pub duration_minutes: i32,
+    /// Time the bay stays busy after the job (cleaning, paperwork).
+    pub buffer_minutes: i32,
+    pub is_active: bool,
+    /// Words and symptoms the concierge matches customer messages against.
+    pub keywords: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewService {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub category: String,
+    #[schema(value_type = f64)]
+    pub price: Decimal,
+    pub duration_minutes: i32,
+    #[serde(default)]
+    pub buffer_minutes: i32,
+    #[serde(default = "yes")]
+    pub is_active: bool,
+    #[serde(default)]
+    pub keywords: String,
+    #[serde(default)]
+    pub shop_id: Option<i64>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A partial update: absent fields stay as they are; `shop_id: null` makes the service
+/// available in every shop.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
+    #[schema(value_type = Option<f64>)]
+    pub price: Option<Decimal>,
+    pub duration_minutes: Option<i32>,
+    pub buffer_minutes: Option<i32>,
+    pub is_active: Option<bool>,
+    pub keywords: Option<String>,
+    #[serde(default, deserialize_with = "super::serde_util::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub shop_id: Option<Option<i64>>,
+}
+
+const COLUMNS: &str =
+    "id, tenant_id, shop_id, name, description, category, price, duration_minutes, buffer_minutes, is_active, keywords";
+
+fn validate(name: &str, price: Decimal, duration: i32, buffer: i32) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::validation("Укажите название услуги"));
+    }
+    if price.is_sign_negative() {
+        return Err(Error::validation("Цена не может быть отрицательной"));
+    }
+    if price.scale() > 2 || price > Decimal::from(9_999_999_999i64) {
+        return Err(Error::validation(
+            "Цена: не больше двух знаков после запятой и не больше 9 999 999 999",
+        ));
+    }
+    if !(1..=1440).contains(&duration) {
+        return Err(Error::validation("Длительность: от 1 до 1440 минут"));
+    }
+    if !(0..=480).contains(&buffer) {
+        return Err(Error::validation("Буфер после работы: от 0 до 480 минут"));
+    }
+    Ok(())
+}
+
+pub async fn list(
+    tx: &mut Tx,
+    shop_id: Option<i64>,
+    skip: i64,
+    limit: i64,
+) -> Result<Vec<Service>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM services
+         WHERE ($1::bigint IS NULL OR shop_id IS NULL OR shop_id = $1)
+         ORDER BY category, name, id OFFSET $2 LIMIT $3"
+    ))
+    .bind(shop_id)
+    .bind(skip)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+pub async fn get(tx: &mut Tx, id: i64) -> Result<Service> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM services WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound)
+}
+
+pub async fn create(tx: &mut Tx, tenant: i64, new: NewService) -> Result<Service> {
+    validate(
+        &new.name,
+        new.price,
+        new.duration_minutes,
+        new.buffer_minutes,
+    )?;
+    sqlx::query_as(&format!(
+        "INSERT INTO services (tenant_id, shop_id, name, description, category, price, duration_minutes,
+                               buffer_minutes, is_active, keywords)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
+    ))
+    .bind(tenant)
+    .bind(new.shop_id)
+    .bind(new.name.trim())
+    .bind(new.description.trim())
+    .bind(new.category.trim())
+    .bind(new.price)
+    .bind(new.duration_minutes)
+    .bind(new.buffer_minutes)
+    .bind(new.is_active)
+    .bind(new.keywords.trim())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(unknown_shop)
+}
+
+pub async fn update(tx: &mut Tx, id: i64, patch: ServicePatch) -> Result<Service> {
+    let current = get(tx, id).await?;
+    let name = patch.name.unwrap_or(current.name);
+    let price = patch.price.unwrap_or(current.price);
+    let duration = patch.duration_minutes.unwrap_or(current.duration_minutes);
+    let buffer = patch.buffer_minutes.unwrap_or(current.buffer_minutes);
+    validate(&name, price, duration, buffer)?;
+    sqlx::query_as(&format!(
+        "UPDATE services SET shop_id = $2, name = $3, description = $4, category = $5, price = $6,
+                duration_minutes = $7, buffer_minutes = $8, is_active = $9, keywords = $10, updated_at = now()
+         WHERE id = $1 RETURNING {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(patch.shop_id.unwrap_or(current.shop_id))
+    .bind(name.trim())
+    .bind(patch.description.unwrap_or(current.description).trim())
+    .bind(patch.category.unwrap_or(current.category).trim())
+    .bind(price)
+    .bind(duration)
+    .bind(buffer)
+    .bind(patch.is_active.unwrap_or(current.is_active))
+    .bind(patch.keywords.unwrap_or(current.keywords).trim())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(unknown_shop)
+}
+
+/// Deletes a service. One that past appointments refer to is deactivated instead, so that
+/// their history keeps its meaning; the returned object says which happened (`is_active`).
+pub async fn delete(tx: &mut Tx, id: i64) -> Result<Service> {
+    let service = get(tx, id).await?;
+    let used: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM appointment_services WHERE service_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if used {
+        return update(
+            tx,
+            id,
+            ServicePatch {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await;
+    }
+    sqlx::query("DELETE FROM services WHERE id = $1")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(service)
+}
+
+/// The composite foreign key to shops fails for a shop of another tenant as for a missing one.
+fn unknown_shop(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => {
+            Error::validation("Точка (shop_id) не найдена")
+        }
+        _ => Error::Database(e),
+    }
+}

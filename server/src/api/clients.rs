@@ -1,0 +1,86 @@
+//! `/clients`: the client base with search, cars and visit history.
+
+use axum::{extract::State, http::StatusCode, Json};
+use serde::Deserialize;
+
+use app::domain::{
+    clients::{self, Client, ClientDetail, ClientPatch, NewClient},
+    AppState,
+};
+
+use super::{
+    auth::Staff,
+    error::{paging, ApiPath, ApiQuery, ApiResult},
+    ApiJson,
+};
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ClientQuery {
+    /// Part of the name, phone digits or plate.
+    search: Option<String>,
+    skip: Option<i64>,
+    limit: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])), params(ClientQuery),
+    responses((status = 200, body = [Client])))]
+pub async fn list(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiQuery(q): ApiQuery<ClientQuery>,
+) -> ApiResult<Json<Vec<Client>>> {
+    let (skip, limit) = paging(q.skip, q.limit)?;
+    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let items = clients::search(&mut tx, q.search.as_deref(), skip, limit).await?;
+    tx.commit().await?;
+    Ok(Json(items))
+}
+
+#[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])), request_body = NewClient,
+    responses((status = 201, body = Client), (status = 409, description = "Phone or Telegram id taken"), (status = 422)))]
+pub async fn create(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(new): ApiJson<NewClient>,
+) -> ApiResult<(StatusCode, Json<Client>)> {
+    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let client = clients::create(&mut tx, staff.tenant.0, new).await?;
+    tx.commit().await?;
+    state
+        .events
+        .publish(staff.tenant, "client.created", &client)
+        .await;
+    Ok((StatusCode::CREATED, Json(client)))
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = ClientDetail), (status = 404)))]
+pub async fn get(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ClientDetail>> {
+    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let detail = clients::detail(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(detail))
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = ClientPatch,
+    responses((status = 200, body = Client), (status = 404), (status = 409), (status = 422)))]
+pub async fn update(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<ClientPatch>,
+) -> ApiResult<Json<Client>> {
+    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let client = clients::update(&mut tx, staff.tenant.0, id, patch).await?;
+    tx.commit().await?;
+    state
+        .events
+        .publish(staff.tenant, "client.updated", &client)
+        .await;
+    Ok(Json(client))
+}

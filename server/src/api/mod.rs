@@ -1,0 +1,110 @@
+//! REST API `/api/v1`, compatible with v1's clients (FastAPI conventions). One module per
+//! resource; the OpenAPI document is generated from the handlers themselves.
+
+mod auth;
+mod clients;
+mod error;
+mod events;
+mod services;
+mod users;
+
+use axum::{response::Html, routing::get, Json, Router};
+use utoipa::{
+    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
+    Modify, OpenApi,
+};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+pub use error::{ApiError, ApiJson};
+
+use crate::http::ServerState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Auto-Concierge API", version = "1.0.0",
+         description = "REST API v1 of Auto-Concierge (compatible with the Python v1). Errors: {\"detail\": ...}; paths work with or without a trailing slash."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI document, built together so that they cannot disagree.
+pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::login))
+        .routes(routes!(users::me))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(services::list, services::create))
+        .routes(routes!(services::get, services::update, services::delete))
+        .routes(routes!(clients::list, clients::create))
+        .routes(routes!(clients::get, clients::update))
+        .routes(routes!(events::sse))
+        .routes(routes!(events::ws))
+        .split_for_parts()
+}
+
+pub fn router() -> Router<ServerState> {
+    let (router, openapi) = routes();
+    let json = serde_json::to_value(&openapi).unwrap_or_default();
+    let page = docs_page(&openapi);
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { Json(json) }),
+        )
+        .route("/api/v1/docs", get(move || async move { Html(page) }))
+}
+
+/// A self-contained reference page (no CDN: it must work on closed networks too).
+fn docs_page(openapi: &utoipa::openapi::OpenApi) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut rows = String::new();
+    for (path, item) in &openapi.paths.paths {
+        let ops = [
+            ("GET", &item.get),
+            ("POST", &item.post),
+            ("PUT", &item.put),
+            ("PATCH", &item.patch),
+            ("DELETE", &item.delete),
+        ];
+        for (method, op) in ops {
+            if let Some(op) = op {
+                let doc = op
+                    .description
+                    .as_deref()
+                    .or(op.summary.as_deref())
+                    .unwrap_or("");
+                let codes: Vec<&str> = op.responses.responses.keys().map(String::as_str).collect();
+                rows.push_str(&format!(
+                    "<tr><td><code>{method}</code></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                    escape(path),
+                    escape(doc),
+                    codes.join(", ")
+                ));
+            }
+        }
+    }
+    format!(
+        "<!DOCTYPE html><html lang=\"ru\"><head><meta charset=\"utf-8\"><title>Auto-Concierge API</title>\
+         <style>body{{font-family:system-ui,sans-serif;margin:2rem;color:#0f172a}}table{{border-collapse:collapse}}\
+         td,th{{border-bottom:1px solid #e2e8f0;padding:.4rem .8rem;text-align:left;vertical-align:top}}</style></head>\
+         <body><h1>Auto-Concierge API v1</h1><p>Машиночитаемая спецификация: <a href=\"openapi.json\">openapi.json</a>. \
+         Аутентификация: <code>POST /api/v1/login/access-token</code>, затем заголовок <code>Authorization: Bearer …</code>.</p>\
+         <table><tr><th>Метод</th><th>Путь</th><th>Описание</th><th>Ответы</th></tr>{rows}</table></body></html>"
+    )
+}
