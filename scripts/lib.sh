@@ -55,6 +55,11 @@ ensure_postgres_binaries() {
   fi
 }
 
+# redis-server: the API tests start private Redis servers (fan-out across processes, outages).
+ensure_redis_server() {
+  command -v redis-server >/dev/null || apt_install redis-server
+}
+
 ensure_chromium() {
   if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
     apt_install chromium

@@ -6,6 +6,7 @@ source scripts/lib.sh
 
 ensure_build_tools
 ensure_chromium
+ensure_redis_server
 ensure_test_postgres
 use_shared_target_dir
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"

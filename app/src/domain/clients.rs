@@ -299,7 +299,7 @@ pub async fn find_or_create_by_phone(
     tenant: i64,
     full_name: &str,
     phone: &str,
-) -> Result<Client> {
+) -> Result<(Client, bool)> {
     let phone = normalize_phone(Some(phone))?
         .ok_or_else(|| Error::validation("Укажите телефон клиента"))?;
     let existing: Option<Client> = sqlx::query_as(&format!(
@@ -309,9 +309,9 @@ pub async fn find_or_create_by_phone(
     .fetch_optional(&mut **tx)
     .await?;
     match existing {
-        Some(client) => Ok(client),
+        Some(client) => Ok((client, false)),
         None => {
-            create(
+            let client = create(
                 tx,
                 tenant,
                 NewClient {
@@ -323,7 +323,8 @@ pub async fn find_or_create_by_phone(
                     vehicles: Vec::new(),
                 },
             )
-            .await
+            .await?;
+            Ok((client, true))
         }
     }
 }

@@ -10,11 +10,13 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod hours;
 pub mod phone;
 pub mod ratelimit;
 pub mod redis;
 pub mod serde_util;
 pub mod services;
+pub mod shops;
 pub mod users;
 
 use std::sync::Arc;

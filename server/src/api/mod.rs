@@ -1,11 +1,13 @@
 //! REST API `/api/v1`, compatible with v1's clients (FastAPI conventions). One module per
 //! resource; the OpenAPI document is generated from the handlers themselves.
 
+mod appointments;
 mod auth;
 mod clients;
 mod error;
 mod events;
 mod services;
+mod shops;
 mod users;
 
 use axum::{response::Html, routing::get, Json, Router};
@@ -45,10 +47,15 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login))
         .routes(routes!(users::me))
         .routes(routes!(users::list, users::create))
+        .routes(routes!(shops::list, shops::create))
+        .routes(routes!(shops::get, shops::update, shops::delete))
+        .routes(routes!(shops::slots))
         .routes(routes!(services::list, services::create))
         .routes(routes!(services::get, services::update, services::delete))
         .routes(routes!(clients::list, clients::create))
         .routes(routes!(clients::get, clients::update))
+        .routes(routes!(appointments::list, appointments::create))
+        .routes(routes!(appointments::get, appointments::update))
         .routes(routes!(events::sse))
         .routes(routes!(events::ws))
         .split_for_parts()
