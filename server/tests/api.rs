@@ -671,6 +671,9 @@ async fn openapi_lists_every_route_of_the_contract() {
         ("post", "/api/v1/clients"),
         ("get", "/api/v1/clients/{id}"),
         ("patch", "/api/v1/clients/{id}"),
+        ("get", "/api/v1/tenant/telegram"),
+        ("put", "/api/v1/tenant/telegram"),
+        ("delete", "/api/v1/tenant/telegram"),
         ("get", "/api/v1/events"),
         ("get", "/api/v1/ws"),
     ];

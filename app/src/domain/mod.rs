@@ -6,6 +6,7 @@ pub mod auth;
 pub mod booking;
 pub mod clients;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod redis;
 pub mod serde_util;
 pub mod services;
 pub mod shops;
+pub mod telegram;
 pub mod users;
 
 use std::sync::Arc;
