@@ -18,23 +18,8 @@ wasm=$(size "$pkg/auto-concierge.wasm")
 js=$(size "$pkg/auto-concierge.js")
 css=$(size "$pkg/auto-concierge.css")
 
-db=ac_bench_web
-admin_url="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-db_url="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
-psql "$admin_url" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-export SECRET_KEY="bench-secret-key-bench-secret-key-0123"
-export ENCRYPTION_KEY="cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
-DATABASE_URL="$db_url" ENVIRONMENT=production "$server_bin" seed-demo >/dev/null
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-DATABASE_URL="$db_url" ENVIRONMENT=production RUST_LOG=warn LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-  LEPTOS_SITE_ROOT=target/site "$server_bin" serve >/tmp/ac-bench-web.log 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; psql "$admin_url" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
-
 # The web session is the same JWT as the API's, in the ac_session cookie.
-token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/login/access-token" \
-  -d "username=admin@sever.demo&password=demo-password" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+start_bench_server "$server_bin" ac_bench_web
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Accept: text/html" -b "ac_session=$token" "http://127.0.0.1:$port/")
 [ "$status" = 200 ] || { echo "dashboard answered $status" >&2; exit 1; }
 

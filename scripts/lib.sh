@@ -89,3 +89,25 @@ use_shared_target_dir() {
 target_dir() {
   echo "${CARGO_TARGET_DIR:-$PWD/target}"
 }
+
+# Benchmarks: starts the release server ($1) on a free port against a fresh database ($2) with
+# the demo data, and logs in as the demo admin. Sets: port, pid, db_url, token. Cleans up on exit.
+start_bench_server() {
+  local server_bin=$1
+  db=$2
+  bench_admin_url="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+  db_url="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
+  psql "$bench_admin_url" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" 2>/dev/null
+  export SECRET_KEY="bench-secret-key-bench-secret-key-0123"
+  export ENCRYPTION_KEY="cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
+  DATABASE_URL="$db_url" ENVIRONMENT=production "$server_bin" seed-demo >/dev/null
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  DATABASE_URL="$db_url" ENVIRONMENT=production RUST_LOG=warn LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+    LEPTOS_SITE_ROOT=target/site "$server_bin" serve >"/tmp/$db-server.log" 2>&1 &
+  pid=$!
+  trap 'kill $pid 2>/dev/null; psql "$bench_admin_url" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
+  token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/login/access-token" \
+    -d "username=admin@sever.demo&password=demo-password" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+}
