@@ -103,7 +103,7 @@ pub async fn run(args: Args) -> Result<()> {
                 tracing::info!("empty development database: loading the demo data");
                 demo::seed_demo(&db).await?;
             }
-            let state = AppState::new(db, config).await;
+            let state = AppState::new(db, config).await?;
             crate::http::serve(state).await
         }
         Command::Migrate => {
