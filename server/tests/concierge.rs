@@ -15,7 +15,9 @@ use app::domain::{
     concierge::{Catalogue, Concierge},
     config::{AiConfig, AiProvider, GigaChatAuth, Secret},
 };
-use axum::{extract::State, http::HeaderMap, routing::post, Form, Json, Router};
+use axum::{
+    extract::State, http::HeaderMap, response::IntoResponse, routing::post, Form, Json, Router,
+};
 use common::{
     server::{token, Api, TestServer},
     TestDb,
@@ -38,6 +40,8 @@ async fn spawn(app: Router) -> String {
 struct FakeChat {
     content: Arc<Mutex<String>>,
     delay: Arc<Mutex<Duration>>,
+    /// How many of the next requests get a 503.
+    failures: Arc<Mutex<u32>>,
     requests: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
@@ -64,7 +68,7 @@ async fn chat(
     State(fake): State<FakeChat>,
     headers: HeaderMap,
     Json(body): Json<Value>,
-) -> Json<Value> {
+) -> axum::response::Response {
     let authorization = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -74,6 +78,17 @@ async fn chat(
         .lock()
         .unwrap()
         .push((authorization, body.clone()));
+    {
+        let mut failures = fake.failures.lock().unwrap();
+        if *failures > 0 {
+            *failures -= 1;
+            return (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "error": { "message": "overloaded" } })),
+            )
+                .into_response();
+        }
+    }
     let delay = *fake.delay.lock().unwrap();
     tokio::time::sleep(delay).await;
     let content = fake.content.lock().unwrap().clone();
@@ -89,6 +104,7 @@ async fn chat(
         }],
         "usage": { "prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20 }
     }))
+    .into_response()
 }
 
 fn openai(base_url: String, timeout: Duration) -> AiConfig {
@@ -142,6 +158,23 @@ async fn llm_answer_is_used_when_valid() {
         .iter()
         .all(|s| catalogue.get(s.id).is_some()));
     assert_eq!(answer.services[0].category, "suspension");
+}
+
+#[tokio::test]
+async fn a_busy_provider_is_retried_once() {
+    let (fake, base_url) = FakeChat::start(GOOD_ANSWER).await;
+    let concierge = Concierge::new(Some(&openai(base_url, Duration::from_secs(5)))).unwrap();
+    let catalogue = Catalogue::demo().unwrap();
+    *fake.failures.lock().unwrap() = 1;
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "llm");
+    assert_eq!(fake.requests().len(), 2);
+
+    // Failing twice: the rules answer, after exactly one retry.
+    *fake.failures.lock().unwrap() = 2;
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "rules");
+    assert_eq!(fake.requests().len(), 4);
 }
 
 #[tokio::test]

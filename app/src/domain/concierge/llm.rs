@@ -20,6 +20,11 @@ const MAX_DIAGNOSES: usize = 3;
 const MAX_SERVICES: usize = 5;
 /// GigaChat tokens live 30 minutes: refresh a minute early so that none expires mid-request.
 const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+/// One retry: enough for a dropped connection or a busy provider, and the overall timeout
+/// bounds it anyway.
+const ATTEMPTS: u32 = 2;
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+const CHAT: &str = "chat/completions";
 
 /// Why the LLM's answer was not used. Shown in the log; never contains a key.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +101,8 @@ impl Llm {
         self.timeout
     }
 
+    /// Asks the model; a transient failure (network, 429, 5xx, an expired GigaChat token) is
+    /// retried once, within the caller's overall timeout.
     pub async fn analyze(&self, catalogue: &Catalogue, text: &str) -> Result<LlmReply, LlmError> {
         let mut body = json!({
             "model": self.model,
@@ -109,7 +116,40 @@ impl Llm {
         if self.provider == AiProvider::OpenAi {
             body["response_format"] = json!({ "type": "json_object" });
         }
-        let mut request = self.http.post(&self.chat_url).json(&body);
+        let mut attempt = 1;
+        loop {
+            match self.complete(&body).await {
+                Err(e) if attempt < ATTEMPTS && self.is_transient(&e) => {
+                    tracing::info!(reason = %e, "LLM request failed, retrying once");
+                    if let (Some(gigachat), LlmError::Status { status: 401, .. }) =
+                        (&self.gigachat, &e)
+                    {
+                        gigachat.forget_token().await;
+                    }
+                    tokio::time::sleep(RETRY_PAUSE).await;
+                    attempt += 1;
+                }
+                result => return validate(&result?, catalogue),
+            }
+        }
+    }
+
+    fn is_transient(&self, error: &LlmError) -> bool {
+        match error {
+            LlmError::Http(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            LlmError::Status { endpoint, status } => {
+                *status == 429
+                    || (500..=599).contains(status)
+                    // GigaChat revokes tokens early sometimes: fetch a new one and try again.
+                    || (*status == 401 && *endpoint == CHAT && self.gigachat.is_some())
+            }
+            LlmError::Invalid(_) => false,
+        }
+    }
+
+    /// One chat request; returns the model's message text.
+    async fn complete(&self, body: &serde_json::Value) -> Result<String, LlmError> {
+        let mut request = self.http.post(&self.chat_url).json(body);
         let bearer = match &self.gigachat {
             Some(gigachat) => Some(gigachat.token(&self.http).await?),
             None => self.api_key.clone(),
@@ -120,7 +160,7 @@ impl Llm {
         let response = request.send().await?;
         if !response.status().is_success() {
             return Err(LlmError::Status {
-                endpoint: "chat/completions",
+                endpoint: CHAT,
                 status: response.status().as_u16(),
             });
         }
@@ -137,18 +177,21 @@ impl Llm {
             content: String,
         }
         let completion: Completion = response.json().await?;
-        let content = completion
+        Ok(completion
             .choices
             .into_iter()
             .next()
             .ok_or_else(|| LlmError::Invalid("no choices".into()))?
             .message
-            .content;
-        validate(&content, catalogue)
+            .content)
     }
 }
 
 impl GigaChat {
+    async fn forget_token(&self) {
+        *self.token.lock().await = None;
+    }
+
     /// The cached token, or a new one when it is due for refresh.
     async fn token(&self, http: &reqwest::Client) -> Result<Secret, LlmError> {
         let mut slot = self.token.lock().await;
