@@ -40,8 +40,8 @@ async fn spawn(app: Router) -> String {
 struct FakeChat {
     content: Arc<Mutex<String>>,
     delay: Arc<Mutex<Duration>>,
-    /// How many of the next requests get a 503.
-    failures: Arc<Mutex<u32>>,
+    /// How many of the next requests fail, and with which status (503 unless set).
+    failures: Arc<Mutex<(u32, u16)>>,
     requests: Arc<Mutex<Vec<(String, Value)>>>,
 }
 
@@ -80,10 +80,11 @@ async fn chat(
         .push((authorization, body.clone()));
     {
         let mut failures = fake.failures.lock().unwrap();
-        if *failures > 0 {
-            *failures -= 1;
+        if failures.0 > 0 {
+            failures.0 -= 1;
+            let status = if failures.1 == 0 { 503 } else { failures.1 };
             return (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                axum::http::StatusCode::from_u16(status).unwrap(),
                 Json(json!({ "error": { "message": "overloaded" } })),
             )
                 .into_response();
@@ -165,13 +166,13 @@ async fn a_busy_provider_is_retried_once() {
     let (fake, base_url) = FakeChat::start(GOOD_ANSWER).await;
     let concierge = Concierge::new(Some(&openai(base_url, Duration::from_secs(5)))).unwrap();
     let catalogue = Catalogue::demo().unwrap();
-    *fake.failures.lock().unwrap() = 1;
+    *fake.failures.lock().unwrap() = (1, 503);
     let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
     assert_eq!(answer.engine, "llm");
     assert_eq!(fake.requests().len(), 2);
 
     // Failing twice: the rules answer, after exactly one retry.
-    *fake.failures.lock().unwrap() = 2;
+    *fake.failures.lock().unwrap() = (2, 503);
     let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
     assert_eq!(answer.engine, "rules");
     assert_eq!(fake.requests().len(), 4);
@@ -312,6 +313,13 @@ async fn gigachat_token_is_fetched_once_and_refreshed_after_expiry() {
     assert_eq!(fetches.len(), 2);
     assert_ne!(fetches[0].1, fetches[1].1);
     assert_eq!(chat.requests().last().unwrap().0, "Bearer token-2");
+
+    // A token the provider no longer accepts: dropped, a new one fetched, the request retried.
+    *chat.failures.lock().unwrap() = (1, 401);
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "llm");
+    assert_eq!(fake_oauth.fetches.lock().unwrap().len(), 3);
+    assert_eq!(chat.requests().last().unwrap().0, "Bearer token-3");
 }
 
 #[tokio::test]
