@@ -466,3 +466,50 @@ fn eval_command_reports_the_figures() {
     assert!(stdout.contains("engine: rules 30"), "{stdout}");
     assert!(stdout.contains("latency p50:"), "{stdout}");
 }
+
+#[tokio::test]
+async fn the_catalogue_is_built_once_until_it_changes() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let tenant = app::domain::accounts::tenant_id_by_slug(&db.app, "sever")
+        .await
+        .unwrap()
+        .unwrap();
+    let concierge = Concierge::new(None).unwrap();
+    let read = || async {
+        let mut tx = db.app.tenant_tx(tenant).await.unwrap();
+        let catalogue = concierge.catalogue(&mut tx, tenant).await.unwrap();
+        tx.commit().await.unwrap();
+        catalogue
+    };
+    let first = read().await;
+    assert!(Arc::ptr_eq(&first, &read().await), "cached");
+
+    // An edit whose transaction started before the newest `updated_at`: still noticed.
+    let victim = first.services()[0].id;
+    let mut late = db.app.tenant_tx(tenant).await.unwrap();
+    sqlx::query("SELECT now()")
+        .execute(&mut *late)
+        .await
+        .unwrap();
+    let mut tx = db.app.tenant_tx(tenant).await.unwrap();
+    sqlx::query("UPDATE services SET updated_at = now() + interval '1 hour' WHERE id = $1")
+        .bind(first.services()[1].id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let second = read().await;
+    assert!(!Arc::ptr_eq(&first, &second), "rebuilt after an edit");
+    sqlx::query(
+        "UPDATE services SET name = 'Переименованная услуга', updated_at = now() WHERE id = $1",
+    )
+    .bind(victim)
+    .execute(&mut *late)
+    .await
+    .unwrap();
+    late.commit().await.unwrap();
+    let third = read().await;
+    assert_eq!(third.get(victim).unwrap().name, "Переименованная услуга");
+    db.drop().await;
+}

@@ -169,12 +169,15 @@ impl Catalogue {
     }
 }
 
-/// Cheap to read on every request, and changes whenever the catalogue does: every update sets
-/// `updated_at` (deactivation included), an insert brings a newer one, a delete lowers the count.
+/// Cheap to read on every request, and changes whenever the catalogue does: an insert or delete
+/// changes the count, and every write leaves a row version with a new `xmin` (the writing
+/// transaction). `updated_at` alone is not enough: it is the writer's transaction *start*, so an
+/// edit committed late can carry a time older than the newest one already seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
 struct Fingerprint {
     count: i64,
     last_update: Option<DateTime<Utc>>,
+    versions: Option<Decimal>,
 }
 
 pub struct Concierge {
@@ -195,7 +198,9 @@ impl Concierge {
     /// The company's active services, from the cache while its fingerprint is unchanged.
     pub async fn catalogue(&self, tx: &mut Tx, tenant: TenantId) -> Result<Arc<Catalogue>> {
         let fingerprint: Fingerprint = sqlx::query_as(
-            "SELECT count(*) AS count, max(updated_at) AS last_update FROM services",
+            "SELECT count(*) AS count, max(updated_at) AS last_update,
+                    sum(xmin::text::bigint) AS versions
+             FROM services",
         )
         .fetch_one(&mut **tx)
         .await?;
