@@ -11,6 +11,10 @@ ensure_test_postgres
 use_shared_target_dir
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 
+# Databases left by interrupted test runs (each test drops its own when it finishes).
+psql "$TEST_DATABASE_URL" -qAt -c "SELECT datname FROM pg_database WHERE datname ~ '^ac_(test|e2e)_'" |
+  while read -r stale; do psql "$TEST_DATABASE_URL" -qAt -c "DROP DATABASE IF EXISTS \"$stale\" WITH (FORCE)"; done
+
 log "cargo fmt --check"
 cargo fmt --all --check
 

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -260,6 +260,7 @@ pub async fn free_slots(
     date: NaiveDate,
     service_ids: &[i64],
 ) -> Result<Vec<Slot>> {
+    check_date(date)?;
     let shop = load_shop(tx, shop_id, Lock::None).await?;
     let lines = service_lines(tx, &shop, service_ids, &[]).await?;
     let length = visit_length(&lines);
@@ -304,7 +305,14 @@ pub async fn book(tx: &mut Tx, tenant: TenantId, new: NewBooking) -> Result<i64>
     let lines = service_lines(tx, &shop, &new.service_ids, &[]).await?;
     check_client_and_vehicle(tx, new.client_id, new.vehicle_id).await?;
     let start = new.start_time;
-    let end = new.end_time.unwrap_or(start + visit_length(&lines));
+    check_date(start.date_naive())?;
+    let end = match new.end_time {
+        Some(end) => {
+            check_date(end.date_naive())?;
+            end
+        }
+        None => start + visit_length(&lines),
+    };
     check_visit(&shop, start, end)?;
     let bay = choose_bay(tx, &shop, start, end, new.bay, None, None).await?;
 
@@ -456,6 +464,9 @@ pub async fn list(tx: &mut Tx, filter: &AppointmentFilter) -> Result<Vec<Appoint
             "limit должен быть от 1 до {MAX_PAGE}"
         )));
     }
+    for date in [filter.date_from, filter.date_to].into_iter().flatten() {
+        check_date(date)?;
+    }
     let mut query = QueryBuilder::new(SELECT_APPOINTMENTS);
     query.push(" WHERE true");
     if let Some(shop_id) = filter.shop_id {
@@ -480,10 +491,8 @@ pub async fn list(tx: &mut Tx, filter: &AppointmentFilter) -> Result<Vec<Appoint
             .push(" AT TIME ZONE s.timezone)");
     }
     if let Some(to) = filter.date_to {
-        let midnight = to
-            .succ_opt()
-            .ok_or_else(|| Error::validation("Слишком поздняя дата"))?
-            .and_time(NaiveTime::MIN);
+        // check_date keeps `to` far from the end of chrono's calendar.
+        let midnight = (to + Duration::days(1)).and_time(NaiveTime::MIN);
         query
             .push(" AND a.start_time < ")
             .push_bind(midnight.and_utc() + Duration::hours(12))
@@ -716,6 +725,22 @@ async fn check_client_and_vehicle(
     }
 }
 
+/// Years the calendar works with. Far outside them chrono's date arithmetic would overflow (a
+/// panic on user input), and no car service books visits there anyway.
+const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
+fn check_date(date: NaiveDate) -> Result<()> {
+    if YEARS.contains(&date.year()) {
+        Ok(())
+    } else {
+        Err(Error::validation(format!(
+            "Дата должна быть между {} и {} годом",
+            YEARS.start(),
+            YEARS.end()
+        )))
+    }
+}
+
 fn check_visit(shop: &Shop, start: DateTime<Utc>, end: DateTime<Utc>) -> Result<()> {
     if end <= start {
         return Err(Error::validation(
@@ -738,9 +763,17 @@ struct Busy {
     end_time: DateTime<Utc>,
 }
 
-/// Live visits of the shop overlapping `[from, to)`, other than `except`. Written like the
-/// exclusion constraint (same range, same status predicate) so that PostgreSQL answers it from
-/// that constraint's GiST index.
+/// How long a visit can last at most: `book` and `change` keep every visit within one opening
+/// interval of one date, which is a day plus at most a daylight-saving shift.
+const LONGEST_VISIT: Duration = Duration::hours(26);
+
+/// Live visits of the shop overlapping `[from, to)`, other than `except`.
+///
+/// Plain comparisons rather than the range overlap (`&&`) that the exclusion constraint uses:
+/// `&&` is not leakproof, so under Row-Level Security PostgreSQL will not use it in an index
+/// scan. No visit is longer than [`LONGEST_VISIT`], so one overlapping the window started at
+/// most that long before it — a bound the `(tenant_id, shop_id, start_time)` index turns into a
+/// short range scan instead of a pass over the shop's whole history.
 async fn busy_bays(
     tx: &mut Tx,
     shop_id: i64,
@@ -752,12 +785,13 @@ async fn busy_bays(
         "SELECT bay, start_time, end_time FROM appointments
          WHERE shop_id = $1
            AND status NOT IN ('cancelled', 'no_show')
-           AND tstzrange(start_time, end_time, '[)') && tstzrange($2, $3, '[)')
-           AND id IS DISTINCT FROM $4",
+           AND start_time < $3 AND end_time > $2 AND start_time > $4
+           AND id IS DISTINCT FROM $5",
     )
     .bind(shop_id)
     .bind(from)
     .bind(to)
+    .bind(from - LONGEST_VISIT)
     .bind(except)
     .fetch_all(&mut **tx)
     .await?)
@@ -899,6 +933,9 @@ async fn move_visit(
         None => None,
     };
     let start = change.start_time.unwrap_or(current.start_time);
+    for t in [change.start_time, change.end_time].into_iter().flatten() {
+        check_date(t.date_naive())?;
+    }
     // New services set the length anew; otherwise the visit keeps its length, including an end
     // time staff set by hand.
     let end = match (change.end_time, &lines) {

@@ -22,6 +22,9 @@ pub enum Error {
     Unauthorized,
     #[error("недостаточно прав")]
     Forbidden,
+    /// An outside service (Telegram, the AI provider) did not answer usefully: HTTP 502.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("ошибка базы данных")]
     Database(#[from] sqlx::Error),
     #[error("внутренняя ошибка: {0}")]

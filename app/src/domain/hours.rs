@@ -34,9 +34,14 @@ pub struct Interval {
 }
 
 impl Interval {
-    /// The interval on `date` as local wall-clock times; "24:00" is midnight of the next day.
+    /// The interval on `date` as local wall-clock times; "24:00" is midnight of the next day
+    /// (or the end of time, on the last day chrono can represent: never a panic).
     pub fn on(&self, date: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
-        let at = |minutes: u16| date.and_time(NaiveTime::MIN) + Duration::minutes(minutes.into());
+        let at = |minutes: u16| {
+            date.and_time(NaiveTime::MIN)
+                .checked_add_signed(Duration::minutes(minutes.into()))
+                .unwrap_or(NaiveDateTime::MAX)
+        };
         (at(self.start), at(self.end))
     }
 }
@@ -303,6 +308,12 @@ mod tests {
         assert_eq!(open.to_string(), "2030-01-14 09:00:00");
         assert_eq!(close.to_string(), "2030-01-15 00:00:00");
         assert!(hours.on(monday.succ_opt().unwrap()).is_empty());
+        let (_, end) = Interval {
+            start: 0,
+            end: 1440,
+        }
+        .on(NaiveDate::MAX);
+        assert_eq!(end, NaiveDateTime::MAX);
     }
 
     fn length_hours(hours: &WorkingHours, date: &str, tz: Tz) -> i64 {

@@ -7,6 +7,7 @@ pub mod booking;
 pub mod clients;
 pub mod concierge;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod redis;
 pub mod serde_util;
 pub mod services;
 pub mod shops;
+pub mod telegram;
 pub mod users;
 
 use std::sync::Arc;

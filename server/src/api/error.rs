@@ -77,6 +77,7 @@ impl From<Error> for ApiError {
                 "Не удалось проверить учётные данные",
             ),
             Error::Forbidden => ApiError::forbidden(),
+            Error::Unavailable(message) => ApiError::new(StatusCode::BAD_GATEWAY, message),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 ApiError::new(

@@ -9,6 +9,7 @@ mod error;
 mod events;
 mod services;
 mod shops;
+mod tenant;
 mod users;
 
 use axum::{response::Html, routing::get, Json, Router};
@@ -57,6 +58,7 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(clients::get, clients::update))
         .routes(routes!(appointments::list, appointments::create))
         .routes(routes!(appointments::get, appointments::update))
+        .routes(routes!(tenant::get, tenant::put, tenant::delete))
         .routes(routes!(concierge::analyze))
         .routes(routes!(events::sse))
         .routes(routes!(events::ws))

@@ -1,0 +1,20 @@
+//! Secrets at rest (bot tokens, webhook keys): Fernet with `ENCRYPTION_KEY`, as in v1, so that
+//! tokens v1 stored can still be read.
+
+use super::{Config, Error, Result};
+
+pub fn encrypt(config: &Config, plain: &str) -> Result<String> {
+    let fernet = fernet::Fernet::new(config.encryption_key.expose())
+        .ok_or_else(|| Error::Internal("ENCRYPTION_KEY is not a Fernet key".into()))?;
+    Ok(fernet.encrypt(plain.as_bytes()))
+}
+
+/// Fails when the key changed since the value was stored (the secret must then be set again).
+pub fn decrypt(config: &Config, token: &str) -> Result<String> {
+    let fernet = fernet::Fernet::new(config.encryption_key.expose())
+        .ok_or_else(|| Error::Internal("ENCRYPTION_KEY is not a Fernet key".into()))?;
+    let bytes = fernet.decrypt(token).map_err(|_| {
+        Error::Internal("a stored secret cannot be decrypted with ENCRYPTION_KEY".into())
+    })?;
+    String::from_utf8(bytes).map_err(|_| Error::Internal("a stored secret is not UTF-8".into()))
+}

@@ -1,0 +1,153 @@
+//! The company's Telegram bot connection: the token is checked with the Bot API's `getMe`,
+//! stored Fernet-encrypted and never returned; only the bot's @username is shown.
+
+use std::time::Duration;
+
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{crypto, db::Tx, Config, Error, Result};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BotConnection {
+    pub connected: bool,
+    pub bot_username: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GetMe {
+    ok: bool,
+    result: Option<BotUser>,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BotUser {
+    username: Option<String>,
+    is_bot: bool,
+}
+
+/// `123456:ABC-DEF…`: digits, a colon, and the secret part. Checked before any network call so
+/// that garbage never reaches Telegram (nor a URL).
+fn plausible(token: &str) -> bool {
+    match token.split_once(':') {
+        Some((id, secret)) => {
+            !id.is_empty()
+                && id.chars().all(|c| c.is_ascii_digit())
+                && secret.len() >= 20
+                && secret
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        }
+        None => false,
+    }
+}
+
+/// Asks the Bot API who the token belongs to; returns the bot's username.
+pub async fn check_token(config: &Config, token: &str) -> Result<String> {
+    let token = token.trim();
+    if !plausible(token) {
+        return Err(Error::validation(
+            "Токен бота выглядит иначе: 123456789:AA… (его выдаёт @BotFather)",
+        ));
+    }
+    let url = format!(
+        "{}/bot{token}/getMe",
+        config.telegram_api_url.trim_end_matches('/')
+    );
+    let response = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .get(url)
+        .send()
+        .await
+        // The URL holds the token: report the failure without it.
+        .map_err(|e| Error::Unavailable(format!("Telegram не отвечает: {}", e.without_url())))?;
+    let status = response.status();
+    let body: GetMe = response
+        .json()
+        .await
+        .map_err(|_| Error::Unavailable(format!("Telegram ответил непонятно (HTTP {status})")))?;
+    match body {
+        GetMe {
+            ok: true,
+            result:
+                Some(BotUser {
+                    username: Some(username),
+                    is_bot: true,
+                }),
+            ..
+        } => Ok(username),
+        GetMe { description, .. } => Err(Error::validation(format!(
+            "Telegram не принял токен{}",
+            description.map(|d| format!(": {d}")).unwrap_or_default()
+        ))),
+    }
+}
+
+pub async fn status(tx: &mut Tx) -> Result<BotConnection> {
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT telegram_bot_token_enc, telegram_bot_username FROM tenants")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let (token, username) = row.ok_or(Error::NotFound)?;
+    Ok(BotConnection {
+        connected: token.is_some(),
+        bot_username: token.and(username),
+    })
+}
+
+/// Stores a checked token (encrypted) with a fresh webhook secret.
+pub async fn connect(
+    tx: &mut Tx,
+    config: &Config,
+    token: &str,
+    username: &str,
+) -> Result<BotConnection> {
+    let encrypted = crypto::encrypt(config, token.trim())?;
+    let mut secret = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut secret);
+    let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    sqlx::query(
+        "UPDATE tenants SET telegram_bot_token_enc = $1, telegram_bot_username = $2, telegram_webhook_secret = $3,
+                updated_at = now()",
+    )
+    .bind(encrypted)
+    .bind(username)
+    .bind(secret)
+    .execute(&mut **tx)
+    .await?;
+    Ok(BotConnection {
+        connected: true,
+        bot_username: Some(username.to_string()),
+    })
+}
+
+pub async fn disconnect(tx: &mut Tx) -> Result<BotConnection> {
+    sqlx::query(
+        "UPDATE tenants SET telegram_bot_token_enc = NULL, telegram_bot_username = NULL,
+                telegram_webhook_secret = NULL, updated_at = now()",
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(BotConnection {
+        connected: false,
+        bot_username: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plausible;
+
+    #[test]
+    fn token_shape() {
+        assert!(plausible("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"));
+        assert!(!plausible("123456789"));
+        assert!(!plausible("abc:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"));
+        assert!(!plausible("123:short"));
+        assert!(!plausible("123:AAHdqTcvCH1vGWJxfSeofSAs0K5PALD/../x"));
+    }
+}

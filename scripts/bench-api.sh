@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Benchmark: GET /api/v1/appointments returning 50 rows (authenticated, RLS on, as the runtime
+# role) at concurrency 64 against the release server, beside pgbench running the same SQL on
+# the same database as the ceiling. Prints requests/s, p50/p99 latency, the server's peak RSS
+# and the ratio to the ceiling. Floor: >= 50% of the ceiling and p99 < 25 ms on 2 cores.
+#
+#   scripts/bench-api.sh            # DURATION=15 CONCURRENCY=64 by default
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+DURATION="${DURATION:-15}"
+CONCURRENCY="${CONCURRENCY:-64}"
+command -v wrk >/dev/null || apt_install wrk
+command -v pgbench >/dev/null || apt_install postgresql-contrib
+ensure_test_postgres
+
+log "building the release server"
+cargo build --release -p server --quiet
+server_bin="$(target_dir)/release/server"
+
+db=ac_bench
+admin_url="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+db_url="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
+psql "$admin_url" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+export SECRET_KEY="bench-secret-key-bench-secret-key-0123"
+export ENCRYPTION_KEY="cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
+DATABASE_URL="$db_url" ENVIRONMENT=production "$server_bin" seed-demo >/dev/null
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DATABASE_URL="$db_url" ENVIRONMENT=production RUST_LOG=warn LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+  LEPTOS_SITE_ROOT=target/site "$server_bin" serve >/tmp/ac-bench-server.log 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; psql "$admin_url" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null' EXIT
+for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.2; done
+
+token=$(curl -fs -X POST "http://127.0.0.1:$port/api/v1/login/access-token" \
+  -d "username=admin@sever.demo&password=demo-password" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+from=$(TZ=Europe/Moscow date -d '-3 days' +%F)
+to=$(TZ=Europe/Moscow date -d '+3 days' +%F)
+url="http://127.0.0.1:$port/api/v1/appointments/?date_from=$from&date_to=$to&limit=50"
+rows=$(curl -fs -H "Authorization: Bearer $token" "$url" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$rows" = 50 ] || { echo "expected 50 rows, got $rows" >&2; exit 1; }
+
+# The same statements the handler runs (app/src/domain/booking.rs: `list`), in one transaction
+# scoped to the tenant, as the runtime role.
+tenant=$(psql "$db_url" -qAt -c "SELECT id FROM tenants WHERE slug = 'sever'")
+ids=$(curl -fs -H "Authorization: Bearer $token" "$url" | python3 -c 'import json,sys; print(",".join(str(a["id"]) for a in json.load(sys.stdin)))')
+sql=$(mktemp --suffix=.sql)
+cat >"$sql" <<SQL
+BEGIN;
+SELECT set_config('app.current_tenant_id', '$tenant', true);
+SELECT a.id, a.tenant_id, a.shop_id, a.client_id, c.full_name AS client_full_name, c.phone AS client_phone,
+       a.vehicle_id, a.bay, a.start_time, a.end_time, a.status, a.source, a.customer_note, a.ai_summary,
+       a.ai_analysis, a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone
+  FROM appointments a JOIN clients c ON c.id = a.client_id JOIN shops s ON s.id = a.shop_id
+ WHERE true
+   AND a.start_time >= '$from 00:00'::timestamp - interval '14 hours'
+   AND a.start_time >= ('$from 00:00'::timestamp AT TIME ZONE s.timezone)
+   AND a.start_time < '$to 00:00'::timestamp + interval '1 day 12 hours'
+   AND a.start_time < (('$to 00:00'::timestamp + interval '1 day') AT TIME ZONE s.timezone)
+ ORDER BY a.start_time, a.id OFFSET 0 LIMIT 50;
+SELECT x.appointment_id, x.service_id AS id, s.name, x.price, x.duration_minutes
+  FROM appointment_services x JOIN services s ON s.id = x.service_id
+ WHERE x.appointment_id = ANY('{$ids}'::bigint[])
+ ORDER BY x.appointment_id, x.service_id;
+COMMIT;
+SQL
+
+log "warm-up"
+wrk -t2 -c"$CONCURRENCY" -d3s -H "Authorization: Bearer $token" "$url" >/dev/null
+log "API: wrk -c$CONCURRENCY -d${DURATION}s"
+api=$(wrk -t2 -c"$CONCURRENCY" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$url")
+log "ceiling: pgbench -c$CONCURRENCY -T$DURATION (same SQL, runtime role, Unix socket)"
+ceiling=$(PGOPTIONS="-c role=auto_concierge_app" pgbench -n -h /var/run/postgresql -U postgres \
+  -c "$CONCURRENCY" -j 2 -T "$DURATION" -f "$sql" "$db" 2>&1)
+rm -f "$sql"
+
+rps=$(awk '/Requests\/sec/ {print $2}' <<<"$api")
+p50=$(awk '$1 == "50%" {print $2}' <<<"$api")
+p99=$(awk '$1 == "99%" {print $2}' <<<"$api")
+errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$api")
+tps=$(awk '/^tps/ {print $3; exit}' <<<"$ceiling")
+rss=$(awk '/VmHWM/ {print $2, $3}' "/proc/$pid/status")
+
+echo
+echo "GET /api/v1/appointments (50 rows), concurrency $CONCURRENCY, ${DURATION}s, release build"
+printf '  API        %10.0f req/s   p50 %s   p99 %s\n' "$rps" "$p50" "$p99"
+printf '  pgbench    %10.0f tx/s    (ceiling: same SQL, same database)\n' "$tps"
+printf '  ratio      %10.0f %%\n' "$(python3 -c "print(100 * $rps / $tps)")"
+echo "  peak RSS   $rss"
+[ -z "$errors" ] || echo "  errors: $errors"

@@ -1,0 +1,63 @@
+//! `/tenant/telegram`: connect the company's bot by token (admins). The token is never returned.
+
+use axum::{extract::State, Json};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use app::domain::{
+    telegram::{self, BotConnection},
+    AppState,
+};
+
+use super::{auth::Staff, error::ApiResult, ApiJson};
+
+#[utoipa::path(get, path = "/api/v1/tenant/telegram", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = BotConnection)))]
+pub async fn get(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<BotConnection>> {
+    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let connection = telegram::status(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Json(connection))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BotToken {
+    bot_token: String,
+}
+
+/// Checks the token with `getMe`, stores it encrypted; the running bot picks it up.
+#[utoipa::path(put, path = "/api/v1/tenant/telegram", tag = "tenant", security(("bearer" = [])),
+    request_body = BotToken,
+    responses((status = 200, body = BotConnection), (status = 403), (status = 422, description = "Telegram rejected the token"),
+               (status = 502, description = "Telegram did not answer")))]
+pub async fn put(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(body): ApiJson<BotToken>,
+) -> ApiResult<Json<BotConnection>> {
+    staff.require_admin()?;
+    let username = telegram::check_token(&state.config, &body.bot_token).await?;
+    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let connection = telegram::connect(&mut tx, &state.config, &body.bot_token, &username).await?;
+    tx.commit().await?;
+    state
+        .events
+        .publish(staff.tenant, "tenant.telegram_updated", &connection)
+        .await;
+    Ok(Json(connection))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tenant/telegram", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = BotConnection), (status = 403)))]
+pub async fn delete(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<BotConnection>> {
+    staff.require_admin()?;
+    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let connection = telegram::disconnect(&mut tx).await?;
+    tx.commit().await?;
+    state
+        .events
+        .publish(staff.tenant, "tenant.telegram_updated", &connection)
+        .await;
+    Ok(Json(connection))
+}
