@@ -1,11 +1,12 @@
 //! Command line: `serve` (the default) and the admin commands.
 
-use std::io::BufRead;
+use std::{collections::BTreeMap, io::BufRead, time::Instant};
 
 use anyhow::{bail, Context, Result};
 use app::domain::{
     accounts::{self, NewTenant},
     auth::{hash_password, Role},
+    concierge::{Catalogue, Concierge},
     db, demo, AppState, Config, Db,
 };
 use clap::{Parser, Subcommand};
@@ -40,6 +41,10 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Measure the concierge on a labelled JSONL file (`{"text", "intent", "categories"}` a line)
+    /// against the demo catalogue: intent accuracy, category hit@3, engine, latency. Needs no
+    /// database; uses the LLM when `AI_PROVIDER` is set.
+    ConciergeEval { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -79,6 +84,9 @@ enum UserCommand {
 
 pub async fn run(args: Args) -> Result<()> {
     let config = Config::from_env()?;
+    if let Some(Command::ConciergeEval { file }) = &args.command {
+        return concierge_eval(&config, file).await;
+    }
     let owner_url = owner_url(&config).await?;
     let owner = db::connect_owner(&owner_url)
         .await
@@ -103,9 +111,10 @@ pub async fn run(args: Args) -> Result<()> {
                 tracing::info!("empty development database: loading the demo data");
                 demo::seed_demo(&db).await?;
             }
-            let state = AppState::new(db, config).await;
+            let state = AppState::new(db, config).await?;
             crate::http::serve(state).await
         }
+        Command::ConciergeEval { .. } => unreachable!("handled before connecting"),
         Command::Migrate => {
             println!("migrations applied");
             Ok(())
@@ -189,6 +198,83 @@ pub async fn run(args: Args) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// One line of an evaluation set.
+#[derive(serde::Deserialize)]
+struct LabelledMessage {
+    text: String,
+    intent: String,
+    /// Catalogue categories a good answer suggests; empty: no service is expected.
+    #[serde(default)]
+    categories: Vec<String>,
+}
+
+async fn concierge_eval(config: &Config, file: &std::path::Path) -> Result<()> {
+    let jsonl =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let cases = jsonl
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str::<LabelledMessage>(line)
+                .with_context(|| format!("{}:{}: not a labelled message", file.display(), i + 1))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if cases.is_empty() {
+        bail!("{} holds no messages", file.display());
+    }
+    let catalogue = Catalogue::demo()?;
+    let concierge = Concierge::new(config.ai.as_ref())?;
+    let (mut intents_right, mut with_categories, mut hits) = (0usize, 0usize, 0usize);
+    let mut engines: BTreeMap<String, usize> = BTreeMap::new();
+    let mut latencies = Vec::with_capacity(cases.len());
+    for case in &cases {
+        let started = Instant::now();
+        let answer = concierge.analyze(&catalogue, &case.text).await?;
+        latencies.push(started.elapsed());
+        *engines.entry(answer.engine).or_default() += 1;
+        intents_right += usize::from(answer.intent == case.intent);
+        if !case.categories.is_empty() {
+            with_categories += 1;
+            let hit = answer
+                .services
+                .iter()
+                .take(3)
+                .any(|s| case.categories.contains(&s.category));
+            hits += usize::from(hit);
+        }
+    }
+    latencies.sort();
+    // Nearest-rank percentile: the smallest latency at or above p% of the answers.
+    let percentile = |p: f64| {
+        let rank = ((p / 100.0) * latencies.len() as f64).ceil() as usize;
+        latencies[rank.clamp(1, latencies.len()) - 1].as_secs_f64() * 1000.0
+    };
+    let engines: Vec<String> = engines
+        .iter()
+        .map(|(engine, n)| format!("{engine} {n}"))
+        .collect();
+    println!(
+        "messages: {} ({with_categories} with categories)",
+        cases.len()
+    );
+    println!(
+        "intent accuracy: {:.3}",
+        intents_right as f64 / cases.len() as f64
+    );
+    println!(
+        "category hit@3: {:.3}",
+        hits as f64 / with_categories.max(1) as f64
+    );
+    println!("engine: {}", engines.join(", "));
+    println!(
+        "latency p50: {:.3} ms, p99: {:.3} ms",
+        percentile(50.0),
+        percentile(99.0)
+    );
+    Ok(())
 }
 
 /// The owner's URL: `DATABASE_URL` (or v1's `POSTGRES_*`), else the project-local cluster.

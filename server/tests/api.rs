@@ -676,6 +676,7 @@ async fn openapi_lists_every_route_of_the_contract() {
         ("delete", "/api/v1/tenant/telegram"),
         ("get", "/api/v1/events"),
         ("get", "/api/v1/ws"),
+        ("post", "/api/v1/concierge/analyze"),
     ];
     for (method, path) in expected {
         assert!(

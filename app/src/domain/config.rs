@@ -65,8 +65,8 @@ pub struct Config {
     /// v1's single bot token; multi-tenant bots keep theirs in the database.
     pub telegram_bot_token: Option<Secret>,
     pub telegram_api_url: String,
-    pub gigachat_client_id: Option<String>,
-    pub gigachat_client_secret: Option<Secret>,
+    /// The LLM behind the concierge; `None`: the built-in rules answer alone.
+    pub ai: Option<AiConfig>,
     /// Where development keys and the local PostgreSQL cluster live.
     pub data_dir: PathBuf,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, comma-separated IPs).
@@ -163,12 +163,114 @@ impl Config {
             telegram_bot_token: get("TELEGRAM_BOT_TOKEN").map(Secret),
             telegram_api_url: get("TELEGRAM_API_URL")
                 .unwrap_or_else(|| "https://api.telegram.org".into()),
-            gigachat_client_id: get("GIGACHAT_CLIENT_ID"),
-            gigachat_client_secret: get("GIGACHAT_CLIENT_SECRET").map(Secret),
+            ai: ai_config(&get)?,
             data_dir,
             trusted_proxies,
         })
     }
+}
+
+/// Which kind of chat API the concierge talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AiProvider {
+    /// Any OpenAI-compatible `/chat/completions` (OpenAI, llama.cpp, vLLM, Ollama).
+    OpenAi,
+    /// Sber's GigaChat: the same chat API behind its own OAuth.
+    GigaChat,
+}
+
+#[derive(Clone, Debug)]
+pub struct AiConfig {
+    pub provider: AiProvider,
+    /// Base of the chat API; `/chat/completions` is appended.
+    pub base_url: String,
+    /// Bearer key of an OpenAI-compatible server (a local one may need none).
+    pub api_key: Option<Secret>,
+    pub model: String,
+    /// The whole LLM answer (token included) must arrive within this, or the rules answer.
+    pub timeout: std::time::Duration,
+    /// Present exactly when `provider` is GigaChat.
+    pub gigachat: Option<GigaChatAuth>,
+}
+
+#[derive(Clone, Debug)]
+pub struct GigaChatAuth {
+    pub auth_url: String,
+    /// The `Basic` credentials: `GIGACHAT_AUTH_KEY`, or base64 of `client_id:client_secret`.
+    pub credentials: Secret,
+    pub scope: String,
+    /// Sber's certificates are issued by the Russian national CA, which is in no default
+    /// trust store: a PEM bundle with it is added to the trusted roots.
+    pub ca_bundle: Option<PathBuf>,
+}
+
+/// `AI_PROVIDER` unset: no LLM. Anything else must be complete, so that a typo does not silently
+/// turn the AI off.
+fn ai_config(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<AiConfig>, ConfigError> {
+    let provider = match get("AI_PROVIDER").map(|p| p.to_ascii_lowercase()) {
+        None => return Ok(None),
+        Some(p) if p == "openai" => AiProvider::OpenAi,
+        Some(p) if p == "gigachat" => AiProvider::GigaChat,
+        Some(p) => {
+            return Err(ConfigError::Invalid(format!(
+            "AI_PROVIDER must be openai or gigachat (or unset for the built-in rules), got {p:?}"
+        )))
+        }
+    };
+    let timeout = match get("AI_TIMEOUT_SECONDS") {
+        None => 15,
+        Some(v) => match v.parse::<u64>() {
+            Ok(s) if (1..=300).contains(&s) => s,
+            _ => {
+                return Err(ConfigError::Invalid(format!(
+                    "AI_TIMEOUT_SECONDS must be a number of seconds between 1 and 300, got {v:?}"
+                )))
+            }
+        },
+    };
+    let gigachat = match provider {
+        AiProvider::OpenAi => None,
+        AiProvider::GigaChat => {
+            let credentials = match (
+                get("GIGACHAT_AUTH_KEY"),
+                get("GIGACHAT_CLIENT_ID"),
+                get("GIGACHAT_CLIENT_SECRET"),
+            ) {
+                (Some(key), _, _) => key,
+                (None, Some(id), Some(secret)) => {
+                    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+                }
+                _ => {
+                    return Err(ConfigError::Invalid(
+                        "AI_PROVIDER=gigachat needs GIGACHAT_AUTH_KEY, or GIGACHAT_CLIENT_ID and GIGACHAT_CLIENT_SECRET"
+                            .into(),
+                    ))
+                }
+            };
+            Some(GigaChatAuth {
+                auth_url: get("GIGACHAT_AUTH_URL")
+                    .unwrap_or_else(|| "https://ngw.devices.sberbank.ru:9443/api/v2/oauth".into()),
+                credentials: Secret(credentials),
+                scope: get("GIGACHAT_SCOPE").unwrap_or_else(|| "GIGACHAT_API_PERS".into()),
+                ca_bundle: get("GIGACHAT_CA_BUNDLE").map(PathBuf::from),
+            })
+        }
+    };
+    let (default_base, default_model) = match provider {
+        AiProvider::OpenAi => ("https://api.openai.com/v1", "gpt-4o-mini"),
+        AiProvider::GigaChat => ("https://gigachat.devices.sberbank.ru/api/v1", "GigaChat"),
+    };
+    Ok(Some(AiConfig {
+        provider,
+        base_url: get("AI_BASE_URL")
+            .unwrap_or_else(|| default_base.into())
+            .trim_end_matches('/')
+            .to_string(),
+        api_key: get("AI_API_KEY").map(Secret),
+        model: get("AI_MODEL").unwrap_or_else(|| default_model.into()),
+        timeout: std::time::Duration::from_secs(timeout),
+        gigachat,
+    }))
 }
 
 fn production_secret_key(value: Option<String>) -> Result<String, ConfigError> {
@@ -413,6 +515,60 @@ mod tests {
         .unwrap();
         assert_eq!(c.database_url.unwrap().expose(), "postgres://x@h/y");
         assert_eq!(c.redis_url.unwrap().expose(), "redis://other:1");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn ai_settings() {
+        let dir = temp_dir("ai");
+        let d = dir.to_str().unwrap();
+        assert!(Config::from_vars(&vars(&[("AC_DATA_DIR", d)]))
+            .unwrap()
+            .ai
+            .is_none());
+
+        let ai = Config::from_vars(&vars(&[
+            ("AC_DATA_DIR", d),
+            ("AI_PROVIDER", "openai"),
+            ("AI_BASE_URL", "http://127.0.0.1:8080/v1/"),
+        ]))
+        .unwrap()
+        .ai
+        .unwrap();
+        assert_eq!(ai.provider, AiProvider::OpenAi);
+        assert_eq!(ai.base_url, "http://127.0.0.1:8080/v1");
+        assert_eq!(ai.timeout, std::time::Duration::from_secs(15));
+        assert!(ai.gigachat.is_none() && ai.api_key.is_none());
+
+        let ai = Config::from_vars(&vars(&[
+            ("AC_DATA_DIR", d),
+            ("AI_PROVIDER", "GigaChat"),
+            ("GIGACHAT_CLIENT_ID", "id"),
+            ("GIGACHAT_CLIENT_SECRET", "secret"),
+            ("AI_TIMEOUT_SECONDS", "3"),
+        ]))
+        .unwrap()
+        .ai
+        .unwrap();
+        let auth = ai.gigachat.unwrap();
+        assert_eq!(auth.credentials.expose(), "aWQ6c2VjcmV0");
+        assert_eq!(auth.scope, "GIGACHAT_API_PERS");
+        assert_eq!(
+            auth.auth_url,
+            "https://ngw.devices.sberbank.ru:9443/api/v2/oauth"
+        );
+        assert_eq!(ai.base_url, "https://gigachat.devices.sberbank.ru/api/v1");
+        assert_eq!(ai.timeout, std::time::Duration::from_secs(3));
+
+        for bad in [
+            vec![("AI_PROVIDER", "yandex")],
+            vec![("AI_PROVIDER", "gigachat")],
+            vec![("AI_PROVIDER", "openai"), ("AI_TIMEOUT_SECONDS", "0")],
+        ] {
+            let mut v = vars(&bad);
+            v.insert("AC_DATA_DIR".into(), d.into());
+            assert!(Config::from_vars(&v).is_err(), "{bad:?}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -19,7 +19,7 @@ use super::{
 pub const DEMO_PASSWORD: &str = "demo-password";
 
 /// The demo catalogue, a copy of `shared/eval/catalogue.json`.
-const CATALOGUE_JSON: &str = include_str!("../../data/catalogue.json");
+pub(crate) const CATALOGUE_JSON: &str = include_str!("../../data/catalogue.json");
 
 #[derive(Deserialize)]
 struct Catalogue {

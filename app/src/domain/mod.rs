@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod auth;
 pub mod booking;
 pub mod clients;
+pub mod concierge;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -37,12 +38,16 @@ pub struct AppState {
     pub login_limiter: Arc<ratelimit::RateLimiter>,
     /// For `/health`; `None` when Redis is not configured.
     pub redis: Option<fred::prelude::Client>,
+    /// Caches each company's catalogue and the LLM's token between requests.
+    pub concierge: Arc<concierge::Concierge>,
 }
 
 impl AppState {
     /// Connects the optional Redis parts. An unreachable Redis at start is logged and the
-    /// in-process fallbacks are used, so that the app still serves.
-    pub async fn new(db: Db, config: Config) -> Self {
+    /// in-process fallbacks are used, so that the app still serves. Fails on an AI configuration
+    /// that cannot work (see [`concierge::Concierge::new`]).
+    pub async fn new(db: Db, config: Config) -> Result<Self> {
+        let concierge = Arc::new(concierge::Concierge::new(config.ai.as_ref())?);
         let (events, redis) = match &config.redis_url {
             Some(url) => match (
                 events::EventBus::with_redis(url.expose()).await,
@@ -61,12 +66,13 @@ impl AppState {
             std::time::Duration::from_secs(60),
             redis.clone(),
         ));
-        AppState {
+        Ok(AppState {
             db,
             config: Arc::new(config),
             events,
             login_limiter,
             redis,
-        }
+            concierge,
+        })
     }
 }

@@ -4,6 +4,7 @@
 mod appointments;
 mod auth;
 mod clients;
+mod concierge;
 mod error;
 mod events;
 mod services;
@@ -58,6 +59,7 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(appointments::list, appointments::create))
         .routes(routes!(appointments::get, appointments::update))
         .routes(routes!(tenant::get, tenant::put, tenant::delete))
+        .routes(routes!(concierge::analyze))
         .routes(routes!(events::sse))
         .routes(routes!(events::ws))
         .split_for_parts()

@@ -1,0 +1,356 @@
+//! The concierge: what a customer's message means for the shop — the intent, the likely causes
+//! and the matching services of the company's catalogue with prices.
+//!
+//! One entry point for every channel (REST, bot, CLI evaluation): [`Concierge::analyze`]. An LLM
+//! answers when one is configured; when it is not, fails, times out or answers something that
+//! does not validate, the built-in Russian rules ([`rules`]) answer instead, so the concierge
+//! always works. The answer says which engine produced it.
+
+pub mod llm;
+pub mod rules;
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{
+    config::AiConfig,
+    db::{Db, TenantId, Tx},
+    Error, Result,
+};
+use rules::{CatalogueEntry, RulesEngine};
+
+/// Longest customer message analysed; longer ones are refused rather than cut, so that nothing
+/// the customer wrote is silently ignored.
+pub const MAX_TEXT_CHARS: usize = 4000;
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct ConciergeAnswer {
+    /// `booking` | `consultation` | `other`.
+    pub intent: String,
+    /// Likely causes, most confident first (empty when no symptom is described).
+    pub diagnoses: Vec<Diagnosis>,
+    /// Services of this company's catalogue, best first.
+    pub services: Vec<SuggestedService>,
+    /// `llm` or `rules`: who produced this answer.
+    pub engine: String,
+    /// Time spent on the answer (catalogue lookup excluded), for triage of slow providers.
+    pub latency_ms: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Diagnosis {
+    pub title: String,
+    /// `0..=1`.
+    pub confidence: f32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct SuggestedService {
+    pub id: i64,
+    pub name: String,
+    pub category: String,
+    #[schema(value_type = f64)]
+    pub price: Decimal,
+    pub duration_minutes: i32,
+    /// `0..=1`.
+    pub score: f32,
+}
+
+/// One active service as the concierge sees it.
+#[derive(Clone, Debug, Deserialize, sqlx::FromRow)]
+pub struct CatalogueService {
+    pub id: i64,
+    pub name: String,
+    pub category: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub keywords: String,
+    pub price: Decimal,
+    pub duration_minutes: i32,
+}
+
+/// A company's active services with the rules engine built over them (built once, reused for
+/// every message until the catalogue changes).
+pub struct Catalogue {
+    services: Vec<CatalogueService>,
+    by_id: HashMap<i64, usize>,
+    engine: RulesEngine,
+}
+
+impl Catalogue {
+    pub fn new(services: Vec<CatalogueService>) -> Self {
+        let engine = RulesEngine::new(
+            services
+                .iter()
+                .map(|s| CatalogueEntry {
+                    id: s.id,
+                    name: s.name.clone(),
+                    category: s.category.clone(),
+                    description: s.description.clone(),
+                    keywords: s.keywords.clone(),
+                })
+                .collect(),
+        );
+        let by_id = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id, i))
+            .collect();
+        Catalogue {
+            services,
+            by_id,
+            engine,
+        }
+    }
+
+    /// The demo catalogue (`app/data/catalogue.json`) with ids = 1-based positions, as the
+    /// labelled evaluation sets number it; needs no database.
+    pub fn demo() -> Result<Self> {
+        #[derive(Deserialize)]
+        struct File {
+            services: Vec<Item>,
+        }
+        #[derive(Deserialize)]
+        struct Item {
+            name: String,
+            category: String,
+            #[serde(default)]
+            description: String,
+            #[serde(default)]
+            keywords: String,
+            price: Decimal,
+            duration_minutes: i32,
+        }
+        let file: File = serde_json::from_str(super::demo::CATALOGUE_JSON)
+            .map_err(|e| Error::Internal(format!("demo catalogue: {e}")))?;
+        Ok(Catalogue::new(
+            file.services
+                .into_iter()
+                .zip(1..)
+                .map(|(s, id)| CatalogueService {
+                    id,
+                    name: s.name,
+                    category: s.category,
+                    description: s.description,
+                    keywords: s.keywords,
+                    price: s.price,
+                    duration_minutes: s.duration_minutes,
+                })
+                .collect(),
+        ))
+    }
+
+    pub fn services(&self) -> &[CatalogueService] {
+        &self.services
+    }
+
+    pub fn get(&self, id: i64) -> Option<&CatalogueService> {
+        self.by_id.get(&id).map(|&i| &self.services[i])
+    }
+
+    fn suggestion(&self, id: i64, score: f32) -> Option<SuggestedService> {
+        self.get(id).map(|s| SuggestedService {
+            id: s.id,
+            name: s.name.clone(),
+            category: s.category.clone(),
+            price: s.price,
+            duration_minutes: s.duration_minutes,
+            score: round2(score),
+        })
+    }
+}
+
+/// Cheap to read on every request, and changes whenever the catalogue does: an insert or delete
+/// changes the count, and every write leaves a row version with a new `xmin` (the writing
+/// transaction). `updated_at` alone is not enough: it is the writer's transaction *start*, so an
+/// edit committed late can carry a time older than the newest one already seen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+struct Fingerprint {
+    count: i64,
+    last_update: Option<DateTime<Utc>>,
+    versions: Option<Decimal>,
+}
+
+pub struct Concierge {
+    llm: Option<llm::Llm>,
+    catalogues: Mutex<HashMap<TenantId, (Fingerprint, Arc<Catalogue>)>>,
+}
+
+impl Concierge {
+    /// `ai: None`: the rules alone. Fails only on a configuration that cannot work (an
+    /// unreadable CA bundle), so that it is noticed at start rather than on every message.
+    pub fn new(ai: Option<&AiConfig>) -> Result<Self> {
+        Ok(Concierge {
+            llm: ai.map(llm::Llm::new).transpose()?,
+            catalogues: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The company's active services, from the cache while its fingerprint is unchanged.
+    pub async fn catalogue(&self, tx: &mut Tx, tenant: TenantId) -> Result<Arc<Catalogue>> {
+        let fingerprint: Fingerprint = sqlx::query_as(
+            "SELECT count(*) AS count, max(updated_at) AS last_update,
+                    sum(xmin::text::bigint) AS versions
+             FROM services",
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        if let Some((cached, catalogue)) = self.cache().get(&tenant) {
+            if *cached == fingerprint {
+                return Ok(catalogue.clone());
+            }
+        }
+        let services: Vec<CatalogueService> = sqlx::query_as(
+            "SELECT id, name, category, description, keywords, price, duration_minutes
+             FROM services WHERE is_active ORDER BY id",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+        let catalogue = Arc::new(Catalogue::new(services));
+        self.cache()
+            .insert(tenant, (fingerprint, catalogue.clone()));
+        Ok(catalogue)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, (Fingerprint, Arc<Catalogue>)>> {
+        // A panic while holding the lock cannot leave the map half-updated (single inserts), so
+        // a poisoned lock is still usable.
+        self.catalogues
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Analyses a message against a company's catalogue. The catalogue is read in its own short
+    /// transaction, so no database connection is held while the LLM thinks.
+    pub async fn analyze_for_tenant(
+        &self,
+        db: &Db,
+        tenant: TenantId,
+        text: &str,
+    ) -> Result<ConciergeAnswer> {
+        check_text(text)?;
+        let mut tx = db.tenant_tx(tenant).await?;
+        let catalogue = self.catalogue(&mut tx, tenant).await?;
+        tx.commit().await?;
+        self.analyze(&catalogue, text).await
+    }
+
+    /// The LLM's answer when it gives a valid one in time, otherwise the rules' answer.
+    pub async fn analyze(&self, catalogue: &Catalogue, text: &str) -> Result<ConciergeAnswer> {
+        check_text(text)?;
+        let started = Instant::now();
+        if let Some(llm) = &self.llm {
+            match tokio::time::timeout(llm.timeout(), llm.analyze(catalogue, text)).await {
+                Ok(Ok(reply)) => {
+                    return Ok(ConciergeAnswer {
+                        intent: reply.intent.to_string(),
+                        diagnoses: reply.diagnoses,
+                        services: reply
+                            .services
+                            .into_iter()
+                            .filter_map(|(id, score)| catalogue.suggestion(id, score))
+                            .collect(),
+                        engine: "llm".into(),
+                        latency_ms: elapsed_ms(started),
+                    })
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(reason = %e, "LLM answer unusable: the rules answer instead")
+                }
+                Err(_) => tracing::warn!(
+                    timeout_s = llm.timeout().as_secs(),
+                    "LLM timed out: the rules answer instead"
+                ),
+            }
+        }
+        let analysis = catalogue.engine.analyze(text);
+        Ok(ConciergeAnswer {
+            intent: analysis.intent.as_str().into(),
+            diagnoses: analysis
+                .diagnoses
+                .into_iter()
+                .map(|d| Diagnosis {
+                    title: d.title,
+                    confidence: round2(d.confidence),
+                })
+                .collect(),
+            services: analysis
+                .services
+                .iter()
+                .filter_map(|m| catalogue.suggestion(m.id, m.score))
+                .collect(),
+            engine: "rules".into(),
+            latency_ms: elapsed_ms(started),
+        })
+    }
+}
+
+fn check_text(text: &str) -> Result<()> {
+    if text.trim().is_empty() {
+        return Err(Error::validation("Напишите текст обращения"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(Error::validation(format!(
+            "Текст обращения: не больше {MAX_TEXT_CHARS} символов"
+        )));
+    }
+    Ok(())
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Two decimals are all a person reads; the rest is noise in the JSON.
+fn round2(x: f32) -> f32 {
+    (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn rules_answer_with_catalogue_details() {
+        let catalogue = Catalogue::demo().unwrap();
+        let concierge = Concierge::new(None).unwrap();
+        let answer = concierge
+            .analyze(
+                &catalogue,
+                "Стучит спереди справа на кочках, можно завтра подъехать?",
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.engine, "rules");
+        assert_eq!(answer.intent, "booking");
+        assert!(!answer.diagnoses.is_empty());
+        let first = &answer.services[0];
+        assert_eq!(first.category, "suspension");
+        let listed = catalogue.get(first.id).unwrap();
+        assert_eq!((&first.name, first.price), (&listed.name, listed.price));
+        assert!((0.0..=1.0).contains(&first.score));
+    }
+
+    #[tokio::test]
+    async fn empty_and_overlong_messages_are_refused() {
+        let catalogue = Catalogue::demo().unwrap();
+        let concierge = Concierge::new(None).unwrap();
+        for text in ["", "  \n ", &"а".repeat(MAX_TEXT_CHARS + 1)] {
+            assert!(matches!(
+                concierge.analyze(&catalogue, text).await,
+                Err(Error::Validation(_))
+            ));
+        }
+        let longest = "стук ".repeat(MAX_TEXT_CHARS / 5);
+        assert!(concierge.analyze(&catalogue, &longest).await.is_ok());
+    }
+}

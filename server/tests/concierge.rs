@@ -1,0 +1,515 @@
+//! The concierge: the LLM engine against fake providers that speak the real wire formats
+//! (OpenAI-compatible chat, GigaChat OAuth), its fallback to the rules, the REST endpoint over
+//! HTTP on demo data, and the `concierge-eval` command.
+
+mod common;
+
+use std::{
+    collections::HashMap,
+    process::Command,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use app::domain::{
+    concierge::{Catalogue, Concierge},
+    config::{AiConfig, AiProvider, GigaChatAuth, Secret},
+};
+use axum::{
+    extract::State, http::HeaderMap, response::IntoResponse, routing::post, Form, Json, Router,
+};
+use common::{
+    server::{token, Api, TestServer},
+    TestDb,
+};
+use serde_json::{json, Value};
+
+const SUSPENSION: &str = "Стучит спереди справа на кочках, можно завтра подъехать?";
+
+/// Serves `app` on a free port of 127.0.0.1 for the rest of the test; returns its base URL.
+async fn spawn(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+/// A fake OpenAI-compatible server: answers every chat request with `content` after `delay`,
+/// and keeps each request's `Authorization` header and body.
+#[derive(Clone, Default)]
+struct FakeChat {
+    content: Arc<Mutex<String>>,
+    delay: Arc<Mutex<Duration>>,
+    /// How many of the next requests fail, and with which status (503 unless set).
+    failures: Arc<Mutex<(u32, u16)>>,
+    requests: Arc<Mutex<Vec<(String, Value)>>>,
+}
+
+impl FakeChat {
+    async fn start(content: &str) -> (FakeChat, String) {
+        let fake = FakeChat::default();
+        *fake.content.lock().unwrap() = content.to_string();
+        let app = Router::new()
+            .route("/v1/chat/completions", post(chat))
+            .with_state(fake.clone());
+        (fake, format!("{}/v1", spawn(app).await))
+    }
+
+    fn answer(&self, content: &str) {
+        *self.content.lock().unwrap() = content.to_string();
+    }
+
+    fn requests(&self) -> Vec<(String, Value)> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+async fn chat(
+    State(fake): State<FakeChat>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> axum::response::Response {
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    fake.requests
+        .lock()
+        .unwrap()
+        .push((authorization, body.clone()));
+    {
+        let mut failures = fake.failures.lock().unwrap();
+        if failures.0 > 0 {
+            failures.0 -= 1;
+            let status = if failures.1 == 0 { 503 } else { failures.1 };
+            return (
+                axum::http::StatusCode::from_u16(status).unwrap(),
+                Json(json!({ "error": { "message": "overloaded" } })),
+            )
+                .into_response();
+        }
+    }
+    let delay = *fake.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
+    let content = fake.content.lock().unwrap().clone();
+    Json(json!({
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": body["model"],
+        "choices": [{
+            "index": 0,
+            "message": { "role": "assistant", "content": content },
+            "finish_reason": "stop"
+        }],
+        "usage": { "prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20 }
+    }))
+    .into_response()
+}
+
+fn openai(base_url: String, timeout: Duration) -> AiConfig {
+    AiConfig {
+        provider: AiProvider::OpenAi,
+        base_url,
+        api_key: Some(Secret::new("test-key")),
+        model: "test-model".into(),
+        timeout,
+        gigachat: None,
+    }
+}
+
+const GOOD_ANSWER: &str = r#"{"intent": "booking",
+    "diagnoses": [{"title": "Износ стоек стабилизатора", "confidence": 0.7}],
+    "services": [{"id": 2, "score": 0.9}, {"id": 5, "score": 0.4}]}"#;
+
+#[tokio::test]
+async fn llm_answer_is_used_when_valid() {
+    let (fake, base_url) = FakeChat::start(GOOD_ANSWER).await;
+    let concierge = Concierge::new(Some(&openai(base_url, Duration::from_secs(5)))).unwrap();
+    let catalogue = Catalogue::demo().unwrap();
+
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "llm");
+    assert_eq!(answer.intent, "booking");
+    assert_eq!(answer.diagnoses[0].title, "Износ стоек стабилизатора");
+    let ids: Vec<i64> = answer.services.iter().map(|s| s.id).collect();
+    assert_eq!(ids, [2, 5]);
+    let listed = catalogue.get(2).unwrap();
+    assert_eq!(answer.services[0].name, listed.name);
+    assert_eq!(answer.services[0].price, listed.price);
+
+    // What went over the wire: the key, JSON mode, the catalogue in the prompt, the message.
+    let (authorization, body) = fake.requests().pop().unwrap();
+    assert_eq!(authorization, "Bearer test-key");
+    assert_eq!(body["model"], "test-model");
+    assert_eq!(body["response_format"]["type"], "json_object");
+    let system = body["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains(&format!("2: {}", listed.name)), "{system}");
+    assert_eq!(body["messages"][1]["content"], SUSPENSION);
+
+    // A service id outside the catalogue makes the answer untrustworthy: the rules answer.
+    fake.answer(
+        r#"{"intent": "booking", "diagnoses": [], "services": [{"id": 2, "score": 0.9}, {"id": 999, "score": 0.8}]}"#,
+    );
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "rules");
+    assert!(answer
+        .services
+        .iter()
+        .all(|s| catalogue.get(s.id).is_some()));
+    assert_eq!(answer.services[0].category, "suspension");
+}
+
+#[tokio::test]
+async fn a_busy_provider_is_retried_once() {
+    let (fake, base_url) = FakeChat::start(GOOD_ANSWER).await;
+    let concierge = Concierge::new(Some(&openai(base_url, Duration::from_secs(5)))).unwrap();
+    let catalogue = Catalogue::demo().unwrap();
+    *fake.failures.lock().unwrap() = (1, 503);
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "llm");
+    assert_eq!(fake.requests().len(), 2);
+
+    // Failing twice: the rules answer, after exactly one retry.
+    *fake.failures.lock().unwrap() = (2, 503);
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "rules");
+    assert_eq!(fake.requests().len(), 4);
+}
+
+#[tokio::test]
+async fn invalid_json_falls_back_to_the_rules() {
+    let (fake, base_url) =
+        FakeChat::start("Конечно! Скорее всего, дело в стойках стабилизатора.").await;
+    let concierge = Concierge::new(Some(&openai(base_url, Duration::from_secs(5)))).unwrap();
+    let catalogue = Catalogue::demo().unwrap();
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "rules");
+    assert_eq!(answer.intent, "booking");
+    assert_eq!(answer.services[0].category, "suspension");
+    assert_eq!(fake.requests().len(), 1, "the LLM was asked");
+
+    fake.answer(r#"{"intent": "purchase", "diagnoses": [], "services": []}"#);
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "rules");
+}
+
+#[tokio::test]
+async fn slow_llm_times_out_into_the_rules() {
+    let (fake, base_url) = FakeChat::start(GOOD_ANSWER).await;
+    *fake.delay.lock().unwrap() = Duration::from_secs(5);
+    let concierge = Concierge::new(Some(&openai(base_url, Duration::from_secs(1)))).unwrap();
+    let catalogue = Catalogue::demo().unwrap();
+    let started = Instant::now();
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(answer.engine, "rules");
+    assert_eq!(answer.services[0].category, "suspension");
+    assert!(
+        took >= Duration::from_secs(1),
+        "waited for the LLM: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(2),
+        "answered within timeout + 1 s: {took:?}"
+    );
+}
+
+/// A fake GigaChat OAuth endpoint: tokens numbered from 1, valid for 2 seconds, issued after a
+/// short pause (so that concurrent requests overlap the fetch).
+#[derive(Clone, Default)]
+struct FakeOauth {
+    /// (Authorization, RqUID, scope) of each token request.
+    fetches: Arc<Mutex<Vec<(String, String, String)>>>,
+}
+
+async fn oauth(
+    State(fake): State<FakeOauth>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Json<Value> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let n = {
+        let mut fetches = fake.fetches.lock().unwrap();
+        fetches.push((
+            header("authorization"),
+            header("rquid"),
+            form.get("scope").cloned().unwrap_or_default(),
+        ));
+        fetches.len()
+    };
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    Json(json!({ "access_token": format!("token-{n}"), "expires_at": now_ms + 2000 }))
+}
+
+#[tokio::test]
+async fn gigachat_token_is_fetched_once_and_refreshed_after_expiry() {
+    let (chat, base_url) = FakeChat::start(GOOD_ANSWER).await;
+    let fake_oauth = FakeOauth::default();
+    let auth_url = format!(
+        "{}/api/v2/oauth",
+        spawn(
+            Router::new()
+                .route("/api/v2/oauth", post(oauth))
+                .with_state(fake_oauth.clone())
+        )
+        .await
+    );
+    let config = AiConfig {
+        provider: AiProvider::GigaChat,
+        base_url,
+        api_key: None,
+        model: "GigaChat".into(),
+        timeout: Duration::from_secs(5),
+        gigachat: Some(GigaChatAuth {
+            auth_url,
+            credentials: Secret::new("Z2lnYS1pZDpnaWdhLXNlY3JldA=="),
+            scope: "GIGACHAT_API_PERS".into(),
+            ca_bundle: None,
+        }),
+    };
+    let concierge = Concierge::new(Some(&config)).unwrap();
+    let catalogue = Catalogue::demo().unwrap();
+
+    // Five concurrent requests share one token fetch.
+    let answers =
+        futures::future::join_all((0..5).map(|_| concierge.analyze(&catalogue, SUSPENSION))).await;
+    for answer in answers {
+        assert_eq!(answer.unwrap().engine, "llm");
+    }
+    let fetches = fake_oauth.fetches.lock().unwrap().clone();
+    assert_eq!(fetches.len(), 1, "one token for concurrent requests");
+    let (authorization, rquid, scope) = &fetches[0];
+    assert_eq!(authorization, "Basic Z2lnYS1pZDpnaWdhLXNlY3JldA==");
+    assert_eq!(scope, "GIGACHAT_API_PERS");
+    let parsed = uuid::Uuid::parse_str(rquid).expect("RqUID is a UUID");
+    assert_eq!(parsed.get_version_num(), 4);
+    let requests = chat.requests();
+    assert_eq!(requests.len(), 5);
+    assert!(requests.iter().all(|(a, _)| a == "Bearer token-1"));
+    // GigaChat gets no `response_format` (not in its API); the prompt asks for JSON.
+    assert!(requests[0].1.get("response_format").is_none());
+
+    // Still fresh: reused.
+    concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(fake_oauth.fetches.lock().unwrap().len(), 1);
+
+    // Expired: a new token, with a new RqUID.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "llm");
+    let fetches = fake_oauth.fetches.lock().unwrap().clone();
+    assert_eq!(fetches.len(), 2);
+    assert_ne!(fetches[0].1, fetches[1].1);
+    assert_eq!(chat.requests().last().unwrap().0, "Bearer token-2");
+
+    // A token the provider no longer accepts: dropped, a new one fetched, the request retried.
+    *chat.failures.lock().unwrap() = (1, 401);
+    let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+    assert_eq!(answer.engine, "llm");
+    assert_eq!(fake_oauth.fetches.lock().unwrap().len(), 3);
+    assert_eq!(chat.requests().last().unwrap().0, "Bearer token-3");
+}
+
+#[tokio::test]
+async fn gigachat_auth_failure_falls_back_to_the_rules() {
+    let (chat, base_url) = FakeChat::start(GOOD_ANSWER).await;
+    let refusing = spawn(Router::new().route(
+        "/api/v2/oauth",
+        post(|| async { (axum::http::StatusCode::UNAUTHORIZED, "{}") }),
+    ))
+    .await;
+    let mut config = openai(base_url, Duration::from_secs(5));
+    config.provider = AiProvider::GigaChat;
+    config.gigachat = Some(GigaChatAuth {
+        auth_url: format!("{refusing}/api/v2/oauth"),
+        credentials: Secret::new("wrong"),
+        scope: "GIGACHAT_API_PERS".into(),
+        ca_bundle: None,
+    });
+    let concierge = Concierge::new(Some(&config)).unwrap();
+    let answer = concierge
+        .analyze(&Catalogue::demo().unwrap(), SUSPENSION)
+        .await
+        .unwrap();
+    assert_eq!(answer.engine, "rules");
+    assert!(chat.requests().is_empty(), "no chat without a token");
+}
+
+#[tokio::test]
+async fn analyze_endpoint_answers_from_the_company_catalogue() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let server = TestServer::start(&db, &[]).await;
+    let sever = Api::new(
+        &server,
+        token(&server, "admin@sever.demo", "demo-password").await,
+    );
+    let garage = Api::new(
+        &server,
+        token(&server, "admin@garage24.demo", "demo-password").await,
+    );
+    let ids_of = |v: &Value| -> Vec<i64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_i64().unwrap())
+            .collect()
+    };
+
+    let (status, answer) = sever
+        .post("/api/v1/concierge/analyze/", json!({ "text": SUSPENSION }))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["engine"], "rules");
+    assert_eq!(answer["intent"], "booking");
+    assert!(answer["latency_ms"].is_u64());
+    assert!(!answer["diagnoses"].as_array().unwrap().is_empty());
+    let first = &answer["services"][0];
+    assert_eq!(first["category"], "suspension");
+    assert!(first["price"].as_f64().unwrap() > 0.0);
+    assert!(first["duration_minutes"].as_i64().unwrap() > 0);
+    let score = first["score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score));
+
+    // Only this company's services.
+    let (_, own) = sever.get("/api/v1/services?limit=1000").await;
+    let own = ids_of(&own);
+    assert!(ids_of(&answer["services"])
+        .iter()
+        .all(|id| own.contains(id)));
+    let (status, other) = garage
+        .post("/api/v1/concierge/analyze", json!({ "text": SUSPENSION }))
+        .await;
+    assert_eq!(status, 200);
+    let other = ids_of(&other["services"]);
+    assert!(!other.is_empty() && other.iter().all(|id| !own.contains(id)));
+
+    // A deactivated service is no longer suggested: the cached catalogue notices the change.
+    let top = first["id"].as_i64().unwrap();
+    let (status, _) = sever
+        .patch(
+            &format!("/api/v1/services/{top}"),
+            json!({ "is_active": false }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, answer) = sever
+        .post("/api/v1/concierge/analyze", json!({ "text": SUSPENSION }))
+        .await;
+    assert!(!ids_of(&answer["services"]).contains(&top));
+
+    // Bad input: 422 in FastAPI's shape; no token: 401.
+    for body in [
+        json!({ "text": "" }),
+        json!({ "text": "а".repeat(4001) }),
+        json!({}),
+        json!({ "text": "стук", "extra": 1 }),
+    ] {
+        let (status, error) = sever.post("/api/v1/concierge/analyze", body).await;
+        assert_eq!(status, 422);
+        assert!(error["detail"].is_array(), "{error}");
+    }
+    let anonymous = reqwest::Client::new()
+        .post(server.url("/api/v1/concierge/analyze"))
+        .json(&json!({ "text": SUSPENSION }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    drop(server);
+    db.drop().await;
+}
+
+#[test]
+fn eval_command_reports_the_figures() {
+    let set = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/eval/concierge.jsonl"
+    );
+    let config = common::test_config();
+    let output = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["concierge-eval", set])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ENVIRONMENT", "production")
+        .env("SECRET_KEY", config.secret_key.expose())
+        .env("ENCRYPTION_KEY", config.encryption_key.expose())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let figure = |label: &str| -> f64 {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(label))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {label:?} in:\n{stdout}"))
+    };
+    assert!(figure("intent accuracy:") >= 0.90, "{stdout}");
+    assert!(figure("category hit@3:") >= 0.90, "{stdout}");
+    assert!(stdout.contains("engine: rules 30"), "{stdout}");
+    assert!(stdout.contains("latency p50:"), "{stdout}");
+}
+
+#[tokio::test]
+async fn the_catalogue_is_built_once_until_it_changes() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let tenant = app::domain::accounts::tenant_id_by_slug(&db.app, "sever")
+        .await
+        .unwrap()
+        .unwrap();
+    let concierge = Concierge::new(None).unwrap();
+    let read = || async {
+        let mut tx = db.app.tenant_tx(tenant).await.unwrap();
+        let catalogue = concierge.catalogue(&mut tx, tenant).await.unwrap();
+        tx.commit().await.unwrap();
+        catalogue
+    };
+    let first = read().await;
+    assert!(Arc::ptr_eq(&first, &read().await), "cached");
+
+    // An edit whose transaction started before the newest `updated_at`: still noticed.
+    let victim = first.services()[0].id;
+    let mut late = db.app.tenant_tx(tenant).await.unwrap();
+    sqlx::query("SELECT now()")
+        .execute(&mut *late)
+        .await
+        .unwrap();
+    let mut tx = db.app.tenant_tx(tenant).await.unwrap();
+    sqlx::query("UPDATE services SET updated_at = now() + interval '1 hour' WHERE id = $1")
+        .bind(first.services()[1].id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let second = read().await;
+    assert!(!Arc::ptr_eq(&first, &second), "rebuilt after an edit");
+    sqlx::query(
+        "UPDATE services SET name = 'Переименованная услуга', updated_at = now() WHERE id = $1",
+    )
+    .bind(victim)
+    .execute(&mut *late)
+    .await
+    .unwrap();
+    late.commit().await.unwrap();
+    let third = read().await;
+    assert_eq!(third.get(victim).unwrap().name, "Переименованная услуга");
+    db.drop().await;
+}
