@@ -84,9 +84,14 @@ enum UserCommand {
 
 pub async fn run(args: Args) -> Result<()> {
     let config = Config::from_env()?;
-    if let Some(Command::ConciergeEval { file }) = &args.command {
-        return concierge_eval(&config, file).await;
+    match args.command.unwrap_or(Command::Serve) {
+        // Needs no database: it runs against the demo catalogue file.
+        Command::ConciergeEval { file } => concierge_eval(&config, &file).await,
+        command => run_with_database(config, command).await,
     }
+}
+
+async fn run_with_database(config: Config, command: Command) -> Result<()> {
     let owner_url = owner_url(&config).await?;
     let owner = db::connect_owner(&owner_url)
         .await
@@ -104,7 +109,7 @@ pub async fn run(args: Args) -> Result<()> {
         }
     };
 
-    match args.command.unwrap_or(Command::Serve) {
+    match command {
         Command::Serve => {
             let db = connect(20).await?;
             if !config.is_production() && !has_any_tenant(&owner_url).await? {
@@ -114,7 +119,7 @@ pub async fn run(args: Args) -> Result<()> {
             let state = AppState::new(db, config).await?;
             crate::http::serve(state).await
         }
-        Command::ConciergeEval { .. } => unreachable!("handled before connecting"),
+        Command::ConciergeEval { file } => concierge_eval(&config, &file).await,
         Command::Migrate => {
             println!("migrations applied");
             Ok(())
