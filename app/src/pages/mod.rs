@@ -1,4 +1,5 @@
-pub mod home;
+pub mod appointment_status;
+pub mod dashboard;
 pub mod login;
 
 use leptos::prelude::*;
