@@ -77,3 +77,63 @@ test('a state-changing server function refuses a foreign Origin', async () => {
   assert.match(await response.text(), /чужого сайта/);
   await page.context().close();
 });
+
+// A working day (Mon–Sat) three weeks ahead: past the demo week, so the grid is empty.
+function freeDay() {
+  const day = new Date(Date.now() + 21 * 86400000);
+  if (day.getUTCDay() === 0) day.setUTCDate(day.getUTCDate() + 1);
+  return day.toISOString().slice(0, 10);
+}
+
+test('a visit booked from the calendar appears live in another browser and changes status', async () => {
+  const date = freeDay();
+  const admin = await openPage(browser);
+  await logIn(admin, 'admin@sever.demo');
+  await admin.goto(`${BASE_URL}/calendar?date=${date}`);
+  await admin.waitForSelector('[data-hydrated="true"]');
+  const watcher = await openPage(browser);
+  await logIn(watcher, 'manager@sever.demo');
+  await watcher.goto(`${BASE_URL}/calendar?date=${date}`);
+  await watcher.waitForSelector('[data-hydrated="true"]');
+  await watcher.waitForTimeout(500);
+
+  await admin.getByRole('button', { name: 'Записать: пост 1, 10:00' }).click();
+  const form = admin.getByRole('dialog', { name: /Новая запись: пост 1, 10:00/ });
+  await form.getByLabel('Имя', { exact: true }).fill('Пётр Календарёв');
+  await form.getByLabel('Телефон', { exact: true }).fill('+7 999 123-45-67');
+  await form.getByRole('checkbox').first().check();
+  assert.doesNotMatch(await form.getByTestId('booking-total').textContent(), /Итого: 0 мин/);
+  await screenshots(admin, 'calendar-booking');
+  await form.getByRole('button', { name: 'Записать', exact: true }).click();
+  await form.waitFor({ state: 'detached' });
+  const card = admin.locator('[data-visit]', { hasText: 'Пётр Календарёв' });
+  await card.waitFor();
+  assert.equal(await card.getAttribute('data-status'), 'new');
+
+  // The other browser sees it without a reload.
+  const seen = watcher.locator('[data-visit]', { hasText: 'Пётр Календарёв' });
+  await seen.waitFor({ timeout: 10000 });
+
+  // A four-hour job from 09:30 on the same bay runs into that visit: the conflict is shown in the form.
+  await admin.getByRole('button', { name: 'Записать: пост 1, 09:30' }).click();
+  const early = admin.getByRole('dialog', { name: /Новая запись: пост 1, 09:30/ });
+  await early.getByLabel('Имя', { exact: true }).fill('Анна Вторая');
+  await early.getByLabel('Телефон', { exact: true }).fill('+7 999 765-43-21');
+  await early.getByRole('checkbox', { name: /Замена ремня ГРМ/ }).check();
+  await early.getByRole('button', { name: 'Записать', exact: true }).click();
+  await early.getByRole('alert').filter({ hasText: 'Пост 1 занят в это время' }).waitFor();
+  await early.getByRole('button', { name: 'Закрыть' }).click();
+
+  await card.click();
+  const panel = admin.getByRole('dialog', { name: /Запись №/ });
+  assert.equal(await panel.getByTestId('visit-status').textContent(), 'Новая');
+  await panel.getByRole('button', { name: 'Подтвердить' }).click();
+  await panel.getByTestId('visit-status').filter({ hasText: 'Подтверждена' }).waitFor();
+  await screenshots(admin, 'calendar-visit');
+  await watcher.locator('[data-visit][data-status="confirmed"]', { hasText: 'Пётр Календарёв' }).waitFor({ timeout: 10000 });
+
+  assert.deepEqual(admin.errors, []);
+  assert.deepEqual(watcher.errors, []);
+  await admin.context().close();
+  await watcher.context().close();
+});

@@ -17,7 +17,7 @@ use leptos_router::{
 };
 
 use components::shell::StaffShell;
-use pages::{dashboard::DashboardPage, login::LoginPage};
+use pages::{calendar::CalendarPage, dashboard::DashboardPage, login::LoginPage};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                 // JavaScript and nothing shifts when it hydrates.
                 <ParentRoute path=path!("") view=StaffShell ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("calendar") view=CalendarPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/login") view=LoginPage/>
             </Routes>

@@ -1,4 +1,5 @@
 pub mod appointment_status;
+pub mod calendar;
 pub mod dashboard;
 pub mod login;
 
