@@ -137,3 +137,29 @@ test('a visit booked from the calendar appears live in another browser and chang
   await admin.context().close();
   await watcher.context().close();
 });
+
+test('the client booked from the calendar is found, with the visit in the history and editable notes', async () => {
+  const page = await openPage(browser);
+  await logIn(page, 'admin@sever.demo');
+  await page.getByRole('navigation', { name: 'Разделы' }).getByRole('link', { name: 'Клиенты' }).click();
+  await page.getByLabel('Поиск по имени, телефону или номеру авто').fill('Календар');
+  const found = page.getByRole('list', { name: 'Найденные клиенты' }).getByRole('link');
+  await found.filter({ hasText: 'Пётр Календарёв' }).waitFor();
+  assert.equal(await found.count(), 1);
+  await screenshots(page, 'clients');
+
+  await found.first().click();
+  await page.getByRole('heading', { name: 'Пётр Календарёв' }).waitFor();
+  const history = page.getByRole('region', { name: 'История визитов' });
+  await history.getByText('Подтверждена').waitFor();
+  assert.match(await history.textContent(), /Заправка кондиционера/);
+
+  await page.getByLabel('Заметки о клиенте').fill('Просит звонить после 18:00');
+  await page.getByRole('button', { name: 'Сохранить заметки' }).click();
+  await page.getByRole('status').filter({ hasText: 'Сохранено' }).waitFor();
+  await page.reload();
+  assert.equal(await page.getByLabel('Заметки о клиенте').inputValue(), 'Просит звонить после 18:00');
+  await screenshots(page, 'client-card');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

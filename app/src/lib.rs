@@ -17,7 +17,12 @@ use leptos_router::{
 };
 
 use components::shell::StaffShell;
-use pages::{calendar::CalendarPage, dashboard::DashboardPage, login::LoginPage};
+use pages::{
+    calendar::CalendarPage,
+    clients::{ClientPage, ClientsPage},
+    dashboard::DashboardPage,
+    login::LoginPage,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -53,6 +58,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=StaffShell ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("calendar") view=CalendarPage ssr=SsrMode::Async/>
+                    <Route path=path!("clients") view=ClientsPage ssr=SsrMode::Async/>
+                    <Route path=path!("clients/:id") view=ClientPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/login") view=LoginPage/>
             </Routes>

@@ -1,5 +1,6 @@
 pub mod appointment_status;
 pub mod calendar;
+pub mod clients;
 pub mod dashboard;
 pub mod login;
 
