@@ -163,3 +163,30 @@ test('the client booked from the calendar is found, with the visit in the histor
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('an admin adds a staff member; a manager cannot open the staff settings', async () => {
+  const admin = await openPage(browser);
+  await logIn(admin, 'admin@sever.demo');
+  await admin.goto(`${BASE_URL}/settings`);
+  await admin.getByRole('heading', { name: 'Сотрудники' }).waitFor();
+  await admin.waitForSelector('[data-hydrated="true"]');
+  await admin.getByLabel('Имя', { exact: true }).fill('Олег Новиков');
+  await admin.getByLabel('E-mail', { exact: true }).fill('oleg@sever.demo');
+  await admin.getByLabel('Роль', { exact: true }).selectOption('manager');
+  await admin.getByLabel('Пароль', { exact: true }).fill('another-password');
+  await admin.getByRole('button', { name: 'Добавить' }).click();
+  await admin.getByRole('status').filter({ hasText: 'Сотрудник добавлен' }).waitFor();
+  await admin.getByRole('region', { name: 'Сотрудники' }).getByText('oleg@sever.demo', { exact: false }).waitFor();
+  await screenshots(admin, 'settings');
+  assert.deepEqual(admin.errors, []);
+  await admin.context().close();
+
+  const manager = await openPage(browser);
+  await logIn(manager, 'manager@sever.demo');
+  const response = await manager.goto(`${BASE_URL}/settings`);
+  assert.equal(response.status(), 403);
+  await manager.getByRole('heading', { name: 'Недостаточно прав' }).waitFor();
+  assert.equal(await manager.getByLabel('Пароль', { exact: true }).count(), 0);
+  await screenshots(manager, 'settings-manager');
+  await manager.context().close();
+});

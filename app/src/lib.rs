@@ -22,6 +22,7 @@ use pages::{
     clients::{ClientPage, ClientsPage},
     dashboard::DashboardPage,
     login::LoginPage,
+    settings::SettingsPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -60,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("calendar") view=CalendarPage ssr=SsrMode::Async/>
                     <Route path=path!("clients") view=ClientsPage ssr=SsrMode::Async/>
                     <Route path=path!("clients/:id") view=ClientPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/login") view=LoginPage/>
             </Routes>
