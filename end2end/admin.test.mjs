@@ -190,3 +190,43 @@ test('an admin adds a staff member; a manager cannot open the staff settings', a
   await screenshots(manager, 'settings-manager');
   await manager.context().close();
 });
+
+test('an admin keeps the service catalogue, with validation in place; a manager only reads it', async () => {
+  const admin = await openPage(browser);
+  await logIn(admin, 'admin@sever.demo');
+  await admin.goto(`${BASE_URL}/services`);
+  await admin.waitForSelector('[data-hydrated="true"]');
+  const form = admin.getByRole('region', { name: 'Новая услуга' });
+  await form.getByLabel('Название').fill('Мойка двигателя');
+  await form.getByLabel('Категория').fill('Уход');
+  await form.getByLabel('Цена, ₽').fill('-5');
+  await form.getByLabel('Минут').fill('40');
+  await form.getByRole('button', { name: 'Добавить услугу' }).click();
+  await form.getByRole('alert').filter({ hasText: 'Цена не может быть отрицательной' }).waitFor();
+  await form.getByLabel('Цена, ₽').fill('1 500,50');
+  await form.getByRole('button', { name: 'Добавить услугу' }).click();
+  const catalogue = admin.getByRole('list', { name: 'Каталог услуг' });
+  const row = catalogue.getByRole('listitem').filter({ hasText: 'Мойка двигателя' });
+  await row.waitFor();
+  assert.match(await row.textContent(), /40 мин · 1500\.5/);
+  await screenshots(admin, 'services');
+
+  await row.getByRole('button', { name: 'Изменить Мойка двигателя' }).click();
+  const edit = admin.getByRole('region', { name: 'Изменить: Мойка двигателя' });
+  await edit.getByLabel('Цена, ₽').fill('1800');
+  await edit.getByRole('button', { name: 'Сохранить' }).click();
+  await catalogue.getByRole('listitem').filter({ hasText: '1800' }).filter({ hasText: 'Мойка двигателя' }).waitFor();
+
+  await row.getByRole('button', { name: 'Удалить Мойка двигателя' }).click();
+  await row.waitFor({ state: 'detached' });
+  assert.deepEqual(admin.errors, []);
+  await admin.context().close();
+
+  const manager = await openPage(browser);
+  await logIn(manager, 'manager@sever.demo');
+  await manager.goto(`${BASE_URL}/services`);
+  await manager.getByRole('list', { name: 'Каталог услуг' }).waitFor();
+  assert.equal(await manager.getByRole('button', { name: /Изменить|Удалить/ }).count(), 0);
+  assert.equal(await manager.getByRole('region', { name: 'Новая услуга' }).count(), 0);
+  await manager.context().close();
+});

@@ -22,6 +22,7 @@ use pages::{
     clients::{ClientPage, ClientsPage},
     dashboard::DashboardPage,
     login::LoginPage,
+    services::ServicesPage,
     settings::SettingsPage,
 };
 
@@ -61,6 +62,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("calendar") view=CalendarPage ssr=SsrMode::Async/>
                     <Route path=path!("clients") view=ClientsPage ssr=SsrMode::Async/>
                     <Route path=path!("clients/:id") view=ClientPage ssr=SsrMode::Async/>
+                    <Route path=path!("services") view=ServicesPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/login") view=LoginPage/>

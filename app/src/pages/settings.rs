@@ -99,7 +99,13 @@ fn role_name(role: &str) -> &'static str {
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let add = ServerAction::<AddStaffMember>::new();
-    let access = Resource::new(move || add.version().get(), |_| staff_members());
+    let access = Resource::new(|| (), |_| staff_members());
+    // Only a successful addition reloads the list: a refused one keeps the form as typed.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = add.value().get() {
+            access.refetch();
+        }
+    });
 
     view! {
         <Title text="Настройки — Auto-Concierge"/>
