@@ -17,6 +17,9 @@ pub async fn change_status(
     };
     use crate::session::ssr::{failed, refused, require_same_origin, require_staff};
 
+    // Taken before the first await: during server rendering a resumed future may run outside
+    // the request's reactive owner.
+    let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (user, tenant) = require_staff().await?;
     let status = Status::parse(&status).ok_or_else(|| refused("Неизвестный статус"))?;
@@ -24,7 +27,6 @@ pub async fn change_status(
     let reason = reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    let state = expect_context::<AppState>();
     let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
     booking::change(
         &mut tx,

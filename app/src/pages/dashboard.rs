@@ -54,8 +54,10 @@ pub async fn today_overview() -> Result<Overview, ServerFnError> {
     };
     use crate::session::ssr::{failed, require_staff};
 
-    let (_, tenant) = require_staff().await?;
+    // Taken before the first await: during server rendering a resumed future may run outside
+    // the request's reactive owner.
     let state = expect_context::<AppState>();
+    let (_, tenant) = require_staff().await?;
     let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
     let shops = shops::list(&mut tx, 0, 100).await.map_err(failed)?;
     let mut days = Vec::with_capacity(shops.len());
