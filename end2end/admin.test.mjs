@@ -230,3 +230,34 @@ test('an admin keeps the service catalogue, with validation in place; a manager 
   assert.equal(await manager.getByRole('region', { name: 'Новая услуга' }).count(), 0);
   await manager.context().close();
 });
+
+test('an admin adds and removes a shop, with hours checked in place; a shop with visits stays', async () => {
+  const admin = await openPage(browser);
+  await logIn(admin, 'admin@sever.demo');
+  await admin.goto(`${BASE_URL}/shops`);
+  await admin.waitForSelector('[data-hydrated="true"]');
+  const form = admin.getByRole('region', { name: 'Новая точка' });
+  await form.getByLabel('Название').fill('Север в Мытищах');
+  await form.getByLabel('Вторник').fill('с девяти');
+  await form.getByRole('button', { name: 'Добавить точку' }).click();
+  await form.getByRole('alert').filter({ hasText: 'Вторник: укажите часы как 09:00-20:00' }).waitFor();
+  await form.getByLabel('Вторник').fill('08:00-21:00');
+  await form.getByRole('button', { name: 'Добавить точку' }).click();
+  const added = admin.getByRole('region', { name: 'Север в Мытищах' });
+  await added.waitFor();
+  assert.match(await added.textContent(), /08:00-21:00/);
+  await screenshots(admin, 'shops');
+
+  await admin.getByRole('region', { name: 'Север на Ленинградке' }).getByRole('button', { name: /Удалить/ }).click();
+  await admin.getByRole('alert').filter({ hasText: 'У точки есть записи' }).waitFor();
+  await added.getByRole('button', { name: /Удалить/ }).click();
+  await added.waitFor({ state: 'detached' });
+  await admin.context().close();
+
+  const manager = await openPage(browser);
+  await logIn(manager, 'manager@sever.demo');
+  await manager.goto(`${BASE_URL}/shops`);
+  await manager.getByRole('region', { name: 'Север на Ленинградке' }).waitFor();
+  assert.equal(await manager.getByRole('button', { name: /Изменить|Удалить/ }).count(), 0);
+  await manager.context().close();
+});

@@ -24,6 +24,7 @@ use pages::{
     login::LoginPage,
     services::ServicesPage,
     settings::SettingsPage,
+    shops::ShopsPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -63,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("clients") view=ClientsPage ssr=SsrMode::Async/>
                     <Route path=path!("clients/:id") view=ClientPage ssr=SsrMode::Async/>
                     <Route path=path!("services") view=ServicesPage ssr=SsrMode::Async/>
+                    <Route path=path!("shops") view=ShopsPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/login") view=LoginPage/>

@@ -5,6 +5,7 @@ pub mod dashboard;
 pub mod login;
 pub mod services;
 pub mod settings;
+pub mod shops;
 
 use leptos::prelude::*;
 
