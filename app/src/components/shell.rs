@@ -54,7 +54,7 @@ fn TopBar(user: SessionUser) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let company = user.company.unwrap_or_else(|| "Платформа".into());
     view! {
-        <header class="border-b bg-white">
+        <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-7xl items-center gap-4 px-3 py-2 sm:px-6">
                 <span class="font-semibold" data-testid="company">{company}</span>
                 <nav aria-label="Разделы" class="hidden flex-1 gap-1 md:flex">
@@ -67,7 +67,7 @@ fn TopBar(user: SessionUser) -> impl IntoView {
                     </ActionForm>
                 </div>
             </div>
-            <details class="border-t px-3 md:hidden">
+            <details class="border-t border-slate-200 px-3 md:hidden">
                 <summary class="cursor-pointer py-2 text-sm font-medium">"Меню"</summary>
                 <nav aria-label="Разделы" class="flex flex-col pb-2">
                     <SectionLinks/>

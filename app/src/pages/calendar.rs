@@ -484,8 +484,8 @@ fn DayGrid(
     view! {
         <div class="overflow-x-auto rounded-xl bg-white shadow">
             <div class="flex min-w-max">
-                <div class="w-14 shrink-0 border-r">
-                    <div class="h-9 border-b"></div>
+                <div class="w-14 shrink-0 border-r border-slate-200">
+                    <div class="h-9 border-b border-slate-200"></div>
                     <div class="relative" style=format!("height:{height}px")>
                         {hours.into_iter().map(|m| view! {
                             <span class="absolute right-1 -translate-y-1/2 text-xs text-slate-500" style=format!("top:{}px", top(m))>{clock(m)}</span>
@@ -495,8 +495,8 @@ fn DayGrid(
                 {bays.map(|bay| {
                     let visits: Vec<Visit> = day.visits.iter().filter(|v| v.bay == bay).cloned().collect();
                     view! {
-                        <div class="w-44 shrink-0 border-r last:border-r-0" data-bay=bay>
-                            <div class="flex h-9 items-center justify-center border-b text-sm font-medium">"Пост " {bay}</div>
+                        <div class="w-44 shrink-0 border-r border-slate-200 last:border-r-0" data-bay=bay>
+                            <div class="flex h-9 items-center justify-center border-b border-slate-200 text-sm font-medium">"Пост " {bay}</div>
                             <div class="relative" style=format!("height:{height}px")>
                                 {(open..close).step_by(step as usize).map(|minute| view! {
                                     <button
