@@ -35,3 +35,14 @@ export async function openPage(browser, { width = 1280, height = 800 } = {}) {
 export async function waitForHydration(page) {
   await page.waitForSelector('[data-hydrated="true"]', { timeout: 20000 });
 }
+
+// Logs in through the form and waits for the dashboard, hydrated.
+export async function logIn(page, email, password = 'demo-password') {
+  await page.goto(`${BASE_URL}/login`);
+  await waitForHydration(page);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.getByRole('heading', { name: 'Сводка на сегодня' }).waitFor();
+  await waitForHydration(page);
+}

@@ -4,7 +4,7 @@
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-server_bin="$(target_dir)/debug/server"
+server_bin="${SERVER_BIN:-$(target_dir)/debug/server}"
 [ -x "$server_bin" ] || { echo "build first: cargo leptos build" >&2; exit 1; }
 base_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable}"
 db="ac_e2e_$$"

@@ -2,6 +2,7 @@
 //! feature, the server-side domain: database and tenancy, auth, configuration, demo data.
 #![recursion_limit = "256"]
 
+pub mod components;
 pub mod pages;
 pub mod session;
 
@@ -11,11 +12,20 @@ pub mod domain;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path, SsrMode,
 };
 
-use pages::{home::HomePage, login::LoginPage};
+use components::shell::StaffShell;
+use pages::{
+    calendar::CalendarPage,
+    clients::{ClientPage, ClientsPage},
+    dashboard::DashboardPage,
+    login::LoginPage,
+    services::ServicesPage,
+    settings::SettingsPage,
+    shops::ShopsPage,
+};
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -48,7 +58,15 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 // Async: the page is rendered with its data, so it reads complete without
                 // JavaScript and nothing shifts when it hydrates.
-                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                <ParentRoute path=path!("") view=StaffShell ssr=SsrMode::Async>
+                    <Route path=path!("") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("calendar") view=CalendarPage ssr=SsrMode::Async/>
+                    <Route path=path!("clients") view=ClientsPage ssr=SsrMode::Async/>
+                    <Route path=path!("clients/:id") view=ClientPage ssr=SsrMode::Async/>
+                    <Route path=path!("services") view=ServicesPage ssr=SsrMode::Async/>
+                    <Route path=path!("shops") view=ShopsPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
+                </ParentRoute>
                 <Route path=path!("/login") view=LoginPage/>
             </Routes>
         </Router>

@@ -27,20 +27,11 @@ pub fn error_text(error: &ServerFnError) -> String {
 
 #[server]
 pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
-    use crate::domain::{auth, db::TenantId, AppState, Error};
+    use crate::domain::{db::TenantId, AppState};
 
     let state = expect_context::<AppState>();
-    let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
-    let Some(token) = ssr::session_token(&headers) else {
+    let Some(user) = ssr::session_user(&state).await? else {
         return Ok(None);
-    };
-    let Ok(user_id) = auth::decode_token(&state.config, &token) else {
-        return Ok(None);
-    };
-    let user = match auth::load_user(&state.db, user_id).await {
-        Ok(user) => user,
-        Err(Error::Unauthorized) => return Ok(None),
-        Err(e) => return Err(ssr::internal(e)),
     };
     let company = match user.tenant_id {
         Some(TenantId(id)) => {
@@ -97,11 +88,15 @@ pub async fn logout() -> Result<(), ServerFnError> {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use axum::http::{header, HeaderMap, HeaderValue};
+    use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
     use leptos::prelude::*;
 
     use super::SESSION_COOKIE;
-    use crate::domain::{Config, Error};
+    use crate::domain::{
+        auth::{self, AuthUser, Role},
+        db::TenantId,
+        AppState, Config, Error,
+    };
 
     pub fn session_token(headers: &HeaderMap) -> Option<String> {
         headers
@@ -112,6 +107,104 @@ pub mod ssr {
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(name, _)| *name == SESSION_COOKIE)
             .map(|(_, value)| value.to_string())
+    }
+
+    /// The user the session cookie names, or `None` without a valid session (no cookie, an
+    /// expired token, a deactivated user).
+    pub async fn session_user(state: &AppState) -> Result<Option<AuthUser>, ServerFnError> {
+        let headers: HeaderMap = leptos_axum::extract().await?;
+        let Some(token) = session_token(&headers) else {
+            return Ok(None);
+        };
+        let Ok(user_id) = auth::decode_token(&state.config, &token) else {
+            return Ok(None);
+        };
+        match auth::load_user(&state.db, user_id).await {
+            Ok(user) => Ok(Some(user)),
+            Err(Error::Unauthorized) => Ok(None),
+            Err(e) => Err(internal(e)),
+        }
+    }
+
+    /// The logged-in staff member and their company: what every tenant server function starts
+    /// with. Refuses without a session (401) and for the platform operator, who has no company.
+    pub async fn require_staff() -> Result<(AuthUser, TenantId), ServerFnError> {
+        let state = expect_context::<AppState>();
+        let user = session_user(&state)
+            .await?
+            .ok_or_else(|| with_status(StatusCode::UNAUTHORIZED, "Требуется вход"))?;
+        let tenant = user
+            .tenant_id
+            .ok_or_else(|| with_status(StatusCode::FORBIDDEN, "Недостаточно прав"))?;
+        Ok((user, tenant))
+    }
+
+    /// Like [`require_staff`], for settings, the catalogue and shops: admins only.
+    pub async fn require_admin() -> Result<(AuthUser, TenantId), ServerFnError> {
+        let (user, tenant) = require_staff().await?;
+        match user.role {
+            Role::Admin | Role::Superadmin => Ok((user, tenant)),
+            Role::Manager => Err(with_status(StatusCode::FORBIDDEN, "Недостаточно прав")),
+        }
+    }
+
+    /// Refuses a state-changing request sent from another site. The session cookie is
+    /// SameSite=Lax, which already keeps it off cross-site POSTs in current browsers; the Origin
+    /// check also covers older browsers and sibling subdomains. Browsers send `Origin` with every
+    /// POST, so a request without one is not from a foreign page.
+    pub async fn require_same_origin() -> Result<(), ServerFnError> {
+        let headers: HeaderMap = leptos_axum::extract().await?;
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return Ok(());
+        };
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, host)| host);
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        match (origin_host, host) {
+            (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host) => Ok(()),
+            _ => Err(with_status(
+                StatusCode::FORBIDDEN,
+                "Запрос с чужого сайта отклонён",
+            )),
+        }
+    }
+
+    /// A domain error as the user should read it, with the matching HTTP status; unexpected
+    /// errors are logged and shown without details.
+    pub fn failed(error: Error) -> ServerFnError {
+        let status = match &error {
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::Validation(_) | Error::InvalidCredentials => StatusCode::BAD_REQUEST,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Unauthorized => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::Unavailable(_) => StatusCode::BAD_GATEWAY,
+            Error::Database(_) | Error::Internal(_) => return internal(error),
+        };
+        let message = match &error {
+            Error::NotFound => "Не найдено".to_string(),
+            other => capitalised(&other.to_string()),
+        };
+        with_status(status, &message)
+    }
+
+    fn capitalised(text: &str) -> String {
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => String::new(),
+        }
+    }
+
+    fn with_status(status: StatusCode, message: &str) -> ServerFnError {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
+        }
+        ServerFnError::new(message)
     }
 
     /// Sets (or with `None` clears) the session cookie on the response being built.
@@ -138,10 +231,7 @@ pub mod ssr {
 
     /// A request refused for what the user sent (400), with the message to show them.
     pub fn refused(message: &str) -> ServerFnError {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(axum::http::StatusCode::BAD_REQUEST);
-        }
-        ServerFnError::new(message)
+        with_status(StatusCode::BAD_REQUEST, message)
     }
 
     /// Logs an unexpected error and gives the user a message without its details.

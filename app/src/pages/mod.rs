@@ -1,5 +1,11 @@
-pub mod home;
+pub mod appointment_status;
+pub mod calendar;
+pub mod clients;
+pub mod dashboard;
 pub mod login;
+pub mod services;
+pub mod settings;
+pub mod shops;
 
 use leptos::prelude::*;
 

@@ -1,0 +1,52 @@
+//! Status changes of a visit, from the dashboard ("Подтвердить") and the calendar panel.
+
+use leptos::prelude::*;
+
+/// Moves an appointment to `status` (the transition rules are `booking::Status::can_transition`)
+/// and tells every open page and API client about it.
+// A stable URL (no generated suffix) so that tests and logs can name it.
+#[server(endpoint = "change_status")]
+pub async fn change_status(
+    id: i64,
+    status: String,
+    reason: Option<String>,
+) -> Result<(), ServerFnError> {
+    use crate::domain::{
+        booking::{self, Change, Channel, Status},
+        AppState,
+    };
+    use crate::session::ssr::{failed, refused, require_same_origin, require_staff};
+
+    // Taken before the first await: during server rendering a resumed future may run outside
+    // the request's reactive owner.
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (user, tenant) = require_staff().await?;
+    let status = Status::parse(&status).ok_or_else(|| refused("Неизвестный статус"))?;
+    // A cancellation keeps its reason in the history; an empty field is no reason.
+    let reason = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    booking::change(
+        &mut tx,
+        tenant,
+        id,
+        Change {
+            status: Some(status),
+            reason,
+            ..Change::default()
+        },
+        Some(user.id),
+        Channel::Web,
+    )
+    .await
+    .map_err(failed)?;
+    let appointment = booking::get(&mut tx, id).await.map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    state
+        .events
+        .publish(tenant, "appointment.updated", &appointment)
+        .await;
+    Ok(())
+}

@@ -1,0 +1,282 @@
+//! Клиенты: search as you type, and a client's card with cars, visit history and notes.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::components::{
+    feedback::{EmptyState, ErrorNotice, Loading},
+    status::{status_classes, status_label},
+};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientRow {
+    pub id: i64,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClientCard {
+    pub client: ClientRow,
+    pub notes: String,
+    /// «Kia Rio 2017 · А123ВС77».
+    pub vehicles: Vec<String>,
+    /// Newest first.
+    pub visits: Vec<PastVisit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PastVisit {
+    pub id: i64,
+    /// Shop-local `ДД.ММ.ГГГГ ЧЧ:ММ`.
+    pub start: String,
+    pub status: String,
+    pub services: String,
+    pub total_price: String,
+}
+
+#[server]
+pub async fn search_clients(query: String) -> Result<Vec<ClientRow>, ServerFnError> {
+    use crate::domain::{clients, AppState};
+    use crate::session::ssr::{failed, require_staff};
+
+    // Taken before the first await: during server rendering a resumed future may run outside
+    // the request's reactive owner.
+    let state = expect_context::<AppState>();
+    let (_, tenant) = require_staff().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let found = clients::search(&mut tx, Some(&query), 0, 50)
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    Ok(found
+        .into_iter()
+        .map(|c| ClientRow {
+            id: c.id,
+            full_name: c.full_name,
+            phone: c.phone,
+            email: c.email,
+        })
+        .collect())
+}
+
+#[server]
+pub async fn load_client_card(id: i64) -> Result<ClientCard, ServerFnError> {
+    use crate::domain::{clients, AppState};
+    use crate::session::ssr::{failed, require_staff};
+
+    // Taken before the first await (see `search_clients`).
+    let state = expect_context::<AppState>();
+    let (_, tenant) = require_staff().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let detail = clients::detail(&mut tx, id).await.map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut visits: Vec<PastVisit> = detail
+        .appointments
+        .into_iter()
+        .rev()
+        .map(|a| PastVisit {
+            id: a.id,
+            start: a.start_time.format("%d.%m.%Y %H:%M").to_string(),
+            status: a.status.as_str().to_string(),
+            services: a
+                .services
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            total_price: format!("{}\u{a0}₽", a.total_price.round_dp(2).normalize()),
+        })
+        .collect();
+    visits.truncate(100);
+    Ok(ClientCard {
+        client: ClientRow {
+            id: detail.client.id,
+            full_name: detail.client.full_name,
+            phone: detail.client.phone,
+            email: detail.client.email,
+        },
+        notes: detail.client.notes,
+        vehicles: detail
+            .vehicles
+            .into_iter()
+            .map(|v| {
+                let year = v.year.map(|y| format!(" {y}")).unwrap_or_default();
+                let plate = v.plate.map(|p| format!(" · {p}")).unwrap_or_default();
+                format!("{} {}{year}{plate}", v.make, v.model)
+            })
+            .collect(),
+        visits,
+    })
+}
+
+#[server]
+pub async fn save_client_notes(id: i64, notes: String) -> Result<(), ServerFnError> {
+    use crate::domain::{clients, AppState};
+    use crate::session::ssr::{failed, require_same_origin, require_staff};
+
+    // Taken before the first await (see `search_clients`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (_, tenant) = require_staff().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let client = clients::update(
+        &mut tx,
+        tenant.0,
+        id,
+        clients::ClientPatch {
+            notes: Some(notes),
+            ..clients::ClientPatch::default()
+        },
+    )
+    .await
+    .map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    state
+        .events
+        .publish(tenant, "client.updated", &client)
+        .await;
+    Ok(())
+}
+
+#[component]
+pub fn ClientsPage() -> impl IntoView {
+    // `?q=` renders the first results on the server (and serves the form without JavaScript);
+    // after hydration every keystroke searches.
+    let initial = use_query_map().with_untracked(|q| q.get("q").unwrap_or_default());
+    let query = RwSignal::new(initial);
+    let results = Resource::new(move || query.get(), search_clients);
+
+    view! {
+        <Title text="Клиенты — Auto-Concierge"/>
+        <h1 class="mb-3 text-2xl font-semibold">"Клиенты"</h1>
+        <form method="get" action="/clients" class="mb-4" on:submit=|ev| ev.prevent_default()>
+            <label for="client-query" class="mb-1 block text-sm font-medium">"Поиск по имени, телефону или номеру авто"</label>
+            <input
+                id="client-query"
+                name="q"
+                type="search"
+                autocomplete="off"
+                class="w-full max-w-md rounded-lg border px-3 py-2"
+                prop:value=move || query.get()
+                on:input=move |ev| query.set(event_target_value(&ev))
+            />
+        </form>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match results.await {
+                    Ok(rows) if rows.is_empty() => view! { <EmptyState text="Никого не нашли."/> }.into_any(),
+                    Ok(rows) => view! { <ClientList rows/> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ClientList(rows: Vec<ClientRow>) -> impl IntoView {
+    view! {
+        <ul class="divide-y rounded-xl bg-white shadow" aria-label="Найденные клиенты">
+            {rows.into_iter().map(|row| view! {
+                <li>
+                    <A href=format!("/clients/{}", row.id) attr:class="flex flex-col px-4 py-3 hover:bg-slate-50 sm:flex-row sm:gap-4">
+                        <span class="font-medium">{row.full_name}</span>
+                        <span class="text-sm text-slate-600">{row.phone.unwrap_or_default()}</span>
+                        <span class="text-sm text-slate-500">{row.email.unwrap_or_default()}</span>
+                    </A>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+pub fn ClientPage() -> impl IntoView {
+    let params = use_params_map();
+    let save = ServerAction::<SaveClientNotes>::new();
+    let card = Resource::new(
+        move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())),
+        |id| async move {
+            match id {
+                Some(id) => load_client_card(id).await,
+                None => Err(ServerFnError::new("Не найдено")),
+            }
+        },
+    );
+
+    view! {
+        <Title text="Клиент — Auto-Concierge"/>
+        <A href="/clients" attr:class="text-sm text-blue-700 hover:underline">"← Все клиенты"</A>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match card.await {
+                    Ok(card) => view! { <ClientCardView card save/> }.into_any(),
+                    Err(error) => view! { <div class="mt-3"><ErrorNotice error/></div> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ClientCardView(card: ClientCard, save: ServerAction<SaveClientNotes>) -> impl IntoView {
+    let saved = move || match save.value().get() {
+        Some(Ok(())) => Some(
+            view! { <p role="status" class="text-sm text-emerald-700">"Сохранено"</p> }.into_any(),
+        ),
+        Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+        None => None,
+    };
+    view! {
+        <h1 class="mt-2 text-2xl font-semibold">{card.client.full_name.clone()}</h1>
+        <p class="text-slate-600">
+            {card.client.phone.clone().unwrap_or_default()} " " {card.client.email.clone().unwrap_or_default()}
+        </p>
+        <div class="mt-4 grid gap-4 md:grid-cols-2">
+            <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="vehicles">
+                <h2 id="vehicles" class="mb-2 font-semibold">"Автомобили"</h2>
+                {if card.vehicles.is_empty() {
+                    view! { <EmptyState text="Автомобилей нет."/> }.into_any()
+                } else {
+                    view! { <ul class="space-y-1">{card.vehicles.into_iter().map(|v| view! { <li>{v}</li> }).collect_view()}</ul> }.into_any()
+                }}
+            </section>
+            <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="notes-title">
+                <h2 id="notes-title" class="mb-2 font-semibold">"Заметки"</h2>
+                <ActionForm action=save attr:class="space-y-2">
+                    <input type="hidden" name="id" value=card.client.id/>
+                    <label for="notes" class="sr-only">"Заметки о клиенте"</label>
+                    <textarea id="notes" name="notes" rows="4" class="w-full rounded-lg border px-3 py-2">{card.notes}</textarea>
+                    <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>"Сохранить заметки"</button>
+                    {saved}
+                </ActionForm>
+            </section>
+        </div>
+        <section class="mt-4 rounded-xl bg-white p-4 shadow" aria-labelledby="history">
+            <h2 id="history" class="mb-2 font-semibold">"История визитов"</h2>
+            {if card.visits.is_empty() {
+                view! { <EmptyState text="Визитов ещё не было."/> }.into_any()
+            } else {
+                view! {
+                    <ul class="divide-y">
+                        {card.visits.into_iter().map(|visit| view! {
+                            <li class="flex flex-col gap-1 py-2 sm:flex-row sm:items-center sm:gap-4" data-visit=visit.id>
+                                <span class="w-36 text-sm">{visit.start}</span>
+                                <span class=format!("w-fit rounded-full border px-2 py-0.5 text-xs {}", status_classes(&visit.status))>{status_label(&visit.status)}</span>
+                                <span class="flex-1 text-sm">{visit.services}</span>
+                                <span class="text-sm font-medium">{visit.total_price}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}

@@ -1,0 +1,337 @@
+//! Услуги: the company's catalogue. Admins add, change and remove services; managers read it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::components::feedback::{EmptyState, ErrorNotice, Loading};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRow {
+    pub id: i64,
+    pub name: String,
+    pub category: String,
+    pub description: String,
+    /// As typed in the form: `1500` or `1500.50`.
+    pub price: String,
+    pub duration_minutes: i32,
+    pub buffer_minutes: i32,
+    pub is_active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Catalogue {
+    /// Admins may change the catalogue; managers see it read-only.
+    pub can_edit: bool,
+    pub services: Vec<ServiceRow>,
+}
+
+#[server]
+pub async fn load_catalogue() -> Result<Catalogue, ServerFnError> {
+    use crate::domain::{auth::Role, services, AppState};
+    use crate::session::ssr::{failed, require_staff};
+
+    // Taken before the first await: during server rendering a resumed future may run outside
+    // the request's reactive owner.
+    let state = expect_context::<AppState>();
+    let (user, tenant) = require_staff().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let list = services::list(&mut tx, None, 0, 1000)
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    Ok(Catalogue {
+        can_edit: !matches!(user.role, Role::Manager),
+        services: list
+            .into_iter()
+            .map(|s| ServiceRow {
+                id: s.id,
+                name: s.name,
+                category: s.category,
+                description: s.description,
+                price: s.price.round_dp(2).normalize().to_string(),
+                duration_minutes: s.duration_minutes,
+                buffer_minutes: s.buffer_minutes,
+                is_active: s.is_active,
+            })
+            .collect(),
+    })
+}
+
+/// The service form as typed: numbers stay text until the server reads them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServiceInput {
+    /// Empty for a new service.
+    pub id: Option<i64>,
+    pub name: String,
+    pub category: String,
+    pub description: String,
+    pub price: String,
+    pub duration_minutes: String,
+    pub buffer_minutes: String,
+    /// A checkbox: present when ticked.
+    pub is_active: Option<String>,
+}
+
+/// Creates a service (`id` empty) or changes one. The rules (price not negative, duration
+/// 1–1440 minutes…) are the catalogue's own, in `services`.
+#[server]
+pub async fn save_service(service: ServiceInput) -> Result<(), ServerFnError> {
+    use std::str::FromStr;
+
+    use rust_decimal::Decimal;
+
+    use crate::domain::{services, AppState};
+    use crate::session::ssr::{failed, refused, require_admin, require_same_origin};
+
+    // Taken before the first await (see `load_catalogue`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (_, tenant) = require_admin().await?;
+    let ServiceInput {
+        id,
+        name,
+        category,
+        description,
+        price,
+        duration_minutes,
+        buffer_minutes,
+        is_active,
+    } = service;
+    // People type «1 500,50»: spaces group digits and the comma is the decimal separator.
+    let price: String = price
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    let price = Decimal::from_str(&price)
+        .map_err(|_| refused("Цена: число рублей, например 1500 или 1500,50"))?;
+    let duration_minutes: i32 = duration_minutes
+        .trim()
+        .parse()
+        .map_err(|_| refused("Длительность: целое число минут"))?;
+    let buffer_minutes: i32 = match buffer_minutes.trim() {
+        "" => 0,
+        text => text
+            .parse()
+            .map_err(|_| refused("Буфер после работы: целое число минут"))?,
+    };
+    let is_active = is_active.is_some();
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    match id {
+        Some(id) => services::update(
+            &mut tx,
+            id,
+            services::ServicePatch {
+                name: Some(name),
+                category: Some(category),
+                description: Some(description),
+                price: Some(price),
+                duration_minutes: Some(duration_minutes),
+                buffer_minutes: Some(buffer_minutes),
+                is_active: Some(is_active),
+                ..services::ServicePatch::default()
+            },
+        )
+        .await
+        .map_err(failed)?,
+        None => services::create(
+            &mut tx,
+            tenant.0,
+            services::NewService {
+                name,
+                description,
+                category,
+                price,
+                duration_minutes,
+                buffer_minutes,
+                is_active,
+                keywords: String::new(),
+                shop_id: None,
+            },
+        )
+        .await
+        .map_err(failed)?,
+    };
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    Ok(())
+}
+
+/// Removes a service; one that past visits refer to is only deactivated (see `services::delete`).
+#[server]
+pub async fn remove_service(id: i64) -> Result<(), ServerFnError> {
+    use crate::domain::{services, AppState};
+    use crate::session::ssr::{failed, require_admin, require_same_origin};
+
+    // Taken before the first await (see `load_catalogue`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (_, tenant) = require_admin().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    services::delete(&mut tx, id).await.map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    Ok(())
+}
+
+#[component]
+pub fn ServicesPage() -> impl IntoView {
+    let save = ServerAction::<SaveService>::new();
+    let remove = ServerAction::<RemoveService>::new();
+    let catalogue = Resource::new(|| (), |_| load_catalogue());
+    // The service being edited; `None` means the form adds a new one.
+    let editing = RwSignal::new(None::<ServiceRow>);
+    // Only successful changes reload the list: a refused one keeps the form as typed, with its
+    // message.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            editing.set(None);
+            catalogue.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = remove.value().get() {
+            catalogue.refetch();
+        }
+    });
+
+    view! {
+        <Title text="Услуги — Auto-Concierge"/>
+        <h1 class="mb-4 text-2xl font-semibold">"Услуги"</h1>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match catalogue.await {
+                    Ok(catalogue) => view! {
+                        <div class="grid gap-4 lg:grid-cols-3">
+                            <div class="lg:col-span-2">
+                                <ServiceList services=catalogue.services can_edit=catalogue.can_edit editing remove/>
+                            </div>
+                            {catalogue.can_edit.then(|| view! {
+                                {move || view! { <ServiceForm service=editing.get() save editing/> }}
+                            })}
+                        </div>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ServiceList(
+    services: Vec<ServiceRow>,
+    can_edit: bool,
+    editing: RwSignal<Option<ServiceRow>>,
+    remove: ServerAction<RemoveService>,
+) -> impl IntoView {
+    if services.is_empty() {
+        return view! { <EmptyState text="Услуг пока нет."/> }.into_any();
+    }
+    let error = move || remove.value().get().and_then(Result::err);
+    view! {
+        {move || error().map(|error| view! { <ErrorNotice error/> })}
+        <ul class="divide-y rounded-xl bg-white shadow" aria-label="Каталог услуг">
+            {services.into_iter().map(|service| {
+                let row = service.clone();
+                view! {
+                    <li class="flex flex-col gap-2 px-4 py-3 sm:flex-row sm:items-center" data-service=service.id>
+                        <div class="flex-1">
+                            <p class="font-medium">
+                                {service.name.clone()}
+                                {(!service.is_active).then(|| view! { <span class="ml-2 text-xs text-slate-500">"(не активна)"</span> })}
+                            </p>
+                            <p class="text-sm text-slate-600">
+                                {service.category.clone()} " · " {service.duration_minutes} " мин · " {service.price.clone()} "\u{a0}₽"
+                            </p>
+                        </div>
+                        {can_edit.then(|| view! {
+                            <div class="flex gap-2">
+                                <button type="button" class="rounded-lg border px-3 py-1 text-sm" on:click=move |_| editing.set(Some(row.clone()))>
+                                    "Изменить"<span class="sr-only">" " {service.name.clone()}</span>
+                                </button>
+                                <ActionForm action=remove>
+                                    <input type="hidden" name="id" value=service.id/>
+                                    <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700">
+                                        "Удалить"<span class="sr-only">" " {service.name.clone()}</span>
+                                    </button>
+                                </ActionForm>
+                            </div>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn ServiceForm(
+    service: Option<ServiceRow>,
+    save: ServerAction<SaveService>,
+    editing: RwSignal<Option<ServiceRow>>,
+) -> impl IntoView {
+    let is_new = service.is_none();
+    let service = service.unwrap_or(ServiceRow {
+        is_active: true,
+        ..ServiceRow::default()
+    });
+    // Results from before this form was shown belong to another form.
+    let opened_at = save.version().get_untracked();
+    let error = move || {
+        (save.version().get() > opened_at)
+            .then(|| save.value().get())
+            .flatten()
+            .and_then(Result::err)
+    };
+    let input = "w-full rounded-lg border px-3 py-2";
+    view! {
+        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="service-form">
+            <h2 id="service-form" class="mb-2 font-semibold">
+                {if is_new { "Новая услуга".to_string() } else { format!("Изменить: {}", service.name) }}
+            </h2>
+            <ActionForm action=save attr:class="space-y-3">
+                {(!is_new).then(|| view! { <input type="hidden" name="service[id]" value=service.id/> })}
+                <div>
+                    <label for="service-name" class="block text-sm font-medium">"Название"</label>
+                    <input id="service-name" name="service[name]" required value=service.name.clone() class=input/>
+                </div>
+                <div>
+                    <label for="service-category" class="block text-sm font-medium">"Категория"</label>
+                    <input id="service-category" name="service[category]" value=service.category.clone() class=input/>
+                </div>
+                <div>
+                    <label for="service-description" class="block text-sm font-medium">"Описание"</label>
+                    <textarea id="service-description" name="service[description]" rows="2" class=input>{service.description.clone()}</textarea>
+                </div>
+                <div class="grid grid-cols-3 gap-2">
+                    <div>
+                        <label for="service-price" class="block text-sm font-medium">"Цена, ₽"</label>
+                        <input id="service-price" name="service[price]" inputmode="decimal" required value=service.price.clone() class=input/>
+                    </div>
+                    <div>
+                        <label for="service-duration" class="block text-sm font-medium">"Минут"</label>
+                        <input id="service-duration" name="service[duration_minutes]" inputmode="numeric" required value=(!is_new).then_some(service.duration_minutes) class=input/>
+                    </div>
+                    <div>
+                        <label for="service-buffer" class="block text-sm font-medium">"Буфер, мин"</label>
+                        <input id="service-buffer" name="service[buffer_minutes]" inputmode="numeric" value=service.buffer_minutes class=input/>
+                    </div>
+                </div>
+                <label class="flex items-center gap-2 text-sm">
+                    <input type="checkbox" name="service[is_active]" value="on" checked=service.is_active/>
+                    "Активна (предлагается клиентам)"
+                </label>
+                {move || error().map(|error| view! { <ErrorNotice error/> })}
+                <div class="flex gap-2">
+                    <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>
+                        {if is_new { "Добавить услугу" } else { "Сохранить" }}
+                    </button>
+                    {(!is_new).then(|| view! {
+                        <button type="button" class="rounded-lg border px-4 py-2 text-sm" on:click=move |_| editing.set(None)>"Отмена"</button>
+                    })}
+                </div>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,397 @@
+//! Точки: the company's shops with their bays and opening hours. Admins edit; managers read.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+use crate::components::feedback::{EmptyState, ErrorNotice, Loading};
+
+/// Days as the working-hours JSON names them, with their Russian names.
+const DAYS: [(&str, &str); 7] = [
+    ("mon", "Понедельник"),
+    ("tue", "Вторник"),
+    ("wed", "Среда"),
+    ("thu", "Четверг"),
+    ("fri", "Пятница"),
+    ("sat", "Суббота"),
+    ("sun", "Воскресенье"),
+];
+
+/// A shop as the form shows it; `hours` holds one text per day, «09:00-13:00, 14:00-20:00» or
+/// empty for a day off.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShopInput {
+    /// Empty for a new shop.
+    pub id: Option<i64>,
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+    pub timezone: String,
+    pub bays: String,
+    pub slot_minutes: String,
+    pub hours: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShopsView {
+    pub can_edit: bool,
+    pub shops: Vec<ShopInput>,
+}
+
+#[server]
+pub async fn load_shops() -> Result<ShopsView, ServerFnError> {
+    use crate::domain::{auth::Role, shops, AppState};
+    use crate::session::ssr::{failed, require_staff};
+
+    // Taken before the first await: during server rendering a resumed future may run outside
+    // the request's reactive owner.
+    let state = expect_context::<AppState>();
+    let (user, tenant) = require_staff().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let list = shops::list(&mut tx, 0, 100).await.map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    Ok(ShopsView {
+        can_edit: !matches!(user.role, Role::Manager),
+        shops: list
+            .into_iter()
+            .map(|shop| ShopInput {
+                id: Some(shop.id),
+                hours: DAYS
+                    .iter()
+                    .map(|(key, _)| ssr::day_text(&shop.working_hours[*key]))
+                    .collect(),
+                name: shop.name,
+                address: shop.address,
+                phone: shop.phone,
+                timezone: shop.timezone,
+                bays: shop.bays.to_string(),
+                slot_minutes: shop.slot_minutes.to_string(),
+            })
+            .collect(),
+    })
+}
+
+#[server]
+pub async fn save_shop(shop: ShopInput) -> Result<(), ServerFnError> {
+    use crate::domain::{shops, AppState};
+    use crate::session::ssr::{failed, refused, require_admin, require_same_origin};
+
+    // Taken before the first await (see `load_shops`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (_, tenant) = require_admin().await?;
+    let bays: i32 = shop
+        .bays
+        .trim()
+        .parse()
+        .map_err(|_| refused("Количество постов: целое число"))?;
+    let slot_minutes: i32 = shop
+        .slot_minutes
+        .trim()
+        .parse()
+        .map_err(|_| refused("Шаг записи: целое число минут"))?;
+    let working_hours = ssr::hours_json(&shop.hours).map_err(|m| refused(&m))?;
+    let timezone = match shop.timezone.trim() {
+        "" => "Europe/Moscow".to_string(),
+        tz => tz.to_string(),
+    };
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    match shop.id {
+        Some(id) => shops::update(
+            &mut tx,
+            id,
+            shops::ShopPatch {
+                name: Some(shop.name),
+                address: Some(shop.address),
+                phone: Some(shop.phone),
+                timezone: Some(timezone),
+                bays: Some(bays),
+                working_hours: Some(working_hours),
+                slot_minutes: Some(slot_minutes),
+            },
+        )
+        .await
+        .map_err(failed)?,
+        None => shops::create(
+            &mut tx,
+            tenant.0,
+            shops::NewShop {
+                name: shop.name,
+                address: shop.address,
+                phone: shop.phone,
+                timezone,
+                bays,
+                working_hours,
+                slot_minutes,
+            },
+        )
+        .await
+        .map_err(failed)?,
+    };
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    Ok(())
+}
+
+/// Deletes a shop without appointments; one with history is refused (409) by `shops::delete`.
+#[server]
+pub async fn remove_shop(id: i64) -> Result<(), ServerFnError> {
+    use crate::domain::{shops, AppState};
+    use crate::session::ssr::{failed, require_admin, require_same_origin};
+
+    // Taken before the first await (see `load_shops`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (_, tenant) = require_admin().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    shops::delete(&mut tx, id).await.map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use serde_json::{Map, Value};
+
+    use super::DAYS;
+
+    /// `[["09:00","13:00"],["14:00","20:00"]]` → «09:00-13:00, 14:00-20:00».
+    pub fn day_text(day: &Value) -> String {
+        day.as_array()
+            .map(|intervals| {
+                intervals
+                    .iter()
+                    .filter_map(|interval| {
+                        let from = interval.get(0)?.as_str()?;
+                        let to = interval.get(1)?.as_str()?;
+                        Some(format!("{from}-{to}"))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default()
+    }
+
+    /// The form's day texts as working-hours JSON. Only the shape is read here; the times
+    /// themselves are checked by `shops` (the one place for that rule).
+    pub fn hours_json(days: &[String]) -> Result<Value, String> {
+        let mut map = Map::new();
+        for (index, (key, name)) in DAYS.iter().enumerate() {
+            let text = days.get(index).map(String::as_str).unwrap_or("");
+            let mut intervals = Vec::new();
+            for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let (from, to) = part
+                    .split_once(['-', '–'])
+                    .ok_or_else(|| format!("{name}: укажите часы как 09:00-20:00"))?;
+                intervals.push(Value::from(vec![from.trim(), to.trim()]));
+            }
+            map.insert(key.to_string(), Value::Array(intervals));
+        }
+        Ok(Value::Object(map))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn day_texts_round_trip_through_the_json_form() {
+            let mut days = vec![String::new(); 7];
+            days[0] = "09:00-13:00, 14:00–20:00".into();
+            let json = hours_json(&days).expect("valid form");
+            assert_eq!(day_text(&json["mon"]), "09:00-13:00, 14:00-20:00");
+            assert_eq!(day_text(&json["sun"]), "");
+            days[1] = "с девяти".into();
+            assert!(hours_json(&days).is_err());
+        }
+    }
+}
+
+#[component]
+pub fn ShopsPage() -> impl IntoView {
+    let save = ServerAction::<SaveShop>::new();
+    let remove = ServerAction::<RemoveShop>::new();
+    let view_data = Resource::new(|| (), |_| load_shops());
+    // The shop being edited; `None` means the form adds a new one.
+    let editing = RwSignal::new(None::<ShopInput>);
+    // Only successful changes reload the list: a refused one keeps the form as typed.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            editing.set(None);
+            view_data.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = remove.value().get() {
+            view_data.refetch();
+        }
+    });
+
+    view! {
+        <Title text="Точки — Auto-Concierge"/>
+        <h1 class="mb-4 text-2xl font-semibold">"Точки"</h1>
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match view_data.await {
+                    Ok(data) => view! {
+                        <div class="grid gap-4 lg:grid-cols-2">
+                            <ShopList shops=data.shops can_edit=data.can_edit editing remove/>
+                            {data.can_edit.then(|| view! {
+                                {move || view! { <ShopForm shop=editing.get() save editing/> }}
+                            })}
+                        </div>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ShopList(
+    shops: Vec<ShopInput>,
+    can_edit: bool,
+    editing: RwSignal<Option<ShopInput>>,
+    remove: ServerAction<RemoveShop>,
+) -> impl IntoView {
+    if shops.is_empty() {
+        return view! { <EmptyState text="Точек пока нет."/> }.into_any();
+    }
+    let error = move || remove.value().get().and_then(Result::err);
+    view! {
+        <div class="space-y-3">
+            {move || error().map(|error| view! { <ErrorNotice error/> })}
+            {shops.into_iter().map(|shop| {
+                let row = shop.clone();
+                let id = shop.id.unwrap_or_default();
+                let name = shop.name.clone();
+                view! {
+                    <section class="rounded-xl bg-white p-4 shadow" aria-label=shop.name.clone()>
+                        <h2 class="font-semibold">{shop.name.clone()}</h2>
+                        <p class="text-sm text-slate-600">{shop.address.clone()} " · " {shop.phone.clone()}</p>
+                        <p class="text-sm">"Постов: " {shop.bays.clone()} " · шаг записи " {shop.slot_minutes.clone()} " мин · " {shop.timezone.clone()}</p>
+                        <dl class="mt-2 grid grid-cols-2 gap-x-4 text-sm sm:grid-cols-4">
+                            {DAYS.iter().zip(shop.hours.iter()).map(|((_, day), hours)| view! {
+                                <div>
+                                    <dt class="text-slate-500">{*day}</dt>
+                                    <dd>{if hours.is_empty() { "выходной".to_string() } else { hours.clone() }}</dd>
+                                </div>
+                            }).collect_view()}
+                        </dl>
+                        {can_edit.then(|| view! {
+                            <div class="mt-3 flex gap-2">
+                                <button type="button" class="rounded-lg border px-3 py-1 text-sm" on:click=move |_| editing.set(Some(row.clone()))>
+                                    "Изменить"<span class="sr-only">" " {name.clone()}</span>
+                                </button>
+                                <ActionForm action=remove>
+                                    <input type="hidden" name="id" value=id/>
+                                    <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700">
+                                        "Удалить"<span class="sr-only">" " {name}</span>
+                                    </button>
+                                </ActionForm>
+                            </div>
+                        })}
+                    </section>
+                }
+            }).collect_view()}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn ShopForm(
+    shop: Option<ShopInput>,
+    save: ServerAction<SaveShop>,
+    editing: RwSignal<Option<ShopInput>>,
+) -> impl IntoView {
+    let is_new = shop.is_none();
+    let shop = shop.unwrap_or_else(|| ShopInput {
+        timezone: "Europe/Moscow".into(),
+        bays: "2".into(),
+        slot_minutes: "30".into(),
+        hours: vec![
+            "09:00-20:00".into(),
+            "09:00-20:00".into(),
+            "09:00-20:00".into(),
+            "09:00-20:00".into(),
+            "09:00-20:00".into(),
+            "10:00-18:00".into(),
+            String::new(),
+        ],
+        ..ShopInput::default()
+    });
+    // Results from before this form was shown belong to another form.
+    let opened_at = save.version().get_untracked();
+    let error = move || {
+        (save.version().get() > opened_at)
+            .then(|| save.value().get())
+            .flatten()
+            .and_then(Result::err)
+    };
+    let input = "w-full rounded-lg border px-3 py-2";
+    view! {
+        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="shop-form">
+            <h2 id="shop-form" class="mb-2 font-semibold">
+                {if is_new { "Новая точка".to_string() } else { format!("Изменить: {}", shop.name) }}
+            </h2>
+            <ActionForm action=save attr:class="space-y-3">
+                {shop.id.map(|id| view! { <input type="hidden" name="shop[id]" value=id/> })}
+                <div>
+                    <label for="shop-name" class="block text-sm font-medium">"Название"</label>
+                    <input id="shop-name" name="shop[name]" required value=shop.name.clone() class=input/>
+                </div>
+                <div class="grid gap-2 sm:grid-cols-2">
+                    <div>
+                        <label for="shop-address" class="block text-sm font-medium">"Адрес"</label>
+                        <input id="shop-address" name="shop[address]" value=shop.address.clone() class=input/>
+                    </div>
+                    <div>
+                        <label for="shop-phone" class="block text-sm font-medium">"Телефон"</label>
+                        <input id="shop-phone" name="shop[phone]" type="tel" value=shop.phone.clone() class=input/>
+                    </div>
+                </div>
+                <div class="grid grid-cols-3 gap-2">
+                    <div>
+                        <label for="shop-bays" class="block text-sm font-medium">"Постов"</label>
+                        <input id="shop-bays" name="shop[bays]" inputmode="numeric" required value=shop.bays.clone() class=input/>
+                    </div>
+                    <div>
+                        <label for="shop-slot" class="block text-sm font-medium">"Шаг, мин"</label>
+                        <input id="shop-slot" name="shop[slot_minutes]" inputmode="numeric" required value=shop.slot_minutes.clone() class=input/>
+                    </div>
+                    <div>
+                        <label for="shop-tz" class="block text-sm font-medium">"Часовой пояс"</label>
+                        <input id="shop-tz" name="shop[timezone]" value=shop.timezone.clone() class=input/>
+                    </div>
+                </div>
+                <fieldset>
+                    <legend class="text-sm font-medium">"Часы работы (пусто — выходной)"</legend>
+                    <div class="mt-1 grid gap-2 sm:grid-cols-2">
+                        {DAYS.iter().enumerate().map(|(index, (key, day))| view! {
+                            <div>
+                                <label for=format!("shop-hours-{key}") class="block text-sm text-slate-600">{*day}</label>
+                                <input
+                                    id=format!("shop-hours-{key}")
+                                    name=format!("shop[hours][{index}]")
+                                    placeholder="09:00-20:00"
+                                    value=shop.hours.get(index).cloned().unwrap_or_default()
+                                    class=input
+                                />
+                            </div>
+                        }).collect_view()}
+                    </div>
+                </fieldset>
+                {move || error().map(|error| view! { <ErrorNotice error/> })}
+                <div class="flex gap-2">
+                    <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>
+                        {if is_new { "Добавить точку" } else { "Сохранить" }}
+                    </button>
+                    {(!is_new).then(|| view! {
+                        <button type="button" class="rounded-lg border px-4 py-2 text-sm" on:click=move |_| editing.set(None)>"Отмена"</button>
+                    })}
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
