@@ -1,0 +1,526 @@
+//! The conversation with a car owner. Each update is handled in short tenant-scoped
+//! transactions (none is held open while Telegram or the concierge answers); the conversation
+//! state lives in `bot_conversations` and every message in and out in `bot_messages`, so a
+//! restart or a takeover by another process loses nothing.
+
+use app::domain::{
+    booking::{self, AppointmentFilter, Status},
+    clients,
+    db::{TenantId, Tx},
+    shops, AppState, Error,
+};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use teloxide::{
+    prelude::*,
+    types::{
+        CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup,
+        ReplyMarkup, UpdateKind, User,
+    },
+};
+
+use super::BotError;
+
+const MENU_BOOK: &str = "Записаться";
+const MENU_ASK: &str = "Задать вопрос";
+const MENU_MINE: &str = "Мои записи";
+/// Callback data of the «Записаться» button under a concierge answer: `book:<request number>`.
+const BOOK_PREFIX: &str = "book:";
+
+/// What is remembered between messages of one chat (`bot_conversations.state`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Conversation {
+    /// Number of the last analysed request. Its «Записаться» button carries the number, so a
+    /// press under an older answer is recognised as stale.
+    #[serde(default)]
+    request_no: i64,
+    /// The last request the concierge answered: the customer's words and the services offered.
+    #[serde(default)]
+    last_request: Option<Request>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Request {
+    text: String,
+    services: Vec<OfferedService>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct OfferedService {
+    id: i64,
+    name: String,
+}
+
+/// One answer of the bot.
+struct Reply {
+    text: String,
+    markup: Option<ReplyMarkup>,
+    /// Stored with the customer's message: the concierge's analysis of it.
+    analysis: Option<serde_json::Value>,
+}
+
+impl Reply {
+    fn text(text: impl Into<String>) -> Reply {
+        Reply {
+            text: text.into(),
+            markup: None,
+            analysis: None,
+        }
+    }
+}
+
+/// The chat's customer as the bot knows them.
+struct Customer {
+    chat_id: i64,
+    client_id: i64,
+}
+
+pub async fn handle(
+    state: &AppState,
+    tenant: TenantId,
+    bot: &Bot,
+    update: Update,
+) -> Result<(), BotError> {
+    match update.kind {
+        UpdateKind::Message(message) => on_message(state, tenant, bot, message).await,
+        UpdateKind::CallbackQuery(query) => on_callback(state, tenant, bot, query).await,
+        // Only messages and button presses are asked for (see the poller).
+        _ => Ok(()),
+    }
+}
+
+async fn on_message(
+    state: &AppState,
+    tenant: TenantId,
+    bot: &Bot,
+    message: Message,
+) -> Result<(), BotError> {
+    // A company bot talks to car owners one to one; groups and channels are not served.
+    let (true, Some(from)) = (message.chat.is_private(), message.from.as_ref()) else {
+        return Ok(());
+    };
+    let text = message.text().or(message.caption()).map(str::to_string);
+    let chat_id = message.chat.id.0;
+
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let customer = find_or_create_client(state, &mut tx, tenant, from, chat_id).await?;
+    let mut conversation = load_conversation(&mut tx, chat_id).await?;
+    let message_id = record(
+        &mut tx,
+        &customer,
+        "in",
+        text.as_deref().unwrap_or("(без текста)"),
+    )
+    .await?;
+    tx.commit().await?;
+
+    let reply = match text.as_deref().map(str::trim) {
+        None => Reply::text("Пока я понимаю только текст — напишите, пожалуйста, словами."),
+        Some("/start") => greeting(state, tenant).await?,
+        Some(MENU_BOOK) => how_to_book(state, tenant, None).await?,
+        Some(MENU_ASK) => Reply::text(
+            "Опишите, что происходит с машиной: что, где и когда стучит, горит или течёт. \
+             Я подскажу возможные причины и подходящие работы с ценами.",
+        ),
+        Some(MENU_MINE) => my_appointments(state, tenant, &customer).await?,
+        Some(text) => concierge_answer(state, tenant, &mut conversation, text).await,
+    };
+
+    send(bot, &customer, &reply).await?;
+
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    if let Some(analysis) = &reply.analysis {
+        sqlx::query("UPDATE bot_messages SET analysis = $1 WHERE id = $2")
+            .bind(analysis)
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    save_conversation(&mut tx, &customer, &conversation).await?;
+    record(&mut tx, &customer, "out", &reply.text).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn on_callback(
+    state: &AppState,
+    tenant: TenantId,
+    bot: &Bot,
+    query: CallbackQuery,
+) -> Result<(), BotError> {
+    let chat_id = query.message.as_ref().map(|m| m.chat().id.0);
+    let request_no = query
+        .data
+        .as_deref()
+        .and_then(|data| data.strip_prefix(BOOK_PREFIX))
+        .and_then(|n| n.parse::<i64>().ok());
+    // A button of another bot version or of a message the bot no longer knows.
+    let (Some(chat_id), Some(request_no)) = (chat_id, request_no) else {
+        bot.answer_callback_query(query.id)
+            .text("Эта кнопка больше не действует.")
+            .await?;
+        return Ok(());
+    };
+
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let customer = find_or_create_client(state, &mut tx, tenant, &query.from, chat_id).await?;
+    let conversation = load_conversation(&mut tx, chat_id).await?;
+    let request = match conversation.last_request {
+        Some(request) if conversation.request_no == request_no => request,
+        _ => {
+            tx.commit().await?;
+            bot.answer_callback_query(query.id)
+                .text("Это предложение устарело — напишите, что нужно, ещё раз.")
+                .await?;
+            return Ok(());
+        }
+    };
+    record(&mut tx, &customer, "in", MENU_BOOK).await?;
+    tx.commit().await?;
+
+    bot.answer_callback_query(query.id).await?;
+    let reply = how_to_book(state, tenant, Some(&request)).await?;
+    send(bot, &customer, &reply).await?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    record(&mut tx, &customer, "out", &reply.text).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn send(bot: &Bot, customer: &Customer, reply: &Reply) -> Result<(), BotError> {
+    let mut request = bot.send_message(ChatId(customer.chat_id), &reply.text);
+    if let Some(markup) = &reply.markup {
+        request = request.reply_markup(markup.clone());
+    }
+    request.await?;
+    Ok(())
+}
+
+/// The client with this Telegram id in this company, created on first contact. The chat id is
+/// refreshed each time (a user who deleted and restarted the chat keeps their client card).
+async fn find_or_create_client(
+    state: &AppState,
+    tx: &mut Tx,
+    tenant: TenantId,
+    user: &User,
+    chat_id: i64,
+) -> Result<Customer, BotError> {
+    let telegram_id = i64::try_from(user.id.0)
+        .map_err(|_| Error::validation(format!("Telegram id {} out of range", user.id.0)))?;
+    let (client_id, created): (i64, bool) = sqlx::query_as(
+        "INSERT INTO clients (tenant_id, full_name, telegram_id, telegram_chat_id)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (tenant_id, telegram_id)
+         DO UPDATE SET telegram_chat_id = EXCLUDED.telegram_chat_id, updated_at = now()
+         RETURNING id, (xmax = 0) AS created",
+    )
+    .bind(tenant.0)
+    .bind(user.full_name())
+    .bind(telegram_id)
+    .bind(chat_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    if created {
+        let client = clients::get(tx, client_id).await?;
+        // Staff see a new customer at once; the event is published before the commit, which
+        // at worst announces a client whose first message failed to be stored.
+        state.events.publish(tenant, "client.created", client).await;
+    }
+    Ok(Customer { chat_id, client_id })
+}
+
+async fn load_conversation(tx: &mut Tx, chat_id: i64) -> Result<Conversation, BotError> {
+    let state: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT state FROM bot_conversations WHERE chat_id = $1")
+            .bind(chat_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    // A state written by an older version that no longer parses starts the dialogue afresh.
+    Ok(state
+        .and_then(|s| serde_json::from_value(s).ok())
+        .unwrap_or_default())
+}
+
+async fn save_conversation(
+    tx: &mut Tx,
+    customer: &Customer,
+    conversation: &Conversation,
+) -> Result<(), BotError> {
+    let state = serde_json::to_value(conversation)
+        .map_err(|e| Error::Internal(format!("conversation state: {e}")))?;
+    sqlx::query(
+        "INSERT INTO bot_conversations (tenant_id, chat_id, client_id, state)
+         VALUES (app_current_tenant(), $1, $2, $3)
+         ON CONFLICT (tenant_id, chat_id)
+         DO UPDATE SET client_id = EXCLUDED.client_id, state = EXCLUDED.state, updated_at = now()",
+    )
+    .bind(customer.chat_id)
+    .bind(customer.client_id)
+    .bind(state)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Stores a message of the transcript; `direction` is `in` (the customer) or `out` (the bot).
+async fn record(
+    tx: &mut Tx,
+    customer: &Customer,
+    direction: &str,
+    text: &str,
+) -> Result<i64, BotError> {
+    let author = if direction == "in" { "customer" } else { "bot" };
+    Ok(sqlx::query_scalar(
+        "INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, text)
+         VALUES (app_current_tenant(), $1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(customer.chat_id)
+    .bind(customer.client_id)
+    .bind(direction)
+    .bind(author)
+    .bind(text)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+fn menu() -> ReplyMarkup {
+    ReplyMarkup::Keyboard(
+        KeyboardMarkup::new(vec![
+            vec![
+                KeyboardButton::new(MENU_BOOK),
+                KeyboardButton::new(MENU_ASK),
+            ],
+            vec![KeyboardButton::new(MENU_MINE)],
+        ])
+        .resize_keyboard(),
+    )
+}
+
+async fn greeting(state: &AppState, tenant: TenantId) -> Result<Reply, BotError> {
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let company: String = sqlx::query_scalar("SELECT name FROM tenants")
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Reply {
+        text: format!(
+            "Здравствуйте! Это бот «{company}».\n\
+             Напишите, что беспокоит в машине, — подскажу возможные причины, подходящие работы \
+             и цены. Или выберите в меню ниже."
+        ),
+        markup: Some(menu()),
+        analysis: None,
+    })
+}
+
+/// The concierge's answer: likely causes and matching services with prices, and a button to
+/// book them. A message the concierge refuses (too long, empty) gets its reason.
+async fn concierge_answer(
+    state: &AppState,
+    tenant: TenantId,
+    conversation: &mut Conversation,
+    text: &str,
+) -> Reply {
+    let answer = match state
+        .concierge
+        .analyze_for_tenant(&state.db, tenant, text)
+        .await
+    {
+        Ok(answer) => answer,
+        Err(Error::Validation(reason)) => return Reply::text(reason),
+        Err(e) => {
+            tracing::error!(tenant = tenant.0, error = %e, "concierge failed");
+            return Reply::text(
+                "Не получилось разобрать сообщение. Попробуйте ещё раз чуть позже.",
+            );
+        }
+    };
+    let mut lines = Vec::new();
+    if !answer.diagnoses.is_empty() {
+        lines.push("Возможные причины:".to_string());
+        lines.extend(answer.diagnoses.iter().map(|d| format!("• {}", d.title)));
+        lines.push(String::new());
+    }
+    if answer.services.is_empty() {
+        lines.push(
+            "Подходящей услуги в нашем каталоге я не нашёл. Опишите подробнее, что происходит, \
+             или нажмите «Записаться» в меню — подскажу, как связаться с мастерами."
+                .to_string(),
+        );
+    } else {
+        lines.push("Подходящие работы:".to_string());
+        lines.extend(answer.services.iter().map(|s| {
+            format!(
+                "• {} — {} (≈ {} мин)",
+                s.name,
+                rubles(s.price),
+                s.duration_minutes
+            )
+        }));
+    }
+    let analysis = serde_json::to_value(&answer).ok();
+    let markup = if answer.services.is_empty() {
+        None
+    } else {
+        conversation.request_no += 1;
+        conversation.last_request = Some(Request {
+            text: text.to_string(),
+            services: answer
+                .services
+                .iter()
+                .map(|s| OfferedService {
+                    id: s.id,
+                    name: s.name.clone(),
+                })
+                .collect(),
+        });
+        Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
+            vec![vec![InlineKeyboardButton::callback(
+                MENU_BOOK,
+                format!("{BOOK_PREFIX}{}", conversation.request_no),
+            )]],
+        )))
+    };
+    Reply {
+        text: lines.join("\n"),
+        markup,
+        analysis,
+    }
+}
+
+/// How to book: the company's shops with addresses and phones, and the services chosen when
+/// the customer pressed «Записаться» under a concierge answer.
+async fn how_to_book(
+    state: &AppState,
+    tenant: TenantId,
+    request: Option<&Request>,
+) -> Result<Reply, BotError> {
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let shops = shops::list(&mut tx, 0, 100).await?;
+    tx.commit().await?;
+    let mut lines = Vec::new();
+    match request {
+        Some(request) => {
+            let names: Vec<&str> = request.services.iter().map(|s| s.name.as_str()).collect();
+            lines.push(format!("Записаться на «{}» можно так:", names.join("», «")));
+        }
+        None => lines.push(
+            "Опишите, что нужно сделать с машиной, — подберу работы и цены. \
+             Записаться можно так:"
+                .to_string(),
+        ),
+    }
+    lines.extend(shops.iter().map(|shop| {
+        let mut line = format!("• {}", shop.name);
+        for part in [&shop.address, &shop.phone] {
+            if !part.trim().is_empty() {
+                line.push_str(", ");
+                line.push_str(part.trim());
+            }
+        }
+        line
+    }));
+    Ok(Reply {
+        text: lines.join("\n"),
+        markup: None,
+        analysis: None,
+    })
+}
+
+/// The customer's visits from today on that are still ahead (not completed or cancelled).
+async fn my_appointments(
+    state: &AppState,
+    tenant: TenantId,
+    customer: &Customer,
+) -> Result<Reply, BotError> {
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    // "Today" of the company, not of the server.
+    let today: NaiveDate =
+        sqlx::query_scalar("SELECT (now() AT TIME ZONE timezone)::date FROM tenants")
+            .fetch_one(&mut *tx)
+            .await?;
+    let appointments = booking::list(
+        &mut tx,
+        &AppointmentFilter {
+            client_id: Some(customer.client_id),
+            date_from: Some(today),
+            limit: 20,
+            ..AppointmentFilter::default()
+        },
+    )
+    .await?;
+    let shops = shops::list(&mut tx, 0, 100).await?;
+    tx.commit().await?;
+    let upcoming: Vec<String> = appointments
+        .iter()
+        .filter(|a| !a.status.is_final())
+        .map(|a| {
+            let shop = shops
+                .iter()
+                .find(|s| s.id == a.shop_id)
+                .map(|s| s.name.as_str())
+                .unwrap_or_default();
+            let services: Vec<&str> = a.services.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "• {} — {}, {} ({})",
+                a.start_time.format("%d.%m %H:%M"),
+                shop,
+                services.join(", "),
+                status_text(a.status)
+            )
+        })
+        .collect();
+    Ok(Reply::text(if upcoming.is_empty() {
+        "Предстоящих записей нет. Напишите, что нужно сделать, — подберу работы и цены.".to_string()
+    } else {
+        format!("Ваши записи:\n{}", upcoming.join("\n"))
+    }))
+}
+
+fn status_text(status: Status) -> &'static str {
+    match status {
+        Status::New => "ждёт подтверждения",
+        Status::Confirmed => "подтверждена",
+        Status::InProgress => "машина в работе",
+        Status::Completed => "выполнена",
+        Status::Cancelled => "отменена",
+        Status::NoShow => "неявка",
+    }
+}
+
+/// `2500.00` → `2 500 ₽`, `990.50` → `990,50 ₽` (Russian grouping and decimal comma). Prices
+/// are never negative (a check constraint).
+fn rubles(price: Decimal) -> String {
+    let price = price.round_dp(2);
+    let whole = price.trunc().to_string();
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push('\u{a0}');
+        }
+        grouped.push(digit);
+    }
+    let cents = (price.fract() * Decimal::from(100)).trunc();
+    if cents.is_zero() {
+        format!("{grouped}\u{a0}₽")
+    } else {
+        format!("{grouped},{:0>2}\u{a0}₽", cents.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rubles;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn prices_in_rubles() {
+        assert_eq!(rubles(Decimal::new(250000, 2)), "2\u{a0}500\u{a0}₽");
+        assert_eq!(rubles(Decimal::new(99050, 2)), "990,50\u{a0}₽");
+        assert_eq!(
+            rubles(Decimal::new(1234567, 0)),
+            "1\u{a0}234\u{a0}567\u{a0}₽"
+        );
+    }
+}
