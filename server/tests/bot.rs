@@ -17,6 +17,7 @@ use app::domain::{accounts, db::TenantId, telegram};
 use axum::{
     body::Bytes,
     extract::{Path, State},
+    http::StatusCode,
     routing::post,
     Json, Router,
 };
@@ -26,6 +27,7 @@ use tokio::sync::Notify;
 
 const SEVER_TOKEN: &str = "111111111:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 const GARAGE_TOKEN: &str = "222222222:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsbb";
+const NEW_SEVER_TOKEN: &str = "333333333:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDscc";
 
 #[derive(Default)]
 struct FakeState {
@@ -36,6 +38,8 @@ struct FakeState {
     polls: Vec<(String, String, Instant)>,
     /// Other calls: (token, method, JSON body).
     calls: Vec<(String, String, Value)>,
+    /// Answers to the next `getUpdates` of a token instead of updates (401, 429, 502...).
+    failures: HashMap<String, VecDeque<(StatusCode, Value)>>,
 }
 
 #[derive(Clone, Default)]
@@ -60,6 +64,15 @@ impl FakeTelegram {
     /// The Bot API base URL for one server process.
     fn url(&self, tag: &str) -> String {
         format!("{}/{tag}", self.base)
+    }
+
+    /// The next `getUpdates` calls of `token` fail with these answers, in order.
+    fn fail(&self, token: &str, answers: Vec<(StatusCode, Value)>) {
+        self.state
+            .lock()
+            .unwrap()
+            .failures
+            .insert(token.to_string(), answers.into());
     }
 
     fn push(&self, token: &str, update: Value) {
@@ -175,13 +188,23 @@ async fn bot_method(
     State(fake): State<FakeTelegram>,
     Path((tag, bot, method)): Path<(String, String, String)>,
     body: Bytes,
-) -> Json<Value> {
+) -> (StatusCode, Json<Value>) {
     let token = bot.strip_prefix("bot").unwrap_or_default().to_string();
     let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
     // Method names are case-insensitive in the Bot API (teloxide sends `GetUpdates`).
     let method = method.to_ascii_lowercase();
     match method.as_str() {
         "getupdates" => {
+            {
+                let mut state = fake.state.lock().unwrap();
+                state
+                    .polls
+                    .push((tag.clone(), token.clone(), Instant::now()));
+                if let Some(failure) = state.failures.get_mut(&token).and_then(VecDeque::pop_front)
+                {
+                    return (failure.0, Json(failure.1));
+                }
+            }
             let offset = body["offset"].as_i64().unwrap_or(0);
             // Long polling, but brief: the test does not wait for the real 10 seconds.
             let deadline = Instant::now() + Duration::from_millis(500);
@@ -197,7 +220,7 @@ async fn bot_method(
                     queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
                     if !queue.is_empty() || Instant::now() >= deadline {
                         let updates: Vec<Value> = queue.iter().cloned().collect();
-                        return Json(json!({"ok": true, "result": updates}));
+                        return (StatusCode::OK, Json(json!({"ok": true, "result": updates})));
                     }
                 }
                 let _ = tokio::time::timeout_at(deadline.into(), arrived).await;
@@ -207,19 +230,25 @@ async fn bot_method(
             let chat = body["chat_id"].clone();
             let text = body["text"].clone();
             fake.state.lock().unwrap().calls.push((token, method, body));
-            Json(json!({"ok": true, "result": {
-                "message_id": rand::random::<u16>(),
-                "date": 1_764_000_000,
-                "chat": {"id": chat, "type": "private", "first_name": "Иван"},
-                "from": {"id": 111111111, "is_bot": true, "first_name": "Бот"},
-                "text": text,
-            }}))
+            (
+                StatusCode::OK,
+                Json(json!({"ok": true, "result": {
+                    "message_id": rand::random::<u16>(),
+                    "date": 1_764_000_000,
+                    "chat": {"id": chat, "type": "private", "first_name": "Иван"},
+                    "from": {"id": 111111111, "is_bot": true, "first_name": "Бот"},
+                    "text": text,
+                }})),
+            )
         }
         "answercallbackquery" => {
             fake.state.lock().unwrap().calls.push((token, method, body));
-            Json(json!({"ok": true, "result": true}))
+            (StatusCode::OK, Json(json!({"ok": true, "result": true})))
         }
-        _ => Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
+        _ => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
+        ),
     }
 }
 
@@ -462,5 +491,69 @@ async fn one_process_polls_a_bot_and_another_takes_over_when_it_dies() {
     fake.write(SEVER_TOKEN, user, "/start");
     fake.wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
         .await;
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_failing_bot_is_retried_without_disturbing_others_and_a_new_token_replaces_the_old() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    let garage = tenant(&db, "garage24").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    connect_bot(&db, garage, GARAGE_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    // Гараж 24's Bot API first refuses the token, then is rate-limited, then fails: the bot
+    // waits and retries each time.
+    fake.fail(
+        GARAGE_TOKEN,
+        vec![
+            (
+                StatusCode::UNAUTHORIZED,
+                json!({"ok": false, "error_code": 401, "description": "Unauthorized"}),
+            ),
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                       "parameters": {"retry_after": 1}}),
+            ),
+            (
+                StatusCode::BAD_GATEWAY,
+                json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}),
+            ),
+        ],
+    );
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+
+    let user = 4_440_001;
+    fake.write(SEVER_TOKEN, user, "/start");
+    fake.write(GARAGE_TOKEN, user, "/start");
+    fake.wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
+        .await;
+    fake.wait_message(GARAGE_TOKEN, user, "«Гараж 24»").await;
+    let log = server.log();
+    assert!(log.contains("Bot API getUpdates failed"), "{log}");
+    assert!(log.contains("too many requests"), "{log}");
+    assert!(
+        !log.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALD"),
+        "a token in the log:\n{log}"
+    );
+
+    // A new token for Север: the poller is replaced without a restart.
+    connect_bot(&db, sever, NEW_SEVER_TOKEN).await;
+    let changed = Instant::now();
+    while fake.pollers_since(NEW_SEVER_TOKEN, changed).is_empty() {
+        assert!(
+            changed.elapsed() < Duration::from_secs(10),
+            "new token not polled"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let since = Instant::now();
+    fake.write(NEW_SEVER_TOKEN, user, "/start");
+    fake.wait_message(NEW_SEVER_TOKEN, user, "«Автосервис Север»")
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(fake.pollers_since(SEVER_TOKEN, since).is_empty());
     db.drop().await;
 }

@@ -117,7 +117,7 @@ async fn on_message(
 
     let reply = match text.as_deref().map(str::trim) {
         None => Reply::text("Пока я понимаю только текст — напишите, пожалуйста, словами."),
-        Some("/start") => greeting(state, tenant).await?,
+        Some(text) if is_start(text) => greeting(state, tenant).await?,
         Some(MENU_BOOK) => how_to_book(state, tenant, None).await?,
         Some(MENU_ASK) => Reply::text(
             "Опишите, что происходит с машиной: что, где и когда стучит, горит или течёт. \
@@ -282,6 +282,14 @@ async fn record(
     .bind(text)
     .fetch_one(&mut **tx)
     .await?)
+}
+
+/// `/start`, also as `/start@bot_name` and with a deep-link parameter (`/start promo`).
+fn is_start(text: &str) -> bool {
+    text.split_whitespace()
+        .next()
+        .and_then(|command| command.split('@').next())
+        == Some("/start")
 }
 
 fn menu() -> ReplyMarkup {
@@ -511,8 +519,17 @@ fn rubles(price: Decimal) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rubles;
+    use super::{is_start, rubles};
     use rust_decimal::Decimal;
+
+    #[test]
+    fn start_command_forms() {
+        assert!(is_start("/start"));
+        assert!(is_start("/start@sever_bot"));
+        assert!(is_start("/start promo"));
+        assert!(!is_start("/starter"));
+        assert!(!is_start("start"));
+    }
 
     #[test]
     fn prices_in_rubles() {
