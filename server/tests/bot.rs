@@ -273,6 +273,22 @@ async fn disconnect_bot(db: &TestDb, tenant: TenantId) {
     tx.commit().await.unwrap();
 }
 
+/// (text, callback data) of the inline buttons under a sent message.
+fn buttons(message: &Value) -> Vec<(String, String)> {
+    message["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .map(|b| {
+            (
+                b["text"].as_str().unwrap_or_default().to_string(),
+                b["callback_data"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
 /// `1500.00` → `1 500 ₽` as the bot writes prices.
 fn rubles(price: i64) -> String {
     let digits = price.to_string();
@@ -326,7 +342,7 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     );
     assert_eq!(
         answer["reply_markup"]["inline_keyboard"][0][0],
-        json!({"text": "Записаться", "callback_data": "book:1"})
+        json!({"text": "Записаться", "callback_data": "book:1:"})
     );
 
     // The transcript: the customer's words with the concierge's analysis, and the answer.
@@ -354,10 +370,76 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     .unwrap();
     assert_eq!(clients, vec![(sever.0, "Иван Петров".into(), Some(user))]);
 
-    // «Записаться» under the answer: the offered services and where to book them.
-    fake.press(SEVER_TOKEN, user, "book:1");
-    fake.wait_message(SEVER_TOKEN, user, "Записаться на «")
+    // «Записаться» under the answer: service → shop → day → time → confirmation.
+    fake.press(SEVER_TOKEN, user, "book:1:");
+    let services = fake
+        .wait_message(SEVER_TOKEN, user, "Какую работу записать?")
         .await;
+    let (service_name, data) = buttons(&services)
+        .into_iter()
+        .find(|(text, _)| suspension.iter().any(|(name, _)| name == text))
+        .expect("a suspension service offered");
+    let service_id: i64 = data.rsplit(':').next().unwrap().parse().unwrap();
+    fake.press(SEVER_TOKEN, user, &data);
+    let shops = fake
+        .wait_message(SEVER_TOKEN, user, "В какой сервис удобнее приехать?")
+        .await;
+    let shop_buttons = buttons(&shops);
+    assert_eq!(shop_buttons.len(), 2, "Север has two shops");
+    fake.press(SEVER_TOKEN, user, &shop_buttons[0].1);
+    let days = fake.wait_message(SEVER_TOKEN, user, "Выберите день").await;
+    // Not today (it may be over) and not Sunday (closed).
+    let (_, day) = buttons(&days)
+        .into_iter()
+        .skip(1)
+        .find(|(text, _)| !text.starts_with("вс"))
+        .unwrap();
+    fake.press(SEVER_TOKEN, user, &day);
+    let slots = fake
+        .wait_message(SEVER_TOKEN, user, "Свободное время")
+        .await;
+    let (time, slot) = buttons(&slots).into_iter().next().unwrap();
+    fake.press(SEVER_TOKEN, user, &slot);
+    let confirm = fake
+        .wait_message(SEVER_TOKEN, user, "Проверьте запись")
+        .await;
+    assert!(confirm["text"].as_str().unwrap().contains(&service_name));
+    assert!(confirm["text"].as_str().unwrap().contains(&time));
+    let ok = buttons(&confirm)
+        .into_iter()
+        .find(|(text, _)| text == "Подтвердить")
+        .unwrap()
+        .1;
+    fake.press(SEVER_TOKEN, user, &ok);
+    fake.wait_message(SEVER_TOKEN, user, "Готово, вы записаны")
+        .await;
+    let booked: Vec<(String, String, String, String, bool, Vec<i64>)> = sqlx::query_as(
+        "SELECT a.status, a.source, a.customer_note, a.ai_summary, a.ai_analysis IS NOT NULL,
+                array_agg(s.service_id)
+         FROM appointments a JOIN clients c ON c.id = a.client_id
+         JOIN appointment_services s ON s.appointment_id = a.id
+         WHERE c.telegram_id = $1 AND a.tenant_id = $2 GROUP BY a.id",
+    )
+    .bind(user)
+    .bind(sever.0)
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    let (status, source, note, summary, analysed, services) = &booked[0];
+    assert_eq!((status.as_str(), source.as_str()), ("new", "telegram"));
+    assert_eq!(note, symptom);
+    assert!(!summary.is_empty() && *analysed);
+    assert_eq!(services, &vec![service_id]);
+    // Confirming again does not book twice.
+    let again = fake.press(SEVER_TOKEN, user, &ok);
+    let toast = fake
+        .wait_call(SEVER_TOKEN, "answercallbackquery", |b| {
+            b["callback_query_id"] == json!(again)
+        })
+        .await;
+    assert!(toast["text"].as_str().unwrap().contains("устарело"));
+
     // A press under an older answer, and a button the bot never made: a polite toast.
     let stale = fake.press(SEVER_TOKEN, user, "book:0");
     let toast = fake
@@ -375,8 +457,12 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     assert!(toast["text"].as_str().unwrap().contains("не действует"));
 
     fake.write(SEVER_TOKEN, user, "Мои записи");
-    fake.wait_message(SEVER_TOKEN, user, "Предстоящих записей нет")
-        .await;
+    let mine = fake.wait_message(SEVER_TOKEN, user, "Ваши записи").await;
+    let mine = mine["text"].as_str().unwrap();
+    assert!(
+        mine.contains(&service_name) && mine.contains("ждёт подтверждения"),
+        "{mine}"
+    );
 
     // The conversation state survived in the database (a restart would find it).
     let state: Value = sqlx::query_scalar(
@@ -387,7 +473,8 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     .fetch_one(&db.owner)
     .await
     .unwrap();
-    assert_eq!(state["request_no"], json!(1));
+    // The booking moved the conversation on: its buttons are stale now.
+    assert_eq!(state["request_no"], json!(2));
     assert_eq!(state["last_request"]["text"], json!(symptom));
     db.drop().await;
 }

@@ -4,12 +4,12 @@
 //! restart or a takeover by another process loses nothing.
 
 use app::domain::{
-    booking::{self, AppointmentFilter, Status},
+    booking::{self, AppointmentFilter, Channel, NewBooking, Status},
     clients,
     db::{TenantId, Tx},
     shops, AppState, Error,
 };
-use chrono::NaiveDate;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use teloxide::{
@@ -25,8 +25,10 @@ use super::BotError;
 const MENU_BOOK: &str = "Записаться";
 const MENU_ASK: &str = "Задать вопрос";
 const MENU_MINE: &str = "Мои записи";
-/// Callback data of the «Записаться» button under a concierge answer: `book:<request number>`.
-const BOOK_PREFIX: &str = "book:";
+/// How many days ahead the customer may pick.
+const BOOKING_DAYS: i64 = 7;
+/// Most start times offered at once (Telegram keyboards get unwieldy beyond that).
+const MAX_SLOTS: usize = 24;
 
 /// What is remembered between messages of one chat (`bot_conversations.state`).
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -38,12 +40,26 @@ struct Conversation {
     /// The last request the concierge answered: the customer's words and the services offered.
     #[serde(default)]
     last_request: Option<Request>,
+    /// The booking being put together with the buttons, step by step.
+    #[serde(default)]
+    draft: Option<Draft>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Request {
     text: String,
     services: Vec<OfferedService>,
+    /// The concierge's causes, kept as the appointment's AI summary.
+    summary: String,
+    analysis: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Draft {
+    service_id: Option<i64>,
+    shop_id: Option<i64>,
+    day: Option<NaiveDate>,
+    start: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -118,7 +134,7 @@ async fn on_message(
     let reply = match text.as_deref().map(str::trim) {
         None => Reply::text("Пока я понимаю только текст — напишите, пожалуйста, словами."),
         Some(text) if is_start(text) => greeting(state, tenant).await?,
-        Some(MENU_BOOK) => how_to_book(state, tenant, None).await?,
+        Some(MENU_BOOK) => how_to_book(state, tenant).await?,
         Some(MENU_ASK) => Reply::text(
             "Опишите, что происходит с машиной: что, где и когда стучит, горит или течёт. \
              Я подскажу возможные причины и подходящие работы с ценами.",
@@ -143,6 +159,9 @@ async fn on_message(
     Ok(())
 }
 
+/// Button presses of the booking: `<step>:<request number>[:<value>]`. The request number ties
+/// a button to the concierge answer it was made for; a press under an older answer, or a step
+/// the conversation is not at, is stale and gets a polite toast instead of an action.
 async fn on_callback(
     state: &AppState,
     tenant: TenantId,
@@ -150,13 +169,9 @@ async fn on_callback(
     query: CallbackQuery,
 ) -> Result<(), BotError> {
     let chat_id = query.message.as_ref().map(|m| m.chat().id.0);
-    let request_no = query
-        .data
-        .as_deref()
-        .and_then(|data| data.strip_prefix(BOOK_PREFIX))
-        .and_then(|n| n.parse::<i64>().ok());
+    let press = query.data.as_deref().and_then(Press::parse);
     // A button of another bot version or of a message the bot no longer knows.
-    let (Some(chat_id), Some(request_no)) = (chat_id, request_no) else {
+    let (Some(chat_id), Some(press)) = (chat_id, press) else {
         bot.answer_callback_query(query.id)
             .text("Эта кнопка больше не действует.")
             .await?;
@@ -165,27 +180,362 @@ async fn on_callback(
 
     let mut tx = state.db.tenant_tx(tenant).await?;
     let customer = find_or_create_client(state, &mut tx, tenant, &query.from, chat_id).await?;
-    let conversation = load_conversation(&mut tx, chat_id).await?;
-    let request = match conversation.last_request {
-        Some(request) if conversation.request_no == request_no => request,
-        _ => {
-            tx.commit().await?;
-            bot.answer_callback_query(query.id)
-                .text("Это предложение устарело — напишите, что нужно, ещё раз.")
-                .await?;
-            return Ok(());
-        }
+    let mut conversation = load_conversation(&mut tx, chat_id).await?;
+    let outcome = if press.request_no == conversation.request_no {
+        booking_step(&mut tx, tenant, &customer, &mut conversation, &press).await?
+    } else {
+        None
     };
-    record(&mut tx, &customer, "in", MENU_BOOK).await?;
-    tx.commit().await?;
-
-    bot.answer_callback_query(query.id).await?;
-    let reply = how_to_book(state, tenant, Some(&request)).await?;
-    send(bot, &customer, &reply).await?;
-    let mut tx = state.db.tenant_tx(tenant).await?;
+    let Some((reply, booked)) = outcome else {
+        tx.commit().await?;
+        bot.answer_callback_query(query.id)
+            .text("Это предложение устарело — напишите, что нужно, ещё раз.")
+            .await?;
+        return Ok(());
+    };
+    record(&mut tx, &customer, "in", press.label()).await?;
+    save_conversation(&mut tx, &customer, &conversation).await?;
+    let booked = match booked {
+        Some(id) => Some(booking::get(&mut tx, id).await?),
+        None => None,
+    };
     record(&mut tx, &customer, "out", &reply.text).await?;
     tx.commit().await?;
-    Ok(())
+    if let Some(appointment) = booked {
+        state
+            .events
+            .publish(tenant, "appointment.created", appointment)
+            .await;
+    }
+
+    bot.answer_callback_query(query.id).await?;
+    send(bot, &customer, &reply).await
+}
+
+/// A parsed button press.
+struct Press {
+    step: Step,
+    request_no: i64,
+    value: String,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Step {
+    Book,
+    Service,
+    Shop,
+    Day,
+    Slot,
+    Confirm,
+    Cancel,
+}
+
+impl Step {
+    const ALL: [(Step, &'static str); 7] = [
+        (Step::Book, "book"),
+        (Step::Service, "svc"),
+        (Step::Shop, "shop"),
+        (Step::Day, "day"),
+        (Step::Slot, "slot"),
+        (Step::Confirm, "ok"),
+        (Step::Cancel, "no"),
+    ];
+
+    fn code(self) -> &'static str {
+        Step::ALL
+            .iter()
+            .find(|(step, _)| *step == self)
+            .map_or("", |(_, code)| code)
+    }
+}
+
+impl Press {
+    fn parse(data: &str) -> Option<Press> {
+        let mut parts = data.splitn(3, ':');
+        let code = parts.next()?;
+        let step = Step::ALL.iter().find(|(_, c)| *c == code)?.0;
+        let request_no = parts.next()?.parse().ok()?;
+        Some(Press {
+            step,
+            request_no,
+            value: parts.next().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// How the press appears in the transcript.
+    fn label(&self) -> &'static str {
+        match self.step {
+            Step::Book => MENU_BOOK,
+            Step::Service => "(выбрана услуга)",
+            Step::Shop => "(выбран сервис)",
+            Step::Day => "(выбран день)",
+            Step::Slot => "(выбрано время)",
+            Step::Confirm => "Подтвердить",
+            Step::Cancel => "Отменить",
+        }
+    }
+}
+
+fn button(
+    text: impl Into<String>,
+    step: Step,
+    request_no: i64,
+    value: impl std::fmt::Display,
+) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(text, format!("{}:{request_no}:{value}", step.code()))
+}
+
+fn keyboard(text: String, buttons: Vec<InlineKeyboardButton>, per_row: usize) -> Reply {
+    let rows: Vec<Vec<InlineKeyboardButton>> = buttons.chunks(per_row).map(<[_]>::to_vec).collect();
+    Reply {
+        text,
+        markup: Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows))),
+        analysis: None,
+    }
+}
+
+/// One step of booking by buttons: service → shop (when there are several) → day → start
+/// time → confirmation. Returns the answer and, when booked, the new appointment's id; `None`
+/// when the press does not fit the conversation (stale).
+async fn booking_step(
+    tx: &mut Tx,
+    tenant: TenantId,
+    customer: &Customer,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Option<(Reply, Option<i64>)>, BotError> {
+    let n = conversation.request_no;
+    let Some(request) = &conversation.last_request else {
+        return Ok(None);
+    };
+    let draft = conversation.draft.get_or_insert_with(Draft::default);
+    let reply = match press.step {
+        Step::Book => {
+            *draft = Draft::default();
+            let buttons = request
+                .services
+                .iter()
+                .map(|s| button(s.name.clone(), Step::Service, n, s.id))
+                .collect();
+            keyboard("Какую работу записать?".into(), buttons, 1)
+        }
+        Step::Service => {
+            let Some(service) = press
+                .value
+                .parse::<i64>()
+                .ok()
+                .filter(|id| request.services.iter().any(|s| s.id == *id))
+            else {
+                return Ok(None);
+            };
+            *draft = Draft {
+                service_id: Some(service),
+                ..Draft::default()
+            };
+            let shops = shops::list(tx, 0, 100).await?;
+            match shops.as_slice() {
+                [] => Reply::text("Запись пока недоступна: у компании не указан ни один сервис."),
+                [shop] => {
+                    draft.shop_id = Some(shop.id);
+                    day_keyboard(tx, n).await?
+                }
+                shops => keyboard(
+                    "В какой сервис удобнее приехать?".into(),
+                    shops
+                        .iter()
+                        .map(|s| button(format!("{}, {}", s.name, s.address), Step::Shop, n, s.id))
+                        .collect(),
+                    1,
+                ),
+            }
+        }
+        Step::Shop => {
+            let Some(shop) = press.value.parse::<i64>().ok() else {
+                return Ok(None);
+            };
+            if draft.service_id.is_none() {
+                return Ok(None);
+            }
+            match shops::get(tx, shop).await {
+                Ok(shop) => draft.shop_id = Some(shop.id),
+                Err(Error::NotFound) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
+            draft.day = None;
+            day_keyboard(tx, n).await?
+        }
+        Step::Day => {
+            let (Some(service), Some(shop), Ok(day)) = (
+                draft.service_id,
+                draft.shop_id,
+                press.value.parse::<NaiveDate>(),
+            ) else {
+                return Ok(None);
+            };
+            draft.day = Some(day);
+            slot_keyboard(tx, n, shop, day, service).await?
+        }
+        Step::Slot => {
+            let (Some(service), Some(shop), Some(day), Some(start)) = (
+                draft.service_id,
+                draft.shop_id,
+                draft.day,
+                press
+                    .value
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|ts| DateTime::from_timestamp(ts, 0)),
+            ) else {
+                return Ok(None);
+            };
+            // Checked again: the time may have been taken since the keyboard was shown.
+            let slots = booking::free_slots(tx, shop, day, &[service]).await?;
+            match slots.iter().find(|slot| slot.start_time == start) {
+                Some(slot) => {
+                    draft.start = Some(start);
+                    let shop = shops::get(tx, shop).await?;
+                    let name = request
+                        .services
+                        .iter()
+                        .find(|s| s.id == service)
+                        .map_or("", |s| s.name.as_str());
+                    keyboard(
+                        format!(
+                            "Проверьте запись:\n{name}\n{}, {}\n{}",
+                            shop.name,
+                            shop.address,
+                            slot.start_time.format("%d.%m.%Y %H:%M")
+                        ),
+                        vec![
+                            button("Подтвердить", Step::Confirm, n, ""),
+                            button("Отменить", Step::Cancel, n, ""),
+                        ],
+                        2,
+                    )
+                }
+                None => {
+                    let mut reply = slot_keyboard(tx, n, shop, day, service).await?;
+                    reply.text = format!("Это время уже заняли. {}", reply.text);
+                    reply
+                }
+            }
+        }
+        Step::Confirm => {
+            let (Some(service), Some(shop), Some(day), Some(start)) =
+                (draft.service_id, draft.shop_id, draft.day, draft.start)
+            else {
+                return Ok(None);
+            };
+            let booked = booking::book(
+                tx,
+                tenant,
+                NewBooking {
+                    shop_id: shop,
+                    client_id: customer.client_id,
+                    vehicle_id: None,
+                    service_ids: vec![service],
+                    start_time: start,
+                    end_time: None,
+                    bay: None,
+                    source: Channel::Telegram,
+                    customer_note: request.text.clone(),
+                    ai_summary: request.summary.clone(),
+                    ai_analysis: request.analysis.clone(),
+                    created_by: None,
+                },
+            )
+            .await;
+            match booked {
+                Ok(id) => {
+                    // The booking is done: its buttons must not book it twice.
+                    conversation.request_no += 1;
+                    conversation.draft = None;
+                    return Ok(Some((
+                        Reply::text(
+                            "Готово, вы записаны! Мастер подтвердит запись, а посмотреть её \
+                             можно в «Мои записи».",
+                        ),
+                        Some(id),
+                    )));
+                }
+                // Taken between the choice and the confirmation (another customer or staff).
+                Err(Error::Conflict(_)) => {
+                    let mut reply = slot_keyboard(tx, n, shop, day, service).await?;
+                    reply.text = format!("Это время только что заняли. {}", reply.text);
+                    reply
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Step::Cancel => {
+            conversation.draft = None;
+            Reply::text("Хорошо, не записываю. Напишите, если понадобится помощь.")
+        }
+    };
+    Ok(Some((reply, None)))
+}
+
+const WEEKDAYS: [&str; 7] = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
+
+async fn day_keyboard(tx: &mut Tx, n: i64) -> Result<Reply, BotError> {
+    let today = company_today(tx).await?;
+    let buttons = (0..BOOKING_DAYS)
+        .map(|offset| {
+            let day = today + Duration::days(offset);
+            let weekday = WEEKDAYS[day.weekday().num_days_from_monday() as usize];
+            button(
+                format!("{weekday} {}", day.format("%d.%m")),
+                Step::Day,
+                n,
+                day,
+            )
+        })
+        .collect();
+    Ok(keyboard("Выберите день:".into(), buttons, 4))
+}
+
+async fn slot_keyboard(
+    tx: &mut Tx,
+    n: i64,
+    shop: i64,
+    day: NaiveDate,
+    service: i64,
+) -> Result<Reply, BotError> {
+    let slots = booking::free_slots(tx, shop, day, &[service]).await?;
+    if slots.is_empty() {
+        let mut reply = day_keyboard(tx, n).await?;
+        reply.text = format!(
+            "На {} свободного времени нет. Выберите другой день:",
+            day.format("%d.%m")
+        );
+        return Ok(reply);
+    }
+    let buttons = slots
+        .iter()
+        .take(MAX_SLOTS)
+        .map(|slot| {
+            button(
+                slot.start_time.format("%H:%M").to_string(),
+                Step::Slot,
+                n,
+                slot.start_time.timestamp(),
+            )
+        })
+        .collect();
+    Ok(keyboard(
+        format!("Свободное время {}:", day.format("%d.%m")),
+        buttons,
+        4,
+    ))
+}
+
+/// "Today" of the company, not of the server.
+async fn company_today(tx: &mut Tx) -> Result<NaiveDate, BotError> {
+    Ok(
+        sqlx::query_scalar("SELECT (now() AT TIME ZONE timezone)::date FROM tenants")
+            .fetch_one(&mut **tx)
+            .await?,
+    )
 }
 
 async fn send(bot: &Bot, customer: &Customer, reply: &Reply) -> Result<(), BotError> {
@@ -372,8 +722,16 @@ async fn concierge_answer(
         None
     } else {
         conversation.request_no += 1;
+        conversation.draft = None;
         conversation.last_request = Some(Request {
             text: text.to_string(),
+            summary: answer
+                .diagnoses
+                .iter()
+                .map(|d| d.title.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            analysis: analysis.clone(),
             services: answer
                 .services
                 .iter()
@@ -384,9 +742,11 @@ async fn concierge_answer(
                 .collect(),
         });
         Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
-            vec![vec![InlineKeyboardButton::callback(
+            vec![vec![button(
                 MENU_BOOK,
-                format!("{BOOK_PREFIX}{}", conversation.request_no),
+                Step::Book,
+                conversation.request_no,
+                "",
             )]],
         )))
     };
@@ -397,28 +757,16 @@ async fn concierge_answer(
     }
 }
 
-/// How to book: the company's shops with addresses and phones, and the services chosen when
-/// the customer pressed «Записаться» under a concierge answer.
-async fn how_to_book(
-    state: &AppState,
-    tenant: TenantId,
-    request: Option<&Request>,
-) -> Result<Reply, BotError> {
+/// How to book without the concierge: describe the job, or call one of the shops.
+async fn how_to_book(state: &AppState, tenant: TenantId) -> Result<Reply, BotError> {
     let mut tx = state.db.tenant_tx(tenant).await?;
     let shops = shops::list(&mut tx, 0, 100).await?;
     tx.commit().await?;
-    let mut lines = Vec::new();
-    match request {
-        Some(request) => {
-            let names: Vec<&str> = request.services.iter().map(|s| s.name.as_str()).collect();
-            lines.push(format!("Записаться на «{}» можно так:", names.join("», «")));
-        }
-        None => lines.push(
-            "Опишите, что нужно сделать с машиной, — подберу работы и цены. \
-             Записаться можно так:"
-                .to_string(),
-        ),
-    }
+    let mut lines = vec![
+        "Опишите, что нужно сделать с машиной, — подберу работы, цены и свободное время. \
+         Или позвоните:"
+            .to_string(),
+    ];
     lines.extend(shops.iter().map(|shop| {
         let mut line = format!("• {}", shop.name);
         for part in [&shop.address, &shop.phone] {
@@ -443,11 +791,7 @@ async fn my_appointments(
     customer: &Customer,
 ) -> Result<Reply, BotError> {
     let mut tx = state.db.tenant_tx(tenant).await?;
-    // "Today" of the company, not of the server.
-    let today: NaiveDate =
-        sqlx::query_scalar("SELECT (now() AT TIME ZONE timezone)::date FROM tenants")
-            .fetch_one(&mut *tx)
-            .await?;
+    let today = company_today(&mut tx).await?;
     let appointments = booking::list(
         &mut tx,
         &AppointmentFilter {
