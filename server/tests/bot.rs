@@ -22,6 +22,7 @@ use axum::{
     Json, Router,
 };
 use common::{server::TestServer, TestDb};
+use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
@@ -273,6 +274,37 @@ async fn disconnect_bot(db: &TestDb, tenant: TenantId) {
     tx.commit().await.unwrap();
 }
 
+/// Everything the tenant's SSE stream (`/api/v1/events`) sends, as it arrives.
+async fn staff_events(server: &TestServer, email: &str) -> Arc<Mutex<String>> {
+    let token = common::server::token(server, email, "demo-password").await;
+    let response = reqwest::Client::new()
+        .get(server.url("/api/v1/events"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let received = Arc::new(Mutex::new(String::new()));
+    let sink = received.clone();
+    tokio::spawn(async move {
+        let mut stream = response.bytes_stream();
+        while let Some(Ok(chunk)) = stream.next().await {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&chunk));
+        }
+    });
+    received
+}
+
+/// The JSON events in an SSE text (`data: {...}` lines; keep-alives skipped).
+fn sse_events(text: &str) -> Vec<Value> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .filter_map(|data| serde_json::from_str(data.trim()).ok())
+        .collect()
+}
+
 /// (text, callback data) of the inline buttons under a sent message.
 fn buttons(message: &Value) -> Vec<(String, String)> {
     message["reply_markup"]["inline_keyboard"]
@@ -309,8 +341,10 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     let sever = tenant(&db, "sever").await;
     connect_bot(&db, sever, SEVER_TOKEN).await;
     let fake = FakeTelegram::start().await;
-    let _server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
     let user = 5_550_001;
+    // Staff's live stream: the bot's new client and booking must show up there.
+    let staff = staff_events(&server, "admin@sever.demo").await;
 
     fake.write(SEVER_TOKEN, user, "/start");
     let greeting = fake
@@ -431,6 +465,26 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     assert_eq!(note, symptom);
     assert!(!summary.is_empty() && *analysed);
     assert_eq!(services, &vec![service_id]);
+    let started = Instant::now();
+    let created = loop {
+        let events = staff.lock().unwrap().clone();
+        if let Some(event) = sse_events(&events)
+            .into_iter()
+            .find(|e| e["type"] == "appointment.created")
+        {
+            break event;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no event in {events}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(created["data"]["source"], "telegram");
+    assert_eq!(created["data"]["service_ids"], json!([service_id]));
+    assert!(sse_events(&staff.lock().unwrap())
+        .iter()
+        .any(|e| e["type"] == "client.created" && e["data"]["telegram_id"] == json!(user)));
     // Confirming again does not book twice.
     let again = fake.press(SEVER_TOKEN, user, &ok);
     let toast = fake

@@ -55,8 +55,9 @@ pub async fn run(
             Ok(updates) => {
                 backoff = Duration::from_secs(1);
                 for update in updates {
-                    // Confirmed at the next call: a crash mid-update gets it again.
-                    offset = Some(update.id.0 as i32 + 1);
+                    // Confirmed at the next call: a crash mid-update gets it again. Telegram's
+                    // update ids are signed 32-bit numbers.
+                    offset = Some((update.id.0 as i32).saturating_add(1));
                     if let Err(e) = dialogue::handle(&state, tenant, &bot, update).await {
                         tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), &token), "bot update not handled");
                     }
