@@ -20,18 +20,10 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 pub async fn run(
     state: AppState,
     tenant: TenantId,
-    token: String,
+    bot: Bot,
     mut lock: PgConnection,
     mut stop: oneshot::Receiver<()>,
 ) {
-    let api_url = match reqwest::Url::parse(&state.config.telegram_api_url) {
-        Ok(url) => url,
-        Err(e) => {
-            tracing::error!(error = %e, "TELEGRAM_API_URL is not a URL: bots cannot run");
-            return;
-        }
-    };
-    let bot = Bot::new(&token).set_api_url(api_url);
     let mut offset: Option<i32> = None;
     let mut backoff = Duration::from_secs(1);
     loop {
@@ -59,7 +51,7 @@ pub async fn run(
                     // update ids are signed 32-bit numbers.
                     offset = Some((update.id.0 as i32).saturating_add(1));
                     if let Err(e) = dialogue::handle(&state, tenant, &bot, update).await {
-                        tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), &token), "bot update not handled");
+                        tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "bot update not handled");
                     }
                 }
                 continue;
@@ -73,7 +65,7 @@ pub async fn run(
                 seconds.duration()
             }
             Err(e) => {
-                tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), &token), retry_in = ?backoff, "Bot API getUpdates failed");
+                tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), retry_in = ?backoff, "Bot API getUpdates failed");
                 let pause = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 pause

@@ -11,6 +11,7 @@ use std::{collections::HashMap, time::Duration};
 
 use app::domain::{crypto, db::TenantId, AppState, Error, Result};
 use sqlx::{Connection, PgConnection};
+use teloxide::Bot;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use super::poller;
@@ -36,16 +37,48 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
 
 /// Runs until the process ends (the `bot` command awaits it).
 pub async fn run(state: AppState) {
-    let mut running: HashMap<TenantId, Running> = HashMap::new();
+    let api_url = match reqwest::Url::parse(&state.config.telegram_api_url) {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::error!(error = %e, "TELEGRAM_API_URL is not a URL: the bots do not run");
+            return;
+        }
+    };
+    // One HTTP client (and connection pool) for all bots, with teloxide's timeouts, which
+    // are longer than a long poll.
+    let client = match teloxide::net::default_reqwest_settings().build() {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(error = %e, "no HTTP client for the Bot API: the bots do not run");
+            return;
+        }
+    };
+    let mut supervisor = Supervisor {
+        state,
+        api_url,
+        client,
+        running: HashMap::new(),
+        unreadable: HashMap::new(),
+    };
     let mut tick = tokio::time::interval(INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = round(&state, &mut running).await {
+        if let Err(e) = supervisor.round().await {
             // The database is unreachable: keep what runs, try again next round.
             tracing::warn!(error = %e, "bot supervisor: cannot read the connected bots");
         }
     }
+}
+
+struct Supervisor {
+    state: AppState,
+    api_url: reqwest::Url,
+    client: reqwest::Client,
+    running: HashMap<TenantId, Running>,
+    /// Tokens that cannot be decrypted (`ENCRYPTION_KEY` changed), reported once each rather
+    /// than every round.
+    unreadable: HashMap<TenantId, String>,
 }
 
 /// The connected bots: tenant → encrypted token. Encrypted tokens are compared to notice a
@@ -64,57 +97,65 @@ async fn connected_bots(state: &AppState) -> Result<HashMap<TenantId, String>> {
         .collect())
 }
 
-async fn round(state: &AppState, running: &mut HashMap<TenantId, Running>) -> Result<()> {
-    let wanted = connected_bots(state).await?;
+impl Supervisor {
+    async fn round(&mut self) -> Result<()> {
+        let wanted = connected_bots(&self.state).await?;
 
-    // Stop pollers whose bot was removed or whose token changed, and forget ended ones (lost
-    // their lock connection): they are started again below if still wanted.
-    let finished: Vec<TenantId> = running
-        .iter()
-        .filter(|(tenant, poller)| {
-            poller.task.is_finished() || wanted.get(tenant) != Some(&poller.token_enc)
-        })
-        .map(|(tenant, _)| *tenant)
-        .collect();
-    for tenant in finished {
-        if let Some(poller) = running.remove(&tenant) {
-            drop(poller.stop);
-            // Wait for the lock to be released before a new poller of the same bot may start.
-            if let Err(e) = poller.task.await {
-                tracing::error!(tenant = tenant.0, error = %e, "bot poller panicked");
+        // Stop pollers whose bot was removed or whose token changed, and forget ended ones
+        // (lost their lock connection): they are started again below if still wanted.
+        let finished: Vec<TenantId> = self
+            .running
+            .iter()
+            .filter(|(tenant, poller)| {
+                poller.task.is_finished() || wanted.get(tenant) != Some(&poller.token_enc)
+            })
+            .map(|(tenant, _)| *tenant)
+            .collect();
+        for tenant in finished {
+            if let Some(poller) = self.running.remove(&tenant) {
+                drop(poller.stop);
+                // Wait for the lock to be released before a new poller of the bot may start.
+                if let Err(e) = poller.task.await {
+                    tracing::error!(tenant = tenant.0, error = %e, "bot poller panicked");
+                }
+                tracing::info!(tenant = tenant.0, "bot poller stopped");
             }
-            tracing::info!(tenant = tenant.0, "bot poller stopped");
         }
-    }
+        self.unreadable
+            .retain(|tenant, token_enc| wanted.get(tenant) == Some(token_enc));
 
-    for (tenant, token_enc) in wanted {
-        if running.contains_key(&tenant) {
-            continue;
-        }
-        let token = match crypto::decrypt(&state.config, &token_enc) {
-            Ok(token) => token,
-            Err(e) => {
-                tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted; connect the bot again");
+        for (tenant, token_enc) in wanted {
+            if self.running.contains_key(&tenant) || self.unreadable.contains_key(&tenant) {
                 continue;
             }
-        };
-        let Some(lock) = try_lock(state, tenant).await? else {
-            // Another process polls this bot.
-            continue;
-        };
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(poller::run(state.clone(), tenant, token, lock, stopped));
-        tracing::info!(tenant = tenant.0, "bot poller started");
-        running.insert(
-            tenant,
-            Running {
-                token_enc,
-                stop,
-                task,
-            },
-        );
+            let token = match crypto::decrypt(&self.state.config, &token_enc) {
+                Ok(token) => token,
+                Err(e) => {
+                    tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted; connect the bot again");
+                    self.unreadable.insert(tenant, token_enc);
+                    continue;
+                }
+            };
+            let Some(lock) = try_lock(&self.state, tenant).await? else {
+                // Another process polls this bot.
+                continue;
+            };
+            let bot =
+                Bot::with_client(token, self.client.clone()).set_api_url(self.api_url.clone());
+            let (stop, stopped) = oneshot::channel();
+            let task = tokio::spawn(poller::run(self.state.clone(), tenant, bot, lock, stopped));
+            tracing::info!(tenant = tenant.0, "bot poller started");
+            self.running.insert(
+                tenant,
+                Running {
+                    token_enc,
+                    stop,
+                    task,
+                },
+            );
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// A connection of its own holding the company's bot lock, or `None` when another process
