@@ -513,11 +513,70 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
 
     fake.write(SEVER_TOKEN, user, "Мои записи");
     let mine = fake.wait_message(SEVER_TOKEN, user, "Ваши записи").await;
-    let mine = mine["text"].as_str().unwrap();
+    let text = mine["text"].as_str().unwrap();
     assert!(
-        mine.contains(&service_name) && mine.contains("ждёт подтверждения"),
-        "{mine}"
+        text.contains(&service_name) && text.contains("ждёт подтверждения"),
+        "{text}"
     );
+
+    // Someone else's visit cannot be cancelled with a forged button.
+    let (other, other_status): (i64, String) = sqlx::query_as(
+        "SELECT a.id, a.status FROM appointments a JOIN clients c ON c.id = a.client_id
+         WHERE a.tenant_id = $1 AND c.telegram_id IS DISTINCT FROM $2 AND a.status = 'new' LIMIT 1",
+    )
+    .bind(sever.0)
+    .bind(user)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let forged = fake.press(SEVER_TOKEN, user, &format!("cancel:2:{other}"));
+    let toast = fake
+        .wait_call(SEVER_TOKEN, "answercallbackquery", |b| {
+            b["callback_query_id"] == json!(forged)
+        })
+        .await;
+    assert!(toast["text"].as_str().unwrap().contains("устарело"));
+    let status: String = sqlx::query_scalar("SELECT status FROM appointments WHERE id = $1")
+        .bind(other)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(status, other_status);
+
+    // The customer's own visit: cancelled from «Мои записи», and staff hear of it.
+    let (label, cancel) = buttons(&mine).into_iter().next().unwrap();
+    assert!(label.starts_with("Отменить"), "{label}");
+    fake.press(SEVER_TOKEN, user, &cancel);
+    fake.wait_message(SEVER_TOKEN, user, "отменена").await;
+    let status: String = sqlx::query_scalar(
+        "SELECT a.status FROM appointments a JOIN clients c ON c.id = a.client_id
+         WHERE c.telegram_id = $1 AND a.tenant_id = $2",
+    )
+    .bind(user)
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(status, "cancelled");
+    let started = Instant::now();
+    while !sse_events(&staff.lock().unwrap())
+        .iter()
+        .any(|e| e["type"] == "appointment.updated" && e["data"]["status"] == "cancelled")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no appointment.updated"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Pressing it again: the visit is already cancelled.
+    let again = fake.press(SEVER_TOKEN, user, &cancel);
+    let toast = fake
+        .wait_call(SEVER_TOKEN, "answercallbackquery", |b| {
+            b["callback_query_id"] == json!(again)
+        })
+        .await;
+    assert!(toast["text"].as_str().unwrap().contains("устарело"));
 
     // The conversation state survived in the database (a restart would find it).
     let state: Value = sqlx::query_scalar(

@@ -139,7 +139,9 @@ async fn on_message(
             "Опишите, что происходит с машиной: что, где и когда стучит, горит или течёт. \
              Я подскажу возможные причины и подходящие работы с ценами.",
         ),
-        Some(MENU_MINE) => my_appointments(state, tenant, &customer).await?,
+        Some(MENU_MINE) => {
+            my_appointments(state, tenant, &customer, conversation.request_no).await?
+        }
         Some(text) => concierge_answer(state, tenant, &mut conversation, text).await,
     };
 
@@ -181,12 +183,15 @@ async fn on_callback(
     let mut tx = state.db.tenant_tx(tenant).await?;
     let customer = find_or_create_client(state, &mut tx, tenant, &query.from, chat_id).await?;
     let mut conversation = load_conversation(&mut tx, chat_id).await?;
-    let outcome = if press.request_no == conversation.request_no {
-        booking_step(&mut tx, tenant, &customer, &mut conversation, &press).await?
-    } else {
-        None
+    let outcome = match press.step {
+        // A visit's own id says what to cancel; later answers do not make the button stale.
+        Step::CancelVisit => cancel_visit(&mut tx, tenant, &customer, &press).await?,
+        _ if press.request_no == conversation.request_no => {
+            booking_step(&mut tx, tenant, &customer, &mut conversation, &press).await?
+        }
+        _ => None,
     };
-    let Some((reply, booked)) = outcome else {
+    let Some((reply, changed)) = outcome else {
         tx.commit().await?;
         bot.answer_callback_query(query.id)
             .text("Это предложение устарело — напишите, что нужно, ещё раз.")
@@ -195,17 +200,14 @@ async fn on_callback(
     };
     record(&mut tx, &customer, "in", press.label()).await?;
     save_conversation(&mut tx, &customer, &conversation).await?;
-    let booked = match booked {
-        Some(id) => Some(booking::get(&mut tx, id).await?),
+    let changed = match changed {
+        Some((kind, id)) => Some((kind, booking::get(&mut tx, id).await?)),
         None => None,
     };
     record(&mut tx, &customer, "out", &reply.text).await?;
     tx.commit().await?;
-    if let Some(appointment) = booked {
-        state
-            .events
-            .publish(tenant, "appointment.created", appointment)
-            .await;
+    if let Some((kind, appointment)) = changed {
+        state.events.publish(tenant, kind, appointment).await;
     }
 
     bot.answer_callback_query(query.id).await?;
@@ -228,10 +230,11 @@ enum Step {
     Slot,
     Confirm,
     Cancel,
+    CancelVisit,
 }
 
 impl Step {
-    const ALL: [(Step, &'static str); 7] = [
+    const ALL: [(Step, &'static str); 8] = [
         (Step::Book, "book"),
         (Step::Service, "svc"),
         (Step::Shop, "shop"),
@@ -239,6 +242,7 @@ impl Step {
         (Step::Slot, "slot"),
         (Step::Confirm, "ok"),
         (Step::Cancel, "no"),
+        (Step::CancelVisit, "cancel"),
     ];
 
     fn code(self) -> &'static str {
@@ -272,6 +276,7 @@ impl Press {
             Step::Slot => "(выбрано время)",
             Step::Confirm => "Подтвердить",
             Step::Cancel => "Отменить",
+            Step::CancelVisit => "Отменить запись",
         }
     }
 }
@@ -294,6 +299,52 @@ fn keyboard(text: String, buttons: Vec<InlineKeyboardButton>, per_row: usize) ->
     }
 }
 
+/// An answer to a press, and the event to publish about an appointment it created or changed.
+type Outcome = Option<(Reply, Option<(&'static str, i64)>)>;
+
+/// Cancels one of the customer's own visits that has not started. Someone else's visit, or one
+/// already cancelled, started or gone, is a stale press.
+async fn cancel_visit(
+    tx: &mut Tx,
+    tenant: TenantId,
+    customer: &Customer,
+    press: &Press,
+) -> Result<Outcome, BotError> {
+    let Ok(id) = press.value.parse::<i64>() else {
+        return Ok(None);
+    };
+    let appointment = match booking::get(tx, id).await {
+        Ok(appointment) => appointment,
+        Err(Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if appointment.client_id != customer.client_id
+        || !Status::can_transition(appointment.status, Status::Cancelled)
+    {
+        return Ok(None);
+    }
+    booking::change(
+        tx,
+        tenant,
+        id,
+        booking::Change {
+            status: Some(Status::Cancelled),
+            reason: Some("Клиент отменил запись в Telegram".into()),
+            ..booking::Change::default()
+        },
+        None,
+        Channel::Telegram,
+    )
+    .await?;
+    Ok(Some((
+        Reply::text(format!(
+            "Запись на {} отменена. Если понадобится, напишите — подберём другое время.",
+            appointment.start_time.format("%d.%m %H:%M")
+        )),
+        Some(("appointment.updated", id)),
+    )))
+}
+
 /// One step of booking by buttons: service → shop (when there are several) → day → start
 /// time → confirmation. Returns the answer and, when booked, the new appointment's id; `None`
 /// when the press does not fit the conversation (stale).
@@ -303,7 +354,7 @@ async fn booking_step(
     customer: &Customer,
     conversation: &mut Conversation,
     press: &Press,
-) -> Result<Option<(Reply, Option<i64>)>, BotError> {
+) -> Result<Outcome, BotError> {
     let n = conversation.request_no;
     let Some(request) = &conversation.last_request else {
         return Ok(None);
@@ -455,7 +506,7 @@ async fn booking_step(
                             "Готово, вы записаны! Мастер подтвердит запись, а посмотреть её \
                              можно в «Мои записи».",
                         ),
-                        Some(id),
+                        Some(("appointment.created", id)),
                     )));
                 }
                 // Taken between the choice and the confirmation (another customer or staff).
@@ -471,6 +522,8 @@ async fn booking_step(
             conversation.draft = None;
             Reply::text("Хорошо, не записываю. Напишите, если понадобится помощь.")
         }
+        // Handled by `cancel_visit`.
+        Step::CancelVisit => return Ok(None),
     };
     Ok(Some((reply, None)))
 }
@@ -789,6 +842,7 @@ async fn my_appointments(
     state: &AppState,
     tenant: TenantId,
     customer: &Customer,
+    request_no: i64,
 ) -> Result<Reply, BotError> {
     let mut tx = state.db.tenant_tx(tenant).await?;
     let today = company_today(&mut tx).await?;
@@ -804,9 +858,12 @@ async fn my_appointments(
     .await?;
     let shops = shops::list(&mut tx, 0, 100).await?;
     tx.commit().await?;
-    let upcoming: Vec<String> = appointments
+    let upcoming: Vec<&booking::Appointment> = appointments
         .iter()
         .filter(|a| !a.status.is_final())
+        .collect();
+    let lines: Vec<String> = upcoming
+        .iter()
         .map(|a| {
             let shop = shops
                 .iter()
@@ -823,11 +880,29 @@ async fn my_appointments(
             )
         })
         .collect();
-    Ok(Reply::text(if upcoming.is_empty() {
-        "Предстоящих записей нет. Напишите, что нужно сделать, — подберу работы и цены.".to_string()
-    } else {
-        format!("Ваши записи:\n{}", upcoming.join("\n"))
-    }))
+    if lines.is_empty() {
+        return Ok(Reply::text(
+            "Предстоящих записей нет. Напишите, что нужно сделать, — подберу работы и цены.",
+        ));
+    }
+    // Visits not yet started may be cancelled from here.
+    let buttons = upcoming
+        .iter()
+        .filter(|a| Status::can_transition(a.status, Status::Cancelled))
+        .map(|a| {
+            button(
+                format!("Отменить {}", a.start_time.format("%d.%m %H:%M")),
+                Step::CancelVisit,
+                request_no,
+                a.id,
+            )
+        })
+        .collect();
+    Ok(keyboard(
+        format!("Ваши записи:\n{}", lines.join("\n")),
+        buttons,
+        1,
+    ))
 }
 
 fn status_text(status: Status) -> &'static str {
