@@ -24,8 +24,11 @@ pub struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the web admin and the REST API (the default).
+    /// Run the web admin, the REST API and the Telegram bots (the default).
     Serve,
+    /// Run only the Telegram bots (a separate process in production). Several may run: each
+    /// bot is polled by one of them at a time.
+    Bot,
     /// Apply database migrations and exit.
     Migrate,
     /// Create the two demo companies with users, shops, catalogue, clients and a week of
@@ -117,7 +120,16 @@ async fn run_with_database(config: Config, command: Command) -> Result<()> {
                 demo::seed_demo(&db).await?;
             }
             let state = AppState::new(db, config).await?;
+            crate::bot::supervisor::spawn(state.clone());
             crate::http::serve(state).await
+        }
+        Command::Bot => {
+            let state = AppState::new(connect(5).await?, config).await?;
+            tokio::select! {
+                _ = crate::bot::supervisor::run(state) => {}
+                _ = crate::http::shutdown_signal() => {}
+            }
+            Ok(())
         }
         Command::ConciergeEval { file } => concierge_eval(&config, &file).await,
         Command::Migrate => {

@@ -1,6 +1,7 @@
 //! The Auto-Concierge binary: web admin and API server, plus the admin commands.
 
 mod api;
+mod bot;
 mod cli;
 mod embedded_pg;
 mod http;

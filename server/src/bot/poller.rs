@@ -1,0 +1,84 @@
+//! One company's long-polling loop. Errors of the Bot API (a revoked token, 429, 5xx, timeouts)
+//! are logged and retried with growing pauses; they never end the loop, so they never touch
+//! other companies' bots. The loop ends when the supervisor stops it or when the connection
+//! holding the bot lock is lost (then the lock may already be someone else's).
+
+use std::time::Duration;
+
+use app::domain::{db::TenantId, AppState};
+use sqlx::PgConnection;
+use teloxide::{prelude::*, types::AllowedUpdate, RequestError};
+use tokio::sync::oneshot;
+
+use super::dialogue;
+
+/// Seconds Telegram holds a `getUpdates` call open when nothing arrives; below the HTTP
+/// client's 17-second timeout.
+const LONG_POLL_SECONDS: u32 = 10;
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+pub async fn run(
+    state: AppState,
+    tenant: TenantId,
+    bot: Bot,
+    mut lock: PgConnection,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let mut offset: Option<i32> = None;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        // The lock lives as long as this connection: without it another process may be polling.
+        if let Err(e) = sqlx::query("SELECT 1").execute(&mut lock).await {
+            tracing::warn!(tenant = tenant.0, error = %e, "bot lock connection lost; poller ends");
+            return;
+        }
+        let mut request = bot
+            .get_updates()
+            .timeout(LONG_POLL_SECONDS)
+            .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery]);
+        if let Some(offset) = offset {
+            request = request.offset(offset);
+        }
+        let result = tokio::select! {
+            _ = &mut stop => return,
+            result = request.send() => result,
+        };
+        let pause = match result {
+            Ok(updates) => {
+                backoff = Duration::from_secs(1);
+                for update in updates {
+                    // Confirmed at the next call: a crash mid-update gets it again. Telegram's
+                    // update ids are signed 32-bit numbers.
+                    offset = Some((update.id.0 as i32).saturating_add(1));
+                    if let Err(e) = dialogue::handle(&state, tenant, &bot, update).await {
+                        tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "bot update not handled");
+                    }
+                }
+                continue;
+            }
+            Err(RequestError::RetryAfter(seconds)) => {
+                tracing::warn!(
+                    tenant = tenant.0,
+                    seconds = seconds.seconds(),
+                    "Bot API: too many requests"
+                );
+                seconds.duration()
+            }
+            Err(e) => {
+                tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), retry_in = ?backoff, "Bot API getUpdates failed");
+                let pause = backoff;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                pause
+            }
+        };
+        tokio::select! {
+            _ = &mut stop => return,
+            _ = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+/// Network errors quote the request URL, which holds the token.
+fn redact(message: &str, token: &str) -> String {
+    message.replace(token, "<token>")
+}
