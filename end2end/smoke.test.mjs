@@ -71,3 +71,20 @@ test('the login form works before the WASM loads (JavaScript disabled)', async (
   assert.ok(await page.getByText('Гараж 24').first().isVisible());
   await context.close();
 });
+
+test('the web login is rate-limited like the API: the 6th attempt a minute is refused', async () => {
+  const page = await openPage(browser);
+  await page.goto(`${BASE_URL}/login`);
+  await waitForHydration(page);
+  await page.fill('#email', 'guesser@sever.demo');
+  for (let i = 0; i < 5; i++) {
+    await page.fill('#password', `wrong-${i}`);
+    await page.click('button[type=submit]');
+    await page.getByRole('alert').filter({ hasText: 'Неверный e-mail или пароль' }).waitFor();
+    await page.waitForFunction(() => !document.querySelector('button[type=submit]').disabled);
+  }
+  await page.fill('#password', 'wrong-5');
+  await page.click('button[type=submit]');
+  await page.getByRole('alert').filter({ hasText: 'Слишком много попыток входа' }).waitFor();
+  await page.context().close();
+});

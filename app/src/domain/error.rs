@@ -18,6 +18,8 @@ pub enum Error {
     Unprocessable(String),
     #[error("неверный e-mail или пароль")]
     InvalidCredentials,
+    #[error("слишком много попыток входа, повторите через {} с", .0.as_secs().max(1))]
+    RateLimited(std::time::Duration),
     #[error("требуется вход")]
     Unauthorized,
     #[error("недостаточно прав")]

@@ -76,3 +76,27 @@ impl AppState {
         })
     }
 }
+
+impl AppState {
+    /// Logs in through either door (REST API or the web form), limited to 5 failed attempts a
+    /// minute per (client address, username): `Err(Error::RateLimited(retry_after))` beyond,
+    /// even with the right password, until the window ends.
+    pub async fn login(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+        email: &str,
+        password: &str,
+    ) -> Result<i64> {
+        let ip = ratelimit::client_ip(peer, headers, &self.config.trusted_proxies);
+        let key = format!("{ip}|{}", email.trim().to_lowercase());
+        if let Some(retry_after) = self.login_limiter.blocked(&key).await {
+            return Err(Error::RateLimited(retry_after));
+        }
+        let result = auth::authenticate(&self.db, email, password).await;
+        if matches!(result, Err(Error::InvalidCredentials)) {
+            self.login_limiter.record_failure(&key).await;
+        }
+        result
+    }
+}

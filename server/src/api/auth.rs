@@ -1,6 +1,6 @@
 //! Who is calling: bearer tokens, the login endpoint (rate-limited), and role checks.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, FromRef, FromRequestParts, State},
@@ -113,23 +113,6 @@ pub struct Token {
     pub token_type: &'static str,
 }
 
-/// The client's address: the peer, or — only when the peer is a trusted proxy — the last
-/// address in `X-Forwarded-For` that is not itself a trusted proxy.
-pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
-        return peer;
-    }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .unwrap_or(peer)
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/login/access-token",
@@ -154,34 +137,12 @@ pub async fn login(
             "Введите e-mail и пароль",
         ));
     }
-    let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
-    let key = format!("{ip}|{}", form.username.trim().to_lowercase());
-    if let Err(retry_after) = state.login_limiter.hit(&key).await {
-        return Err(ApiError::too_many_requests(retry_after.as_secs().max(1)));
-    }
-    let user_id = auth::authenticate(&state.db, &form.username, &form.password).await?;
+    let user_id = state
+        .login(peer.ip(), &headers, &form.username, &form.password)
+        .await?;
     let access_token = auth::issue_token(&state.config, user_id)?;
     Ok(Json(Token {
         access_token,
         token_type: "bearer",
     }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn forwarded_for_is_trusted_only_from_trusted_proxies() {
-        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "203.0.113.9, 10.0.0.1".parse().unwrap());
-        assert_eq!(
-            client_ip(proxy, &headers, &[proxy]),
-            "203.0.113.9".parse::<IpAddr>().unwrap()
-        );
-        let stranger: IpAddr = "198.51.100.7".parse().unwrap();
-        assert_eq!(client_ip(stranger, &headers, &[proxy]), stranger);
-        assert_eq!(client_ip(proxy, &HeaderMap::new(), &[proxy]), proxy);
-    }
 }

@@ -77,6 +77,9 @@ impl From<Error> for ApiError {
                 "Не удалось проверить учётные данные",
             ),
             Error::Forbidden => ApiError::forbidden(),
+            Error::RateLimited(retry_after) => {
+                ApiError::too_many_requests(retry_after.as_secs().max(1))
+            }
             Error::Unavailable(message) => ApiError::new(StatusCode::BAD_GATEWAY, message),
             Error::Database(e) => {
                 tracing::error!(error = %e, "database error");
