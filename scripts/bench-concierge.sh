@@ -7,14 +7,14 @@
 #   BASE=http://127.0.0.1:3000 scripts/bench-concierge.sh   # a running demo server instead
 #
 # ROUNDS (passes over the set, default 20), SET (labelled JSONL, default
-# ../shared/eval/concierge.jsonl), P99_FLOOR_MS (default 20). curl times each request itself
+# app/data/concierge-eval.jsonl, a copy of shared/eval/concierge.jsonl), P99_FLOOR_MS (default 20). curl times each request itself
 # (time_total), so the loop's own overhead is not counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ROUNDS="${ROUNDS:-20}"
-SET="${SET:-../shared/eval/concierge.jsonl}"
+SET="${SET:-app/data/concierge-eval.jsonl}"
 P99_FLOOR_MS="${P99_FLOOR_MS:-20}"
 
 work=$(mktemp -d)

@@ -436,7 +436,7 @@ async fn analyze_endpoint_answers_from_the_company_catalogue() {
 fn eval_command_reports_the_figures() {
     let set = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/eval/concierge.jsonl"
+        "/../app/data/concierge-eval.jsonl"
     );
     let config = common::test_config();
     let output = Command::new(env!("CARGO_BIN_EXE_server"))

@@ -3279,12 +3279,12 @@ mod tests {
         }
     }
 
-    /// The shared labelled set lives beside the workspace: `../shared/eval/` from its root.
+    /// The labelled set of `shared/eval/concierge.jsonl`, copied into the project (like the
+    /// catalogue) so that the tests do not depend on what lies beside the checkout.
     #[test]
     fn eval_concierge_set() {
         let (engine, cats) = load_catalogue(&catalogue_path());
-        let path =
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/eval/concierge.jsonl");
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/concierge-eval.jsonl");
         let jsonl = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
         let s = evaluate(&engine, &cats, &jsonl);
