@@ -48,6 +48,13 @@ ensure_build_tools() {
   fi
 }
 
+ensure_nextest() {
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    log "installing cargo-nextest (one-time)"
+    cargo install cargo-nextest --locked
+  fi
+}
+
 # PostgreSQL server binaries (initdb, pg_ctl) for the project-local development cluster.
 ensure_postgres_binaries() {
   if ! command -v pg_ctl >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then

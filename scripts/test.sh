@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_build_tools
+ensure_nextest
 ensure_chromium
 ensure_redis_server
 ensure_test_postgres
@@ -25,8 +26,8 @@ cargo clippy -p frontend --target wasm32-unknown-unknown --features hydrate -- -
 log "building the site (cargo leptos build)"
 cargo leptos build
 
-log "unit and integration tests"
-cargo test --workspace
+log "unit and integration tests (cargo nextest; .config/nextest.toml)"
+cargo nextest run --workspace
 
 log "browser tests"
 scripts/e2e.sh
