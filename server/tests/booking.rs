@@ -359,6 +359,7 @@ async fn slots_of_an_empty_day_in_a_demo_shop() {
     let mut tx = db.app.tenant_tx(sever).await.unwrap();
     let edge = booking::free_slots(&mut tx, shop, NaiveDate::MAX, &[oil]).await;
     assert_validation(edge, "между 1970 и 9999");
+    tx.rollback().await.unwrap();
     db.drop().await;
 }
 

@@ -97,8 +97,11 @@ impl TestDb {
     }
 
     pub async fn drop(self) {
-        self.app.pool().close().await;
-        self.owner.close().await;
+        // `close` waits for every checked-out connection; a transaction a test still holds
+        // must not hang it (the database is dropped WITH (FORCE) below anyway).
+        let wait = std::time::Duration::from_secs(5);
+        let _ = tokio::time::timeout(wait, self.app.pool().close()).await;
+        let _ = tokio::time::timeout(wait, self.owner.close()).await;
         let admin = PgPoolOptions::new()
             .max_connections(1)
             .connect(&server_url())
