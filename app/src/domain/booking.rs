@@ -188,6 +188,17 @@ pub struct Appointment {
     pub updated_at: DateTime<FixedOffset>,
 }
 
+impl Appointment {
+    /// The booked services' names, as staff and customers read them: "Шиномонтаж, Балансировка".
+    pub fn service_names(&self) -> String {
+        self.services
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppointmentClient {
     pub id: i64,

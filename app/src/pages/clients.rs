@@ -85,12 +85,7 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, ServerFnError> {
             id: a.id,
             start: a.start_time.format("%d.%m.%Y %H:%M").to_string(),
             status: a.status.as_str().to_string(),
-            services: a
-                .services
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            services: a.service_names(),
             total_price: format!("{}\u{a0}₽", a.total_price.round_dp(2).normalize()),
         })
         .collect();

@@ -183,6 +183,7 @@ mod ssr {
     }
 
     pub fn new_request(shop: &Shop, tz: Tz, a: Appointment) -> NewRequest {
+        let services = a.service_names();
         NewRequest {
             id: a.id,
             shop_name: shop.name.clone(),
@@ -193,12 +194,7 @@ mod ssr {
                 .with_timezone(&tz)
                 .format("%d.%m %H:%M")
                 .to_string(),
-            services: a
-                .services
-                .iter()
-                .map(|s| s.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            services,
             source: a.source.as_str().to_string(),
             customer_note: a.customer_note,
         }

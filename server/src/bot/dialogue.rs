@@ -870,12 +870,11 @@ async fn my_appointments(
                 .find(|s| s.id == a.shop_id)
                 .map(|s| s.name.as_str())
                 .unwrap_or_default();
-            let services: Vec<&str> = a.services.iter().map(|s| s.name.as_str()).collect();
             format!(
                 "• {} — {}, {} ({})",
                 a.start_time.format("%d.%m %H:%M"),
                 shop,
-                services.join(", "),
+                a.service_names(),
                 status_text(a.status)
             )
         })
