@@ -1,9 +1,13 @@
-//! Календарь: one shop's day, a column per bay. Cards open a panel with the visit and the status
-//! changes allowed from where it is; an empty slot opens the booking form.
+//! Календарь: one shop's day or week, a column per bay. Cards open a panel with the visit, the
+//! status changes allowed from where it is and a form to move it; an empty slot opens the
+//! booking form.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_query_map},
+};
 use serde::{Deserialize, Serialize};
 
 use super::appointment_status::ChangeStatus;
@@ -13,37 +17,70 @@ use crate::components::{
     status::{source_label, status_classes, status_label},
 };
 
-/// Height of one minute of the day on screen, in pixels.
-const PX_PER_MINUTE: f64 = 1.2;
+/// Height of one minute on screen, in pixels: the day view has room for the details of a visit,
+/// the week view shows seven days at once.
+const DAY_PX_PER_MINUTE: f64 = 1.2;
+const WEEK_PX_PER_MINUTE: f64 = 0.8;
+
+/// What the calendar shows: one day, or the week (Monday to Sunday) around a date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Span {
+    Day,
+    Week,
+}
+
+impl Span {
+    fn query_value(self) -> &'static str {
+        match self {
+            Span::Day => "day",
+            Span::Week => "week",
+        }
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct DaySchedule {
+pub struct Schedule {
     /// Every shop of the company, `(id, name)`, for the shop switch.
     pub shops: Vec<(i64, String)>,
     /// `None` when the company has no shop yet.
     pub shop_id: Option<i64>,
-    /// `YYYY-MM-DD`, with the neighbouring days for the day switch.
+    pub span: Span,
+    /// `YYYY-MM-DD`: the date asked for, and where the previous and next day (or week) start.
     pub date: String,
     pub prev_date: String,
     pub next_date: String,
-    /// The day as people read it: «пятница, 27.11.2026».
-    pub date_label: String,
+    /// As people read it: «пятница, 27.11.2026» or «23.11 – 29.11.2026».
+    pub label: String,
     pub bays: i32,
     pub slot_minutes: i32,
-    /// Opening hours of the day in minutes since local midnight; `None` on a day off.
-    pub open_minutes: Option<(i32, i32)>,
+    /// The days shown: one, or seven from Monday.
+    pub days: Vec<ScheduleDay>,
     pub visits: Vec<Visit>,
     /// Active services the shop offers, for the booking form.
     pub services: Vec<ServiceChoice>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleDay {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// «пт 27.11».
+    pub short_label: String,
+    /// Opening hours of the day in minutes since local midnight; `None` on a day off.
+    pub open_minutes: Option<(i32, i32)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Visit {
     pub id: i64,
     pub bay: i32,
-    /// Minutes since local midnight.
+    /// The shop's local date of the start, `YYYY-MM-DD`.
+    pub date: String,
+    /// Minutes since local midnight of `date`.
     pub start_minute: i32,
     pub end_minute: i32,
+    /// «09:00».
+    pub start_clock: String,
     /// «09:00–10:30».
     pub time: String,
     pub status: String,
@@ -59,6 +96,13 @@ pub struct Visit {
     pub customer_note: String,
     pub ai_summary: String,
     pub cancel_reason: Option<String>,
+}
+
+impl Visit {
+    /// Completed, cancelled and no-show visits are history: they are not moved.
+    fn can_move(&self) -> bool {
+        matches!(self.status.as_str(), "new" | "confirmed" | "in_progress")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -77,16 +121,18 @@ pub struct ClientHit {
     pub phone: Option<String>,
 }
 
+/// The shop's day or week with its visits. Without `shop` the company's first shop, without
+/// `date` the shop's today.
 #[server]
-pub async fn calendar_day(
+pub async fn calendar(
     shop: Option<i64>,
     date: Option<String>,
-) -> Result<DaySchedule, ServerFnError> {
-    use chrono::{Duration, NaiveDate, Timelike, Utc};
+    span: Span,
+) -> Result<Schedule, ServerFnError> {
+    use chrono::{Datelike, Duration, NaiveDate, Utc};
 
     use crate::domain::{
-        booking::{self, AppointmentFilter, Status},
-        clients,
+        booking::{self, AppointmentFilter},
         hours::WorkingHours,
         services, shops, AppState,
     };
@@ -104,17 +150,18 @@ pub async fn calendar_day(
     };
     let shop_list = all_shops.iter().map(|s| (s.id, s.name.clone())).collect();
     let Some(shop) = shop else {
-        let today = Utc::now().date_naive();
-        return Ok(DaySchedule {
+        let today = Utc::now().date_naive().to_string();
+        return Ok(Schedule {
             shops: shop_list,
             shop_id: None,
-            date: today.to_string(),
-            prev_date: today.to_string(),
-            next_date: today.to_string(),
-            date_label: String::new(),
+            span,
+            date: today.clone(),
+            prev_date: today.clone(),
+            next_date: today,
+            label: String::new(),
             bays: 0,
             slot_minutes: 30,
-            open_minutes: None,
+            days: Vec::new(),
             visits: Vec::new(),
             services: Vec::new(),
         });
@@ -122,81 +169,55 @@ pub async fn calendar_day(
     let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let date = match date.as_deref().filter(|d| !d.is_empty()) {
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map_err(|_| refused("Дата в формате ГГГГ-ММ-ДД"))?,
+            .ok()
+            // Far from the ends of chrono's calendar, so that the arithmetic below cannot overflow.
+            .filter(|d| (1971..=9998).contains(&d.year()))
+            .ok_or_else(|| refused("Дата в формате ГГГГ-ММ-ДД"))?,
         None => Utc::now().with_timezone(&tz).date_naive(),
     };
-    let minute_of_day = |at: chrono::DateTime<Utc>| {
-        let local = at.with_timezone(&tz);
-        let minutes = (local.date_naive() - date).num_days() * 1440
-            + i64::from(local.hour() * 60 + local.minute());
-        i32::try_from(minutes.clamp(0, 1440)).unwrap_or(0)
+    let (first, count) = match span {
+        Span::Day => (date, 1),
+        Span::Week => (
+            date - Duration::days(i64::from(date.weekday().num_days_from_monday())),
+            7,
+        ),
     };
-    let periods = WorkingHours::from_json(&shop.working_hours)
-        .map_err(failed)?
-        .open_periods(date, tz);
-    let open_minutes = match (periods.first(), periods.last()) {
-        (Some((open, _)), Some((_, close))) => Some((minute_of_day(*open), minute_of_day(*close))),
-        _ => None,
-    };
+    let last = first + Duration::days(count - 1);
+    let hours = WorkingHours::from_json(&shop.working_hours).map_err(failed)?;
+    let days = (0..count)
+        .map(|offset| {
+            let day = first + Duration::days(offset);
+            let periods = hours.open_periods(day, tz);
+            let open_minutes = match (periods.first(), periods.last()) {
+                (Some((open, _)), Some((_, close))) => Some((
+                    ssr::minute_of_day(*open, day, tz),
+                    ssr::minute_of_day(*close, day, tz),
+                )),
+                _ => None,
+            };
+            ScheduleDay {
+                date: day.to_string(),
+                short_label: format!("{} {}", ssr::weekday_short(day), day.format("%d.%m")),
+                open_minutes,
+            }
+        })
+        .collect();
 
     let appointments = booking::list(
         &mut tx,
         &AppointmentFilter {
             shop_id: Some(shop.id),
-            date_from: Some(date),
-            date_to: Some(date),
+            date_from: Some(first),
+            date_to: Some(last),
             limit: booking::MAX_PAGE,
             ..AppointmentFilter::default()
         },
     )
     .await
     .map_err(failed)?;
-    let mut visits = Vec::with_capacity(appointments.len());
-    for a in appointments {
-        let car = match a.vehicle_id {
-            Some(vehicle_id) => clients::vehicles(&mut tx, a.client_id)
-                .await
-                .map_err(failed)?
-                .into_iter()
-                .find(|v| v.id == vehicle_id)
-                .map(|v| {
-                    let name = format!("{} {}", v.make, v.model);
-                    match v.plate {
-                        Some(plate) => format!("{} · {plate}", name.trim()),
-                        None => name.trim().to_string(),
-                    }
-                }),
-            None => None,
-        };
-        let (start, end) = (a.start_time.to_utc(), a.end_time.to_utc());
-        visits.push(Visit {
-            id: a.id,
-            bay: a.bay,
-            start_minute: minute_of_day(start),
-            end_minute: minute_of_day(end),
-            time: format!(
-                "{}–{}",
-                start.with_timezone(&tz).format("%H:%M"),
-                end.with_timezone(&tz).format("%H:%M")
-            ),
-            status: a.status.as_str().to_string(),
-            next_statuses: Status::ALL
-                .into_iter()
-                .filter(|to| Status::can_transition(a.status, *to))
-                .map(|to| to.as_str().to_string())
-                .collect(),
-            source: a.source.as_str().to_string(),
-            client_id: a.client_id,
-            client_name: a.client.full_name,
-            client_phone: a.client.phone,
-            car,
-            services: a.services.into_iter().map(|s| s.name).collect(),
-            total_price: format!("{}\u{a0}₽", a.total_price.round_dp(2).normalize()),
-            customer_note: a.customer_note,
-            ai_summary: a.ai_summary,
-            cancel_reason: a.cancel_reason,
-        });
-    }
+    let visits = ssr::visits(&mut tx, appointments, tz)
+        .await
+        .map_err(failed)?;
     let services = services::list(&mut tx, Some(shop.id), 0, 500)
         .await
         .map_err(failed)?
@@ -214,32 +235,139 @@ pub async fn calendar_day(
         .collect();
     tx.commit().await.map_err(|e| failed(e.into()))?;
 
-    Ok(DaySchedule {
+    let (prev_date, next_date, label) = match span {
+        Span::Day => (
+            date - Duration::days(1),
+            date + Duration::days(1),
+            format!("{}, {}", ssr::weekday_name(date), date.format("%d.%m.%Y")),
+        ),
+        Span::Week => (
+            first - Duration::days(7),
+            first + Duration::days(7),
+            format!("{} – {}", first.format("%d.%m"), last.format("%d.%m.%Y")),
+        ),
+    };
+    Ok(Schedule {
         shops: shop_list,
         shop_id: Some(shop.id),
+        span,
         date: date.to_string(),
-        prev_date: (date - Duration::days(1)).to_string(),
-        next_date: (date + Duration::days(1)).to_string(),
-        date_label: format!("{}, {}", weekday_name(date), date.format("%d.%m.%Y")),
+        prev_date: prev_date.to_string(),
+        next_date: next_date.to_string(),
+        label,
         bays: shop.bays,
         slot_minutes: shop.slot_minutes,
-        open_minutes,
+        days,
         visits,
         services,
     })
 }
 
 #[cfg(feature = "ssr")]
-fn weekday_name(date: chrono::NaiveDate) -> &'static str {
-    use chrono::{Datelike, Weekday};
-    match date.weekday() {
-        Weekday::Mon => "понедельник",
-        Weekday::Tue => "вторник",
-        Weekday::Wed => "среда",
-        Weekday::Thu => "четверг",
-        Weekday::Fri => "пятница",
-        Weekday::Sat => "суббота",
-        Weekday::Sun => "воскресенье",
+mod ssr {
+    use std::collections::HashMap;
+
+    use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
+    use chrono_tz::Tz;
+
+    use super::Visit;
+    use crate::domain::{
+        booking::{Appointment, Status},
+        clients,
+        db::Tx,
+        Result,
+    };
+
+    /// Minutes since the local midnight of `date`, clamped to that day.
+    pub fn minute_of_day(at: DateTime<Utc>, date: NaiveDate, tz: Tz) -> i32 {
+        let local = at.with_timezone(&tz);
+        let minutes = (local.date_naive() - date).num_days() * 1440
+            + i64::from(local.hour() * 60 + local.minute());
+        i32::try_from(minutes.clamp(0, 1440)).unwrap_or(0)
+    }
+
+    /// The appointments as calendar cards, each placed on its local start date.
+    pub async fn visits(tx: &mut Tx, appointments: Vec<Appointment>, tz: Tz) -> Result<Vec<Visit>> {
+        // A client's cars are loaded once however many of their visits the week holds.
+        let mut cars: HashMap<i64, Vec<clients::Vehicle>> = HashMap::new();
+        let mut visits = Vec::with_capacity(appointments.len());
+        for a in appointments {
+            let car = match a.vehicle_id {
+                Some(vehicle_id) => {
+                    if !cars.contains_key(&a.client_id) {
+                        let list = clients::vehicles(tx, a.client_id).await?;
+                        cars.insert(a.client_id, list);
+                    }
+                    cars.get(&a.client_id)
+                        .and_then(|list| list.iter().find(|v| v.id == vehicle_id))
+                        .map(|v| {
+                            let name = format!("{} {}", v.make, v.model);
+                            match &v.plate {
+                                Some(plate) => format!("{} · {plate}", name.trim()),
+                                None => name.trim().to_string(),
+                            }
+                        })
+                }
+                None => None,
+            };
+            let (start, end) = (a.start_time.to_utc(), a.end_time.to_utc());
+            let (local_start, local_end) = (start.with_timezone(&tz), end.with_timezone(&tz));
+            let date = local_start.date_naive();
+            visits.push(Visit {
+                id: a.id,
+                bay: a.bay,
+                date: date.to_string(),
+                start_minute: minute_of_day(start, date, tz),
+                end_minute: minute_of_day(end, date, tz),
+                start_clock: local_start.format("%H:%M").to_string(),
+                time: format!(
+                    "{}–{}",
+                    local_start.format("%H:%M"),
+                    local_end.format("%H:%M")
+                ),
+                status: a.status.as_str().to_string(),
+                next_statuses: Status::ALL
+                    .into_iter()
+                    .filter(|to| Status::can_transition(a.status, *to))
+                    .map(|to| to.as_str().to_string())
+                    .collect(),
+                source: a.source.as_str().to_string(),
+                client_id: a.client_id,
+                client_name: a.client.full_name,
+                client_phone: a.client.phone,
+                car,
+                services: a.services.into_iter().map(|s| s.name).collect(),
+                total_price: format!("{}\u{a0}₽", a.total_price.round_dp(2).normalize()),
+                customer_note: a.customer_note,
+                ai_summary: a.ai_summary,
+                cancel_reason: a.cancel_reason,
+            });
+        }
+        Ok(visits)
+    }
+
+    pub fn weekday_name(date: NaiveDate) -> &'static str {
+        match date.weekday() {
+            Weekday::Mon => "понедельник",
+            Weekday::Tue => "вторник",
+            Weekday::Wed => "среда",
+            Weekday::Thu => "четверг",
+            Weekday::Fri => "пятница",
+            Weekday::Sat => "суббота",
+            Weekday::Sun => "воскресенье",
+        }
+    }
+
+    pub fn weekday_short(date: NaiveDate) -> &'static str {
+        match date.weekday() {
+            Weekday::Mon => "пн",
+            Weekday::Tue => "вт",
+            Weekday::Wed => "ср",
+            Weekday::Thu => "чт",
+            Weekday::Fri => "пт",
+            Weekday::Sat => "сб",
+            Weekday::Sun => "вс",
+        }
     }
 }
 
@@ -358,11 +486,92 @@ pub async fn book_visit(
     Ok(id)
 }
 
+/// Moves a visit to another day, time and/or bay (`date` and `time` are the shop's local
+/// ones). `bay` empty: the visit's bay if it is free then, otherwise the lowest free one. The
+/// rules (working hours, free bay, final statuses stay put) are `booking::change`'s. Returns the
+/// visit's new date, for the calendar to follow it.
+// A stable URL (no generated suffix) so that tests and logs can name it.
+#[server(endpoint = "move_visit")]
+pub async fn move_visit(
+    id: i64,
+    date: String,
+    time: String,
+    bay: String,
+) -> Result<String, ServerFnError> {
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+
+    use crate::domain::{
+        booking::{self, Change, Channel},
+        shops, AppState,
+    };
+    use crate::session::ssr::{failed, refused, require_same_origin, require_staff};
+
+    // Taken before the first await (see `calendar`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (user, tenant) = require_staff().await?;
+    let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+        .map_err(|_| refused("Укажите дату переноса"))?;
+    // Browsers send «10:00», or «10:00:00» when seconds are shown.
+    let time = NaiveTime::parse_from_str(time.trim(), "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(time.trim(), "%H:%M:%S"))
+        .map_err(|_| refused("Укажите время переноса"))?;
+    let bay = match bay.trim() {
+        "" => None,
+        text => Some(
+            text.parse::<i32>()
+                .map_err(|_| refused("Пост: номер или «любой»"))?,
+        ),
+    };
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let current = booking::get(&mut tx, id).await.map_err(failed)?;
+    let shop = shops::get(&mut tx, current.shop_id)
+        .await
+        .map_err(failed)?;
+    let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let start_time = tz
+        .from_local_datetime(&date.and_time(time))
+        .earliest()
+        .ok_or_else(|| refused("Такого времени в этот день нет (перевод часов)"))?
+        .with_timezone(&Utc);
+    booking::change(
+        &mut tx,
+        tenant,
+        id,
+        Change {
+            start_time: Some(start_time),
+            bay,
+            ..Change::default()
+        },
+        Some(user.id),
+        Channel::Web,
+    )
+    .await
+    .map_err(failed)?;
+    let appointment = booking::get(&mut tx, id).await.map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    state
+        .events
+        .publish(tenant, "appointment.updated", &appointment)
+        .await;
+    Ok(date.to_string())
+}
+
 /// Where a click on the grid asks to book.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 struct SlotChoice {
+    /// `YYYY-MM-DD` and «пт 27.11».
+    date: String,
+    day_label: String,
     bay: i32,
     minute: i32,
+}
+
+fn calendar_link(shop_id: i64, date: &str, span: Span) -> String {
+    format!(
+        "/calendar?shop={shop_id}&date={date}&view={}",
+        span.query_value()
+    )
 }
 
 #[component]
@@ -370,28 +579,48 @@ pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
     let wanted = move || {
         query.with(|q| {
+            let span = match q.get("view").as_deref() {
+                Some("week") => Span::Week,
+                _ => Span::Day,
+            };
             (
                 q.get("shop").and_then(|s| s.parse::<i64>().ok()),
                 q.get("date"),
+                span,
             )
         })
     };
     let change = ServerAction::<ChangeStatus>::new();
     let book = ServerAction::<BookVisit>::new();
-    let day = Resource::new(wanted, |(shop, date)| calendar_day(shop, date));
-    reload_on_appointment_events(move || day.refetch());
+    let relocate = ServerAction::<MoveVisit>::new();
+    let schedule = Resource::new(wanted, |(shop, date, span)| calendar(shop, date, span));
+    reload_on_appointment_events(move || schedule.refetch());
     let selected_visit = RwSignal::new(None::<i64>);
     let selected_slot = RwSignal::new(None::<SlotChoice>);
-    // Only successful changes reload the day: a refused one keeps the open form and its message.
+    // Only successful changes reload: a refused one keeps the open form and its message.
     Effect::new(move |_| {
         if let Some(Ok(_)) = book.value().get() {
             selected_slot.set(None);
-            day.refetch();
+            schedule.refetch();
         }
     });
     Effect::new(move |_| {
         if let Some(Ok(())) = change.value().get() {
-            day.refetch();
+            schedule.refetch();
+        }
+    });
+    // A visit moved to a day not on screen: the calendar follows it, its card stays open.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(date)) = relocate.value().get() {
+            let shown = schedule.get_untracked().and_then(Result::ok);
+            match shown {
+                Some(s) if !s.days.iter().any(|d| d.date == date) => navigate(
+                    &calendar_link(s.shop_id.unwrap_or_default(), &date, s.span),
+                    Default::default(),
+                ),
+                _ => schedule.refetch(),
+            }
         }
     });
 
@@ -400,58 +629,94 @@ pub fn CalendarPage() -> impl IntoView {
         <h1 class="mb-3 text-2xl font-semibold">"Календарь"</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
-                match day.await {
-                    Ok(day) if day.shop_id.is_none() => view! {
+                match schedule.await {
+                    Ok(schedule) if schedule.shop_id.is_none() => view! {
                         <EmptyState text="Точек пока нет: добавьте первую в разделе «Точки»."/>
                     }.into_any(),
-                    Ok(day) => view! {
-                        <DaySwitch day=day.clone()/>
-                        <DayGrid day selected_visit selected_slot/>
+                    Ok(schedule) => view! {
+                        <ScheduleSwitch schedule=schedule.clone()/>
+                        <ScheduleGrid schedule selected_visit selected_slot/>
                     }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
         </Transition>
         // The panels sit outside the Transition. The visit panel follows reloads (a status
-        // changed elsewhere shows at once); the booking form reads the day once, so a live update
-        // does not wipe what is being typed.
+        // changed elsewhere shows at once); the booking form reads the schedule once, so a live
+        // update does not wipe what is being typed.
         {move || {
             selected_visit
                 .get()
-                .and_then(|id| day.get()?.ok()?.visits.into_iter().find(|v| v.id == id))
-                .map(|visit| view! { <VisitPanel visit change selected_visit/> })
+                .and_then(|id| {
+                    let schedule = schedule.get()?.ok()?;
+                    let visit = schedule.visits.into_iter().find(|v| v.id == id)?;
+                    Some((visit, schedule.bays))
+                })
+                .map(|(visit, bays)| view! { <VisitPanel visit bays change relocate selected_visit/> })
         }}
         {move || {
             selected_slot
                 .get()
-                .and_then(|at| Some((at, day.get_untracked()?.ok()?)))
-                .map(|(at, day)| view! { <BookingPanel day at book selected_slot/> })
+                .and_then(|at| Some((at, schedule.get_untracked()?.ok()?)))
+                .map(|(at, schedule)| view! {
+                    <BookingPanel
+                        services=schedule.services
+                        shop_id=schedule.shop_id.unwrap_or_default()
+                        at
+                        book
+                        selected_slot
+                    />
+                })
         }}
     }
 }
 
-/// Shop and day switches. A plain GET form, so it works before the page is hydrated.
+/// Previous/next, day or week, shop and date. The shop and date switch is a plain GET form, so
+/// it works before the page is hydrated.
 #[component]
-fn DaySwitch(day: DaySchedule) -> impl IntoView {
-    let shop_id = day.shop_id.unwrap_or_default();
-    let link = move |date: &str| format!("/calendar?shop={shop_id}&date={date}");
+fn ScheduleSwitch(schedule: Schedule) -> impl IntoView {
+    let shop_id = schedule.shop_id.unwrap_or_default();
+    let span = schedule.span;
+    let (prev_label, next_label) = match span {
+        Span::Day => ("Предыдущий день", "Следующий день"),
+        Span::Week => ("Предыдущая неделя", "Следующая неделя"),
+    };
+    let arrow = "rounded-lg border bg-white px-3 py-2 text-sm hover:bg-slate-50";
+    // The view shown is marked, the other one is a link.
+    let span_choice = move |choice: Span, label: &'static str| {
+        if choice == span {
+            view! { <span aria-current="true" class="rounded-md bg-blue-700 px-3 py-1.5 text-white">{label}</span> }.into_any()
+        } else {
+            view! {
+                <A href=calendar_link(shop_id, &schedule.date, choice) attr:class="rounded-md px-3 py-1.5 text-slate-700 hover:bg-slate-100">{label}</A>
+            }
+            .into_any()
+        }
+    };
     view! {
         <div class="mb-3 flex flex-wrap items-end gap-2">
-            <A href=link(&day.prev_date) attr:class="rounded-lg border bg-white px-3 py-2 text-sm" attr:aria-label="Предыдущий день">"←"</A>
-            <p class="min-w-48 text-center font-medium" data-testid="calendar-date">{day.date_label.clone()}</p>
-            <A href=link(&day.next_date) attr:class="rounded-lg border bg-white px-3 py-2 text-sm" attr:aria-label="Следующий день">"→"</A>
+            <div class="flex items-center gap-2">
+                <A href=calendar_link(shop_id, &schedule.prev_date, span) attr:class=arrow attr:aria-label=prev_label>"←"</A>
+                <p class="min-w-44 text-center font-medium" data-testid="calendar-date">{schedule.label.clone()}</p>
+                <A href=calendar_link(shop_id, &schedule.next_date, span) attr:class=arrow attr:aria-label=next_label>"→"</A>
+            </div>
+            <nav aria-label="Вид календаря" class="flex rounded-lg border bg-white p-0.5 text-sm">
+                {span_choice(Span::Day, "День")}
+                {span_choice(Span::Week, "Неделя")}
+            </nav>
             <form method="get" action="/calendar" class="flex flex-wrap items-end gap-2">
+                <input type="hidden" name="view" value=span.query_value()/>
                 <label class="text-sm">
                     <span class="block text-slate-600">"Точка"</span>
                     <select name="shop" class="rounded-lg border bg-white px-2 py-2">
-                        {day.shops.iter().map(|(id, name)| view! {
-                            <option value=*id selected=Some(*id) == day.shop_id>{name.clone()}</option>
+                        {schedule.shops.iter().map(|(id, name)| view! {
+                            <option value=*id selected=Some(*id) == schedule.shop_id>{name.clone()}</option>
                         }).collect_view()}
                     </select>
                 </label>
                 <label class="text-sm">
                     <span class="block text-slate-600">"Дата"</span>
-                    <input type="date" name="date" value=day.date.clone() class="rounded-lg border bg-white px-2 py-1.5"/>
+                    <input type="date" name="date" value=schedule.date.clone() class="rounded-lg border bg-white px-2 py-1.5"/>
                 </label>
                 <button type="submit" class="rounded-lg bg-slate-800 px-3 py-2 text-sm text-white">"Показать"</button>
             </form>
@@ -463,79 +728,164 @@ fn clock(minute: i32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
-/// The time grid: one column per bay, cards placed by time, free slots as buttons.
+/// The time grid: for each day shown a column per bay, cards placed by time, free slots as
+/// buttons.
 #[component]
-fn DayGrid(
-    day: DaySchedule,
+fn ScheduleGrid(
+    schedule: Schedule,
     selected_visit: RwSignal<Option<i64>>,
     selected_slot: RwSignal<Option<SlotChoice>>,
 ) -> impl IntoView {
-    let Some((open, close)) = day.open_minutes else {
-        return view! { <EmptyState text="В этот день точка не работает."/> }.into_any();
+    let week = schedule.span == Span::Week;
+    // The rows run from the earliest opening to the latest closing of the days shown.
+    let open = schedule
+        .days
+        .iter()
+        .filter_map(|d| d.open_minutes)
+        .map(|(open, _)| open)
+        .min();
+    let close = schedule
+        .days
+        .iter()
+        .filter_map(|d| d.open_minutes)
+        .map(|(_, close)| close)
+        .max();
+    let (Some(open), Some(close)) = (open, close) else {
+        let text = if week {
+            "На этой неделе точка не работает."
+        } else {
+            "В этот день точка не работает."
+        };
+        return view! { <EmptyState text/> }.into_any();
     };
-    let height = f64::from(close - open) * PX_PER_MINUTE;
-    let top = move |minute: i32| f64::from(minute - open) * PX_PER_MINUTE;
-    let step = day.slot_minutes.max(5);
+    let rows = Rows {
+        open,
+        close,
+        px: if week {
+            WEEK_PX_PER_MINUTE
+        } else {
+            DAY_PX_PER_MINUTE
+        },
+        step: schedule.slot_minutes.max(5),
+    };
     let hours: Vec<i32> = (open..close)
         .filter(|m| m % 60 == 0 || *m == open)
         .collect();
-    let bays = 1..=day.bays;
+    let header = if week { "h-16" } else { "h-9" };
+    let shop_id = schedule.shop_id.unwrap_or_default();
+    let bays = schedule.bays;
+    let visits = schedule.visits;
 
     view! {
         <div class="overflow-x-auto rounded-xl bg-white shadow">
             <div class="flex min-w-max">
                 <div class="w-14 shrink-0 border-r border-slate-200">
-                    <div class="h-9 border-b border-slate-200"></div>
-                    <div class="relative" style=format!("height:{height}px")>
+                    <div class=format!("{header} border-b border-slate-200")></div>
+                    <div class="relative" style=format!("height:{}px", rows.height())>
                         {hours.into_iter().map(|m| view! {
-                            <span class="absolute right-1 -translate-y-1/2 text-xs text-slate-500" style=format!("top:{}px", top(m))>{clock(m)}</span>
+                            <span class="absolute right-1 -translate-y-1/2 text-xs text-slate-500" style=format!("top:{}px", rows.top(m))>{clock(m)}</span>
                         }).collect_view()}
                     </div>
                 </div>
-                {bays.map(|bay| {
-                    let visits: Vec<Visit> = day.visits.iter().filter(|v| v.bay == bay).cloned().collect();
+                {schedule.days.into_iter().map(|day| {
+                    let day_visits: Vec<Visit> = visits.iter().filter(|v| v.date == day.date).cloned().collect();
                     view! {
-                        <div class="w-44 shrink-0 border-r border-slate-200 last:border-r-0" data-bay=bay>
-                            <div class="flex h-9 items-center justify-center border-b border-slate-200 text-sm font-medium">"Пост " {bay}</div>
-                            <div class="relative" style=format!("height:{height}px")>
-                                {(open..close).step_by(step as usize).map(|minute| view! {
-                                    <button
-                                        type="button"
-                                        class="absolute inset-x-0 border-t border-slate-100 hover:bg-blue-50 focus:bg-blue-50 focus:outline-none"
-                                        style=format!("top:{}px;height:{}px", top(minute), f64::from(step) * PX_PER_MINUTE)
-                                        aria-label=format!("Записать: пост {bay}, {}", clock(minute))
-                                        on:click=move |_| {
-                                            selected_visit.set(None);
-                                            selected_slot.set(Some(SlotChoice { bay, minute }));
-                                        }
-                                    ></button>
-                                }).collect_view()}
-                                {visits.into_iter().map(|visit| {
-                                    let id = visit.id;
-                                    let style = format!(
-                                        "top:{}px;height:{}px",
-                                        top(visit.start_minute.max(open)),
-                                        (f64::from(visit.end_minute.min(close) - visit.start_minute.max(open)) * PX_PER_MINUTE).max(18.0)
-                                    );
+                        <DayColumns day visits=day_visits bays week rows shop_id selected_visit selected_slot/>
+                    }
+                }).collect_view()}
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+/// The vertical scale of the grid.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Rows {
+    /// Minutes since midnight of the first and the last row.
+    open: i32,
+    close: i32,
+    px: f64,
+    step: i32,
+}
+
+impl Rows {
+    fn height(self) -> f64 {
+        f64::from(self.close - self.open) * self.px
+    }
+
+    fn top(self, minute: i32) -> f64 {
+        f64::from(minute - self.open) * self.px
+    }
+
+    fn length(self, from: i32, to: i32) -> f64 {
+        f64::from(to - from) * self.px
+    }
+}
+
+/// One day: a column per bay. In the week view the day's name above links to its day view.
+#[allow(clippy::too_many_arguments)]
+#[component]
+fn DayColumns(
+    day: ScheduleDay,
+    visits: Vec<Visit>,
+    bays: i32,
+    week: bool,
+    rows: Rows,
+    shop_id: i64,
+    selected_visit: RwSignal<Option<i64>>,
+    selected_slot: RwSignal<Option<SlotChoice>>,
+) -> impl IntoView {
+    // A day off has no free slots.
+    let (open, close) = day.open_minutes.unwrap_or((rows.open, rows.open));
+    let column = if week { "w-14" } else { "w-44" };
+    let date = day.date.clone();
+    let day_label = day.short_label.clone();
+    view! {
+        <div class="shrink-0 border-r-2 border-slate-300 last:border-r-0" data-day=day.date.clone()>
+            {week.then(|| view! {
+                <A href=calendar_link(shop_id, &day.date, Span::Day) attr:class="flex h-7 items-center justify-center border-b border-slate-200 text-xs font-medium text-blue-800 hover:underline">
+                    {day.short_label.clone()}
+                </A>
+            })}
+            <div class="relative flex">
+                {day.open_minutes.is_none().then(|| view! {
+                    <p class="pointer-events-none absolute inset-x-0 top-12 z-10 text-center text-xs text-slate-500">"Выходной"</p>
+                })}
+                {(1..=bays).map(|bay| {
+                    let bay_visits: Vec<Visit> = visits.iter().filter(|v| v.bay == bay).cloned().collect();
+                    let date = date.clone();
+                    let day_label = day_label.clone();
+                    view! {
+                        <div class=format!("{column} border-r border-slate-200 last:border-r-0") data-bay=bay>
+                            <div class="flex h-9 items-center justify-center border-b border-slate-200 text-sm font-medium">
+                                {if week { format!("П{bay}") } else { format!("Пост {bay}") }}
+                            </div>
+                            <div class="relative bg-slate-100" style=format!("height:{}px", rows.height())>
+                                {(close > open).then(|| view! {
+                                    <div class="absolute inset-x-0 bg-white" style=format!("top:{}px;height:{}px", rows.top(open), rows.length(open, close))></div>
+                                })}
+                                {(open..close).step_by(rows.step as usize).map(|minute| {
+                                    let label = if week {
+                                        format!("Записать: {day_label}, пост {bay}, {}", clock(minute))
+                                    } else {
+                                        format!("Записать: пост {bay}, {}", clock(minute))
+                                    };
+                                    let choice = SlotChoice { date: date.clone(), day_label: day_label.clone(), bay, minute };
                                     view! {
                                         <button
                                             type="button"
-                                            data-visit=id
-                                            data-status=visit.status.clone()
-                                            class=format!("absolute inset-x-1 z-10 overflow-hidden rounded-md border-l-4 px-2 py-1 text-left text-xs shadow-sm {}", status_classes(&visit.status))
-                                            style=style
+                                            class="absolute inset-x-0 border-t border-slate-100 hover:bg-blue-50 focus:bg-blue-50 focus:outline-none"
+                                            style=format!("top:{}px;height:{}px", rows.top(minute), rows.length(0, rows.step))
+                                            aria-label=label
                                             on:click=move |_| {
-                                                selected_slot.set(None);
-                                                selected_visit.set(Some(id));
+                                                selected_visit.set(None);
+                                                selected_slot.set(Some(choice.clone()));
                                             }
-                                        >
-                                            <span class="block font-semibold">{visit.time.clone()} " " {visit.client_name.clone()}</span>
-                                            {visit.car.clone().map(|car| view! { <span class="block">{car}</span> })}
-                                            <span class="block opacity-80">{visit.services.join(", ")}</span>
-                                            <span class="sr-only">{status_label(&visit.status)}</span>
-                                        </button>
+                                        ></button>
                                     }
                                 }).collect_view()}
+                                {bay_visits.into_iter().map(|visit| view! { <VisitCard visit week rows selected_visit selected_slot/> }).collect_view()}
                             </div>
                         </div>
                     }
@@ -543,7 +893,66 @@ fn DayGrid(
             </div>
         </div>
     }
-    .into_any()
+}
+
+/// A visit on the grid, coloured by status; a click opens its panel.
+#[component]
+fn VisitCard(
+    visit: Visit,
+    week: bool,
+    rows: Rows,
+    selected_visit: RwSignal<Option<i64>>,
+    selected_slot: RwSignal<Option<SlotChoice>>,
+) -> impl IntoView {
+    let id = visit.id;
+    let (from, to) = (
+        visit.start_minute.max(rows.open),
+        visit.end_minute.min(rows.close),
+    );
+    let style = format!(
+        "top:{}px;height:{}px",
+        rows.top(from),
+        rows.length(from, to).max(18.0)
+    );
+    let text = if week {
+        "px-1 text-[10px] leading-tight"
+    } else {
+        "px-2 py-1 text-xs"
+    };
+    let title = format!(
+        "{} {} — {}",
+        visit.time,
+        visit.client_name,
+        visit.services.join(", ")
+    );
+    view! {
+        <button
+            type="button"
+            data-visit=id
+            data-status=visit.status.clone()
+            title=title
+            class=format!("absolute inset-x-0.5 z-10 overflow-hidden rounded-md border-l-4 text-left shadow-sm {text} {}", status_classes(&visit.status))
+            style=style
+            on:click=move |_| {
+                selected_slot.set(None);
+                selected_visit.set(Some(id));
+            }
+        >
+            {if week {
+                view! {
+                    <span class="block font-semibold">{visit.start_clock.clone()}</span>
+                    <span class="block truncate">{visit.client_name.clone()}</span>
+                }.into_any()
+            } else {
+                view! {
+                    <span class="block font-semibold">{visit.time.clone()} " " {visit.client_name.clone()}</span>
+                    {visit.car.clone().map(|car| view! { <span class="block">{car}</span> })}
+                    <span class="block opacity-80">{visit.services.join(", ")}</span>
+                }.into_any()
+            }}
+            <span class="sr-only">{status_label(&visit.status)}</span>
+        </button>
+    }
 }
 
 /// A side panel (a sheet from the bottom on a phone) with a close button.
@@ -565,21 +974,31 @@ fn Panel(title: String, on_close: impl Fn() + 'static, children: Children) -> im
     }
 }
 
+/// The error of `action` that arrived after `opened_at` (the action is shared by every panel).
+fn error_since<A: 'static, O: Clone + Send + Sync + 'static>(
+    action: Action<A, Result<O, ServerFnError>>,
+    opened_at: usize,
+) -> impl Fn() -> Option<ServerFnError> + Copy {
+    move || {
+        (action.version().get() > opened_at)
+            .then(|| action.value().get())
+            .flatten()
+            .and_then(Result::err)
+    }
+}
+
 #[component]
 fn VisitPanel(
     visit: Visit,
+    bays: i32,
     change: ServerAction<ChangeStatus>,
+    relocate: ServerAction<MoveVisit>,
     selected_visit: RwSignal<Option<i64>>,
 ) -> impl IntoView {
-    // The action is shared by every card: only results that arrive after this panel opened count.
-    let opened_at = change.version().get_untracked();
-    let error = move || {
-        (change.version().get() > opened_at)
-            .then(|| change.value().get())
-            .flatten()
-            .and_then(Result::err)
-    };
+    let error = error_since(change.into(), change.version().get_untracked());
+    let move_error = error_since(relocate.into(), relocate.version().get_untracked());
     let can_cancel = visit.next_statuses.iter().any(|s| s == "cancelled");
+    let can_move = visit.can_move();
     let id = visit.id;
     let next_statuses = visit.next_statuses.clone();
     view! {
@@ -588,9 +1007,9 @@ fn VisitPanel(
                 {status_label(&visit.status)}
             </p>
             <dl class="space-y-1 text-sm">
-                <div><dt class="inline text-slate-500">"Время: "</dt><dd class="inline">{visit.time.clone()} ", пост " {visit.bay}</dd></div>
+                <div><dt class="inline text-slate-500">"Время: "</dt><dd class="inline" data-testid="visit-time">{visit.date.clone()} " " {visit.time.clone()} ", пост " {visit.bay}</dd></div>
                 <div><dt class="inline text-slate-500">"Клиент: "</dt><dd class="inline">
-                    <a class="text-blue-700 underline" href=format!("/clients/{}", visit.client_id)>{visit.client_name.clone()}</a>
+                    <A href=format!("/clients/{}", visit.client_id) attr:class="text-blue-700 underline">{visit.client_name.clone()}</A>
                     {visit.client_phone.clone().map(|p| view! { " · " {p} })}
                 </dd></div>
                 {visit.car.clone().map(|car| view! { <div><dt class="inline text-slate-500">"Автомобиль: "</dt><dd class="inline">{car}</dd></div> })}
@@ -616,6 +1035,35 @@ fn VisitPanel(
                     }
                 }).collect_view()}
             </div>
+            {can_move.then(|| view! {
+                <section class="mt-4 border-t pt-4" aria-labelledby="move-title">
+                    <h3 id="move-title" class="mb-2 text-sm font-medium">"Перенести"</h3>
+                    <ActionForm action=relocate attr:class="space-y-2">
+                        <input type="hidden" name="id" value=id/>
+                        <div class="grid grid-cols-3 gap-2">
+                            <div>
+                                <label for="move-date" class="block text-sm text-slate-600">"Дата"</label>
+                                <input id="move-date" name="date" type="date" required value=visit.date.clone() class="w-full rounded-lg border px-2 py-1.5 text-sm"/>
+                            </div>
+                            <div>
+                                <label for="move-time" class="block text-sm text-slate-600">"Время"</label>
+                                <input id="move-time" name="time" type="time" step="300" required value=visit.start_clock.clone() class="w-full rounded-lg border px-2 py-1.5 text-sm"/>
+                            </div>
+                            <div>
+                                <label for="move-bay" class="block text-sm text-slate-600">"Пост"</label>
+                                <select id="move-bay" name="bay" class="w-full rounded-lg border bg-white px-2 py-2 text-sm">
+                                    <option value="">"любой"</option>
+                                    {(1..=bays).map(|bay| view! { <option value=bay selected=bay == visit.bay>{bay}</option> }).collect_view()}
+                                </select>
+                            </div>
+                        </div>
+                        {move || move_error().map(|error| view! { <ErrorNotice error/> })}
+                        <button type="submit" class="rounded-lg border border-blue-300 px-3 py-2 text-sm font-medium text-blue-800 hover:bg-blue-50 disabled:opacity-60" disabled=move || relocate.pending().get()>
+                            {move || if relocate.pending().get() { "Переносим…" } else { "Перенести запись" }}
+                        </button>
+                    </ActionForm>
+                </section>
+            })}
             {can_cancel.then(|| view! {
                 <ActionForm action=change attr:class="mt-4 space-y-2 border-t pt-4">
                     <input type="hidden" name="id" value=id/>
@@ -642,7 +1090,8 @@ fn transition_label(status: &str) -> &'static str {
 
 #[component]
 fn BookingPanel(
-    day: DaySchedule,
+    services: Vec<ServiceChoice>,
+    shop_id: i64,
     at: SlotChoice,
     book: ServerAction<BookVisit>,
     selected_slot: RwSignal<Option<SlotChoice>>,
@@ -662,10 +1111,10 @@ fn BookingPanel(
             }
         },
     );
-    let services = StoredValue::new(day.services.clone());
+    let catalogue = StoredValue::new(services.clone());
     let totals = move || {
         let ids = chosen.get();
-        services.with_value(|list| {
+        catalogue.with_value(|list| {
             list.iter()
                 .filter(|s| ids.contains(&s.id))
                 .fold((0, 0), |(minutes, kopecks), s| {
@@ -674,15 +1123,8 @@ fn BookingPanel(
         })
     };
     // The action outlives this form: only results that arrive after the form opened are its own.
-    let opened_at = book.version().get_untracked();
-    let error = move || {
-        (book.version().get() > opened_at)
-            .then(|| book.value().get())
-            .flatten()
-            .and_then(Result::err)
-    };
-    let shop_id = day.shop_id.unwrap_or_default();
-    let start = format!("{}T{}", day.date, clock(at.minute));
+    let error = error_since(book.into(), book.version().get_untracked());
+    let start = format!("{}T{}", at.date, clock(at.minute));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         book.dispatch(BookVisit {
@@ -697,7 +1139,7 @@ fn BookingPanel(
     };
 
     view! {
-        <Panel title=format!("Новая запись: пост {}, {}", at.bay, clock(at.minute)) on_close=move || selected_slot.set(None)>
+        <Panel title=format!("Новая запись: пост {}, {} ({})", at.bay, clock(at.minute), at.day_label) on_close=move || selected_slot.set(None)>
             <form on:submit=submit class="space-y-4">
                 <fieldset class="space-y-2">
                     <legend class="text-sm font-medium">"Клиент"</legend>
@@ -739,7 +1181,7 @@ fn BookingPanel(
                 <fieldset>
                     <legend class="mb-1 text-sm font-medium">"Услуги"</legend>
                     <div class="max-h-56 space-y-1 overflow-y-auto rounded-lg border p-2">
-                        {day.services.into_iter().map(|service| {
+                        {services.into_iter().map(|service| {
                             let id = service.id;
                             view! {
                                 <label class="flex items-start gap-2 text-sm">
