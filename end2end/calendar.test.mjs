@@ -1,0 +1,115 @@
+// The calendar's week view and moving a visit from its card, in Chromium against the demo data.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage, logIn, BASE_URL, ARTIFACTS } from './browser.mjs';
+import { apiToken, api, workingDay, addDays, firstShopAndService, bookVisit } from './api.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+async function screenshots(page, name) {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.screenshot({ path: `${ARTIFACTS}/${name}-${width}.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+const weekday = (date) => new Date(`${date}T12:00:00Z`).getUTCDay();
+
+// Five weeks ahead: past the demo week and the other tests' days.
+const day = workingDay(35);
+
+test('the week view shows seven days with their visits, updates live and switches weeks', async () => {
+  const token = await apiToken('admin@sever.demo');
+  const { shop, service } = await firstShopAndService(token);
+  await bookVisit(token, { shop, service, date: day, time: '10:00', bay: 1, name: 'Вера Недельная', phone: '+7 916 100-00-01' });
+
+  const admin = await openPage(browser);
+  await logIn(admin, 'admin@sever.demo');
+  await admin.goto(`${BASE_URL}/calendar?date=${day}`);
+  await admin.waitForSelector('[data-hydrated="true"]');
+  await admin.getByRole('navigation', { name: 'Вид календаря' }).getByRole('link', { name: 'Неделя' }).click();
+  await admin.waitForURL(/view=week/);
+  assert.equal(await admin.locator('[data-day]').count(), 7);
+  assert.match(await admin.getByTestId('calendar-date').textContent(), /^\d\d\.\d\d – \d\d\.\d\d\.\d{4}$/);
+  await admin.locator(`[data-day="${day}"] [data-bay="1"] [data-visit]`, { hasText: 'Вера Недельная' }).waitFor();
+
+  // Another browser on the same week sees a visit booked elsewhere appear without a reload.
+  const watcher = await openPage(browser);
+  await logIn(watcher, 'manager@sever.demo');
+  await watcher.goto(`${BASE_URL}/calendar?date=${day}&view=week`);
+  await watcher.waitForSelector('[data-hydrated="true"]');
+  await watcher.waitForTimeout(500);
+  // Another working day of the same week (the demo shop is closed on Sundays).
+  const other = weekday(day) === 6 ? addDays(day, -1) : addDays(day, 1);
+  await bookVisit(token, { shop, service, date: other, time: '11:00', bay: 2, name: 'Глеб Живой', phone: '+7 916 100-00-02' });
+  await watcher.locator(`[data-day="${other}"] [data-bay="2"] [data-visit]`, { hasText: 'Глеб Живой' }).waitFor({ timeout: 10000 });
+
+  // A card opens the same panel as in the day view.
+  await admin.locator('[data-visit]', { hasText: 'Вера Недельная' }).click();
+  await admin.getByRole('dialog', { name: /Запись №/ }).getByText('Вера Недельная').waitFor();
+  await screenshots(admin, 'calendar-week');
+  await admin.getByRole('dialog', { name: /Запись №/ }).getByRole('button', { name: 'Закрыть' }).click();
+
+  // Next week and back, then the day view of one day from its heading.
+  const label = await admin.getByTestId('calendar-date').textContent();
+  await admin.getByRole('link', { name: 'Следующая неделя' }).click();
+  await admin.locator(`[data-day="${addDays(day, 7)}"]`).waitFor();
+  assert.notEqual(await admin.getByTestId('calendar-date').textContent(), label);
+  await admin.getByRole('link', { name: 'Предыдущая неделя' }).click();
+  await admin.locator(`[data-day="${day}"]`).waitFor();
+  await admin.locator(`[data-day="${day}"] a`).first().click();
+  await admin.waitForURL(/view=day/);
+  assert.equal(await admin.locator('[data-day]').count(), 1);
+  await admin.locator('[data-visit]', { hasText: 'Вера Недельная' }).waitFor();
+
+  assert.deepEqual(admin.errors, []);
+  assert.deepEqual(watcher.errors, []);
+  await admin.context().close();
+  await watcher.context().close();
+});
+
+test('a visit is moved from its card: a taken bay is refused in place, a free time and bay are taken', async () => {
+  const moveDay = workingDay(42);
+  const token = await apiToken('admin@sever.demo');
+  const { shop, service } = await firstShopAndService(token);
+  const visit = await bookVisit(token, { shop, service, date: moveDay, time: '10:00', bay: 1, name: 'Марк Переносов', phone: '+7 916 100-00-03' });
+  await bookVisit(token, { shop, service, date: moveDay, time: '10:00', bay: 2, name: 'Борис Занятый', phone: '+7 916 100-00-04' });
+
+  const page = await openPage(browser);
+  await logIn(page, 'admin@sever.demo');
+  await page.goto(`${BASE_URL}/calendar?date=${moveDay}`);
+  await page.waitForSelector('[data-hydrated="true"]');
+  await page.locator('[data-visit]', { hasText: 'Марк Переносов' }).click();
+  const panel = page.getByRole('dialog', { name: `Запись № ${visit.id}` });
+  const move = panel.getByRole('region', { name: 'Перенести' });
+
+  // Bay 2 is taken at 10:00: the conflict (409) is shown in the panel, nothing moves.
+  await move.getByLabel('Пост').selectOption('2');
+  await move.getByRole('button', { name: 'Перенести запись' }).click();
+  await move.getByRole('alert').filter({ hasText: 'Пост 2 занят в это время' }).waitFor();
+  assert.match(await panel.getByTestId('visit-time').textContent(), /10:00.*пост 1/);
+  await screenshots(page, 'calendar-move-conflict');
+
+  // 14:00 on bay 3 is free: the card moves there, and the API agrees.
+  await move.getByLabel('Время').fill('14:00');
+  await move.getByLabel('Пост').selectOption('3');
+  await move.getByRole('button', { name: 'Перенести запись' }).click();
+  await panel.getByTestId('visit-time').filter({ hasText: /14:00.*пост 3/ }).waitFor();
+  await page.locator('[data-bay="3"] [data-visit]', { hasText: 'Марк Переносов' }).waitFor();
+  const moved = (await api(token, 'GET', `/appointments/${visit.id}`)).body;
+  assert.equal(moved.bay, 3);
+  assert.equal(moved.start_time, `${moveDay}T14:00:00+03:00`);
+
+  // To another day: the calendar follows the visit there.
+  const nextDay = addDays(moveDay, weekday(moveDay) === 6 ? 2 : 1);
+  await move.getByLabel('Дата').fill(nextDay);
+  await move.getByLabel('Время').fill('09:00');
+  await move.getByRole('button', { name: 'Перенести запись' }).click();
+  await page.waitForURL(new RegExp(`date=${nextDay}`));
+  await page.locator(`[data-day="${nextDay}"] [data-visit]`, { hasText: 'Марк Переносов' }).waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
