@@ -22,6 +22,7 @@ use pages::{
     clients::{ClientPage, ClientsPage},
     dashboard::DashboardPage,
     login::LoginPage,
+    register::RegisterPage,
     services::ServicesPage,
     settings::SettingsPage,
     shops::ShopsPage,
@@ -68,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/register") view=RegisterPage/>
             </Routes>
         </Router>
     }

@@ -79,7 +79,7 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
     };
     let token = auth::issue_token(&state.config, user_id).map_err(ssr::internal)?;
     ssr::set_session_cookie(&state.config, Some(&token));
-    leptos_axum::redirect("/");
+    leptos_axum::redirect(&ssr::public_url(&state.config, "/"));
     Ok(())
 }
 
@@ -87,7 +87,7 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
 pub async fn logout() -> Result<(), ServerFnError> {
     let state = expect_context::<crate::domain::AppState>();
     ssr::set_session_cookie(&state.config, None);
-    leptos_axum::redirect("/login");
+    leptos_axum::redirect(&ssr::public_url(&state.config, "/login"));
     Ok(())
 }
 
@@ -206,6 +206,17 @@ pub mod ssr {
         }
     }
 
+    /// Refused for now: too many attempts (429), with the message to show.
+    pub fn too_many(message: &str) -> ServerFnError {
+        with_status(StatusCode::TOO_MANY_REQUESTS, message)
+    }
+
+    /// `path` (absolute within the app, e.g. `/login`) as the browser must ask for it: behind
+    /// the public path prefix when the app is served under one.
+    pub fn public_url(config: &Config, path: &str) -> String {
+        format!("{}{path}", config.public_path_prefix)
+    }
+
     fn with_status(status: StatusCode, message: &str) -> ServerFnError {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(status);
@@ -213,19 +224,23 @@ pub mod ssr {
         ServerFnError::new(message)
     }
 
-    /// Sets (or with `None` clears) the session cookie on the response being built.
+    /// Sets (or with `None` clears) the session cookie on the response being built. Under a
+    /// public path prefix the cookie is the prefix's, not the whole site's.
     pub fn set_session_cookie(config: &Config, token: Option<&str>) {
         let secure = if config.is_production() {
             "; Secure"
         } else {
             ""
         };
+        let path = public_url(config, "/");
         let cookie = match token {
             Some(token) => format!(
-                "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+                "{SESSION_COOKIE}={token}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
                 config.access_token_expire_minutes * 60
             ),
-            None => format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+            None => format!(
+                "{SESSION_COOKIE}=; Path={path}; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
+            ),
         };
         if let (Some(response), Ok(value)) = (
             use_context::<leptos_axum::ResponseOptions>(),

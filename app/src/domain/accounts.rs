@@ -17,8 +17,18 @@ pub struct NewTenant<'a> {
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 
+/// The conflicts of creating a company, as callers can tell them apart (the registration form
+/// shows each next to its field).
+pub const DUPLICATE_EMAIL: &str = "Пользователь с таким e-mail уже существует";
+pub const DUPLICATE_SLUG: &str = "Компания с таким коротким именем уже существует";
+
 /// Validates what a person typed when creating an account; the database checks again.
 pub fn validate_account(email: &str, password: &str) -> Result<()> {
+    validate_email(email)?;
+    validate_password(password)
+}
+
+pub fn validate_email(email: &str) -> Result<()> {
     let email = email.trim();
     let valid_email = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty()
@@ -26,9 +36,14 @@ pub fn validate_account(email: &str, password: &str) -> Result<()> {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
     }) && !email.contains(char::is_whitespace);
-    if !valid_email {
-        return Err(Error::validation("Укажите корректный e-mail"));
+    if valid_email {
+        Ok(())
+    } else {
+        Err(Error::validation("Укажите корректный e-mail"))
     }
+}
+
+pub fn validate_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(Error::validation(format!(
             "Пароль должен быть не короче {MIN_PASSWORD_LEN} символов"
@@ -61,6 +76,11 @@ pub fn validate_timezone(tz: &str) -> Result<()> {
 /// Creates a company and its first admin inside `tx`, and leaves `tx` scoped to the new tenant
 /// so the caller may go on filling it (demo data) before committing.
 pub async fn create_tenant_in(tx: &mut Tx, new: &NewTenant<'_>) -> Result<TenantId> {
+    Ok(create_tenant_and_admin_in(tx, new).await?.0)
+}
+
+/// [`create_tenant_in`], also returning the first admin's user id.
+async fn create_tenant_and_admin_in(tx: &mut Tx, new: &NewTenant<'_>) -> Result<(TenantId, i64)> {
     if new.name.trim().is_empty() {
         return Err(Error::validation("Укажите название компании"));
     }
@@ -71,7 +91,7 @@ pub async fn create_tenant_in(tx: &mut Tx, new: &NewTenant<'_>) -> Result<Tenant
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
         .map_err(|e| Error::Internal(e.to_string()))??;
-    let (tenant_id, _user_id): (i64, i64) = sqlx::query_as(
+    let (tenant_id, user_id): (i64, i64) = sqlx::query_as(
         "SELECT tenant_id, user_id FROM platform_create_tenant($1, $2, $3, $4, $5, $6)",
     )
     .bind(new.name.trim())
@@ -85,14 +105,20 @@ pub async fn create_tenant_in(tx: &mut Tx, new: &NewTenant<'_>) -> Result<Tenant
     .map_err(unique_to_conflict)?;
     let tenant = TenantId(tenant_id);
     scope_to_tenant(tx, tenant).await?;
-    Ok(tenant)
+    Ok((tenant, user_id))
 }
 
 pub async fn create_tenant(db: &Db, new: &NewTenant<'_>) -> Result<TenantId> {
+    Ok(create_tenant_with_admin(db, new).await?.0)
+}
+
+/// A company and its first admin in one transaction: both or neither. Returns the admin's user
+/// id too, so that self-service registration can log them in at once.
+pub async fn create_tenant_with_admin(db: &Db, new: &NewTenant<'_>) -> Result<(TenantId, i64)> {
     let mut tx = db.platform_tx().await?;
-    let tenant = create_tenant_in(&mut tx, new).await?;
+    let created = create_tenant_and_admin_in(&mut tx, new).await?;
     tx.commit().await?;
-    Ok(tenant)
+    Ok(created)
 }
 
 pub async fn tenant_id_by_slug(db: &Db, slug: &str) -> Result<Option<TenantId>> {
@@ -140,8 +166,8 @@ fn unique_to_conflict(e: sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = &e {
         if db.code().as_deref() == Some("23505") {
             let what = match db.constraint() {
-                Some("users_email_key") => "Пользователь с таким e-mail уже существует",
-                Some("tenants_slug_key") => "Компания с таким коротким именем уже существует",
+                Some("users_email_key") => DUPLICATE_EMAIL,
+                Some("tenants_slug_key") => DUPLICATE_SLUG,
                 _ => "Такая запись уже существует",
             };
             return Error::Conflict(what.into());

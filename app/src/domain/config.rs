@@ -71,6 +71,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, comma-separated IPs).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where the web admin is published when a reverse proxy serves it under a path and strips
+    /// that path before passing requests on (`PUBLIC_PATH_PREFIX=/concierge`, as v1 ran behind
+    /// nginx): every link, redirect, asset, server function and event stream URL the browser
+    /// sees starts with it. Empty (the default): the site root. No trailing slash.
+    pub public_path_prefix: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -142,6 +147,8 @@ impl Config {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let public_path_prefix = public_path_prefix(get("PUBLIC_PATH_PREFIX").as_deref())?;
+
         let (secret_key, encryption_key) = match environment {
             Environment::Production => (
                 production_secret_key(get("SECRET_KEY"))?,
@@ -166,7 +173,35 @@ impl Config {
             ai: ai_config(&get)?,
             data_dir,
             trusted_proxies,
+            public_path_prefix,
         })
+    }
+}
+
+/// `/concierge`, `concierge/` and `/concierge/` all mean `/concierge`; `/` means none. The prefix
+/// goes into URLs and HTML attributes as it is, so only URL-safe path characters are accepted.
+fn public_path_prefix(value: Option<&str>) -> Result<String, ConfigError> {
+    let Some(value) = value else {
+        return Ok(String::new());
+    };
+    let trimmed = value.trim_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    let valid = trimmed.split('/').all(|segment| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
+    });
+    if valid {
+        Ok(format!("/{trimmed}"))
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "PUBLIC_PATH_PREFIX must be a URL path such as /concierge (letters, digits, - _ . ~ and /), got {value:?}"
+        )))
     }
 }
 
@@ -570,6 +605,23 @@ mod tests {
             assert!(Config::from_vars(&v).is_err(), "{bad:?}");
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn public_path_prefix_is_normalised() {
+        for (given, expected) in [
+            (None, ""),
+            (Some("/"), ""),
+            (Some("/concierge"), "/concierge"),
+            (Some("concierge/"), "/concierge"),
+            (Some("/concierge/"), "/concierge"),
+            (Some("/apps/concierge-v2"), "/apps/concierge-v2"),
+        ] {
+            assert_eq!(public_path_prefix(given).unwrap(), expected, "{given:?}");
+        }
+        for bad in ["/a b", "/con\"cierge", "/a//b", "/../x", "/x?y=1", "/<script>"] {
+            assert!(public_path_prefix(Some(bad)).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

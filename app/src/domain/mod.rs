@@ -36,6 +36,8 @@ pub struct AppState {
     pub events: events::EventBus,
     /// Login attempts: 5 a minute per (client IP, username).
     pub login_limiter: Arc<ratelimit::RateLimiter>,
+    /// Self-service registrations: 5 an hour per client IP.
+    pub registration_limiter: Arc<ratelimit::RateLimiter>,
     /// For `/health`; `None` when Redis is not configured.
     pub redis: Option<fred::prelude::Client>,
     /// Caches each company's catalogue and the LLM's token between requests.
@@ -66,18 +68,48 @@ impl AppState {
             std::time::Duration::from_secs(60),
             redis.clone(),
         ));
+        let registration_limiter = Arc::new(ratelimit::RateLimiter::new(
+            REGISTRATIONS_PER_HOUR,
+            std::time::Duration::from_secs(3600),
+            redis.clone(),
+        ));
         Ok(AppState {
             db,
             config: Arc::new(config),
             events,
             login_limiter,
+            registration_limiter,
             redis,
             concierge,
         })
     }
 }
 
+/// Companies one client address may register in an hour: enough for a real person's mistakes,
+/// too few to fill the database.
+pub const REGISTRATIONS_PER_HOUR: u32 = 5;
+
 impl AppState {
+    /// Registers a new company with its first admin (self-service, from the login page), at most
+    /// [`REGISTRATIONS_PER_HOUR`] attempts an hour per client address: beyond,
+    /// `Err(Error::RateLimited(retry_after))` before anything is written. Every attempt that
+    /// reaches the database counts, successful or not, so that guessing free names is limited
+    /// too. Returns the company and the admin's user id.
+    pub async fn register_company(
+        &self,
+        peer: std::net::IpAddr,
+        headers: &axum::http::HeaderMap,
+        new: &accounts::NewTenant<'_>,
+    ) -> Result<(db::TenantId, i64)> {
+        let ip = ratelimit::client_ip(peer, headers, &self.config.trusted_proxies);
+        let key = format!("register|{ip}");
+        if let Some(retry_after) = self.registration_limiter.blocked(&key).await {
+            return Err(Error::RateLimited(retry_after));
+        }
+        self.registration_limiter.record_attempt(&key).await;
+        accounts::create_tenant_with_admin(&self.db, new).await
+    }
+
     /// Logs in through either door (REST API or the web form), limited to 5 failed attempts a
     /// minute per (client address, username): `Err(Error::RateLimited(retry_after))` beyond,
     /// even with the right password, until the window ends.
@@ -95,7 +127,7 @@ impl AppState {
         }
         let result = auth::authenticate(&self.db, email, password).await;
         if matches!(result, Err(Error::InvalidCredentials)) {
-            self.login_limiter.record_failure(&key).await;
+            self.login_limiter.record_attempt(&key).await;
         }
         result
     }

@@ -1,5 +1,6 @@
-//! Fixed-window rate limiting of failed login attempts: counters in Redis when configured, so that all
-//! server processes share them; in this process otherwise, and whenever Redis does not answer.
+//! Fixed-window rate limiting of attempts (failed logins, registrations): counters in Redis when
+//! configured, so that all server processes share them; in this process otherwise, and whenever
+//! Redis does not answer.
 
 use std::{
     collections::HashMap,
@@ -49,8 +50,8 @@ impl RateLimiter {
         self.blocked_local(key)
     }
 
-    /// Counts one failed attempt for `key`.
-    pub async fn record_failure(&self, key: &str) {
+    /// Counts one attempt for `key` (logins count the failed ones, registrations every one).
+    pub async fn record_attempt(&self, key: &str) {
         if let Some(redis) = &self.redis {
             match self.record_redis(redis, key).await {
                 Ok(()) => {
@@ -174,7 +175,7 @@ mod tests {
         let limiter = RateLimiter::new(5, Duration::from_secs(60), None);
         for _ in 0..5 {
             assert!(limiter.blocked("1.2.3.4|a@b.ru").await.is_none());
-            limiter.record_failure("1.2.3.4|a@b.ru").await;
+            limiter.record_attempt("1.2.3.4|a@b.ru").await;
         }
         let retry = limiter.blocked("1.2.3.4|a@b.ru").await.unwrap();
         assert!(retry > Duration::from_secs(50) && retry <= Duration::from_secs(60));
@@ -186,7 +187,7 @@ mod tests {
     #[tokio::test]
     async fn window_resets() {
         let limiter = RateLimiter::new(1, Duration::from_millis(50), None);
-        limiter.record_failure("k").await;
+        limiter.record_attempt("k").await;
         assert!(limiter.blocked("k").await.is_some());
         tokio::time::sleep(Duration::from_millis(60)).await;
         assert!(limiter.blocked("k").await.is_none());

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 use crate::session::{error_text, Login};
 
@@ -68,6 +69,10 @@ pub fn LoginPage() -> impl IntoView {
                     {move || if login.pending().get() { "Входим…" } else { "Войти" }}
                 </button>
             </ActionForm>
+            <p class="mt-4 text-center text-sm text-slate-600">
+                "Новая компания? "
+                <A href="/register" attr:class="text-blue-700 underline">"Зарегистрировать компанию"</A>
+            </p>
         </main>
     }
 }

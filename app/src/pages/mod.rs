@@ -3,6 +3,7 @@ pub mod calendar;
 pub mod clients;
 pub mod dashboard;
 pub mod login;
+pub mod register;
 pub mod services;
 pub mod settings;
 pub mod shops;

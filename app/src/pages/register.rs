@@ -1,0 +1,217 @@
+//! Регистрация: a new company with its first admin, from the login page. The company and the
+//! admin are created in one transaction (`accounts::create_tenant_with_admin`, as the CLI's
+//! `tenant create`), and the admin is logged in at once.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use serde::{Deserialize, Serialize};
+
+use crate::session::error_text;
+
+/// The registration form as typed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Registration {
+    pub company: String,
+    /// The company's short Latin name (`sever-auto`), unique on the platform.
+    pub slug: String,
+    pub full_name: String,
+    pub email: String,
+    pub password: String,
+    pub password_repeat: String,
+}
+
+/// What is wrong with the form, as `(field, message)`; empty when the company was registered.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldErrors(pub Vec<(String, String)>);
+
+impl FieldErrors {
+    fn get(&self, field: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, message)| message.clone())
+    }
+}
+
+/// Registers a company and logs its admin in. Mistakes in the form come back field by field
+/// (all at once); a taken short name or e-mail is shown at its field too.
+// A stable URL (no generated suffix) so that tests and logs can name it.
+#[server(endpoint = "register_company")]
+pub async fn register_company(form: Registration) -> Result<FieldErrors, ServerFnError> {
+    use crate::domain::{
+        accounts::{self, NewTenant, DUPLICATE_EMAIL, DUPLICATE_SLUG},
+        auth, AppState, Error,
+    };
+    use crate::session::ssr::{
+        internal, public_url, refused, require_same_origin, set_session_cookie, too_many,
+    };
+
+    // Taken before the first await: during server rendering a resumed future may run outside
+    // the request's reactive owner.
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let slug = form.slug.trim().to_lowercase();
+    let company = form.company.trim();
+    let mut errors = Vec::new();
+    let mut check = |field: &str, result: crate::domain::Result<()>| {
+        if let Err(e) = result {
+            errors.push((field.to_string(), e.to_string()));
+        }
+    };
+    check(
+        "company",
+        if company.is_empty() {
+            Err(Error::validation("Укажите название компании"))
+        } else {
+            Ok(())
+        },
+    );
+    check("slug", accounts::validate_slug(&slug));
+    check("email", accounts::validate_email(&form.email));
+    check("password", accounts::validate_password(&form.password));
+    check(
+        "password_repeat",
+        if form.password == form.password_repeat {
+            Ok(())
+        } else {
+            Err(Error::validation("Пароли не совпадают"))
+        },
+    );
+    if !errors.is_empty() {
+        return Ok(FieldErrors(errors));
+    }
+
+    let axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr> =
+        leptos_axum::extract().await?;
+    let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
+    let full_name = match form.full_name.trim() {
+        "" => "Администратор",
+        name => name,
+    };
+    let new = NewTenant {
+        name: company,
+        slug: &slug,
+        timezone: "Europe/Moscow",
+        admin_email: form.email.trim(),
+        admin_password: &form.password,
+        admin_full_name: full_name,
+    };
+    let at_field = |field: &str, message: &str| -> Result<FieldErrors, ServerFnError> {
+        Ok(FieldErrors(vec![(field.into(), message.into())]))
+    };
+    match state.register_company(peer.ip(), &headers, &new).await {
+        Ok((_, admin_id)) => {
+            let token = auth::issue_token(&state.config, admin_id).map_err(internal)?;
+            set_session_cookie(&state.config, Some(&token));
+            leptos_axum::redirect(&public_url(&state.config, "/"));
+            Ok(FieldErrors::default())
+        }
+        Err(Error::Conflict(message)) if message == DUPLICATE_SLUG => at_field("slug", &message),
+        Err(Error::Conflict(message)) if message == DUPLICATE_EMAIL => at_field("email", &message),
+        Err(Error::Validation(message)) => Err(refused(&message)),
+        Err(Error::RateLimited(retry_after)) => Err(too_many(&format!(
+            "Слишком много регистраций с этого адреса, повторите через {} мин",
+            retry_after.as_secs().div_ceil(60).max(1)
+        ))),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// The registration page. The form posts to the server function, so it works before the WASM
+/// has loaded; once hydrated, mistakes appear next to their fields without a reload.
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let register = ServerAction::<RegisterCompany>::new();
+    // Effects run only in the browser: this marks the page as hydrated (the browser tests wait for it).
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    let errors = move || {
+        register
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    };
+    let error_of = move |field: &'static str| Signal::derive(move || errors().get(field));
+    let form_error = move || {
+        register
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| error_text(&e))
+    };
+
+    view! {
+        <Title text="Регистрация — Auto-Concierge"/>
+        <main
+            class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-4 py-8"
+            data-hydrated=move || hydrated.get().to_string()
+        >
+            <h1 class="mb-1 text-2xl font-semibold">"Регистрация компании"</h1>
+            <p class="mb-6 text-slate-600">"Компания и её первый администратор. После регистрации вы сразу войдёте."</p>
+            <ActionForm action=register attr:class="space-y-4 rounded-xl bg-white p-6 shadow">
+                <Field id="register-company" name="form[company]" label="Название компании" autocomplete="organization" required=true error=error_of("company")/>
+                <Field
+                    id="register-slug"
+                    name="form[slug]"
+                    label="Короткое имя"
+                    hint="Латиница, цифры и дефис, например sever-auto"
+                    autocomplete="off"
+                    required=true
+                    error=error_of("slug")
+                />
+                <Field id="register-name" name="form[full_name]" label="Ваше имя" autocomplete="name" error=error_of("full_name")/>
+                <Field id="register-email" name="form[email]" label="E-mail администратора" kind="email" autocomplete="username" required=true error=error_of("email")/>
+                <Field id="register-password" name="form[password]" label="Пароль" kind="password" hint="Не короче 8 символов" autocomplete="new-password" required=true minlength=8 error=error_of("password")/>
+                <Field id="register-password-repeat" name="form[password_repeat]" label="Пароль ещё раз" kind="password" autocomplete="new-password" required=true minlength=8 error=error_of("password_repeat")/>
+                <p role="alert" class="min-h-5 text-sm text-red-700">{form_error}</p>
+                <button
+                    type="submit"
+                    class="w-full rounded-lg bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 disabled:opacity-60"
+                    disabled=move || register.pending().get()
+                >
+                    {move || if register.pending().get() { "Регистрируем…" } else { "Зарегистрировать" }}
+                </button>
+            </ActionForm>
+            <p class="mt-4 text-center text-sm text-slate-600">
+                "Уже есть аккаунт? "
+                <A href="/login" attr:class="text-blue-700 underline">"Войти"</A>
+            </p>
+        </main>
+    }
+}
+
+/// A labelled input with its hint and its mistake below it (read out by screen readers).
+#[component]
+fn Field(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    error: Signal<Option<String>>,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] minlength: Option<u32>,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    view! {
+        <div>
+            <label for=id class="mb-1 block text-sm font-medium">{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind
+                required=required
+                minlength=minlength
+                autocomplete=autocomplete
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=error_id.clone()
+                class="w-full rounded-lg border border-slate-300 px-3 py-2 focus:border-blue-600 focus:outline-none aria-[invalid=true]:border-red-500"
+            />
+            {hint.map(|hint| view! { <p class="mt-1 text-xs text-slate-500">{hint}</p> })}
+            <p id=error_id class="mt-1 text-sm text-red-700 empty:hidden" aria-live="polite">{move || error.get()}</p>
+        </div>
+    }
+}
