@@ -1,7 +1,8 @@
-//! Настройки: the company's staff and new staff accounts. Admins only; a manager gets a page that
-//! says so rather than an error.
+//! Настройки: the company's staff and new staff accounts, its Telegram bot and the AI provider
+//! behind the concierge. Admins only; a manager gets a page that says so rather than an error,
+//! and every server function here refuses them.
 
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +118,8 @@ pub fn SettingsPage() -> impl IntoView {
                         <div class="grid gap-4 lg:grid-cols-2">
                             <StaffList members/>
                             <AddStaffForm add/>
+                            <BotSettings/>
+                            <AiSettings/>
                         </div>
                     }.into_any(),
                     Ok(StaffAccess::Forbidden) => view! { <NotAllowed/> }.into_any(),
@@ -198,5 +201,368 @@ fn AddStaffForm(add: ServerAction<AddStaffMember>) -> impl IntoView {
                 <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || add.pending().get()>"Добавить"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// The company's Telegram bot as the page shows it: never the token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BotStatus {
+    /// The bot's @username (without the @) when one is connected.
+    pub username: Option<String>,
+}
+
+#[server]
+pub async fn bot_status() -> Result<BotStatus, ServerFnError> {
+    use crate::domain::{telegram, AppState};
+    use crate::session::ssr::{failed, require_admin};
+
+    // Taken before the first await (see `staff_members`).
+    let state = expect_context::<AppState>();
+    let (_, tenant) = require_admin().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let connection = telegram::status(&mut tx).await.map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    Ok(BotStatus {
+        username: connection.bot_username,
+    })
+}
+
+/// Connects the company's bot: the token is checked with the Bot API's `getMe` and stored
+/// encrypted, as `PUT /api/v1/tenant/telegram` does; the running bot process picks it up.
+/// Returns the bot's username.
+// A stable URL (no generated suffix) so that tests and logs can name it.
+#[server(endpoint = "connect_bot")]
+pub async fn connect_bot(token: String) -> Result<String, ServerFnError> {
+    use crate::domain::{telegram, AppState};
+    use crate::session::ssr::{failed, require_admin, require_same_origin};
+
+    // Taken before the first await (see `staff_members`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (_, tenant) = require_admin().await?;
+    let username = telegram::check_token(&state.config, &token)
+        .await
+        .map_err(failed)?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let connection = telegram::connect(&mut tx, &state.config, &token, &username)
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    state
+        .events
+        .publish(tenant, "tenant.telegram_updated", &connection)
+        .await;
+    Ok(username)
+}
+
+#[server(endpoint = "disconnect_bot")]
+pub async fn disconnect_bot() -> Result<(), ServerFnError> {
+    use crate::domain::{telegram, AppState};
+    use crate::session::ssr::{failed, require_admin, require_same_origin};
+
+    // Taken before the first await (see `staff_members`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (_, tenant) = require_admin().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let connection = telegram::disconnect(&mut tx).await.map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    state
+        .events
+        .publish(tenant, "tenant.telegram_updated", &connection)
+        .await;
+    Ok(())
+}
+
+/// The AI provider as configured on the server (environment variables), secrets masked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AiSettingsView {
+    /// «Встроенные правила», «OpenAI-совместимый API» or «GigaChat».
+    pub engine: String,
+    /// `(what, value)` rows; keys and credentials only say whether they are set.
+    pub details: Vec<(String, String)>,
+}
+
+#[server]
+pub async fn ai_settings() -> Result<AiSettingsView, ServerFnError> {
+    use crate::domain::{config::AiProvider, AppState};
+    use crate::session::ssr::require_admin;
+
+    // Taken before the first await (see `staff_members`).
+    let state = expect_context::<AppState>();
+    require_admin().await?;
+    let set = |secret: bool| if secret { "задан (скрыт)" } else { "не задан" }.to_string();
+    let view = match &state.config.ai {
+        None => AiSettingsView {
+            engine: "Встроенные правила".into(),
+            details: vec![(
+                "LLM".into(),
+                "не настроен: на сообщения отвечают встроенные правила (AI_PROVIDER)".into(),
+            )],
+        },
+        Some(ai) => {
+            let mut details = vec![
+                ("Адрес API".into(), ssr::without_credentials(&ai.base_url)),
+                ("Модель".into(), ai.model.clone()),
+                (
+                    "Время на ответ".into(),
+                    format!("{} с, дольше — отвечают правила", ai.timeout.as_secs()),
+                ),
+            ];
+            match (&ai.provider, &ai.gigachat) {
+                (AiProvider::GigaChat, Some(gigachat)) => {
+                    details.push((
+                        "Авторизация".into(),
+                        ssr::without_credentials(&gigachat.auth_url),
+                    ));
+                    details.push(("Scope".into(), gigachat.scope.clone()));
+                    details.push(("Ключ авторизации".into(), set(true)));
+                    details.push((
+                        "Сертификаты НУЦ".into(),
+                        gigachat
+                            .ca_bundle
+                            .as_ref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_else(|| "системные".into()),
+                    ));
+                }
+                _ => details.push(("API-ключ".into(), set(ai.api_key.is_some()))),
+            }
+            AiSettingsView {
+                engine: match ai.provider {
+                    AiProvider::OpenAi => "OpenAI-совместимый API".into(),
+                    AiProvider::GigaChat => "GigaChat".into(),
+                },
+                details,
+            }
+        }
+    };
+    Ok(view)
+}
+
+/// The customer message the check sends through the concierge.
+pub const SAMPLE_MESSAGE: &str = "Стучит спереди справа на кочках, можно завтра подъехать?";
+
+/// What the check of the AI provider found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AiCheck {
+    /// `llm` or `rules`: who answered.
+    pub engine: String,
+    pub latency_ms: u64,
+    pub intent: String,
+    /// The first suggested services of the company's catalogue.
+    pub services: Vec<String>,
+    /// Why the configured LLM did not answer (the rules did instead).
+    pub llm_failure: Option<String>,
+}
+
+/// Runs the concierge on [`SAMPLE_MESSAGE`] against the company's catalogue, as the bot would.
+#[server(endpoint = "check_ai")]
+pub async fn check_ai() -> Result<AiCheck, ServerFnError> {
+    use crate::domain::AppState;
+    use crate::session::ssr::{failed, require_admin, require_same_origin};
+
+    // Taken before the first await (see `staff_members`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (_, tenant) = require_admin().await?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let catalogue = state
+        .concierge
+        .catalogue(&mut tx, tenant)
+        .await
+        .map_err(failed)?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let (answer, llm_failure) = state
+        .concierge
+        .analyze_explained(&catalogue, SAMPLE_MESSAGE)
+        .await
+        .map_err(failed)?;
+    Ok(AiCheck {
+        engine: answer.engine,
+        latency_ms: answer.latency_ms,
+        intent: answer.intent,
+        services: answer.services.into_iter().take(3).map(|s| s.name).collect(),
+        llm_failure,
+    })
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    /// A URL as it may be shown: `user:password@` taken out.
+    pub fn without_credentials(url: &str) -> String {
+        match url.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('/').unwrap_or((rest, "")) {
+                (authority, path) if authority.contains('@') => {
+                    let host = authority.rsplit('@').next().unwrap_or_default();
+                    let path = if rest.contains('/') {
+                        format!("/{path}")
+                    } else {
+                        String::new()
+                    };
+                    format!("{scheme}://***@{host}{path}")
+                }
+                _ => url.to_string(),
+            },
+            None => url.to_string(),
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::without_credentials;
+
+        #[test]
+        fn credentials_are_taken_out_of_urls() {
+            assert_eq!(
+                without_credentials("https://api.openai.com/v1"),
+                "https://api.openai.com/v1"
+            );
+            assert_eq!(
+                without_credentials("http://user:secret@10.0.0.5:8080/v1"),
+                "http://***@10.0.0.5:8080/v1"
+            );
+            assert_eq!(
+                without_credentials("http://key@llm.local"),
+                "http://***@llm.local"
+            );
+            assert_eq!(without_credentials("not a url"), "not a url");
+        }
+    }
+}
+
+/// Connect the bot by token (shown afterwards as @username only), or disconnect it.
+#[component]
+fn BotSettings() -> impl IntoView {
+    let connect = ServerAction::<ConnectBot>::new();
+    let disconnect = ServerAction::<DisconnectBot>::new();
+    let status = Resource::new(|| (), |_| bot_status());
+    let form = NodeRef::<html::Form>::new();
+    // A connected token leaves the field at once; the page never shows it again.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = connect.value().get() {
+            if let Some(form) = form.get() {
+                form.reset();
+            }
+            status.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = disconnect.value().get() {
+            status.refetch();
+        }
+    });
+    let connect_result = move || match connect.value().get() {
+        Some(Ok(username)) => Some(
+            view! { <p role="status" class="text-sm text-emerald-700">"Бот @" {username} " подключён"</p> }
+                .into_any(),
+        ),
+        Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+        None => None,
+    };
+    let disconnect_error = move || disconnect.value().get().and_then(Result::err);
+    view! {
+        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="bot-title">
+            <h2 id="bot-title" class="mb-2 font-semibold">"Telegram-бот"</h2>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(BotStatus { username: Some(username) }) => view! {
+                            <div class="mb-3 flex flex-wrap items-center gap-3">
+                                <p data-testid="bot-status">
+                                    "Подключён: "
+                                    <a class="font-medium text-blue-700 underline" href=format!("https://t.me/{username}") target="_blank" rel="noopener">
+                                        "@" {username.clone()}
+                                    </a>
+                                </p>
+                                <ActionForm action=disconnect>
+                                    <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700 hover:bg-red-50 disabled:opacity-60" disabled=move || disconnect.pending().get()>
+                                        "Отключить бота"
+                                    </button>
+                                </ActionForm>
+                            </div>
+                        }.into_any(),
+                        Ok(BotStatus { username: None }) => view! {
+                            <p class="mb-3 text-slate-600" data-testid="bot-status">"Бот не подключён: клиенты пока не могут записаться через Telegram."</p>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || disconnect_error().map(|error| view! { <ErrorNotice error/> })}
+            <ActionForm action=connect node_ref=form attr:class="space-y-2">
+                <label for="bot-token" class="block text-sm font-medium">"Токен бота"</label>
+                <input id="bot-token" name="token" type="password" required autocomplete="off" spellcheck="false" aria-describedby="bot-token-hint" class="w-full rounded-lg border px-3 py-2 font-mono"/>
+                <p id="bot-token-hint" class="text-xs text-slate-500">"Его выдаёт @BotFather: 123456789:AA… Токен хранится зашифрованным и больше не показывается."</p>
+                {connect_result}
+                <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || connect.pending().get()>
+                    {move || if connect.pending().get() { "Проверяем токен…" } else { "Подключить" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// Which AI engine answers customers, and a check that runs it on a sample message.
+#[component]
+fn AiSettings() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| ai_settings());
+    let check = ServerAction::<CheckAi>::new();
+    let result = move || {
+        check.value().get().map(|result| match result {
+            Ok(found) => view! { <AiCheckResult found/> }.into_any(),
+            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+        })
+    };
+    view! {
+        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="ai-title">
+            <h2 id="ai-title" class="mb-2 font-semibold">"ИИ-консьерж"</h2>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(settings) => view! {
+                            <p class="mb-2" data-testid="ai-engine">"Движок: " <span class="font-medium">{settings.engine}</span></p>
+                            <dl class="mb-2 space-y-1 text-sm">
+                                {settings.details.into_iter().map(|(what, value)| view! {
+                                    <div><dt class="inline text-slate-500">{what} ": "</dt><dd class="inline break-all">{value}</dd></div>
+                                }).collect_view()}
+                            </dl>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <p class="mb-3 text-xs text-slate-500">"Задаётся переменными окружения сервера (AI_PROVIDER, AI_BASE_URL, AI_MODEL…)."</p>
+            <ActionForm action=check attr:class="space-y-2">
+                <p class="text-sm text-slate-600">"Проверочное сообщение: «" {SAMPLE_MESSAGE} "»"</p>
+                <button type="submit" class="rounded-lg border border-blue-300 px-4 py-2 text-sm font-medium text-blue-800 hover:bg-blue-50 disabled:opacity-60" disabled=move || check.pending().get()>
+                    {move || if check.pending().get() { "Проверяем…" } else { "Проверить" }}
+                </button>
+            </ActionForm>
+            <div class="mt-2" aria-live="polite">{result}</div>
+        </section>
+    }
+}
+
+#[component]
+fn AiCheckResult(found: AiCheck) -> impl IntoView {
+    let engine = match found.engine.as_str() {
+        "llm" => "LLM",
+        _ => "встроенные правила",
+    };
+    let intent = match found.intent.as_str() {
+        "booking" => "запись",
+        "consultation" => "консультация",
+        _ => "другое",
+    };
+    view! {
+        <div role="status" data-testid="ai-check" class="rounded-lg border border-slate-200 bg-slate-50 p-3 text-sm">
+            <p>"Ответил: " <span class="font-medium">{engine}</span> " за " {found.latency_ms} " мс"</p>
+            <p>"Намерение: " {intent}</p>
+            {(!found.services.is_empty()).then(|| view! { <p>"Услуги: " {found.services.join(", ")}</p> })}
+            {found.llm_failure.map(|reason| view! {
+                <p class="mt-1 text-red-700">"LLM не ответил, вместо него ответили правила: " {reason}</p>
+            })}
+        </div>
     }
 }

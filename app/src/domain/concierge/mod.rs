@@ -246,12 +246,29 @@ impl Concierge {
 
     /// The LLM's answer when it gives a valid one in time, otherwise the rules' answer.
     pub async fn analyze(&self, catalogue: &Catalogue, text: &str) -> Result<ConciergeAnswer> {
+        Ok(self.analyze_explained(catalogue, text).await?.0)
+    }
+
+    /// Whether an LLM is configured (otherwise the rules answer alone).
+    pub fn has_llm(&self) -> bool {
+        self.llm.is_some()
+    }
+
+    /// [`Concierge::analyze`], also saying why the LLM's answer was not used when the rules
+    /// answered in its place (the settings page's check shows it to the admin). The reason never
+    /// contains a key or a URL.
+    pub async fn analyze_explained(
+        &self,
+        catalogue: &Catalogue,
+        text: &str,
+    ) -> Result<(ConciergeAnswer, Option<String>)> {
         check_text(text)?;
         let started = Instant::now();
+        let mut llm_failure = None;
         if let Some(llm) = &self.llm {
             match tokio::time::timeout(llm.timeout(), llm.analyze(catalogue, text)).await {
                 Ok(Ok(reply)) => {
-                    return Ok(ConciergeAnswer {
+                    let answer = ConciergeAnswer {
                         intent: reply.intent.to_string(),
                         diagnoses: reply.diagnoses,
                         services: reply
@@ -261,19 +278,31 @@ impl Concierge {
                             .collect(),
                         engine: "llm".into(),
                         latency_ms: elapsed_ms(started),
-                    })
+                    };
+                    return Ok((answer, None));
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(reason = %e, "LLM answer unusable: the rules answer instead")
+                    let reason = match e {
+                        llm::LlmError::Http(e) => format!("request failed: {}", e.without_url()),
+                        other => other.to_string(),
+                    };
+                    tracing::warn!(%reason, "LLM answer unusable: the rules answer instead");
+                    llm_failure = Some(reason);
                 }
-                Err(_) => tracing::warn!(
-                    timeout_s = llm.timeout().as_secs(),
-                    "LLM timed out: the rules answer instead"
-                ),
+                Err(_) => {
+                    tracing::warn!(
+                        timeout_s = llm.timeout().as_secs(),
+                        "LLM timed out: the rules answer instead"
+                    );
+                    llm_failure = Some(format!(
+                        "no answer within {} s",
+                        llm.timeout().as_secs()
+                    ));
+                }
             }
         }
         let analysis = catalogue.engine.analyze(text);
-        Ok(ConciergeAnswer {
+        let answer = ConciergeAnswer {
             intent: analysis.intent.as_str().into(),
             diagnoses: analysis
                 .diagnoses
@@ -290,7 +319,8 @@ impl Concierge {
                 .collect(),
             engine: "rules".into(),
             latency_ms: elapsed_ms(started),
-        })
+        };
+        Ok((answer, llm_failure))
     }
 }
 
