@@ -10,7 +10,10 @@ base_url="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres?sslmo
 db="ac_e2e_$$"
 db_url="$(printf '%s' "$base_url" | sed -E "s#/[^/?]+(\?|$)#/$db\1#")"
 admin_psql() { psql "$base_url" -qAt -v ON_ERROR_STOP=1 "$@"; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+# The fake Telegram Bot API of end2end/settings.test.mjs listens here; the server asks it.
+telegram_port=$(free_port)
 work=$(mktemp -d)
 mkdir -p end2end/artifacts
 
@@ -24,6 +27,7 @@ trap cleanup EXIT
 
 # Development mode loads the demo data into the empty database.
 DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development \
+  TELEGRAM_API_URL="http://127.0.0.1:$telegram_port" \
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
   "$server_bin" serve > end2end/artifacts/server.log 2>&1 &
 server_pid=$!
@@ -33,4 +37,4 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-BASE_URL="http://127.0.0.1:$port" node --test --test-concurrency=1 end2end/
+BASE_URL="http://127.0.0.1:$port" FAKE_TELEGRAM_PORT="$telegram_port" node --test --test-concurrency=1 end2end/
