@@ -27,7 +27,7 @@ trap cleanup EXIT
 
 # Development mode loads the demo data into the empty database.
 DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development \
-  TELEGRAM_API_URL="http://127.0.0.1:$telegram_port" \
+  TELEGRAM_API_URL="http://127.0.0.1:$telegram_port" AI_PROVIDER= \
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
   "$server_bin" serve > end2end/artifacts/server.log 2>&1 &
 server_pid=$!

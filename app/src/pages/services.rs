@@ -17,6 +17,10 @@ pub struct ServiceRow {
     pub duration_minutes: i32,
     pub buffer_minutes: i32,
     pub is_active: bool,
+    /// Words and symptoms the concierge matches customer messages against.
+    pub keywords: String,
+    /// `None`: offered in every shop.
+    pub shop_id: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,11 +28,13 @@ pub struct Catalogue {
     /// Admins may change the catalogue; managers see it read-only.
     pub can_edit: bool,
     pub services: Vec<ServiceRow>,
+    /// The company's shops, `(id, name)`, for "offered in".
+    pub shops: Vec<(i64, String)>,
 }
 
 #[server]
 pub async fn load_catalogue() -> Result<Catalogue, ServerFnError> {
-    use crate::domain::{auth::Role, services, AppState};
+    use crate::domain::{auth::Role, services, shops, AppState};
     use crate::session::ssr::{failed, require_staff};
 
     // Taken before the first await: during server rendering a resumed future may run outside
@@ -39,6 +45,7 @@ pub async fn load_catalogue() -> Result<Catalogue, ServerFnError> {
     let list = services::list(&mut tx, None, 0, 1000)
         .await
         .map_err(failed)?;
+    let shops = shops::list(&mut tx, 0, 100).await.map_err(failed)?;
     tx.commit().await.map_err(|e| failed(e.into()))?;
     Ok(Catalogue {
         can_edit: !matches!(user.role, Role::Manager),
@@ -53,8 +60,11 @@ pub async fn load_catalogue() -> Result<Catalogue, ServerFnError> {
                 duration_minutes: s.duration_minutes,
                 buffer_minutes: s.buffer_minutes,
                 is_active: s.is_active,
+                keywords: s.keywords,
+                shop_id: s.shop_id,
             })
             .collect(),
+        shops: shops.into_iter().map(|s| (s.id, s.name)).collect(),
     })
 }
 
@@ -71,6 +81,9 @@ pub struct ServiceInput {
     pub buffer_minutes: String,
     /// A checkbox: present when ticked.
     pub is_active: Option<String>,
+    pub keywords: String,
+    /// A shop's id, or empty for every shop.
+    pub shop_id: String,
 }
 
 /// Creates a service (`id` empty) or changes one. The rules (price not negative, duration
@@ -97,6 +110,8 @@ pub async fn save_service(service: ServiceInput) -> Result<(), ServerFnError> {
         duration_minutes,
         buffer_minutes,
         is_active,
+        keywords,
+        shop_id,
     } = service;
     // People type «1 500,50»: spaces group digits and the comma is the decimal separator.
     let price: String = price
@@ -117,6 +132,10 @@ pub async fn save_service(service: ServiceInput) -> Result<(), ServerFnError> {
             .map_err(|_| refused("Буфер после работы: целое число минут"))?,
     };
     let is_active = is_active.is_some();
+    let shop_id: Option<i64> = match shop_id.trim() {
+        "" => None,
+        text => Some(text.parse().map_err(|_| refused("Точка: выберите из списка"))?),
+    };
     let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
     match id {
         Some(id) => services::update(
@@ -130,7 +149,8 @@ pub async fn save_service(service: ServiceInput) -> Result<(), ServerFnError> {
                 duration_minutes: Some(duration_minutes),
                 buffer_minutes: Some(buffer_minutes),
                 is_active: Some(is_active),
-                ..services::ServicePatch::default()
+                keywords: Some(keywords),
+                shop_id: Some(shop_id),
             },
         )
         .await
@@ -146,8 +166,8 @@ pub async fn save_service(service: ServiceInput) -> Result<(), ServerFnError> {
                 duration_minutes,
                 buffer_minutes,
                 is_active,
-                keywords: String::new(),
-                shop_id: None,
+                keywords,
+                shop_id,
             },
         )
         .await
@@ -203,10 +223,13 @@ pub fn ServicesPage() -> impl IntoView {
                     Ok(catalogue) => view! {
                         <div class="grid gap-4 lg:grid-cols-3">
                             <div class="lg:col-span-2">
-                                <ServiceList services=catalogue.services can_edit=catalogue.can_edit editing remove/>
+                                <ServiceList services=catalogue.services shops=catalogue.shops.clone() can_edit=catalogue.can_edit editing remove/>
                             </div>
-                            {catalogue.can_edit.then(|| view! {
-                                {move || view! { <ServiceForm service=editing.get() save editing/> }}
+                            {catalogue.can_edit.then(|| {
+                                let shops = catalogue.shops;
+                                view! {
+                                    {move || view! { <ServiceForm service=editing.get() shops=shops.clone() save editing/> }}
+                                }
                             })}
                         </div>
                     }.into_any(),
@@ -220,6 +243,7 @@ pub fn ServicesPage() -> impl IntoView {
 #[component]
 fn ServiceList(
     services: Vec<ServiceRow>,
+    shops: Vec<(i64, String)>,
     can_edit: bool,
     editing: RwSignal<Option<ServiceRow>>,
     remove: ServerAction<RemoveService>,
@@ -233,6 +257,10 @@ fn ServiceList(
         <ul class="divide-y rounded-xl bg-white shadow" aria-label="Каталог услуг">
             {services.into_iter().map(|service| {
                 let row = service.clone();
+                // Where it is offered, when not everywhere.
+                let only_in = service.shop_id.map(|id| {
+                    shops.iter().find(|(shop, _)| *shop == id).map(|(_, name)| name.clone()).unwrap_or_default()
+                });
                 view! {
                     <li class="flex flex-col gap-2 px-4 py-3 sm:flex-row sm:items-center" data-service=service.id>
                         <div class="flex-1">
@@ -242,7 +270,11 @@ fn ServiceList(
                             </p>
                             <p class="text-sm text-slate-600">
                                 {service.category.clone()} " · " {service.duration_minutes} " мин · " {service.price.clone()} "\u{a0}₽"
+                                {only_in.map(|name| view! { " · только: " {name} })}
                             </p>
+                            {(!service.keywords.is_empty()).then(|| view! {
+                                <p class="text-xs text-slate-500">"Слова для консьержа: " {service.keywords.clone()}</p>
+                            })}
                         </div>
                         {can_edit.then(|| view! {
                             <div class="flex gap-2">
@@ -268,6 +300,7 @@ fn ServiceList(
 #[component]
 fn ServiceForm(
     service: Option<ServiceRow>,
+    shops: Vec<(i64, String)>,
     save: ServerAction<SaveService>,
     editing: RwSignal<Option<ServiceRow>>,
 ) -> impl IntoView {
@@ -317,6 +350,20 @@ fn ServiceForm(
                         <label for="service-buffer" class="block text-sm font-medium">"Буфер, мин"</label>
                         <input id="service-buffer" name="service[buffer_minutes]" inputmode="numeric" value=service.buffer_minutes class=input/>
                     </div>
+                </div>
+                <div>
+                    <label for="service-keywords" class="block text-sm font-medium">"Слова и симптомы для консьержа"</label>
+                    <textarea id="service-keywords" name="service[keywords]" rows="2" aria-describedby="service-keywords-hint" class=input>{service.keywords.clone()}</textarea>
+                    <p id="service-keywords-hint" class="text-xs text-slate-500">"Через запятую: как клиенты описывают проблему («стук, подвеска, кочки»)."</p>
+                </div>
+                <div>
+                    <label for="service-shop" class="block text-sm font-medium">"Где оказывается"</label>
+                    <select id="service-shop" name="service[shop_id]" class=input>
+                        <option value="" selected=service.shop_id.is_none()>"Во всех точках"</option>
+                        {shops.into_iter().map(|(id, name)| view! {
+                            <option value=id selected=service.shop_id == Some(id)>{name}</option>
+                        }).collect_view()}
+                    </select>
                 </div>
                 <label class="flex items-center gap-2 text-sm">
                     <input type="checkbox" name="service[is_active]" value="on" checked=service.is_active/>
