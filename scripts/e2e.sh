@@ -19,6 +19,7 @@ mkdir -p end2end/artifacts
 
 admin_psql -c "CREATE DATABASE $db"
 cleanup() {
+  for pid in ${proxy_pid:-} ${prefixed_pid:-}; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   admin_psql -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
   rm -rf "$work"
@@ -37,4 +38,22 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-BASE_URL="http://127.0.0.1:$port" FAKE_TELEGRAM_PORT="$telegram_port" node --test --test-concurrency=1 end2end/
+# The same app published under /concierge/ as v1 was behind nginx: a second server on the same
+# database with PUBLIC_PATH_PREFIX, behind a proxy that strips the prefix (end2end/prefix.test.mjs).
+prefixed_port=$(free_port)
+proxy_port=$(free_port)
+DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development PUBLIC_PATH_PREFIX=/concierge \
+  TELEGRAM_API_URL="http://127.0.0.1:$telegram_port" AI_PROVIDER= \
+  LEPTOS_SITE_ADDR="127.0.0.1:$prefixed_port" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
+  "$server_bin" serve > end2end/artifacts/server-prefixed.log 2>&1 &
+prefixed_pid=$!
+node end2end/prefix-proxy.mjs "$proxy_port" "http://127.0.0.1:$prefixed_port" /concierge \
+  > end2end/artifacts/prefix-proxy.log 2>&1 &
+proxy_pid=$!
+for _ in $(seq 1 120); do
+  curl -fs "http://127.0.0.1:$proxy_port/concierge/health" >/dev/null 2>&1 && break
+  kill -0 "$prefixed_pid" 2>/dev/null || { cat end2end/artifacts/server-prefixed.log; exit 1; }
+  sleep 0.5
+done
+
+BASE_URL="http://127.0.0.1:$port" PREFIX_URL="http://127.0.0.1:$proxy_port/concierge" FAKE_TELEGRAM_PORT="$telegram_port" node --test --test-concurrency=1 end2end/

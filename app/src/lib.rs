@@ -4,6 +4,7 @@
 
 pub mod components;
 pub mod pages;
+pub mod public_path;
 pub mod session;
 
 #[cfg(feature = "ssr")]
@@ -28,17 +29,21 @@ use pages::{
     shops::ShopsPage,
 };
 
-/// The HTML document around the app, rendered on the server only.
+/// The HTML document around the app, rendered on the server only. Everything the browser loads
+/// is asked for under the public path prefix (see [`public_path`]), which the page also hands
+/// to the browser in a `<meta>` tag.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let prefix = public_path::public_prefix();
     view! {
         <!DOCTYPE html>
         <html lang="ru">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name=public_path::META_NAME content=prefix.clone()/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options root=prefix.clone()/>
+                <link rel="icon" href=format!("{prefix}/favicon.svg") type="image/svg+xml"/>
                 <MetaTags/>
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
@@ -51,11 +56,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let prefix = public_path::public_prefix();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/auto-concierge.css"/>
+        <Stylesheet id="leptos" href=format!("{prefix}/pkg/auto-concierge.css")/>
         <Title text="Auto-Concierge"/>
-        <Router>
+        // Links and navigation resolve under the prefix; routes match below it.
+        <Router base=prefix>
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 // Async: the page is rendered with its data, so it reads complete without
                 // JavaScript and nothing shifts when it hydrates.

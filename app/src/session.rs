@@ -154,27 +154,46 @@ pub mod ssr {
     }
 
     /// Refuses a state-changing request sent from another site. The session cookie is
-    /// SameSite=Lax, which already keeps it off cross-site POSTs in current browsers; the Origin
-    /// check also covers older browsers and sibling subdomains. Browsers send `Origin` with every
-    /// POST, so a request without one is not from a foreign page.
+    /// SameSite=Lax, which already keeps it off cross-site POSTs in current browsers; this check
+    /// also covers older browsers and sibling subdomains. Browsers send `Origin` with every POST,
+    /// so a request without one is not from a foreign page.
     pub async fn require_same_origin() -> Result<(), ServerFnError> {
         let headers: HeaderMap = leptos_axum::extract().await?;
+        if is_same_origin(&headers) {
+            Ok(())
+        } else {
+            Err(with_status(
+                StatusCode::FORBIDDEN,
+                "Запрос с чужого сайта отклонён",
+            ))
+        }
+    }
+
+    /// Current browsers say where a request comes from in `Sec-Fetch-Site`, which pages cannot
+    /// forge; that holds behind any reverse proxy. Without it (older browsers) the `Origin` must
+    /// name the host the request was sent to: `Host`, or `X-Forwarded-Host` when a proxy passes
+    /// requests on under its own host name (nginx's `proxy_pass` does by default).
+    pub fn is_same_origin(headers: &HeaderMap) -> bool {
         let Some(origin) = headers.get(header::ORIGIN) else {
-            return Ok(());
+            return true;
         };
-        let origin_host = origin
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if let Some(site) = text("sec-fetch-site") {
+            return matches!(site, "same-origin" | "none");
+        }
+        let Some(origin_host) = origin
             .to_str()
             .ok()
             .and_then(|o| o.split_once("://"))
-            .map(|(_, host)| host);
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-        match (origin_host, host) {
-            (Some(origin_host), Some(host)) if origin_host.eq_ignore_ascii_case(host) => Ok(()),
-            _ => Err(with_status(
-                StatusCode::FORBIDDEN,
-                "Запрос с чужого сайта отклонён",
-            )),
-        }
+            .map(|(_, host)| host)
+        else {
+            return false;
+        };
+        [text(header::HOST.as_str()), text("x-forwarded-host")]
+            .into_iter()
+            .flatten()
+            .flat_map(|hosts| hosts.split(','))
+            .any(|host| host.trim().eq_ignore_ascii_case(origin_host))
     }
 
     /// A domain error as the user should read it, with the matching HTTP status; unexpected
@@ -259,5 +278,36 @@ pub mod ssr {
     pub fn internal(error: Error) -> ServerFnError {
         tracing::error!(error = ?error, "server function failed");
         ServerFnError::new("Внутренняя ошибка сервера, попробуйте позже")
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::is_same_origin;
+        use axum::http::HeaderMap;
+
+        fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+            let mut map = HeaderMap::new();
+            for (name, value) in pairs {
+                map.insert(*name, value.parse().unwrap());
+            }
+            map
+        }
+
+        #[test]
+        fn origins_are_judged_by_fetch_metadata_then_by_host() {
+            // No Origin: not a cross-site browser request.
+            assert!(is_same_origin(&headers(&[("host", "app:3000")])));
+            // Behind a proxy that rewrote Host: the browser's own word counts.
+            let proxied = [("host", "127.0.0.1:3000"), ("origin", "https://crm.example")];
+            assert!(is_same_origin(&headers(&[proxied[0], proxied[1], ("sec-fetch-site", "same-origin")])));
+            assert!(!is_same_origin(&headers(&[proxied[0], ("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")])));
+            // A sibling subdomain is same-site, not same-origin.
+            assert!(!is_same_origin(&headers(&[proxied[0], proxied[1], ("sec-fetch-site", "same-site")])));
+            // Older browsers: Host or X-Forwarded-Host must match the Origin.
+            assert!(is_same_origin(&headers(&[("host", "crm.example"), ("origin", "https://crm.example")])));
+            assert!(is_same_origin(&headers(&[proxied[0], proxied[1], ("x-forwarded-host", "crm.example")])));
+            assert!(!is_same_origin(&headers(&[proxied[0], proxied[1]])));
+            assert!(!is_same_origin(&headers(&[("host", "crm.example"), ("origin", "null")])));
+        }
     }
 }

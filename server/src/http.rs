@@ -41,28 +41,29 @@ pub fn leptos_options() -> Result<LeptosOptions> {
 }
 
 pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
+    // Routes are listed as the server sees requests: without the public path prefix, which the
+    // reverse proxy strips (each page's context below puts it back for the router).
     let routes = generate_route_list(App);
     let server_state = ServerState {
         app: state.clone(),
         leptos: leptos.clone(),
     };
+    let context = move || {
+        provide_context(state.clone());
+        app::public_path::provide_on_server(&state.config.public_path_prefix);
+    };
     Router::new()
         .route("/health", get(health))
         .merge(crate::api::router())
         .route("/api/v1/{*rest}", axum::routing::any(api_not_found))
-        .leptos_routes_with_context(
-            &server_state,
-            routes,
-            {
-                let state = state.clone();
-                move || provide_context(state.clone())
-            },
-            {
-                let leptos = leptos.clone();
-                move || shell(leptos.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler::<ServerState, _>(shell))
+        .leptos_routes_with_context(&server_state, routes, context.clone(), {
+            let leptos = leptos.clone();
+            move || shell(leptos.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            ServerState,
+            _,
+        >(context, shell))
         .layer(TraceLayer::new_for_http())
         .with_state(server_state)
 }

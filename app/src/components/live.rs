@@ -16,8 +16,9 @@ pub fn reload_on_appointment_events(reload: impl Fn() + 'static) {
         use leptos::web_sys::EventSource;
 
         let reload = Rc::new(reload);
+        let url = crate::public_path::public_url("/api/v1/events");
         Effect::new(move |_| {
-            let Ok(source) = EventSource::new("/api/v1/events") else {
+            let Ok(source) = EventSource::new(&url) else {
                 return;
             };
             let on_event = {

@@ -3,7 +3,10 @@
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, Redirect, A};
 
-use super::feedback::{ErrorNotice, Loading};
+use super::{
+    feedback::{ErrorNotice, Loading},
+    form::ActionForm,
+};
 use crate::session::{current_user, Logout, SessionUser};
 
 const SECTIONS: [(&str, &str); 6] = [
@@ -36,7 +39,7 @@ pub fn StaffShell() -> impl IntoView {
                                 <Outlet/>
                             </main>
                         }.into_any(),
-                        Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                        Ok(None) => view! { <Redirect path=login_path()/> }.into_any(),
                         Err(error) => view! {
                             <main class="mx-auto max-w-3xl p-6"><ErrorNotice error/></main>
                         }.into_any(),
@@ -44,6 +47,17 @@ pub fn StaffShell() -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// Where a visitor without a session goes. On the server `<Redirect>` sends the path as it is,
+/// so it must carry the public path prefix; in the browser it navigates through the router,
+/// which adds the prefix itself.
+fn login_path() -> String {
+    if cfg!(feature = "ssr") {
+        crate::public_path::public_url("/login")
+    } else {
+        "/login".to_string()
     }
 }
 

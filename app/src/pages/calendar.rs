@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::appointment_status::ChangeStatus;
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
+    form::ActionForm,
     live::reload_on_appointment_events,
     status::{source_label, status_classes, status_label},
 };
@@ -704,7 +705,7 @@ fn ScheduleSwitch(schedule: Schedule) -> impl IntoView {
                 {span_choice(Span::Day, "День")}
                 {span_choice(Span::Week, "Неделя")}
             </nav>
-            <form method="get" action="/calendar" class="flex flex-wrap items-end gap-2">
+            <form method="get" action=crate::public_path::public_url("/calendar") class="flex flex-wrap items-end gap-2">
                 <input type="hidden" name="view" value=span.query_value()/>
                 <label class="text-sm">
                     <span class="block text-slate-600">"Точка"</span>

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
+    form::ActionForm,
     status::{status_classes, status_label},
 };
 
@@ -151,7 +152,7 @@ pub fn ClientsPage() -> impl IntoView {
     view! {
         <Title text="Клиенты — Auto-Concierge"/>
         <h1 class="mb-3 text-2xl font-semibold">"Клиенты"</h1>
-        <form method="get" action="/clients" class="mb-4" on:submit=|ev| ev.prevent_default()>
+        <form method="get" action=crate::public_path::public_url("/clients") class="mb-4" on:submit=|ev| ev.prevent_default()>
             <label for="client-query" class="mb-1 block text-sm font-medium">"Поиск по имени, телефону или номеру авто"</label>
             <input
                 id="client-query"

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::appointment_status::ChangeStatus;
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
+    form::ActionForm,
     live::reload_on_appointment_events,
     status::{source_label, status_classes, status_label},
 };

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::components::form::ActionForm;
 use crate::session::{error_text, Login};
 
 /// The login page. The form posts to the `login` server function, so it works before the WASM

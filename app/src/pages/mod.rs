@@ -9,6 +9,7 @@ pub mod settings;
 pub mod shops;
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -19,7 +20,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <main class="mx-auto max-w-md p-8 text-center">
             <h1 class="text-2xl font-semibold">"Страница не найдена"</h1>
-            <a class="mt-4 inline-block text-blue-700 underline" href="/">"На главную"</a>
+            <A href="/" attr:class="mt-4 inline-block text-blue-700 underline">"На главную"</A>
         </main>
     }
 }

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
+use crate::components::form::ActionForm;
 use crate::session::error_text;
 
 /// The registration form as typed.

@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::feedback::{EmptyState, ErrorNotice, Loading};
+use crate::components::{
+    feedback::{EmptyState, ErrorNotice, Loading},
+    form::ActionForm,
+};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceRow {

@@ -6,7 +6,10 @@ use leptos::{html, prelude::*};
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::feedback::{EmptyState, ErrorNotice, Loading};
+use crate::components::{
+    feedback::{EmptyState, ErrorNotice, Loading},
+    form::ActionForm,
+};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffMember {

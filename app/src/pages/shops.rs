@@ -4,7 +4,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-use crate::components::feedback::{EmptyState, ErrorNotice, Loading};
+use crate::components::{
+    feedback::{EmptyState, ErrorNotice, Loading},
+    form::ActionForm,
+};
 
 /// Days as the working-hours JSON names them, with their Russian names.
 const DAYS: [(&str, &str); 7] = [

@@ -1,0 +1,71 @@
+//! The public path prefix: the web admin can be published under a path such as `/concierge/`
+//! by a reverse proxy that strips it before passing requests on (v1 ran that way behind nginx).
+//! The server never sees the prefix, but every URL the browser is given must carry it: links,
+//! redirects, the `/pkg` assets, server function URLs and the event stream.
+//!
+//! The prefix is configuration (`PUBLIC_PATH_PREFIX`). On the server it is provided as context
+//! for each request ([`provide_on_server`]); the page carries it in a `<meta>` tag, from which
+//! the browser takes it before hydrating ([`from_page`]). The router is given it as its base, so
+//! `<A>` links and `navigate` resolve under it by themselves; the few raw URLs use [`public_url`].
+
+use leptos::prelude::*;
+
+/// Name of the `<meta>` tag that hands the prefix to the browser.
+pub const META_NAME: &str = "public-path-prefix";
+
+/// `""` or a path like `/concierge` (no trailing slash).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PublicPrefix(pub String);
+
+/// The prefix of the current page; `""` at the site root.
+pub fn public_prefix() -> String {
+    use_context::<PublicPrefix>()
+        .map(|prefix| prefix.0)
+        .unwrap_or_default()
+}
+
+/// `path` (absolute within the app, e.g. `/pkg/app.css`) as the browser must ask for it.
+pub fn public_url(path: &str) -> String {
+    format!("{}{path}", public_prefix())
+}
+
+/// Server side, for each request: the prefix as context, and the request's URL as the browser
+/// sees it (prefix included), which is what the router matches against its base.
+#[cfg(feature = "ssr")]
+pub fn provide_on_server(prefix: &str) {
+    provide_context(PublicPrefix(prefix.to_string()));
+    if prefix.is_empty() {
+        return;
+    }
+    // Static files and the asset handler run without a request in the context: nothing to do.
+    if let Some(parts) = use_context::<axum::http::request::Parts>() {
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        provide_context(leptos_router::location::RequestUrl::new(&format!(
+            "http://leptos.dev{prefix}{path}"
+        )));
+    }
+}
+
+/// Browser side, before hydration: the prefix the server rendered into the page. Server
+/// functions are sent under it from then on.
+#[cfg(feature = "hydrate")]
+pub fn from_page() -> PublicPrefix {
+    let prefix = document()
+        .query_selector(&format!("meta[name=\"{META_NAME}\"]"))
+        .ok()
+        .flatten()
+        .and_then(|meta| meta.get_attribute("content"))
+        .unwrap_or_default();
+    if !prefix.is_empty() {
+        // Set once per page load, before any server function runs; `'static` as server_fn
+        // keeps it for the life of the page.
+        let _ = leptos::server_fn::client::try_set_server_url(Box::leak(
+            prefix.clone().into_boxed_str(),
+        ));
+    }
+    PublicPrefix(prefix)
+}

@@ -1,0 +1,117 @@
+// The whole app under a path prefix, as v1 was deployed behind nginx: scripts/e2e.sh runs a
+// second server with PUBLIC_PATH_PREFIX=/concierge behind end2end/prefix-proxy.mjs, which strips
+// the prefix and answers 404 outside it. Every request the browser makes must stay under it:
+// pages, /pkg assets, server functions, redirects and the event stream.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, openPage, waitForHydration, ARTIFACTS } from './browser.mjs';
+import { apiToken, firstShopAndService, bookVisit, workingDay } from './api.mjs';
+
+const PREFIXED = process.env.PREFIX_URL;
+let browser;
+before(async () => {
+  assert.ok(PREFIXED, 'PREFIX_URL is set by scripts/e2e.sh (the proxy in front of the prefixed server)');
+  browser = await launch();
+});
+after(async () => { await browser?.close(); });
+
+// Records every request of the page's context that leaves the prefix.
+function watchRequests(page) {
+  const escaped = [];
+  const seen = [];
+  page.context().on('request', (request) => {
+    const url = request.url();
+    if (url.startsWith('data:') || url.startsWith('about:')) return;
+    seen.push(url);
+    if (!url.startsWith(`${PREFIXED}/`)) escaped.push(`${request.method()} ${url}`);
+  });
+  return { escaped, seen };
+}
+
+test('under /concierge/: log in, dashboard, calendar (live), week view, log out — nothing escapes the prefix', async () => {
+  const page = await openPage(browser);
+  const { escaped, seen } = watchRequests(page);
+  await page.goto(`${PREFIXED}/`);
+  await page.waitForURL(`${PREFIXED}/login`);
+  await waitForHydration(page);
+  await page.fill('#email', 'admin@sever.demo');
+  await page.fill('#password', 'demo-password');
+  await page.click('button[type=submit]');
+  await page.getByRole('heading', { name: 'Сводка на сегодня' }).waitFor();
+  await waitForHydration(page);
+  assert.equal(page.url(), `${PREFIXED}/`);
+  const session = (await page.context().cookies()).find((c) => c.name === 'ac_session');
+  assert.equal(session.path, new URL(`${PREFIXED}/`).pathname);
+
+  // A section link from the menu: client-side navigation under the prefix.
+  await page.getByRole('navigation', { name: 'Разделы' }).getByRole('link', { name: 'Календарь' }).click();
+  await page.waitForURL(`${PREFIXED}/calendar`);
+  await page.getByTestId('calendar-date').waitFor();
+
+  // Booking through the calendar: a server function under the prefix; a second browser
+  // (also behind the proxy) sees it over the event stream.
+  const date = workingDay(56);
+  await page.goto(`${PREFIXED}/calendar?date=${date}`);
+  await waitForHydration(page);
+  const watcher = await openPage(browser);
+  const watched = watchRequests(watcher);
+  await watcher.goto(`${PREFIXED}/login`);
+  await waitForHydration(watcher);
+  await watcher.fill('#email', 'manager@sever.demo');
+  await watcher.fill('#password', 'demo-password');
+  await watcher.click('button[type=submit]');
+  await watcher.getByRole('heading', { name: 'Сводка на сегодня' }).waitFor();
+  await watcher.goto(`${PREFIXED}/calendar?date=${date}`);
+  await waitForHydration(watcher);
+  await watcher.waitForTimeout(500);
+
+  await page.getByRole('button', { name: 'Записать: пост 2, 11:00' }).click();
+  const form = page.getByRole('dialog', { name: /Новая запись: пост 2, 11:00/ });
+  await form.getByLabel('Имя', { exact: true }).fill('Зоя Префиксова');
+  await form.getByLabel('Телефон', { exact: true }).fill('+7 916 200-00-01');
+  await form.getByRole('checkbox').first().check();
+  await form.getByRole('button', { name: 'Записать', exact: true }).click();
+  await page.locator('[data-visit]', { hasText: 'Зоя Префиксова' }).waitFor();
+  await watcher.locator('[data-visit]', { hasText: 'Зоя Префиксова' }).waitFor({ timeout: 10000 });
+
+  // A change from the API (not through the proxy) reaches both pages too.
+  const token = await apiToken('admin@sever.demo');
+  const { shop, service } = await firstShopAndService(token);
+  await bookVisit(token, { shop, service, date, time: '15:00', bay: 1, name: 'Лев Событийный', phone: '+7 916 200-00-02' });
+  await watcher.locator('[data-visit]', { hasText: 'Лев Событийный' }).waitFor({ timeout: 10000 });
+
+  await page.getByRole('navigation', { name: 'Вид календаря' }).getByRole('link', { name: 'Неделя' }).click();
+  await page.waitForURL(/\/concierge\/calendar\?.*view=week/);
+  await page.locator(`[data-day="${date}"] [data-visit]`, { hasText: 'Зоя Префиксова' }).waitFor();
+  await page.screenshot({ path: `${ARTIFACTS}/prefix-calendar-week-1280.png`, fullPage: true });
+
+  await page.getByRole('button', { name: 'Выйти' }).click();
+  await page.waitForURL(`${PREFIXED}/login`);
+
+  assert.ok(seen.some((url) => url.includes('/concierge/pkg/') && url.endsWith('.wasm')), 'the WASM came from under the prefix');
+  assert.ok(seen.some((url) => url.includes('/concierge/api/')), 'server functions were called under the prefix');
+  assert.ok(watched.seen.some((url) => url.includes('/concierge/api/v1/events')), 'the event stream was opened under the prefix');
+  assert.deepEqual(escaped, []);
+  assert.deepEqual(watched.escaped, []);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(watcher.errors, []);
+  await page.context().close();
+  await watcher.context().close();
+});
+
+test('under /concierge/ the login works before the WASM loads (JavaScript disabled)', async () => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const { escaped } = watchRequests(page);
+  await page.goto(`${PREFIXED}/login`);
+  await page.fill('#email', 'admin@garage24.demo');
+  await page.fill('#password', 'demo-password');
+  await page.click('button[type=submit]');
+  await page.getByRole('heading', { name: 'Сводка на сегодня' }).waitFor();
+  assert.equal(page.url(), `${PREFIXED}/`);
+  // Plain links of the server-rendered page lead under the prefix.
+  await page.getByRole('navigation', { name: 'Разделы' }).first().getByRole('link', { name: 'Клиенты' }).click();
+  await page.waitForURL(`${PREFIXED}/clients`);
+  assert.deepEqual(escaped, []);
+  await context.close();
+});
