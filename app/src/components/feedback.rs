@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::session::error_text;
 
@@ -20,8 +21,19 @@ pub fn ErrorNotice(error: ServerFnError) -> impl IntoView {
     }
 }
 
-/// A list with nothing in it: says so instead of leaving a blank space.
+/// A list with nothing in it: says so instead of leaving a blank space, and, when there is one,
+/// links to where the next step is taken (`(href, label)`), so that the page is no dead end.
 #[component]
-pub fn EmptyState(text: &'static str) -> impl IntoView {
-    view! { <p class="rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-slate-500">{text}</p> }
+pub fn EmptyState(
+    text: &'static str,
+    #[prop(optional)] next: Option<(&'static str, &'static str)>,
+) -> impl IntoView {
+    view! {
+        <div class="rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-slate-500">
+            <p>{text}</p>
+            {next.map(|(href, label)| view! {
+                <A href=href attr:class="mt-2 inline-block rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800">{label}</A>
+            })}
+        </div>
+    }
 }

@@ -632,7 +632,7 @@ pub fn CalendarPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match schedule.await {
                     Ok(schedule) if schedule.shop_id.is_none() => view! {
-                        <EmptyState text="Точек пока нет: добавьте первую в разделе «Точки»."/>
+                        <EmptyState text="Точек пока нет: добавьте первую в разделе «Точки»." next=("/shops", "Добавить точку")/>
                     }.into_any(),
                     Ok(schedule) => view! {
                         <ScheduleSwitch schedule=schedule.clone()/>

@@ -270,7 +270,7 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn ShopDays(shops: Vec<ShopToday>) -> impl IntoView {
     if shops.is_empty() {
-        return view! { <EmptyState text="Точек пока нет: добавьте первую в разделе «Точки»."/> }
+        return view! { <EmptyState text="Точек пока нет: добавьте первую в разделе «Точки»." next=("/shops", "Добавить точку")/> }
             .into_any();
     }
     view! {
