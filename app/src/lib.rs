@@ -40,7 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name=public_path::META_NAME content=prefix.clone()/>
+                <meta name={public_path::META_NAME} content=prefix.clone()/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options root=prefix.clone()/>
                 <link rel="icon" href=format!("{prefix}/favicon.svg") type="image/svg+xml"/>

@@ -211,3 +211,71 @@ async fn v1_bcrypt_password_is_upgraded_on_login_and_inactive_users_are_refused(
     ));
     db.drop().await;
 }
+
+#[tokio::test]
+async fn self_service_registration_creates_both_or_neither_and_is_rate_limited() {
+    use app::domain::{accounts::DUPLICATE_SLUG, AppState, REGISTRATIONS_PER_HOUR};
+
+    let db = TestDb::new().await;
+    let state = AppState::new(db.app.clone(), db.config.clone())
+        .await
+        .unwrap();
+    let peer: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+    let headers = axum::http::HeaderMap::new();
+    let new = |slug: &'static str, email: &'static str| NewTenant {
+        name: "Автосервис Регистрация",
+        slug,
+        timezone: "Europe/Moscow",
+        admin_email: email,
+        admin_password: "registered-password",
+        admin_full_name: "Основатель",
+    };
+
+    // The admin id returned is the one who logs in with the chosen password.
+    let (tenant, admin) = state
+        .register_company(peer, &headers, &new("reg-one", "one@reg.ru"))
+        .await
+        .unwrap();
+    assert_eq!(
+        auth::authenticate(&db.app, "one@reg.ru", "registered-password")
+            .await
+            .unwrap(),
+        admin
+    );
+    let user = auth::load_user(&db.app, admin).await.unwrap();
+    assert_eq!(user.tenant_id, Some(tenant));
+    assert_eq!(user.role, auth::Role::Admin);
+
+    // A taken short name: a named conflict, and the new e-mail's user was not created either.
+    let before = counts(&db).await;
+    let taken = state
+        .register_company(peer, &headers, &new("reg-one", "two@reg.ru"))
+        .await;
+    assert!(
+        matches!(taken, Err(Error::Conflict(ref m)) if m == DUPLICATE_SLUG),
+        "{taken:?}"
+    );
+    assert_eq!(counts(&db).await, before);
+
+    // Every attempt counts: beyond the hourly limit nothing more is written, from that address.
+    for i in 2..REGISTRATIONS_PER_HOUR {
+        let slug: &'static str = Box::leak(format!("reg-{i}").into_boxed_str());
+        let email: &'static str = Box::leak(format!("r{i}@reg.ru").into_boxed_str());
+        state
+            .register_company(peer, &headers, &new(slug, email))
+            .await
+            .unwrap();
+    }
+    let before = counts(&db).await;
+    let refused = state
+        .register_company(peer, &headers, &new("reg-late", "late@reg.ru"))
+        .await;
+    assert!(matches!(refused, Err(Error::RateLimited(_))), "{refused:?}");
+    assert_eq!(counts(&db).await, before);
+    let other: std::net::IpAddr = "198.51.100.9".parse().unwrap();
+    state
+        .register_company(other, &headers, &new("reg-late", "late@reg.ru"))
+        .await
+        .unwrap();
+    db.drop().await;
+}

@@ -683,13 +683,14 @@ fn ScheduleSwitch(schedule: Schedule) -> impl IntoView {
         Span::Week => ("Предыдущая неделя", "Следующая неделя"),
     };
     let arrow = "rounded-lg border bg-white px-3 py-2 text-sm hover:bg-slate-50";
-    // The view shown is marked, the other one is a link.
+    // The view shown is marked, the other one is a link to the same date.
+    let date = schedule.date.clone();
     let span_choice = move |choice: Span, label: &'static str| {
         if choice == span {
             view! { <span aria-current="true" class="rounded-md bg-blue-700 px-3 py-1.5 text-white">{label}</span> }.into_any()
         } else {
             view! {
-                <A href=calendar_link(shop_id, &schedule.date, choice) attr:class="rounded-md px-3 py-1.5 text-slate-700 hover:bg-slate-100">{label}</A>
+                <A href=calendar_link(shop_id, &date, choice) attr:class="rounded-md px-3 py-1.5 text-slate-700 hover:bg-slate-100">{label}</A>
             }
             .into_any()
         }

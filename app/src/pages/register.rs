@@ -164,8 +164,8 @@ pub fn RegisterPage() -> impl IntoView {
                 />
                 <Field id="register-name" name="form[full_name]" label="Ваше имя" autocomplete="name" error=error_of("full_name")/>
                 <Field id="register-email" name="form[email]" label="E-mail администратора" kind="email" autocomplete="username" required=true error=error_of("email")/>
-                <Field id="register-password" name="form[password]" label="Пароль" kind="password" hint="Не короче 8 символов" autocomplete="new-password" required=true minlength=8 error=error_of("password")/>
-                <Field id="register-password-repeat" name="form[password_repeat]" label="Пароль ещё раз" kind="password" autocomplete="new-password" required=true minlength=8 error=error_of("password_repeat")/>
+                <Field id="register-password" name="form[password]" label="Пароль" kind="password" hint="Не короче 8 символов" autocomplete="new-password" required=true minlength="8" error=error_of("password")/>
+                <Field id="register-password-repeat" name="form[password_repeat]" label="Пароль ещё раз" kind="password" autocomplete="new-password" required=true minlength="8" error=error_of("password_repeat")/>
                 <p role="alert" class="min-h-5 text-sm text-red-700">{form_error}</p>
                 <button
                     type="submit"
@@ -194,7 +194,7 @@ fn Field(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] required: bool,
-    #[prop(optional)] minlength: Option<u32>,
+    #[prop(optional)] minlength: Option<&'static str>,
 ) -> impl IntoView {
     let error_id = format!("{id}-error");
     view! {
