@@ -2,20 +2,21 @@
 import assert from 'node:assert/strict';
 import { BASE_URL } from './browser.mjs';
 
-export async function apiToken(email, password = 'demo-password') {
-  const response = await fetch(`${BASE_URL}/api/v1/login/access-token`, {
+// A bearer token of a demo user, with the server it is for (the prefixed one's URL, say).
+export async function apiToken(email, { base = BASE_URL, password = 'demo-password' } = {}) {
+  const response = await fetch(`${base}/api/v1/login/access-token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ username: email, password }),
   });
   assert.equal(response.status, 200, await response.clone().text());
-  return (await response.json()).access_token;
+  return { base, value: (await response.json()).access_token };
 }
 
 export async function api(token, method, path, body) {
-  const response = await fetch(`${BASE_URL}/api/v1${path}`, {
+  const response = await fetch(`${token.base}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${token.value}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await response.text();

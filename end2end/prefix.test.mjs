@@ -74,8 +74,8 @@ test('under /concierge/: log in, dashboard, calendar (live), week view, log out 
   await page.locator('[data-visit]', { hasText: 'Зоя Префиксова' }).waitFor();
   await watcher.locator('[data-visit]', { hasText: 'Зоя Префиксова' }).waitFor({ timeout: 10000 });
 
-  // A change from the API (not through the proxy) reaches both pages too.
-  const token = await apiToken('admin@sever.demo');
+  // A change from the REST API (published under the prefix too) reaches the watcher as well.
+  const token = await apiToken('admin@sever.demo', { base: PREFIXED });
   const { shop, service } = await firstShopAndService(token);
   await bookVisit(token, { shop, service, date, time: '15:00', bay: 1, name: 'Лев Событийный', phone: '+7 916 200-00-02' });
   await watcher.locator('[data-visit]', { hasText: 'Лев Событийный' }).waitFor({ timeout: 10000 });
