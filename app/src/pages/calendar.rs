@@ -977,7 +977,7 @@ fn Panel(title: String, on_close: impl Fn() + 'static, children: Children) -> im
 }
 
 /// The error of `action` that arrived after `opened_at` (the action is shared by every panel).
-fn error_since<A: 'static, O: Clone + Send + Sync + 'static>(
+fn error_since<A: Send + Sync + 'static, O: Clone + Send + Sync + 'static>(
     action: Action<A, Result<O, ServerFnError>>,
     opened_at: usize,
 ) -> impl Fn() -> Option<ServerFnError> + Copy {

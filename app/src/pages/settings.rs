@@ -294,7 +294,7 @@ pub async fn ai_settings() -> Result<AiSettingsView, ServerFnError> {
     // Taken before the first await (see `staff_members`).
     let state = expect_context::<AppState>();
     require_admin().await?;
-    let set = |secret: bool| if secret { "задан (скрыт)" } else { "не задан" }.to_string();
+    let set = |secret: bool| (if secret { "задан (скрыт)" } else { "не задан" }).to_string();
     let view = match &state.config.ai {
         None => AiSettingsView {
             engine: "Встроенные правила".into(),
