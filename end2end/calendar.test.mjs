@@ -62,6 +62,7 @@ test('the week view shows seven days with their visits, updates live and switche
   await admin.locator(`[data-day="${day}"]`).waitFor();
   await admin.locator(`[data-day="${day}"] a`).first().click();
   await admin.waitForURL(/view=day/);
+  await admin.locator('[data-day]').nth(1).waitFor({ state: 'detached' });
   assert.equal(await admin.locator('[data-day]').count(), 1);
   await admin.locator('[data-visit]', { hasText: 'Вера Недельная' }).waitFor();
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests: starts the built server on a free port against a fresh database with demo
 # data, runs end2end/ (node's test runner + playwright-core driving the system Chromium), stops it.
+# Arguments, if any, are the test files to run (default: all of end2end/).
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
@@ -56,4 +57,4 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-BASE_URL="http://127.0.0.1:$port" PREFIX_URL="http://127.0.0.1:$proxy_port/concierge" FAKE_TELEGRAM_PORT="$telegram_port" node --test --test-concurrency=1 end2end/
+BASE_URL="http://127.0.0.1:$port" PREFIX_URL="http://127.0.0.1:$proxy_port/concierge" FAKE_TELEGRAM_PORT="$telegram_port" node --test --test-concurrency=1 "${@:-end2end/}"

@@ -61,7 +61,7 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href=format!("{prefix}/pkg/auto-concierge.css")/>
         <Title text="Auto-Concierge"/>
-        // Links and navigation resolve under the prefix; routes match below it.
+        // Routes match below the prefix, and `navigate` resolves paths under it.
         <Router base=prefix>
             <Routes fallback=|| view! { <pages::NotFound/> }>
                 // Async: the page is rendered with its data, so it reads complete without

@@ -5,8 +5,9 @@
 //!
 //! The prefix is configuration (`PUBLIC_PATH_PREFIX`). On the server it is provided as context
 //! for each request ([`provide_on_server`]); the page carries it in a `<meta>` tag, from which
-//! the browser takes it before hydrating ([`from_page`]). The router is given it as its base, so
-//! `<A>` links and `navigate` resolve under it by themselves; the few raw URLs use [`public_url`].
+//! the browser takes it before hydrating ([`from_page`]). The router is given it as its base:
+//! routes match below it and `navigate("/calendar")` goes under it. Absolute `href`s (of `<A>`
+//! too: Leptos leaves them as they are) and other URLs are written with [`public_url`].
 
 use leptos::prelude::*;
 

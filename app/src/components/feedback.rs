@@ -32,7 +32,7 @@ pub fn EmptyState(
         <div class="rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-slate-500">
             <p>{text}</p>
             {next.map(|(href, label)| view! {
-                <A href=href attr:class="mt-2 inline-block rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800">{label}</A>
+                <A href=crate::public_path::public_url(href) attr:class="mt-2 inline-block rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800">{label}</A>
             })}
         </div>
     }

@@ -98,7 +98,7 @@ fn SectionLinks() -> impl IntoView {
         .map(|(href, label)| {
             view! {
                 // `A` marks the current section with aria-current="page".
-                <A href=href exact=href == "/" attr:class="rounded px-3 py-2 text-sm text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-blue-50 aria-[current=page]:font-medium aria-[current=page]:text-blue-800">
+                <A href=crate::public_path::public_url(href) exact=href == "/" attr:class="rounded px-3 py-2 text-sm text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-blue-50 aria-[current=page]:font-medium aria-[current=page]:text-blue-800">
                     {label}
                 </A>
             }

@@ -11,6 +11,7 @@ use leptos_router::{
 use serde::{Deserialize, Serialize};
 
 use super::appointment_status::ChangeStatus;
+use crate::public_path::public_url;
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
@@ -568,6 +569,8 @@ struct SlotChoice {
     minute: i32,
 }
 
+/// The calendar at a shop, date and span; unprefixed, as `navigate` wants it (links add the
+/// public path prefix with `public_url`).
 fn calendar_link(shop_id: i64, date: &str, span: Span) -> String {
     format!(
         "/calendar?shop={shop_id}&date={date}&view={}",
@@ -690,7 +693,7 @@ fn ScheduleSwitch(schedule: Schedule) -> impl IntoView {
             view! { <span aria-current="true" class="rounded-md bg-blue-700 px-3 py-1.5 text-white">{label}</span> }.into_any()
         } else {
             view! {
-                <A href=calendar_link(shop_id, &date, choice) attr:class="rounded-md px-3 py-1.5 text-slate-700 hover:bg-slate-100">{label}</A>
+                <A href=public_url(&calendar_link(shop_id, &date, choice)) attr:class="rounded-md px-3 py-1.5 text-slate-700 hover:bg-slate-100">{label}</A>
             }
             .into_any()
         }
@@ -698,15 +701,15 @@ fn ScheduleSwitch(schedule: Schedule) -> impl IntoView {
     view! {
         <div class="mb-3 flex flex-wrap items-end gap-2">
             <div class="flex items-center gap-2">
-                <A href=calendar_link(shop_id, &schedule.prev_date, span) attr:class=arrow attr:aria-label=prev_label>"←"</A>
+                <A href=public_url(&calendar_link(shop_id, &schedule.prev_date, span)) attr:class=arrow attr:aria-label=prev_label>"←"</A>
                 <p class="min-w-44 text-center font-medium" data-testid="calendar-date">{schedule.label.clone()}</p>
-                <A href=calendar_link(shop_id, &schedule.next_date, span) attr:class=arrow attr:aria-label=next_label>"→"</A>
+                <A href=public_url(&calendar_link(shop_id, &schedule.next_date, span)) attr:class=arrow attr:aria-label=next_label>"→"</A>
             </div>
             <nav aria-label="Вид календаря" class="flex rounded-lg border bg-white p-0.5 text-sm">
                 {span_choice(Span::Day, "День")}
                 {span_choice(Span::Week, "Неделя")}
             </nav>
-            <form method="get" action=crate::public_path::public_url("/calendar") class="flex flex-wrap items-end gap-2">
+            <form method="get" action=public_url("/calendar") class="flex flex-wrap items-end gap-2">
                 <input type="hidden" name="view" value=span.query_value()/>
                 <label class="text-sm">
                     <span class="block text-slate-600">"Точка"</span>
@@ -846,7 +849,7 @@ fn DayColumns(
     view! {
         <div class="shrink-0 border-r-2 border-slate-300 last:border-r-0" data-day=day.date.clone()>
             {week.then(|| view! {
-                <A href=calendar_link(shop_id, &day.date, Span::Day) attr:class="flex h-7 items-center justify-center border-b border-slate-200 text-xs font-medium text-blue-800 hover:underline">
+                <A href=public_url(&calendar_link(shop_id, &day.date, Span::Day)) attr:class="flex h-7 items-center justify-center border-b border-slate-200 text-xs font-medium text-blue-800 hover:underline">
                     {day.short_label.clone()}
                 </A>
             })}
@@ -1011,7 +1014,7 @@ fn VisitPanel(
             <dl class="space-y-1 text-sm">
                 <div><dt class="inline text-slate-500">"Время: "</dt><dd class="inline" data-testid="visit-time">{visit.date.clone()} " " {visit.time.clone()} ", пост " {visit.bay}</dd></div>
                 <div><dt class="inline text-slate-500">"Клиент: "</dt><dd class="inline">
-                    <A href=format!("/clients/{}", visit.client_id) attr:class="text-blue-700 underline">{visit.client_name.clone()}</A>
+                    <A href=public_url(&format!("/clients/{}", visit.client_id)) attr:class="text-blue-700 underline">{visit.client_name.clone()}</A>
                     {visit.client_phone.clone().map(|p| view! { " · " {p} })}
                 </dd></div>
                 {visit.car.clone().map(|car| view! { <div><dt class="inline text-slate-500">"Автомобиль: "</dt><dd class="inline">{car}</dd></div> })}

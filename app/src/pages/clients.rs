@@ -182,7 +182,7 @@ fn ClientList(rows: Vec<ClientRow>) -> impl IntoView {
         <ul class="divide-y rounded-xl bg-white shadow" aria-label="Найденные клиенты">
             {rows.into_iter().map(|row| view! {
                 <li>
-                    <A href=format!("/clients/{}", row.id) attr:class="flex flex-col px-4 py-3 hover:bg-slate-50 sm:flex-row sm:gap-4">
+                    <A href=crate::public_path::public_url(&format!("/clients/{}", row.id)) attr:class="flex flex-col px-4 py-3 hover:bg-slate-50 sm:flex-row sm:gap-4">
                         <span class="font-medium">{row.full_name}</span>
                         <span class="text-sm text-slate-600">{row.phone.unwrap_or_default()}</span>
                         <span class="text-sm text-slate-500">{row.email.unwrap_or_default()}</span>
@@ -209,7 +209,7 @@ pub fn ClientPage() -> impl IntoView {
 
     view! {
         <Title text="Клиент — Auto-Concierge"/>
-        <A href="/clients" attr:class="text-sm text-blue-700 hover:underline">"← Все клиенты"</A>
+        <A href=crate::public_path::public_url("/clients") attr:class="text-sm text-blue-700 hover:underline">"← Все клиенты"</A>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match card.await {

@@ -72,7 +72,7 @@ pub fn LoginPage() -> impl IntoView {
             </ActionForm>
             <p class="mt-4 text-center text-sm text-slate-600">
                 "Новая компания? "
-                <A href="/register" attr:class="text-blue-700 underline">"Зарегистрировать компанию"</A>
+                <A href=crate::public_path::public_url("/register") attr:class="text-blue-700 underline">"Зарегистрировать компанию"</A>
             </p>
         </main>
     }

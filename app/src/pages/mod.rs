@@ -20,7 +20,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <main class="mx-auto max-w-md p-8 text-center">
             <h1 class="text-2xl font-semibold">"Страница не найдена"</h1>
-            <A href="/" attr:class="mt-4 inline-block text-blue-700 underline">"На главную"</A>
+            <A href=crate::public_path::public_url("/") attr:class="mt-4 inline-block text-blue-700 underline">"На главную"</A>
         </main>
     }
 }

@@ -177,7 +177,7 @@ pub fn RegisterPage() -> impl IntoView {
             </ActionForm>
             <p class="mt-4 text-center text-sm text-slate-600">
                 "Уже есть аккаунт? "
-                <A href="/login" attr:class="text-blue-700 underline">"Войти"</A>
+                <A href=crate::public_path::public_url("/login") attr:class="text-blue-700 underline">"Войти"</A>
             </p>
         </main>
     }

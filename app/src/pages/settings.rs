@@ -104,6 +104,10 @@ fn role_name(role: &str) -> &'static str {
 pub fn SettingsPage() -> impl IntoView {
     let add = ServerAction::<AddStaffMember>::new();
     let access = Resource::new(|| (), |_| staff_members());
+    // Created here, not inside the sections, so that server and browser create the page's
+    // resources in the same order whatever the sections' loading state.
+    let bot = Resource::new(|| (), |_| load_bot_status());
+    let ai = Resource::new(|| (), |_| ai_settings());
     // Only a successful addition reloads the list: a refused one keeps the form as typed.
     Effect::new(move |_| {
         if let Some(Ok(())) = add.value().get() {
@@ -121,8 +125,8 @@ pub fn SettingsPage() -> impl IntoView {
                         <div class="grid gap-4 lg:grid-cols-2">
                             <StaffList members/>
                             <AddStaffForm add/>
-                            <BotSettings/>
-                            <AiSettings/>
+                            <BotSettings status=bot/>
+                            <AiSettings settings=ai/>
                         </div>
                     }.into_any(),
                     Ok(StaffAccess::Forbidden) => view! { <NotAllowed/> }.into_any(),
@@ -215,7 +219,7 @@ pub struct BotStatus {
 }
 
 #[server]
-pub async fn bot_status() -> Result<BotStatus, ServerFnError> {
+pub async fn load_bot_status() -> Result<BotStatus, ServerFnError> {
     use crate::domain::{telegram, AppState};
     use crate::session::ssr::{failed, require_admin};
 
@@ -436,10 +440,9 @@ mod ssr {
 
 /// Connect the bot by token (shown afterwards as @username only), or disconnect it.
 #[component]
-fn BotSettings() -> impl IntoView {
+fn BotSettings(status: Resource<Result<BotStatus, ServerFnError>>) -> impl IntoView {
     let connect = ServerAction::<ConnectBot>::new();
     let disconnect = ServerAction::<DisconnectBot>::new();
-    let status = Resource::new(|| (), |_| bot_status());
     let form = NodeRef::<html::Form>::new();
     // A connected token leaves the field at once; the page never shows it again.
     Effect::new(move |_| {
@@ -508,8 +511,7 @@ fn BotSettings() -> impl IntoView {
 
 /// Which AI engine answers customers, and a check that runs it on a sample message.
 #[component]
-fn AiSettings() -> impl IntoView {
-    let settings = Resource::new(|| (), |_| ai_settings());
+fn AiSettings(settings: Resource<Result<AiSettingsView, ServerFnError>>) -> impl IntoView {
     let check = ServerAction::<CheckAi>::new();
     let result = move || {
         check.value().get().map(|result| match result {
