@@ -32,6 +32,7 @@ test('the week view shows seven days with their visits, updates live and switche
   await admin.waitForSelector('[data-hydrated="true"]');
   await admin.getByRole('navigation', { name: 'Вид календаря' }).getByRole('link', { name: 'Неделя' }).click();
   await admin.waitForURL(/view=week/);
+  await admin.locator('[data-day]').nth(6).waitFor();
   assert.equal(await admin.locator('[data-day]').count(), 7);
   assert.match(await admin.getByTestId('calendar-date').textContent(), /^\d\d\.\d\d – \d\d\.\d\d\.\d{4}$/);
   await admin.locator(`[data-day="${day}"] [data-bay="1"] [data-visit]`, { hasText: 'Вера Недельная' }).waitFor();

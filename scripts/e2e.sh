@@ -20,8 +20,10 @@ mkdir -p end2end/artifacts
 
 admin_psql -c "CREATE DATABASE $db"
 cleanup() {
-  for pid in ${proxy_pid:-} ${prefixed_pid:-}; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  # `|| true`: a killed process's status must not stop the cleanup (set -e).
+  for pid in ${proxy_pid:-} ${prefixed_pid:-} ${server_pid:-}; do
+    kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  done
   admin_psql -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
   rm -rf "$work"
 }

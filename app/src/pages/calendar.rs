@@ -615,18 +615,22 @@ pub fn CalendarPage() -> impl IntoView {
     });
     // A visit moved to a day not on screen: the calendar follows it, its card stays open.
     let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(date)) = relocate.value().get() {
-            let shown = schedule.get_untracked().and_then(Result::ok);
-            match shown {
-                Some(s) if !s.days.iter().any(|d| d.date == date) => navigate(
-                    &calendar_link(s.shop_id.unwrap_or_default(), &date, s.span),
-                    Default::default(),
-                ),
-                _ => schedule.refetch(),
+    Effect::watch(
+        move || relocate.version().get(),
+        move |_, _, _| {
+            if let Some(Ok(date)) = relocate.value().get_untracked() {
+                let shown = schedule.get_untracked().and_then(Result::ok);
+                match shown {
+                    Some(s) if !s.days.iter().any(|d| d.date == date) => navigate(
+                        &calendar_link(s.shop_id.unwrap_or_default(), &date, s.span),
+                        Default::default(),
+                    ),
+                    _ => schedule.refetch(),
+                }
             }
-        }
-    });
+        },
+        false,
+    );
 
     view! {
         <Title text="Календарь — Auto-Concierge"/>

@@ -249,7 +249,7 @@ fn ClientCardView(card: ClientCard, save: ServerAction<SaveClientNotes>) -> impl
                 <ActionForm action=save attr:class="space-y-2">
                     <input type="hidden" name="id" value=card.client.id/>
                     <label for="notes" class="sr-only">"Заметки о клиенте"</label>
-                    <textarea id="notes" name="notes" rows="4" class="w-full rounded-lg border px-3 py-2">{card.notes}</textarea>
+                    <textarea id="notes" name="notes" rows="4" class="w-full rounded-lg border px-3 py-2" prop:value=card.notes.clone()>{card.notes.clone()}</textarea>
                     <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>"Сохранить заметки"</button>
                     {saved}
                 </ActionForm>

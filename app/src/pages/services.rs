@@ -321,6 +321,8 @@ fn ServiceForm(
             .and_then(Result::err)
     };
     let input = "w-full rounded-lg border px-3 py-2";
+    // A textarea's text is its value only in the server's HTML; a form built in the browser
+    // (opening another service to edit) gets it through `prop:value`.
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="service-form">
             <h2 id="service-form" class="mb-2 font-semibold">
@@ -338,7 +340,7 @@ fn ServiceForm(
                 </div>
                 <div>
                     <label for="service-description" class="block text-sm font-medium">"Описание"</label>
-                    <textarea id="service-description" name="service[description]" rows="2" class=input>{service.description.clone()}</textarea>
+                    <textarea id="service-description" name="service[description]" rows="2" class=input prop:value=service.description.clone()>{service.description.clone()}</textarea>
                 </div>
                 <div class="grid grid-cols-3 gap-2">
                     <div>
@@ -356,7 +358,7 @@ fn ServiceForm(
                 </div>
                 <div>
                     <label for="service-keywords" class="block text-sm font-medium">"Слова и симптомы для консьержа"</label>
-                    <textarea id="service-keywords" name="service[keywords]" rows="2" aria-describedby="service-keywords-hint" class=input>{service.keywords.clone()}</textarea>
+                    <textarea id="service-keywords" name="service[keywords]" rows="2" aria-describedby="service-keywords-hint" class=input prop:value=service.keywords.clone()>{service.keywords.clone()}</textarea>
                     <p id="service-keywords-hint" class="text-xs text-slate-500">"Через запятую: как клиенты описывают проблему («стук, подвеска, кочки»)."</p>
                 </div>
                 <div>
