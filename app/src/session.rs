@@ -257,9 +257,9 @@ pub mod ssr {
                 "{SESSION_COOKIE}={token}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
                 config.access_token_expire_minutes * 60
             ),
-            None => format!(
-                "{SESSION_COOKIE}=; Path={path}; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
-            ),
+            None => {
+                format!("{SESSION_COOKIE}=; Path={path}; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
+            }
         };
         if let (Some(response), Ok(value)) = (
             use_context::<leptos_axum::ResponseOptions>(),
@@ -298,16 +298,41 @@ pub mod ssr {
             // No Origin: not a cross-site browser request.
             assert!(is_same_origin(&headers(&[("host", "app:3000")])));
             // Behind a proxy that rewrote Host: the browser's own word counts.
-            let proxied = [("host", "127.0.0.1:3000"), ("origin", "https://crm.example")];
-            assert!(is_same_origin(&headers(&[proxied[0], proxied[1], ("sec-fetch-site", "same-origin")])));
-            assert!(!is_same_origin(&headers(&[proxied[0], ("origin", "https://evil.example"), ("sec-fetch-site", "cross-site")])));
+            let proxied = [
+                ("host", "127.0.0.1:3000"),
+                ("origin", "https://crm.example"),
+            ];
+            assert!(is_same_origin(&headers(&[
+                proxied[0],
+                proxied[1],
+                ("sec-fetch-site", "same-origin")
+            ])));
+            assert!(!is_same_origin(&headers(&[
+                proxied[0],
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "cross-site")
+            ])));
             // A sibling subdomain is same-site, not same-origin.
-            assert!(!is_same_origin(&headers(&[proxied[0], proxied[1], ("sec-fetch-site", "same-site")])));
+            assert!(!is_same_origin(&headers(&[
+                proxied[0],
+                proxied[1],
+                ("sec-fetch-site", "same-site")
+            ])));
             // Older browsers: Host or X-Forwarded-Host must match the Origin.
-            assert!(is_same_origin(&headers(&[("host", "crm.example"), ("origin", "https://crm.example")])));
-            assert!(is_same_origin(&headers(&[proxied[0], proxied[1], ("x-forwarded-host", "crm.example")])));
+            assert!(is_same_origin(&headers(&[
+                ("host", "crm.example"),
+                ("origin", "https://crm.example")
+            ])));
+            assert!(is_same_origin(&headers(&[
+                proxied[0],
+                proxied[1],
+                ("x-forwarded-host", "crm.example")
+            ])));
             assert!(!is_same_origin(&headers(&[proxied[0], proxied[1]])));
-            assert!(!is_same_origin(&headers(&[("host", "crm.example"), ("origin", "null")])));
+            assert!(!is_same_origin(&headers(&[
+                ("host", "crm.example"),
+                ("origin", "null")
+            ])));
         }
     }
 }

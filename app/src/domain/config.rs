@@ -619,7 +619,14 @@ mod tests {
         ] {
             assert_eq!(public_path_prefix(given).unwrap(), expected, "{given:?}");
         }
-        for bad in ["/a b", "/con\"cierge", "/a//b", "/../x", "/x?y=1", "/<script>"] {
+        for bad in [
+            "/a b",
+            "/con\"cierge",
+            "/a//b",
+            "/../x",
+            "/x?y=1",
+            "/<script>",
+        ] {
             assert!(public_path_prefix(Some(bad)).is_err(), "{bad:?}");
         }
     }

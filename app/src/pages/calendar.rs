@@ -11,13 +11,13 @@ use leptos_router::{
 use serde::{Deserialize, Serialize};
 
 use super::appointment_status::ChangeStatus;
-use crate::public_path::public_url;
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
     live::reload_on_appointment_events,
     status::{source_label, status_classes, status_label},
 };
+use crate::public_path::public_url;
 
 /// Height of one minute on screen, in pixels: the day view has room for the details of a visit,
 /// the week view shows seven days at once.
@@ -267,7 +267,7 @@ pub async fn calendar(
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use std::collections::HashMap;
+    use std::collections::{hash_map::Entry, HashMap};
 
     use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
     use chrono_tz::Tz;
@@ -296,19 +296,19 @@ mod ssr {
         for a in appointments {
             let car = match a.vehicle_id {
                 Some(vehicle_id) => {
-                    if !cars.contains_key(&a.client_id) {
-                        let list = clients::vehicles(tx, a.client_id).await?;
-                        cars.insert(a.client_id, list);
-                    }
-                    cars.get(&a.client_id)
-                        .and_then(|list| list.iter().find(|v| v.id == vehicle_id))
-                        .map(|v| {
-                            let name = format!("{} {}", v.make, v.model);
-                            match &v.plate {
-                                Some(plate) => format!("{} · {plate}", name.trim()),
-                                None => name.trim().to_string(),
-                            }
-                        })
+                    let list = match cars.entry(a.client_id) {
+                        Entry::Occupied(known) => known.into_mut(),
+                        Entry::Vacant(slot) => {
+                            slot.insert(clients::vehicles(tx, a.client_id).await?)
+                        }
+                    };
+                    list.iter().find(|v| v.id == vehicle_id).map(|v| {
+                        let name = format!("{} {}", v.make, v.model);
+                        match &v.plate {
+                            Some(plate) => format!("{} · {plate}", name.trim()),
+                            None => name.trim().to_string(),
+                        }
+                    })
                 }
                 None => None,
             };
@@ -527,9 +527,7 @@ pub async fn move_visit(
     };
     let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
     let current = booking::get(&mut tx, id).await.map_err(failed)?;
-    let shop = shops::get(&mut tx, current.shop_id)
-        .await
-        .map_err(failed)?;
+    let shop = shops::get(&mut tx, current.shop_id).await.map_err(failed)?;
     let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let start_time = tz
         .from_local_datetime(&date.and_time(time))

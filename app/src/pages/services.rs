@@ -137,7 +137,10 @@ pub async fn save_service(service: ServiceInput) -> Result<(), ServerFnError> {
     let is_active = is_active.is_some();
     let shop_id: Option<i64> = match shop_id.trim() {
         "" => None,
-        text => Some(text.parse().map_err(|_| refused("Точка: выберите из списка"))?),
+        text => Some(
+            text.parse()
+                .map_err(|_| refused("Точка: выберите из списка"))?,
+        ),
     };
     let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
     match id {

@@ -298,7 +298,14 @@ pub async fn ai_settings() -> Result<AiSettingsView, ServerFnError> {
     // Taken before the first await (see `staff_members`).
     let state = expect_context::<AppState>();
     require_admin().await?;
-    let set = |secret: bool| (if secret { "задан (скрыт)" } else { "не задан" }).to_string();
+    let set = |secret: bool| {
+        (if secret {
+            "задан (скрыт)"
+        } else {
+            "не задан"
+        })
+        .to_string()
+    };
     let view = match &state.config.ai {
         None => AiSettingsView {
             engine: "Встроенные правила".into(),
@@ -389,7 +396,12 @@ pub async fn check_ai() -> Result<AiCheck, ServerFnError> {
         engine: answer.engine,
         latency_ms: answer.latency_ms,
         intent: answer.intent,
-        services: answer.services.into_iter().take(3).map(|s| s.name).collect(),
+        services: answer
+            .services
+            .into_iter()
+            .take(3)
+            .map(|s| s.name)
+            .collect(),
         llm_failure,
     })
 }
@@ -458,13 +470,15 @@ fn BotSettings(status: Resource<Result<BotStatus, ServerFnError>>) -> impl IntoV
             status.refetch();
         }
     });
-    let connect_result = move || match connect.value().get() {
+    let connect_result = move || {
+        match connect.value().get() {
         Some(Ok(username)) => Some(
             view! { <p role="status" class="text-sm text-emerald-700">"Бот @" {username} " подключён"</p> }
                 .into_any(),
         ),
         Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
         None => None,
+    }
     };
     let disconnect_error = move || disconnect.value().get().and_then(Result::err);
     view! {

@@ -294,10 +294,7 @@ impl Concierge {
                         timeout_s = llm.timeout().as_secs(),
                         "LLM timed out: the rules answer instead"
                     );
-                    llm_failure = Some(format!(
-                        "no answer within {} s",
-                        llm.timeout().as_secs()
-                    ));
+                    llm_failure = Some(format!("no answer within {} s", llm.timeout().as_secs()));
                 }
             }
         }
