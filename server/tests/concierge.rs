@@ -195,6 +195,49 @@ async fn invalid_json_falls_back_to_the_rules() {
     assert_eq!(answer.engine, "rules");
 }
 
+/// The settings page's check says why the LLM's answer was not used; a good answer has no
+/// such reason, and no reason carries the provider's URL (it may hold credentials).
+#[tokio::test]
+async fn the_check_explains_why_the_rules_answered() {
+    let (fake, base_url) = FakeChat::start(GOOD_ANSWER).await;
+    let concierge =
+        Concierge::new(Some(&openai(base_url.clone(), Duration::from_secs(5)))).unwrap();
+    let catalogue = Catalogue::demo().unwrap();
+    let (answer, failure) = concierge
+        .analyze_explained(&catalogue, SUSPENSION)
+        .await
+        .unwrap();
+    assert_eq!((answer.engine.as_str(), failure), ("llm", None));
+
+    fake.answer("not json at all");
+    let (answer, failure) = concierge
+        .analyze_explained(&catalogue, SUSPENSION)
+        .await
+        .unwrap();
+    assert_eq!(answer.engine, "rules");
+    assert!(
+        failure
+            .as_deref()
+            .is_some_and(|f| f.contains("invalid answer")),
+        "{failure:?}"
+    );
+
+    // Nobody listens there: the connection failure is reported without the URL.
+    let dead = format!("http://127.0.0.1:{}/v1", {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    });
+    let unreachable = Concierge::new(Some(&openai(dead.clone(), Duration::from_secs(5)))).unwrap();
+    let (answer, failure) = unreachable
+        .analyze_explained(&catalogue, SUSPENSION)
+        .await
+        .unwrap();
+    assert_eq!(answer.engine, "rules");
+    let failure = failure.expect("a reason");
+    assert!(failure.starts_with("request failed"), "{failure}");
+    assert!(!failure.contains("127.0.0.1"), "{failure}");
+}
+
 #[tokio::test]
 async fn slow_llm_times_out_into_the_rules() {
     let (fake, base_url) = FakeChat::start(GOOD_ANSWER).await;
