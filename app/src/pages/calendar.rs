@@ -731,6 +731,15 @@ fn ScheduleSwitch(schedule: Schedule) -> impl IntoView {
     }
 }
 
+/// `2026-12-31` as people here write it: `31.12.2026`.
+fn russian_date(iso: &str) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match parts.as_slice() {
+        [year, month, day] => format!("{day}.{month}.{year}"),
+        _ => iso.to_string(),
+    }
+}
+
 fn clock(minute: i32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
@@ -1014,7 +1023,7 @@ fn VisitPanel(
                 {status_label(&visit.status)}
             </p>
             <dl class="space-y-1 text-sm">
-                <div><dt class="inline text-slate-500">"Время: "</dt><dd class="inline" data-testid="visit-time">{visit.date.clone()} " " {visit.time.clone()} ", пост " {visit.bay}</dd></div>
+                <div><dt class="inline text-slate-500">"Время: "</dt><dd class="inline" data-testid="visit-time">{russian_date(&visit.date)} " " {visit.time.clone()} ", пост " {visit.bay}</dd></div>
                 <div><dt class="inline text-slate-500">"Клиент: "</dt><dd class="inline">
                     <A href=public_url(&format!("/clients/{}", visit.client_id)) attr:class="text-blue-700 underline">{visit.client_name.clone()}</A>
                     {visit.client_phone.clone().map(|p| view! { " · " {p} })}
