@@ -105,6 +105,13 @@ test('a visit is moved from its card: a taken bay is refused in place, a free ti
   assert.equal(moved.bay, 3);
   assert.equal(moved.start_time, `${moveDay}T14:00:00+03:00`);
 
+  // Escape closes the card; the keyboard reopens it.
+  await move.getByLabel('Время').press('Escape');
+  await panel.waitFor({ state: 'detached' });
+  await page.locator('[data-bay="3"] [data-visit]', { hasText: 'Марк Переносов' }).focus();
+  await page.keyboard.press('Enter');
+  await panel.waitFor();
+
   // To another day: the calendar follows the visit there.
   const nextDay = addDays(moveDay, weekday(moveDay) === 6 ? 2 : 1);
   await move.getByLabel('Дата').fill(nextDay);

@@ -971,14 +971,24 @@ fn VisitCard(
     }
 }
 
-/// A side panel (a sheet from the bottom on a phone) with a close button.
+/// A side panel (a sheet from the bottom on a phone) with a close button; Escape closes it too.
 #[component]
 fn Panel(title: String, on_close: impl Fn() + 'static, children: Children) -> impl IntoView {
     let label = title.clone();
+    let on_close = std::rc::Rc::new(on_close);
+    let on_escape = {
+        let on_close = on_close.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            if ev.key() == "Escape" {
+                on_close();
+            }
+        }
+    };
     view! {
         <aside
             role="dialog"
             aria-label=label
+            on:keydown=on_escape
             class="fixed inset-x-0 bottom-0 z-30 max-h-[85vh] overflow-y-auto rounded-t-2xl bg-white p-4 shadow-2xl md:inset-y-0 md:left-auto md:right-0 md:max-h-none md:w-96 md:rounded-none"
         >
             <div class="mb-3 flex items-center justify-between">
