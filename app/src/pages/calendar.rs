@@ -630,10 +630,18 @@ pub fn CalendarPage() -> impl IntoView {
         false,
     );
 
+    // While another day or week loads, the current one stays on screen with a note.
+    let loading = RwSignal::new(false);
+
     view! {
         <Title text="Календарь — Auto-Concierge"/>
-        <h1 class="mb-3 text-2xl font-semibold">"Календарь"</h1>
-        <Transition fallback=Loading>
+        <div class="mb-3 flex items-baseline gap-3">
+            <h1 class="text-2xl font-semibold">"Календарь"</h1>
+            <span class="text-sm text-slate-500" role="status" aria-live="polite">
+                {move || loading.get().then_some("Загрузка…")}
+            </span>
+        </div>
+        <Transition fallback=Loading set_pending=loading>
             {move || Suspend::new(async move {
                 match schedule.await {
                     Ok(schedule) if schedule.shop_id.is_none() => view! {
