@@ -115,3 +115,15 @@ test('under /concierge/ the login works before the WASM loads (JavaScript disabl
   assert.deepEqual(escaped, []);
   await context.close();
 });
+
+test('a proxy that passes the prefix on instead of stripping it works too', async () => {
+  const direct = process.env.PREFIXED_SERVER_URL;
+  assert.ok(direct, 'PREFIXED_SERVER_URL is set by scripts/e2e.sh');
+  const login = await fetch(`${direct}/concierge/login`);
+  assert.equal(login.status, 200);
+  assert.match(await login.text(), /Вход для сотрудников автосервиса/);
+  assert.equal((await fetch(`${direct}/concierge/pkg/auto-concierge.css`)).status, 200);
+  assert.equal((await fetch(`${direct}/concierge/health`)).status, 200);
+  // And the stripped form, as the proxy sends it, of course.
+  assert.equal((await fetch(`${direct}/login`)).status, 200);
+});

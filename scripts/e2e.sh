@@ -59,4 +59,5 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-BASE_URL="http://127.0.0.1:$port" PREFIX_URL="http://127.0.0.1:$proxy_port/concierge" FAKE_TELEGRAM_PORT="$telegram_port" node --test --test-concurrency=1 "${@:-end2end/}"
+BASE_URL="http://127.0.0.1:$port" PREFIX_URL="http://127.0.0.1:$proxy_port/concierge" \
+  PREFIXED_SERVER_URL="http://127.0.0.1:$prefixed_port" FAKE_TELEGRAM_PORT="$telegram_port" node --test --test-concurrency=1 "${@:-end2end/}"

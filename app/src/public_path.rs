@@ -51,6 +51,33 @@ pub fn provide_on_server(prefix: &str) {
     }
 }
 
+/// A request that arrives with the prefix still on (a proxy that does not strip it, or someone
+/// asking the server directly with the public URL) is routed as if it had been stripped.
+#[cfg(feature = "ssr")]
+pub fn without_prefix(
+    prefix: &str,
+    mut request: axum::http::Request<axum::body::Body>,
+) -> axum::http::Request<axum::body::Body> {
+    let Some(rest) = (!prefix.is_empty())
+        .then(|| request.uri().path().strip_prefix(prefix))
+        .flatten()
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+    else {
+        return request;
+    };
+    let path = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match request.uri().query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_string(),
+    };
+    let mut parts = request.uri().clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+    request
+}
+
 /// Browser side, before hydration: the prefix the server rendered into the page. Server
 /// functions are sent under it from then on.
 #[cfg(feature = "hydrate")]
@@ -69,4 +96,33 @@ pub fn from_page() -> PublicPrefix {
         ));
     }
     PublicPrefix(prefix)
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use axum::{body::Body, http::Request};
+
+    use super::without_prefix;
+
+    fn path_after(prefix: &str, uri: &str) -> String {
+        let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        without_prefix(prefix, request).uri().to_string()
+    }
+
+    #[test]
+    fn a_request_still_under_the_prefix_is_routed_without_it() {
+        assert_eq!(
+            path_after("/concierge", "/concierge/calendar?date=2030-01-14"),
+            "/calendar?date=2030-01-14"
+        );
+        assert_eq!(path_after("/concierge", "/concierge"), "/");
+        assert_eq!(path_after("/concierge", "/concierge/"), "/");
+        // Already stripped, or only alike: left alone.
+        assert_eq!(path_after("/concierge", "/calendar"), "/calendar");
+        assert_eq!(
+            path_after("/concierge", "/conciergerie/x"),
+            "/conciergerie/x"
+        );
+        assert_eq!(path_after("", "/concierge/x"), "/concierge/x");
+    }
 }

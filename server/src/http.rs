@@ -124,6 +124,14 @@ pub async fn serve(state: AppState) -> Result<()> {
         &tower_http::normalize_path::NormalizePathLayer::trim_trailing_slash(),
         app,
     );
+    // A proxy that passes the public path prefix on (instead of stripping it) works too.
+    let prefix = state.config.public_path_prefix.clone();
+    let app = tower::Layer::layer(
+        &tower::util::MapRequestLayer::new(move |request| {
+            app::public_path::without_prefix(&prefix, request)
+        }),
+        app,
+    );
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         std::net::SocketAddr,
     >(app);
