@@ -90,7 +90,9 @@ test('a visit is moved from its card: a taken bay is refused in place, a free ti
 
   // Bay 2 is taken at 10:00: the conflict (409) is shown in the panel, nothing moves.
   await move.getByLabel('Пост').selectOption('2');
+  const refused = page.waitForResponse((r) => r.url().includes('/api/move_visit'));
   await move.getByRole('button', { name: 'Перенести запись' }).click();
+  assert.equal((await refused).status(), 409);
   await move.getByRole('alert').filter({ hasText: 'Пост 2 занят в это время' }).waitFor();
   assert.match(await panel.getByTestId('visit-time').textContent(), /10:00.*пост 1/);
   await screenshots(page, 'calendar-move-conflict');
