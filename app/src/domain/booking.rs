@@ -8,6 +8,8 @@
 //! arbiter for writers that do not come through here; its violation is the same conflict. Locks
 //! are always taken shop first, then appointment, so two transactions never wait in a circle.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
@@ -462,7 +464,8 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Appointment> {
         .ok_or(Error::NotFound)
 }
 
-/// Appointments matching `filter`, by start time: one query whatever the page size.
+/// Appointments matching `filter`, by start time. Two queries whatever the page size: the
+/// appointments with client and shop, then the services of all of them.
 pub async fn list(tx: &mut Tx, filter: &AppointmentFilter) -> Result<Vec<Appointment>> {
     if filter.skip < 0 {
         return Err(Error::validation("skip не может быть отрицательным"));
@@ -992,12 +995,7 @@ async fn move_visit(
 const SELECT_APPOINTMENTS: &str = "SELECT a.id, a.tenant_id, a.shop_id, a.client_id,
         c.full_name AS client_full_name, c.phone AS client_phone, a.vehicle_id, a.bay,
         a.start_time, a.end_time, a.status, a.source, a.customer_note, a.ai_summary,
-        a.ai_analysis, a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone,
-        (SELECT coalesce(json_agg(json_build_object('id', x.service_id, 'name', v.name,
-                    'price', x.price::text, 'duration_minutes', x.duration_minutes)
-                    ORDER BY x.service_id), '[]')
-           FROM appointment_services x JOIN services v ON v.id = x.service_id
-          WHERE x.appointment_id = a.id) AS services
+        a.ai_analysis, a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone
     FROM appointments a
     JOIN clients c ON c.id = a.client_id
     JOIN shops s ON s.id = a.shop_id";
@@ -1024,12 +1022,11 @@ struct AppointmentRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     timezone: String,
-    services: sqlx::types::Json<Vec<ServiceJson>>,
 }
 
-/// A booked service as the appointment query aggregates it (the price as text: exact).
-#[derive(serde::Deserialize)]
-struct ServiceJson {
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
+    appointment_id: i64,
     id: i64,
     name: String,
     price: Decimal,
@@ -1048,29 +1045,47 @@ struct HistoryRow {
     created_at: DateTime<Utc>,
 }
 
-/// Runs a `SELECT_APPOINTMENTS` query: one round trip, the services of each appointment
-/// aggregated in the same statement (after the sort and limit, so only for the rows returned).
+/// Runs a `SELECT_APPOINTMENTS` query, then loads the services of all its rows at once.
 async fn load_appointments(
     tx: &mut Tx,
     mut query: QueryBuilder<'_, Postgres>,
 ) -> Result<Vec<Appointment>> {
     let rows: Vec<AppointmentRow> = query.build_query_as().fetch_all(&mut **tx).await?;
-    rows.into_iter().map(appointment_from_row).collect()
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let service_rows: Vec<ServiceRow> = sqlx::query_as(
+        "SELECT x.appointment_id, x.service_id AS id, s.name, x.price, x.duration_minutes
+         FROM appointment_services x JOIN services s ON s.id = x.service_id
+         WHERE x.appointment_id = ANY($1)
+         ORDER BY x.appointment_id, x.service_id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut services: HashMap<i64, Vec<BookedService>> = HashMap::new();
+    for row in service_rows {
+        services
+            .entry(row.appointment_id)
+            .or_default()
+            .push(BookedService {
+                id: row.id,
+                name: row.name,
+                price: row.price,
+                duration_minutes: row.duration_minutes,
+            });
+    }
+    rows.into_iter()
+        .map(|row| {
+            let services = services.remove(&row.id).unwrap_or_default();
+            appointment_from_row(row, services)
+        })
+        .collect()
 }
 
-fn appointment_from_row(row: AppointmentRow) -> Result<Appointment> {
+fn appointment_from_row(row: AppointmentRow, services: Vec<BookedService>) -> Result<Appointment> {
     let tz = tz_from_db(&row.timezone)?;
-    let services: Vec<BookedService> = row
-        .services
-        .0
-        .into_iter()
-        .map(|s| BookedService {
-            id: s.id,
-            name: s.name,
-            price: s.price,
-            duration_minutes: s.duration_minutes,
-        })
-        .collect();
     Ok(Appointment {
         id: row.id,
         tenant_id: row.tenant_id,
