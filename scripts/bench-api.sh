@@ -28,18 +28,14 @@ rows=$(curl -fs -H "Authorization: Bearer $token" "$url" | python3 -c 'import js
 # The same statements the handler runs (app/src/domain/booking.rs: `list`), in one transaction
 # scoped to the tenant, as the runtime role.
 tenant=$(psql "$db_url" -qAt -c "SELECT id FROM tenants WHERE slug = 'sever'")
+ids=$(curl -fs -H "Authorization: Bearer $token" "$url" | python3 -c 'import json,sys; print(",".join(str(a["id"]) for a in json.load(sys.stdin)))')
 sql=$(mktemp --suffix=.sql)
 cat >"$sql" <<SQL
 BEGIN;
 SELECT set_config('app.current_tenant_id', '$tenant', true);
 SELECT a.id, a.tenant_id, a.shop_id, a.client_id, c.full_name AS client_full_name, c.phone AS client_phone,
        a.vehicle_id, a.bay, a.start_time, a.end_time, a.status, a.source, a.customer_note, a.ai_summary,
-       a.ai_analysis, a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone,
-       (SELECT coalesce(json_agg(json_build_object('id', x.service_id, 'name', v.name,
-                   'price', x.price::text, 'duration_minutes', x.duration_minutes)
-                   ORDER BY x.service_id), '[]')
-          FROM appointment_services x JOIN services v ON v.id = x.service_id
-         WHERE x.appointment_id = a.id) AS services
+       a.ai_analysis, a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone
   FROM appointments a JOIN clients c ON c.id = a.client_id JOIN shops s ON s.id = a.shop_id
  WHERE true
    AND a.start_time >= '$from 00:00'::timestamp - interval '14 hours'
@@ -47,22 +43,26 @@ SELECT a.id, a.tenant_id, a.shop_id, a.client_id, c.full_name AS client_full_nam
    AND a.start_time < '$to 00:00'::timestamp + interval '1 day 12 hours'
    AND a.start_time < (('$to 00:00'::timestamp + interval '1 day') AT TIME ZONE s.timezone)
  ORDER BY a.start_time, a.id OFFSET 0 LIMIT 50;
+SELECT x.appointment_id, x.service_id AS id, s.name, x.price, x.duration_minutes
+  FROM appointment_services x JOIN services s ON s.id = x.service_id
+ WHERE x.appointment_id = ANY('{$ids}'::bigint[])
+ ORDER BY x.appointment_id, x.service_id;
 COMMIT;
 SQL
 
 log "warm-up"
 wrk -t2 -c"$CONCURRENCY" -d3s -H "Authorization: Bearer $token" "$url" >/dev/null
-# CPU seconds (user + system) of the server and of all PostgreSQL processes: what one request
-# costs, independent of how busy the rest of the machine is.
+# CPU seconds (user + system) of the server and of the PostgreSQL backends serving its database:
+# what one request costs, whatever else the machine is doing.
 ticks() { awk '{ s += $14 + $15 } END { print s + 0 }' "$@" 2>/dev/null; }
-pg_ticks() { ticks $(pgrep -x postgres | sed 's#.*#/proc/&/stat#'); }
+pg_ticks() { ticks $(pgrep -f "^postgres: .* $db " | sed 's#.*#/proc/&/stat#'); }
 hz=$(getconf CLK_TCK)
 log "API: wrk -c$CONCURRENCY -d${DURATION}s"
 server_before=$(ticks "/proc/$pid/stat"); pg_before=$(pg_ticks)
 api=$(wrk -t2 -c"$CONCURRENCY" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$url")
 server_after=$(ticks "/proc/$pid/stat"); pg_after=$(pg_ticks)
-log "ceiling: pgbench -c$CONCURRENCY -T$DURATION (same SQL, runtime role, Unix socket)"
-ceiling=$(PGOPTIONS="-c role=auto_concierge_app" pgbench -n -h /var/run/postgresql -U postgres \
+log "ceiling: pgbench -c$CONCURRENCY -T$DURATION (same SQL, prepared like sqlx, runtime role, Unix socket)"
+ceiling=$(PGOPTIONS="-c role=auto_concierge_app" pgbench -n -M prepared -h /var/run/postgresql -U postgres \
   -c "$CONCURRENCY" -j 2 -T "$DURATION" -f "$sql" "$db" 2>&1)
 rm -f "$sql"
 
