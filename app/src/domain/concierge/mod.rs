@@ -249,11 +249,6 @@ impl Concierge {
         Ok(self.analyze_explained(catalogue, text).await?.0)
     }
 
-    /// Whether an LLM is configured (otherwise the rules answer alone).
-    pub fn has_llm(&self) -> bool {
-        self.llm.is_some()
-    }
-
     /// [`Concierge::analyze`], also saying why the LLM's answer was not used when the rules
     /// answered in its place (the settings page's check shows it to the admin). The reason never
     /// contains a key or a URL.
