@@ -19,7 +19,7 @@ use sqlx::{Postgres, QueryBuilder};
 use super::{
     db::{TenantId, Tx},
     hours::WorkingHours,
-    Error, Result,
+    outbox, Error, Result,
 };
 
 const NO_FREE_BAY: &str = "Нет свободного поста на это время";
@@ -363,6 +363,8 @@ pub async fn book(tx: &mut Tx, tenant: TenantId, new: NewBooking) -> Result<i64>
         },
     )
     .await?;
+    // In the same transaction as the booking: the reminders exist exactly when the visit does.
+    outbox::schedule_reminders(tx, tenant, id).await?;
     Ok(id)
 }
 
@@ -422,7 +424,20 @@ pub async fn change(
                 status.as_str()
             )));
         }
+        let moved_from = current.start_time;
         move_visit(tx, tenant, shop, &current, &change).await?;
+        let start: DateTime<Utc> =
+            sqlx::query_scalar("SELECT start_time FROM appointments WHERE id = $1")
+                .bind(current.id)
+                .fetch_one(&mut **tx)
+                .await?;
+        if start != moved_from {
+            // Reminders of the old time skip themselves when due (see `outbox::still_relevant`).
+            outbox::schedule_reminders(tx, tenant, current.id).await?;
+            if channel != Channel::Telegram {
+                outbox::moved(tx, tenant, current.id).await?;
+            }
+        }
     }
     if let Some(to) = change.status {
         sqlx::query(
@@ -450,6 +465,12 @@ pub async fn change(
             },
         )
         .await?;
+        // The client hears of staff's decisions through the bot; the message is queued in this
+        // transaction (transactional outbox), so it goes out exactly when the change is kept.
+        // What the client did in the bot is answered there at once.
+        if channel != Channel::Telegram {
+            outbox::status_changed(tx, tenant, current.id, to).await?;
+        }
     }
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod hours;
+pub mod outbox;
 pub mod phone;
 pub mod ratelimit;
 pub mod redis;
