@@ -761,3 +761,98 @@ async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() 
     assert!(toast["text"].as_str().unwrap().contains("устарело"));
     db.drop().await;
 }
+
+/// Webhook mode: the supervisor registers each bot's webhook with its secret instead of polling,
+/// and `POST /telegram/{tenant id}/webhook` answers only with the right secret.
+#[tokio::test]
+async fn webhook_mode_registers_the_webhook_and_checks_the_secret() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    let garage = tenant(&db, "garage24").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    connect_bot(&db, garage, GARAGE_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(
+        &db,
+        &[
+            ("TELEGRAM_API_URL", &fake.url("p1")),
+            ("TELEGRAM_MODE", "webhook"),
+            ("TELEGRAM_WEBHOOK_BASE_URL", "https://bots.example.ru/concierge/"),
+        ],
+    )
+    .await;
+    let secret = |tenant: i64| {
+        let owner = db.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT telegram_webhook_secret FROM tenants WHERE id = $1")
+                .bind(tenant)
+                .fetch_one(&owner)
+                .await
+                .unwrap()
+        }
+    };
+    let sever_secret = secret(sever.0).await;
+    let garage_secret = secret(garage.0).await;
+    let registered = fake
+        .wait_call(SEVER_TOKEN, "setwebhook", |_| true)
+        .await;
+    assert_eq!(
+        registered["url"],
+        json!(format!(
+            "https://bots.example.ru/concierge/telegram/{}/webhook",
+            sever.0
+        ))
+    );
+    assert_eq!(registered["secret_token"], json!(sever_secret));
+    fake.wait_call(GARAGE_TOKEN, "setwebhook", |_| true).await;
+    // Nothing is polled in webhook mode.
+    let since = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(fake.pollers_since(SEVER_TOKEN, since).is_empty());
+
+    let http = reqwest::Client::new();
+    let user = 3_330_001;
+    let update = FakeTelegram::message_update(user, "/start");
+    let url = server.url(&format!("/telegram/{}/webhook", sever.0));
+    let post = |url: String, secret: Option<String>| {
+        let http = http.clone();
+        let update = update.clone();
+        async move {
+            let mut request = http.post(url).json(&update);
+            if let Some(secret) = secret {
+                request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+            }
+            request.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(post(url.clone(), None).await, 401);
+    assert_eq!(post(url.clone(), Some("wrong".into())).await, 401);
+    assert_eq!(post(url.clone(), Some(garage_secret.clone())).await, 401);
+    assert_eq!(
+        post(server.url("/telegram/999999/webhook"), Some(sever_secret.clone())).await,
+        401
+    );
+    assert_eq!(
+        post(server.url("/telegram/sever/webhook"), Some(sever_secret.clone())).await,
+        401
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(fake.calls(SEVER_TOKEN, "sendmessage").is_empty());
+    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(clients, 0, "a refused update must not be read");
+
+    assert_eq!(post(url, Some(sever_secret)).await, 200);
+    fake.wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
+        .await;
+    assert!(fake.calls(GARAGE_TOKEN, "sendmessage").is_empty());
+
+    // A removed bot's webhook is removed.
+    disconnect_bot(&db, garage).await;
+    fake.wait_call(GARAGE_TOKEN, "deletewebhook", |_| true).await;
+    db.drop().await;
+}
