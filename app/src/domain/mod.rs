@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod booking;
+pub mod chat;
 pub mod clients;
 pub mod concierge;
 pub mod config;

@@ -123,11 +123,29 @@ pub async fn send_message(
     chat_id: i64,
     text: &str,
 ) -> std::result::Result<(), SendError> {
-    let url = format!("{}/bot{token}/sendMessage", api_url.trim_end_matches('/'));
+    call(
+        client,
+        api_url,
+        token,
+        "sendMessage",
+        &serde_json::json!({ "chat_id": chat_id, "text": text }),
+    )
+    .await
+}
+
+/// Calls a Bot API method with a JSON body; `Ok` when Telegram answers `{"ok": true}`.
+async fn call(
+    client: &reqwest::Client,
+    api_url: &str,
+    token: &str,
+    method: &str,
+    body: &serde_json::Value,
+) -> std::result::Result<(), SendError> {
+    let url = format!("{}/bot{token}/{method}", api_url.trim_end_matches('/'));
     let response = client
         .post(url)
         .timeout(Duration::from_secs(15))
-        .json(&serde_json::json!({ "chat_id": chat_id, "text": text }))
+        .json(body)
         .send()
         .await
         .map_err(|e| SendError::Temporary {
@@ -155,6 +173,36 @@ pub async fn send_message(
     } else {
         Err(SendError::Permanent(format!("Telegram: {description}")))
     }
+}
+
+/// Webhook mode: tells Telegram where to deliver the bot's updates, with the secret it must echo.
+pub async fn set_webhook(
+    client: &reqwest::Client,
+    api_url: &str,
+    token: &str,
+    url: &str,
+    secret: &str,
+) -> std::result::Result<(), SendError> {
+    call(
+        client,
+        api_url,
+        token,
+        "setWebhook",
+        &serde_json::json!({
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": ["message", "callback_query"],
+        }),
+    )
+    .await
+}
+
+pub async fn delete_webhook(
+    client: &reqwest::Client,
+    api_url: &str,
+    token: &str,
+) -> std::result::Result<(), SendError> {
+    call(client, api_url, token, "deleteWebhook", &serde_json::json!({})).await
 }
 
 pub async fn status(tx: &mut Tx) -> Result<BotConnection> {

@@ -14,12 +14,12 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use app::domain::{crypto, db::TenantId, AppState, Error, Result};
+use app::domain::{crypto, db::TenantId, telegram, AppState, Error, Result};
 use sqlx::{Connection, PgConnection};
-use teloxide::{prelude::Requester, types::AllowedUpdate, Bot};
+use teloxide::Bot;
 use tokio::{sync::oneshot, task::JoinHandle};
 
-use super::poller::{self, redact};
+use super::poller;
 
 /// How often the set of bots is re-read; also the longest a takeover waits.
 const INTERVAL: Duration = Duration::from_secs(3);
@@ -220,10 +220,10 @@ impl Supervisor {
         for tenant in removed {
             if let Some((_, token)) = self.webhooks.remove(&tenant) {
                 if !wanted.contains_key(&tenant) {
-                    let bot = Bot::with_client(token, self.client.clone())
-                        .set_api_url(self.api_url.clone());
-                    if let Err(e) = bot.delete_webhook().await {
-                        tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "deleteWebhook failed");
+                    let deleted =
+                        telegram::delete_webhook(&self.client, self.api_url.as_str(), &token).await;
+                    if let Err(e) = deleted {
+                        tracing::warn!(tenant = tenant.0, error = %e, "deleteWebhook failed");
                     }
                 }
             }
@@ -246,29 +246,21 @@ impl Supervisor {
                 continue;
             };
             let url = format!("{base}/telegram/{}/webhook", tenant.0);
-            let url = match reqwest::Url::parse(&url) {
-                Ok(url) => url,
-                Err(e) => {
-                    tracing::error!(error = %e, "TELEGRAM_WEBHOOK_BASE_URL does not make a URL");
-                    return Ok(());
-                }
-            };
-            let bot = Bot::with_client(token.clone(), self.client.clone())
-                .set_api_url(self.api_url.clone());
-            let registered = bot
-                .set_webhook(url)
-                .secret_token(secret)
-                .allowed_updates(vec![AllowedUpdate::Message, AllowedUpdate::CallbackQuery])
-                .await;
+            let registered = telegram::set_webhook(
+                &self.client,
+                self.api_url.as_str(),
+                &token,
+                &url,
+                &secret,
+            )
+            .await;
             match registered {
                 Ok(_) => {
                     tracing::info!(tenant = tenant.0, "bot webhook registered");
                     self.webhooks.insert(tenant, (connected.token_enc, token));
                 }
                 // Tried again next round.
-                Err(e) => {
-                    tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "setWebhook failed")
-                }
+                Err(e) => tracing::warn!(tenant = tenant.0, error = %e, "setWebhook failed"),
             }
         }
         Ok(())
