@@ -88,6 +88,20 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     .await
     .unwrap();
     assert_eq!(transcript.len(), 4, "{transcript:?}");
+    // Which engine answered and how long it took, per message (the AI fallback rate's source).
+    let (engine, latency, fallback): (Option<String>, Option<i64>, Option<String>) =
+        sqlx::query_as(
+            "SELECT analysis ->> 'engine', (analysis ->> 'latency_ms')::bigint, analysis ->> 'fallback'
+             FROM bot_messages WHERE tenant_id = $1 AND chat_id = $2 AND analysis IS NOT NULL",
+        )
+        .bind(sever.0)
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(engine.as_deref(), Some("rules"));
+    assert!(latency.is_some_and(|ms| ms >= 0));
+    assert_eq!(fallback, None, "no LLM configured: not a fallback");
     assert_eq!(transcript[2], ("in".into(), symptom.into(), true));
     assert_eq!(transcript[3].0, "out");
     assert_eq!(transcript[3].1, text);

@@ -43,6 +43,11 @@ pub struct ConciergeAnswer {
     pub engine: String,
     /// Time spent on the answer (catalogue lookup excluded), for triage of slow providers.
     pub latency_ms: u64,
+    /// Why the rules answered although an LLM is configured: `timeout` or `invalid` (an error
+    /// or an answer that did not validate). Absent when the LLM answered or none is
+    /// configured. Stored with each bot message, so the AI fallback rate can be counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -248,6 +253,7 @@ impl Concierge {
     pub async fn analyze(&self, catalogue: &Catalogue, text: &str) -> Result<ConciergeAnswer> {
         check_text(text)?;
         let started = Instant::now();
+        let mut fallback = None;
         if let Some(llm) = &self.llm {
             match tokio::time::timeout(llm.timeout(), llm.analyze(catalogue, text)).await {
                 Ok(Ok(reply)) => {
@@ -261,15 +267,20 @@ impl Concierge {
                             .collect(),
                         engine: "llm".into(),
                         latency_ms: elapsed_ms(started),
+                        fallback: None,
                     })
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(reason = %e, "LLM answer unusable: the rules answer instead")
+                    tracing::warn!(reason = %e, "LLM answer unusable: the rules answer instead");
+                    fallback = Some("invalid");
                 }
-                Err(_) => tracing::warn!(
-                    timeout_s = llm.timeout().as_secs(),
-                    "LLM timed out: the rules answer instead"
-                ),
+                Err(_) => {
+                    tracing::warn!(
+                        timeout_s = llm.timeout().as_secs(),
+                        "LLM timed out: the rules answer instead"
+                    );
+                    fallback = Some("timeout");
+                }
             }
         }
         let analysis = catalogue.engine.analyze(text);
@@ -290,6 +301,7 @@ impl Concierge {
                 .collect(),
             engine: "rules".into(),
             latency_ms: elapsed_ms(started),
+            fallback: fallback.map(str::to_string),
         })
     }
 }
