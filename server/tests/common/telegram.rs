@@ -360,7 +360,7 @@ pub async fn disconnect_bot(db: &TestDb, tenant: TenantId) {
 
 /// Everything the tenant's SSE stream (`/api/v1/events`) sends, as it arrives.
 pub async fn staff_events(server: &TestServer, email: &str) -> Arc<Mutex<String>> {
-    let token = common::server::token(server, email, "demo-password").await;
+    let token = super::server::token(server, email, "demo-password").await;
     let response = reqwest::Client::new()
         .get(server.url("/api/v1/events"))
         .bearer_auth(token)
