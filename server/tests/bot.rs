@@ -618,6 +618,10 @@ async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() 
     // The bot process goes away mid-dialogue and another one starts.
     server.stop();
     let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let api = common::server::Api::new(
+        &server,
+        common::server::token(&server, "admin@sever.demo", "demo-password").await,
+    );
     let mark = fake.mark(SEVER_TOKEN);
     fake.write(SEVER_TOKEN, user, "позвоните мне");
     fake.wait_message_after(SEVER_TOKEN, user, "Не похоже на номер", mark)
@@ -698,7 +702,7 @@ async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() 
     .fetch_one(&db.owner)
     .await
     .unwrap();
-    let bays: i64 = sqlx::query_scalar("SELECT bays FROM shops WHERE id = $1")
+    let bays: i64 = sqlx::query_scalar("SELECT bays::bigint FROM shops WHERE id = $1")
         .bind(shop)
         .fetch_one(&db.owner)
         .await
@@ -923,7 +927,7 @@ async fn staff_read_the_transcript_and_reply_through_the_bot() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    fake.wait_message(SEVER_TOKEN, user, "это мастер Олег")
+    fake.wait_message(SEVER_TOKEN, user, "Это мастер Олег")
         .await;
     let (author, staff): (String, Option<i64>) = sqlx::query_as(
         "SELECT author, staff_user_id FROM bot_messages WHERE client_id = $1 ORDER BY id DESC LIMIT 1",
