@@ -96,7 +96,12 @@ async fn run_one(
     };
     if let Some(check) = &message.visit {
         if !outbox::still_relevant(&mut tx, check).await? {
-            outbox::done(&mut tx, &job, Some("skipped: the visit was cancelled or moved")).await?;
+            outbox::done(
+                &mut tx,
+                &job,
+                Some("skipped: the visit was cancelled or moved"),
+            )
+            .await?;
             tx.commit().await?;
             return Ok(true);
         }
@@ -157,5 +162,7 @@ async fn run_one(
 
 fn backoff(job: &Job) -> Duration {
     let exponent = u32::try_from(job.attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
-    FIRST_RETRY.saturating_mul(2u32.pow(exponent)).min(MAX_RETRY)
+    FIRST_RETRY
+        .saturating_mul(2u32.pow(exponent))
+        .min(MAX_RETRY)
 }

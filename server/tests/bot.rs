@@ -147,9 +147,7 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     let (time, slot) = buttons(&slots).into_iter().next().unwrap();
     fake.press(SEVER_TOKEN, user, &slot);
     // The phone is unknown: a reply keyboard with Telegram's «share contact» button.
-    let ask_phone = fake
-        .wait_message(SEVER_TOKEN, user, "номер телефона")
-        .await;
+    let ask_phone = fake.wait_message(SEVER_TOKEN, user, "номер телефона").await;
     assert_eq!(
         ask_phone["reply_markup"]["keyboard"][0][0]["request_contact"],
         json!(true),
@@ -159,7 +157,9 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     let ask_car = fake
         .wait_message(SEVER_TOKEN, user, "На какой машине")
         .await;
-    assert!(buttons(&ask_car).iter().any(|(text, _)| text == "Пропустить"));
+    assert!(buttons(&ask_car)
+        .iter()
+        .any(|(text, _)| text == "Пропустить"));
     fake.wait_message(SEVER_TOKEN, user, "+79161112233").await;
     fake.write(SEVER_TOKEN, user, "kia rio а123вс77");
     let confirm = fake
@@ -168,7 +168,10 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     assert!(confirm["text"].as_str().unwrap().contains(&service_name));
     assert!(confirm["text"].as_str().unwrap().contains(&time));
     assert!(
-        confirm["text"].as_str().unwrap().contains("Kia rio А123ВС77"),
+        confirm["text"]
+            .as_str()
+            .unwrap()
+            .contains("Kia rio А123ВС77"),
         "{confirm}"
     );
     let ok = buttons(&confirm)
@@ -295,7 +298,9 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     // The customer's own visit: cancelled from «Мои записи», and staff hear of it.
     let mine_buttons = buttons(&mine);
     assert!(
-        mine_buttons.iter().any(|(label, _)| label.starts_with("Перенести")),
+        mine_buttons
+            .iter()
+            .any(|(label, _)| label.starts_with("Перенести")),
         "{mine_buttons:?}"
     );
     let (label, cancel) = mine_buttons
@@ -592,14 +597,16 @@ async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() 
     let answer = fake
         .wait_message(SEVER_TOKEN, user, "Подходящие работы")
         .await;
-    fake.press(SEVER_TOKEN, user, &press_data(&answer, |t| t == "Записаться"));
+    fake.press(
+        SEVER_TOKEN,
+        user,
+        &press_data(&answer, |t| t == "Записаться"),
+    );
     let services = fake
         .wait_message(SEVER_TOKEN, user, "Какую работу записать?")
         .await;
     fake.press(SEVER_TOKEN, user, &buttons(&services)[0].1);
-    let shops = fake
-        .wait_message(SEVER_TOKEN, user, "В какой сервис")
-        .await;
+    let shops = fake.wait_message(SEVER_TOKEN, user, "В какой сервис").await;
     fake.press(SEVER_TOKEN, user, &buttons(&shops)[0].1);
     let days = fake.wait_message(SEVER_TOKEN, user, "Выберите день").await;
     let day = buttons(&days)
@@ -630,12 +637,20 @@ async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() 
     let ask_car = fake
         .wait_message_after(SEVER_TOKEN, user, "На какой машине", mark)
         .await;
-    fake.press(SEVER_TOKEN, user, &press_data(&ask_car, |t| t == "Пропустить"));
+    fake.press(
+        SEVER_TOKEN,
+        user,
+        &press_data(&ask_car, |t| t == "Пропустить"),
+    );
     let confirm = fake
         .wait_message_after(SEVER_TOKEN, user, "Проверьте запись", mark)
         .await;
     assert!(!confirm["text"].as_str().unwrap().contains("Автомобиль"));
-    fake.press(SEVER_TOKEN, user, &press_data(&confirm, |t| t == "Подтвердить"));
+    fake.press(
+        SEVER_TOKEN,
+        user,
+        &press_data(&confirm, |t| t == "Подтвердить"),
+    );
     fake.wait_message_after(SEVER_TOKEN, user, "Готово, вы записаны", mark)
         .await;
 
@@ -673,7 +688,11 @@ async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() 
     let mine = fake
         .wait_message_after(SEVER_TOKEN, user, "Ваши записи", mark)
         .await;
-    fake.press(SEVER_TOKEN, user, &press_data(&mine, |t| t.starts_with("Перенести")));
+    fake.press(
+        SEVER_TOKEN,
+        user,
+        &press_data(&mine, |t| t.starts_with("Перенести")),
+    );
     let days = fake
         .wait_message_after(SEVER_TOKEN, user, "Выберите новый день", mark)
         .await;
@@ -747,10 +766,14 @@ async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() 
         free.rsplit('/').next().unwrap()
     );
     let started = Instant::now();
-    while !sse_events(&staff.lock().unwrap()).iter().any(|e| {
-        e["type"] == "appointment.updated" && e["data"]["id"] == json!(visit)
-    }) {
-        assert!(started.elapsed() < Duration::from_secs(5), "no appointment.updated");
+    while !sse_events(&staff.lock().unwrap())
+        .iter()
+        .any(|e| e["type"] == "appointment.updated" && e["data"]["id"] == json!(visit))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no appointment.updated"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // The client moved it themselves: no «staff moved your visit» message is queued.
@@ -796,25 +819,28 @@ async fn webhook_mode_registers_the_webhook_and_checks_the_secret() {
         &[
             ("TELEGRAM_API_URL", &fake.url("p1")),
             ("TELEGRAM_MODE", "webhook"),
-            ("TELEGRAM_WEBHOOK_BASE_URL", "https://bots.example.ru/concierge/"),
+            (
+                "TELEGRAM_WEBHOOK_BASE_URL",
+                "https://bots.example.ru/concierge/",
+            ),
         ],
     )
     .await;
     let secret = |tenant: i64| {
         let owner = db.owner.clone();
         async move {
-            sqlx::query_scalar::<_, String>("SELECT telegram_webhook_secret FROM tenants WHERE id = $1")
-                .bind(tenant)
-                .fetch_one(&owner)
-                .await
-                .unwrap()
+            sqlx::query_scalar::<_, String>(
+                "SELECT telegram_webhook_secret FROM tenants WHERE id = $1",
+            )
+            .bind(tenant)
+            .fetch_one(&owner)
+            .await
+            .unwrap()
         }
     };
     let sever_secret = secret(sever.0).await;
     let garage_secret = secret(garage.0).await;
-    let registered = fake
-        .wait_call(SEVER_TOKEN, "setwebhook", |_| true)
-        .await;
+    let registered = fake.wait_call(SEVER_TOKEN, "setwebhook", |_| true).await;
     assert_eq!(
         registered["url"],
         json!(format!(
@@ -848,11 +874,19 @@ async fn webhook_mode_registers_the_webhook_and_checks_the_secret() {
     assert_eq!(post(url.clone(), Some("wrong".into())).await, 401);
     assert_eq!(post(url.clone(), Some(garage_secret.clone())).await, 401);
     assert_eq!(
-        post(server.url("/telegram/999999/webhook"), Some(sever_secret.clone())).await,
+        post(
+            server.url("/telegram/999999/webhook"),
+            Some(sever_secret.clone())
+        )
+        .await,
         401
     );
     assert_eq!(
-        post(server.url("/telegram/sever/webhook"), Some(sever_secret.clone())).await,
+        post(
+            server.url("/telegram/sever/webhook"),
+            Some(sever_secret.clone())
+        )
+        .await,
         401
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -871,7 +905,8 @@ async fn webhook_mode_registers_the_webhook_and_checks_the_secret() {
 
     // A removed bot's webhook is removed.
     disconnect_bot(&db, garage).await;
-    fake.wait_call(GARAGE_TOKEN, "deletewebhook", |_| true).await;
+    fake.wait_call(GARAGE_TOKEN, "deletewebhook", |_| true)
+        .await;
     db.drop().await;
 }
 
@@ -922,7 +957,10 @@ async fn staff_read_the_transcript_and_reply_through_the_bot() {
         &server,
         &admin,
         "reply_to_client",
-        &[("client_id", &client_text), ("text", "Здравствуйте! Это мастер Олег, подъезжайте.")],
+        &[
+            ("client_id", &client_text),
+            ("text", "Здравствуйте! Это мастер Олег, подъезжайте."),
+        ],
         Some(&server.base),
     )
     .await;
@@ -939,7 +977,14 @@ async fn staff_read_the_transcript_and_reply_through_the_bot() {
     assert_eq!(author, "staff");
     assert!(staff.is_some());
 
-    let (status, body) = server_fn(&server, &admin, "client_chat", &[("client_id", &client_text)], None).await;
+    let (status, body) = server_fn(
+        &server,
+        &admin,
+        "client_chat",
+        &[("client_id", &client_text)],
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     let lines: Value = serde_json::from_str(&body).unwrap();
     let lines = lines.as_array().unwrap();
@@ -961,7 +1006,14 @@ async fn staff_read_the_transcript_and_reply_through_the_bot() {
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = server_fn(&server, &other, "client_chat", &[("client_id", &client_text)], None).await;
+    let (status, _) = server_fn(
+        &server,
+        &other,
+        "client_chat",
+        &[("client_id", &client_text)],
+        None,
+    )
+    .await;
     assert_eq!(status, 404);
     // A foreign page, an empty text, a client who never wrote to the bot, no session.
     let (status, body) = server_fn(

@@ -183,7 +183,8 @@ async fn staff_status_changes_reach_the_client_once_through_the_bot() {
     .unwrap();
     assert_eq!(jobs.len(), 6, "{jobs:?}");
     assert!(
-        jobs.iter().all(|(_, status, attempts)| status == "done" && *attempts == 1),
+        jobs.iter()
+            .all(|(_, status, attempts)| status == "done" && *attempts == 1),
         "{jobs:?}"
     );
     // The messages are in the client's transcript.
@@ -233,7 +234,10 @@ async fn a_failed_send_is_retried_and_a_refusal_is_not() {
     let changed = Instant::now();
     set_status(&s.api, visit["id"].as_i64().unwrap(), "confirmed").await;
     s.fake.wait_message(SEVER_TOKEN, user, "подтверждена").await;
-    assert!(changed.elapsed() >= Duration::from_secs(4), "no pause before the retry");
+    assert!(
+        changed.elapsed() >= Duration::from_secs(4),
+        "no pause before the retry"
+    );
     assert_eq!(s.fake.calls(SEVER_TOKEN, "sendmessage-refused").len(), 1);
     let (status, attempts, error): (String, i32, Option<String>) = sqlx::query_as(
         "SELECT status, attempts, last_error FROM jobs WHERE dedupe_key LIKE 'status:%'",
@@ -245,7 +249,10 @@ async fn a_failed_send_is_retried_and_a_refusal_is_not() {
     assert!(error.is_none_or(|e| !e.contains("AAHdqTcv")));
     let log = s.server.log();
     assert!(log.contains("message not sent"), "{log}");
-    assert!(!log.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALD"), "token in the log");
+    assert!(
+        !log.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALD"),
+        "token in the log"
+    );
 
     // The user blocked the bot: 403 is final, no further attempts.
     s.fake.fail_sends(
@@ -267,7 +274,10 @@ async fn a_failed_send_is_retried_and_a_refusal_is_not() {
         if row.0 != "pending" {
             break row;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "job still pending");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "job still pending"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!((status.as_str(), attempts), ("failed", 1));
@@ -401,7 +411,10 @@ async fn reminders_are_queued_with_the_booking_and_skipped_after_a_move() {
             assert!(note.unwrap_or_default().contains("skipped"));
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "old reminder not handled");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "old reminder not handled"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(sent(&s.fake, user, "Напоминаем: сегодня"), 0);

@@ -50,7 +50,11 @@ pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, ServerFnError>
             },
             outgoing: m.direction == "out",
             text: m.text,
-            at: m.created_at.with_timezone(&tz).format("%d.%m %H:%M").to_string(),
+            at: m
+                .created_at
+                .with_timezone(&tz)
+                .format("%d.%m %H:%M")
+                .to_string(),
         })
         .collect())
 }
@@ -75,7 +79,10 @@ pub async fn reply_to_client(client_id: i64, text: String) -> Result<(), ServerF
 #[component]
 pub fn Conversation(client_id: i64) -> impl IntoView {
     let reply = ServerAction::<ReplyToClient>::new();
-    let chat = Resource::new(move || reply.version().get(), move |_| client_chat(client_id));
+    let chat = Resource::new(
+        move || reply.version().get(),
+        move |_| client_chat(client_id),
+    );
     let outcome = move || match reply.value().get() {
         Some(Ok(())) => Some(
             view! { <p role="status" class="text-sm text-emerald-700">"Отправлено"</p> }.into_any(),

@@ -35,7 +35,12 @@ pub struct ChatMessage {
 
 /// The client's last `limit` messages with the bot, oldest first. `NotFound` for a client that
 /// is not this company's.
-pub async fn transcript(db: &Db, tenant: TenantId, client_id: i64, limit: i64) -> Result<Vec<ChatMessage>> {
+pub async fn transcript(
+    db: &Db,
+    tenant: TenantId,
+    client_id: i64,
+    limit: i64,
+) -> Result<Vec<ChatMessage>> {
     let mut tx = db.tenant_tx(tenant).await?;
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM clients WHERE id = $1")
         .bind(client_id)
@@ -92,8 +97,7 @@ pub async fn staff_reply(
             .await?
             .flatten();
     tx.commit().await?;
-    let chat_id =
-        chat_id.ok_or_else(|| Error::validation("Клиент ещё не писал боту компании"))?;
+    let chat_id = chat_id.ok_or_else(|| Error::validation("Клиент ещё не писал боту компании"))?;
     let token_enc = token_enc
         .ok_or_else(|| Error::validation("Бот компании не подключён (Настройки → Telegram)"))?;
     let token = crypto::decrypt(config, &token_enc)?;

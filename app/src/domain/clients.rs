@@ -343,7 +343,11 @@ pub enum PhoneAttached {
 
 /// Records the phone a client gave in the bot (already normalised to E.164). Returns the id of
 /// the card the chat belongs to afterwards (another one after a merge).
-pub async fn attach_phone(tx: &mut Tx, client_id: i64, phone: &str) -> Result<(i64, PhoneAttached)> {
+pub async fn attach_phone(
+    tx: &mut Tx,
+    client_id: i64,
+    phone: &str,
+) -> Result<(i64, PhoneAttached)> {
     let holder: Option<(i64, Option<i64>)> =
         sqlx::query_as("SELECT id, telegram_id FROM clients WHERE phone = $1")
             .bind(phone)
@@ -370,10 +374,12 @@ pub async fn attach_phone(tx: &mut Tx, client_id: i64, phone: &str) -> Result<(i
             .bind(client_id)
             .fetch_one(&mut **tx)
             .await?;
-            sqlx::query("UPDATE clients SET telegram_id = NULL, telegram_chat_id = NULL WHERE id = $1")
-                .bind(client_id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE clients SET telegram_id = NULL, telegram_chat_id = NULL WHERE id = $1",
+            )
+            .bind(client_id)
+            .execute(&mut **tx)
+            .await?;
             sqlx::query(
                 "UPDATE clients SET telegram_id = $2, telegram_chat_id = $3,
                         full_name = CASE WHEN btrim(full_name) = '' THEN $4 ELSE full_name END,

@@ -170,13 +170,11 @@ impl Config {
                 }
                 Some(base.trim_end_matches('/').to_string())
             }
-            (Some(mode), None) if mode == "webhook" => {
-                return Err(ConfigError::Invalid(
-                    "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_BASE_URL, the public URL of this \
+            (Some(mode), None) if mode == "webhook" => return Err(ConfigError::Invalid(
+                "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_BASE_URL, the public URL of this \
                      server (e.g. https://example.ru/concierge)"
-                        .into(),
-                ))
-            }
+                    .into(),
+            )),
             (Some(mode), _) => {
                 return Err(ConfigError::Invalid(format!(
                     "TELEGRAM_MODE must be polling or webhook, got {mode:?}"
@@ -556,7 +554,10 @@ mod tests {
         let base = [
             ("SECRET_KEY", "k"),
             ("ENVIRONMENT", "development"),
-            ("ENCRYPTION_KEY", "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="),
+            (
+                "ENCRYPTION_KEY",
+                "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=",
+            ),
         ];
         let with = |extra: &[(&str, &str)]| {
             let mut all = base.to_vec();

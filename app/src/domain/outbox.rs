@@ -145,10 +145,7 @@ pub async fn moved(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result
     let Some(chat_id) = visit.chat_id else {
         return Ok(());
     };
-    let key = format!(
-        "moved:{appointment_id}:{}",
-        visit.start_time.timestamp()
-    );
+    let key = format!("moved:{appointment_id}:{}", visit.start_time.timestamp());
     let text = format!(
         "Время вашей записи изменилось: ждём вас {}, {}. Если неудобно — напишите нам.",
         visit.when()?,
@@ -240,8 +237,8 @@ async fn enqueue(
     run_at: DateTime<Utc>,
     message: &TelegramMessage,
 ) -> Result<()> {
-    let payload = serde_json::to_value(message)
-        .map_err(|e| Error::Internal(format!("job payload: {e}")))?;
+    let payload =
+        serde_json::to_value(message).map_err(|e| Error::Internal(format!("job payload: {e}")))?;
     sqlx::query(
         "INSERT INTO jobs (tenant_id, kind, payload, dedupe_key, run_at)
          VALUES ($1, $2, $3, $4, $5)
@@ -341,8 +338,10 @@ pub async fn still_relevant(tx: &mut Tx, check: &VisitCheck) -> Result<bool> {
             .fetch_optional(&mut **tx)
             .await?;
     Ok(row.is_some_and(|(status, start)| {
-        matches!(Status::parse(&status), Some(Status::New | Status::Confirmed))
-            && start == check.start_time
+        matches!(
+            Status::parse(&status),
+            Some(Status::New | Status::Confirmed)
+        ) && start == check.start_time
     }))
 }
 

@@ -202,7 +202,14 @@ pub async fn delete_webhook(
     api_url: &str,
     token: &str,
 ) -> std::result::Result<(), SendError> {
-    call(client, api_url, token, "deleteWebhook", &serde_json::json!({})).await
+    call(
+        client,
+        api_url,
+        token,
+        "deleteWebhook",
+        &serde_json::json!({}),
+    )
+    .await
 }
 
 pub async fn status(tx: &mut Tx) -> Result<BotConnection> {

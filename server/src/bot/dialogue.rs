@@ -613,9 +613,7 @@ async fn booking_step(
             Reply::text("Хорошо, не записываю. Напишите, если понадобится помощь.")
         }
         // Handled by `cancel_visit` and `reschedule_step`.
-        Step::CancelVisit | Step::Reschedule | Step::MoveDay | Step::MoveSlot => {
-            return Ok(None)
-        }
+        Step::CancelVisit | Step::Reschedule | Step::MoveDay | Step::MoveSlot => return Ok(None),
     };
     Ok(Some((reply, None)))
 }
@@ -778,10 +776,7 @@ async fn car_answer(
         let mut tx = state.db.tenant_tx(tenant).await?;
         let mut reply = car_question(&mut tx, n, customer).await?;
         tx.commit().await?;
-        reply.text = format!(
-            "Не понял, какая машина. {}",
-            reply.text
-        );
+        reply.text = format!("Не понял, какая машина. {}", reply.text);
         return Ok(reply);
     };
     let mut tx = state.db.tenant_tx(tenant).await?;
@@ -824,7 +819,10 @@ fn parse_car(text: &str) -> Option<NewVehicle> {
         }
     }
     let make = words.first().cloned().unwrap_or_default();
-    let model = words.get(1..).map(|rest| rest.join(" ")).unwrap_or_default();
+    let model = words
+        .get(1..)
+        .map(|rest| rest.join(" "))
+        .unwrap_or_default();
     if make.is_empty() && plate.is_none() {
         return None;
     }
@@ -1371,8 +1369,18 @@ async fn my_appointments(
         .flat_map(|a| {
             let when = a.start_time.format("%d.%m %H:%M");
             [
-                button(format!("Перенести {when}"), Step::Reschedule, request_no, a.id),
-                button(format!("Отменить {when}"), Step::CancelVisit, request_no, a.id),
+                button(
+                    format!("Перенести {when}"),
+                    Step::Reschedule,
+                    request_no,
+                    a.id,
+                ),
+                button(
+                    format!("Отменить {when}"),
+                    Step::CancelVisit,
+                    request_no,
+                    a.id,
+                ),
             ]
         })
         .collect();

@@ -104,11 +104,10 @@ struct Connected {
 /// The connected bots with their webhook secrets.
 async fn connected_bots_with_secrets(state: &AppState) -> Result<HashMap<TenantId, Connected>> {
     let mut tx = state.db.platform_tx().await?;
-    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-        "SELECT tenant_id, token_enc, webhook_secret FROM platform_bot_tokens()",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let rows: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT tenant_id, token_enc, webhook_secret FROM platform_bot_tokens()")
+            .fetch_all(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(rows
         .into_iter()
@@ -241,19 +240,17 @@ impl Supervisor {
                 }
             };
             let Some(secret) = connected.webhook_secret else {
-                tracing::error!(tenant = tenant.0, "bot has no webhook secret; connect the bot again");
+                tracing::error!(
+                    tenant = tenant.0,
+                    "bot has no webhook secret; connect the bot again"
+                );
                 self.unreadable.insert(tenant, connected.token_enc);
                 continue;
             };
             let url = format!("{base}/telegram/{}/webhook", tenant.0);
-            let registered = telegram::set_webhook(
-                &self.client,
-                self.api_url.as_str(),
-                &token,
-                &url,
-                &secret,
-            )
-            .await;
+            let registered =
+                telegram::set_webhook(&self.client, self.api_url.as_str(), &token, &url, &secret)
+                    .await;
             match registered {
                 Ok(_) => {
                     tracing::info!(tenant = tenant.0, "bot webhook registered");

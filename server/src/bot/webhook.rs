@@ -56,8 +56,10 @@ pub async fn receive(
             return StatusCode::SERVICE_UNAVAILABLE;
         }
     };
-    let (Some(client), Ok(api_url)) = (client(), reqwest::Url::parse(&state.config.telegram_api_url))
-    else {
+    let (Some(client), Ok(api_url)) = (
+        client(),
+        reqwest::Url::parse(&state.config.telegram_api_url),
+    ) else {
         tracing::error!("webhook: no HTTP client or TELEGRAM_API_URL is not a URL");
         return StatusCode::SERVICE_UNAVAILABLE;
     };
@@ -82,11 +84,10 @@ async fn company_bot(
     tenant: TenantId,
 ) -> app::domain::Result<Option<(String, String)>> {
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT telegram_webhook_secret, telegram_bot_token_enc FROM tenants",
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT telegram_webhook_secret, telegram_bot_token_enc FROM tenants")
+            .fetch_optional(&mut *tx)
+            .await?;
     tx.commit().await?;
     Ok(match row {
         Some((Some(secret), Some(token))) if !secret.is_empty() => Some((secret, token)),

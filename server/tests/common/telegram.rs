@@ -218,10 +218,15 @@ impl FakeTelegram {
     ) -> Value {
         let started = Instant::now();
         loop {
-            if let Some(body) = self.calls(token, "sendmessage").into_iter().skip(mark).find(|b| {
-                b["chat_id"] == json!(chat)
-                    && b["text"].as_str().is_some_and(|t| t.contains(contains))
-            }) {
+            if let Some(body) = self
+                .calls(token, "sendmessage")
+                .into_iter()
+                .skip(mark)
+                .find(|b| {
+                    b["chat_id"] == json!(chat)
+                        && b["text"].as_str().is_some_and(|t| t.contains(contains))
+                })
+            {
                 return body;
             }
             assert!(
@@ -404,4 +409,3 @@ pub fn buttons(message: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
-
