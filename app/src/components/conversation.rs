@@ -79,10 +79,16 @@ pub async fn reply_to_client(client_id: i64, text: String) -> Result<(), ServerF
 #[component]
 pub fn Conversation(client_id: i64) -> impl IntoView {
     let reply = ServerAction::<ReplyToClient>::new();
-    let chat = Resource::new(
-        move || reply.version().get(),
-        move |_| client_chat(client_id),
-    );
+    // Loaded in the browser only, after hydration (effects do not run on the server): the page
+    // renders «Загрузка…» on both sides, so hydration never depends on this request, and the
+    // client card's own suspense never waits for it. Reloaded after each reply.
+    let chat = RwSignal::new(None::<Result<Vec<ChatLine>, ServerFnError>>);
+    Effect::new(move |_| {
+        reply.version().track();
+        leptos::task::spawn_local(async move {
+            chat.set(Some(client_chat(client_id).await));
+        });
+    });
     let outcome = move || match reply.value().get() {
         Some(Ok(())) => Some(
             view! { <p role="status" class="text-sm text-emerald-700">"Отправлено"</p> }.into_any(),
@@ -93,15 +99,12 @@ pub fn Conversation(client_id: i64) -> impl IntoView {
     view! {
         <section class="mt-4 rounded-xl bg-white p-4 shadow" aria-labelledby="chat-title" data-testid="conversation">
             <h2 id="chat-title" class="mb-2 font-semibold">"Переписка в Telegram"</h2>
-            <Transition fallback=Loading>
-                {move || Suspend::new(async move {
-                    match chat.await {
-                        Ok(lines) if lines.is_empty() => view! { <EmptyState text="Клиент ещё не писал боту."/> }.into_any(),
-                        Ok(lines) => view! { <ChatLines lines/> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || match chat.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Ok(lines)) if lines.is_empty() => view! { <EmptyState text="Клиент ещё не писал боту."/> }.into_any(),
+                Some(Ok(lines)) => view! { <ChatLines lines/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+            }}
             <ActionForm action=reply attr:class="mt-3 space-y-2">
                 <input type="hidden" name="client_id" value=client_id/>
                 <label for="chat-reply" class="block text-sm font-medium">"Ответ клиенту (уйдёт через бота)"</label>
