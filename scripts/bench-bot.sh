@@ -74,6 +74,8 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
+        if self.path.lower().endswith("/getme"):
+            return self.do_POST()
         if self.path == "/arm":
             with lock: state["armed"] = True
             return self.reply({"ok": True})
