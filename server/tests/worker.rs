@@ -197,6 +197,30 @@ async fn staff_status_changes_reach_the_client_once_through_the_bot() {
     .unwrap();
     assert!(transcript.iter().any(|t| t.contains("подтверждена")));
 
+    // The web admin's status change (a server function with the session cookie) too.
+    let fourth = book(&s.api, client, free_day(14), 0).await;
+    let response = reqwest::Client::new()
+        .post(s.server.url("/api/change_status"))
+        .header("cookie", format!("ac_session={}", s.api.token))
+        .header("origin", &s.server.base)
+        .form(&[
+            ("id", fourth["id"].to_string()),
+            ("status", "confirmed".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let message = s
+        .fake
+        .wait_message(
+            SEVER_TOKEN,
+            user,
+            &format!("{} подтверждена", when(&fourth)),
+        )
+        .await;
+    assert!(message["text"].as_str().unwrap().contains("Ждём вас"));
+
     // A client without Telegram gets nothing queued.
     let (_, walk_in) = s
         .api
