@@ -37,7 +37,7 @@ admin_url="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 db_url="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   psql "$admin_url" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -166,7 +166,7 @@ PY
 )"
 answers=$(psql "$db_url" -qAt -c "SELECT count(*) FROM bot_messages WHERE direction = 'out'")
 log "transcript rows of answers in PostgreSQL: $answers"
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
 pids=()
 psql "$admin_url" -qAt -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
 unset DATABASE_URL TELEGRAM_API_URL

@@ -424,14 +424,8 @@ pub async fn change(
                 status.as_str()
             )));
         }
-        let moved_from = current.start_time;
-        move_visit(tx, tenant, shop, &current, &change).await?;
-        let start: DateTime<Utc> =
-            sqlx::query_scalar("SELECT start_time FROM appointments WHERE id = $1")
-                .bind(current.id)
-                .fetch_one(&mut **tx)
-                .await?;
-        if start != moved_from {
+        let start = move_visit(tx, tenant, shop, &current, &change).await?;
+        if start != current.start_time {
             // Reminders of the old time skip themselves when due (see `outbox::still_relevant`).
             outbox::schedule_reminders(tx, tenant, current.id).await?;
             if channel != Channel::Telegram {
@@ -944,13 +938,14 @@ struct CurrentVisit {
     end_time: DateTime<Utc>,
 }
 
+/// Moves the visit as `change` says; returns its start time afterwards.
 async fn move_visit(
     tx: &mut Tx,
     tenant: TenantId,
     shop: &Shop,
     current: &CurrentVisit,
     change: &Change,
-) -> Result<()> {
+) -> Result<DateTime<Utc>> {
     let lines = match &change.service_ids {
         Some(ids) => {
             let booked: Vec<BookedLine> = sqlx::query_as(
@@ -1007,7 +1002,7 @@ async fn move_visit(
             .await?;
         insert_lines(tx, tenant, current.id, lines).await?;
     }
-    Ok(())
+    Ok(start)
 }
 
 // ---------------------------------------------------------------------------------------------
