@@ -1424,8 +1424,35 @@ fn rubles(price: Decimal) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_start, rubles};
+    use super::{is_start, parse_car, rubles};
     use rust_decimal::Decimal;
+
+    #[test]
+    fn cars_described_in_words() {
+        let car = parse_car("kia rio а123вс77").unwrap();
+        assert_eq!(
+            (car.make.as_str(), car.model.as_str(), car.plate.as_deref()),
+            ("Kia", "rio", Some("а123вс77"))
+        );
+        let car = parse_car("Тойота Камри 2015, о777оо199").unwrap();
+        assert_eq!(
+            (
+                car.make.as_str(),
+                car.model.as_str(),
+                car.year,
+                car.plate.as_deref()
+            ),
+            ("Тойота", "Камри", Some(2015), Some("о777оо199"))
+        );
+        let car = parse_car("Lada Granta").unwrap();
+        assert_eq!(
+            (car.make.as_str(), car.model.as_str(), car.plate),
+            ("Lada", "Granta", None)
+        );
+        assert!(parse_car("   ").is_none());
+        assert!(parse_car("12345").is_none());
+        assert!(parse_car(&"ы".repeat(101)).is_none());
+    }
 
     #[test]
     fn start_command_forms() {
