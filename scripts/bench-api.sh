@@ -52,10 +52,17 @@ SQL
 
 log "warm-up"
 wrk -t2 -c"$CONCURRENCY" -d3s -H "Authorization: Bearer $token" "$url" >/dev/null
+# CPU seconds (user + system) of the server and of the PostgreSQL backends serving its database:
+# what one request costs, whatever else the machine is doing.
+ticks() { awk '{ s += $14 + $15 } END { print s + 0 }' "$@" 2>/dev/null; }
+pg_ticks() { ticks $(pgrep -f "^postgres: .* $db " | sed 's#.*#/proc/&/stat#'); }
+hz=$(getconf CLK_TCK)
 log "API: wrk -c$CONCURRENCY -d${DURATION}s"
+server_before=$(ticks "/proc/$pid/stat"); pg_before=$(pg_ticks)
 api=$(wrk -t2 -c"$CONCURRENCY" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$url")
-log "ceiling: pgbench -c$CONCURRENCY -T$DURATION (same SQL, runtime role, Unix socket)"
-ceiling=$(PGOPTIONS="-c role=auto_concierge_app" pgbench -n -h /var/run/postgresql -U postgres \
+server_after=$(ticks "/proc/$pid/stat"); pg_after=$(pg_ticks)
+log "ceiling: pgbench -c$CONCURRENCY -T$DURATION (same SQL, prepared like sqlx, runtime role, Unix socket)"
+ceiling=$(PGOPTIONS="-c role=auto_concierge_app" pgbench -n -M prepared -h /var/run/postgresql -U postgres \
   -c "$CONCURRENCY" -j 2 -T "$DURATION" -f "$sql" "$db" 2>&1)
 rm -f "$sql"
 
@@ -72,4 +79,6 @@ printf '  API        %10.0f req/s   p50 %s   p99 %s\n' "$rps" "$p50" "$p99"
 printf '  pgbench    %10.0f tx/s    (ceiling: same SQL, same database)\n' "$tps"
 printf '  ratio      %10.0f %%\n' "$(python3 -c "print(100 * $rps / $tps)")"
 echo "  peak RSS   $rss"
+requests=$(python3 -c "print($rps * $DURATION)")
+python3 -c "r = $requests; print(f'  CPU/request  server {($server_after - $server_before) / $hz / r * 1e6:.0f} µs   PostgreSQL {($pg_after - $pg_before) / $hz / r * 1e6:.0f} µs')"
 [ -z "$errors" ] || echo "  errors: $errors"

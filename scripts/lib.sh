@@ -108,6 +108,8 @@ start_bench_server() {
   export SECRET_KEY="bench-secret-key-bench-secret-key-0123"
   export ENCRYPTION_KEY="cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
   DATABASE_URL="$db_url" ENVIRONMENT=production "$server_bin" seed-demo >/dev/null
+  # Statistics, as autovacuum would gather them on a live database a minute later.
+  psql "$db_url" -qAt -c "ANALYZE"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   DATABASE_URL="$db_url" ENVIRONMENT=production RUST_LOG=warn LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     LEPTOS_SITE_ROOT=target/site "$server_bin" serve >"/tmp/$db-server.log" 2>&1 &

@@ -117,7 +117,7 @@ async fn run_with_database(config: Config, command: Command) -> Result<()> {
 
     match command {
         Command::Serve => {
-            let db = connect(20).await?;
+            let db = connect(config.database_pool_size).await?;
             if !config.is_production() && !has_any_tenant(&owner_url).await? {
                 tracing::info!("empty development database: loading the demo data");
                 demo::seed_demo(&db).await?;

@@ -200,6 +200,23 @@ async fn every_tenant_table_has_forced_rls_and_isolates_tenants() {
         .await
         .unwrap();
         assert!(enabled && forced, "{table}: RLS must be enabled and forced");
+        // The policy compares with the tenant computed once per statement (an InitPlan), not a
+        // function call evaluated for every row (migrations/0002).
+        let quals: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT qual, with_check FROM pg_policies WHERE tablename = $1 AND policyname = 'tenant_isolation'",
+        )
+        .bind(table)
+        .fetch_all(&db.owner)
+        .await
+        .unwrap();
+        assert_eq!(quals.len(), 1, "{table}: one tenant_isolation policy");
+        for expr in [Some(quals[0].0.clone()), quals[0].1.clone()] {
+            let expr = expr.unwrap_or_default();
+            assert!(
+                expr.contains("SELECT app_current_tenant()"),
+                "{table}: policy must use (SELECT app_current_tenant()), got {expr:?}"
+            );
+        }
 
         let count_as_owner = |tenant: TenantId| {
             let sql = format!("SELECT count(*) FROM \"{table}\" WHERE tenant_id = $1");

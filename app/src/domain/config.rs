@@ -75,6 +75,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Reverse proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, comma-separated IPs).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Connections of the web server's pool (`DATABASE_POOL_SIZE`). More connections than
+    /// PostgreSQL has cores to run them only adds switching: requests wait in the pool instead.
+    pub database_pool_size: u32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -146,6 +149,18 @@ impl Config {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
+        let database_pool_size = match get("DATABASE_POOL_SIZE") {
+            None => 10,
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if (1..=500).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "DATABASE_POOL_SIZE must be a number of connections between 1 and 500, got {v:?}"
+                    )))
+                }
+            },
+        };
+
         let (secret_key, encryption_key) = match environment {
             Environment::Production => (
                 production_secret_key(get("SECRET_KEY"))?,
@@ -197,6 +212,7 @@ impl Config {
             ai: ai_config(&get)?,
             data_dir,
             trusted_proxies,
+            database_pool_size,
         })
     }
 }
@@ -660,6 +676,23 @@ mod tests {
         ]))
         .unwrap();
         assert!(!format!("{c:?}").contains("super-secret-value"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn pool_size_defaults_and_is_checked() {
+        let dir = temp_dir("pool");
+        let d = dir.to_str().unwrap();
+        let c = Config::from_vars(&vars(&[("AC_DATA_DIR", d)])).unwrap();
+        assert_eq!(c.database_pool_size, 10);
+        let c =
+            Config::from_vars(&vars(&[("AC_DATA_DIR", d), ("DATABASE_POOL_SIZE", "4")])).unwrap();
+        assert_eq!(c.database_pool_size, 4);
+        for bad in ["0", "many", "-3", "100000"] {
+            let err = Config::from_vars(&vars(&[("AC_DATA_DIR", d), ("DATABASE_POOL_SIZE", bad)]))
+                .unwrap_err();
+            assert!(err.to_string().contains("DATABASE_POOL_SIZE"), "{bad}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
