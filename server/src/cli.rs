@@ -24,11 +24,14 @@ pub struct Args {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the web admin, the REST API and the Telegram bots (the default).
+    /// Run the web admin, the REST API, the Telegram bots and the worker (the default).
     Serve,
     /// Run only the Telegram bots (a separate process in production). Several may run: each
     /// bot is polled by one of them at a time.
     Bot,
+    /// Run only the worker: status messages and reminders to clients from the durable queue.
+    /// Several may run: each job is taken by one of them.
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Create the two demo companies with users, shops, catalogue, clients and a week of
@@ -121,12 +124,21 @@ async fn run_with_database(config: Config, command: Command) -> Result<()> {
             }
             let state = AppState::new(db, config).await?;
             crate::bot::supervisor::spawn(state.clone());
+            crate::worker::spawn(state.clone());
             crate::http::serve(state).await
         }
         Command::Bot => {
             let state = AppState::new(connect(5).await?, config).await?;
             tokio::select! {
                 _ = crate::bot::supervisor::run(state) => {}
+                _ = crate::http::shutdown_signal() => {}
+            }
+            Ok(())
+        }
+        Command::Worker => {
+            let state = AppState::new(connect(4).await?, config).await?;
+            tokio::select! {
+                _ = crate::worker::run(state) => {}
                 _ = crate::http::shutdown_signal() => {}
             }
             Ok(())

@@ -54,6 +54,10 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
     };
     Router::new()
         .route("/health", get(health))
+        .route(
+            "/telegram/{tenant}/webhook",
+            axum::routing::post(crate::bot::webhook::receive),
+        )
         .merge(crate::api::router())
         .route("/api/v1/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes_with_context(&server_state, routes, context.clone(), {

@@ -1,326 +1,23 @@
-//! The companies' Telegram bots against a fake Bot API that speaks Telegram's wire format
-//! (`POST /bot<token>/<method>` with JSON, `{"ok": true, "result": ...}` back), with the real
-//! server binary on a real database.
-//!
-//! Each server process is given its own base URL (`<fake>/<tag>`), so the fake knows which
-//! process polled a bot.
+//! The companies' Telegram bots against a fake Bot API (`common::telegram`) that speaks
+//! Telegram's wire format, with the real server binary on a real database.
 
 mod common;
 
 use std::{
-    collections::{HashMap, VecDeque},
     process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
-use app::domain::{accounts, db::TenantId, telegram};
-use axum::{
-    body::Bytes,
-    extract::{Path, State},
-    http::StatusCode,
-    routing::post,
-    Json, Router,
+use axum::http::StatusCode;
+use common::{
+    server::TestServer,
+    telegram::{
+        buttons, connect_bot, disconnect_bot, sse_events, staff_events, tenant, FakeTelegram,
+        GARAGE_TOKEN, NEW_SEVER_TOKEN, SEVER_TOKEN,
+    },
+    TestDb,
 };
-use common::{server::TestServer, TestDb};
-use futures::StreamExt;
 use serde_json::{json, Value};
-use tokio::sync::Notify;
-
-const SEVER_TOKEN: &str = "111111111:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
-const GARAGE_TOKEN: &str = "222222222:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsbb";
-const NEW_SEVER_TOKEN: &str = "333333333:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDscc";
-
-#[derive(Default)]
-struct FakeState {
-    next_update_id: i64,
-    /// Updates not yet confirmed by an `offset`, per token.
-    pending: HashMap<String, VecDeque<Value>>,
-    /// `getUpdates` calls: (tag of the process, token, when).
-    polls: Vec<(String, String, Instant)>,
-    /// Other calls: (token, method, JSON body).
-    calls: Vec<(String, String, Value)>,
-    /// Answers to the next `getUpdates` of a token instead of updates (401, 429, 502...).
-    failures: HashMap<String, VecDeque<(StatusCode, Value)>>,
-}
-
-#[derive(Clone, Default)]
-struct FakeTelegram {
-    state: Arc<Mutex<FakeState>>,
-    arrived: Arc<Notify>,
-    base: String,
-}
-
-impl FakeTelegram {
-    async fn start() -> FakeTelegram {
-        let mut fake = FakeTelegram::default();
-        let app = Router::new()
-            .route("/{tag}/{bot}/{method}", post(bot_method))
-            .with_state(fake.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        fake.base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        fake
-    }
-
-    /// The Bot API base URL for one server process.
-    fn url(&self, tag: &str) -> String {
-        format!("{}/{tag}", self.base)
-    }
-
-    /// The next `getUpdates` calls of `token` fail with these answers, in order.
-    fn fail(&self, token: &str, answers: Vec<(StatusCode, Value)>) {
-        self.state
-            .lock()
-            .unwrap()
-            .failures
-            .insert(token.to_string(), answers.into());
-    }
-
-    fn push(&self, token: &str, update: Value) {
-        let mut state = self.state.lock().unwrap();
-        state.next_update_id += 1;
-        let mut update = update;
-        update["update_id"] = json!(state.next_update_id);
-        state
-            .pending
-            .entry(token.to_string())
-            .or_default()
-            .push_back(update);
-        drop(state);
-        self.arrived.notify_waiters();
-    }
-
-    fn user(id: i64) -> Value {
-        json!({"id": id, "is_bot": false, "first_name": "Иван", "last_name": "Петров"})
-    }
-
-    fn write(&self, token: &str, user: i64, text: &str) {
-        let mut message = json!({
-            "message_id": rand::random::<u16>(),
-            "date": 1_764_000_000,
-            "chat": {"id": user, "type": "private", "first_name": "Иван"},
-            "from": Self::user(user),
-            "text": text,
-        });
-        if text.starts_with('/') {
-            message["entities"] =
-                json!([{"type": "bot_command", "offset": 0, "length": text.chars().count()}]);
-        }
-        self.push(token, json!({ "message": message }));
-    }
-
-    fn press(&self, token: &str, user: i64, data: &str) -> String {
-        let id = format!("cb{}", rand::random::<u32>());
-        self.push(
-            token,
-            json!({"callback_query": {
-                "id": id,
-                "from": Self::user(user),
-                "chat_instance": "1",
-                "data": data,
-                "message": {
-                    "message_id": 1, "date": 1_764_000_000,
-                    "chat": {"id": user, "type": "private", "first_name": "Иван"},
-                    "from": {"id": 111111111, "is_bot": true, "first_name": "Бот"},
-                    "text": "…",
-                },
-            }}),
-        );
-        id
-    }
-
-    fn calls(&self, token: &str, method: &str) -> Vec<Value> {
-        self.state
-            .lock()
-            .unwrap()
-            .calls
-            .iter()
-            .filter(|(t, m, _)| t == token && m == method)
-            .map(|(_, _, body)| body.clone())
-            .collect()
-    }
-
-    /// Waits for a call of `method` with `token` that satisfies `matches`.
-    async fn wait_call(
-        &self,
-        token: &str,
-        method: &str,
-        matches: impl Fn(&Value) -> bool,
-    ) -> Value {
-        let started = Instant::now();
-        loop {
-            if let Some(body) = self.calls(token, method).into_iter().find(|b| matches(b)) {
-                return body;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no matching {method} for {token}; calls: {:?}",
-                self.calls(token, method)
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    async fn wait_message(&self, token: &str, chat: i64, contains: &str) -> Value {
-        self.wait_call(token, "sendmessage", |b| {
-            b["chat_id"] == json!(chat) && b["text"].as_str().is_some_and(|t| t.contains(contains))
-        })
-        .await
-    }
-
-    /// Tags of the processes that polled `token` since `since`.
-    fn pollers_since(&self, token: &str, since: Instant) -> Vec<String> {
-        let mut tags: Vec<String> = self
-            .state
-            .lock()
-            .unwrap()
-            .polls
-            .iter()
-            .filter(|(_, t, at)| t == token && *at >= since)
-            .map(|(tag, _, _)| tag.clone())
-            .collect();
-        tags.sort();
-        tags.dedup();
-        tags
-    }
-}
-
-async fn bot_method(
-    State(fake): State<FakeTelegram>,
-    Path((tag, bot, method)): Path<(String, String, String)>,
-    body: Bytes,
-) -> (StatusCode, Json<Value>) {
-    let token = bot.strip_prefix("bot").unwrap_or_default().to_string();
-    let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
-    // Method names are case-insensitive in the Bot API (teloxide sends `GetUpdates`).
-    let method = method.to_ascii_lowercase();
-    match method.as_str() {
-        "getupdates" => {
-            {
-                let mut state = fake.state.lock().unwrap();
-                state
-                    .polls
-                    .push((tag.clone(), token.clone(), Instant::now()));
-                if let Some(failure) = state.failures.get_mut(&token).and_then(VecDeque::pop_front)
-                {
-                    return (failure.0, Json(failure.1));
-                }
-            }
-            let offset = body["offset"].as_i64().unwrap_or(0);
-            // Long polling, but brief: the test does not wait for the real 10 seconds.
-            let deadline = Instant::now() + Duration::from_millis(500);
-            loop {
-                let arrived = fake.arrived.notified();
-                {
-                    let mut state = fake.state.lock().unwrap();
-                    state
-                        .polls
-                        .push((tag.clone(), token.clone(), Instant::now()));
-                    let queue = state.pending.entry(token.clone()).or_default();
-                    // An offset confirms every update before it.
-                    queue.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
-                    if !queue.is_empty() || Instant::now() >= deadline {
-                        let updates: Vec<Value> = queue.iter().cloned().collect();
-                        return (StatusCode::OK, Json(json!({"ok": true, "result": updates})));
-                    }
-                }
-                let _ = tokio::time::timeout_at(deadline.into(), arrived).await;
-            }
-        }
-        "sendmessage" => {
-            let chat = body["chat_id"].clone();
-            let text = body["text"].clone();
-            fake.state.lock().unwrap().calls.push((token, method, body));
-            (
-                StatusCode::OK,
-                Json(json!({"ok": true, "result": {
-                    "message_id": rand::random::<u16>(),
-                    "date": 1_764_000_000,
-                    "chat": {"id": chat, "type": "private", "first_name": "Иван"},
-                    "from": {"id": 111111111, "is_bot": true, "first_name": "Бот"},
-                    "text": text,
-                }})),
-            )
-        }
-        "answercallbackquery" => {
-            fake.state.lock().unwrap().calls.push((token, method, body));
-            (StatusCode::OK, Json(json!({"ok": true, "result": true})))
-        }
-        _ => (
-            StatusCode::NOT_FOUND,
-            Json(json!({"ok": false, "error_code": 404, "description": "Not Found"})),
-        ),
-    }
-}
-
-async fn tenant(db: &TestDb, slug: &str) -> TenantId {
-    accounts::tenant_id_by_slug(&db.app, slug)
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-async fn connect_bot(db: &TestDb, tenant: TenantId, token: &str) {
-    let mut tx = db.app.tenant_tx(tenant).await.unwrap();
-    telegram::connect(&mut tx, &db.config, token, "test_bot")
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-}
-
-async fn disconnect_bot(db: &TestDb, tenant: TenantId) {
-    let mut tx = db.app.tenant_tx(tenant).await.unwrap();
-    telegram::disconnect(&mut tx).await.unwrap();
-    tx.commit().await.unwrap();
-}
-
-/// Everything the tenant's SSE stream (`/api/v1/events`) sends, as it arrives.
-async fn staff_events(server: &TestServer, email: &str) -> Arc<Mutex<String>> {
-    let token = common::server::token(server, email, "demo-password").await;
-    let response = reqwest::Client::new()
-        .get(server.url("/api/v1/events"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let received = Arc::new(Mutex::new(String::new()));
-    let sink = received.clone();
-    tokio::spawn(async move {
-        let mut stream = response.bytes_stream();
-        while let Some(Ok(chunk)) = stream.next().await {
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&chunk));
-        }
-    });
-    received
-}
-
-/// The JSON events in an SSE text (`data: {...}` lines; keep-alives skipped).
-fn sse_events(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter_map(|line| line.strip_prefix("data:"))
-        .filter_map(|data| serde_json::from_str(data.trim()).ok())
-        .collect()
-}
-
-/// (text, callback data) of the inline buttons under a sent message.
-fn buttons(message: &Value) -> Vec<(String, String)> {
-    message["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().into_iter().flatten())
-        .map(|b| {
-            (
-                b["text"].as_str().unwrap_or_default().to_string(),
-                b["callback_data"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
 
 /// `1500.00` → `1 500 ₽` as the bot writes prices.
 fn rubles(price: i64) -> String {
@@ -391,6 +88,20 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     .await
     .unwrap();
     assert_eq!(transcript.len(), 4, "{transcript:?}");
+    // Which engine answered and how long it took, per message (the AI fallback rate's source).
+    let (engine, latency, fallback): (Option<String>, Option<i64>, Option<String>) =
+        sqlx::query_as(
+            "SELECT analysis ->> 'engine', (analysis ->> 'latency_ms')::bigint, analysis ->> 'fallback'
+             FROM bot_messages WHERE tenant_id = $1 AND chat_id = $2 AND analysis IS NOT NULL",
+        )
+        .bind(sever.0)
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(engine.as_deref(), Some("rules"));
+    assert!(latency.is_some_and(|ms| ms >= 0));
+    assert_eq!(fallback, None, "no LLM configured: not a fallback");
     assert_eq!(transcript[2], ("in".into(), symptom.into(), true));
     assert_eq!(transcript[3].0, "out");
     assert_eq!(transcript[3].1, text);
@@ -435,11 +146,34 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
         .await;
     let (time, slot) = buttons(&slots).into_iter().next().unwrap();
     fake.press(SEVER_TOKEN, user, &slot);
+    // The phone is unknown: a reply keyboard with Telegram's «share contact» button.
+    let ask_phone = fake.wait_message(SEVER_TOKEN, user, "номер телефона").await;
+    assert_eq!(
+        ask_phone["reply_markup"]["keyboard"][0][0]["request_contact"],
+        json!(true),
+        "{ask_phone}"
+    );
+    fake.share_contact(SEVER_TOKEN, user, "79161112233");
+    let ask_car = fake
+        .wait_message(SEVER_TOKEN, user, "На какой машине")
+        .await;
+    assert!(buttons(&ask_car)
+        .iter()
+        .any(|(text, _)| text == "Пропустить"));
+    fake.wait_message(SEVER_TOKEN, user, "+79161112233").await;
+    fake.write(SEVER_TOKEN, user, "kia rio а123вс77");
     let confirm = fake
         .wait_message(SEVER_TOKEN, user, "Проверьте запись")
         .await;
     assert!(confirm["text"].as_str().unwrap().contains(&service_name));
     assert!(confirm["text"].as_str().unwrap().contains(&time));
+    assert!(
+        confirm["text"]
+            .as_str()
+            .unwrap()
+            .contains("Kia rio А123ВС77"),
+        "{confirm}"
+    );
     let ok = buttons(&confirm)
         .into_iter()
         .find(|(text, _)| text == "Подтвердить")
@@ -448,6 +182,24 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     fake.press(SEVER_TOKEN, user, &ok);
     fake.wait_message(SEVER_TOKEN, user, "Готово, вы записаны")
         .await;
+    // The phone is on the client's card, the car among their cars and on the visit.
+    let (phone, make, model, plate): (Option<String>, String, String, Option<String>) =
+        sqlx::query_as(
+            "SELECT c.phone, v.make, v.model, v.plate FROM appointments a
+             JOIN clients c ON c.id = a.client_id
+             JOIN vehicles v ON v.id = a.vehicle_id AND v.client_id = c.id
+             WHERE c.telegram_id = $1 AND a.tenant_id = $2",
+        )
+        .bind(user)
+        .bind(sever.0)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(phone.as_deref(), Some("+79161112233"));
+    assert_eq!(
+        (make.as_str(), model.as_str(), plate.as_deref()),
+        ("Kia", "rio", Some("А123ВС77"))
+    );
     let booked: Vec<(String, String, String, String, bool, Vec<i64>)> = sqlx::query_as(
         "SELECT a.status, a.source, a.customer_note, a.ai_summary, a.ai_analysis IS NOT NULL,
                 array_agg(s.service_id)
@@ -544,8 +296,18 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     assert_eq!(status, other_status);
 
     // The customer's own visit: cancelled from «Мои записи», and staff hear of it.
-    let (label, cancel) = buttons(&mine).into_iter().next().unwrap();
-    assert!(label.starts_with("Отменить"), "{label}");
+    let mine_buttons = buttons(&mine);
+    assert!(
+        mine_buttons
+            .iter()
+            .any(|(label, _)| label.starts_with("Перенести")),
+        "{mine_buttons:?}"
+    );
+    let (label, cancel) = mine_buttons
+        .into_iter()
+        .find(|(label, _)| label.starts_with("Отменить"))
+        .unwrap();
+    assert!(label.contains(&time), "{label}");
     fake.press(SEVER_TOKEN, user, &cancel);
     fake.wait_message(SEVER_TOKEN, user, "отменена").await;
     let status: String = sqlx::query_scalar(
@@ -793,5 +555,511 @@ async fn a_failing_bot_is_retried_without_disturbing_others_and_a_new_token_repl
         .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(fake.pollers_since(SEVER_TOKEN, since).is_empty());
+    db.drop().await;
+}
+
+/// The button whose text satisfies `pick` under a sent message: its callback data.
+fn press_data(message: &Value, pick: impl Fn(&str) -> bool) -> String {
+    buttons(message)
+        .into_iter()
+        .find(|(text, _)| pick(text))
+        .unwrap_or_else(|| panic!("no such button in {message}"))
+        .1
+}
+
+/// The bot restarts while it waits for the phone; the typed phone belongs to a card staff made
+/// earlier, which takes the chat over; then the visit is moved from «Мои записи», once to a
+/// time taken meanwhile (a polite answer) and once for real.
+#[tokio::test]
+async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let mut server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let api = common::server::Api::new(
+        &server,
+        common::server::token(&server, "admin@sever.demo", "demo-password").await,
+    );
+    // Staff know this customer by phone already.
+    let (status, card) = api
+        .post(
+            "/api/v1/clients/",
+            json!({"full_name": "Анна Смирнова", "phone": "+7 999 555-66-77"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{card}");
+    let card = card["id"].as_i64().unwrap();
+
+    let user = 5_550_777;
+    fake.write(SEVER_TOKEN, user, "нужно поменять масло в двигателе");
+    let answer = fake
+        .wait_message(SEVER_TOKEN, user, "Подходящие работы")
+        .await;
+    fake.press(
+        SEVER_TOKEN,
+        user,
+        &press_data(&answer, |t| t == "Записаться"),
+    );
+    let services = fake
+        .wait_message(SEVER_TOKEN, user, "Какую работу записать?")
+        .await;
+    fake.press(SEVER_TOKEN, user, &buttons(&services)[0].1);
+    let shops = fake.wait_message(SEVER_TOKEN, user, "В какой сервис").await;
+    fake.press(SEVER_TOKEN, user, &buttons(&shops)[0].1);
+    let days = fake.wait_message(SEVER_TOKEN, user, "Выберите день").await;
+    let day = buttons(&days)
+        .into_iter()
+        .skip(1)
+        .find(|(text, _)| !text.starts_with("вс"))
+        .unwrap()
+        .1;
+    fake.press(SEVER_TOKEN, user, &day);
+    let slots = fake
+        .wait_message(SEVER_TOKEN, user, "Свободное время")
+        .await;
+    fake.press(SEVER_TOKEN, user, &buttons(&slots)[0].1);
+    fake.wait_message(SEVER_TOKEN, user, "номер телефона").await;
+
+    // The bot process goes away mid-dialogue and another one starts.
+    server.stop();
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let api = common::server::Api::new(
+        &server,
+        common::server::token(&server, "admin@sever.demo", "demo-password").await,
+    );
+    let mark = fake.mark(SEVER_TOKEN);
+    fake.write(SEVER_TOKEN, user, "позвоните мне");
+    fake.wait_message_after(SEVER_TOKEN, user, "Не похоже на номер", mark)
+        .await;
+    fake.write(SEVER_TOKEN, user, "8 (999) 555-66-77");
+    let ask_car = fake
+        .wait_message_after(SEVER_TOKEN, user, "На какой машине", mark)
+        .await;
+    fake.press(
+        SEVER_TOKEN,
+        user,
+        &press_data(&ask_car, |t| t == "Пропустить"),
+    );
+    let confirm = fake
+        .wait_message_after(SEVER_TOKEN, user, "Проверьте запись", mark)
+        .await;
+    assert!(!confirm["text"].as_str().unwrap().contains("Автомобиль"));
+    fake.press(
+        SEVER_TOKEN,
+        user,
+        &press_data(&confirm, |t| t == "Подтвердить"),
+    );
+    fake.wait_message_after(SEVER_TOKEN, user, "Готово, вы записаны", mark)
+        .await;
+
+    // One card: staff's, now with the Telegram chat, the visit and the whole transcript.
+    let cards: Vec<(i64, Option<String>, String)> =
+        sqlx::query_as("SELECT id, phone, full_name FROM clients WHERE telegram_id = $1")
+            .bind(user)
+            .fetch_all(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(
+        cards,
+        vec![(card, Some("+79995556677".into()), "Анна Смирнова".into())]
+    );
+    let (visit, start): (i64, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT id, start_time FROM appointments WHERE client_id = $1")
+            .bind(card)
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM bot_messages WHERE chat_id = $1 AND client_id IS DISTINCT FROM $2",
+    )
+    .bind(user)
+    .bind(card)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+
+    // «Мои записи» → Перенести → a day → a time that staff fill up meanwhile.
+    let staff = staff_events(&server, "admin@sever.demo").await;
+    let mark = fake.mark(SEVER_TOKEN);
+    fake.write(SEVER_TOKEN, user, "Мои записи");
+    let mine = fake
+        .wait_message_after(SEVER_TOKEN, user, "Ваши записи", mark)
+        .await;
+    fake.press(
+        SEVER_TOKEN,
+        user,
+        &press_data(&mine, |t| t.starts_with("Перенести")),
+    );
+    let days = fake
+        .wait_message_after(SEVER_TOKEN, user, "Выберите новый день", mark)
+        .await;
+    let day = buttons(&days)
+        .into_iter()
+        .skip(2)
+        .find(|(text, _)| !text.starts_with("вс"))
+        .unwrap()
+        .1;
+    fake.press(SEVER_TOKEN, user, &day);
+    let slots = fake
+        .wait_message_after(SEVER_TOKEN, user, "Свободное время", mark)
+        .await;
+    let times = buttons(&slots);
+    let (_, taken) = times[0].clone();
+    let taken_at = chrono::DateTime::from_timestamp(
+        taken.rsplit('/').next().unwrap().parse::<i64>().unwrap(),
+        0,
+    )
+    .unwrap();
+    let (shop, service): (i64, i64) = sqlx::query_as(
+        "SELECT a.shop_id, s.service_id FROM appointments a
+         JOIN appointment_services s ON s.appointment_id = a.id WHERE a.id = $1",
+    )
+    .bind(visit)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let bays: i64 = sqlx::query_scalar("SELECT bays::bigint FROM shops WHERE id = $1")
+        .bind(shop)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    for n in 0..bays {
+        let (status, body) = api
+            .post(
+                "/api/v1/appointments/",
+                json!({"shop_id": shop, "service_ids": [service], "start_time": taken_at.to_rfc3339(),
+                       "client": {"full_name": format!("Занято {n}"), "phone": format!("+7999000000{n}")}}),
+            )
+            .await;
+        // Demo visits may hold some of the bays already.
+        if status == 409 {
+            break;
+        }
+        assert_eq!(status, 201, "{body}");
+    }
+    let mark = fake.mark(SEVER_TOKEN);
+    fake.press(SEVER_TOKEN, user, &taken);
+    let retry = fake
+        .wait_message_after(SEVER_TOKEN, user, "только что заняли", mark)
+        .await;
+    let (time, free) = buttons(&retry)
+        .into_iter()
+        .find(|(_, data)| *data != taken)
+        .unwrap();
+    fake.press(SEVER_TOKEN, user, &free);
+    let done = fake
+        .wait_message_after(SEVER_TOKEN, user, "перенесена на", mark)
+        .await;
+    assert!(done["text"].as_str().unwrap().contains(&time), "{done}");
+    let moved: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT start_time FROM appointments WHERE id = $1")
+            .bind(visit)
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert_ne!(moved, start);
+    assert_eq!(
+        moved.timestamp().to_string(),
+        free.rsplit('/').next().unwrap()
+    );
+    let started = Instant::now();
+    while !sse_events(&staff.lock().unwrap())
+        .iter()
+        .any(|e| e["type"] == "appointment.updated" && e["data"]["id"] == json!(visit))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no appointment.updated"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The client moved it themselves: no «staff moved your visit» message is queued.
+    let staff_moved: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM jobs WHERE dedupe_key LIKE 'moved:%'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(staff_moved, 0);
+
+    // Another customer's visit cannot be moved with a forged button.
+    let other: i64 = sqlx::query_scalar(
+        "SELECT id FROM appointments WHERE tenant_id = $1 AND client_id <> $2 AND status = 'new' LIMIT 1",
+    )
+    .bind(sever.0)
+    .bind(card)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let forged = fake.press(SEVER_TOKEN, user, &format!("move:0:{other}"));
+    let toast = fake
+        .wait_call(SEVER_TOKEN, "answercallbackquery", |b| {
+            b["callback_query_id"] == json!(forged)
+        })
+        .await;
+    assert!(toast["text"].as_str().unwrap().contains("устарело"));
+    db.drop().await;
+}
+
+/// Webhook mode: the supervisor registers each bot's webhook with its secret instead of polling,
+/// and `POST /telegram/{tenant id}/webhook` answers only with the right secret.
+#[tokio::test]
+async fn webhook_mode_registers_the_webhook_and_checks_the_secret() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    let garage = tenant(&db, "garage24").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    connect_bot(&db, garage, GARAGE_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(
+        &db,
+        &[
+            ("TELEGRAM_API_URL", &fake.url("p1")),
+            ("TELEGRAM_MODE", "webhook"),
+            (
+                "TELEGRAM_WEBHOOK_BASE_URL",
+                "https://bots.example.ru/concierge/",
+            ),
+        ],
+    )
+    .await;
+    let secret = |tenant: i64| {
+        let owner = db.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, String>(
+                "SELECT telegram_webhook_secret FROM tenants WHERE id = $1",
+            )
+            .bind(tenant)
+            .fetch_one(&owner)
+            .await
+            .unwrap()
+        }
+    };
+    let sever_secret = secret(sever.0).await;
+    let garage_secret = secret(garage.0).await;
+    let registered = fake.wait_call(SEVER_TOKEN, "setwebhook", |_| true).await;
+    assert_eq!(
+        registered["url"],
+        json!(format!(
+            "https://bots.example.ru/concierge/telegram/{}/webhook",
+            sever.0
+        ))
+    );
+    assert_eq!(registered["secret_token"], json!(sever_secret));
+    fake.wait_call(GARAGE_TOKEN, "setwebhook", |_| true).await;
+    // Nothing is polled in webhook mode.
+    let since = Instant::now();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(fake.pollers_since(SEVER_TOKEN, since).is_empty());
+
+    let http = reqwest::Client::new();
+    let user = 3_330_001;
+    let update = FakeTelegram::message_update(user, "/start");
+    let url = server.url(&format!("/telegram/{}/webhook", sever.0));
+    let post = |url: String, secret: Option<String>| {
+        let http = http.clone();
+        let update = update.clone();
+        async move {
+            let mut request = http.post(url).json(&update);
+            if let Some(secret) = secret {
+                request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+            }
+            request.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(post(url.clone(), None).await, 401);
+    assert_eq!(post(url.clone(), Some("wrong".into())).await, 401);
+    assert_eq!(post(url.clone(), Some(garage_secret.clone())).await, 401);
+    assert_eq!(
+        post(
+            server.url("/telegram/999999/webhook"),
+            Some(sever_secret.clone())
+        )
+        .await,
+        401
+    );
+    assert_eq!(
+        post(
+            server.url("/telegram/sever/webhook"),
+            Some(sever_secret.clone())
+        )
+        .await,
+        401
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(fake.calls(SEVER_TOKEN, "sendmessage").is_empty());
+    let clients: i64 = sqlx::query_scalar("SELECT count(*) FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(clients, 0, "a refused update must not be read");
+
+    assert_eq!(post(url, Some(sever_secret)).await, 200);
+    fake.wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
+        .await;
+    assert!(fake.calls(GARAGE_TOKEN, "sendmessage").is_empty());
+
+    // A removed bot's webhook is removed.
+    disconnect_bot(&db, garage).await;
+    fake.wait_call(GARAGE_TOKEN, "deletewebhook", |_| true)
+        .await;
+    db.drop().await;
+}
+
+/// Calls a server function of the web admin as a browser would (form body, session cookie).
+async fn server_fn(
+    server: &TestServer,
+    session: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+    origin: Option<&str>,
+) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(server.url(&format!("/api/{endpoint}")))
+        .header("cookie", format!("ac_session={session}"))
+        .form(form);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+/// Staff read the bot conversation in the web admin and answer through the company's bot.
+#[tokio::test]
+async fn staff_read_the_transcript_and_reply_through_the_bot() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let user = 8_880_001;
+    fake.write(SEVER_TOKEN, user, "стучит спереди справа на кочках");
+    fake.wait_message(SEVER_TOKEN, user, "Подходящие работы")
+        .await;
+    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    let client_text = client.to_string();
+    // The web session is the API's JWT in a cookie.
+    let admin = common::server::token(&server, "admin@sever.demo", "demo-password").await;
+    let other = common::server::token(&server, "admin@garage24.demo", "demo-password").await;
+
+    let (status, body) = server_fn(
+        &server,
+        &admin,
+        "reply_to_client",
+        &[
+            ("client_id", &client_text),
+            ("text", "Здравствуйте! Это мастер Олег, подъезжайте."),
+        ],
+        Some(&server.base),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    fake.wait_message(SEVER_TOKEN, user, "Это мастер Олег")
+        .await;
+    let (author, staff): (String, Option<i64>) = sqlx::query_as(
+        "SELECT author, staff_user_id FROM bot_messages WHERE client_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(client)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(author, "staff");
+    assert!(staff.is_some());
+
+    let (status, body) = server_fn(
+        &server,
+        &admin,
+        "client_chat",
+        &[("client_id", &client_text)],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let lines: Value = serde_json::from_str(&body).unwrap();
+    let lines = lines.as_array().unwrap();
+    assert_eq!(lines.len(), 3, "{body}");
+    assert_eq!(lines[0]["who"], "Клиент");
+    assert_eq!(lines[0]["text"], "стучит спереди справа на кочках");
+    assert_eq!(lines[1]["who"], "Бот");
+    assert_eq!(lines[2]["outgoing"], true);
+    assert!(lines[2]["text"].as_str().unwrap().contains("мастер Олег"));
+
+    // Another company's staff: not found, and nothing is sent.
+    let sent_before = fake.calls(SEVER_TOKEN, "sendmessage").len();
+    let (status, _) = server_fn(
+        &server,
+        &other,
+        "reply_to_client",
+        &[("client_id", &client_text), ("text", "чужой")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = server_fn(
+        &server,
+        &other,
+        "client_chat",
+        &[("client_id", &client_text)],
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    // A foreign page, an empty text, a client who never wrote to the bot, no session.
+    let (status, body) = server_fn(
+        &server,
+        &admin,
+        "reply_to_client",
+        &[("client_id", &client_text), ("text", "привет")],
+        Some("https://evil.example"),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = server_fn(
+        &server,
+        &admin,
+        "reply_to_client",
+        &[("client_id", &client_text), ("text", "   ")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let walk_in: i64 = sqlx::query_scalar(
+        "SELECT id FROM clients WHERE tenant_id = $1 AND telegram_chat_id IS NULL LIMIT 1",
+    )
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let (status, body) = server_fn(
+        &server,
+        &admin,
+        "reply_to_client",
+        &[("client_id", &walk_in.to_string()), ("text", "привет")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body.contains("ещё не писал боту"), "{body}");
+    let (status, _) = server_fn(
+        &server,
+        "not-a-session",
+        "reply_to_client",
+        &[("client_id", &client_text), ("text", "привет")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage").len(), sent_before);
     db.drop().await;
 }

@@ -186,6 +186,7 @@ async fn invalid_json_falls_back_to_the_rules() {
     let catalogue = Catalogue::demo().unwrap();
     let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
     assert_eq!(answer.engine, "rules");
+    assert_eq!(answer.fallback.as_deref(), Some("invalid"));
     assert_eq!(answer.intent, "booking");
     assert_eq!(answer.services[0].category, "suspension");
     assert_eq!(fake.requests().len(), 1, "the LLM was asked");
@@ -248,6 +249,7 @@ async fn slow_llm_times_out_into_the_rules() {
     let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
     let took = started.elapsed();
     assert_eq!(answer.engine, "rules");
+    assert_eq!(answer.fallback.as_deref(), Some("timeout"));
     assert_eq!(answer.services[0].category, "suspension");
     assert!(
         took >= Duration::from_secs(1),

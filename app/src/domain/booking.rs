@@ -19,7 +19,7 @@ use sqlx::{Postgres, QueryBuilder};
 use super::{
     db::{TenantId, Tx},
     hours::WorkingHours,
-    Error, Result,
+    outbox, Error, Result,
 };
 
 const NO_FREE_BAY: &str = "Нет свободного поста на это время";
@@ -363,6 +363,8 @@ pub async fn book(tx: &mut Tx, tenant: TenantId, new: NewBooking) -> Result<i64>
         },
     )
     .await?;
+    // In the same transaction as the booking: the reminders exist exactly when the visit does.
+    outbox::schedule_reminders(tx, tenant, id).await?;
     Ok(id)
 }
 
@@ -422,7 +424,14 @@ pub async fn change(
                 status.as_str()
             )));
         }
-        move_visit(tx, tenant, shop, &current, &change).await?;
+        let start = move_visit(tx, tenant, shop, &current, &change).await?;
+        if start != current.start_time {
+            // Reminders of the old time skip themselves when due (see `outbox::still_relevant`).
+            outbox::schedule_reminders(tx, tenant, current.id).await?;
+            if channel != Channel::Telegram {
+                outbox::moved(tx, tenant, current.id).await?;
+            }
+        }
     }
     if let Some(to) = change.status {
         sqlx::query(
@@ -450,6 +459,12 @@ pub async fn change(
             },
         )
         .await?;
+        // The client hears of staff's decisions through the bot; the message is queued in this
+        // transaction (transactional outbox), so it goes out exactly when the change is kept.
+        // What the client did in the bot is answered there at once.
+        if channel != Channel::Telegram {
+            outbox::status_changed(tx, tenant, current.id, to).await?;
+        }
     }
     Ok(())
 }
@@ -923,13 +938,14 @@ struct CurrentVisit {
     end_time: DateTime<Utc>,
 }
 
+/// Moves the visit as `change` says; returns its start time afterwards.
 async fn move_visit(
     tx: &mut Tx,
     tenant: TenantId,
     shop: &Shop,
     current: &CurrentVisit,
     change: &Change,
-) -> Result<()> {
+) -> Result<DateTime<Utc>> {
     let lines = match &change.service_ids {
         Some(ids) => {
             let booked: Vec<BookedLine> = sqlx::query_as(
@@ -986,7 +1002,7 @@ async fn move_visit(
             .await?;
         insert_lines(tx, tenant, current.id, lines).await?;
     }
-    Ok(())
+    Ok(start)
 }
 
 // ---------------------------------------------------------------------------------------------

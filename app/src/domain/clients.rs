@@ -329,6 +329,93 @@ pub async fn find_or_create_by_phone(
     }
 }
 
+/// What became of a phone a Telegram client gave the bot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhoneAttached {
+    /// Stored on the client's card.
+    Saved,
+    /// Staff already had a card with this phone and no Telegram: the same person. The bot's card
+    /// was merged into it (visits, cars, transcript, conversation), which now holds the chat.
+    Merged,
+    /// Another Telegram user's card has this phone: nothing changed.
+    TakenByAnother,
+}
+
+/// Records the phone a client gave in the bot (already normalised to E.164). Returns the id of
+/// the card the chat belongs to afterwards (another one after a merge).
+pub async fn attach_phone(
+    tx: &mut Tx,
+    client_id: i64,
+    phone: &str,
+) -> Result<(i64, PhoneAttached)> {
+    let holder: Option<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT id, telegram_id FROM clients WHERE phone = $1")
+            .bind(phone)
+            .fetch_optional(&mut **tx)
+            .await?;
+    match holder {
+        None => {
+            sqlx::query("UPDATE clients SET phone = $2, updated_at = now() WHERE id = $1")
+                .bind(client_id)
+                .bind(phone)
+                .execute(&mut **tx)
+                .await
+                .map_err(duplicate)?;
+            Ok((client_id, PhoneAttached::Saved))
+        }
+        Some((id, _)) if id == client_id => Ok((client_id, PhoneAttached::Saved)),
+        Some((_, Some(_))) => Ok((client_id, PhoneAttached::TakenByAnother)),
+        Some((card, None)) => {
+            // The Telegram ids move to staff's card first (they are unique per company), then
+            // everything that pointed at the bot's card follows, and the empty card goes.
+            let (telegram_id, chat_id, name): (Option<i64>, Option<i64>, String) = sqlx::query_as(
+                "SELECT telegram_id, telegram_chat_id, full_name FROM clients WHERE id = $1",
+            )
+            .bind(client_id)
+            .fetch_one(&mut **tx)
+            .await?;
+            sqlx::query(
+                "UPDATE clients SET telegram_id = NULL, telegram_chat_id = NULL WHERE id = $1",
+            )
+            .bind(client_id)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "UPDATE clients SET telegram_id = $2, telegram_chat_id = $3,
+                        full_name = CASE WHEN btrim(full_name) = '' THEN $4 ELSE full_name END,
+                        updated_at = now()
+                 WHERE id = $1",
+            )
+            .bind(card)
+            .bind(telegram_id)
+            .bind(chat_id)
+            .bind(name)
+            .execute(&mut **tx)
+            .await?;
+            for table in [
+                "appointments",
+                "vehicles",
+                "bot_messages",
+                "bot_conversations",
+            ] {
+                // Table names from the fixed list above; the ids are bound.
+                sqlx::query(&format!(
+                    "UPDATE {table} SET client_id = $1 WHERE client_id = $2"
+                ))
+                .bind(card)
+                .bind(client_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+            sqlx::query("DELETE FROM clients WHERE id = $1")
+                .bind(client_id)
+                .execute(&mut **tx)
+                .await?;
+            Ok((card, PhoneAttached::Merged))
+        }
+    }
+}
+
 fn duplicate(e: sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = &e {
         if db.code().as_deref() == Some("23505") {

@@ -65,6 +65,10 @@ pub struct Config {
     /// v1's single bot token; multi-tenant bots keep theirs in the database.
     pub telegram_bot_token: Option<Secret>,
     pub telegram_api_url: String,
+    /// `TELEGRAM_MODE=webhook` with `TELEGRAM_WEBHOOK_BASE_URL`: the public base URL under which
+    /// Telegram reaches `/telegram/{tenant id}/webhook` (e.g. `https://example.ru/concierge`).
+    /// `None`: long polling (the default).
+    pub telegram_webhook_base_url: Option<String>,
     /// The LLM behind the concierge; `None`: the built-in rules answer alone.
     pub ai: Option<AiConfig>,
     /// Where development keys and the local PostgreSQL cluster live.
@@ -174,6 +178,32 @@ impl Config {
             }
         };
 
+        let telegram_webhook_base_url = match (
+            get("TELEGRAM_MODE").map(|m| m.to_ascii_lowercase()),
+            get("TELEGRAM_WEBHOOK_BASE_URL"),
+        ) {
+            (None, _) => None,
+            (Some(mode), _) if mode == "polling" => None,
+            (Some(mode), Some(base)) if mode == "webhook" => {
+                if !(base.starts_with("https://") || base.starts_with("http://")) {
+                    return Err(ConfigError::Invalid(format!(
+                        "TELEGRAM_WEBHOOK_BASE_URL must be an http(s) URL, got {base:?}"
+                    )));
+                }
+                Some(base.trim_end_matches('/').to_string())
+            }
+            (Some(mode), None) if mode == "webhook" => return Err(ConfigError::Invalid(
+                "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_BASE_URL, the public URL of this \
+                     server (e.g. https://example.ru/concierge)"
+                    .into(),
+            )),
+            (Some(mode), _) => {
+                return Err(ConfigError::Invalid(format!(
+                    "TELEGRAM_MODE must be polling or webhook, got {mode:?}"
+                )))
+            }
+        };
+
         Ok(Config {
             environment,
             database_url: database_url.map(Secret),
@@ -185,6 +215,7 @@ impl Config {
             telegram_bot_token: get("TELEGRAM_BOT_TOKEN").map(Secret),
             telegram_api_url: get("TELEGRAM_API_URL")
                 .unwrap_or_else(|| "https://api.telegram.org".into()),
+            telegram_webhook_base_url,
             ai: ai_config(&get)?,
             data_dir,
             trusted_proxies,
@@ -567,6 +598,47 @@ mod tests {
         assert_eq!(c.database_url.unwrap().expose(), "postgres://x@h/y");
         assert_eq!(c.redis_url.unwrap().expose(), "redis://other:1");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn telegram_mode() {
+        let base = [
+            ("SECRET_KEY", "k"),
+            ("ENVIRONMENT", "development"),
+            (
+                "ENCRYPTION_KEY",
+                "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=",
+            ),
+        ];
+        let with = |extra: &[(&str, &str)]| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            Config::from_vars(&vars(&all))
+        };
+        assert_eq!(with(&[]).unwrap().telegram_webhook_base_url, None);
+        assert_eq!(
+            with(&[("TELEGRAM_MODE", "polling")])
+                .unwrap()
+                .telegram_webhook_base_url,
+            None
+        );
+        assert_eq!(
+            with(&[
+                ("TELEGRAM_MODE", "webhook"),
+                ("TELEGRAM_WEBHOOK_BASE_URL", "https://example.ru/concierge/")
+            ])
+            .unwrap()
+            .telegram_webhook_base_url
+            .as_deref(),
+            Some("https://example.ru/concierge")
+        );
+        assert!(with(&[("TELEGRAM_MODE", "webhook")]).is_err());
+        assert!(with(&[("TELEGRAM_MODE", "push")]).is_err());
+        assert!(with(&[
+            ("TELEGRAM_MODE", "webhook"),
+            ("TELEGRAM_WEBHOOK_BASE_URL", "example.ru")
+        ])
+        .is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod booking;
+pub mod chat;
 pub mod clients;
 pub mod concierge;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod hours;
+pub mod outbox;
 pub mod phone;
 pub mod ratelimit;
 pub mod redis;

@@ -87,6 +87,131 @@ pub async fn check_token(config: &Config, token: &str) -> Result<String> {
     }
 }
 
+/// Why a message did not reach Telegram.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Worth another try: a network error, 429 (with Telegram's `retry_after`), 5xx.
+    #[error("{message}")]
+    Temporary {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    /// Telegram refused for good: the user blocked the bot, the chat is gone, the token revoked.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+#[derive(Deserialize)]
+struct SendAnswer {
+    ok: bool,
+    description: Option<String>,
+    parameters: Option<SendParameters>,
+}
+
+#[derive(Deserialize)]
+struct SendParameters {
+    retry_after: Option<u64>,
+}
+
+/// Sends a plain text message through a bot (`sendMessage`). Used for everything that is not
+/// an answer in the dialogue: the worker's notifications and staff replies. Errors never quote
+/// the URL, which holds the token.
+pub async fn send_message(
+    client: &reqwest::Client,
+    api_url: &str,
+    token: &str,
+    chat_id: i64,
+    text: &str,
+) -> std::result::Result<(), SendError> {
+    call(
+        client,
+        api_url,
+        token,
+        "sendMessage",
+        &serde_json::json!({ "chat_id": chat_id, "text": text }),
+    )
+    .await
+}
+
+/// Calls a Bot API method with a JSON body; `Ok` when Telegram answers `{"ok": true}`.
+async fn call(
+    client: &reqwest::Client,
+    api_url: &str,
+    token: &str,
+    method: &str,
+    body: &serde_json::Value,
+) -> std::result::Result<(), SendError> {
+    let url = format!("{}/bot{token}/{method}", api_url.trim_end_matches('/'));
+    let response = client
+        .post(url)
+        .timeout(Duration::from_secs(15))
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| SendError::Temporary {
+            message: format!("Telegram не отвечает: {}", e.without_url()),
+            retry_after: None,
+        })?;
+    let status = response.status();
+    let answer: Option<SendAnswer> = response.json().await.ok();
+    if status.is_success() && answer.as_ref().is_some_and(|a| a.ok) {
+        return Ok(());
+    }
+    let description = answer
+        .as_ref()
+        .and_then(|a| a.description.clone())
+        .unwrap_or_else(|| format!("HTTP {status}"));
+    let retry_after = answer
+        .and_then(|a| a.parameters)
+        .and_then(|p| p.retry_after)
+        .map(Duration::from_secs);
+    if status.as_u16() == 429 || status.is_server_error() || retry_after.is_some() {
+        Err(SendError::Temporary {
+            message: format!("Telegram: {description}"),
+            retry_after,
+        })
+    } else {
+        Err(SendError::Permanent(format!("Telegram: {description}")))
+    }
+}
+
+/// Webhook mode: tells Telegram where to deliver the bot's updates, with the secret it must echo.
+pub async fn set_webhook(
+    client: &reqwest::Client,
+    api_url: &str,
+    token: &str,
+    url: &str,
+    secret: &str,
+) -> std::result::Result<(), SendError> {
+    call(
+        client,
+        api_url,
+        token,
+        "setWebhook",
+        &serde_json::json!({
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": ["message", "callback_query"],
+        }),
+    )
+    .await
+}
+
+pub async fn delete_webhook(
+    client: &reqwest::Client,
+    api_url: &str,
+    token: &str,
+) -> std::result::Result<(), SendError> {
+    call(
+        client,
+        api_url,
+        token,
+        "deleteWebhook",
+        &serde_json::json!({}),
+    )
+    .await
+}
+
 pub async fn status(tx: &mut Tx) -> Result<BotConnection> {
     let row: Option<(Option<String>, Option<String>)> =
         sqlx::query_as("SELECT telegram_bot_token_enc, telegram_bot_username FROM tenants")

@@ -1107,6 +1107,7 @@ fn VisitPanel(
                     <button type="submit" class="rounded-lg border border-red-300 px-3 py-2 text-sm text-red-700 hover:bg-red-50">"Отменить запись"</button>
                 </ActionForm>
             })}
+            <crate::components::conversation::Conversation client_id=visit.client_id/>
         </Panel>
     }
 }

@@ -9,6 +9,7 @@ use leptos_router::{
 use serde::{Deserialize, Serialize};
 
 use crate::components::{
+    conversation::Conversation,
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
     status::{status_classes, status_label},
@@ -274,5 +275,6 @@ fn ClientCardView(card: ClientCard, save: ServerAction<SaveClientNotes>) -> impl
                 }.into_any()
             }}
         </section>
+        <Conversation client_id=card.client.id/>
     }
 }

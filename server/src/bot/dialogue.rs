@@ -5,9 +5,9 @@
 
 use app::domain::{
     booking::{self, AppointmentFilter, Channel, NewBooking, Status},
-    clients,
+    clients::{self, NewVehicle, PhoneAttached},
     db::{TenantId, Tx},
-    shops, AppState, Error,
+    phone, shops, AppState, Error,
 };
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use teloxide::{
     prelude::*,
     types::{
-        CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup,
-        ReplyMarkup, UpdateKind, User,
+        ButtonRequest, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
+        KeyboardMarkup, ReplyMarkup, UpdateKind, User,
     },
 };
 
@@ -25,6 +25,7 @@ use super::BotError;
 const MENU_BOOK: &str = "Записаться";
 const MENU_ASK: &str = "Задать вопрос";
 const MENU_MINE: &str = "Мои записи";
+const SHARE_PHONE: &str = "📱 Отправить номер";
 /// How many days ahead the customer may pick.
 const BOOKING_DAYS: i64 = 7;
 /// Most start times offered at once (Telegram keyboards get unwieldy beyond that).
@@ -43,6 +44,19 @@ struct Conversation {
     /// The booking being put together with the buttons, step by step.
     #[serde(default)]
     draft: Option<Draft>,
+    /// A question of the booking the next typed message answers (phone, car).
+    #[serde(default)]
+    awaiting: Option<Awaiting>,
+    /// The visit being moved from «Мои записи».
+    #[serde(default)]
+    moving: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Awaiting {
+    Phone,
+    Car,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -60,6 +74,11 @@ struct Draft {
     shop_id: Option<i64>,
     day: Option<NaiveDate>,
     start: Option<DateTime<Utc>>,
+    /// The car the client picked or described; `None` also when they skipped the question.
+    #[serde(default)]
+    vehicle_id: Option<i64>,
+    #[serde(default)]
+    vehicle: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -70,6 +89,9 @@ struct OfferedService {
 
 /// One answer of the bot.
 struct Reply {
+    /// A message sent before this one, e.g. to put the menu keyboard back after the «send
+    /// phone» keyboard while the answer itself carries inline buttons.
+    before: Option<(String, ReplyMarkup)>,
     text: String,
     markup: Option<ReplyMarkup>,
     /// Stored with the customer's message: the concierge's analysis of it.
@@ -79,6 +101,7 @@ struct Reply {
 impl Reply {
     fn text(text: impl Into<String>) -> Reply {
         Reply {
+            before: None,
             text: text.into(),
             markup: None,
             analysis: None,
@@ -117,32 +140,55 @@ async fn on_message(
         return Ok(());
     };
     let text = message.text().or(message.caption()).map(str::to_string);
+    // A phone shared with the «send phone» button: only the user's own contact counts.
+    let shared_phone = message
+        .contact()
+        .filter(|contact| contact.user_id == Some(from.id))
+        .map(|contact| contact.phone_number.clone());
     let chat_id = message.chat.id.0;
 
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let customer = find_or_create_client(state, &mut tx, tenant, from, chat_id).await?;
+    let mut customer = find_or_create_client(state, &mut tx, tenant, from, chat_id).await?;
     let mut conversation = load_conversation(&mut tx, chat_id).await?;
     let message_id = record(
         &mut tx,
         &customer,
         "in",
-        text.as_deref().unwrap_or("(без текста)"),
+        text.as_deref()
+            .or(shared_phone.as_deref())
+            .unwrap_or("(без текста)"),
     )
     .await?;
     tx.commit().await?;
 
-    let reply = match text.as_deref().map(str::trim) {
-        None => Reply::text("Пока я понимаю только текст — напишите, пожалуйста, словами."),
-        Some(text) if is_start(text) => greeting(state, tenant).await?,
-        Some(MENU_BOOK) => how_to_book(state, tenant).await?,
-        Some(MENU_ASK) => Reply::text(
+    let text = text.as_deref().map(str::trim);
+    // The menu and /start leave a half-answered question behind.
+    if text.is_some_and(|t| is_start(t) || [MENU_BOOK, MENU_ASK, MENU_MINE].contains(&t)) {
+        conversation.awaiting = None;
+    }
+    let reply = match (text, conversation.awaiting, shared_phone) {
+        (_, _, Some(phone)) => {
+            phone_answer(state, tenant, &mut customer, &mut conversation, &phone).await?
+        }
+        (None, _, None) => {
+            Reply::text("Пока я понимаю только текст — напишите, пожалуйста, словами.")
+        }
+        (Some(text), _, _) if is_start(text) => greeting(state, tenant).await?,
+        (Some(MENU_BOOK), _, _) => how_to_book(state, tenant).await?,
+        (Some(MENU_ASK), _, _) => Reply::text(
             "Опишите, что происходит с машиной: что, где и когда стучит, горит или течёт. \
              Я подскажу возможные причины и подходящие работы с ценами.",
         ),
-        Some(MENU_MINE) => {
+        (Some(MENU_MINE), _, _) => {
             my_appointments(state, tenant, &customer, conversation.request_no).await?
         }
-        Some(text) => concierge_answer(state, tenant, &mut conversation, text).await,
+        (Some(text), Some(Awaiting::Phone), _) => {
+            phone_answer(state, tenant, &mut customer, &mut conversation, text).await?
+        }
+        (Some(text), Some(Awaiting::Car), _) => {
+            car_answer(state, tenant, &customer, &mut conversation, text).await?
+        }
+        (Some(text), None, _) => concierge_answer(state, tenant, &mut conversation, text).await,
     };
 
     send(bot, &customer, &reply).await?;
@@ -156,6 +202,9 @@ async fn on_message(
             .await?;
     }
     save_conversation(&mut tx, &customer, &conversation).await?;
+    if let Some((before, _)) = &reply.before {
+        record(&mut tx, &customer, "out", before).await?;
+    }
     record(&mut tx, &customer, "out", &reply.text).await?;
     tx.commit().await?;
     Ok(())
@@ -186,6 +235,9 @@ async fn on_callback(
     let outcome = match press.step {
         // A visit's own id says what to cancel; later answers do not make the button stale.
         Step::CancelVisit => cancel_visit(&mut tx, tenant, &customer, &press).await?,
+        Step::Reschedule | Step::MoveDay | Step::MoveSlot => {
+            reschedule_step(&mut tx, tenant, &customer, &mut conversation, &press).await?
+        }
         _ if press.request_no == conversation.request_no => {
             booking_step(&mut tx, tenant, &customer, &mut conversation, &press).await?
         }
@@ -228,21 +280,31 @@ enum Step {
     Shop,
     Day,
     Slot,
+    Car,
+    SkipCar,
     Confirm,
     Cancel,
     CancelVisit,
+    Reschedule,
+    MoveDay,
+    MoveSlot,
 }
 
 impl Step {
-    const ALL: [(Step, &'static str); 8] = [
+    const ALL: [(Step, &'static str); 13] = [
         (Step::Book, "book"),
         (Step::Service, "svc"),
         (Step::Shop, "shop"),
         (Step::Day, "day"),
         (Step::Slot, "slot"),
+        (Step::Car, "car"),
+        (Step::SkipCar, "nocar"),
         (Step::Confirm, "ok"),
         (Step::Cancel, "no"),
         (Step::CancelVisit, "cancel"),
+        (Step::Reschedule, "move"),
+        (Step::MoveDay, "mday"),
+        (Step::MoveSlot, "mslot"),
     ];
 
     fn code(self) -> &'static str {
@@ -274,9 +336,14 @@ impl Press {
             Step::Shop => "(выбран сервис)",
             Step::Day => "(выбран день)",
             Step::Slot => "(выбрано время)",
+            Step::Car => "(выбран автомобиль)",
+            Step::SkipCar => "Пропустить",
             Step::Confirm => "Подтвердить",
             Step::Cancel => "Отменить",
             Step::CancelVisit => "Отменить запись",
+            Step::Reschedule => "Перенести запись",
+            Step::MoveDay => "(выбран день переноса)",
+            Step::MoveSlot => "(выбрано время переноса)",
         }
     }
 }
@@ -293,6 +360,7 @@ fn button(
 fn keyboard(text: String, buttons: Vec<InlineKeyboardButton>, per_row: usize) -> Reply {
     let rows: Vec<Vec<InlineKeyboardButton>> = buttons.chunks(per_row).map(<[_]>::to_vec).collect();
     Reply {
+        before: None,
         text,
         markup: Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(rows))),
         analysis: None,
@@ -442,27 +510,22 @@ async fn booking_step(
             // Checked again: the time may have been taken since the keyboard was shown.
             let slots = booking::free_slots(tx, shop, day, &[service]).await?;
             match slots.iter().find(|slot| slot.start_time == start) {
-                Some(slot) => {
+                Some(_) => {
                     draft.start = Some(start);
-                    let shop = shops::get(tx, shop).await?;
-                    let name = request
-                        .services
-                        .iter()
-                        .find(|s| s.id == service)
-                        .map_or("", |s| s.name.as_str());
-                    keyboard(
-                        format!(
-                            "Проверьте запись:\n{name}\n{}, {}\n{}",
-                            shop.name,
-                            shop.address,
-                            slot.start_time.format("%d.%m.%Y %H:%M")
-                        ),
-                        vec![
-                            button("Подтвердить", Step::Confirm, n, ""),
-                            button("Отменить", Step::Cancel, n, ""),
-                        ],
-                        2,
-                    )
+                    draft.vehicle_id = None;
+                    draft.vehicle = None;
+                    let phone: Option<String> =
+                        sqlx::query_scalar("SELECT phone FROM clients WHERE id = $1")
+                            .bind(customer.client_id)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                    if phone.is_none() {
+                        conversation.awaiting = Some(Awaiting::Phone);
+                        phone_question()
+                    } else {
+                        conversation.awaiting = Some(Awaiting::Car);
+                        car_question(tx, n, customer).await?
+                    }
                 }
                 None => {
                     let mut reply = slot_keyboard(tx, n, shop, day, service).await?;
@@ -471,19 +534,45 @@ async fn booking_step(
                 }
             }
         }
+        Step::Car | Step::SkipCar => {
+            if draft.start.is_none() {
+                return Ok(None);
+            }
+            let vehicle = if press.step == Step::Car {
+                let Ok(id) = press.value.parse::<i64>() else {
+                    return Ok(None);
+                };
+                // Only the customer's own cars.
+                match clients::vehicles(tx, customer.client_id)
+                    .await?
+                    .into_iter()
+                    .find(|v| v.id == id)
+                {
+                    Some(v) => Some((v.id, car_label(&v))),
+                    None => return Ok(None),
+                }
+            } else {
+                None
+            };
+            draft.vehicle_id = vehicle.as_ref().map(|v| v.0);
+            draft.vehicle = vehicle.map(|v| v.1);
+            conversation.awaiting = None;
+            confirmation(tx, n, request, draft).await?
+        }
         Step::Confirm => {
             let (Some(service), Some(shop), Some(day), Some(start)) =
                 (draft.service_id, draft.shop_id, draft.day, draft.start)
             else {
                 return Ok(None);
             };
+            conversation.awaiting = None;
             let booked = booking::book(
                 tx,
                 tenant,
                 NewBooking {
                     shop_id: shop,
                     client_id: customer.client_id,
-                    vehicle_id: None,
+                    vehicle_id: draft.vehicle_id,
                     service_ids: vec![service],
                     start_time: start,
                     end_time: None,
@@ -520,29 +609,410 @@ async fn booking_step(
         }
         Step::Cancel => {
             conversation.draft = None;
+            conversation.awaiting = None;
             Reply::text("Хорошо, не записываю. Напишите, если понадобится помощь.")
         }
-        // Handled by `cancel_visit`.
-        Step::CancelVisit => return Ok(None),
+        // Handled by `cancel_visit` and `reschedule_step`.
+        Step::CancelVisit | Step::Reschedule | Step::MoveDay | Step::MoveSlot => return Ok(None),
     };
     Ok(Some((reply, None)))
+}
+
+/// The phone step: a reply keyboard with Telegram's «share contact» button; typing works too.
+fn phone_question() -> Reply {
+    Reply {
+        before: None,
+        text: "Оставьте, пожалуйста, номер телефона — мастер позвонит, если что-то изменится. \
+               Нажмите «Отправить номер» внизу или напишите его сообщением."
+            .into(),
+        markup: Some(ReplyMarkup::Keyboard(
+            KeyboardMarkup::new(vec![vec![
+                KeyboardButton::new(SHARE_PHONE).request(ButtonRequest::Contact)
+            ]])
+            .resize_keyboard()
+            .one_time_keyboard(),
+        )),
+        analysis: None,
+    }
+}
+
+/// The car step (optional): the client's cars as buttons, a typed description, or «Пропустить».
+async fn car_question(tx: &mut Tx, n: i64, customer: &Customer) -> Result<Reply, BotError> {
+    let mut buttons: Vec<InlineKeyboardButton> = clients::vehicles(tx, customer.client_id)
+        .await?
+        .iter()
+        .take(5)
+        .map(|v| button(car_label(v), Step::Car, n, v.id))
+        .collect();
+    buttons.push(button("Пропустить", Step::SkipCar, n, ""));
+    Ok(keyboard(
+        "На какой машине приедете? Напишите марку, модель и госномер, например: \
+         «Kia Rio А123ВС77» — или нажмите «Пропустить»."
+            .into(),
+        buttons,
+        1,
+    ))
+}
+
+fn car_label(v: &clients::Vehicle) -> String {
+    let mut label = format!("{} {}", v.make, v.model).trim().to_string();
+    if let Some(plate) = &v.plate {
+        label = format!("{label} {plate}").trim().to_string();
+    }
+    if label.is_empty() {
+        "Автомобиль".into()
+    } else {
+        label
+    }
+}
+
+/// The booking as it will be made, with «Подтвердить» and «Отменить».
+async fn confirmation(
+    tx: &mut Tx,
+    n: i64,
+    request: &Request,
+    draft: &Draft,
+) -> Result<Reply, BotError> {
+    let (Some(service), Some(shop), Some(start)) = (draft.service_id, draft.shop_id, draft.start)
+    else {
+        return Ok(Reply::text(
+            "Запись сбилась — напишите, что нужно сделать, и начнём заново.",
+        ));
+    };
+    let shop = shops::get(tx, shop).await?;
+    let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let name = request
+        .services
+        .iter()
+        .find(|s| s.id == service)
+        .map_or("", |s| s.name.as_str());
+    let car = draft
+        .vehicle
+        .as_ref()
+        .map(|car| format!("\nАвтомобиль: {car}"))
+        .unwrap_or_default();
+    Ok(keyboard(
+        format!(
+            "Проверьте запись:\n{name}\n{}, {}\n{}{car}",
+            shop.name,
+            shop.address,
+            start.with_timezone(&tz).format("%d.%m.%Y %H:%M")
+        ),
+        vec![
+            button("Подтвердить", Step::Confirm, n, ""),
+            button("Отменить", Step::Cancel, n, ""),
+        ],
+        2,
+    ))
+}
+
+/// A phone typed or shared during booking: stored on the client's card (merged into staff's
+/// card with the same phone), then the car question.
+async fn phone_answer(
+    state: &AppState,
+    tenant: TenantId,
+    customer: &mut Customer,
+    conversation: &mut Conversation,
+    input: &str,
+) -> Result<Reply, BotError> {
+    let Some(phone) = phone::normalize(input) else {
+        let mut reply = phone_question();
+        reply.text = "Не похоже на номер телефона. Напишите его так: +7 916 123-45-67 — \
+                      или нажмите «Отправить номер» внизу."
+            .into();
+        return Ok(reply);
+    };
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let (client_id, attached) = clients::attach_phone(&mut tx, customer.client_id, &phone).await?;
+    customer.client_id = client_id;
+    let thanks = match attached {
+        PhoneAttached::Saved | PhoneAttached::Merged => format!("Спасибо, записал номер {phone}."),
+        PhoneAttached::TakenByAnother => {
+            "Этот номер уже указан у другого клиента — мастер уточнит его при подтверждении."
+                .to_string()
+        }
+    };
+    let booking = conversation
+        .draft
+        .as_ref()
+        .is_some_and(|draft| draft.start.is_some());
+    let reply = if booking {
+        conversation.awaiting = Some(Awaiting::Car);
+        let mut reply = car_question(&mut tx, conversation.request_no, customer).await?;
+        reply.before = Some((thanks, menu()));
+        reply
+    } else {
+        conversation.awaiting = None;
+        Reply {
+            before: None,
+            text: thanks,
+            markup: Some(menu()),
+            analysis: None,
+        }
+    };
+    let client = clients::get(&mut tx, client_id).await?;
+    tx.commit().await?;
+    state.events.publish(tenant, "client.updated", client).await;
+    Ok(reply)
+}
+
+/// A car described in words during booking: added to the client's cars and to the booking.
+async fn car_answer(
+    state: &AppState,
+    tenant: TenantId,
+    customer: &Customer,
+    conversation: &mut Conversation,
+    text: &str,
+) -> Result<Reply, BotError> {
+    let n = conversation.request_no;
+    let (Some(request), Some(draft)) = (&conversation.last_request, conversation.draft.as_mut())
+    else {
+        conversation.awaiting = None;
+        return Ok(Reply::text(
+            "Запись сбилась — напишите, что нужно сделать, и начнём заново.",
+        ));
+    };
+    let Some(car) = parse_car(text) else {
+        let mut tx = state.db.tenant_tx(tenant).await?;
+        let mut reply = car_question(&mut tx, n, customer).await?;
+        tx.commit().await?;
+        reply.text = format!("Не понял, какая машина. {}", reply.text);
+        return Ok(reply);
+    };
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let vehicle = match clients::add_vehicle(&mut tx, tenant.0, customer.client_id, car).await {
+        Ok(vehicle) => vehicle,
+        Err(Error::Validation(reason)) => return Ok(Reply::text(reason)),
+        Err(e) => return Err(e.into()),
+    };
+    draft.vehicle_id = Some(vehicle.id);
+    draft.vehicle = Some(car_label(&vehicle));
+    conversation.awaiting = None;
+    let reply = confirmation(&mut tx, n, request, draft).await?;
+    tx.commit().await?;
+    Ok(reply)
+}
+
+/// «Kia Rio А123ВС77», «тойота камри 2015 о777оо199»: the word with digits and letters is the
+/// plate, a year-like number the year, the first remaining word the make, the rest the model.
+fn parse_car(text: &str) -> Option<NewVehicle> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 100 || !text.chars().any(char::is_alphabetic) {
+        return None;
+    }
+    let mut plate = None;
+    let mut year = None;
+    let mut words = Vec::new();
+    for word in text.split(|c: char| c.is_whitespace() || c == ',') {
+        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+        if word.is_empty() {
+            continue;
+        }
+        let digits = word.chars().filter(char::is_ascii_digit).count();
+        let letters = word.chars().filter(|c| c.is_alphabetic()).count();
+        match word.parse::<i32>() {
+            Ok(y) if (1950..=2100).contains(&y) && year.is_none() => year = Some(y),
+            _ if plate.is_none() && digits >= 3 && letters >= 1 && word.chars().count() >= 6 => {
+                plate = Some(word.to_string());
+            }
+            _ => words.push(word.to_string()),
+        }
+    }
+    let make = words.first().cloned().unwrap_or_default();
+    let model = words
+        .get(1..)
+        .map(|rest| rest.join(" "))
+        .unwrap_or_default();
+    if make.is_empty() && plate.is_none() {
+        return None;
+    }
+    Some(NewVehicle {
+        make: capitalize(&make),
+        model,
+        year,
+        plate,
+        vin: None,
+        mileage_km: None,
+    })
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Moving a visit from «Мои записи»: «Перенести» (the visit's id) → day → free time →
+/// `booking::change`, with the same rules as staff moving it. Only the customer's own visits
+/// that have not started; presses for another visit than the one being moved are stale.
+async fn reschedule_step(
+    tx: &mut Tx,
+    tenant: TenantId,
+    customer: &Customer,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Outcome, BotError> {
+    let (id, value) = match press.step {
+        Step::Reschedule => (press.value.parse::<i64>().ok(), ""),
+        _ => match press.value.split_once('/') {
+            Some((id, value)) => (id.parse::<i64>().ok(), value),
+            None => (None, ""),
+        },
+    };
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    if press.step != Step::Reschedule && conversation.moving != Some(id) {
+        return Ok(None);
+    }
+    let appointment = match booking::get(tx, id).await {
+        Ok(appointment) => appointment,
+        Err(Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if appointment.client_id != customer.client_id
+        || !matches!(appointment.status, Status::New | Status::Confirmed)
+    {
+        return Ok(None);
+    }
+    let n = conversation.request_no;
+    let reply = match press.step {
+        Step::Reschedule => {
+            conversation.moving = Some(id);
+            let mut reply = move_day_keyboard(tx, n, id).await?;
+            reply.text = format!(
+                "Переносим запись {} ({}). {}",
+                appointment.start_time.format("%d.%m %H:%M"),
+                appointment.service_names(),
+                reply.text
+            );
+            reply
+        }
+        Step::MoveDay => {
+            let Ok(day) = value.parse::<NaiveDate>() else {
+                return Ok(None);
+            };
+            move_slot_keyboard(tx, n, &appointment, day).await?
+        }
+        _ => {
+            let Some(start) = value
+                .parse::<i64>()
+                .ok()
+                .and_then(|ts| DateTime::from_timestamp(ts, 0))
+            else {
+                return Ok(None);
+            };
+            let moved = booking::change(
+                tx,
+                tenant,
+                id,
+                booking::Change {
+                    start_time: Some(start),
+                    ..booking::Change::default()
+                },
+                None,
+                Channel::Telegram,
+            )
+            .await;
+            match moved {
+                Ok(()) => {
+                    conversation.moving = None;
+                    let moved = booking::get(tx, id).await?;
+                    return Ok(Some((
+                        Reply::text(format!(
+                            "Готово: запись перенесена на {}. Мастер увидит изменение сразу.",
+                            moved.start_time.format("%d.%m %H:%M")
+                        )),
+                        Some(("appointment.updated", id)),
+                    )));
+                }
+                Err(Error::Conflict(_)) => {
+                    let day = start
+                        .with_timezone(appointment.start_time.offset())
+                        .date_naive();
+                    let mut reply = move_slot_keyboard(tx, n, &appointment, day).await?;
+                    reply.text = format!("Это время только что заняли. {}", reply.text);
+                    reply
+                }
+                Err(Error::Validation(reason) | Error::Unprocessable(reason)) => Reply::text(
+                    format!("Не получилось перенести запись: {reason}. Выберите другое время в «Мои записи»."),
+                ),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    Ok(Some((reply, None)))
+}
+
+async fn move_day_keyboard(tx: &mut Tx, n: i64, id: i64) -> Result<Reply, BotError> {
+    let buttons = booking_days(tx)
+        .await?
+        .into_iter()
+        .map(|(label, day)| button(label, Step::MoveDay, n, format!("{id}/{day}")))
+        .collect();
+    Ok(keyboard("Выберите новый день:".into(), buttons, 4))
+}
+
+async fn move_slot_keyboard(
+    tx: &mut Tx,
+    n: i64,
+    appointment: &booking::Appointment,
+    day: NaiveDate,
+) -> Result<Reply, BotError> {
+    let slots: Vec<booking::Slot> =
+        booking::free_slots(tx, appointment.shop_id, day, &appointment.service_ids)
+            .await?
+            .into_iter()
+            .filter(|slot| slot.start_time != appointment.start_time)
+            .collect();
+    if slots.is_empty() {
+        let mut reply = move_day_keyboard(tx, n, appointment.id).await?;
+        reply.text = format!(
+            "На {} свободного времени нет. Выберите другой день:",
+            day.format("%d.%m")
+        );
+        return Ok(reply);
+    }
+    let buttons = slots
+        .iter()
+        .take(MAX_SLOTS)
+        .map(|slot| {
+            button(
+                slot.start_time.format("%H:%M").to_string(),
+                Step::MoveSlot,
+                n,
+                format!("{}/{}", appointment.id, slot.start_time.timestamp()),
+            )
+        })
+        .collect();
+    Ok(keyboard(
+        format!("Свободное время {}:", day.format("%d.%m")),
+        buttons,
+        4,
+    ))
+}
+
+/// The days a customer may pick, with their labels («пт 28.11»).
+async fn booking_days(tx: &mut Tx) -> Result<Vec<(String, NaiveDate)>, BotError> {
+    let today = company_today(tx).await?;
+    Ok((0..BOOKING_DAYS)
+        .map(|offset| {
+            let day = today + Duration::days(offset);
+            let weekday = WEEKDAYS[day.weekday().num_days_from_monday() as usize];
+            (format!("{weekday} {}", day.format("%d.%m")), day)
+        })
+        .collect())
 }
 
 const WEEKDAYS: [&str; 7] = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
 
 async fn day_keyboard(tx: &mut Tx, n: i64) -> Result<Reply, BotError> {
-    let today = company_today(tx).await?;
-    let buttons = (0..BOOKING_DAYS)
-        .map(|offset| {
-            let day = today + Duration::days(offset);
-            let weekday = WEEKDAYS[day.weekday().num_days_from_monday() as usize];
-            button(
-                format!("{weekday} {}", day.format("%d.%m")),
-                Step::Day,
-                n,
-                day,
-            )
-        })
+    let buttons = booking_days(tx)
+        .await?
+        .into_iter()
+        .map(|(label, day)| button(label, Step::Day, n, day))
         .collect();
     Ok(keyboard("Выберите день:".into(), buttons, 4))
 }
@@ -592,6 +1062,11 @@ async fn company_today(tx: &mut Tx) -> Result<NaiveDate, BotError> {
 }
 
 async fn send(bot: &Bot, customer: &Customer, reply: &Reply) -> Result<(), BotError> {
+    if let Some((text, markup)) = &reply.before {
+        bot.send_message(ChatId(customer.chat_id), text)
+            .reply_markup(markup.clone())
+            .await?;
+    }
     let mut request = bot.send_message(ChatId(customer.chat_id), &reply.text);
     if let Some(markup) = &reply.markup {
         request = request.reply_markup(markup.clone());
@@ -715,6 +1190,7 @@ async fn greeting(state: &AppState, tenant: TenantId) -> Result<Reply, BotError>
         .await?;
     tx.commit().await?;
     Ok(Reply {
+        before: None,
         text: format!(
             "Здравствуйте! Это бот «{company}».\n\
              Напишите, что беспокоит в машине, — подскажу возможные причины, подходящие работы \
@@ -804,6 +1280,7 @@ async fn concierge_answer(
         )))
     };
     Reply {
+        before: None,
         text: lines.join("\n"),
         markup,
         analysis,
@@ -831,6 +1308,7 @@ async fn how_to_book(state: &AppState, tenant: TenantId) -> Result<Reply, BotErr
         line
     }));
     Ok(Reply {
+        before: None,
         text: lines.join("\n"),
         markup: None,
         analysis: None,
@@ -884,23 +1362,32 @@ async fn my_appointments(
             "Предстоящих записей нет. Напишите, что нужно сделать, — подберу работы и цены.",
         ));
     }
-    // Visits not yet started may be cancelled from here.
+    // Visits not yet started may be moved or cancelled from here.
     let buttons = upcoming
         .iter()
         .filter(|a| Status::can_transition(a.status, Status::Cancelled))
-        .map(|a| {
-            button(
-                format!("Отменить {}", a.start_time.format("%d.%m %H:%M")),
-                Step::CancelVisit,
-                request_no,
-                a.id,
-            )
+        .flat_map(|a| {
+            let when = a.start_time.format("%d.%m %H:%M");
+            [
+                button(
+                    format!("Перенести {when}"),
+                    Step::Reschedule,
+                    request_no,
+                    a.id,
+                ),
+                button(
+                    format!("Отменить {when}"),
+                    Step::CancelVisit,
+                    request_no,
+                    a.id,
+                ),
+            ]
         })
         .collect();
     Ok(keyboard(
         format!("Ваши записи:\n{}", lines.join("\n")),
         buttons,
-        1,
+        2,
     ))
 }
 
@@ -937,8 +1424,35 @@ fn rubles(price: Decimal) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_start, rubles};
+    use super::{is_start, parse_car, rubles};
     use rust_decimal::Decimal;
+
+    #[test]
+    fn cars_described_in_words() {
+        let car = parse_car("kia rio а123вс77").unwrap();
+        assert_eq!(
+            (car.make.as_str(), car.model.as_str(), car.plate.as_deref()),
+            ("Kia", "rio", Some("а123вс77"))
+        );
+        let car = parse_car("Тойота Камри 2015, о777оо199").unwrap();
+        assert_eq!(
+            (
+                car.make.as_str(),
+                car.model.as_str(),
+                car.year,
+                car.plate.as_deref()
+            ),
+            ("Тойота", "Камри", Some(2015), Some("о777оо199"))
+        );
+        let car = parse_car("Lada Granta").unwrap();
+        assert_eq!(
+            (car.make.as_str(), car.model.as_str(), car.plate),
+            ("Lada", "Granta", None)
+        );
+        assert!(parse_car("   ").is_none());
+        assert!(parse_car("12345").is_none());
+        assert!(parse_car(&"ы".repeat(101)).is_none());
+    }
 
     #[test]
     fn start_command_forms() {

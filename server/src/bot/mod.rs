@@ -4,6 +4,7 @@
 mod dialogue;
 mod poller;
 pub mod supervisor;
+pub mod webhook;
 
 /// Why handling one update failed. Logged by the poller; the customer's next message is
 /// handled as usual.

@@ -26,6 +26,10 @@ pub async fn run(
 ) {
     let mut offset: Option<i32> = None;
     let mut backoff = Duration::from_secs(1);
+    // A webhook left from webhook mode makes Telegram refuse `getUpdates`; polling replaces it.
+    if let Err(e) = bot.delete_webhook().await {
+        tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "deleteWebhook failed");
+    }
     loop {
         // The lock lives as long as this connection: without it another process may be polling.
         if let Err(e) = sqlx::query("SELECT 1").execute(&mut lock).await {
@@ -79,6 +83,6 @@ pub async fn run(
 }
 
 /// Network errors quote the request URL, which holds the token.
-fn redact(message: &str, token: &str) -> String {
+pub fn redact(message: &str, token: &str) -> String {
     message.replace(token, "<token>")
 }

@@ -2,6 +2,11 @@
 //! (`platform_bot_tokens()`), starts a poller for a new token, replaces one whose token changed
 //! and stops one whose token was removed, so connecting a bot in the admin needs no restart.
 //!
+//! In webhook mode (`TELEGRAM_MODE=webhook`) nothing is polled: the supervisor registers each
+//! bot's webhook (`setWebhook` with the company's secret token) when the bot appears or its
+//! token changes, and removes it when the bot is removed; the updates arrive at
+//! `POST /telegram/{tenant id}/webhook` (`super::webhook`) on any `serve` process.
+//!
 //! Telegram allows one `getUpdates` consumer per bot, and several server processes may run: a
 //! poller runs only while its process holds a session-level advisory lock on the company, taken
 //! on a connection of its own. When the poller stops or the process dies the connection closes,
@@ -9,7 +14,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use app::domain::{crypto, db::TenantId, AppState, Error, Result};
+use app::domain::{crypto, db::TenantId, telegram, AppState, Error, Result};
 use sqlx::{Connection, PgConnection};
 use teloxide::Bot;
 use tokio::{sync::oneshot, task::JoinHandle};
@@ -59,12 +64,18 @@ pub async fn run(state: AppState) {
         client,
         running: HashMap::new(),
         unreadable: HashMap::new(),
+        webhooks: HashMap::new(),
     };
     let mut tick = tokio::time::interval(INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = supervisor.round().await {
+        let round = if supervisor.state.config.telegram_webhook_base_url.is_some() {
+            supervisor.webhook_round().await
+        } else {
+            supervisor.round().await
+        };
+        if let Err(e) = round {
             // The database is unreachable: keep what runs, try again next round.
             tracing::warn!(error = %e, "bot supervisor: cannot read the connected bots");
         }
@@ -79,6 +90,37 @@ struct Supervisor {
     /// Tokens that cannot be decrypted (`ENCRYPTION_KEY` changed), reported once each rather
     /// than every round.
     unreadable: HashMap<TenantId, String>,
+    /// Webhook mode: the bots whose webhook this process registered, with the encrypted token
+    /// it was registered for (and the plain token, to remove the webhook with).
+    webhooks: HashMap<TenantId, (String, String)>,
+}
+
+/// A connected bot as `platform_bot_tokens()` lists it.
+struct Connected {
+    token_enc: String,
+    webhook_secret: Option<String>,
+}
+
+/// The connected bots with their webhook secrets.
+async fn connected_bots_with_secrets(state: &AppState) -> Result<HashMap<TenantId, Connected>> {
+    let mut tx = state.db.platform_tx().await?;
+    let rows: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT tenant_id, token_enc, webhook_secret FROM platform_bot_tokens()")
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|(tenant, token_enc, webhook_secret)| {
+            (
+                TenantId(tenant),
+                Connected {
+                    token_enc,
+                    webhook_secret,
+                },
+            )
+        })
+        .collect())
 }
 
 /// The connected bots: tenant → encrypted token. Encrypted tokens are compared to notice a
@@ -153,6 +195,70 @@ impl Supervisor {
                     task,
                 },
             );
+        }
+        Ok(())
+    }
+}
+
+impl Supervisor {
+    /// Webhook mode: registers the webhook of each new or changed bot, removes removed ones.
+    /// Every `serve` process does this; `setWebhook` with the same URL and secret is idempotent.
+    async fn webhook_round(&mut self) -> Result<()> {
+        let Some(base) = self.state.config.telegram_webhook_base_url.clone() else {
+            return Ok(());
+        };
+        let wanted = connected_bots_with_secrets(&self.state).await?;
+        let removed: Vec<TenantId> = self
+            .webhooks
+            .iter()
+            .filter(|(tenant, (token_enc, _))| {
+                wanted.get(tenant).map(|c| &c.token_enc) != Some(token_enc)
+            })
+            .map(|(tenant, _)| *tenant)
+            .collect();
+        for tenant in removed {
+            if let Some((_, token)) = self.webhooks.remove(&tenant) {
+                if !wanted.contains_key(&tenant) {
+                    let deleted =
+                        telegram::delete_webhook(&self.client, self.api_url.as_str(), &token).await;
+                    if let Err(e) = deleted {
+                        tracing::warn!(tenant = tenant.0, error = %e, "deleteWebhook failed");
+                    }
+                }
+            }
+        }
+        for (tenant, connected) in wanted {
+            if self.webhooks.contains_key(&tenant) || self.unreadable.contains_key(&tenant) {
+                continue;
+            }
+            let token = match crypto::decrypt(&self.state.config, &connected.token_enc) {
+                Ok(token) => token,
+                Err(e) => {
+                    tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted; connect the bot again");
+                    self.unreadable.insert(tenant, connected.token_enc);
+                    continue;
+                }
+            };
+            let Some(secret) = connected.webhook_secret else {
+                tracing::error!(
+                    tenant = tenant.0,
+                    "bot has no webhook secret; connect the bot again"
+                );
+                self.unreadable.insert(tenant, connected.token_enc);
+                continue;
+            };
+            let url = format!("{base}/telegram/{}/webhook", tenant.0);
+            let registered =
+                telegram::set_webhook(&self.client, self.api_url.as_str(), &token, &url, &secret)
+                    .await;
+            match registered {
+                Ok(_) => {
+                    tracing::info!(tenant = tenant.0, "bot webhook registered");
+                    self.webhooks.insert(tenant, (connected.token_enc, token));
+                }
+                // Tried again next round.
+                Err(e) => tracing::warn!(tenant = tenant.0, error = %e, "setWebhook failed"),
+            }
         }
         Ok(())
     }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod server;
+pub mod telegram;
 
 use std::collections::HashMap;
 

@@ -43,6 +43,11 @@ pub struct ConciergeAnswer {
     pub engine: String,
     /// Time spent on the answer (catalogue lookup excluded), for triage of slow providers.
     pub latency_ms: u64,
+    /// Why the rules answered although an LLM is configured: `timeout` or `invalid` (an error
+    /// or an answer that did not validate). Absent when the LLM answered or none is
+    /// configured. Stored with each bot message, so the AI fallback rate can be counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -259,7 +264,9 @@ impl Concierge {
     ) -> Result<(ConciergeAnswer, Option<String>)> {
         check_text(text)?;
         let started = Instant::now();
-        let mut llm_failure = None;
+        // Why the LLM's answer was not used: a code stored with each bot message (for the AI
+        // fallback rate) and a readable reason for the settings page's check.
+        let mut fallback: Option<(&str, String)> = None;
         if let Some(llm) = &self.llm {
             match tokio::time::timeout(llm.timeout(), llm.analyze(catalogue, text)).await {
                 Ok(Ok(reply)) => {
@@ -273,6 +280,7 @@ impl Concierge {
                             .collect(),
                         engine: "llm".into(),
                         latency_ms: elapsed_ms(started),
+                        fallback: None,
                     };
                     return Ok((answer, None));
                 }
@@ -282,14 +290,17 @@ impl Concierge {
                         other => other.to_string(),
                     };
                     tracing::warn!(%reason, "LLM answer unusable: the rules answer instead");
-                    llm_failure = Some(reason);
+                    fallback = Some(("invalid", reason));
                 }
                 Err(_) => {
                     tracing::warn!(
                         timeout_s = llm.timeout().as_secs(),
                         "LLM timed out: the rules answer instead"
                     );
-                    llm_failure = Some(format!("no answer within {} s", llm.timeout().as_secs()));
+                    fallback = Some((
+                        "timeout",
+                        format!("no answer within {} s", llm.timeout().as_secs()),
+                    ));
                 }
             }
         }
@@ -311,8 +322,9 @@ impl Concierge {
                 .collect(),
             engine: "rules".into(),
             latency_ms: elapsed_ms(started),
+            fallback: fallback.as_ref().map(|(code, _)| code.to_string()),
         };
-        Ok((answer, llm_failure))
+        Ok((answer, fallback.map(|(_, reason)| reason)))
     }
 }
 

@@ -1,0 +1,138 @@
+//! The client's conversation with the company's bot, and staff's reply that goes out through
+//! the bot: staff take the chat over from the web admin (client card, appointment card).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::components::feedback::{EmptyState, ErrorNotice, Loading};
+
+/// One message as staff read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChatLine {
+    pub id: i64,
+    /// «Клиент», «Бот», or the staff member's name.
+    pub who: String,
+    /// From the company (bot or staff) rather than from the client.
+    pub outgoing: bool,
+    pub text: String,
+    /// `ДД.ММ ЧЧ:ММ` in the company's time zone.
+    pub at: String,
+}
+
+/// The last messages with the client, oldest first.
+#[server(endpoint = "client_chat")]
+pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, ServerFnError> {
+    use crate::domain::{chat, AppState};
+    use crate::session::ssr::{failed, require_staff};
+
+    // Taken before the first await: during server rendering a resumed future may run outside
+    // the request's reactive owner.
+    let state = expect_context::<AppState>();
+    let (_, tenant) = require_staff().await?;
+    let messages = chat::transcript(&state.db, tenant, client_id, 200)
+        .await
+        .map_err(failed)?;
+    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let timezone: String = sqlx::query_scalar("SELECT timezone FROM tenants")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| failed(e.into()))?;
+    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    Ok(messages
+        .into_iter()
+        .map(|m| ChatLine {
+            id: m.id,
+            who: match m.author.as_str() {
+                "customer" => "Клиент".to_string(),
+                "staff" => m.staff_name.unwrap_or_else(|| "Сотрудник".into()),
+                _ => "Бот".to_string(),
+            },
+            outgoing: m.direction == "out",
+            text: m.text,
+            at: m
+                .created_at
+                .with_timezone(&tz)
+                .format("%d.%m %H:%M")
+                .to_string(),
+        })
+        .collect())
+}
+
+/// Sends staff's answer to the client through the company's bot.
+#[server(endpoint = "reply_to_client")]
+pub async fn reply_to_client(client_id: i64, text: String) -> Result<(), ServerFnError> {
+    use crate::domain::{chat, AppState};
+    use crate::session::ssr::{failed, require_same_origin, require_staff};
+
+    // Taken before the first await (see `client_chat`).
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    let (user, tenant) = require_staff().await?;
+    chat::staff_reply(&state.db, &state.config, tenant, client_id, user.id, &text)
+        .await
+        .map_err(failed)?;
+    Ok(())
+}
+
+/// The transcript and a reply form. Reloads after each reply; errors are shown under the form.
+#[component]
+pub fn Conversation(client_id: i64) -> impl IntoView {
+    let reply = ServerAction::<ReplyToClient>::new();
+    // Loaded in the browser only, after hydration (effects do not run on the server): the page
+    // renders «Загрузка…» on both sides, so hydration never depends on this request, and the
+    // client card's own suspense never waits for it. Reloaded after each reply.
+    let chat = RwSignal::new(None::<Result<Vec<ChatLine>, ServerFnError>>);
+    Effect::new(move |_| {
+        reply.version().track();
+        leptos::task::spawn_local(async move {
+            chat.set(Some(client_chat(client_id).await));
+        });
+    });
+    let outcome = move || match reply.value().get() {
+        Some(Ok(())) => Some(
+            view! { <p role="status" class="text-sm text-emerald-700">"Отправлено"</p> }.into_any(),
+        ),
+        Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+        None => None,
+    };
+    view! {
+        <section class="mt-4 rounded-xl bg-white p-4 shadow" aria-labelledby="chat-title" data-testid="conversation">
+            <h2 id="chat-title" class="mb-2 font-semibold">"Переписка в Telegram"</h2>
+            {move || match chat.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Ok(lines)) if lines.is_empty() => view! { <EmptyState text="Клиент ещё не писал боту."/> }.into_any(),
+                Some(Ok(lines)) => view! { <ChatLines lines/> }.into_any(),
+                Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
+            }}
+            <ActionForm action=reply attr:class="mt-3 space-y-2">
+                <input type="hidden" name="client_id" value=client_id/>
+                <label for="chat-reply" class="block text-sm font-medium">"Ответ клиенту (уйдёт через бота)"</label>
+                <textarea id="chat-reply" name="text" rows="3" required maxlength="4096" class="w-full rounded-lg border px-3 py-2"></textarea>
+                <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || reply.pending().get()>"Отправить в Telegram"</button>
+                {outcome}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ChatLines(lines: Vec<ChatLine>) -> impl IntoView {
+    view! {
+        <ol class="max-h-96 space-y-2 overflow-y-auto" aria-label="Сообщения">
+            {lines.into_iter().map(|line| {
+                let bubble = if line.outgoing {
+                    "ml-8 rounded-lg bg-blue-50 px-3 py-2"
+                } else {
+                    "mr-8 rounded-lg bg-slate-100 px-3 py-2"
+                };
+                view! {
+                    <li class=bubble data-message=line.id>
+                        <p class="text-xs text-slate-500">{line.who} " · " {line.at}</p>
+                        <p class="whitespace-pre-line">{line.text}</p>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}

@@ -1,0 +1,370 @@
+//! The outbox: messages to car owners that must go out because something was decided — a
+//! status change by staff, a moved visit, a reminder before it. They are written to `jobs` in
+//! the same transaction as the decision, so either both happen or neither; the worker
+//! (`server/src/worker.rs`) sends them later through the company's bot, retrying until Telegram
+//! accepts. Each job carries a `dedupe_key`, so a decision recorded twice still sends one message.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    booking::Status,
+    db::{Db, TenantId, Tx},
+    Error, Result,
+};
+
+/// `jobs.kind` of a Telegram message to a client.
+pub const TELEGRAM_MESSAGE: &str = "telegram.message";
+
+/// Reminders before a visit when the company has not set its own
+/// (`tenants.notification_settings.reminder_hours`).
+pub const DEFAULT_REMINDER_HOURS: [f64; 2] = [24.0, 2.0];
+
+/// The payload of a [`TELEGRAM_MESSAGE`] job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TelegramMessage {
+    pub chat_id: i64,
+    pub client_id: Option<i64>,
+    pub text: String,
+    /// A reminder is sent only while the visit is still live and still at this time; a visit
+    /// cancelled or moved since gets no stale reminder (a move schedules new ones).
+    #[serde(default)]
+    pub visit: Option<VisitCheck>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VisitCheck {
+    pub appointment_id: i64,
+    pub start_time: DateTime<Utc>,
+}
+
+/// What a message about a visit needs to say.
+#[derive(sqlx::FromRow)]
+struct Visit {
+    client_id: i64,
+    chat_id: Option<i64>,
+    start_time: DateTime<Utc>,
+    timezone: String,
+    shop_name: String,
+    shop_address: String,
+}
+
+async fn visit(tx: &mut Tx, appointment_id: i64) -> Result<Visit> {
+    sqlx::query_as(
+        "SELECT a.client_id, c.telegram_chat_id AS chat_id, a.start_time, s.timezone,
+                s.name AS shop_name, s.address AS shop_address
+         FROM appointments a
+         JOIN clients c ON c.id = a.client_id
+         JOIN shops s ON s.id = a.shop_id
+         WHERE a.id = $1",
+    )
+    .bind(appointment_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)
+}
+
+impl Visit {
+    /// «28.11 в 10:30» on the shop's clock.
+    fn when(&self) -> Result<String> {
+        let tz: Tz = self
+            .timezone
+            .parse()
+            .map_err(|_| Error::Internal(format!("unknown time zone: {}", self.timezone)))?;
+        Ok(self
+            .start_time
+            .with_timezone(&tz)
+            .format("%d.%m в %H:%M")
+            .to_string())
+    }
+
+    fn place(&self) -> String {
+        if self.shop_address.trim().is_empty() {
+            format!("«{}»", self.shop_name)
+        } else {
+            format!("«{}», {}", self.shop_name, self.shop_address.trim())
+        }
+    }
+}
+
+/// The message for the client when staff move a visit to `status`; `None` for statuses the
+/// client is not told about (a new visit is answered in the chat; a no-show is staff's note).
+fn status_text(visit: &Visit, status: Status) -> Result<Option<String>> {
+    let when = visit.when()?;
+    let place = visit.place();
+    Ok(match status {
+        Status::Confirmed => Some(format!(
+            "Ваша запись на {when} подтверждена. Ждём вас: {place}."
+        )),
+        Status::InProgress => Some(format!(
+            "Мастер приступил к работе с вашей машиной (запись на {when}). Сообщим, когда всё будет готово."
+        )),
+        Status::Completed => Some(format!(
+            "Работы по записи на {when} выполнены — машину можно забирать. Спасибо, что выбрали нас!"
+        )),
+        Status::Cancelled => Some(format!(
+            "Ваша запись на {when} отменена сервисом. Напишите нам, если хотите подобрать другое время."
+        )),
+        Status::New | Status::NoShow => None,
+    })
+}
+
+/// Queues the message about a status change made by staff (web admin, API). Changes made by the
+/// client in the bot are answered in the chat at once and need none.
+pub async fn status_changed(
+    tx: &mut Tx,
+    tenant: TenantId,
+    appointment_id: i64,
+    status: Status,
+) -> Result<()> {
+    let visit = visit(tx, appointment_id).await?;
+    let (Some(chat_id), Some(text)) = (visit.chat_id, status_text(&visit, status)?) else {
+        return Ok(());
+    };
+    // Statuses never return to an earlier one, so (visit, status) names the change once.
+    let key = format!("status:{appointment_id}:{}", status.as_str());
+    enqueue(
+        tx,
+        tenant,
+        &key,
+        Utc::now(),
+        &TelegramMessage {
+            chat_id,
+            client_id: Some(visit.client_id),
+            text,
+            visit: None,
+        },
+    )
+    .await
+}
+
+/// Queues «your visit was moved» for a move made by staff.
+pub async fn moved(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result<()> {
+    let visit = visit(tx, appointment_id).await?;
+    let Some(chat_id) = visit.chat_id else {
+        return Ok(());
+    };
+    let key = format!("moved:{appointment_id}:{}", visit.start_time.timestamp());
+    let text = format!(
+        "Время вашей записи изменилось: ждём вас {}, {}. Если неудобно — напишите нам.",
+        visit.when()?,
+        visit.place()
+    );
+    enqueue(
+        tx,
+        tenant,
+        &key,
+        Utc::now(),
+        &TelegramMessage {
+            chat_id,
+            client_id: Some(visit.client_id),
+            text,
+            visit: None,
+        },
+    )
+    .await
+}
+
+/// Queues the reminders before a visit (24 and 2 hours by default), those still ahead. Called
+/// when a visit is booked and when it moves; reminders of the old time are skipped when due.
+pub async fn schedule_reminders(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result<()> {
+    let visit = visit(tx, appointment_id).await?;
+    let Some(chat_id) = visit.chat_id else {
+        return Ok(());
+    };
+    let hours = reminder_hours(tx).await?;
+    let now = Utc::now();
+    let when = visit.when()?;
+    let place = visit.place();
+    for h in hours {
+        let run_at = visit.start_time - Duration::seconds((h * 3600.0) as i64);
+        if run_at <= now {
+            continue;
+        }
+        let text = if h >= 20.0 {
+            format!("Напоминаем: завтра, {when}, ждём вас — {place}. Если планы изменились, отмените или перенесите запись в «Мои записи».")
+        } else {
+            format!("Напоминаем: сегодня, {when}, ждём вас — {place}.")
+        };
+        let key = format!(
+            "reminder:{appointment_id}:{}:{}",
+            visit.start_time.timestamp(),
+            (h * 60.0) as i64
+        );
+        enqueue(
+            tx,
+            tenant,
+            &key,
+            run_at,
+            &TelegramMessage {
+                chat_id,
+                client_id: Some(visit.client_id),
+                text,
+                visit: Some(VisitCheck {
+                    appointment_id,
+                    start_time: visit.start_time,
+                }),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The company's reminder offsets in hours: `notification_settings.reminder_hours`, e.g.
+/// `[24, 2]`; values outside 0–720 hours are ignored. An empty list turns reminders off.
+async fn reminder_hours(tx: &mut Tx) -> Result<Vec<f64>> {
+    let setting: Option<serde_json::Value> =
+        sqlx::query_scalar("SELECT notification_settings -> 'reminder_hours' FROM tenants")
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten();
+    Ok(match setting {
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(serde_json::Value::as_f64)
+            .filter(|h| *h > 0.0 && *h <= 720.0)
+            .collect(),
+        _ => DEFAULT_REMINDER_HOURS.to_vec(),
+    })
+}
+
+async fn enqueue(
+    tx: &mut Tx,
+    tenant: TenantId,
+    dedupe_key: &str,
+    run_at: DateTime<Utc>,
+    message: &TelegramMessage,
+) -> Result<()> {
+    let payload =
+        serde_json::to_value(message).map_err(|e| Error::Internal(format!("job payload: {e}")))?;
+    sqlx::query(
+        "INSERT INTO jobs (tenant_id, kind, payload, dedupe_key, run_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
+    )
+    .bind(tenant.0)
+    .bind(TELEGRAM_MESSAGE)
+    .bind(payload)
+    .bind(dedupe_key)
+    .bind(run_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The worker's side: finding, claiming and finishing jobs.
+
+/// A claimed job: locked by the transaction that claimed it until that transaction ends.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// Including this one.
+    pub attempts: i32,
+    pub max_attempts: i32,
+}
+
+/// Companies with a job due, the longest-waiting first (the one cross-tenant question, through
+/// `platform_due_job_tenants`).
+pub async fn due_tenants(db: &Db, limit: i32) -> Result<Vec<TenantId>> {
+    let mut tx = db.platform_tx().await?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT tenant_id FROM platform_due_job_tenants($1)")
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(ids.into_iter().map(TenantId).collect())
+}
+
+/// Claims the company's next due job in `tx` (a [`Db::tenant_tx`]). The row stays locked until
+/// `tx` ends, and other workers skip it (`SKIP LOCKED`), so two workers never run one job; the
+/// worker keeps the transaction open while it sends and marks the job done before committing.
+pub async fn claim(tx: &mut Tx) -> Result<Option<Job>> {
+    Ok(sqlx::query_as(
+        "UPDATE jobs SET attempts = attempts + 1, updated_at = now()
+         WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now()
+                     ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, kind, payload, attempts, max_attempts",
+    )
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// The job is finished: sent, or (with `note`) skipped for a reason kept in `last_error`.
+pub async fn done(tx: &mut Tx, job: &Job, note: Option<&str>) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'done', last_error = $2, updated_at = now() WHERE id = $1",
+    )
+    .bind(job.id)
+    .bind(note)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The attempt failed: run again after `delay`, or give up (`failed`) when the job has had all
+/// its attempts or the error is permanent.
+pub async fn retry_or_fail(
+    tx: &mut Tx,
+    job: &Job,
+    error: &str,
+    delay: Option<std::time::Duration>,
+) -> Result<()> {
+    let give_up = delay.is_none() || job.attempts >= job.max_attempts;
+    let delay = delay.unwrap_or_default().as_secs_f64();
+    sqlx::query(
+        "UPDATE jobs SET status = CASE WHEN $2 THEN 'failed' ELSE 'pending' END,
+                run_at = now() + make_interval(secs => $3), last_error = $4, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(job.id)
+    .bind(give_up)
+    .bind(delay)
+    .bind(error)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether a reminder still fits its visit: not cancelled, finished or moved since.
+pub async fn still_relevant(tx: &mut Tx, check: &VisitCheck) -> Result<bool> {
+    let row: Option<(String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT status, start_time FROM appointments WHERE id = $1")
+            .bind(check.appointment_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(row.is_some_and(|(status, start)| {
+        matches!(
+            Status::parse(&status),
+            Some(Status::New | Status::Confirmed)
+        ) && start == check.start_time
+    }))
+}
+
+/// The company's bot token, encrypted as stored; `None` when no bot is connected.
+pub async fn bot_token_enc(tx: &mut Tx) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT telegram_bot_token_enc FROM tenants")
+            .fetch_optional(&mut **tx)
+            .await?
+            .flatten(),
+    )
+}
+
+/// Writes a message sent through the bot into the client's transcript.
+pub async fn record_sent(tx: &mut Tx, message: &TelegramMessage) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, text)
+         VALUES (app_current_tenant(), $1, $2, 'out', 'bot', $3)",
+    )
+    .bind(message.chat_id)
+    .bind(message.client_id)
+    .bind(&message.text)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,168 @@
+//! The worker: sends what the outbox (`app::domain::outbox`) queued in `jobs` — status messages
+//! and reminders to car owners through their company's bot.
+//!
+//! Every [`INTERVAL`] it asks which companies have jobs due (the one cross-tenant question,
+//! `platform_due_job_tenants`) and then works through each company's due jobs in that company's
+//! own transactions. A job is claimed with `FOR UPDATE SKIP LOCKED` and its transaction stays
+//! open while the message is sent, so another worker (any number may run) skips it, and it is
+//! marked done before the commit. A failed attempt is retried later with a growing pause; a
+//! permanent refusal (the user blocked the bot) ends the job as `failed`.
+
+use std::{collections::HashMap, time::Duration};
+
+use app::domain::{
+    crypto,
+    db::TenantId,
+    outbox::{self, Job, TelegramMessage},
+    telegram::{self, SendError},
+    AppState, Result,
+};
+
+/// How often due jobs are looked for.
+const INTERVAL: Duration = Duration::from_secs(1);
+/// Companies served per round, and jobs per company per round, so one company's backlog does
+/// not starve the others.
+const TENANTS_PER_ROUND: i32 = 100;
+const JOBS_PER_TENANT: usize = 50;
+/// Pause before attempt n+1: 5 s, 10 s, 20 s … up to an hour.
+const FIRST_RETRY: Duration = Duration::from_secs(5);
+const MAX_RETRY: Duration = Duration::from_secs(3600);
+
+/// Starts the worker in the background (for `serve`).
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(state))
+}
+
+/// Runs until the process ends (the `worker` command awaits it).
+pub async fn run(state: AppState) {
+    let client = match reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+    {
+        Ok(client) => client,
+        Err(e) => {
+            tracing::error!(error = %e, "no HTTP client for the Bot API: the worker does not run");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = round(&state, &client).await {
+            tracing::warn!(error = %e, "worker: round failed; trying again");
+        }
+    }
+}
+
+async fn round(state: &AppState, client: &reqwest::Client) -> Result<()> {
+    // Decrypted once per round per company; a changed token is picked up at the next round.
+    let mut tokens: HashMap<TenantId, Option<String>> = HashMap::new();
+    for tenant in outbox::due_tenants(&state.db, TENANTS_PER_ROUND).await? {
+        for _ in 0..JOBS_PER_TENANT {
+            if !run_one(state, client, tenant, &mut tokens).await? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Claims and runs the company's next due job; `false` when there is none.
+async fn run_one(
+    state: &AppState,
+    client: &reqwest::Client,
+    tenant: TenantId,
+    tokens: &mut HashMap<TenantId, Option<String>>,
+) -> Result<bool> {
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let Some(job) = outbox::claim(&mut tx).await? else {
+        tx.commit().await?;
+        return Ok(false);
+    };
+    if job.kind != outbox::TELEGRAM_MESSAGE {
+        tracing::error!(tenant = tenant.0, job = job.id, kind = %job.kind, "unknown job kind");
+        outbox::retry_or_fail(&mut tx, &job, "unknown job kind", None).await?;
+        tx.commit().await?;
+        return Ok(true);
+    }
+    let message: TelegramMessage = match serde_json::from_value(job.payload.clone()) {
+        Ok(message) => message,
+        Err(e) => {
+            outbox::retry_or_fail(&mut tx, &job, &format!("invalid payload: {e}"), None).await?;
+            tx.commit().await?;
+            return Ok(true);
+        }
+    };
+    if let Some(check) = &message.visit {
+        if !outbox::still_relevant(&mut tx, check).await? {
+            outbox::done(
+                &mut tx,
+                &job,
+                Some("skipped: the visit was cancelled or moved"),
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(true);
+        }
+    }
+    let token = match tokens.get(&tenant) {
+        Some(token) => token.clone(),
+        None => {
+            let token = match outbox::bot_token_enc(&mut tx).await? {
+                Some(enc) => match crypto::decrypt(&state.config, &enc) {
+                    Ok(token) => Some(token),
+                    Err(e) => {
+                        tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted");
+                        None
+                    }
+                },
+                None => None,
+            };
+            tokens.insert(tenant, token.clone());
+            token
+        }
+    };
+    let Some(token) = token else {
+        // The bot may be connected again: keep trying with the usual pauses.
+        let delay = backoff(&job);
+        outbox::retry_or_fail(&mut tx, &job, "no bot connected", Some(delay)).await?;
+        tx.commit().await?;
+        return Ok(true);
+    };
+    let sent = telegram::send_message(
+        client,
+        &state.config.telegram_api_url,
+        &token,
+        message.chat_id,
+        &message.text,
+    )
+    .await;
+    match sent {
+        Ok(()) => {
+            outbox::record_sent(&mut tx, &message).await?;
+            outbox::done(&mut tx, &job, None).await?;
+        }
+        Err(SendError::Temporary {
+            message: error,
+            retry_after,
+        }) => {
+            let delay = retry_after.unwrap_or_else(|| backoff(&job));
+            tracing::warn!(tenant = tenant.0, job = job.id, attempt = job.attempts, error = %error, retry_in = ?delay, "worker: message not sent");
+            outbox::retry_or_fail(&mut tx, &job, &error, Some(delay)).await?;
+        }
+        Err(SendError::Permanent(error)) => {
+            tracing::warn!(tenant = tenant.0, job = job.id, error = %error, "worker: message refused for good");
+            outbox::retry_or_fail(&mut tx, &job, &error, None).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+fn backoff(job: &Job) -> Duration {
+    let exponent = u32::try_from(job.attempts.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+    FIRST_RETRY
+        .saturating_mul(2u32.pow(exponent))
+        .min(MAX_RETRY)
+}

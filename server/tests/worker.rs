@@ -1,0 +1,463 @@
+//! The worker and the outbox, black-box: staff change a visit over the REST API, the client gets
+//! the message through the company's bot (a fake Bot API, `common::telegram`), once, with retries
+//! when Telegram fails; reminders are queued with the booking and skipped when the visit moved.
+
+mod common;
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use common::{
+    server::{token, Api, TestServer},
+    telegram::{connect_bot, tenant, FakeTelegram, SEVER_TOKEN},
+    TestDb,
+};
+use serde_json::{json, Value};
+
+/// A working day well ahead (demo visits cover only ±3 days), not a Sunday.
+fn free_day(ahead: i64) -> NaiveDate {
+    let mut day = Utc::now().date_naive() + chrono::Duration::days(ahead);
+    while day.weekday() == Weekday::Sun {
+        day += chrono::Duration::days(1);
+    }
+    day
+}
+
+struct Setup {
+    db: TestDb,
+    fake: FakeTelegram,
+    server: TestServer,
+    api: Api,
+}
+
+async fn setup() -> Setup {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let api = Api::new(
+        &server,
+        token(&server, "admin@sever.demo", "demo-password").await,
+    );
+    Setup {
+        db,
+        fake,
+        server,
+        api,
+    }
+}
+
+/// A car owner who wrote `/start` to Север's bot: their client id.
+async fn bot_client(s: &Setup, user: i64) -> i64 {
+    s.fake.write(SEVER_TOKEN, user, "/start");
+    s.fake
+        .wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
+        .await;
+    sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&s.db.owner)
+        .await
+        .unwrap()
+}
+
+/// Staff book a visit for the client at the `nth` free time of `day` in the first shop.
+async fn book(api: &Api, client_id: i64, day: NaiveDate, nth: usize) -> Value {
+    let shop = api.get("/api/v1/shops/").await.1[0]["id"].as_i64().unwrap();
+    let service = api.get("/api/v1/services/").await.1[0]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, slots) = api
+        .get(&format!(
+            "/api/v1/shops/{shop}/slots?date={day}&service_ids={service}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{slots}");
+    let start = slots[nth]["start_time"].clone();
+    let (status, visit) = api
+        .post(
+            "/api/v1/appointments/",
+            json!({"shop_id": shop, "client_id": client_id, "service_ids": [service], "start_time": start}),
+        )
+        .await;
+    assert_eq!(status, 201, "{visit}");
+    visit
+}
+
+async fn set_status(api: &Api, id: i64, status: &str) {
+    let (code, body) = api
+        .patch(
+            &format!("/api/v1/appointments/{id}"),
+            json!({ "status": status }),
+        )
+        .await;
+    assert_eq!(code, 200, "{status}: {body}");
+}
+
+/// Messages to `chat` through Север's bot containing `text`.
+fn sent(fake: &FakeTelegram, chat: i64, text: &str) -> usize {
+    fake.calls(SEVER_TOKEN, "sendmessage")
+        .iter()
+        .filter(|b| {
+            b["chat_id"] == json!(chat) && b["text"].as_str().is_some_and(|t| t.contains(text))
+        })
+        .count()
+}
+
+/// `28.11 в 10:30` as the messages write a visit's time.
+fn when(visit: &Value) -> String {
+    DateTime::parse_from_rfc3339(visit["start_time"].as_str().unwrap())
+        .unwrap()
+        .format("%d.%m в %H:%M")
+        .to_string()
+}
+
+#[tokio::test]
+async fn staff_status_changes_reach_the_client_once_through_the_bot() {
+    let s = setup().await;
+    let user = 6_660_001;
+    let client = bot_client(&s, user).await;
+    let visit = book(&s.api, client, free_day(10), 0).await;
+    let id = visit["id"].as_i64().unwrap();
+
+    set_status(&s.api, id, "confirmed").await;
+    let message = s.fake.wait_message(SEVER_TOKEN, user, "подтверждена").await;
+    let text = message["text"].as_str().unwrap();
+    assert!(text.contains(&when(&visit)), "{text}");
+    set_status(&s.api, id, "in_progress").await;
+    s.fake
+        .wait_message(SEVER_TOKEN, user, "приступил к работе")
+        .await;
+    set_status(&s.api, id, "completed").await;
+    s.fake
+        .wait_message(SEVER_TOKEN, user, "можно забирать")
+        .await;
+
+    // Another visit cancelled by staff; one moved by staff.
+    let second = book(&s.api, client, free_day(11), 0).await;
+    let second_id = second["id"].as_i64().unwrap();
+    set_status(&s.api, second_id, "cancelled").await;
+    s.fake
+        .wait_message(SEVER_TOKEN, user, "отменена сервисом")
+        .await;
+    let third = book(&s.api, client, free_day(12), 0).await;
+    let later = book(&s.api, client, free_day(12), 4).await;
+    // Free the later time again, then move the third visit there.
+    set_status(&s.api, later["id"].as_i64().unwrap(), "cancelled").await;
+    let (code, moved) = s
+        .api
+        .patch(
+            &format!("/api/v1/appointments/{}", third["id"]),
+            json!({ "start_time": later["start_time"] }),
+        )
+        .await;
+    assert_eq!(code, 200, "{moved}");
+    let message = s
+        .fake
+        .wait_message(SEVER_TOKEN, user, "Время вашей записи изменилось")
+        .await;
+    assert!(message["text"].as_str().unwrap().contains(&when(&later)));
+
+    // Each message went out exactly once, also after more worker rounds.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for text in [
+        "подтверждена",
+        "приступил к работе",
+        "можно забирать",
+        "Время вашей записи изменилось",
+    ] {
+        assert_eq!(sent(&s.fake, user, text), 1, "{text}");
+    }
+    assert_eq!(sent(&s.fake, user, "отменена сервисом"), 2);
+    let jobs: Vec<(String, String, i32)> = sqlx::query_as(
+        "SELECT dedupe_key, status, attempts FROM jobs
+         WHERE dedupe_key NOT LIKE 'reminder:%' ORDER BY id",
+    )
+    .fetch_all(&s.db.owner)
+    .await
+    .unwrap();
+    assert_eq!(jobs.len(), 6, "{jobs:?}");
+    assert!(
+        jobs.iter()
+            .all(|(_, status, attempts)| status == "done" && *attempts == 1),
+        "{jobs:?}"
+    );
+    // The messages are in the client's transcript.
+    let transcript: Vec<String> = sqlx::query_scalar(
+        "SELECT text FROM bot_messages WHERE client_id = $1 AND author = 'bot' ORDER BY id",
+    )
+    .bind(client)
+    .fetch_all(&s.db.owner)
+    .await
+    .unwrap();
+    assert!(transcript.iter().any(|t| t.contains("подтверждена")));
+
+    // The web admin's status change (a server function with the session cookie) too.
+    let fourth = book(&s.api, client, free_day(14), 0).await;
+    let response = reqwest::Client::new()
+        .post(s.server.url("/api/change_status"))
+        .header("cookie", format!("ac_session={}", s.api.token))
+        .header("origin", &s.server.base)
+        .form(&[
+            ("id", fourth["id"].to_string()),
+            ("status", "confirmed".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let message = s
+        .fake
+        .wait_message(
+            SEVER_TOKEN,
+            user,
+            &format!("{} подтверждена", when(&fourth)),
+        )
+        .await;
+    assert!(message["text"].as_str().unwrap().contains("Ждём вас"));
+
+    // A client without Telegram gets nothing queued.
+    let (_, walk_in) = s
+        .api
+        .post(
+            "/api/v1/clients/",
+            json!({"full_name": "Без Телеграма", "phone": "+79990001122"}),
+        )
+        .await;
+    let other = book(&s.api, walk_in["id"].as_i64().unwrap(), free_day(13), 0).await;
+    set_status(&s.api, other["id"].as_i64().unwrap(), "confirmed").await;
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE dedupe_key LIKE $1")
+        .bind(format!("%:{}:%", other["id"]))
+        .fetch_one(&s.db.owner)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0);
+    s.db.drop().await;
+}
+
+#[tokio::test]
+async fn a_failed_send_is_retried_and_a_refusal_is_not() {
+    let s = setup().await;
+    let user = 6_660_002;
+    let client = bot_client(&s, user).await;
+    let visit = book(&s.api, client, free_day(10), 0).await;
+
+    // Telegram answers 502 once: the worker tries again a few seconds later.
+    s.fake.fail_sends(
+        SEVER_TOKEN,
+        vec![(
+            StatusCode::BAD_GATEWAY,
+            json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}),
+        )],
+    );
+    let changed = Instant::now();
+    set_status(&s.api, visit["id"].as_i64().unwrap(), "confirmed").await;
+    s.fake.wait_message(SEVER_TOKEN, user, "подтверждена").await;
+    assert!(
+        changed.elapsed() >= Duration::from_secs(4),
+        "no pause before the retry"
+    );
+    assert_eq!(s.fake.calls(SEVER_TOKEN, "sendmessage-refused").len(), 1);
+    let (status, attempts, error): (String, i32, Option<String>) = sqlx::query_as(
+        "SELECT status, attempts, last_error FROM jobs WHERE dedupe_key LIKE 'status:%'",
+    )
+    .fetch_one(&s.db.owner)
+    .await
+    .unwrap();
+    assert_eq!((status.as_str(), attempts), ("done", 2));
+    assert!(error.is_none_or(|e| !e.contains("AAHdqTcv")));
+    let log = s.server.log();
+    assert!(log.contains("message not sent"), "{log}");
+    assert!(
+        !log.contains("AAHdqTcvCH1vGWJxfSeofSAs0K5PALD"),
+        "token in the log"
+    );
+
+    // The user blocked the bot: 403 is final, no further attempts.
+    s.fake.fail_sends(
+        SEVER_TOKEN,
+        vec![(
+            StatusCode::FORBIDDEN,
+            json!({"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}),
+        )],
+    );
+    set_status(&s.api, visit["id"].as_i64().unwrap(), "cancelled").await;
+    let started = Instant::now();
+    let (status, attempts, error) = loop {
+        let row: (String, i32, Option<String>) = sqlx::query_as(
+            "SELECT status, attempts, last_error FROM jobs WHERE dedupe_key LIKE 'status:%:cancelled'",
+        )
+        .fetch_one(&s.db.owner)
+        .await
+        .unwrap();
+        if row.0 != "pending" {
+            break row;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "job still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!((status.as_str(), attempts), ("failed", 1));
+    assert!(error.unwrap().contains("blocked"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sent(&s.fake, user, "отменена сервисом"), 0);
+    assert_eq!(s.fake.calls(SEVER_TOKEN, "sendmessage-refused").len(), 2);
+    s.db.drop().await;
+}
+
+/// `server worker`: the worker alone, as a separate production process. Killed when dropped.
+struct WorkerProcess {
+    child: Child,
+}
+
+impl WorkerProcess {
+    fn start(db: &TestDb, telegram: &str) -> WorkerProcess {
+        let child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .arg("worker")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &db.owner_url)
+            .env("ENVIRONMENT", "production")
+            .env("SECRET_KEY", db.config.secret_key.expose())
+            .env("ENCRYPTION_KEY", db.config.encryption_key.expose())
+            .env("TELEGRAM_API_URL", telegram)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start `server worker`");
+        WorkerProcess { child }
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn two_workers_send_each_message_once() {
+    let s = setup().await;
+    let _worker = WorkerProcess::start(&s.db, &s.fake.url("p2"));
+    let user = 6_660_003;
+    let client = bot_client(&s, user).await;
+    let mut visits = Vec::new();
+    for nth in 0..6 {
+        visits.push(book(&s.api, client, free_day(10), nth * 2).await);
+    }
+    for visit in &visits {
+        set_status(&s.api, visit["id"].as_i64().unwrap(), "confirmed").await;
+    }
+    for visit in &visits {
+        s.fake
+            .wait_message(SEVER_TOKEN, user, &format!("{} подтверждена", when(visit)))
+            .await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for visit in &visits {
+        assert_eq!(
+            sent(&s.fake, user, &format!("{} подтверждена", when(visit))),
+            1
+        );
+    }
+    s.db.drop().await;
+}
+
+#[tokio::test]
+async fn reminders_are_queued_with_the_booking_and_skipped_after_a_move() {
+    let s = setup().await;
+    let user = 6_660_004;
+    let client = bot_client(&s, user).await;
+    let visit = book(&s.api, client, free_day(10), 0).await;
+    let id = visit["id"].as_i64().unwrap();
+    let start = DateTime::parse_from_rfc3339(visit["start_time"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+
+    // 24 h and 2 h before, waiting.
+    let reminders: Vec<(String, DateTime<Utc>, String)> = sqlx::query_as(
+        "SELECT dedupe_key, run_at, status FROM jobs WHERE dedupe_key LIKE 'reminder:%' ORDER BY run_at",
+    )
+    .fetch_all(&s.db.owner)
+    .await
+    .unwrap();
+    assert_eq!(reminders.len(), 2, "{reminders:?}");
+    assert_eq!(reminders[0].1, start - chrono::Duration::hours(24));
+    assert_eq!(reminders[1].1, start - chrono::Duration::hours(2));
+    assert!(reminders.iter().all(|r| r.2 == "pending"));
+
+    // The day before comes: the reminder arrives.
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE dedupe_key = $1")
+        .bind(&reminders[0].0)
+        .execute(&s.db.owner)
+        .await
+        .unwrap();
+    let message = s
+        .fake
+        .wait_message(SEVER_TOKEN, user, "Напоминаем: завтра")
+        .await;
+    assert!(message["text"].as_str().unwrap().contains(&when(&visit)));
+
+    // Staff move the visit: the old 2-hour reminder is skipped, new ones are queued.
+    let later = book(&s.api, client, free_day(11), 2).await;
+    set_status(&s.api, later["id"].as_i64().unwrap(), "cancelled").await;
+    let (code, body) = s
+        .api
+        .patch(
+            &format!("/api/v1/appointments/{id}"),
+            json!({ "start_time": later["start_time"] }),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE dedupe_key = $1")
+        .bind(&reminders[1].0)
+        .execute(&s.db.owner)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let (status, note): (String, Option<String>) =
+            sqlx::query_as("SELECT status, last_error FROM jobs WHERE dedupe_key = $1")
+                .bind(&reminders[1].0)
+                .fetch_one(&s.db.owner)
+                .await
+                .unwrap();
+        if status == "done" {
+            assert!(note.unwrap_or_default().contains("skipped"));
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "old reminder not handled"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(sent(&s.fake, user, "Напоминаем: сегодня"), 0);
+    let new_start = DateTime::parse_from_rfc3339(later["start_time"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc);
+    let queued: Vec<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT run_at FROM jobs WHERE dedupe_key LIKE $1 AND status = 'pending' ORDER BY run_at",
+    )
+    .bind(format!("reminder:{id}:{}:%", new_start.timestamp()))
+    .fetch_all(&s.db.owner)
+    .await
+    .unwrap();
+    assert_eq!(
+        queued,
+        vec![
+            new_start - chrono::Duration::hours(24),
+            new_start - chrono::Duration::hours(2)
+        ]
+    );
+    s.db.drop().await;
+}
