@@ -97,6 +97,8 @@ pub struct Visit {
     pub total_price: String,
     pub customer_note: String,
     pub ai_summary: String,
+    /// The concierge's causes and suggested services with their confidence, as staff read them.
+    pub ai_findings: Vec<String>,
     pub cancel_reason: Option<String>,
 }
 
@@ -288,6 +290,33 @@ mod ssr {
         i32::try_from(minutes.clamp(0, 1440)).unwrap_or(0)
     }
 
+    /// «Вероятная причина: … — 80 %» and «Предложено: … — 90 %» lines from the analysis the
+    /// concierge stored with a visit booked in the bot (`ConciergeAnswer` as JSON).
+    pub fn ai_findings(analysis: Option<&serde_json::Value>) -> Vec<String> {
+        let Some(analysis) = analysis else {
+            return Vec::new();
+        };
+        let percent = |v: &serde_json::Value| {
+            v.as_f64()
+                .map(|x| format!(" — {:.0}\u{a0}%", (x * 100.0).clamp(0.0, 100.0)))
+                .unwrap_or_default()
+        };
+        let lines = |key: &str, label: &str, name: &str, score: &str| -> Vec<String> {
+            analysis[key]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|item| {
+                    let text = item[name].as_str()?;
+                    Some(format!("{label}: {text}{}", percent(&item[score])))
+                })
+                .collect()
+        };
+        let mut findings = lines("diagnoses", "Вероятная причина", "title", "confidence");
+        findings.extend(lines("services", "Предложено", "name", "score"));
+        findings
+    }
+
     /// The appointments as calendar cards, each placed on its local start date.
     pub async fn visits(tx: &mut Tx, appointments: Vec<Appointment>, tz: Tz) -> Result<Vec<Visit>> {
         // A client's cars are loaded once however many of their visits the week holds.
@@ -342,6 +371,7 @@ mod ssr {
                 total_price: format!("{}\u{a0}₽", a.total_price.round_dp(2).normalize()),
                 customer_note: a.customer_note,
                 ai_summary: a.ai_summary,
+                ai_findings: ai_findings(a.ai_analysis.as_ref()),
                 cancel_reason: a.cancel_reason,
             });
         }
@@ -1051,7 +1081,15 @@ fn VisitPanel(
                 <div><dt class="inline text-slate-500">"Сумма: "</dt><dd class="inline">{visit.total_price.clone()}</dd></div>
                 <div><dt class="inline text-slate-500">"Источник: "</dt><dd class="inline">{source_label(&visit.source)}</dd></div>
                 {(!visit.customer_note.is_empty()).then(|| view! { <div><dt class="text-slate-500">"Слова клиента:"</dt><dd class="italic">"«" {visit.customer_note.clone()} "»"</dd></div> })}
-                {(!visit.ai_summary.is_empty()).then(|| view! { <div><dt class="text-slate-500">"Разбор консьержа:"</dt><dd>{visit.ai_summary.clone()}</dd></div> })}
+                {(!visit.ai_summary.is_empty() || !visit.ai_findings.is_empty()).then(|| view! {
+                    <div data-testid="visit-ai">
+                        <dt class="text-slate-500">"Разбор консьержа:"</dt>
+                        <dd>{visit.ai_summary.clone()}</dd>
+                        <ul class="mt-1 list-disc pl-5 text-slate-700">
+                            {visit.ai_findings.clone().into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                        </ul>
+                    </div>
+                })}
                 {visit.cancel_reason.clone().map(|r| view! { <div><dt class="inline text-slate-500">"Причина отмены: "</dt><dd class="inline">{r}</dd></div> })}
             </dl>
             {move || error().map(|error| view! { <div class="mt-3"><ErrorNotice error/></div> })}
@@ -1239,5 +1277,33 @@ fn BookingPanel(
                 </button>
             </form>
         </Panel>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::ssr::ai_findings;
+
+    #[test]
+    fn ai_findings_list_causes_then_services_with_percentages() {
+        let analysis = serde_json::json!({
+            "intent": "booking",
+            "diagnoses": [{"title": "Износ тормозных колодок", "confidence": 0.8}],
+            "services": [
+                {"id": 3, "name": "Замена тормозных колодок", "score": 0.934},
+                {"id": 4, "name": "Диагностика тормозов"}
+            ],
+            "engine": "rules"
+        });
+        assert_eq!(
+            ai_findings(Some(&analysis)),
+            vec![
+                "Вероятная причина: Износ тормозных колодок — 80\u{a0}%",
+                "Предложено: Замена тормозных колодок — 93\u{a0}%",
+                "Предложено: Диагностика тормозов",
+            ]
+        );
+        assert!(ai_findings(None).is_empty());
+        assert!(ai_findings(Some(&serde_json::json!({"unexpected": true}))).is_empty());
     }
 }
