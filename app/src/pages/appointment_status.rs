@@ -12,7 +12,7 @@ pub async fn change_status(
     reason: Option<String>,
 ) -> Result<(), ServerFnError> {
     use crate::domain::{
-        booking::{self, Change, Channel, Status},
+        booking::{Change, Status},
         AppState,
     };
     use crate::session::ssr::{failed, refused, require_same_origin, require_staff};
@@ -27,21 +27,39 @@ pub async fn change_status(
     let reason = reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    booking::change(
-        &mut tx,
+    let tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    apply_web_change(
+        &state,
+        tx,
         tenant,
+        user.id,
         id,
         Change {
             status: Some(status),
             reason,
             ..Change::default()
         },
-        Some(user.id),
-        Channel::Web,
     )
     .await
-    .map_err(failed)?;
+}
+
+/// Applies a staff member's change of a visit in the open transaction `tx` (made in the web
+/// admin), commits, and tells every open page and API client about it.
+#[cfg(feature = "ssr")]
+pub(crate) async fn apply_web_change(
+    state: &crate::domain::AppState,
+    mut tx: crate::domain::db::Tx,
+    tenant: crate::domain::db::TenantId,
+    user_id: i64,
+    id: i64,
+    change: crate::domain::booking::Change,
+) -> Result<(), ServerFnError> {
+    use crate::domain::booking::{self, Channel};
+    use crate::session::ssr::failed;
+
+    booking::change(&mut tx, tenant, id, change, Some(user_id), Channel::Web)
+        .await
+        .map_err(failed)?;
     let appointment = booking::get(&mut tx, id).await.map_err(failed)?;
     tx.commit().await.map_err(|e| failed(e.into()))?;
     state

@@ -533,7 +533,7 @@ pub async fn move_visit(
     use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 
     use crate::domain::{
-        booking::{self, Change, Channel},
+        booking::{self, Change},
         shops, AppState,
     };
     use crate::session::ssr::{failed, refused, require_same_origin, require_staff};
@@ -564,26 +564,19 @@ pub async fn move_visit(
         .earliest()
         .ok_or_else(|| refused("Такого времени в этот день нет (перевод часов)"))?
         .with_timezone(&Utc);
-    booking::change(
-        &mut tx,
+    crate::pages::appointment_status::apply_web_change(
+        &state,
+        tx,
         tenant,
+        user.id,
         id,
         Change {
             start_time: Some(start_time),
             bay,
             ..Change::default()
         },
-        Some(user.id),
-        Channel::Web,
     )
-    .await
-    .map_err(failed)?;
-    let appointment = booking::get(&mut tx, id).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
-    state
-        .events
-        .publish(tenant, "appointment.updated", &appointment)
-        .await;
+    .await?;
     Ok(date.to_string())
 }
 
