@@ -25,14 +25,17 @@ url="http://127.0.0.1:$port/api/v1/appointments/?date_from=$from&date_to=$to&lim
 rows=$(curl -fs -H "Authorization: Bearer $token" "$url" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$rows" = 50 ] || { echo "expected 50 rows, got $rows" >&2; exit 1; }
 
-# The same statements the handler runs (app/src/domain/booking.rs: `list`), in one transaction
-# scoped to the tenant, as the runtime role.
-tenant=$(psql "$db_url" -qAt -c "SELECT id FROM tenants WHERE slug = 'sever'")
+# The same statements the handler runs, in one transaction as the runtime role: the user check
+# that also scopes the transaction to the tenant (app/src/domain/auth.rs: `begin_as_user`), then
+# app/src/domain/booking.rs: `list`.
+user_id=$(psql "$db_url" -qAt -c "SELECT id FROM users WHERE email = 'admin@sever.demo'")
 ids=$(curl -fs -H "Authorization: Bearer $token" "$url" | python3 -c 'import json,sys; print(",".join(str(a["id"]) for a in json.load(sys.stdin)))')
 sql=$(mktemp --suffix=.sql)
 cat >"$sql" <<SQL
 BEGIN;
-SELECT set_config('app.current_tenant_id', '$tenant', true);
+SELECT id, email, full_name, role, tenant_id, is_active, tenant_active,
+       set_config('app.current_tenant_id', coalesce(tenant_id::text, ''), true) AS scope
+  FROM platform_user($user_id);
 SELECT a.id, a.tenant_id, a.shop_id, a.client_id, c.full_name AS client_full_name, c.phone AS client_phone,
        a.vehicle_id, a.bay, a.start_time, a.end_time, a.status, a.source, a.customer_note, a.ai_summary,
        a.ai_analysis, a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone

@@ -9,7 +9,11 @@ use chrono::Utc;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::{config::Config, db::TenantId, Db, Error, Result};
+use super::{
+    config::Config,
+    db::{TenantId, Tx},
+    Db, Error, Result,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -209,27 +213,58 @@ struct UserRow {
     tenant_active: bool,
 }
 
-/// Loads the user a verified token names. Unknown or inactive users (or users of a blocked
-/// tenant) are unauthorized. The tenant is not known before the user is, so this goes through
-/// the narrow `platform_user` function.
-pub async fn load_user(db: &Db, user_id: i64) -> Result<AuthUser> {
-    let row: Option<UserRow> = sqlx::query_as(
-        "SELECT id, email, full_name, role, tenant_id, is_active, tenant_active FROM platform_user($1)",
-    )
-    .bind(user_id)
-    .fetch_optional(db.pool())
-    .await?;
-    match row {
-        Some(row) if row.is_active && row.tenant_active => Ok(AuthUser {
-            id: row.id,
-            email: row.email,
-            full_name: row.full_name,
-            role: Role::parse(&row.role).ok_or(Error::Unauthorized)?,
-            tenant_id: row.tenant_id.map(TenantId),
-            is_active: row.is_active,
-        }),
-        _ => Err(Error::Unauthorized),
+/// A query of `platform_user` for the columns that make an [`AuthUser`] (plus `$extra`).
+macro_rules! user_query {
+    ($extra:literal) => {
+        concat!(
+            "SELECT id, email, full_name, role, tenant_id, is_active, tenant_active",
+            $extra,
+            " FROM platform_user($1)"
+        )
+    };
+}
+
+impl UserRow {
+    /// Unknown or inactive users (or users of a blocked tenant) are unauthorized.
+    fn into_user(row: Option<UserRow>) -> Result<AuthUser> {
+        match row {
+            Some(row) if row.is_active && row.tenant_active => Ok(AuthUser {
+                id: row.id,
+                email: row.email,
+                full_name: row.full_name,
+                role: Role::parse(&row.role).ok_or(Error::Unauthorized)?,
+                tenant_id: row.tenant_id.map(TenantId),
+                is_active: row.is_active,
+            }),
+            _ => Err(Error::Unauthorized),
+        }
     }
+}
+
+/// Loads the user a verified token names, outside any transaction (long-lived event streams).
+/// The tenant is not known before the user is, so this goes through the narrow `platform_user`
+/// function.
+pub async fn load_user(db: &Db, user_id: i64) -> Result<AuthUser> {
+    let row: Option<UserRow> = sqlx::query_as(user_query!(""))
+        .bind(user_id)
+        .fetch_optional(db.pool())
+        .await?;
+    UserRow::into_user(row)
+}
+
+/// Opens a transaction for the user a verified token names: the one statement that loads the
+/// user also scopes the transaction to the user's company (transaction-local, as
+/// [`super::db::scope_to_tenant`] does), so a request costs one round trip less. A user without
+/// a company gets a transaction that sees no tenant rows.
+pub async fn begin_as_user(db: &Db, user_id: i64) -> Result<(AuthUser, Tx)> {
+    let mut tx = db.platform_tx().await?;
+    let row: Option<UserRow> = sqlx::query_as(user_query!(
+        ", set_config('app.current_tenant_id', coalesce(tenant_id::text, ''), true) AS scope"
+    ))
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok((UserRow::into_user(row)?, tx))
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ fn parse_status(value: &str, loc: &'static str) -> ApiResult<Status> {
     params(AppointmentQuery), responses((status = 200, body = [Appointment]), (status = 422)))]
 pub async fn list(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiQuery(q): ApiQuery<AppointmentQuery>,
 ) -> ApiResult<Json<Vec<Appointment>>> {
     let (skip, limit) = paging(q.skip, q.limit)?;
@@ -70,7 +70,7 @@ pub async fn list(
         skip,
         limit,
     };
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let items = booking::list(&mut tx, &filter).await?;
     tx.commit().await?;
     Ok(Json(items))
@@ -111,10 +111,10 @@ pub struct NewAppointment {
     responses((status = 201, body = Appointment), (status = 404), (status = 409, description = "No free bay at that time"), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiJson(new): ApiJson<NewAppointment>,
 ) -> ApiResult<(StatusCode, Json<Appointment>)> {
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let (client_id, new_client) = match (new.client_id, &new.client) {
         (Some(id), None) => match clients::get(&mut tx, id).await {
             Ok(client) => (client.id, None),
@@ -177,10 +177,10 @@ pub async fn create(
     params(("id" = i64, Path)), responses((status = 200, body = Appointment), (status = 404)))]
 pub async fn get(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Appointment>> {
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let appointment = booking::get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(appointment))
@@ -206,7 +206,7 @@ pub struct AppointmentPatch {
                (status = 422, description = "Invalid input or status transition")))]
 pub async fn update(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<AppointmentPatch>,
 ) -> ApiResult<Json<Appointment>> {
@@ -222,7 +222,7 @@ pub async fn update(
         service_ids: patch.service_ids,
         reason: patch.reason,
     };
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     booking::change(
         &mut tx,
         staff.tenant,

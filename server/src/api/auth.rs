@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, FromRef, FromRequestParts, State},
-    http::{header, request::Parts, HeaderMap},
+    http::{header, request::Parts, HeaderMap, Method},
     Form, Json,
 };
 use serde::{Deserialize, Serialize};
@@ -12,19 +12,34 @@ use utoipa::ToSchema;
 
 use app::domain::{
     auth::{self, AuthUser, Role},
-    db::TenantId,
-    AppState,
+    db::{TenantId, Tx},
+    AppState, Db,
 };
 
 use super::error::{ApiError, ApiResult};
 
-/// A logged-in staff member of a company (every tenant route requires one).
+/// A logged-in staff member of a company (every tenant route requires one). The extractor loads
+/// the user and opens the request's transaction, scoped to the company, in one round trip.
 pub struct Staff {
     pub user: AuthUser,
     pub tenant: TenantId,
+    tx: Option<Tx>,
 }
 
 impl Staff {
+    /// The request's tenant-scoped transaction (a second call opens another one).
+    pub async fn tx(&mut self, db: &Db) -> ApiResult<Tx> {
+        match self.tx.take() {
+            Some(tx) => Ok(tx),
+            None => Ok(db.tenant_tx(self.tenant).await?),
+        }
+    }
+
+    /// Gives the connection back before slow work outside the database (Telegram, the LLM).
+    pub fn release_tx(&mut self) {
+        self.tx = None;
+    }
+
     /// Settings and staff are for admins; managers run the day.
     pub fn require_admin(&self) -> ApiResult<()> {
         match self.user.role {
@@ -74,10 +89,22 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Caller(user) = Caller::from_request_parts(parts, state).await?;
+        let state = AppState::from_ref(state);
+        let token = bearer(&parts.headers)
+            .ok_or_else(|| ApiError::from(app::domain::Error::Unauthorized))?;
+        let user_id = auth::decode_token(&state.config, token)?;
+        // A request without a body opens its transaction now, in the round trip that loads the
+        // user. One with a body opens it after the body has arrived: a slow upload must not hold
+        // a pooled connection.
+        let (user, tx) = if matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE) {
+            let (user, tx) = auth::begin_as_user(&state.db, user_id).await?;
+            (user, Some(tx))
+        } else {
+            (auth::load_user(&state.db, user_id).await?, None)
+        };
         // The platform operator has no company, and so no tenant data to work on.
         let tenant = user.tenant_id.ok_or_else(ApiError::forbidden)?;
-        Ok(Staff { user, tenant })
+        Ok(Staff { user, tenant, tx })
     }
 }
 
@@ -96,7 +123,12 @@ pub async fn stream_caller(
         .ok_or_else(|| ApiError::from(app::domain::Error::Unauthorized))?;
     let user = user_from_token(state, &token).await?;
     let tenant = user.tenant_id.ok_or_else(ApiError::forbidden)?;
-    Ok(Staff { user, tenant })
+    // A stream lives for minutes: it must not hold a connection.
+    Ok(Staff {
+        user,
+        tenant,
+        tx: None,
+    })
 }
 
 /// The OAuth2 password form (`username` is the e-mail). The form's other fields

@@ -26,11 +26,11 @@ pub struct ClientQuery {
     responses((status = 200, body = [Client])))]
 pub async fn list(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiQuery(q): ApiQuery<ClientQuery>,
 ) -> ApiResult<Json<Vec<Client>>> {
     let (skip, limit) = paging(q.skip, q.limit)?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let items = clients::search(&mut tx, q.search.as_deref(), skip, limit).await?;
     tx.commit().await?;
     Ok(Json(items))
@@ -40,10 +40,10 @@ pub async fn list(
     responses((status = 201, body = Client), (status = 409, description = "Phone or Telegram id taken"), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiJson(new): ApiJson<NewClient>,
 ) -> ApiResult<(StatusCode, Json<Client>)> {
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let client = clients::create(&mut tx, staff.tenant.0, new).await?;
     tx.commit().await?;
     state
@@ -57,10 +57,10 @@ pub async fn create(
     params(("id" = i64, Path)), responses((status = 200, body = ClientDetail), (status = 404)))]
 pub async fn get(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ClientDetail>> {
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let detail = clients::detail(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(detail))
@@ -71,11 +71,11 @@ pub async fn get(
     responses((status = 200, body = Client), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<ClientPatch>,
 ) -> ApiResult<Json<Client>> {
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let client = clients::update(&mut tx, staff.tenant.0, id, patch).await?;
     tx.commit().await?;
     state

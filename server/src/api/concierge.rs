@@ -23,9 +23,10 @@ pub struct AnalyzeRequest {
     responses((status = 200, body = ConciergeAnswer), (status = 401), (status = 422, description = "Empty text or longer than 4000 characters")))]
 pub async fn analyze(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiJson(request): ApiJson<AnalyzeRequest>,
 ) -> ApiResult<Json<ConciergeAnswer>> {
+    staff.release_tx();
     let answer = state
         .concierge
         .analyze_for_tenant(&state.db, staff.tenant, &request.text)

@@ -26,11 +26,11 @@ pub struct ServiceQuery {
     responses((status = 200, body = [Service])))]
 pub async fn list(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiQuery(q): ApiQuery<ServiceQuery>,
 ) -> ApiResult<Json<Vec<Service>>> {
     let (skip, limit) = paging(q.skip, q.limit)?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let items = services::list(&mut tx, q.shop_id, skip, limit).await?;
     tx.commit().await?;
     Ok(Json(items))
@@ -40,11 +40,11 @@ pub async fn list(
     responses((status = 201, body = Service), (status = 403), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiJson(new): ApiJson<NewService>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
     staff.require_admin()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let service = services::create(&mut tx, staff.tenant.0, new).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(service)))
@@ -54,10 +54,10 @@ pub async fn create(
     params(("id" = i64, Path)), responses((status = 200, body = Service), (status = 404)))]
 pub async fn get(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Service>> {
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let service = services::get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(service))
@@ -68,12 +68,12 @@ pub async fn get(
     responses((status = 200, body = Service), (status = 403), (status = 404), (status = 422)))]
 pub async fn update(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<ServicePatch>,
 ) -> ApiResult<Json<Service>> {
     staff.require_admin()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let service = services::update(&mut tx, id, patch).await?;
     tx.commit().await?;
     Ok(Json(service))
@@ -84,11 +84,11 @@ pub async fn update(
     params(("id" = i64, Path)), responses((status = 200, body = Service), (status = 403), (status = 404)))]
 pub async fn delete(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Service>> {
     staff.require_admin()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let service = services::delete(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(service))

@@ -20,11 +20,11 @@ use super::{
     responses((status = 200, body = [Shop])))]
 pub async fn list(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Json<Vec<Shop>>> {
     let (skip, limit) = paging.checked()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let items = shops::list(&mut tx, skip, limit).await?;
     tx.commit().await?;
     Ok(Json(items))
@@ -34,11 +34,11 @@ pub async fn list(
     responses((status = 201, body = Shop), (status = 403), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiJson(new): ApiJson<NewShop>,
 ) -> ApiResult<(StatusCode, Json<Shop>)> {
     staff.require_admin()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let shop = shops::create(&mut tx, staff.tenant.0, new).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(shop)))
@@ -48,10 +48,10 @@ pub async fn create(
     params(("id" = i64, Path)), responses((status = 200, body = Shop), (status = 404)))]
 pub async fn get(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Shop>> {
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let shop = shops::get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(shop))
@@ -62,12 +62,12 @@ pub async fn get(
     responses((status = 200, body = Shop), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<ShopPatch>,
 ) -> ApiResult<Json<Shop>> {
     staff.require_admin()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let shop = shops::update(&mut tx, id, patch).await?;
     tx.commit().await?;
     Ok(Json(shop))
@@ -78,11 +78,11 @@ pub async fn update(
     responses((status = 200, body = Shop), (status = 403), (status = 404), (status = 409, description = "The shop has appointments")))]
 pub async fn delete(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Shop>> {
     staff.require_admin()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let shop = shops::delete(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(shop))
@@ -101,12 +101,12 @@ pub struct SlotQuery {
     params(("id" = i64, Path), SlotQuery), responses((status = 200, body = [Slot]), (status = 404), (status = 422)))]
 pub async fn slots(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<SlotQuery>,
 ) -> ApiResult<Json<Vec<Slot>>> {
     let service_ids = parse_ids(&q.service_ids)?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let slots = booking::free_slots(&mut tx, id, q.date, &service_ids).await?;
     tx.commit().await?;
     Ok(Json(slots))

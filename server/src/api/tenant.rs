@@ -13,8 +13,8 @@ use super::{auth::Staff, error::ApiResult, ApiJson};
 
 #[utoipa::path(get, path = "/api/v1/tenant/telegram", tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = BotConnection)))]
-pub async fn get(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<BotConnection>> {
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+pub async fn get(State(state): State<AppState>, mut staff: Staff) -> ApiResult<Json<BotConnection>> {
+    let mut tx = staff.tx(&state.db).await?;
     let connection = telegram::status(&mut tx).await?;
     tx.commit().await?;
     Ok(Json(connection))
@@ -33,12 +33,13 @@ pub struct BotToken {
                (status = 502, description = "Telegram did not answer")))]
 pub async fn put(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiJson(body): ApiJson<BotToken>,
 ) -> ApiResult<Json<BotConnection>> {
     staff.require_admin()?;
+    staff.release_tx();
     let username = telegram::check_token(&state.config, &body.bot_token).await?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let connection = telegram::connect(&mut tx, &state.config, &body.bot_token, &username).await?;
     tx.commit().await?;
     state
@@ -50,9 +51,9 @@ pub async fn put(
 
 #[utoipa::path(delete, path = "/api/v1/tenant/telegram", tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = BotConnection), (status = 403)))]
-pub async fn delete(State(state): State<AppState>, staff: Staff) -> ApiResult<Json<BotConnection>> {
+pub async fn delete(State(state): State<AppState>, mut staff: Staff) -> ApiResult<Json<BotConnection>> {
     staff.require_admin()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let connection = telegram::disconnect(&mut tx).await?;
     tx.commit().await?;
     state

@@ -30,12 +30,12 @@ pub async fn me(Caller(user): Caller) -> Json<User> {
     responses((status = 200, body = [User]), (status = 403, description = "Managers cannot manage staff")))]
 pub async fn list(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Json<Vec<User>>> {
     staff.require_admin()?;
     let (skip, limit) = paging.checked()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let items = users::list(&mut tx, skip, limit).await?;
     tx.commit().await?;
     Ok(Json(items))
@@ -45,11 +45,11 @@ pub async fn list(
     responses((status = 201, body = User), (status = 403), (status = 409, description = "E-mail taken"), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    staff: Staff,
+    mut staff: Staff,
     ApiJson(new): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     staff.require_admin()?;
-    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let mut tx = staff.tx(&state.db).await?;
     let user = users::create(&mut tx, staff.tenant, new).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(user)))
