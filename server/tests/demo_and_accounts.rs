@@ -110,6 +110,43 @@ async fn seed_demo_builds_both_companies_and_is_idempotent() {
         .await
         .unwrap();
         assert_eq!(inconsistent, 0);
+        // Visits from Telegram carry the customer's words and the concierge's real analysis of
+        // them (intent, causes with confidence, services of this company's catalogue).
+        let telegram: Vec<(String, String, Option<serde_json::Value>)> = sqlx::query_as(
+            "SELECT customer_note, ai_summary, ai_analysis FROM appointments WHERE source = 'telegram'",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+        assert!(!telegram.is_empty(), "some demo visits come from the bot");
+        let catalogue: Vec<i64> = sqlx::query_scalar("SELECT id FROM services")
+            .fetch_all(&mut *tx)
+            .await
+            .unwrap();
+        for (note, summary, analysis) in &telegram {
+            let analysis = analysis.as_ref().expect("a Telegram visit has an analysis");
+            assert!(
+                !note.is_empty() && !summary.is_empty(),
+                "{note:?} {summary:?}"
+            );
+            assert_eq!(analysis["engine"], "rules");
+            let diagnoses = analysis["diagnoses"].as_array().unwrap();
+            let services = analysis["services"].as_array().unwrap();
+            assert!(
+                !diagnoses.is_empty() || !services.is_empty(),
+                "{note}: causes or services expected"
+            );
+            assert!(diagnoses
+                .iter()
+                .all(|d| (0.0..=1.0).contains(&d["confidence"].as_f64().unwrap())));
+            let services = analysis["services"].as_array().unwrap();
+            assert!(
+                services
+                    .iter()
+                    .all(|x| catalogue.contains(&x["id"].as_i64().unwrap())),
+                "{note}: suggestions from this company's catalogue only"
+            );
+        }
         tx.commit().await.unwrap();
     }
 

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::{
     accounts::{create_staff_in, create_tenant_in, tenant_id_by_slug, NewTenant},
     auth::Role,
+    concierge::Concierge,
     db::{TenantId, Tx},
     Db, Result,
 };
@@ -311,6 +312,30 @@ async fn fill_tenant(
         clients.push((client_id, vehicle_id, full_name, telegram_id.is_some()));
     }
 
+    // What the concierge makes of each Telegram customer's words, with this company's catalogue:
+    // the visit card shows it as it would for a visit booked in the bot.
+    let concierge = Concierge::new(None)?;
+    let concierge_catalogue = concierge.catalogue(tx, tenant).await?;
+    let mut analyses = Vec::with_capacity(TELEGRAM_WORDS.len());
+    for words in TELEGRAM_WORDS {
+        let answer = concierge.analyze(&concierge_catalogue, words).await?;
+        // The causes; for a plain request ("переобуться") there are none, then what it suggested.
+        let summary = if answer.diagnoses.is_empty() {
+            let names: Vec<&str> = answer.services.iter().map(|s| s.name.as_str()).collect();
+            format!("Предложено: {}", names.join(", "))
+        } else {
+            answer
+                .diagnoses
+                .iter()
+                .map(|d| d.title.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let analysis = serde_json::to_value(&answer)
+            .map_err(|e| super::Error::Internal(format!("demo analysis: {e}")))?;
+        analyses.push((summary, analysis));
+    }
+
     // Services that fit a three-hour block, so appointments of one bay never overlap.
     let short: Vec<_> = services
         .iter()
@@ -350,6 +375,7 @@ async fn fill_tenant(
                     let client = &clients[rng.below(clients.len())];
                     insert_appointment(
                         tx, tenant, *shop_id, bay, date, start, &picked, status, client, n,
+                        &analyses,
                     )
                     .await?;
                     n += 1;
@@ -388,6 +414,7 @@ async fn insert_appointment(
     status: &str,
     client: &(i64, i64, String, bool),
     n: usize,
+    analyses: &[(String, serde_json::Value)],
 ) -> Result<()> {
     let tz: Tz = chrono_tz::Europe::Moscow;
     let start_time = tz
@@ -409,21 +436,23 @@ async fn insert_appointment(
     } else {
         "web"
     };
-    let (note, summary) = if source == "telegram" {
-        let words = TELEGRAM_WORDS[n % TELEGRAM_WORDS.len()];
-        let names: Vec<&str> = services.iter().map(|(_, s)| s.name.as_str()).collect();
+    let (note, summary, analysis) = if source == "telegram" {
+        let i = n % TELEGRAM_WORDS.len();
+        let (summary, analysis) = &analyses[i];
         (
-            words.to_string(),
-            format!("Предложено: {}", names.join(", ")),
+            TELEGRAM_WORDS[i].to_string(),
+            summary.clone(),
+            Some(analysis),
         )
     } else {
-        (String::new(), String::new())
+        (String::new(), String::new(), None)
     };
     let cancel_reason = (status == "cancelled").then_some("Клиент перенёс визит");
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO appointments (tenant_id, shop_id, client_id, vehicle_id, bay, start_time, end_time,
-                                   status, source, customer_note, ai_summary, total_price, cancel_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                                   status, source, customer_note, ai_summary, ai_analysis, total_price,
+                                   cancel_reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(tenant.0)
     .bind(shop_id)
@@ -436,6 +465,7 @@ async fn insert_appointment(
     .bind(source)
     .bind(note)
     .bind(summary)
+    .bind(analysis)
     .bind(total)
     .bind(cancel_reason)
     .fetch_one(&mut **tx)
