@@ -54,6 +54,22 @@ test('the week view shows seven days with their visits, updates live and switche
   await screenshots(admin, 'calendar-week');
   await admin.getByRole('dialog', { name: /Запись №/ }).getByRole('button', { name: 'Закрыть' }).click();
 
+  // An empty slot of the week grid books like the day view: the form names the day, and the
+  // visit lands in that day's bay column here and in the other browser.
+  await admin.locator(`[data-day="${day}"]`).getByRole('button', { name: /, пост 2, 15:00$/ }).click();
+  const form = admin.getByRole('dialog', { name: /^Новая запись: пост 2, 15:00 \(/ });
+  await form.getByLabel('Имя', { exact: true }).fill('Нина Из Недели');
+  await form.getByLabel('Телефон', { exact: true }).fill('+7 916 100-00-03');
+  await form.getByRole('checkbox').first().check();
+  await form.getByRole('button', { name: 'Записать', exact: true }).click();
+  await form.waitFor({ state: 'detached' });
+  await admin.locator(`[data-day="${day}"] [data-bay="2"] [data-visit]`, { hasText: 'Нина Из Недели' }).waitFor();
+  await watcher.locator(`[data-day="${day}"] [data-bay="2"] [data-visit]`, { hasText: 'Нина Из Недели' }).waitFor({ timeout: 10000 });
+  const listed = await api(token, 'GET', `/appointments/?shop_id=${shop.id}&date_from=${day}&date_to=${day}`);
+  const booked = listed.body.find((a) => a.client.full_name === 'Нина Из Недели');
+  assert.equal(booked.bay, 2);
+  assert.match(booked.start_time, /T15:00:00/);
+
   // Next week and back, then the day view of one day from its heading.
   const label = await admin.getByTestId('calendar-date').textContent();
   await admin.getByRole('link', { name: 'Следующая неделя' }).click();

@@ -50,7 +50,10 @@ test('an admin connects the Telegram bot by token: @username shown, the token ne
   await bot.getByTestId('bot-status').filter({ hasText: `@${BOT_USERNAME}` }).waitFor();
   await bot.getByRole('status').filter({ hasText: `Бот @${BOT_USERNAME} подключён` }).waitFor();
   assert.ok(telegram.calls.some((c) => c.token === GOOD_TOKEN && c.method === 'getMe'));
-  assert.equal(await bot.getByLabel('Токен бота').inputValue(), '', 'the field is emptied');
+  assert.equal(await bot.getByLabel('Новый токен бота').inputValue(), '', 'the field is emptied');
+  // Connected: the form now offers to replace the token, not to connect again.
+  await bot.getByRole('button', { name: 'Заменить токен' }).waitFor();
+  assert.equal(await bot.getByRole('button', { name: 'Подключить' }).count(), 0);
   const secret = GOOD_TOKEN.split(':')[1];
   assert.ok(!(await page.content()).includes(secret), 'the token is not in the page');
   await screenshots(page, 'settings-bot');
@@ -60,8 +63,10 @@ test('an admin connects the Telegram bot by token: @username shown, the token ne
   await page.getByRole('region', { name: 'Telegram-бот' }).getByTestId('bot-status').filter({ hasText: `@${BOT_USERNAME}` }).waitFor();
   assert.ok(!(await page.content()).includes(secret));
   await page.waitForSelector('[data-hydrated="true"]');
+  await page.getByRole('region', { name: 'Telegram-бот' }).getByRole('button', { name: 'Заменить токен' }).waitFor();
   await page.getByRole('region', { name: 'Telegram-бот' }).getByRole('button', { name: 'Отключить бота' }).click();
   await page.getByRole('region', { name: 'Telegram-бот' }).getByTestId('bot-status').filter({ hasText: 'Бот не подключён' }).waitFor();
+  await page.getByRole('region', { name: 'Telegram-бот' }).getByRole('button', { name: 'Подключить' }).waitFor();
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

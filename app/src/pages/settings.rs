@@ -481,6 +481,8 @@ fn BotSettings(status: Resource<Result<BotStatus, ServerFnError>>) -> impl IntoV
     }
     };
     let disconnect_error = move || disconnect.value().get().and_then(Result::err);
+    // With a bot connected the form replaces its token.
+    let connected = move || matches!(status.get(), Some(Ok(BotStatus { username: Some(_) })));
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="bot-title">
             <h2 id="bot-title" class="mb-2 font-semibold">"Telegram-бот"</h2>
@@ -511,12 +513,20 @@ fn BotSettings(status: Resource<Result<BotStatus, ServerFnError>>) -> impl IntoV
             </Transition>
             {move || disconnect_error().map(|error| view! { <ErrorNotice error/> })}
             <ActionForm action=connect node_ref=form attr:class="space-y-2">
-                <label for="bot-token" class="block text-sm font-medium">"Токен бота"</label>
+                <label for="bot-token" class="block text-sm font-medium">
+                    {move || if connected() { "Новый токен бота" } else { "Токен бота" }}
+                </label>
                 <input id="bot-token" name="token" type="password" required autocomplete="off" spellcheck="false" aria-describedby="bot-token-hint" class="w-full rounded-lg border px-3 py-2 font-mono"/>
                 <p id="bot-token-hint" class="text-xs text-slate-500">"Его выдаёт @BotFather: 123456789:AA… Токен хранится зашифрованным и больше не показывается."</p>
                 {connect_result}
                 <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || connect.pending().get()>
-                    {move || if connect.pending().get() { "Проверяем токен…" } else { "Подключить" }}
+                    {move || if connect.pending().get() {
+                        "Проверяем токен…"
+                    } else if connected() {
+                        "Заменить токен"
+                    } else {
+                        "Подключить"
+                    }}
                 </button>
             </ActionForm>
         </section>
