@@ -140,3 +140,27 @@ test('a visit is moved from its card: a taken bay is refused in place, a free ti
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('a visit booked in Telegram shows the customer’s words and the concierge’s causes and suggestions', async () => {
+  const token = await apiToken('admin@sever.demo');
+  // The demo's Telegram visits carry the rules concierge's analysis of the customer's words.
+  const today = new Date().toISOString().slice(0, 10);
+  const listed = await api(token, 'GET', `/appointments/?date_from=${addDays(today, -7)}&date_to=${addDays(today, 7)}&limit=500`);
+  assert.equal(listed.status, 200);
+  const visit = listed.body.find((a) => a.source === 'telegram' && a.ai_analysis?.diagnoses?.length > 0);
+  assert.ok(visit, 'a demo visit from Telegram with likely causes');
+  const cause = visit.ai_analysis.diagnoses[0].title;
+
+  const page = await openPage(browser);
+  await logIn(page, 'admin@sever.demo');
+  await page.goto(`${BASE_URL}/calendar?shop=${visit.shop_id}&date=${visit.start_time.slice(0, 10)}&view=day`);
+  await page.waitForSelector('[data-hydrated="true"]');
+  await page.locator(`[data-visit="${visit.id}"]`).click();
+  const panel = page.getByRole('dialog', { name: /Запись №/ });
+  await panel.getByText(`«${visit.customer_note}»`).waitFor();
+  const ai = panel.getByTestId('visit-ai');
+  await ai.getByText(new RegExp(`^Вероятная причина: ${cause} — \\d+\u00a0%$`)).waitFor();
+  assert.ok((await ai.getByText(/^Предложено: /).count()) > 0, 'suggested services are listed');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
