@@ -159,7 +159,8 @@ test('a visit booked in Telegram shows the customer’s words and the concierge�
   const panel = page.getByRole('dialog', { name: /Запись №/ });
   await panel.getByText(`«${visit.customer_note}»`).waitFor();
   const ai = panel.getByTestId('visit-ai');
-  await ai.getByText(new RegExp(`^Вероятная причина: ${cause} — \\d+\u00a0%$`)).waitFor();
+  const escaped = cause.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  await ai.getByText(new RegExp(`^Вероятная причина: ${escaped} — \\d+\\s%$`)).waitFor();
   assert.ok((await ai.getByText(/^Предложено: /).count()) > 0, 'suggested services are listed');
   assert.deepEqual(page.errors, []);
   await page.context().close();
