@@ -6,7 +6,14 @@ use fred::interfaces::ClientLike as _;
 
 use anyhow::{Context, Result};
 use app::{domain::AppState, shell, App};
-use axum::{extract::FromRef, extract::State, response::IntoResponse, routing::get, Json, Router};
+use axum::{
+    extract::FromRef,
+    extract::State,
+    middleware::Next,
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde_json::json;
@@ -68,8 +75,23 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
             ServerState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TraceLayer::new_for_http())
         .with_state(server_state)
+}
+
+/// A request runs to its end even when the client goes away. A handler dropped halfway could
+/// otherwise hand its pooled connection back inside an unfinished transaction (a cancelled
+/// `BEGIN` cannot be rolled back by the driver), where the next user of the connection would
+/// run; and a change must commit or roll back as a whole, not stop wherever the client left.
+async fn run_to_completion(request: axum::extract::Request, next: Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::error!(%error, "request handler failed");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 async fn api_not_found() -> crate::api::ApiError {

@@ -523,7 +523,10 @@ async fn booking_writes_the_visit_its_services_price_and_history() {
     assert_eq!(appointment.status, Status::New);
     assert_eq!(appointment.source, Channel::Telegram);
     assert_eq!(appointment.vehicle_id, Some(car));
-    assert_eq!(appointment.ai_analysis, Some(analysis));
+    assert_eq!(
+        appointment.ai_analysis.and_then(|raw| raw.parse()),
+        Some(analysis)
+    );
     // 60 + 15 buffer + 30 minutes; 2000 + 1200 ₽.
     assert_eq!(
         appointment.end_time.to_rfc3339(),

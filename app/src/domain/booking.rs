@@ -14,6 +14,7 @@ use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, Ut
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use sqlx::{Postgres, QueryBuilder};
 
 use super::{
@@ -160,6 +161,25 @@ pub struct Change {
     pub reason: Option<String>,
 }
 
+/// JSON kept as the database holds it (`jsonb`, such as the concierge's analysis): a list sends
+/// it on to the client as it is, without parsing and serialising it again.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(pub Box<RawValue>);
+
+impl RawJson {
+    /// The value, for the few places that read inside it.
+    pub fn parse(&self) -> Option<serde_json::Value> {
+        serde_json::from_str(self.0.get()).ok()
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
 /// An appointment as the API shows it (v1's JSON), times in the shop's time zone.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Appointment {
@@ -179,7 +199,7 @@ pub struct Appointment {
     pub customer_note: String,
     pub ai_summary: String,
     #[schema(value_type = Option<Object>)]
-    pub ai_analysis: Option<serde_json::Value>,
+    pub ai_analysis: Option<RawJson>,
     #[serde(with = "rust_decimal::serde::float")]
     #[schema(value_type = f64)]
     pub total_price: Decimal,
@@ -1032,7 +1052,7 @@ struct AppointmentRow {
     source: String,
     customer_note: String,
     ai_summary: String,
-    ai_analysis: Option<serde_json::Value>,
+    ai_analysis: Option<sqlx::types::Json<Box<RawValue>>>,
     total_price: Decimal,
     cancel_reason: Option<String>,
     created_at: DateTime<Utc>,
@@ -1127,7 +1147,7 @@ fn appointment_from_row(row: AppointmentRow, services: Vec<BookedService>) -> Re
         })?,
         customer_note: row.customer_note,
         ai_summary: row.ai_summary,
-        ai_analysis: row.ai_analysis,
+        ai_analysis: row.ai_analysis.map(|json| RawJson(json.0)),
         total_price: row.total_price,
         cancel_reason: row.cancel_reason,
         created_at: local(row.created_at, tz),

@@ -371,7 +371,7 @@ mod ssr {
                 total_price: format!("{}\u{a0}₽", a.total_price.round_dp(2).normalize()),
                 customer_note: a.customer_note,
                 ai_summary: a.ai_summary,
-                ai_findings: ai_findings(a.ai_analysis.as_ref()),
+                ai_findings: ai_findings(a.ai_analysis.and_then(|raw| raw.parse()).as_ref()),
                 cancel_reason: a.cancel_reason,
             });
         }
