@@ -690,3 +690,55 @@ async fn openapi_lists_every_route_of_the_contract() {
     drop(server);
     db.drop().await;
 }
+
+/// Clients that hang up halfway: every request runs to its end on the server, so no pooled
+/// connection is left inside a transaction (where the next request would run), and the server
+/// keeps answering.
+#[tokio::test]
+async fn clients_hanging_up_leave_no_connection_inside_a_transaction() {
+    let (db, server) = demo_server(&[]).await;
+    let api = as_user(&server, "admin@sever.demo").await;
+    let mut requests = Vec::new();
+    for i in 0..200u64 {
+        let url = server.url("/api/v1/appointments/?limit=50");
+        let token = api.token.clone();
+        requests.push(tokio::spawn(async move {
+            // Given up at different points of the handling: 0.5 to 10 ms.
+            let client = reqwest::Client::builder()
+                .timeout(Duration::from_micros(500 + (i % 20) * 500))
+                .build()
+                .unwrap();
+            let _ = client.get(url).bearer_auth(token).send().await;
+        }));
+    }
+    for request in requests {
+        request.await.unwrap();
+    }
+    // Whatever was still running finishes; then every connection is idle, none in a transaction.
+    let mut stuck = i64::MAX;
+    for _ in 0..50 {
+        stuck = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE datname = $1 AND state IN ('idle in transaction', 'idle in transaction (aborted)')",
+        )
+        .bind(&db.name)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+        if stuck == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(stuck, 0, "connections left inside a transaction");
+    let r = reqwest::Client::new()
+        .get(server.url("/api/v1/appointments/?limit=50"))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Vec<Value>>().await.unwrap().len(), 50);
+    drop(server);
+    db.drop().await;
+}

@@ -524,7 +524,7 @@ async fn booking_writes_the_visit_its_services_price_and_history() {
     assert_eq!(appointment.source, Channel::Telegram);
     assert_eq!(appointment.vehicle_id, Some(car));
     assert_eq!(
-        appointment.ai_analysis.and_then(|raw| raw.parse()),
+        appointment.ai_analysis.as_ref().and_then(|raw| raw.parse()),
         Some(analysis)
     );
     // 60 + 15 buffer + 30 minutes; 2000 + 1200 ₽.
