@@ -201,6 +201,16 @@ pub async fn remove_service(id: i64) -> Result<(), ServerFnError> {
 
 #[component]
 pub fn ServicesPage() -> impl IntoView {
+    view! {
+        <Title text="Услуги — Auto-Concierge"/>
+        <h1 class="mb-4 text-2xl font-semibold">"Услуги"</h1>
+        <ServicesEditor/>
+    }
+}
+
+/// The catalogue and its form: the page's island.
+#[island]
+fn ServicesEditor() -> impl IntoView {
     let save = ServerAction::<SaveService>::new();
     let remove = ServerAction::<RemoveService>::new();
     let catalogue = Resource::new(|| (), |_| load_catalogue());
@@ -221,8 +231,6 @@ pub fn ServicesPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Услуги — Auto-Concierge"/>
-        <h1 class="mb-4 text-2xl font-semibold">"Услуги"</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match catalogue.await {

@@ -102,6 +102,15 @@ fn role_name(role: &str) -> &'static str {
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Настройки — Auto-Concierge"/>
+        <SettingsSections/>
+    }
+}
+
+/// Staff, bot and AI sections (or, for a manager, why not): the page's island.
+#[island]
+fn SettingsSections() -> impl IntoView {
     let add = ServerAction::<AddStaffMember>::new();
     let access = Resource::new(|| (), |_| staff_members());
     // Created here, not inside the sections, so that server and browser create the page's
@@ -116,7 +125,6 @@ pub fn SettingsPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Настройки — Auto-Concierge"/>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match access.await {

@@ -211,6 +211,16 @@ mod ssr {
 
 #[component]
 pub fn ShopsPage() -> impl IntoView {
+    view! {
+        <Title text="Точки — Auto-Concierge"/>
+        <h1 class="mb-4 text-2xl font-semibold">"Точки"</h1>
+        <ShopsEditor/>
+    }
+}
+
+/// The shops and their form: the page's island.
+#[island]
+fn ShopsEditor() -> impl IntoView {
     let save = ServerAction::<SaveShop>::new();
     let remove = ServerAction::<RemoveShop>::new();
     let view_data = Resource::new(|| (), |_| load_shops());
@@ -230,8 +240,6 @@ pub fn ShopsPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Точки — Auto-Concierge"/>
-        <h1 class="mb-4 text-2xl font-semibold">"Точки"</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match view_data.await {

@@ -13,7 +13,10 @@ use super::{auth::Staff, error::ApiResult, ApiJson};
 
 #[utoipa::path(get, path = "/api/v1/tenant/telegram", tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = BotConnection)))]
-pub async fn get(State(state): State<AppState>, mut staff: Staff) -> ApiResult<Json<BotConnection>> {
+pub async fn get(
+    State(state): State<AppState>,
+    mut staff: Staff,
+) -> ApiResult<Json<BotConnection>> {
     let mut tx = staff.tx(&state.db).await?;
     let connection = telegram::status(&mut tx).await?;
     tx.commit().await?;
@@ -51,7 +54,10 @@ pub async fn put(
 
 #[utoipa::path(delete, path = "/api/v1/tenant/telegram", tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = BotConnection), (status = 403)))]
-pub async fn delete(State(state): State<AppState>, mut staff: Staff) -> ApiResult<Json<BotConnection>> {
+pub async fn delete(
+    State(state): State<AppState>,
+    mut staff: Staff,
+) -> ApiResult<Json<BotConnection>> {
     staff.require_admin()?;
     let mut tx = staff.tx(&state.db).await?;
     let connection = telegram::disconnect(&mut tx).await?;
