@@ -12,6 +12,7 @@ use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
     live::reload_on_appointment_events,
+    loaded::load,
     status::{source_label, status_classes, status_label},
 };
 use crate::public_path::public_url;
@@ -629,7 +630,7 @@ fn CalendarBoard(
     let change = ServerAction::<ChangeStatus>::new();
     let book = ServerAction::<BookVisit>::new();
     let relocate = ServerAction::<MoveVisit>::new();
-    let schedule = Resource::new(|| (), move |_| calendar(shop, date.clone(), span));
+    let schedule = load(|| (), move |_| calendar(shop, date.clone(), span));
     reload_on_appointment_events(move || schedule.refetch());
     let selected_visit = RwSignal::new(None::<i64>);
     // Opened once hydrated (effects run only in the browser): the server's HTML has no panel.
@@ -1185,7 +1186,7 @@ fn BookingPanel(
     let new_name = RwSignal::new(String::new());
     let new_phone = RwSignal::new(String::new());
     let chosen = RwSignal::new(Vec::<i64>::new());
-    let hits = Resource::new(
+    let hits = load(
         move || search.get(),
         |text| async move {
             if text.trim().chars().count() < 2 {

@@ -12,6 +12,7 @@ use crate::components::{
     conversation::ClientConversation,
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
+    loaded::load,
     status::{status_classes, status_label},
 };
 
@@ -159,7 +160,7 @@ pub fn ClientsPage() -> impl IntoView {
 #[island]
 fn ClientSearch(initial: String) -> impl IntoView {
     let query = RwSignal::new(initial);
-    let results = Resource::new(move || query.get(), search_clients);
+    let results = load(move || query.get(), search_clients);
 
     view! {
         <form method="get" action=crate::public_path::public_url("/clients") class="mb-4" on:submit=|ev| ev.prevent_default()>

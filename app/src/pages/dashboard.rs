@@ -9,6 +9,7 @@ use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
     live::reload_on_appointment_events,
+    loaded::load,
     status::{source_label, status_classes, status_label},
 };
 
@@ -256,7 +257,7 @@ pub fn DashboardPage() -> impl IntoView {
 fn LiveOverview() -> impl IntoView {
     let confirm = ServerAction::<ChangeStatus>::new();
     // Reloaded after each confirmation made here and on every change reported by the stream.
-    let overview = Resource::new(move || confirm.version().get(), |_| today_overview());
+    let overview = load(move || confirm.version().get(), |_| today_overview());
     reload_on_appointment_events(move || overview.refetch());
 
     view! {

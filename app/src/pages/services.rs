@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
+    loaded::load,
 };
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -213,7 +214,7 @@ pub fn ServicesPage() -> impl IntoView {
 fn ServicesEditor() -> impl IntoView {
     let save = ServerAction::<SaveService>::new();
     let remove = ServerAction::<RemoveService>::new();
-    let catalogue = Resource::new(|| (), |_| load_catalogue());
+    let catalogue = load(|| (), |_| load_catalogue());
     // The service being edited; `None` means the form adds a new one.
     let editing = RwSignal::new(None::<ServiceRow>);
     // Only successful changes reload the list: a refused one keeps the form as typed, with its

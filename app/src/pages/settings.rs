@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
+    loaded::{load, Loaded},
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -112,11 +113,11 @@ pub fn SettingsPage() -> impl IntoView {
 #[island]
 fn SettingsSections() -> impl IntoView {
     let add = ServerAction::<AddStaffMember>::new();
-    let access = Resource::new(|| (), |_| staff_members());
+    let access = load(|| (), |_| staff_members());
     // Created here, not inside the sections, so that server and browser create the page's
     // resources in the same order whatever the sections' loading state.
-    let bot = Resource::new(|| (), |_| load_bot_status());
-    let ai = Resource::new(|| (), |_| ai_settings());
+    let bot = load(|| (), |_| load_bot_status());
+    let ai = load(|| (), |_| ai_settings());
     // Only a successful addition reloads the list: a refused one keeps the form as typed.
     Effect::new(move |_| {
         if let Some(Ok(())) = add.value().get() {
@@ -460,7 +461,7 @@ mod ssr {
 
 /// Connect the bot by token (shown afterwards as @username only), or disconnect it.
 #[component]
-fn BotSettings(status: Resource<Result<BotStatus, ServerFnError>>) -> impl IntoView {
+fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
     let connect = ServerAction::<ConnectBot>::new();
     let disconnect = ServerAction::<DisconnectBot>::new();
     let form = NodeRef::<html::Form>::new();
@@ -543,7 +544,7 @@ fn BotSettings(status: Resource<Result<BotStatus, ServerFnError>>) -> impl IntoV
 
 /// Which AI engine answers customers, and a check that runs it on a sample message.
 #[component]
-fn AiSettings(settings: Resource<Result<AiSettingsView, ServerFnError>>) -> impl IntoView {
+fn AiSettings(settings: Loaded<AiSettingsView>) -> impl IntoView {
     let check = ServerAction::<CheckAi>::new();
     let result = move || {
         check.value().get().map(|result| match result {
