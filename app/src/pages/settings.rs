@@ -490,8 +490,18 @@ fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
     }
     };
     let disconnect_error = move || disconnect.value().get().and_then(Result::err);
-    // With a bot connected the form replaces its token.
-    let connected = move || matches!(status.get(), Some(Ok(BotStatus { username: Some(_) })));
+    // With a bot connected the form replaces its token. Kept by an effect (which runs in the
+    // browser only, once the island is hydrated): the server renders the form before the status
+    // has loaded, and an island may hydrate after it has, so a label read straight from the
+    // status would keep the server's text.
+    let bot_connected = RwSignal::new(false);
+    Effect::new(move |_| {
+        bot_connected.set(matches!(
+            status.get(),
+            Some(Ok(BotStatus { username: Some(_) }))
+        ));
+    });
+    let connected = move || bot_connected.get();
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="bot-title">
             <h2 id="bot-title" class="mb-2 font-semibold">"Telegram-бот"</h2>
