@@ -275,7 +275,8 @@ fn ClientCardView(card: ClientCard) -> impl IntoView {
     }
 }
 
-/// The notes form: says «Сохранено» (or why not) in place.
+/// The notes form: says «Сохранено» (or why not) in place. The textarea holds the server's
+/// text and is never rebuilt in the browser, so hydration leaves what was typed before it alone.
 #[island]
 fn ClientNotes(id: i64, notes: String) -> impl IntoView {
     let save = ServerAction::<SaveClientNotes>::new();
@@ -290,7 +291,7 @@ fn ClientNotes(id: i64, notes: String) -> impl IntoView {
         <ActionForm action=save attr:class="space-y-2">
             <input type="hidden" name="id" value=id/>
             <label for="notes" class="sr-only">"Заметки о клиенте"</label>
-            <textarea id="notes" name="notes" rows="4" class="w-full rounded-lg border px-3 py-2" prop:value=notes.clone()>{notes.clone()}</textarea>
+            <textarea id="notes" name="notes" rows="4" class="w-full rounded-lg border px-3 py-2">{notes}</textarea>
             <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>"Сохранить заметки"</button>
             {saved}
         </ActionForm>
