@@ -673,7 +673,8 @@ fn CalendarBoard(
         false,
     );
 
-    // While another day or week loads, the current one stays on screen with a note.
+    // While the schedule reloads (a change here or elsewhere), the current one stays on screen
+    // with a note.
     let loading = RwSignal::new(false);
 
     view! {
