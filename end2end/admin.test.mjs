@@ -1,7 +1,7 @@
 // The staff pages in Chromium against the demo data: dashboard, calendar, clients, settings.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, logIn, BASE_URL, ARTIFACTS } from './browser.mjs';
+import { launch, openPage, logIn, waitForHydration, BASE_URL, ARTIFACTS } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -141,7 +141,10 @@ test('a visit booked from the calendar appears live in another browser and chang
 test('the client booked from the calendar is found, with the visit in the history and editable notes', async () => {
   const page = await openPage(browser);
   await logIn(page, 'admin@sever.demo');
+  // Sections are separate pages: wait for the new one's islands before typing.
   await page.getByRole('navigation', { name: 'Разделы' }).getByRole('link', { name: 'Клиенты' }).click();
+  await page.getByRole('heading', { name: 'Клиенты', exact: true }).waitFor();
+  await waitForHydration(page);
   await page.getByLabel('Поиск по имени, телефону или номеру авто').fill('Календар');
   const found = page.getByRole('list', { name: 'Найденные клиенты' }).getByRole('link');
   // The newest clients are listed before the search; wait for the search's own answer.
@@ -152,6 +155,7 @@ test('the client booked from the calendar is found, with the visit in the histor
 
   await found.first().click();
   await page.getByRole('heading', { name: 'Пётр Календарёв' }).waitFor();
+  await waitForHydration(page);
   const history = page.getByRole('region', { name: 'История визитов' });
   await history.getByText('Подтверждена').waitFor();
   assert.match(await history.textContent(), /Заправка кондиционера/);

@@ -42,12 +42,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name={public_path::META_NAME} content=prefix.clone()/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options root=prefix.clone()/>
+                <HydrationScripts options islands=true root=prefix.clone()/>
                 <link rel="icon" href=format!("{prefix}/favicon.svg") type="image/svg+xml"/>
                 <MetaTags/>
             </head>
-            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased">
+            <body class="min-h-screen bg-slate-50 text-slate-900 antialiased" data-hydrated="false">
                 <App/>
+                <components::hydration::HydrationMark/>
             </body>
         </html>
     }

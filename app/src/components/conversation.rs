@@ -75,6 +75,13 @@ pub async fn reply_to_client(client_id: i64, text: String) -> Result<(), ServerF
     Ok(())
 }
 
+/// The conversation on the client's card, where it is the page's island. (The calendar's
+/// visit panel, itself inside an island, uses [`Conversation`] directly.)
+#[island]
+pub fn ClientConversation(client_id: i64) -> impl IntoView {
+    view! { <Conversation client_id/> }
+}
+
 /// The transcript and a reply form. Reloads after each reply; errors are shown under the form.
 #[component]
 pub fn Conversation(client_id: i64) -> impl IntoView {

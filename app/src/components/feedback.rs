@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::session::error_text;
 
@@ -23,6 +22,7 @@ pub fn ErrorNotice(error: ServerFnError) -> impl IntoView {
 
 /// A list with nothing in it: says so instead of leaving a blank space, and, when there is one,
 /// links to where the next step is taken (`(href, label)`), so that the page is no dead end.
+/// A plain link: islands, which show it too, have no router in the browser.
 #[component]
 pub fn EmptyState(
     text: &'static str,
@@ -32,7 +32,7 @@ pub fn EmptyState(
         <div class="rounded-lg border border-dashed border-slate-300 px-4 py-6 text-center text-slate-500">
             <p>{text}</p>
             {next.map(|(href, label)| view! {
-                <A href=crate::public_path::public_url(href) attr:class="mt-2 inline-block rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800">{label}</A>
+                <a href=crate::public_path::public_url(href) class="mt-2 inline-block rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800">{label}</a>
             })}
         </div>
     }

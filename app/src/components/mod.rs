@@ -1,9 +1,12 @@
 //! Pieces shared by the staff pages: the shell around them, feedback (loading, errors),
-//! forms that post under the public path prefix, status labels, and the live event stream.
+//! forms that post under the public path prefix, status labels, the live event stream, the
+//! islands' resources, and the mark of a hydrated page.
 
 pub mod conversation;
 pub mod feedback;
 pub mod form;
+pub mod hydration;
 pub mod live;
+pub mod loaded;
 pub mod shell;
 pub mod status;

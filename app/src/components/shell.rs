@@ -24,12 +24,9 @@ const SECTIONS: [(&str, &str); 6] = [
 pub fn StaffShell() -> impl IntoView {
     // Blocking: the redirect of a visitor without a session must be decided before headers go out.
     let user = Resource::new_blocking(|| (), |_| current_user());
-    // Effects run only in the browser: this marks the page as hydrated (the browser tests wait for it).
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <div class="min-h-screen" data-hydrated=move || hydrated.get().to_string()>
+        <div class="min-h-screen">
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match user.await {
@@ -50,15 +47,10 @@ pub fn StaffShell() -> impl IntoView {
     }
 }
 
-/// Where a visitor without a session goes. On the server `<Redirect>` sends the path as it is,
-/// so it must carry the public path prefix; in the browser it navigates through the router,
-/// which adds the prefix itself.
+/// Where a visitor without a session goes. The shell is rendered on the server only, where
+/// `<Redirect>` sends the path as it is: it must carry the public path prefix.
 fn login_path() -> String {
-    if cfg!(feature = "ssr") {
-        crate::public_path::public_url("/login")
-    } else {
-        "/login".to_string()
-    }
+    crate::public_path::public_url("/login")
 }
 
 /// Company, sections and the user. On a phone the sections fold into a `<details>` menu, which

@@ -4,10 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_query_map},
-};
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
 use super::appointment_status::ChangeStatus;
@@ -15,6 +12,7 @@ use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
     live::reload_on_appointment_events,
+    loaded::load,
     status::{source_label, status_classes, status_label},
 };
 use crate::public_path::public_url;
@@ -590,8 +588,8 @@ struct SlotChoice {
     minute: i32,
 }
 
-/// The calendar at a shop, date and span; unprefixed, as `navigate` wants it (links add the
-/// public path prefix with `public_url`).
+/// The calendar at a shop, date and span, within the app (`public_url` adds the public path
+/// prefix).
 fn calendar_link(shop_id: i64, date: &str, span: Span) -> String {
     format!(
         "/calendar?shop={shop_id}&date={date}&view={}",
@@ -601,26 +599,46 @@ fn calendar_link(shop_id: i64, date: &str, span: Span) -> String {
 
 #[component]
 pub fn CalendarPage() -> impl IntoView {
-    let query = use_query_map();
-    let wanted = move || {
-        query.with(|q| {
-            let span = match q.get("view").as_deref() {
-                Some("week") => Span::Week,
-                _ => Span::Day,
-            };
-            (
-                q.get("shop").and_then(|s| s.parse::<i64>().ok()),
-                q.get("date"),
-                span,
-            )
-        })
-    };
+    let (shop, date, span, open_visit) = use_query_map().with_untracked(|q| {
+        let span = match q.get("view").as_deref() {
+            Some("week") => Span::Week,
+            _ => Span::Day,
+        };
+        (
+            q.get("shop").and_then(|s| s.parse::<i64>().ok()),
+            q.get("date"),
+            span,
+            q.get("visit").and_then(|s| s.parse::<i64>().ok()),
+        )
+    });
+    view! {
+        <Title text="Календарь — Auto-Concierge"/>
+        <CalendarBoard shop date span open_visit/>
+    }
+}
+
+/// The shop's day or week as asked for in the URL (another day or shop is another page), with
+/// the card of `open_visit` open: the grid, the panels and the live reload, all of it the
+/// page's island.
+#[island]
+fn CalendarBoard(
+    shop: Option<i64>,
+    date: Option<String>,
+    span: Span,
+    open_visit: Option<i64>,
+) -> impl IntoView {
     let change = ServerAction::<ChangeStatus>::new();
     let book = ServerAction::<BookVisit>::new();
     let relocate = ServerAction::<MoveVisit>::new();
-    let schedule = Resource::new(wanted, |(shop, date, span)| calendar(shop, date, span));
+    let schedule = load(|| (), move |_| calendar(shop, date.clone(), span));
     reload_on_appointment_events(move || schedule.refetch());
     let selected_visit = RwSignal::new(None::<i64>);
+    // Opened once hydrated (effects run only in the browser): the server's HTML has no panel.
+    Effect::new(move |_| {
+        if open_visit.is_some() {
+            selected_visit.set(open_visit);
+        }
+    });
     let selected_slot = RwSignal::new(None::<SlotChoice>);
     // Only successful changes reload: a refused one keeps the open form and its message.
     Effect::new(move |_| {
@@ -634,18 +652,20 @@ pub fn CalendarPage() -> impl IntoView {
             schedule.refetch();
         }
     });
-    // A visit moved to a day not on screen: the calendar follows it, its card stays open.
-    let navigate = use_navigate();
+    // A visit moved to a day not on screen: the calendar goes to that day, its card open.
     Effect::watch(
         move || relocate.version().get(),
         move |_, _, _| {
             if let Some(Ok(date)) = relocate.value().get_untracked() {
                 let shown = schedule.get_untracked().and_then(Result::ok);
                 match shown {
-                    Some(s) if !s.days.iter().any(|d| d.date == date) => navigate(
-                        &calendar_link(s.shop_id.unwrap_or_default(), &date, s.span),
-                        Default::default(),
-                    ),
+                    Some(s) if !s.days.iter().any(|d| d.date == date) => {
+                        let mut link = calendar_link(s.shop_id.unwrap_or_default(), &date, s.span);
+                        if let Some(id) = selected_visit.get_untracked() {
+                            link.push_str(&format!("&visit={id}"));
+                        }
+                        let _ = window().location().set_href(&public_url(&link));
+                    }
                     _ => schedule.refetch(),
                 }
             }
@@ -653,11 +673,11 @@ pub fn CalendarPage() -> impl IntoView {
         false,
     );
 
-    // While another day or week loads, the current one stays on screen with a note.
+    // While the schedule reloads (a change here or elsewhere), the current one stays on screen
+    // with a note.
     let loading = RwSignal::new(false);
 
     view! {
-        <Title text="Календарь — Auto-Concierge"/>
         <div class="mb-3 flex items-baseline gap-3">
             <h1 class="text-2xl font-semibold">"Календарь"</h1>
             <span class="text-sm text-slate-500" role="status" aria-live="polite">
@@ -726,7 +746,7 @@ fn ScheduleSwitch(schedule: Schedule) -> impl IntoView {
             view! { <span aria-current="true" class="rounded-md bg-blue-700 px-3 py-1.5 text-white">{label}</span> }.into_any()
         } else {
             view! {
-                <A href=public_url(&calendar_link(shop_id, &date, choice)) attr:class="rounded-md px-3 py-1.5 text-slate-700 hover:bg-slate-100">{label}</A>
+                <a href=public_url(&calendar_link(shop_id, &date, choice)) class="rounded-md px-3 py-1.5 text-slate-700 hover:bg-slate-100">{label}</a>
             }
             .into_any()
         }
@@ -734,9 +754,9 @@ fn ScheduleSwitch(schedule: Schedule) -> impl IntoView {
     view! {
         <div class="mb-3 flex flex-wrap items-end gap-2">
             <div class="flex items-center gap-2">
-                <A href=public_url(&calendar_link(shop_id, &schedule.prev_date, span)) attr:class=arrow attr:aria-label=prev_label>"←"</A>
+                <a href=public_url(&calendar_link(shop_id, &schedule.prev_date, span)) class=arrow aria-label=prev_label>"←"</a>
                 <p class="min-w-44 text-center font-medium" data-testid="calendar-date">{schedule.label.clone()}</p>
-                <A href=public_url(&calendar_link(shop_id, &schedule.next_date, span)) attr:class=arrow attr:aria-label=next_label>"→"</A>
+                <a href=public_url(&calendar_link(shop_id, &schedule.next_date, span)) class=arrow aria-label=next_label>"→"</a>
             </div>
             <nav aria-label="Вид календаря" class="flex rounded-lg border bg-white p-0.5 text-sm">
                 {span_choice(Span::Day, "День")}
@@ -891,9 +911,9 @@ fn DayColumns(
     view! {
         <div class="shrink-0 border-r-2 border-slate-300 last:border-r-0" data-day=day.date.clone()>
             {week.then(|| view! {
-                <A href=public_url(&calendar_link(shop_id, &day.date, Span::Day)) attr:class="flex h-7 items-center justify-center border-b border-slate-200 text-xs font-medium text-blue-800 hover:underline">
+                <a href=public_url(&calendar_link(shop_id, &day.date, Span::Day)) class="flex h-7 items-center justify-center border-b border-slate-200 text-xs font-medium text-blue-800 hover:underline">
                     {day.short_label.clone()}
-                </A>
+                </a>
             })}
             <div class="relative flex">
                 {day.open_minutes.is_none().then(|| view! {
@@ -1066,7 +1086,7 @@ fn VisitPanel(
             <dl class="space-y-1 text-sm">
                 <div><dt class="inline text-slate-500">"Время: "</dt><dd class="inline" data-testid="visit-time">{russian_date(&visit.date)} " " {visit.time.clone()} ", пост " {visit.bay}</dd></div>
                 <div><dt class="inline text-slate-500">"Клиент: "</dt><dd class="inline">
-                    <A href=public_url(&format!("/clients/{}", visit.client_id)) attr:class="text-blue-700 underline">{visit.client_name.clone()}</A>
+                    <a href=public_url(&format!("/clients/{}", visit.client_id)) class="text-blue-700 underline">{visit.client_name.clone()}</a>
                     {visit.client_phone.clone().map(|p| view! { " · " {p} })}
                 </dd></div>
                 {visit.car.clone().map(|car| view! { <div><dt class="inline text-slate-500">"Автомобиль: "</dt><dd class="inline">{car}</dd></div> })}
@@ -1167,7 +1187,7 @@ fn BookingPanel(
     let new_name = RwSignal::new(String::new());
     let new_phone = RwSignal::new(String::new());
     let chosen = RwSignal::new(Vec::<i64>::new());
-    let hits = Resource::new(
+    let hits = load(
         move || search.get(),
         |text| async move {
             if text.trim().chars().count() < 2 {

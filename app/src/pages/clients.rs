@@ -9,9 +9,10 @@ use leptos_router::{
 use serde::{Deserialize, Serialize};
 
 use crate::components::{
-    conversation::Conversation,
+    conversation::ClientConversation,
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
+    loaded::load,
     status::{status_classes, status_label},
 };
 
@@ -147,12 +148,21 @@ pub fn ClientsPage() -> impl IntoView {
     // `?q=` renders the first results on the server (and serves the form without JavaScript);
     // after hydration every keystroke searches.
     let initial = use_query_map().with_untracked(|q| q.get("q").unwrap_or_default());
-    let query = RwSignal::new(initial);
-    let results = Resource::new(move || query.get(), search_clients);
 
     view! {
         <Title text="Клиенты — Auto-Concierge"/>
         <h1 class="mb-3 text-2xl font-semibold">"Клиенты"</h1>
+        <ClientSearch initial/>
+    }
+}
+
+/// The search field and its results: the page's island.
+#[island]
+fn ClientSearch(initial: String) -> impl IntoView {
+    let query = RwSignal::new(initial);
+    let results = load(move || query.get(), search_clients);
+
+    view! {
         <form method="get" action=crate::public_path::public_url("/clients") class="mb-4" on:submit=|ev| ev.prevent_default()>
             <label for="client-query" class="mb-1 block text-sm font-medium">"Поиск по имени, телефону или номеру авто"</label>
             <input
@@ -183,11 +193,11 @@ fn ClientList(rows: Vec<ClientRow>) -> impl IntoView {
         <ul class="divide-y rounded-xl bg-white shadow" aria-label="Найденные клиенты">
             {rows.into_iter().map(|row| view! {
                 <li>
-                    <A href=crate::public_path::public_url(&format!("/clients/{}", row.id)) attr:class="flex flex-col px-4 py-3 hover:bg-slate-50 sm:flex-row sm:gap-4">
+                    <a href=crate::public_path::public_url(&format!("/clients/{}", row.id)) class="flex flex-col px-4 py-3 hover:bg-slate-50 sm:flex-row sm:gap-4">
                         <span class="font-medium">{row.full_name}</span>
                         <span class="text-sm text-slate-600">{row.phone.unwrap_or_default()}</span>
                         <span class="text-sm text-slate-500">{row.email.unwrap_or_default()}</span>
-                    </A>
+                    </a>
                 </li>
             }).collect_view()}
         </ul>
@@ -197,7 +207,6 @@ fn ClientList(rows: Vec<ClientRow>) -> impl IntoView {
 #[component]
 pub fn ClientPage() -> impl IntoView {
     let params = use_params_map();
-    let save = ServerAction::<SaveClientNotes>::new();
     let card = Resource::new(
         move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok())),
         |id| async move {
@@ -214,7 +223,7 @@ pub fn ClientPage() -> impl IntoView {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match card.await {
-                    Ok(card) => view! { <ClientCardView card save/> }.into_any(),
+                    Ok(card) => view! { <ClientCardView card/> }.into_any(),
                     Err(error) => view! { <div class="mt-3"><ErrorNotice error/></div> }.into_any(),
                 }
             })}
@@ -223,14 +232,7 @@ pub fn ClientPage() -> impl IntoView {
 }
 
 #[component]
-fn ClientCardView(card: ClientCard, save: ServerAction<SaveClientNotes>) -> impl IntoView {
-    let saved = move || match save.value().get() {
-        Some(Ok(())) => Some(
-            view! { <p role="status" class="text-sm text-emerald-700">"Сохранено"</p> }.into_any(),
-        ),
-        Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
-        None => None,
-    };
+fn ClientCardView(card: ClientCard) -> impl IntoView {
     view! {
         <h1 class="mt-2 text-2xl font-semibold">{card.client.full_name.clone()}</h1>
         <p class="text-slate-600">
@@ -247,13 +249,7 @@ fn ClientCardView(card: ClientCard, save: ServerAction<SaveClientNotes>) -> impl
             </section>
             <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="notes-title">
                 <h2 id="notes-title" class="mb-2 font-semibold">"Заметки"</h2>
-                <ActionForm action=save attr:class="space-y-2">
-                    <input type="hidden" name="id" value=card.client.id/>
-                    <label for="notes" class="sr-only">"Заметки о клиенте"</label>
-                    <textarea id="notes" name="notes" rows="4" class="w-full rounded-lg border px-3 py-2" prop:value=card.notes.clone()>{card.notes.clone()}</textarea>
-                    <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>"Сохранить заметки"</button>
-                    {saved}
-                </ActionForm>
+                <ClientNotes id=card.client.id notes=card.notes/>
             </section>
         </div>
         <section class="mt-4 rounded-xl bg-white p-4 shadow" aria-labelledby="history">
@@ -275,6 +271,29 @@ fn ClientCardView(card: ClientCard, save: ServerAction<SaveClientNotes>) -> impl
                 }.into_any()
             }}
         </section>
-        <Conversation client_id=card.client.id/>
+        <ClientConversation client_id=card.client.id/>
+    }
+}
+
+/// The notes form: says «Сохранено» (or why not) in place. The textarea holds the server's
+/// text and is never rebuilt in the browser, so hydration leaves what was typed before it alone.
+#[island]
+fn ClientNotes(id: i64, notes: String) -> impl IntoView {
+    let save = ServerAction::<SaveClientNotes>::new();
+    let saved = move || match save.value().get() {
+        Some(Ok(())) => Some(
+            view! { <p role="status" class="text-sm text-emerald-700">"Сохранено"</p> }.into_any(),
+        ),
+        Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
+        None => None,
+    };
+    view! {
+        <ActionForm action=save attr:class="space-y-2">
+            <input type="hidden" name="id" value=id/>
+            <label for="notes" class="sr-only">"Заметки о клиенте"</label>
+            <textarea id="notes" name="notes" rows="4" class="w-full rounded-lg border px-3 py-2">{notes}</textarea>
+            <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>"Сохранить заметки"</button>
+            {saved}
+        </ActionForm>
     }
 }

@@ -9,6 +9,7 @@ use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
     live::reload_on_appointment_events,
+    loaded::load,
     status::{source_label, status_classes, status_label},
 };
 
@@ -244,14 +245,22 @@ mod ssr {
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let confirm = ServerAction::<ChangeStatus>::new();
-    // Reloaded after each confirmation made here and on every change reported by the stream.
-    let overview = Resource::new(move || confirm.version().get(), |_| today_overview());
-    reload_on_appointment_events(move || overview.refetch());
-
     view! {
         <Title text="Сводка — Auto-Concierge"/>
         <h1 class="mb-4 text-2xl font-semibold">"Сводка на сегодня"</h1>
+        <LiveOverview/>
+    }
+}
+
+/// The shops' day and the new requests, reloaded as they change: the page's island.
+#[island]
+fn LiveOverview() -> impl IntoView {
+    let confirm = ServerAction::<ChangeStatus>::new();
+    // Reloaded after each confirmation made here and on every change reported by the stream.
+    let overview = load(move || confirm.version().get(), |_| today_overview());
+    reload_on_appointment_events(move || overview.refetch());
+
+    view! {
         // Transition keeps the current numbers on screen while a live update reloads them.
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

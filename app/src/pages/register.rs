@@ -123,10 +123,24 @@ pub async fn register_company(form: Registration) -> Result<FieldErrors, ServerF
 /// has loaded; once hydrated, mistakes appear next to their fields without a reload.
 #[component]
 pub fn RegisterPage() -> impl IntoView {
+    view! {
+        <Title text="Регистрация — Auto-Concierge"/>
+        <main class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-4 py-8">
+            <h1 class="mb-1 text-2xl font-semibold">"Регистрация компании"</h1>
+            <p class="mb-6 text-slate-600">"Компания и её первый администратор. После регистрации вы сразу войдёте."</p>
+            <RegisterForm/>
+            <p class="mt-4 text-center text-sm text-slate-600">
+                "Уже есть аккаунт? "
+                <A href=crate::public_path::public_url("/login") attr:class="text-blue-700 underline">"Войти"</A>
+            </p>
+        </main>
+    }
+}
+
+/// The form, with each mistake next to its field.
+#[island]
+fn RegisterForm() -> impl IntoView {
     let register = ServerAction::<RegisterCompany>::new();
-    // Effects run only in the browser: this marks the page as hydrated (the browser tests wait for it).
-    let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     let errors = move || {
         register
             .value()
@@ -144,42 +158,30 @@ pub fn RegisterPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Регистрация — Auto-Concierge"/>
-        <main
-            class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-4 py-8"
-            data-hydrated=move || hydrated.get().to_string()
-        >
-            <h1 class="mb-1 text-2xl font-semibold">"Регистрация компании"</h1>
-            <p class="mb-6 text-slate-600">"Компания и её первый администратор. После регистрации вы сразу войдёте."</p>
-            <ActionForm action=register attr:class="space-y-4 rounded-xl bg-white p-6 shadow">
-                <Field id="register-company" name="form[company]" label="Название компании" autocomplete="organization" required=true error=error_of("company")/>
-                <Field
-                    id="register-slug"
-                    name="form[slug]"
-                    label="Короткое имя"
-                    hint="Латиница, цифры и дефис, например sever-auto"
-                    autocomplete="off"
-                    required=true
-                    error=error_of("slug")
-                />
-                <Field id="register-name" name="form[full_name]" label="Ваше имя" autocomplete="name" error=error_of("full_name")/>
-                <Field id="register-email" name="form[email]" label="E-mail администратора" kind="email" autocomplete="username" required=true error=error_of("email")/>
-                <Field id="register-password" name="form[password]" label="Пароль" kind="password" hint="Не короче 8 символов" autocomplete="new-password" required=true minlength="8" error=error_of("password")/>
-                <Field id="register-password-repeat" name="form[password_repeat]" label="Пароль ещё раз" kind="password" autocomplete="new-password" required=true minlength="8" error=error_of("password_repeat")/>
-                <p role="alert" class="min-h-5 text-sm text-red-700">{form_error}</p>
-                <button
-                    type="submit"
-                    class="w-full rounded-lg bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 disabled:opacity-60"
-                    disabled=move || register.pending().get()
-                >
-                    {move || if register.pending().get() { "Регистрируем…" } else { "Зарегистрировать" }}
-                </button>
-            </ActionForm>
-            <p class="mt-4 text-center text-sm text-slate-600">
-                "Уже есть аккаунт? "
-                <A href=crate::public_path::public_url("/login") attr:class="text-blue-700 underline">"Войти"</A>
-            </p>
-        </main>
+        <ActionForm action=register attr:class="space-y-4 rounded-xl bg-white p-6 shadow">
+            <Field id="register-company" name="form[company]" label="Название компании" autocomplete="organization" required=true error=error_of("company")/>
+            <Field
+                id="register-slug"
+                name="form[slug]"
+                label="Короткое имя"
+                hint="Латиница, цифры и дефис, например sever-auto"
+                autocomplete="off"
+                required=true
+                error=error_of("slug")
+            />
+            <Field id="register-name" name="form[full_name]" label="Ваше имя" autocomplete="name" error=error_of("full_name")/>
+            <Field id="register-email" name="form[email]" label="E-mail администратора" kind="email" autocomplete="username" required=true error=error_of("email")/>
+            <Field id="register-password" name="form[password]" label="Пароль" kind="password" hint="Не короче 8 символов" autocomplete="new-password" required=true minlength="8" error=error_of("password")/>
+            <Field id="register-password-repeat" name="form[password_repeat]" label="Пароль ещё раз" kind="password" autocomplete="new-password" required=true minlength="8" error=error_of("password_repeat")/>
+            <p role="alert" class="min-h-5 text-sm text-red-700">{form_error}</p>
+            <button
+                type="submit"
+                class="w-full rounded-lg bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 disabled:opacity-60"
+                disabled=move || register.pending().get()
+            >
+                {move || if register.pending().get() { "Регистрируем…" } else { "Зарегистрировать" }}
+            </button>
+        </ActionForm>
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
+    loaded::load,
 };
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -201,9 +202,19 @@ pub async fn remove_service(id: i64) -> Result<(), ServerFnError> {
 
 #[component]
 pub fn ServicesPage() -> impl IntoView {
+    view! {
+        <Title text="Услуги — Auto-Concierge"/>
+        <h1 class="mb-4 text-2xl font-semibold">"Услуги"</h1>
+        <ServicesEditor/>
+    }
+}
+
+/// The catalogue and its form: the page's island.
+#[island]
+fn ServicesEditor() -> impl IntoView {
     let save = ServerAction::<SaveService>::new();
     let remove = ServerAction::<RemoveService>::new();
-    let catalogue = Resource::new(|| (), |_| load_catalogue());
+    let catalogue = load(|| (), |_| load_catalogue());
     // The service being edited; `None` means the form adds a new one.
     let editing = RwSignal::new(None::<ServiceRow>);
     // Only successful changes reload the list: a refused one keeps the form as typed, with its
@@ -221,8 +232,6 @@ pub fn ServicesPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Услуги — Auto-Concierge"/>
-        <h1 class="mb-4 text-2xl font-semibold">"Услуги"</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match catalogue.await {

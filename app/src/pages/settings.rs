@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
+    loaded::{load, Loaded},
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -102,12 +103,21 @@ fn role_name(role: &str) -> &'static str {
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
+    view! {
+        <Title text="Настройки — Auto-Concierge"/>
+        <SettingsSections/>
+    }
+}
+
+/// Staff, bot and AI sections (or, for a manager, why not): the page's island.
+#[island]
+fn SettingsSections() -> impl IntoView {
     let add = ServerAction::<AddStaffMember>::new();
-    let access = Resource::new(|| (), |_| staff_members());
+    let access = load(|| (), |_| staff_members());
     // Created here, not inside the sections, so that server and browser create the page's
     // resources in the same order whatever the sections' loading state.
-    let bot = Resource::new(|| (), |_| load_bot_status());
-    let ai = Resource::new(|| (), |_| ai_settings());
+    let bot = load(|| (), |_| load_bot_status());
+    let ai = load(|| (), |_| ai_settings());
     // Only a successful addition reloads the list: a refused one keeps the form as typed.
     Effect::new(move |_| {
         if let Some(Ok(())) = add.value().get() {
@@ -116,7 +126,6 @@ pub fn SettingsPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Настройки — Auto-Concierge"/>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match access.await {
@@ -452,7 +461,7 @@ mod ssr {
 
 /// Connect the bot by token (shown afterwards as @username only), or disconnect it.
 #[component]
-fn BotSettings(status: Resource<Result<BotStatus, ServerFnError>>) -> impl IntoView {
+fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
     let connect = ServerAction::<ConnectBot>::new();
     let disconnect = ServerAction::<DisconnectBot>::new();
     let form = NodeRef::<html::Form>::new();
@@ -481,8 +490,18 @@ fn BotSettings(status: Resource<Result<BotStatus, ServerFnError>>) -> impl IntoV
     }
     };
     let disconnect_error = move || disconnect.value().get().and_then(Result::err);
-    // With a bot connected the form replaces its token.
-    let connected = move || matches!(status.get(), Some(Ok(BotStatus { username: Some(_) })));
+    // With a bot connected the form replaces its token. Kept by an effect (which runs in the
+    // browser only, once the island is hydrated): the server renders the form before the status
+    // has loaded, and an island may hydrate after it has, so a label read straight from the
+    // status would keep the server's text.
+    let bot_connected = RwSignal::new(false);
+    Effect::new(move |_| {
+        bot_connected.set(matches!(
+            status.get(),
+            Some(Ok(BotStatus { username: Some(_) }))
+        ));
+    });
+    let connected = move || bot_connected.get();
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="bot-title">
             <h2 id="bot-title" class="mb-2 font-semibold">"Telegram-бот"</h2>
@@ -535,7 +554,7 @@ fn BotSettings(status: Resource<Result<BotStatus, ServerFnError>>) -> impl IntoV
 
 /// Which AI engine answers customers, and a check that runs it on a sample message.
 #[component]
-fn AiSettings(settings: Resource<Result<AiSettingsView, ServerFnError>>) -> impl IntoView {
+fn AiSettings(settings: Loaded<AiSettingsView>) -> impl IntoView {
     let check = ServerAction::<CheckAi>::new();
     let result = move || {
         check.value().get().map(|result| match result {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
+    loaded::load,
 };
 
 /// Days as the working-hours JSON names them, with their Russian names.
@@ -211,9 +212,19 @@ mod ssr {
 
 #[component]
 pub fn ShopsPage() -> impl IntoView {
+    view! {
+        <Title text="Точки — Auto-Concierge"/>
+        <h1 class="mb-4 text-2xl font-semibold">"Точки"</h1>
+        <ShopsEditor/>
+    }
+}
+
+/// The shops and their form: the page's island.
+#[island]
+fn ShopsEditor() -> impl IntoView {
     let save = ServerAction::<SaveShop>::new();
     let remove = ServerAction::<RemoveShop>::new();
-    let view_data = Resource::new(|| (), |_| load_shops());
+    let view_data = load(|| (), |_| load_shops());
     // The shop being edited; `None` means the form adds a new one.
     let editing = RwSignal::new(None::<ShopInput>);
     // Only successful changes reload the list: a refused one keeps the form as typed.
@@ -230,8 +241,6 @@ pub fn ShopsPage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Точки — Auto-Concierge"/>
-        <h1 class="mb-4 text-2xl font-semibold">"Точки"</h1>
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match view_data.await {
