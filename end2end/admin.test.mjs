@@ -1,19 +1,11 @@
 // The staff pages in Chromium against the demo data: dashboard, calendar, clients, settings.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, logIn, waitForHydration, BASE_URL, ARTIFACTS } from './browser.mjs';
+import { launch, openPage, logIn, waitForHydration, BASE_URL, screenshots } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function screenshots(page, name) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({ path: `${ARTIFACTS}/${name}-${width}.png`, fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 test('a visitor without a session is sent to the login page', async () => {
   const response = await fetch(`${BASE_URL}/`, { redirect: 'manual', headers: { accept: 'text/html' } });

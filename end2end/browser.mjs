@@ -46,3 +46,12 @@ export async function logIn(page, email, password = 'demo-password') {
   await page.getByRole('heading', { name: 'Сводка на сегодня' }).waitFor();
   await waitForHydration(page);
 }
+
+// A screenshot of the page at desktop and phone width (test artifacts), back at desktop width after.
+export async function screenshots(page, name) {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: 800 });
+    await page.screenshot({ path: `${ARTIFACTS}/${name}-${width}.png`, fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+}

@@ -1,20 +1,12 @@
 // The calendar's week view and moving a visit from its card, in Chromium against the demo data.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, logIn, BASE_URL, ARTIFACTS } from './browser.mjs';
+import { launch, openPage, logIn, BASE_URL, screenshots } from './browser.mjs';
 import { apiToken, api, workingDay, addDays, firstShopAndService, bookVisit } from './api.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
-
-async function screenshots(page, name) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({ path: `${ARTIFACTS}/${name}-${width}.png`, fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 const weekday = (date) => new Date(`${date}T12:00:00Z`).getUTCDay();
 

@@ -2,7 +2,7 @@
 // never shown back), the AI provider and its check; managers are refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, logIn, BASE_URL, ARTIFACTS } from './browser.mjs';
+import { launch, openPage, logIn, BASE_URL, screenshots } from './browser.mjs';
 import { startFakeTelegram, GOOD_TOKEN, BOT_USERNAME } from './fake-telegram.mjs';
 
 let browser;
@@ -17,14 +17,6 @@ after(async () => {
   await browser?.close();
   await telegram?.close();
 });
-
-async function screenshots(page, name) {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 800 });
-    await page.screenshot({ path: `${ARTIFACTS}/${name}-${width}.png`, fullPage: true });
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 test('an admin connects the Telegram bot by token: @username shown, the token never; then disconnects', async () => {
   const page = await openPage(browser);

@@ -501,7 +501,6 @@ fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
             Some(Ok(BotStatus { username: Some(_) }))
         ));
     });
-    let connected = move || bot_connected.get();
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="bot-title">
             <h2 id="bot-title" class="mb-2 font-semibold">"Telegram-бот"</h2>
@@ -533,7 +532,7 @@ fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
             {move || disconnect_error().map(|error| view! { <ErrorNotice error/> })}
             <ActionForm action=connect node_ref=form attr:class="space-y-2">
                 <label for="bot-token" class="block text-sm font-medium">
-                    {move || if connected() { "Новый токен бота" } else { "Токен бота" }}
+                    {move || if bot_connected.get() { "Новый токен бота" } else { "Токен бота" }}
                 </label>
                 <input id="bot-token" name="token" type="password" required autocomplete="off" spellcheck="false" aria-describedby="bot-token-hint" class="w-full rounded-lg border px-3 py-2 font-mono"/>
                 <p id="bot-token-hint" class="text-xs text-slate-500">"Его выдаёт @BotFather: 123456789:AA… Токен хранится зашифрованным и больше не показывается."</p>
@@ -541,7 +540,7 @@ fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
                 <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || connect.pending().get()>
                     {move || if connect.pending().get() {
                         "Проверяем токен…"
-                    } else if connected() {
+                    } else if bot_connected.get() {
                         "Заменить токен"
                     } else {
                         "Подключить"
