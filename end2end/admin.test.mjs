@@ -162,6 +162,36 @@ test('the client booked from the calendar is found, with the visit in the histor
   await page.context().close();
 });
 
+test('the client search keeps its words: from the address, and typed before the page came alive', async () => {
+  const page = await openPage(browser);
+  await logIn(page, 'admin@sever.demo');
+  const field = page.getByLabel('Поиск по имени, телефону или номеру авто');
+  const found = page.getByRole('list', { name: 'Найденные клиенты' }).getByRole('link');
+
+  // A shared link: the server renders the query in the field and its results.
+  await page.goto(`${BASE_URL}/clients?q=${encodeURIComponent('Календар')}`);
+  assert.equal(await field.inputValue(), 'Календар');
+  assert.equal(await found.count(), 1);
+  assert.match(await found.first().textContent(), /Пётр Календарёв/);
+
+  // A slow connection: the words are typed while the WASM is still on its way.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/*.wasm', async (route) => { await held; await route.continue(); });
+  // Not waiting for `load`: the page's script is still waiting for the WASM.
+  await page.goto(`${BASE_URL}/clients`, { waitUntil: 'domcontentloaded' });
+  assert.equal(await page.locator('[data-hydrated="true"]').count(), 0);
+  await field.fill('Календар');
+  release();
+  await waitForHydration(page);
+  for (let i = 0; i < 100 && (await found.count()) !== 1; i++) await page.waitForTimeout(100);
+  assert.equal(await field.inputValue(), 'Календар');
+  assert.equal(await found.count(), 1);
+  assert.match(await found.first().textContent(), /Пётр Календарёв/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('an admin adds a staff member; a manager cannot open the staff settings', async () => {
   const admin = await openPage(browser);
   await logIn(admin, 'admin@sever.demo');

@@ -252,19 +252,18 @@ pub async fn load_user(db: &Db, user_id: i64) -> Result<AuthUser> {
     UserRow::into_user(row)
 }
 
-/// Opens a transaction for the user a verified token names: the one statement that loads the
-/// user also scopes the transaction to the user's company (transaction-local, as
+/// Loads the user a verified token names inside a fresh transaction, and in the same statement
+/// scopes that transaction to the user's company (transaction-local, as
 /// [`super::db::scope_to_tenant`] does), so a request costs one round trip less. A user without
-/// a company gets a transaction that sees no tenant rows.
-pub async fn begin_as_user(db: &Db, user_id: i64) -> Result<(AuthUser, Tx)> {
-    let mut tx = db.platform_tx().await?;
+/// a company leaves a transaction that sees no tenant rows.
+pub async fn scope_to_user(tx: &mut Tx, user_id: i64) -> Result<AuthUser> {
     let row: Option<UserRow> = sqlx::query_as(user_query!(
         ", set_config('app.current_tenant_id', coalesce(tenant_id::text, ''), true) AS scope"
     ))
     .bind(user_id)
-    .fetch_optional(&mut *tx)
+    .fetch_optional(&mut **tx)
     .await?;
-    Ok((UserRow::into_user(row)?, tx))
+    UserRow::into_user(row)
 }
 
 #[cfg(test)]

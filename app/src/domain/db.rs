@@ -9,13 +9,16 @@ use std::{str::FromStr, time::Duration};
 use sqlx::{
     migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
-    Executor, PgPool, Postgres, Transaction,
+    Connection, Executor, PgPool, Postgres, Transaction,
 };
 
 use super::{config::Config, Result};
 
 /// The role the application works as: not superuser, not BYPASSRLS, owns nothing.
 pub const APP_ROLE: &str = "auto_concierge_app";
+
+/// A pooled connection idle for this long is checked with a round trip before it is used.
+const RECHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
 
 /// Migrations are compiled into the binary, so the Docker image needs no files beside it.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -47,6 +50,19 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx checks every connection with a round trip when it goes back to the pool (that
+            // check also carries a dropped transaction's ROLLBACK). Checking it again when it is
+            // taken out only matters after a quiet spell, when the server or the network may have
+            // dropped it: a busy pool would pay a round trip per request for nothing.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= RECHECK_AFTER_IDLE {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if switch_role {
@@ -73,10 +89,41 @@ impl Db {
         Ok(tx)
     }
 
+    /// A [`ReadTx`] scoped to one tenant, as [`Db::tenant_tx`] scopes a read-write one.
+    pub async fn tenant_read_tx(&self, tenant: TenantId) -> Result<ReadTx> {
+        let mut tx = self.platform_read_tx().await?;
+        scope_to_tenant(&mut tx, tenant).await?;
+        Ok(tx)
+    }
+
+    /// A [`ReadTx`] with no tenant yet (see [`Db::platform_tx`]).
+    pub async fn platform_read_tx(&self) -> Result<ReadTx> {
+        Ok(ReadTx(self.pool.begin_with("BEGIN READ ONLY").await?))
+    }
+
     /// A transaction with no tenant: it sees no tenant rows and may only call the narrow
     /// `platform_*` functions (login lookup, tenant creation, the list of bots to run).
     pub async fn platform_tx(&self) -> Result<Tx> {
         Ok(self.pool.begin().await?)
+    }
+}
+
+/// A transaction PostgreSQL opened `READ ONLY`: any write in it fails, so there is nothing to
+/// commit and it simply ends when dropped. sqlx then queues its ROLLBACK, which goes out with the
+/// check sqlx makes of every connection given back to the pool — the COMMIT round trip a
+/// read-write transaction pays is saved. Derefs to [`Tx`], so every query function takes it.
+pub struct ReadTx(Tx);
+
+impl std::ops::Deref for ReadTx {
+    type Target = Tx;
+    fn deref(&self) -> &Tx {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ReadTx {
+    fn deref_mut(&mut self) -> &mut Tx {
+        &mut self.0
     }
 }
 

@@ -159,8 +159,19 @@ pub fn ClientsPage() -> impl IntoView {
 /// The search field and its results: the page's island.
 #[island]
 fn ClientSearch(initial: String) -> impl IntoView {
-    let query = RwSignal::new(initial);
+    let query = RwSignal::new(initial.clone());
     let results = load(move || query.get(), search_clients);
+    // The field is the server's (`value`), never rebuilt here: text typed before the island
+    // hydrated stays in it, and is searched for once the island runs.
+    let field = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(field) = field.get() {
+            let typed = field.value();
+            if typed != query.get_untracked() {
+                query.set(typed);
+            }
+        }
+    });
 
     view! {
         <form method="get" action=crate::public_path::public_url("/clients") class="mb-4" on:submit=|ev| ev.prevent_default()>
@@ -171,7 +182,8 @@ fn ClientSearch(initial: String) -> impl IntoView {
                 type="search"
                 autocomplete="off"
                 class="w-full max-w-md rounded-lg border px-3 py-2"
-                prop:value=move || query.get()
+                node_ref=field
+                value=initial
                 on:input=move |ev| query.set(event_target_value(&ev))
             />
         </form>

@@ -70,9 +70,8 @@ pub async fn list(
         skip,
         limit,
     };
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let items = booking::list(&mut tx, &filter).await?;
-    tx.commit().await?;
     Ok(Json(items))
 }
 
@@ -180,9 +179,8 @@ pub async fn get(
     mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Appointment>> {
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let appointment = booking::get(&mut tx, id).await?;
-    tx.commit().await?;
     Ok(Json(appointment))
 }
 

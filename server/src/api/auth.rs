@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use app::domain::{
     auth::{self, AuthUser, Role},
-    db::{TenantId, Tx},
+    db::{ReadTx, TenantId, Tx},
     AppState, Db,
 };
 
@@ -23,21 +23,39 @@ use super::error::{ApiError, ApiResult};
 pub struct Staff {
     pub user: AuthUser,
     pub tenant: TenantId,
-    tx: Option<Tx>,
+    opened: Option<Opened>,
+}
+
+/// The transaction the extractor opened with the user check: read-only for GET and HEAD, which
+/// never write; read-write for DELETE.
+enum Opened {
+    Read(ReadTx),
+    Write(Tx),
 }
 
 impl Staff {
-    /// The request's tenant-scoped transaction (a second call opens another one).
+    /// The request's tenant-scoped read-write transaction (a second call opens another one).
     pub async fn tx(&mut self, db: &Db) -> ApiResult<Tx> {
-        match self.tx.take() {
-            Some(tx) => Ok(tx),
-            None => Ok(db.tenant_tx(self.tenant).await?),
+        match self.opened.take() {
+            Some(Opened::Write(tx)) => return Ok(tx),
+            other => drop(other),
         }
+        Ok(db.tenant_tx(self.tenant).await?)
+    }
+
+    /// The request's tenant-scoped read-only transaction, for handlers that only read. It needs
+    /// no commit: it ends when dropped.
+    pub async fn read(&mut self, db: &Db) -> ApiResult<ReadTx> {
+        match self.opened.take() {
+            Some(Opened::Read(tx)) => return Ok(tx),
+            other => drop(other),
+        }
+        Ok(db.tenant_read_tx(self.tenant).await?)
     }
 
     /// Gives the connection back before slow work outside the database (Telegram, the LLM).
     pub fn release_tx(&mut self) {
-        self.tx = None;
+        self.opened = None;
     }
 
     /// Settings and staff are for admins; managers run the day.
@@ -96,15 +114,26 @@ where
         // A request without a body opens its transaction now, in the round trip that loads the
         // user. One with a body opens it after the body has arrived: a slow upload must not hold
         // a pooled connection.
-        let (user, tx) = if matches!(parts.method, Method::GET | Method::HEAD | Method::DELETE) {
-            let (user, tx) = auth::begin_as_user(&state.db, user_id).await?;
-            (user, Some(tx))
-        } else {
-            (auth::load_user(&state.db, user_id).await?, None)
+        let (user, opened) = match parts.method {
+            Method::GET | Method::HEAD => {
+                let mut tx = state.db.platform_read_tx().await?;
+                let user = auth::scope_to_user(&mut tx, user_id).await?;
+                (user, Some(Opened::Read(tx)))
+            }
+            Method::DELETE => {
+                let mut tx = state.db.platform_tx().await?;
+                let user = auth::scope_to_user(&mut tx, user_id).await?;
+                (user, Some(Opened::Write(tx)))
+            }
+            _ => (auth::load_user(&state.db, user_id).await?, None),
         };
         // The platform operator has no company, and so no tenant data to work on.
         let tenant = user.tenant_id.ok_or_else(ApiError::forbidden)?;
-        Ok(Staff { user, tenant, tx })
+        Ok(Staff {
+            user,
+            tenant,
+            opened,
+        })
     }
 }
 
@@ -127,7 +156,7 @@ pub async fn stream_caller(
     Ok(Staff {
         user,
         tenant,
-        tx: None,
+        opened: None,
     })
 }
 

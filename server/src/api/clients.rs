@@ -30,9 +30,8 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ClientQuery>,
 ) -> ApiResult<Json<Vec<Client>>> {
     let (skip, limit) = paging(q.skip, q.limit)?;
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let items = clients::search(&mut tx, q.search.as_deref(), skip, limit).await?;
-    tx.commit().await?;
     Ok(Json(items))
 }
 
@@ -60,9 +59,8 @@ pub async fn get(
     mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<ClientDetail>> {
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let detail = clients::detail(&mut tx, id).await?;
-    tx.commit().await?;
     Ok(Json(detail))
 }
 

@@ -30,9 +30,8 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ServiceQuery>,
 ) -> ApiResult<Json<Vec<Service>>> {
     let (skip, limit) = paging(q.skip, q.limit)?;
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let items = services::list(&mut tx, q.shop_id, skip, limit).await?;
-    tx.commit().await?;
     Ok(Json(items))
 }
 
@@ -57,9 +56,8 @@ pub async fn get(
     mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Service>> {
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let service = services::get(&mut tx, id).await?;
-    tx.commit().await?;
     Ok(Json(service))
 }
 

@@ -24,9 +24,8 @@ pub async fn list(
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Json<Vec<Shop>>> {
     let (skip, limit) = paging.checked()?;
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let items = shops::list(&mut tx, skip, limit).await?;
-    tx.commit().await?;
     Ok(Json(items))
 }
 
@@ -51,9 +50,8 @@ pub async fn get(
     mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Shop>> {
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let shop = shops::get(&mut tx, id).await?;
-    tx.commit().await?;
     Ok(Json(shop))
 }
 
@@ -106,9 +104,8 @@ pub async fn slots(
     ApiQuery(q): ApiQuery<SlotQuery>,
 ) -> ApiResult<Json<Vec<Slot>>> {
     let service_ids = parse_ids(&q.service_ids)?;
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let slots = booking::free_slots(&mut tx, id, q.date, &service_ids).await?;
-    tx.commit().await?;
     Ok(Json(slots))
 }
 

@@ -17,9 +17,8 @@ pub async fn get(
     State(state): State<AppState>,
     mut staff: Staff,
 ) -> ApiResult<Json<BotConnection>> {
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let connection = telegram::status(&mut tx).await?;
-    tx.commit().await?;
     Ok(Json(connection))
 }
 

@@ -35,9 +35,8 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<User>>> {
     staff.require_admin()?;
     let (skip, limit) = paging.checked()?;
-    let mut tx = staff.tx(&state.db).await?;
+    let mut tx = staff.read(&state.db).await?;
     let items = users::list(&mut tx, skip, limit).await?;
-    tx.commit().await?;
     Ok(Json(items))
 }
 
