@@ -435,7 +435,14 @@ async fn fifty_concurrent_bookings_of_one_bay_and_time_exactly_one_wins() {
             .await;
             match result {
                 Ok(_) => tx.commit().await.map(|_| true).map_err(|e| e.to_string()),
-                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("23P01") => Ok(false),
+                // The constraint alone, raced: a contender loses to the exclusion check, or
+                // PostgreSQL breaks a wait cycle between two of them (40P01) — the application
+                // never meets the latter, as it locks the shop's bays first (booking::load_shop).
+                Err(sqlx::Error::Database(e))
+                    if matches!(e.code().as_deref(), Some("23P01") | Some("40P01")) =>
+                {
+                    Ok(false)
+                }
                 Err(e) => Err(e.to_string()),
             }
         }));
@@ -445,7 +452,7 @@ async fn fifty_concurrent_bookings_of_one_bay_and_time_exactly_one_wins() {
         if task
             .await
             .unwrap()
-            .expect("only exclusion violations are acceptable")
+            .expect("only exclusion violations and broken wait cycles are acceptable")
         {
             won += 1;
         }

@@ -193,7 +193,9 @@ pub struct Appointment {
     pub service_ids: Vec<i64>,
     pub services: Vec<BookedService>,
     pub bay: i32,
+    #[serde(serialize_with = "super::serde_util::rfc3339::serialize")]
     pub start_time: DateTime<FixedOffset>,
+    #[serde(serialize_with = "super::serde_util::rfc3339::serialize")]
     pub end_time: DateTime<FixedOffset>,
     pub status: Status,
     pub source: Channel,
@@ -205,7 +207,9 @@ pub struct Appointment {
     #[schema(value_type = f64)]
     pub total_price: Decimal,
     pub cancel_reason: Option<String>,
+    #[serde(serialize_with = "super::serde_util::rfc3339::serialize")]
     pub created_at: DateTime<FixedOffset>,
+    #[serde(serialize_with = "super::serde_util::rfc3339::serialize")]
     pub updated_at: DateTime<FixedOffset>,
 }
 
