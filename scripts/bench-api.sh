@@ -25,14 +25,15 @@ url="http://127.0.0.1:$port/api/v1/appointments/?date_from=$from&date_to=$to&lim
 rows=$(curl -fs -H "Authorization: Bearer $token" "$url" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$rows" = 50 ] || { echo "expected 50 rows, got $rows" >&2; exit 1; }
 
-# The same statements the handler runs, in one transaction as the runtime role: the user check
-# that also scopes the transaction to the tenant (app/src/domain/auth.rs: `begin_as_user`), then
-# app/src/domain/booking.rs: `list`.
+# The same statements the handler runs, in one read-only transaction as the runtime role: the
+# user check that also scopes the transaction to the tenant (app/src/domain/auth.rs:
+# `scope_to_user`), then app/src/domain/booking.rs: `list`. The request ends its transaction with
+# the ROLLBACK that goes out with the pool's release check (app/src/domain/db.rs: `ReadTx`).
 user_id=$(psql "$db_url" -qAt -c "SELECT id FROM users WHERE email = 'admin@sever.demo'")
 ids=$(curl -fs -H "Authorization: Bearer $token" "$url" | python3 -c 'import json,sys; print(",".join(str(a["id"]) for a in json.load(sys.stdin)))')
 sql=$(mktemp --suffix=.sql)
 cat >"$sql" <<SQL
-BEGIN;
+BEGIN READ ONLY;
 SELECT id, email, full_name, role, tenant_id, is_active, tenant_active,
        set_config('app.current_tenant_id', coalesce(tenant_id::text, ''), true) AS scope
   FROM platform_user($user_id);
@@ -50,7 +51,7 @@ SELECT x.appointment_id, x.service_id AS id, s.name, x.price, x.duration_minutes
   FROM appointment_services x JOIN services s ON s.id = x.service_id
  WHERE x.appointment_id = ANY('{$ids}'::bigint[])
  ORDER BY x.appointment_id, x.service_id;
-COMMIT;
+ROLLBACK;
 SQL
 
 log "warm-up"
