@@ -59,9 +59,9 @@ pub mod rfc3339 {
         let mut len = 19;
         let (fraction, digits) = if nano == 0 {
             (0, 0)
-        } else if nano % 1_000_000 == 0 {
+        } else if nano.is_multiple_of(1_000_000) {
             (nano / 1_000_000, 3)
-        } else if nano % 1_000 == 0 {
+        } else if nano.is_multiple_of(1_000) {
             (nano / 1_000, 6)
         } else {
             (nano, 9)
