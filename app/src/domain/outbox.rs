@@ -79,6 +79,16 @@ impl Visit {
             .to_string())
     }
 
+    /// A message to the visit's client in `chat_id` (the client's chat, known to be there).
+    fn message(&self, chat_id: i64, text: String) -> TelegramMessage {
+        TelegramMessage {
+            chat_id,
+            client_id: Some(self.client_id),
+            text,
+            visit: None,
+        }
+    }
+
     fn place(&self) -> String {
         if self.shop_address.trim().is_empty() {
             format!("«{}»", self.shop_name)
@@ -124,19 +134,7 @@ pub async fn status_changed(
     };
     // Statuses never return to an earlier one, so (visit, status) names the change once.
     let key = format!("status:{appointment_id}:{}", status.as_str());
-    enqueue(
-        tx,
-        tenant,
-        &key,
-        Utc::now(),
-        &TelegramMessage {
-            chat_id,
-            client_id: Some(visit.client_id),
-            text,
-            visit: None,
-        },
-    )
-    .await
+    enqueue(tx, tenant, &key, Utc::now(), &visit.message(chat_id, text)).await
 }
 
 /// Queues «your visit was moved» for a move made by staff.
@@ -151,19 +149,7 @@ pub async fn moved(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result
         visit.when()?,
         visit.place()
     );
-    enqueue(
-        tx,
-        tenant,
-        &key,
-        Utc::now(),
-        &TelegramMessage {
-            chat_id,
-            client_id: Some(visit.client_id),
-            text,
-            visit: None,
-        },
-    )
-    .await
+    enqueue(tx, tenant, &key, Utc::now(), &visit.message(chat_id, text)).await
 }
 
 /// Queues the reminders before a visit (24 and 2 hours by default), those still ahead. Called
@@ -192,22 +178,15 @@ pub async fn schedule_reminders(tx: &mut Tx, tenant: TenantId, appointment_id: i
             visit.start_time.timestamp(),
             (h * 60.0) as i64
         );
-        enqueue(
-            tx,
-            tenant,
-            &key,
-            run_at,
-            &TelegramMessage {
-                chat_id,
-                client_id: Some(visit.client_id),
-                text,
-                visit: Some(VisitCheck {
-                    appointment_id,
-                    start_time: visit.start_time,
-                }),
-            },
-        )
-        .await?;
+        // Checked again when due: a reminder of a cancelled or moved visit is skipped.
+        let reminder = TelegramMessage {
+            visit: Some(VisitCheck {
+                appointment_id,
+                start_time: visit.start_time,
+            }),
+            ..visit.message(chat_id, text)
+        };
+        enqueue(tx, tenant, &key, run_at, &reminder).await?;
     }
     Ok(())
 }
