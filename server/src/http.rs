@@ -1,6 +1,9 @@
-//! The HTTP server: the web admin (Leptos SSR, server functions, static assets) and `/health`.
+//! The HTTP server: the web admin (Leptos SSR, server functions, static assets), `/health` and
+//! `/metrics`.
 
-use std::{path::Path, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
+
+use crate::metrics::HttpMetrics;
 
 use fred::interfaces::ClientLike as _;
 
@@ -24,6 +27,13 @@ use tower_http::trace::TraceLayer;
 pub struct ServerState {
     pub app: AppState,
     pub leptos: LeptosOptions,
+    pub metrics: Arc<HttpMetrics>,
+}
+
+impl FromRef<ServerState> for Arc<HttpMetrics> {
+    fn from_ref(state: &ServerState) -> Self {
+        state.metrics.clone()
+    }
 }
 
 impl FromRef<ServerState> for LeptosOptions {
@@ -51,9 +61,11 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
     // Routes are listed as the server sees requests: without the public path prefix, which the
     // reverse proxy strips (each page's context below puts it back for the router).
     let routes = generate_route_list(App);
+    let metrics = Arc::new(HttpMetrics::default());
     let server_state = ServerState {
         app: state.clone(),
         leptos: leptos.clone(),
+        metrics: metrics.clone(),
     };
     let context = move || {
         provide_context(state.clone());
@@ -61,6 +73,7 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
     };
     Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(crate::metrics::serve))
         .route(
             "/telegram/{tenant}/webhook",
             axum::routing::post(crate::bot::webhook::receive),
@@ -76,6 +89,10 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
             _,
         >(context, shell))
         .layer(axum::middleware::from_fn(run_to_completion))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(server_state)
 }

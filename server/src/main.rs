@@ -5,6 +5,7 @@ mod bot;
 mod cli;
 mod embedded_pg;
 mod http;
+mod metrics;
 mod worker;
 
 use clap::Parser;

@@ -742,3 +742,140 @@ async fn clients_hanging_up_leave_no_connection_inside_a_transaction() {
     drop(server);
     db.drop().await;
 }
+
+/// The value of one exposition line, `None` when the series is absent.
+fn series(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_each_company_s_figures_only_for_the_token() {
+    const METRICS_TOKEN: &str = "metrics-token-0123456789abcdef";
+    let (db, server) = demo_server(&[("METRICS_TOKEN", METRICS_TOKEN)]).await;
+    let admin = as_user(&server, "admin@sever.demo").await;
+    for _ in 0..3 {
+        assert_eq!(admin.get("/api/v1/appointments?limit=5").await.0, 200);
+    }
+    assert_eq!(admin.get("/api/v1/clients/999999999").await.0, 404);
+    // A customer's message the concierge answered through the LLM's stand-in.
+    let sever = app::domain::accounts::tenant_id_by_slug(&db.app, "sever")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = db.app.tenant_tx(sever).await.unwrap();
+    sqlx::query(
+        "INSERT INTO bot_messages (tenant_id, chat_id, direction, author, text, analysis)
+         VALUES ($1, 42, 'in', 'customer', 'Стучит подвеска', $2)",
+    )
+    .bind(sever.0)
+    .bind(json!({"engine": "rules", "latency_ms": 12, "fallback": "timeout"}))
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    let client = reqwest::Client::new();
+    let metrics = |bearer: Option<&str>| {
+        let mut request = client.get(server.url("/metrics"));
+        if let Some(bearer) = bearer {
+            request = request.bearer_auth(bearer);
+        }
+        request.send()
+    };
+    // Without the token, or with another one: nothing is there.
+    assert_eq!(metrics(None).await.unwrap().status(), 404);
+    assert_eq!(
+        metrics(Some("metrics-token-0123456789abcdeX"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    let response = metrics(Some(METRICS_TOKEN)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = response.text().await.unwrap();
+    // Routes by template, never by raw path or query.
+    assert_eq!(
+        series(
+            &text,
+            r#"http_requests_total{method="GET",route="/api/v1/appointments",status="200"}"#
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        series(
+            &text,
+            r#"http_requests_total{method="GET",route="/api/v1/clients/{id}",status="404"}"#
+        ),
+        Some(1.0)
+    );
+    assert!(!text.contains("999999999"));
+    assert_eq!(
+        series(
+            &text,
+            r#"http_request_duration_seconds_count{route="/api/v1/appointments"}"#
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        series(
+            &text,
+            r#"http_request_duration_seconds_bucket{route="/api/v1/appointments",le="+Inf"}"#
+        ),
+        Some(3.0)
+    );
+    assert_eq!(
+        series(&text, "auto_concierge_db_pool_max_connections"),
+        Some(10.0)
+    );
+    // Each company's figures, labelled by slug.
+    for tenant in ["sever", "garage24"] {
+        for status in ["pending", "running", "failed"] {
+            let line = format!(r#"auto_concierge_jobs{{tenant="{tenant}",status="{status}"}}"#);
+            assert!(series(&text, &line).is_some(), "{line} missing:\n{text}");
+        }
+    }
+    assert_eq!(
+        series(
+            &text,
+            r#"auto_concierge_concierge_answers_24h{tenant="sever",engine="rules"}"#
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        series(
+            &text,
+            r#"auto_concierge_concierge_fallbacks_24h{tenant="sever"}"#
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        series(
+            &text,
+            r#"auto_concierge_concierge_latency_ms_24h{tenant="sever"}"#
+        ),
+        Some(12.0)
+    );
+    assert_eq!(
+        series(
+            &text,
+            r#"auto_concierge_concierge_answers_24h{tenant="garage24",engine="rules"}"#
+        ),
+        None
+    );
+
+    // A production server without METRICS_TOKEN keeps /metrics closed, even to this machine.
+    let closed = TestServer::start(&db, &[]).await;
+    let response = client.get(closed.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    drop(closed);
+    drop(server);
+    db.drop().await;
+}

@@ -83,6 +83,9 @@ pub struct Config {
     /// Connections of the web server's pool (`DATABASE_POOL_SIZE`). More connections than
     /// PostgreSQL has cores to run them only adds switching: requests wait in the pool instead.
     pub database_pool_size: u32,
+    /// Bearer token that opens `/metrics` (`METRICS_TOKEN`). Without it, `/metrics` answers only
+    /// direct connections from this machine in development, and nobody in production.
+    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -204,6 +207,16 @@ impl Config {
             }
         };
 
+        let metrics_token = get("METRICS_TOKEN");
+        if environment == Environment::Production
+            && metrics_token.as_ref().is_some_and(|token| token.len() < 24)
+        {
+            return Err(ConfigError::Invalid(
+                "METRICS_TOKEN must be at least 24 characters in production \
+                 (e.g. `openssl rand -hex 16`), or unset to close /metrics"
+                    .into(),
+            ));
+        }
         Ok(Config {
             environment,
             database_url: database_url.map(Secret),
@@ -221,6 +234,7 @@ impl Config {
             trusted_proxies,
             public_path_prefix,
             database_pool_size,
+            metrics_token: metrics_token.map(Secret),
         })
     }
 }
@@ -511,6 +525,24 @@ mod tests {
             err.contains("SECRET_KEY is too short (5 characters"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn production_refuses_a_short_metrics_token() {
+        let secret = "x".repeat(32);
+        let with_token = |token: &str| {
+            Config::from_vars(&vars(&[
+                ("ENVIRONMENT", "production"),
+                ("SECRET_KEY", &secret),
+                ("ENCRYPTION_KEY", FERNET),
+                ("METRICS_TOKEN", token),
+            ]))
+        };
+        let err = with_token("short").unwrap_err().to_string();
+        assert!(err.contains("METRICS_TOKEN"), "{err}");
+        let ok = with_token(&"m".repeat(24)).unwrap();
+        assert_eq!(ok.metrics_token.unwrap().expose(), "m".repeat(24));
+        assert!(with_token("").unwrap().metrics_token.is_none());
     }
 
     #[test]

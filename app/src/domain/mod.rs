@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod hours;
+pub mod metrics;
 pub mod outbox;
 pub mod phone;
 pub mod ratelimit;

@@ -1,0 +1,84 @@
+//! Per-company figures for `/metrics`, read across companies through the one narrow
+//! `platform_tenant_metrics()` function (counts only; see `migrations/0004_metrics.sql`).
+
+use std::fmt::Write as _;
+
+use super::{Db, Result};
+
+/// One figure of one company.
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct TenantFigure {
+    /// The company's slug.
+    pub tenant: String,
+    /// `jobs`, `concierge_answers_24h`, `concierge_fallbacks_24h` or `concierge_latency_ms_24h`.
+    pub metric: String,
+    /// The job status or the concierge engine; empty for the others.
+    pub label: String,
+    pub value: f64,
+}
+
+pub async fn tenant_metrics(db: &Db) -> Result<Vec<TenantFigure>> {
+    Ok(sqlx::query_as(
+        "SELECT tenant, metric, label, value FROM platform_tenant_metrics()
+         ORDER BY metric, tenant, label",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Help text and the label name (if any) of each metric.
+const METRICS: [(&str, &str, Option<&str>); 4] = [
+    (
+        "jobs",
+        "Jobs of the worker's queue, by status.",
+        Some("status"),
+    ),
+    (
+        "concierge_answers_24h",
+        "The concierge's answers to customers in the last 24 h, by engine.",
+        Some("engine"),
+    ),
+    (
+        "concierge_fallbacks_24h",
+        "Answers in the last 24 h where the rules stood in for a configured LLM.",
+        None,
+    ),
+    (
+        "concierge_latency_ms_24h",
+        "Mean time of the concierge's answers in the last 24 h, in milliseconds.",
+        None,
+    ),
+];
+
+/// A label value as the exposition format wants it: backslash, quote and newline escaped.
+pub fn escape_label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Writes the figures as Prometheus gauges named `auto_concierge_<metric>` (`tenant` label = the
+/// company's slug).
+pub fn write_prometheus(figures: &[TenantFigure], out: &mut String) {
+    for (metric, help, label_name) in METRICS {
+        let name = format!("auto_concierge_{metric}");
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for figure in figures.iter().filter(|f| f.metric == metric) {
+            let tenant = escape_label(&figure.tenant);
+            let label = escape_label(&figure.label);
+            match label_name {
+                Some(label_name) => {
+                    let _ = writeln!(
+                        out,
+                        "{name}{{tenant=\"{tenant}\",{label_name}=\"{label}\"}} {}",
+                        figure.value
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "{name}{{tenant=\"{tenant}\"}} {}", figure.value);
+                }
+            }
+        }
+    }
+}
