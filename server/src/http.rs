@@ -88,11 +88,12 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
             ServerState,
             _,
         >(context, shell))
-        .layer(axum::middleware::from_fn(run_to_completion))
+        // Counted inside the request's own task, so a request whose client hung up is counted too.
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,
         ))
+        .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TraceLayer::new_for_http())
         .with_state(server_state)
 }
