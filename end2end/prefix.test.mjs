@@ -1,8 +1,9 @@
 // The whole app under a path prefix, as v1 was deployed behind nginx: scripts/e2e.sh runs a
-// second server with PUBLIC_PATH_PREFIX=/concierge behind end2end/prefix-proxy.mjs, which strips
-// the prefix and answers 404 outside it. Every request the browser makes must stay under it:
+// second server with PUBLIC_PATH_PREFIX=/concierge behind a real nginx with deploy/nginx.conf
+// (the file compose.yaml ships), which strips the prefix and answers 404 outside it. Every request the browser makes must stay under it:
 // pages, /pkg assets, server functions, redirects and the event stream.
 import { test, before, after } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { launch, openPage, waitForHydration, ARTIFACTS } from './browser.mjs';
 import { apiToken, firstShopAndService, bookVisit, workingDay } from './api.mjs';
@@ -77,8 +78,32 @@ test('under /concierge/: log in, dashboard, calendar (live), week view, log out 
   // A change from the REST API (published under the prefix too) reaches the watcher as well.
   const token = await apiToken('admin@sever.demo', { base: PREFIXED });
   const { shop, service } = await firstShopAndService(token);
+  // And over the WebSocket, also under the prefix: the proxy passes the upgrade on.
+  const wsUrl = `${PREFIXED.replace(/^http/, 'ws')}/api/v1/ws?token=${encodeURIComponent(token.value)}`;
+  await watcher.evaluate((url) => new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    window.wsSocket = socket;
+    socket.onerror = () => reject(new Error(`the WebSocket ${url} failed`));
+    window.wsEvents = [];
+    socket.onmessage = (message) => window.wsEvents.push(JSON.parse(message.data));
+    socket.onopen = () => resolve();
+  }), wsUrl);
   await bookVisit(token, { shop, service, date, time: '15:00', bay: 1, name: 'Лев Событийный', phone: '+7 916 200-00-02' });
   await watcher.locator('[data-visit]', { hasText: 'Лев Событийный' }).waitFor({ timeout: 10000 });
+  await watcher.waitForFunction(() => window.wsEvents.some((event) =>
+    event.type === 'appointment.created' && event.data?.client?.full_name === 'Лев Событийный'), null, { timeout: 10000 });
+  // nginx logs a connection when it ends: close the socket, then the upgrade (101) and the event
+  // streams are there, without the tokens of their URLs.
+  await watcher.evaluate(() => window.wsSocket.close());
+  const upgraded = /"GET \/concierge\/api\/v1\/ws HTTP\/1\.1" 101 /;
+  let accessLog = '';
+  for (let i = 0; i < 50 && !upgraded.test(accessLog); i++) {
+    await watcher.waitForTimeout(100);
+    accessLog = readFileSync(process.env.NGINX_ACCESS_LOG, 'utf8');
+  }
+  assert.match(accessLog, upgraded);
+  assert.match(accessLog, /"GET \/concierge\/api\/v1\/events HTTP\/1\.1" /);
+  assert.doesNotMatch(accessLog, /token=/);
 
   await page.getByRole('navigation', { name: 'Вид календаря' }).getByRole('link', { name: 'Неделя' }).click();
   await page.waitForURL(/\/concierge\/calendar\?.*view=week/);

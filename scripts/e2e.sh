@@ -25,7 +25,7 @@ cleanup() {
     kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   done
   admin_psql -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
-  rm -rf "$work"
+  rm -rf "$work" ${nginx_dir:+"$nginx_dir"}
 }
 trap cleanup EXIT
 
@@ -42,7 +42,7 @@ for _ in $(seq 1 120); do
 done
 
 # The same app published under /concierge/ as v1 was behind nginx: a second server on the same
-# database with PUBLIC_PATH_PREFIX, behind a proxy that strips the prefix (end2end/prefix.test.mjs).
+# database with PUBLIC_PATH_PREFIX, behind nginx, which strips the prefix (end2end/prefix.test.mjs).
 prefixed_port=$(free_port)
 proxy_port=$(free_port)
 DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development PUBLIC_PATH_PREFIX=/concierge \
@@ -50,8 +50,35 @@ DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development PUBLIC_PATH_P
   LEPTOS_SITE_ADDR="127.0.0.1:$prefixed_port" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
   "$server_bin" serve > end2end/artifacts/server-prefixed.log 2>&1 &
 prefixed_pid=$!
-node end2end/prefix-proxy.mjs "$proxy_port" "http://127.0.0.1:$prefixed_port" /concierge \
-  > end2end/artifacts/prefix-proxy.log 2>&1 &
+# The proxy is nginx with deploy/nginx.conf, the file compose.yaml ships, pointed at this server.
+command -v nginx >/dev/null || apt_install nginx
+# Its own directory: nginx's workers (nobody, when started as root) write their temp files there.
+nginx_dir=$(mktemp -d)
+mkdir -p "$nginx_dir/temp"
+chmod 755 "$nginx_dir"
+chmod 777 "$nginx_dir/temp"
+nginx_access_log="$PWD/end2end/artifacts/nginx-access.log"
+rm -f "$nginx_access_log"
+sed -e "s#server web:3000;#server 127.0.0.1:$prefixed_port;#" -e "s#listen 8080;#listen 127.0.0.1:$proxy_port;#" \
+  -e "s#/var/log/nginx/access.log#$nginx_access_log#" \
+  deploy/nginx.conf > "$nginx_dir/site.conf"
+grep -q "127.0.0.1:$prefixed_port" "$nginx_dir/site.conf" && grep -q "listen 127.0.0.1:$proxy_port" "$nginx_dir/site.conf"
+cat > "$nginx_dir/nginx.conf" <<NGINX
+daemon off;
+worker_processes 1;
+pid $nginx_dir/nginx.pid;
+error_log $PWD/end2end/artifacts/nginx-error.log warn;
+events {}
+http {
+    client_body_temp_path $nginx_dir/temp/body;
+    proxy_temp_path $nginx_dir/temp/proxy;
+    fastcgi_temp_path $nginx_dir/temp/fastcgi;
+    uwsgi_temp_path $nginx_dir/temp/uwsgi;
+    scgi_temp_path $nginx_dir/temp/scgi;
+    include $nginx_dir/site.conf;
+}
+NGINX
+nginx -p "$nginx_dir" -c "$nginx_dir/nginx.conf" > end2end/artifacts/nginx.log 2>&1 &
 proxy_pid=$!
 for _ in $(seq 1 120); do
   curl -fs "http://127.0.0.1:$proxy_port/concierge/health" >/dev/null 2>&1 && break
@@ -59,5 +86,5 @@ for _ in $(seq 1 120); do
   sleep 0.5
 done
 
-BASE_URL="http://127.0.0.1:$port" PREFIX_URL="http://127.0.0.1:$proxy_port/concierge" \
+BASE_URL="http://127.0.0.1:$port" PREFIX_URL="http://127.0.0.1:$proxy_port/concierge" NGINX_ACCESS_LOG="$nginx_access_log" \
   PREFIXED_SERVER_URL="http://127.0.0.1:$prefixed_port" FAKE_TELEGRAM_PORT="$telegram_port" node --test --test-concurrency=1 "${@:-end2end/}"
