@@ -66,9 +66,14 @@ server_before=$(ticks "/proc/$pid/stat"); pg_before=$(pg_ticks)
 api=$(wrk -t2 -c"$CONCURRENCY" -d"${DURATION}s" --latency -H "Authorization: Bearer $token" "$url")
 server_after=$(ticks "/proc/$pid/stat"); pg_after=$(pg_ticks)
 log "ceiling: pgbench -c$CONCURRENCY -T$DURATION (same SQL, prepared like sqlx, runtime role, Unix socket)"
+pglog=$(mktemp -d)
 ceiling=$(PGOPTIONS="-c role=auto_concierge_app" pgbench -n -M prepared -h /var/run/postgresql -U postgres \
-  -c "$CONCURRENCY" -j 2 -T "$DURATION" -f "$sql" "$db" 2>&1)
-rm -f "$sql"
+  -c "$CONCURRENCY" -j 2 -T "$DURATION" -f "$sql" --log --log-prefix="$pglog/tx" "$db" 2>&1)
+# pgbench's own latency percentiles (per-transaction log, µs in the third column): what the same
+# SQL at the same concurrency takes with no HTTP server at all.
+pg_latency=$(cat "$pglog"/tx.* | awk '{print $3}' | sort -n |
+  awk '{ a[NR] = $1 } END { if (NR) printf "p50 %.2fms   p99 %.2fms", a[int(NR * 0.5)] / 1000, a[int(NR * 0.99)] / 1000 }')
+rm -rf "$sql" "$pglog"
 
 rps=$(awk '/Requests\/sec/ {print $2}' <<<"$api")
 p50=$(awk '$1 == "50%" {print $2}' <<<"$api")
@@ -80,7 +85,7 @@ rss=$(awk '/VmHWM/ {print $2, $3}' "/proc/$pid/status")
 echo
 echo "GET /api/v1/appointments (50 rows), concurrency $CONCURRENCY, ${DURATION}s, release build"
 printf '  API        %10.0f req/s   p50 %s   p99 %s\n' "$rps" "$p50" "$p99"
-printf '  pgbench    %10.0f tx/s    (ceiling: same SQL, same database)\n' "$tps"
+printf '  pgbench    %10.0f tx/s    %s   (ceiling: same SQL, same database)\n' "$tps" "$pg_latency"
 printf '  ratio      %10.0f %%\n' "$(python3 -c "print(100 * $rps / $tps)")"
 echo "  peak RSS   $rss"
 requests=$(python3 -c "print($rps * $DURATION)")
