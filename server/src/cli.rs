@@ -25,7 +25,12 @@ pub struct Args {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web admin, the REST API, the Telegram bots and the worker (the default).
-    Serve,
+    Serve {
+        /// Only the web admin and the REST API: the bots and the worker run as separate `bot`
+        /// and `worker` processes (production; `WEB_ONLY=true` in the environment).
+        #[arg(long, env = "WEB_ONLY")]
+        web_only: bool,
+    },
     /// Run only the Telegram bots (a separate process in production). Several may run: each
     /// bot is polled by one of them at a time.
     Bot,
@@ -90,7 +95,7 @@ enum UserCommand {
 
 pub async fn run(args: Args) -> Result<()> {
     let config = Config::from_env()?;
-    match args.command.unwrap_or(Command::Serve) {
+    match args.command.unwrap_or(Command::Serve { web_only: false }) {
         // Needs no database: it runs against the demo catalogue file.
         Command::ConciergeEval { file } => concierge_eval(&config, &file).await,
         command => run_with_database(config, command).await,
@@ -116,15 +121,19 @@ async fn run_with_database(config: Config, command: Command) -> Result<()> {
     };
 
     match command {
-        Command::Serve => {
+        Command::Serve { web_only } => {
             let db = connect(config.database_pool_size).await?;
             if !config.is_production() && !has_any_tenant(&owner_url).await? {
                 tracing::info!("empty development database: loading the demo data");
                 demo::seed_demo(&db).await?;
             }
             let state = AppState::new(db, config).await?;
-            crate::bot::supervisor::spawn(state.clone());
-            crate::worker::spawn(state.clone());
+            if web_only {
+                tracing::info!("web only: the bots and the worker run as their own processes");
+            } else {
+                crate::bot::supervisor::spawn(state.clone());
+                crate::worker::spawn(state.clone());
+            }
             crate::http::serve(state).await
         }
         Command::Bot => {

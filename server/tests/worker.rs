@@ -312,15 +312,16 @@ async fn a_failed_send_is_retried_and_a_refusal_is_not() {
     s.db.drop().await;
 }
 
-/// `server worker`: the worker alone, as a separate production process. Killed when dropped.
-struct WorkerProcess {
+/// `server worker` or `server bot`: one role alone, as a separate production process. Killed
+/// when dropped.
+struct RoleProcess {
     child: Child,
 }
 
-impl WorkerProcess {
-    fn start(db: &TestDb, telegram: &str) -> WorkerProcess {
+impl RoleProcess {
+    fn start(db: &TestDb, telegram: &str, role: &str) -> RoleProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .arg("worker")
+            .arg(role)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", &db.owner_url)
@@ -332,12 +333,12 @@ impl WorkerProcess {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("start `server worker`");
-        WorkerProcess { child }
+            .unwrap_or_else(|e| panic!("start `server {role}`: {e}"));
+        RoleProcess { child }
     }
 }
 
-impl Drop for WorkerProcess {
+impl Drop for RoleProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -347,7 +348,7 @@ impl Drop for WorkerProcess {
 #[tokio::test]
 async fn two_workers_send_each_message_once() {
     let s = setup().await;
-    let _worker = WorkerProcess::start(&s.db, &s.fake.url("p2"));
+    let _worker = RoleProcess::start(&s.db, &s.fake.url("p2"), "worker");
     let user = 6_660_003;
     let client = bot_client(&s, user).await;
     let mut visits = Vec::new();
@@ -460,4 +461,59 @@ async fn reminders_are_queued_with_the_booking_and_skipped_after_a_move() {
         ]
     );
     s.db.drop().await;
+}
+
+#[tokio::test]
+async fn serve_web_only_leaves_the_bots_and_the_queue_to_their_own_processes() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(
+        &db,
+        &[("TELEGRAM_API_URL", &fake.url("web")), ("WEB_ONLY", "true")],
+    )
+    .await;
+    let api = Api::new(
+        &server,
+        token(&server, "admin@sever.demo", "demo-password").await,
+    );
+
+    // No bot is polled by the web process.
+    let user = 6_660_009;
+    fake.write(SEVER_TOKEN, user, "/start");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(fake.calls(SEVER_TOKEN, "getupdates").is_empty());
+    assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage").len(), 0);
+
+    // A `bot` process answers the customer who was waiting.
+    let _bot = RoleProcess::start(&db, &fake.url("bot"), "bot");
+    fake.wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
+        .await;
+    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+
+    // A status change is queued by the web process and waits for a worker…
+    let visit = book(&api, client, free_day(10), 0).await;
+    set_status(&api, visit["id"].as_i64().unwrap(), "confirmed").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE status = 'pending' AND run_at <= now()",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert!(pending >= 1, "the status message waits in the queue");
+    assert_eq!(sent(&fake, user, "подтверждена"), 0);
+
+    // …which sends it once it runs.
+    let _worker = RoleProcess::start(&db, &fake.url("worker"), "worker");
+    fake.wait_message(SEVER_TOKEN, user, &format!("{} подтверждена", when(&visit)))
+        .await;
+    drop(server);
+    db.drop().await;
 }
