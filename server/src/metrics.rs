@@ -31,6 +31,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
+use subtle::ConstantTimeEq;
+
 use app::domain::{
     metrics::{self as db_metrics, escape_label as escape},
     AppState,
@@ -49,31 +51,39 @@ struct Histogram {
     count: u64,
 }
 
+/// What one route template has seen.
 #[derive(Default)]
-struct Recorded {
-    requests: BTreeMap<(String, String, u16), u64>,
-    durations: BTreeMap<String, Histogram>,
+struct RouteStats {
+    /// (method, status, count): a route answers with few pairs, so a list is searched.
+    answers: Vec<(String, u16, u64)>,
+    latency: Histogram,
 }
 
-/// What the server has counted since it started.
+/// What the server has counted since it started, by route template.
 #[derive(Default)]
 pub struct HttpMetrics {
-    recorded: Mutex<Recorded>,
+    routes: Mutex<BTreeMap<String, RouteStats>>,
 }
 
 impl HttpMetrics {
+    /// Allocates only the first time a route, or a method and status of it, is seen.
     fn record(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let Ok(mut recorded) = self.recorded.lock() else {
+        let Ok(mut routes) = self.routes.lock() else {
             return;
         };
-        *recorded
-            .requests
-            .entry((method.to_string(), route.to_string(), status))
-            .or_default() += 1;
-        let histogram = match recorded.durations.get_mut(route) {
-            Some(histogram) => histogram,
-            None => recorded.durations.entry(route.to_string()).or_default(),
+        let stats = match routes.get_mut(route) {
+            Some(stats) => stats,
+            None => routes.entry(route.to_string()).or_default(),
         };
+        match stats
+            .answers
+            .iter_mut()
+            .find(|(m, s, _)| m == method && *s == status)
+        {
+            Some((_, _, count)) => *count += 1,
+            None => stats.answers.push((method.to_string(), status, 1)),
+        }
+        let histogram = &mut stats.latency;
         if let Some(bucket) = BUCKETS.iter().position(|bound| seconds <= *bound) {
             histogram.counts[bucket] += 1;
         }
@@ -82,23 +92,26 @@ impl HttpMetrics {
     }
 
     fn write(&self, out: &mut String) {
-        let Ok(recorded) = self.recorded.lock() else {
+        let Ok(routes) = self.routes.lock() else {
             return;
         };
         out.push_str("# HELP http_requests_total HTTP requests answered, by route template.\n");
         out.push_str("# TYPE http_requests_total counter\n");
-        for ((method, route, status), count) in &recorded.requests {
-            let _ = writeln!(
-                out,
-                "http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {count}",
-                escape(method),
-                escape(route)
-            );
+        for (route, stats) in routes.iter() {
+            let route = escape(route);
+            for (method, status, count) in &stats.answers {
+                let _ = writeln!(
+                    out,
+                    "http_requests_total{{method=\"{}\",route=\"{route}\",status=\"{status}\"}} {count}",
+                    escape(method)
+                );
+            }
         }
         out.push_str("# HELP http_request_duration_seconds Time to answer a request.\n");
         out.push_str("# TYPE http_request_duration_seconds histogram\n");
-        for (route, histogram) in &recorded.durations {
+        for (route, stats) in routes.iter() {
             let route = escape(route);
+            let histogram = &stats.latency;
             let mut cumulative = 0;
             for (bound, count) in BUCKETS.iter().zip(histogram.counts) {
                 cumulative += count;
@@ -133,16 +146,12 @@ pub async fn track(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|path| path.as_str().to_string())
-        .unwrap_or_else(|| "other".to_string());
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     metrics.record(
-        &method,
-        &route,
+        method.as_str(),
+        route.as_ref().map_or("other", MatchedPath::as_str),
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
@@ -156,10 +165,7 @@ fn allowed(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> bool {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| value.strip_prefix("Bearer "))
             .is_some_and(|given| {
-                app::domain::crypto::constant_time_eq(
-                    given.trim().as_bytes(),
-                    token.expose().as_bytes(),
-                )
+                bool::from(given.trim().as_bytes().ct_eq(token.expose().as_bytes()))
             }),
         None => {
             !state.config.is_production()
@@ -241,21 +247,17 @@ mod tests {
         ));
         assert!(out.contains("route=\"/a\\\"b\""));
         let route = "route=\"/api/v1/clients/{id}\"";
-        assert!(out.contains(&format!(
-            "http_request_duration_seconds_bucket{{{route},le=\"0.005\"}} 1\n"
-        )));
-        assert!(out.contains(&format!(
-            "http_request_duration_seconds_bucket{{{route},le=\"0.1\"}} 1\n"
-        )));
-        assert!(out.contains(&format!(
-            "http_request_duration_seconds_bucket{{{route},le=\"0.25\"}} 2\n"
-        )));
-        assert!(out.contains(&format!(
-            "http_request_duration_seconds_bucket{{{route},le=\"10\"}} 2\n"
-        )));
-        assert!(out.contains(&format!(
-            "http_request_duration_seconds_bucket{{{route},le=\"+Inf\"}} 3\n"
-        )));
+        for (le, count) in [
+            ("0.005", 1),
+            ("0.1", 1),
+            ("0.25", 2),
+            ("10", 2),
+            ("+Inf", 3),
+        ] {
+            let line =
+                format!("http_request_duration_seconds_bucket{{{route},le=\"{le}\"}} {count}\n");
+            assert!(out.contains(&line), "{line}");
+        }
         assert!(out.contains(&format!(
             "http_request_duration_seconds_count{{{route}}} 3\n"
         )));

@@ -3,14 +3,11 @@
 
 mod common;
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use common::{
-    server::TestServer,
+    server::{RoleProcess, TestServer},
     telegram::{
         buttons, connect_bot, disconnect_bot, sse_events, staff_events, tenant, FakeTelegram,
         GARAGE_TOKEN, NEW_SEVER_TOKEN, SEVER_TOKEN,
@@ -416,42 +413,6 @@ async fn two_companies_bots_run_side_by_side_and_a_removed_bot_stops() {
     db.drop().await;
 }
 
-/// `server bot`: the bots alone, as a separate production process. Killed when dropped.
-struct BotProcess {
-    child: Child,
-}
-
-impl BotProcess {
-    fn start(db: &TestDb, telegram: &str) -> BotProcess {
-        let child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .arg("bot")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &db.owner_url)
-            .env("ENVIRONMENT", "production")
-            .env("SECRET_KEY", db.config.secret_key.expose())
-            .env("ENCRYPTION_KEY", db.config.encryption_key.expose())
-            .env("TELEGRAM_API_URL", telegram)
-            .env("RUST_LOG", "info,sqlx=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start `server bot`");
-        BotProcess { child }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for BotProcess {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// A `serve` process (p1) and a `bot` process (p2) on one database: one of them polls the bot;
 /// when it is killed, the other takes over.
 #[tokio::test]
@@ -462,7 +423,7 @@ async fn one_process_polls_a_bot_and_another_takes_over_when_it_dies() {
     connect_bot(&db, sever, SEVER_TOKEN).await;
     let fake = FakeTelegram::start().await;
     let mut serve = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
-    let mut bot = BotProcess::start(&db, &fake.url("p2"));
+    let mut bot = RoleProcess::start(&db, &fake.url("p2"), "bot");
 
     // Both supervisors have had rounds; only one of the processes polls.
     tokio::time::sleep(Duration::from_secs(5)).await;

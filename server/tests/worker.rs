@@ -4,15 +4,12 @@
 
 mod common;
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use common::{
-    server::{token, Api, TestServer},
+    server::{token, Api, RoleProcess, TestServer},
     telegram::{connect_bot, tenant, FakeTelegram, SEVER_TOKEN},
     TestDb,
 };
@@ -35,12 +32,20 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(&[]).await
+}
+
+/// The demo with Север's bot connected, against a fake Bot API; `extra` goes to the server.
+async fn setup_with(extra: &[(&str, &str)]) -> Setup {
     let db = TestDb::new().await;
     app::domain::demo::seed_demo(&db.app).await.unwrap();
     let sever = tenant(&db, "sever").await;
     connect_bot(&db, sever, SEVER_TOKEN).await;
     let fake = FakeTelegram::start().await;
-    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let telegram = fake.url("p1");
+    let mut env = vec![("TELEGRAM_API_URL", telegram.as_str())];
+    env.extend_from_slice(extra);
+    let server = TestServer::start(&db, &env).await;
     let api = Api::new(
         &server,
         token(&server, "admin@sever.demo", "demo-password").await,
@@ -312,39 +317,6 @@ async fn a_failed_send_is_retried_and_a_refusal_is_not() {
     s.db.drop().await;
 }
 
-/// `server worker` or `server bot`: one role alone, as a separate production process. Killed
-/// when dropped.
-struct RoleProcess {
-    child: Child,
-}
-
-impl RoleProcess {
-    fn start(db: &TestDb, telegram: &str, role: &str) -> RoleProcess {
-        let child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .arg(role)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &db.owner_url)
-            .env("ENVIRONMENT", "production")
-            .env("SECRET_KEY", db.config.secret_key.expose())
-            .env("ENCRYPTION_KEY", db.config.encryption_key.expose())
-            .env("TELEGRAM_API_URL", telegram)
-            .env("RUST_LOG", "info,sqlx=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start `server {role}`: {e}"));
-        RoleProcess { child }
-    }
-}
-
-impl Drop for RoleProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn two_workers_send_each_message_once() {
     let s = setup().await;
@@ -465,55 +437,43 @@ async fn reminders_are_queued_with_the_booking_and_skipped_after_a_move() {
 
 #[tokio::test]
 async fn serve_web_only_leaves_the_bots_and_the_queue_to_their_own_processes() {
-    let db = TestDb::new().await;
-    app::domain::demo::seed_demo(&db.app).await.unwrap();
-    let sever = tenant(&db, "sever").await;
-    connect_bot(&db, sever, SEVER_TOKEN).await;
-    let fake = FakeTelegram::start().await;
-    let server = TestServer::start(
-        &db,
-        &[("TELEGRAM_API_URL", &fake.url("web")), ("WEB_ONLY", "true")],
-    )
-    .await;
-    let api = Api::new(
-        &server,
-        token(&server, "admin@sever.demo", "demo-password").await,
-    );
+    let s = setup_with(&[("WEB_ONLY", "true")]).await;
 
     // No bot is polled by the web process.
     let user = 6_660_009;
-    fake.write(SEVER_TOKEN, user, "/start");
+    s.fake.write(SEVER_TOKEN, user, "/start");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(fake.calls(SEVER_TOKEN, "getupdates").is_empty());
-    assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage").len(), 0);
+    assert!(s.fake.calls(SEVER_TOKEN, "getupdates").is_empty());
+    assert_eq!(s.fake.calls(SEVER_TOKEN, "sendmessage").len(), 0);
 
     // A `bot` process answers the customer who was waiting.
-    let _bot = RoleProcess::start(&db, &fake.url("bot"), "bot");
-    fake.wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
+    let _bot = RoleProcess::start(&s.db, &s.fake.url("bot"), "bot");
+    s.fake
+        .wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
         .await;
     let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
         .bind(user)
-        .fetch_one(&db.owner)
+        .fetch_one(&s.db.owner)
         .await
         .unwrap();
 
     // A status change is queued by the web process and waits for a worker…
-    let visit = book(&api, client, free_day(10), 0).await;
-    set_status(&api, visit["id"].as_i64().unwrap(), "confirmed").await;
+    let visit = book(&s.api, client, free_day(10), 0).await;
+    set_status(&s.api, visit["id"].as_i64().unwrap(), "confirmed").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let pending: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM jobs WHERE status = 'pending' AND run_at <= now()",
     )
-    .fetch_one(&db.owner)
+    .fetch_one(&s.db.owner)
     .await
     .unwrap();
     assert!(pending >= 1, "the status message waits in the queue");
-    assert_eq!(sent(&fake, user, "подтверждена"), 0);
+    assert_eq!(sent(&s.fake, user, "подтверждена"), 0);
 
     // …which sends it once it runs.
-    let _worker = RoleProcess::start(&db, &fake.url("worker"), "worker");
-    fake.wait_message(SEVER_TOKEN, user, &format!("{} подтверждена", when(&visit)))
+    let _worker = RoleProcess::start(&s.db, &s.fake.url("worker"), "worker");
+    s.fake
+        .wait_message(SEVER_TOKEN, user, &format!("{} подтверждена", when(&visit)))
         .await;
-    drop(server);
-    db.drop().await;
+    s.db.drop().await;
 }

@@ -18,8 +18,3 @@ pub fn decrypt(config: &Config, token: &str) -> Result<String> {
     })?;
     String::from_utf8(bytes).map_err(|_| Error::Internal("a stored secret is not UTF-8".into()))
 }
-
-/// Compares two secrets in time that does not depend on where they differ (only on the length).
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}

@@ -24,6 +24,51 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `server ROLE` on the database of `db`, in production mode, with nothing else from this
+/// process's environment.
+fn server_command(db: &TestDb, role: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+    command
+        .arg(role)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db.owner_url)
+        .env("ENVIRONMENT", "production")
+        .env("SECRET_KEY", db.config.secret_key.expose())
+        .env("ENCRYPTION_KEY", db.config.encryption_key.expose());
+    command
+}
+
+/// `server bot` or `server worker`: one role alone, as a separate production process, talking to
+/// the Bot API at `telegram`. Killed when dropped.
+pub struct RoleProcess {
+    child: Child,
+}
+
+impl RoleProcess {
+    pub fn start(db: &TestDb, telegram: &str, role: &str) -> RoleProcess {
+        let child = server_command(db, role)
+            .env("TELEGRAM_API_URL", telegram)
+            .env("RUST_LOG", "info,sqlx=warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start `server {role}`: {e}"));
+        RoleProcess { child }
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RoleProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 impl TestServer {
     /// Starts `server serve` on the database of `db` (production mode: no demo data is added
     /// by the server itself). `extra` sets more environment variables (e.g. `REDIS_URL`).
@@ -31,15 +76,8 @@ impl TestServer {
         let port = free_port();
         let log_path = std::env::temp_dir().join(format!("ac-test-server-{}-{port}.log", db.name));
         let log = std::fs::File::create(&log_path).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
+        let mut command = server_command(db, "serve");
         command
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &db.owner_url)
-            .env("ENVIRONMENT", "production")
-            .env("SECRET_KEY", db.config.secret_key.expose())
-            .env("ENCRYPTION_KEY", db.config.encryption_key.expose())
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_OUTPUT_NAME", "auto-concierge")
             .env("LEPTOS_SITE_ROOT", "target/site")
