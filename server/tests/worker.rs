@@ -268,12 +268,20 @@ async fn a_failed_send_is_retried_and_a_refusal_is_not() {
         "no pause before the retry"
     );
     assert_eq!(s.fake.calls(SEVER_TOKEN, "sendmessage-refused").len(), 1);
-    let (status, attempts, error): (String, i32, Option<String>) = sqlx::query_as(
-        "SELECT status, attempts, last_error FROM jobs WHERE dedupe_key LIKE 'status:%'",
-    )
-    .fetch_one(&s.db.owner)
-    .await
-    .unwrap();
+    // The worker commits `done` just after Telegram's answer: give it that moment.
+    let started = Instant::now();
+    let (status, attempts, error) = loop {
+        let job: (String, i32, Option<String>) = sqlx::query_as(
+            "SELECT status, attempts, last_error FROM jobs WHERE dedupe_key LIKE 'status:%'",
+        )
+        .fetch_one(&s.db.owner)
+        .await
+        .unwrap();
+        if job.0 != "pending" || started.elapsed() > Duration::from_secs(5) {
+            break job;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!((status.as_str(), attempts), ("done", 2));
     assert!(error.is_none_or(|e| !e.contains("AAHdqTcv")));
     let log = s.server.log();
