@@ -16,13 +16,19 @@ END
 $$;
 
 -- The owner may switch to the runtime role (`SET ROLE`) when no separate APP_DATABASE_URL is
--- configured; a superuser owner can do that without membership.
+-- configured; a superuser owner can do that without membership. Granting the membership needs
+-- CREATEROLE (or ADMIN OPTION on the role), which a production owner made by a DBA does not have
+-- (README, "Database roles"): there the application logs in as the runtime role itself
+-- (APP_DATABASE_URL) and needs no membership, so the grant is skipped, not fatal.
 DO $$
 BEGIN
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
        AND NOT pg_has_role(current_user, 'auto_concierge_app', 'MEMBER') THEN
         EXECUTE format('GRANT auto_concierge_app TO %I', current_user);
     END IF;
+EXCEPTION
+    WHEN insufficient_privilege THEN
+        RAISE NOTICE 'the owner cannot SET ROLE auto_concierge_app: the application must log in as that role (APP_DATABASE_URL)';
 END
 $$;
 

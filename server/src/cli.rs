@@ -11,6 +11,8 @@ use app::domain::{
 };
 use clap::{Parser, Subcommand};
 
+use crate::shutdown::Shutdown;
+
 #[derive(Parser)]
 #[command(
     name = "server",
@@ -103,6 +105,9 @@ pub async fn run(args: Args) -> Result<()> {
 }
 
 async fn run_with_database(config: Config, command: Command) -> Result<()> {
+    if let Command::Bot | Command::Worker = command {
+        return run_role(config, command).await;
+    }
     let owner_url = owner_url(&config).await?;
     let owner = db::connect_owner(&owner_url)
         .await
@@ -123,35 +128,29 @@ async fn run_with_database(config: Config, command: Command) -> Result<()> {
     match command {
         Command::Serve { web_only } => {
             let db = connect(config.database_pool_size).await?;
-            if !config.is_production() && !has_any_tenant(&owner_url).await? {
+            if config.seeds_demo_automatically() && !has_any_tenant(&owner_url).await? {
                 tracing::info!("empty development database: loading the demo data");
                 demo::seed_demo(&db).await?;
             }
             let state = AppState::new(db, config).await?;
-            if web_only {
+            let shutdown = Shutdown::on_signal();
+            let background = if web_only {
                 tracing::info!("web only: the bots and the worker run as their own processes");
+                Vec::new()
             } else {
-                crate::bot::supervisor::spawn(state.clone());
-                crate::worker::spawn(state.clone());
+                vec![
+                    crate::bot::supervisor::spawn(state.clone(), shutdown.clone()),
+                    crate::worker::spawn(state.clone(), shutdown.clone()),
+                ]
+            };
+            let served = crate::http::serve(state, shutdown).await;
+            // The bots and the worker finish what they hold (an update, a message) and stop.
+            for task in background {
+                let _ = task.await;
             }
-            crate::http::serve(state).await
+            served
         }
-        Command::Bot => {
-            let state = AppState::new(connect(5).await?, config).await?;
-            tokio::select! {
-                _ = crate::bot::supervisor::run(state) => {}
-                _ = crate::http::shutdown_signal() => {}
-            }
-            Ok(())
-        }
-        Command::Worker => {
-            let state = AppState::new(connect(4).await?, config).await?;
-            tokio::select! {
-                _ = crate::worker::run(state) => {}
-                _ = crate::http::shutdown_signal() => {}
-            }
-            Ok(())
-        }
+        Command::Bot | Command::Worker => unreachable!("handled by run_role"),
         Command::ConciergeEval { file } => concierge_eval(&config, &file).await,
         Command::Migrate => {
             println!("migrations applied");
@@ -236,6 +235,38 @@ async fn run_with_database(config: Config, command: Command) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `bot` and `worker`: they work as the runtime role only (`APP_DATABASE_URL`, or the owner's
+/// connection switching to it) and never migrate — they hold no DDL rights in production and
+/// wait until `serve` or `migrate` has brought the schema to this binary's version.
+async fn run_role(config: Config, command: Command) -> Result<()> {
+    let url = match &config.app_database_url {
+        Some(_) => String::new(),
+        None => owner_url(&config).await?,
+    };
+    let max = if let Command::Bot = command { 5 } else { 4 };
+    let db = Db::connect_app(&config, &url, max)
+        .await
+        .context("connecting as the application role")?;
+    let shutdown = Shutdown::on_signal();
+    let mut waited = false;
+    while !db::migrations_current(db.pool()).await? {
+        if !waited {
+            tracing::info!("waiting for the database to be migrated (by `serve` or `migrate`)");
+            waited = true;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            _ = shutdown.wait() => return Ok(()),
+        }
+    }
+    let state = AppState::new(db, config).await?;
+    match command {
+        Command::Bot => crate::bot::supervisor::run(state, shutdown).await,
+        _ => crate::worker::run(state, shutdown).await,
+    }
+    Ok(())
 }
 
 /// One line of an evaluation set.

@@ -3,7 +3,10 @@
 
 use std::{path::Path, sync::Arc, time::Duration};
 
-use crate::metrics::HttpMetrics;
+use crate::{metrics::HttpMetrics, shutdown::Shutdown};
+
+/// How long requests in flight may take to finish once the server is told to stop.
+const DRAIN_BUDGET: Duration = Duration::from_secs(10);
 
 use fred::interfaces::ClientLike as _;
 
@@ -147,7 +150,7 @@ async fn health(State(state): State<ServerState>) -> impl IntoResponse {
     )
 }
 
-pub async fn serve(state: AppState) -> Result<()> {
+pub async fn serve(state: AppState, shutdown: Shutdown) -> Result<()> {
     let leptos = leptos_options()?;
     let addr = leptos.site_addr;
     let app = router(state.clone(), leptos);
@@ -179,28 +182,28 @@ pub async fn serve(state: AppState) -> Result<()> {
     let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
         std::net::SocketAddr,
     >(app);
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")
-}
-
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
+    // On shutdown: stop accepting, end the live streams (they would hold the server open for
+    // hours), and give requests in flight up to DRAIN_BUDGET to finish.
+    let events = state.events.clone();
+    let stopping = shutdown.clone();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        stopping.wait().await;
+        events.close();
+    });
+    let mut server = tokio::spawn(async move { server.await });
     tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        finished = &mut server => {
+            return finished.context("server task")?.context("server error");
+        }
+        _ = shutdown.wait() => {}
     }
-    tracing::info!("shutting down");
+    match tokio::time::timeout(DRAIN_BUDGET, server).await {
+        Ok(finished) => finished
+            .context("server task")?
+            .context("server error"),
+        Err(_) => {
+            tracing::warn!(budget = ?DRAIN_BUDGET, "requests still running at the end of the shutdown budget; exiting");
+            Ok(())
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod embedded_pg;
 mod http;
 mod metrics;
+mod shutdown;
 mod worker;
 
 use clap::Parser;

@@ -150,12 +150,30 @@ pub async fn track(
     let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     metrics.record(
-        method.as_str(),
+        method_label(&method),
         route.as_ref().map_or("other", MatchedPath::as_str),
         response.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+/// The method as a label: the standard ones by name, anything else a client invents as `OTHER`,
+/// so that unauthenticated requests cannot grow the label set (and the scrape) without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
 }
 
 fn allowed(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> bool {
@@ -209,6 +227,14 @@ pub async fn serve(
         pool.options().get_max_connections()
     );
 
+    out.push_str("# HELP auto_concierge_password_checks_total Passwords verified (argon2id or bcrypt) by this process.\n");
+    out.push_str("# TYPE auto_concierge_password_checks_total counter\n");
+    let _ = writeln!(
+        out,
+        "auto_concierge_password_checks_total {}",
+        app::domain::auth::password_checks()
+    );
+
     match db_metrics::tenant_metrics(&state.db).await {
         Ok(tenants) => db_metrics::write_prometheus(&tenants, &mut out),
         Err(error) => {
@@ -229,6 +255,15 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        for invented in ["FOO", "BREW", "X1", "PROPFIND"] {
+            let method = axum::http::Method::from_bytes(invented.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "OTHER");
+        }
+        assert_eq!(method_label(&axum::http::Method::PATCH), "PATCH");
+    }
 
     #[test]
     fn histogram_buckets_are_cumulative_and_labels_escaped() {

@@ -12,11 +12,13 @@ use std::{collections::HashMap, time::Duration};
 
 use app::domain::{
     crypto,
-    db::TenantId,
+    db::{TenantId, Tx},
     outbox::{self, Job, TelegramMessage},
     telegram::{self, SendError},
     AppState, Result,
 };
+
+use crate::shutdown::Shutdown;
 
 /// How often due jobs are looked for.
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -29,12 +31,12 @@ const FIRST_RETRY: Duration = Duration::from_secs(5);
 const MAX_RETRY: Duration = Duration::from_secs(3600);
 
 /// Starts the worker in the background (for `serve`).
-pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(run(state))
+pub fn spawn(state: AppState, shutdown: Shutdown) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(state, shutdown))
 }
 
-/// Runs until the process ends (the `worker` command awaits it).
-pub async fn run(state: AppState) {
+/// Runs until `shutdown`; a job in hand is finished first (the `worker` command awaits it).
+pub async fn run(state: AppState, shutdown: Shutdown) {
     let client = match reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()
@@ -48,27 +50,43 @@ pub async fn run(state: AppState) {
     let mut tick = tokio::time::interval(INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
-        if let Err(e) = round(&state, &client).await {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.wait() => break,
+        }
+        if let Err(e) = round(&state, &client, &shutdown).await {
             tracing::warn!(error = %e, "worker: round failed; trying again");
         }
     }
+    tracing::info!("worker stopped");
 }
 
-async fn round(state: &AppState, client: &reqwest::Client) -> Result<()> {
+/// One pass over the companies with jobs due. A company whose job breaks is left for this round
+/// (its attempt recorded, see [`run_one`]); the others are served all the same.
+async fn round(state: &AppState, client: &reqwest::Client, shutdown: &Shutdown) -> Result<()> {
     // Decrypted once per round per company; a changed token is picked up at the next round.
     let mut tokens: HashMap<TenantId, Option<String>> = HashMap::new();
     for tenant in outbox::due_tenants(&state.db, TENANTS_PER_ROUND).await? {
         for _ in 0..JOBS_PER_TENANT {
-            if !run_one(state, client, tenant, &mut tokens).await? {
-                break;
+            if shutdown.is_triggered() {
+                return Ok(());
+            }
+            match run_one(state, client, tenant, &mut tokens).await {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!(tenant = tenant.0, error = %e, "worker: a company's jobs failed; on to the next");
+                    break;
+                }
             }
         }
     }
     Ok(())
 }
 
-/// Claims and runs the company's next due job; `false` when there is none.
+/// Claims and runs the company's next due job; `false` when there is none. When the database
+/// refuses something while the job is handled, the claim is rolled back with it: the attempt is
+/// then recorded in a transaction of its own, so the job waits before it is tried again.
 async fn run_one(
     state: &AppState,
     client: &reqwest::Client,
@@ -80,36 +98,60 @@ async fn run_one(
         tx.commit().await?;
         return Ok(false);
     };
+    let mut sent = false;
+    let handled = match handle(state, client, tenant, &mut tx, &job, tokens, &mut sent).await {
+        Ok(()) => tx.commit().await.map_err(Into::into),
+        Err(e) => {
+            // Ended now, so the job's row lock is gone before the attempt is recorded.
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    };
+    if let Err(e) = handled {
+        tracing::error!(tenant = tenant.0, job = job.id, sent, error = %e, "worker: job failed");
+        outbox::record_broken_attempt(
+            &state.db,
+            tenant,
+            job.id,
+            sent,
+            &format!("worker error: {e}"),
+            backoff(&job),
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
+/// Runs a claimed job within its transaction. `sent` becomes true once Telegram accepted the
+/// message, so that a failure after that point never sends it again.
+async fn handle(
+    state: &AppState,
+    client: &reqwest::Client,
+    tenant: TenantId,
+    tx: &mut Tx,
+    job: &Job,
+    tokens: &mut HashMap<TenantId, Option<String>>,
+    sent: &mut bool,
+) -> Result<()> {
     if job.kind != outbox::TELEGRAM_MESSAGE {
         tracing::error!(tenant = tenant.0, job = job.id, kind = %job.kind, "unknown job kind");
-        outbox::retry_or_fail(&mut tx, &job, "unknown job kind", None).await?;
-        tx.commit().await?;
-        return Ok(true);
+        return outbox::retry_or_fail(tx, job, "unknown job kind", None).await;
     }
     let message: TelegramMessage = match serde_json::from_value(job.payload.clone()) {
         Ok(message) => message,
         Err(e) => {
-            outbox::retry_or_fail(&mut tx, &job, &format!("invalid payload: {e}"), None).await?;
-            tx.commit().await?;
-            return Ok(true);
+            return outbox::retry_or_fail(tx, job, &format!("invalid payload: {e}"), None).await;
         }
     };
     if let Some(check) = &message.visit {
-        if !outbox::still_relevant(&mut tx, check).await? {
-            outbox::done(
-                &mut tx,
-                &job,
-                Some("skipped: the visit was cancelled or moved"),
-            )
-            .await?;
-            tx.commit().await?;
-            return Ok(true);
+        if !outbox::still_relevant(tx, check).await? {
+            return outbox::done(tx, job, Some("skipped: the visit was cancelled or moved")).await;
         }
     }
     let token = match tokens.get(&tenant) {
         Some(token) => token.clone(),
         None => {
-            let token = match outbox::bot_token_enc(&mut tx).await? {
+            let token = match outbox::bot_token_enc(tx).await? {
                 Some(enc) => match crypto::decrypt(&state.config, &enc) {
                     Ok(token) => Some(token),
                     Err(e) => {
@@ -125,12 +167,9 @@ async fn run_one(
     };
     let Some(token) = token else {
         // The bot may be connected again: keep trying with the usual pauses.
-        let delay = backoff(&job);
-        outbox::retry_or_fail(&mut tx, &job, "no bot connected", Some(delay)).await?;
-        tx.commit().await?;
-        return Ok(true);
+        return outbox::retry_or_fail(tx, job, "no bot connected", Some(backoff(job))).await;
     };
-    let sent = telegram::send_message(
+    let result = telegram::send_message(
         client,
         &state.config.telegram_api_url,
         &token,
@@ -138,26 +177,28 @@ async fn run_one(
         &message.text,
     )
     .await;
-    match sent {
+    match result {
         Ok(()) => {
-            outbox::record_sent(&mut tx, &message).await?;
-            outbox::done(&mut tx, &job, None).await?;
+            *sent = true;
+            // The transcript is a copy for staff: failing to write it does not unsend the message.
+            if let Err(e) = outbox::record_sent(tx, &message).await {
+                tracing::warn!(tenant = tenant.0, job = job.id, error = %e, "worker: sent, but not added to the transcript");
+            }
+            outbox::done(tx, job, None).await
         }
         Err(SendError::Temporary {
             message: error,
             retry_after,
         }) => {
-            let delay = retry_after.unwrap_or_else(|| backoff(&job));
+            let delay = retry_after.unwrap_or_else(|| backoff(job));
             tracing::warn!(tenant = tenant.0, job = job.id, attempt = job.attempts, error = %error, retry_in = ?delay, "worker: message not sent");
-            outbox::retry_or_fail(&mut tx, &job, &error, Some(delay)).await?;
+            outbox::retry_or_fail(tx, job, &error, Some(delay)).await
         }
         Err(SendError::Permanent(error)) => {
             tracing::warn!(tenant = tenant.0, job = job.id, error = %error, "worker: message refused for good");
-            outbox::retry_or_fail(&mut tx, &job, &error, None).await?;
+            outbox::retry_or_fail(tx, job, &error, None).await
         }
     }
-    tx.commit().await?;
-    Ok(true)
 }
 
 fn backoff(job: &Job) -> Duration {

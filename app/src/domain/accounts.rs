@@ -1,7 +1,7 @@
 //! Companies (tenants) and staff accounts.
 
 use super::{
-    auth::{hash_password, Role},
+    auth::{hash_password_limited, Role},
     db::{scope_to_tenant, TenantId, Tx},
     Db, Error, Result,
 };
@@ -87,10 +87,7 @@ async fn create_tenant_and_admin_in(tx: &mut Tx, new: &NewTenant<'_>) -> Result<
     validate_slug(new.slug)?;
     validate_timezone(new.timezone)?;
     validate_account(new.admin_email, new.admin_password)?;
-    let password = new.admin_password.to_string();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+    let hash = hash_password_limited(new.admin_password).await?;
     let (tenant_id, user_id): (i64, i64) = sqlx::query_as(
         "SELECT tenant_id, user_id FROM platform_create_tenant($1, $2, $3, $4, $5, $6)",
     )
@@ -144,10 +141,7 @@ pub async fn create_staff_in(
         ));
     }
     validate_account(email, password)?;
-    let password = password.to_string();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+    let hash = hash_password_limited(password).await?;
     sqlx::query_scalar(
         "INSERT INTO users (tenant_id, email, password_hash, full_name, role) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )

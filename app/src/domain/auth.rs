@@ -5,9 +5,18 @@ use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
 };
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        LazyLock,
+    },
+    time::Duration,
+};
+
 use chrono::Utc;
 use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
 
 use super::{
     config::Config,
@@ -51,6 +60,46 @@ pub struct AuthUser {
     pub role: Role,
     pub tenant_id: Option<TenantId>,
     pub is_active: bool,
+}
+
+/// Password hashes computed at once, at most one per core: each argon2id run takes ~19 MiB and a
+/// core for tens of milliseconds, so unbounded parallel logins would exhaust memory and starve
+/// every other request. Beyond it a request waits up to [`HASHING_WAIT`], then is refused
+/// (`RateLimited`, 429 with `Retry-After`).
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    Semaphore::new(std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get))
+});
+const HASHING_WAIT: Duration = Duration::from_secs(1);
+/// Password verifications since the process started (`/metrics`).
+static PASSWORD_CHECKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many passwords this process has verified (`auto_concierge_password_checks_total`).
+pub fn password_checks() -> u64 {
+    PASSWORD_CHECKS.load(Ordering::Relaxed)
+}
+
+/// Runs `work` (hashing) on a blocking thread once a hashing slot is free.
+async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _slot = tokio::time::timeout(HASHING_WAIT, HASHING.acquire())
+        .await
+        .map_err(|_| Error::RateLimited(Duration::from_secs(1)))?
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// [`hash_password`] off the async threads, within the hashing limit.
+pub async fn hash_password_limited(password: &str) -> Result<String> {
+    let password = password.to_string();
+    hashing(move || hash_password(&password)).await?
+}
+
+/// [`verify_password`] off the async threads, within the hashing limit.
+async fn verify_password_limited(password: &str, hash: String) -> Result<PasswordCheck> {
+    let password = password.to_string();
+    PASSWORD_CHECKS.fetch_add(1, Ordering::Relaxed);
+    hashing(move || verify_password(&password, &hash)).await
 }
 
 /// Hashes a password with argon2id (the crate's defaults follow OWASP's recommendation).
@@ -159,10 +208,7 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<i64> {
         .as_ref()
         .map_or(DUMMY_HASH, |r| r.password_hash.as_str())
         .to_string();
-    let password_owned = password.to_string();
-    let check = tokio::task::spawn_blocking(move || verify_password(&password_owned, &hash))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?;
+    let check = verify_password_limited(password, hash).await?;
 
     let row = match (row, check) {
         (Some(row), PasswordCheck::Valid { needs_rehash })
@@ -180,10 +226,8 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<i64> {
 
 /// Replaces a v1 bcrypt hash with argon2id. A failure here must not fail the login.
 async fn upgrade_hash(db: &Db, row: &LoginRow, password: &str) {
-    let password = password.to_string();
-    let new_hash = match tokio::task::spawn_blocking(move || hash_password(&password)).await {
-        Ok(Ok(h)) => h,
-        _ => return,
+    let Ok(new_hash) = hash_password_limited(password).await else {
+        return;
     };
     let result = sqlx::query("SELECT platform_update_password_hash($1, $2, $3)")
         .bind(row.user_id)

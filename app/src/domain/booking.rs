@@ -297,6 +297,7 @@ pub async fn free_slots(
     service_ids: &[i64],
 ) -> Result<Vec<Slot>> {
     check_date(date)?;
+    check_service_count(service_ids)?;
     let shop = load_shop(tx, shop_id, Lock::None).await?;
     let lines = service_lines(tx, &shop, service_ids, &[]).await?;
     let length = visit_length(&lines);
@@ -337,6 +338,7 @@ pub async fn book(tx: &mut Tx, tenant: TenantId, new: NewBooking) -> Result<i64>
     if new.source == Channel::System {
         return Err(Error::validation("Источник записи: telegram, web или api"));
     }
+    check_service_count(&new.service_ids)?;
     let shop = load_shop(tx, new.shop_id, Lock::Bays).await?;
     let lines = service_lines(tx, &shop, &new.service_ids, &[]).await?;
     check_client_and_vehicle(tx, new.client_id, new.vehicle_id).await?;
@@ -409,6 +411,9 @@ pub async fn change(
         return Err(Error::validation(
             "Причина указывается вместе со сменой статуса",
         ));
+    }
+    if let Some(ids) = &change.service_ids {
+        check_service_count(ids)?;
     }
     let moves = change.start_time.is_some()
         || change.end_time.is_some()
@@ -684,6 +689,17 @@ struct BookedLine {
     duration_minutes: i32,
 }
 
+/// A list of services is refused by its length before anything else is done with it (and before
+/// the shop is locked): deduplicating an unbounded list costs quadratic time.
+fn check_service_count(ids: &[i64]) -> Result<()> {
+    if ids.len() > MAX_SERVICES {
+        return Err(Error::validation(format!(
+            "В одну запись можно включить не больше {MAX_SERVICES} услуг"
+        )));
+    }
+    Ok(())
+}
+
 /// The services `ids` (in that order, repeats dropped) for a visit at `shop`. Each must be in
 /// this tenant's catalogue, active and offered at this shop — except those already on the
 /// visit (`booked`), which keep the price and duration they were booked at.
@@ -693,6 +709,7 @@ async fn service_lines(
     ids: &[i64],
     booked: &[BookedLine],
 ) -> Result<Vec<Line>> {
+    check_service_count(ids)?;
     let mut unique: Vec<i64> = Vec::with_capacity(ids.len());
     for id in ids {
         if !unique.contains(id) {

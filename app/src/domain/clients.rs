@@ -188,7 +188,20 @@ pub async fn detail(tx: &mut Tx, id: i64) -> Result<ClientDetail> {
     })
 }
 
+/// Cars one request may add to a client.
+const MAX_VEHICLES_PER_REQUEST: usize = 20;
+
+fn check_vehicle_count(vehicles: &[NewVehicle]) -> Result<()> {
+    if vehicles.len() > MAX_VEHICLES_PER_REQUEST {
+        return Err(Error::validation(format!(
+            "За один раз можно добавить не больше {MAX_VEHICLES_PER_REQUEST} автомобилей"
+        )));
+    }
+    Ok(())
+}
+
 pub async fn create(tx: &mut Tx, tenant: i64, new: NewClient) -> Result<Client> {
+    check_vehicle_count(&new.vehicles)?;
     let phone = normalize_phone(new.phone.as_deref())?;
     let email = normalize_email(new.email.as_deref())?;
     if new.full_name.trim().is_empty() && phone.is_none() && new.telegram_id.is_none() {
@@ -214,6 +227,7 @@ pub async fn create(tx: &mut Tx, tenant: i64, new: NewClient) -> Result<Client> 
 }
 
 pub async fn update(tx: &mut Tx, tenant: i64, id: i64, patch: ClientPatch) -> Result<Client> {
+    check_vehicle_count(&patch.add_vehicles)?;
     let current = get(tx, id).await?;
     let phone = match patch.phone {
         Some(p) => normalize_phone(p.as_deref())?,
@@ -329,16 +343,28 @@ pub async fn find_or_create_by_phone(
     }
 }
 
+/// How the bot learnt a phone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhoneSource {
+    /// Shared with Telegram's «send my phone» button, and the contact's user id is the sender's:
+    /// Telegram vouches that the number belongs to this chat.
+    OwnContact,
+    /// Typed by the customer: anybody can type anybody's number.
+    Typed,
+}
+
 /// What became of a phone a Telegram client gave the bot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PhoneAttached {
     /// Stored on the client's card.
     Saved,
-    /// Staff already had a card with this phone and no Telegram: the same person. The bot's card
-    /// was merged into it (visits, cars, transcript, conversation), which now holds the chat.
+    /// Staff already had a card with this phone and no Telegram, and Telegram vouched for the
+    /// phone: the same person. The bot's card was merged into staff's (visits, cars, transcript,
+    /// conversation, queued messages), which now holds the chat.
     Merged,
-    /// Another Telegram user's card has this phone: nothing changed.
-    TakenByAnother,
+    /// Another card has this phone and nothing proves the chat owns it: the cards stay apart
+    /// and the pair is marked as a possible duplicate for staff (`client_duplicates`).
+    PossibleDuplicate,
 }
 
 /// Records the phone a client gave in the bot (already normalised to E.164). Returns the id of
@@ -347,6 +373,7 @@ pub async fn attach_phone(
     tx: &mut Tx,
     client_id: i64,
     phone: &str,
+    source: PhoneSource,
 ) -> Result<(i64, PhoneAttached)> {
     let holder: Option<(i64, Option<i64>)> =
         sqlx::query_as("SELECT id, telegram_id FROM clients WHERE phone = $1")
@@ -364,56 +391,108 @@ pub async fn attach_phone(
             Ok((client_id, PhoneAttached::Saved))
         }
         Some((id, _)) if id == client_id => Ok((client_id, PhoneAttached::Saved)),
-        Some((_, Some(_))) => Ok((client_id, PhoneAttached::TakenByAnother)),
-        Some((card, None)) => {
-            // The Telegram ids move to staff's card first (they are unique per company), then
-            // everything that pointed at the bot's card follows, and the empty card goes.
-            let (telegram_id, chat_id, name): (Option<i64>, Option<i64>, String) = sqlx::query_as(
-                "SELECT telegram_id, telegram_chat_id, full_name FROM clients WHERE id = $1",
-            )
-            .bind(client_id)
-            .fetch_one(&mut **tx)
-            .await?;
-            sqlx::query(
-                "UPDATE clients SET telegram_id = NULL, telegram_chat_id = NULL WHERE id = $1",
-            )
-            .bind(client_id)
-            .execute(&mut **tx)
-            .await?;
-            sqlx::query(
-                "UPDATE clients SET telegram_id = $2, telegram_chat_id = $3,
-                        full_name = CASE WHEN btrim(full_name) = '' THEN $4 ELSE full_name END,
-                        updated_at = now()
-                 WHERE id = $1",
-            )
-            .bind(card)
-            .bind(telegram_id)
-            .bind(chat_id)
-            .bind(name)
-            .execute(&mut **tx)
-            .await?;
-            for table in [
-                "appointments",
-                "vehicles",
-                "bot_messages",
-                "bot_conversations",
-            ] {
-                // Table names from the fixed list above; the ids are bound.
-                sqlx::query(&format!(
-                    "UPDATE {table} SET client_id = $1 WHERE client_id = $2"
-                ))
-                .bind(card)
-                .bind(client_id)
-                .execute(&mut **tx)
-                .await?;
-            }
-            sqlx::query("DELETE FROM clients WHERE id = $1")
-                .bind(client_id)
-                .execute(&mut **tx)
-                .await?;
+        Some((card, None)) if source == PhoneSource::OwnContact => {
+            merge_into(tx, client_id, card).await?;
             Ok((card, PhoneAttached::Merged))
         }
+        Some((card, _)) => {
+            mark_possible_duplicate(tx, client_id, card, "phone").await?;
+            Ok((client_id, PhoneAttached::PossibleDuplicate))
+        }
     }
+}
+
+/// Whether the bot should ask this client for a phone: the card has none, and the client has
+/// not already given one that another card holds (staff will sort that pair out).
+pub async fn needs_phone(tx: &mut Tx, client_id: i64) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT c.phone IS NULL AND NOT EXISTS (
+                SELECT 1 FROM client_duplicates d
+                WHERE d.reason = 'phone' AND (d.client_id = c.id OR d.other_id = c.id))
+         FROM clients c WHERE c.id = $1",
+    )
+    .bind(client_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .unwrap_or(false))
+}
+
+/// Cards marked as possible duplicates of this one (`client_duplicates`), for staff.
+pub async fn possible_duplicates(tx: &mut Tx, client_id: i64) -> Result<Vec<Client>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM client_duplicates d
+         JOIN clients c ON c.id = CASE WHEN d.client_id = $1 THEN d.other_id ELSE d.client_id END
+         WHERE d.client_id = $1 OR d.other_id = $1
+         ORDER BY c.id"
+    ))
+    .bind(client_id)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+async fn mark_possible_duplicate(tx: &mut Tx, a: i64, b: i64, reason: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO client_duplicates (tenant_id, client_id, other_id, reason)
+         VALUES (app_current_tenant(), least($1::bigint, $2::bigint), greatest($1::bigint, $2::bigint), $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(a)
+    .bind(b)
+    .bind(reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Moves the bot's card `from` into staff's card `into` (which has no Telegram) and deletes it.
+async fn merge_into(tx: &mut Tx, from: i64, into: i64) -> Result<()> {
+    // The Telegram ids move to staff's card first (they are unique per company), then
+    // everything that pointed at the bot's card follows, and the empty card goes.
+    let (telegram_id, chat_id, name): (Option<i64>, Option<i64>, String) = sqlx::query_as(
+        "SELECT telegram_id, telegram_chat_id, full_name FROM clients WHERE id = $1",
+    )
+    .bind(from)
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE clients SET telegram_id = NULL, telegram_chat_id = NULL WHERE id = $1")
+        .bind(from)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "UPDATE clients SET telegram_id = $2, telegram_chat_id = $3,
+                full_name = CASE WHEN btrim(full_name) = '' THEN $4 ELSE full_name END,
+                updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(into)
+    .bind(telegram_id)
+    .bind(chat_id)
+    .bind(name)
+    .execute(&mut **tx)
+    .await?;
+    for table in [
+        "appointments",
+        "vehicles",
+        "bot_messages",
+        "bot_conversations",
+    ] {
+        // Table names from the fixed list above; the ids are bound.
+        sqlx::query(&format!(
+            "UPDATE {table} SET client_id = $1 WHERE client_id = $2"
+        ))
+        .bind(into)
+        .bind(from)
+        .execute(&mut **tx)
+        .await?;
+    }
+    // Messages queued for the bot's card (reminders, status messages) belong to staff's card
+    // now: a job left naming the deleted card could not be recorded once sent.
+    super::outbox::reassign_client(tx, from, into).await?;
+    sqlx::query("DELETE FROM clients WHERE id = $1")
+        .bind(from)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 fn duplicate(e: sqlx::Error) -> Error {

@@ -99,6 +99,13 @@ impl Config {
         self.environment == Environment::Production
     }
 
+    /// Whether `serve` loads the demo data into an empty database by itself: only into the
+    /// project-local development cluster (no `DATABASE_URL`). A database given from outside gets
+    /// demo accounts, with their public password, only from an explicit `seed-demo`.
+    pub fn seeds_demo_automatically(&self) -> bool {
+        !self.is_production() && self.database_url.is_none()
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(&std::env::vars().collect())
@@ -566,6 +573,21 @@ mod tests {
         .unwrap();
         assert!(ok.is_production());
         assert_eq!(ok.secret_key.expose(), secret);
+    }
+
+    #[test]
+    fn demo_data_is_loaded_by_itself_only_into_the_local_cluster() {
+        let dir = temp_dir("demo-seeding");
+        let data_dir = dir.to_str().unwrap();
+        let local = Config::from_vars(&vars(&[("AC_DATA_DIR", data_dir)])).unwrap();
+        assert!(local.seeds_demo_automatically());
+        // ENVIRONMENT unset, but the database is somebody's: no demo accounts by themselves.
+        let external = Config::from_vars(&vars(&[
+            ("AC_DATA_DIR", data_dir),
+            ("DATABASE_URL", "postgres://x@db/prod"),
+        ]))
+        .unwrap();
+        assert!(!external.seeds_demo_automatically());
     }
 
     #[test]

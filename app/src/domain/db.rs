@@ -137,12 +137,57 @@ pub async fn connect_owner(owner_url: &str) -> Result<PgPool> {
         .await?)
 }
 
+/// SHA-384 of `0001_schema.sql` as first released. Its membership grant was then made optional
+/// (a production owner without CREATEROLE could not apply it at all), which changed the file but
+/// not the schema it leaves: databases migrated with the first text have their record updated to
+/// the new checksum instead of being refused as "modified".
+const SCHEMA_V1_FIRST_CHECKSUM: &str = "e78c3cea0c74b78610204267b6706a4c8dd31d3022b2f6e371e5f0d4192a8d82d66c07b80bb74fcf10b9731e4e779b63";
+
 /// Applies pending migrations as the owner.
 pub async fn migrate(owner: &PgPool) -> Result<()> {
+    accept_rewritten_schema_v1(owner).await?;
     MIGRATOR
         .run(owner)
         .await
         .map_err(|e| super::Error::Internal(format!("migration failed: {e}")))
+}
+
+async fn accept_rewritten_schema_v1(owner: &PgPool) -> Result<()> {
+    let recorded: bool =
+        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+            .fetch_one(owner)
+            .await?;
+    let Some(current) = MIGRATOR.iter().find(|m| m.version == 1) else {
+        return Ok(());
+    };
+    if recorded {
+        sqlx::query(
+            "UPDATE _sqlx_migrations SET checksum = $1
+             WHERE version = 1 AND encode(checksum, 'hex') = $2",
+        )
+        .bind(current.checksum.as_ref())
+        .bind(SCHEMA_V1_FIRST_CHECKSUM)
+        .execute(owner)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Whether every migration compiled into this binary has been applied (`/ready`, and the `bot`
+/// and `worker` processes, which never migrate and wait for `serve` or `migrate` to do it).
+/// Works as the runtime role, through `platform_applied_migrations()`.
+pub async fn migrations_current(pool: &PgPool) -> Result<bool> {
+    let applied: Vec<i64> =
+        match sqlx::query_scalar("SELECT v FROM platform_applied_migrations() AS v")
+            .fetch_all(pool)
+            .await
+        {
+            Ok(applied) => applied,
+            // Not migrated far enough to have the function yet.
+            Err(sqlx::Error::Database(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+    Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
 }
 
 /// Sets the tenant of an open transaction (until it ends). Used by [`Db::tenant_tx`], and by

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use fred::prelude::*;
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use super::{db::TenantId, redis, Result};
 
@@ -31,13 +31,25 @@ struct Envelope {
 pub struct EventBus {
     local: broadcast::Sender<Arc<Envelope>>,
     redis: Option<Client>,
+    /// Set when the process shuts down: every open stream ends.
+    closed: Arc<watch::Sender<bool>>,
 }
 
 impl EventBus {
     /// In-process delivery only.
     pub fn local() -> Self {
         let (local, _) = broadcast::channel(1024);
-        EventBus { local, redis: None }
+        EventBus {
+            local,
+            redis: None,
+            closed: Arc::new(watch::channel(false).0),
+        }
+    }
+
+    /// Ends every stream (SSE responses finish, WebSockets are closed): the server is shutting
+    /// down and must not wait for clients that would otherwise listen for hours.
+    pub fn close(&self) {
+        self.closed.send_replace(true);
     }
 
     /// Delivery through Redis pub/sub: a subscriber task feeds what any process published into
@@ -47,12 +59,8 @@ impl EventBus {
             redis: Some(redis::connect(url).await?),
             ..EventBus::local()
         };
-        let subscriber = redis::connect_subscriber(url).await?;
+        let subscriber = redis::connect_subscriber(url, CHANNEL).await?;
         let mut messages = subscriber.message_rx();
-        subscriber
-            .subscribe(CHANNEL)
-            .await
-            .map_err(|e| super::Error::Internal(format!("redis subscribe: {e}")))?;
         let local = bus.local.clone();
         tokio::spawn(async move {
             // Keeps the subscriber alive for as long as the task runs.
@@ -117,6 +125,7 @@ impl EventBus {
         TenantEvents {
             tenant,
             rx: self.local.subscribe(),
+            closed: self.closed.subscribe(),
         }
     }
 }
@@ -124,14 +133,19 @@ impl EventBus {
 pub struct TenantEvents {
     tenant: TenantId,
     rx: broadcast::Receiver<Arc<Envelope>>,
+    closed: watch::Receiver<bool>,
 }
 
 impl TenantEvents {
-    /// The next event of this tenant; `None` when the bus is gone. A slow reader that fell
-    /// behind skips what it missed rather than blocking everyone else.
+    /// The next event of this tenant; `None` when the bus is gone or closed. A slow reader that
+    /// fell behind skips what it missed rather than blocking everyone else.
     pub async fn next(&mut self) -> Option<Event> {
         loop {
-            match self.rx.recv().await {
+            let received = tokio::select! {
+                received = self.rx.recv() => received,
+                _ = self.closed.wait_for(|closed| *closed) => return None,
+            };
+            match received {
                 Ok(envelope) if envelope.tenant_id == self.tenant.0 => {
                     return Some(envelope.event.clone())
                 }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub events: events::EventBus,
     /// Login attempts: 5 a minute per (client IP, username).
     pub login_limiter: Arc<ratelimit::RateLimiter>,
+    /// Login attempts per client address, whatever the username.
+    pub login_address_limiter: Arc<ratelimit::RateLimiter>,
     /// Self-service registrations: 5 an hour per client IP.
     pub registration_limiter: Arc<ratelimit::RateLimiter>,
     /// For `/health`; `None` when Redis is not configured.
@@ -59,8 +61,10 @@ impl AppState {
                 redis::connect(url.expose()).await,
             ) {
                 (Ok(bus), Ok(client)) => (bus, Some(client)),
+                // Only a REDIS_URL that cannot be used at all ends here; a Redis that is down
+                // is connected in the background.
                 (Err(e), _) | (_, Err(e)) => {
-                    tracing::warn!(error = %e, "Redis unavailable at start: live events and rate limits stay in this process");
+                    tracing::error!(error = %e, "Redis cannot be used: live events and rate limits stay in this process");
                     (events::EventBus::local(), None)
                 }
             },
@@ -68,6 +72,11 @@ impl AppState {
         };
         let login_limiter = Arc::new(ratelimit::RateLimiter::new(
             5,
+            std::time::Duration::from_secs(60),
+            redis.clone(),
+        ));
+        let login_address_limiter = Arc::new(ratelimit::RateLimiter::new(
+            LOGIN_FAILURES_PER_ADDRESS,
             std::time::Duration::from_secs(60),
             redis.clone(),
         ));
@@ -81,6 +90,7 @@ impl AppState {
             config: Arc::new(config),
             events,
             login_limiter,
+            login_address_limiter,
             registration_limiter,
             redis,
             concierge,
@@ -105,17 +115,18 @@ impl AppState {
         new: &accounts::NewTenant<'_>,
     ) -> Result<(db::TenantId, i64)> {
         let ip = ratelimit::client_ip(peer, headers, &self.config.trusted_proxies);
-        let key = format!("register|{ip}");
-        if let Some(retry_after) = self.registration_limiter.blocked(&key).await {
+        let key = format!("register|{}", ratelimit::address_key(ip));
+        if let Some(retry_after) = self.registration_limiter.take(&key).await {
             return Err(Error::RateLimited(retry_after));
         }
-        self.registration_limiter.record_attempt(&key).await;
         accounts::create_tenant_with_admin(&self.db, new).await
     }
 
     /// Logs in through either door (REST API or the web form), limited to 5 failed attempts a
-    /// minute per (client address, username): `Err(Error::RateLimited(retry_after))` beyond,
-    /// even with the right password, until the window ends.
+    /// minute per (client address, username) and [`LOGIN_FAILURES_PER_ADDRESS`] per address
+    /// whatever the username: `Err(Error::RateLimited(retry_after))` beyond, even with the right
+    /// password, until the window ends. Each attempt is counted before its password is checked
+    /// (a success hands its count back), so parallel attempts cannot slip past the limit.
     pub async fn login(
         &self,
         peer: std::net::IpAddr,
@@ -124,14 +135,25 @@ impl AppState {
         password: &str,
     ) -> Result<i64> {
         let ip = ratelimit::client_ip(peer, headers, &self.config.trusted_proxies);
-        let key = format!("{ip}|{}", email.trim().to_lowercase());
-        if let Some(retry_after) = self.login_limiter.blocked(&key).await {
+        let address = format!("login|{}", ratelimit::address_key(ip));
+        let user = format!("{ip}|{}", email.trim().to_lowercase());
+        if let Some(retry_after) = self.login_address_limiter.take(&address).await {
+            return Err(Error::RateLimited(retry_after));
+        }
+        if let Some(retry_after) = self.login_limiter.take(&user).await {
+            self.login_address_limiter.give_back(&address).await;
             return Err(Error::RateLimited(retry_after));
         }
         let result = auth::authenticate(&self.db, email, password).await;
-        if matches!(result, Err(Error::InvalidCredentials)) {
-            self.login_limiter.record_attempt(&key).await;
+        if !matches!(result, Err(Error::InvalidCredentials)) {
+            // Only failures count; a refusal for load (no hashing slot) is not the user's fault.
+            self.login_limiter.give_back(&user).await;
+            self.login_address_limiter.give_back(&address).await;
         }
         result
     }
 }
+
+/// Failed logins one client address may make in a minute, over all usernames together: rotating
+/// usernames does not multiply the attempts.
+pub const LOGIN_FAILURES_PER_ADDRESS: u32 = 30;

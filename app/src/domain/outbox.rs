@@ -334,16 +334,83 @@ pub async fn bot_token_enc(tx: &mut Tx) -> Result<Option<String>> {
     )
 }
 
-/// Writes a message sent through the bot into the client's transcript.
+/// Writes a message sent through the bot into the chat's transcript. The card the job named
+/// may be gone by now (deleted, or merged before this job was rewritten): the message still
+/// joins the chat's transcript, without a card, rather than fail after Telegram took it.
 pub async fn record_sent(tx: &mut Tx, message: &TelegramMessage) -> Result<()> {
-    sqlx::query(
+    // In a savepoint: a transcript that cannot be written must not take the job's own record
+    // (sent, done) down with it.
+    sqlx::query("SAVEPOINT record_sent")
+        .execute(&mut **tx)
+        .await?;
+    let written = sqlx::query(
         "INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, text)
-         VALUES (app_current_tenant(), $1, $2, 'out', 'bot', $3)",
+         VALUES (app_current_tenant(), $1, (SELECT id FROM clients WHERE id = $2), 'out', 'bot', $3)",
     )
     .bind(message.chat_id)
     .bind(message.client_id)
     .bind(&message.text)
     .execute(&mut **tx)
+    .await;
+    match written {
+        Ok(_) => {
+            sqlx::query("RELEASE SAVEPOINT record_sent")
+                .execute(&mut **tx)
+                .await?;
+            Ok(())
+        }
+        Err(e) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT record_sent")
+                .execute(&mut **tx)
+                .await?;
+            Err(e.into())
+        }
+    }
+}
+
+/// Pending messages of card `from` now go to card `into` (a merge of two cards).
+pub async fn reassign_client(tx: &mut Tx, from: i64, into: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET payload = jsonb_set(payload, '{client_id}', to_jsonb($2::bigint)),
+                updated_at = now()
+         WHERE status = 'pending' AND kind = $3 AND payload ->> 'client_id' = $1::text",
+    )
+    .bind(from)
+    .bind(into)
+    .bind(TELEGRAM_MESSAGE)
+    .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Records an attempt whose own transaction failed (the database refused something while the
+/// job was handled): the claim rolled back with it, so the attempt is written here, in a fresh
+/// transaction. A message Telegram already accepted is finished (`done`, the failure kept in
+/// `last_error`) so it is never sent again; otherwise the job waits `delay` — or fails for good
+/// after its last attempt — instead of being claimed again at once, round after round.
+pub async fn record_broken_attempt(
+    db: &Db,
+    tenant: TenantId,
+    job_id: i64,
+    sent: bool,
+    error: &str,
+    delay: std::time::Duration,
+) -> Result<()> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    sqlx::query(
+        "UPDATE jobs SET attempts = attempts + 1,
+                status = CASE WHEN $2 THEN 'done'
+                              WHEN attempts + 1 >= max_attempts THEN 'failed'
+                              ELSE 'pending' END,
+                run_at = now() + make_interval(secs => $3), last_error = $4, updated_at = now()
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .bind(job_id)
+    .bind(sent)
+    .bind(delay.as_secs_f64())
+    .bind(error)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -36,10 +36,13 @@ impl RateLimiter {
         }
     }
 
-    /// `Some(retry_after)` while `key` has used up its attempts in the current window.
-    pub async fn blocked(&self, key: &str) -> Option<Duration> {
+    /// Counts one attempt for `key` now and says whether it is over the limit: `Some(retry_after)`
+    /// when it is. The count comes first, atomically (`INCR` in Redis, under a lock here), so
+    /// parallel attempts cannot all pass a check made before any of them is counted. An attempt
+    /// that should not count after all (a successful login) is handed back with [`Self::give_back`].
+    pub async fn take(&self, key: &str) -> Option<Duration> {
         if let Some(redis) = &self.redis {
-            match self.blocked_redis(redis, key).await {
+            match self.take_redis(redis, key).await {
                 Ok(outcome) => {
                     self.redis_ok();
                     return outcome;
@@ -47,21 +50,20 @@ impl RateLimiter {
                 Err(e) => self.redis_failed(&e),
             }
         }
-        self.blocked_local(key)
+        self.take_local(key)
     }
 
-    /// Counts one attempt for `key` (logins count the failed ones, registrations every one).
-    pub async fn record_attempt(&self, key: &str) {
+    /// Un-counts an attempt [`Self::take`] counted.
+    pub async fn give_back(&self, key: &str) {
         if let Some(redis) = &self.redis {
-            match self.record_redis(redis, key).await {
-                Ok(()) => {
-                    self.redis_ok();
-                    return;
-                }
+            match self.give_back_redis(redis, key).await {
+                Ok(()) => return,
                 Err(e) => self.redis_failed(&e),
             }
         }
-        self.record_local(key);
+        if let Some(entry) = self.local().get_mut(key) {
+            entry.1 = entry.1.saturating_sub(1);
+        }
     }
 
     fn redis_ok(&self) {
@@ -80,24 +82,27 @@ impl RateLimiter {
         format!("auto-concierge:ratelimit:{key}")
     }
 
-    async fn blocked_redis(
+    async fn take_redis(
         &self,
         redis: &Client,
         key: &str,
     ) -> Result<Option<Duration>, fred::error::Error> {
         let key = Self::redis_key(key);
         let pipeline = redis.pipeline();
-        let _: () = pipeline.get(&key).await?;
+        let _: () = pipeline.incr(&key).await?;
+        let _: () = pipeline
+            .expire(&key, self.window.as_secs() as i64, Some(ExpireOptions::NX))
+            .await?;
         let _: () = pipeline.pttl(&key).await?;
-        let (count, ttl_ms): (Option<i64>, i64) = pipeline.all().await?;
-        Ok((count.unwrap_or(0) >= i64::from(self.limit))
-            .then(|| Duration::from_millis(ttl_ms.max(1000) as u64)))
+        let (count, _, ttl_ms): (i64, i64, i64) = pipeline.all().await?;
+        Ok((count > i64::from(self.limit)).then(|| Duration::from_millis(ttl_ms.max(1000) as u64)))
     }
 
-    async fn record_redis(&self, redis: &Client, key: &str) -> Result<(), fred::error::Error> {
+    async fn give_back_redis(&self, redis: &Client, key: &str) -> Result<(), fred::error::Error> {
         let key = Self::redis_key(key);
         let pipeline = redis.pipeline();
-        let _: () = pipeline.incr(&key).await?;
+        let _: () = pipeline.decr(&key).await?;
+        // Had the window just ended, DECR made a new key: it must expire like any other.
         let _: () = pipeline
             .expire(&key, self.window.as_secs() as i64, Some(ExpireOptions::NX))
             .await?;
@@ -109,19 +114,7 @@ impl RateLimiter {
         self.local.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn blocked_local(&self, key: &str) -> Option<Duration> {
-        let now = Instant::now();
-        let map = self.local();
-        let (start, count) = map.get(key)?;
-        let elapsed = now.duration_since(*start);
-        (elapsed < self.window && *count >= self.limit).then(|| {
-            self.window
-                .saturating_sub(elapsed)
-                .max(Duration::from_secs(1))
-        })
-    }
-
-    fn record_local(&self, key: &str) {
+    fn take_local(&self, key: &str) -> Option<Duration> {
         let now = Instant::now();
         let mut map = self.local();
         if map.len() > 10_000 {
@@ -132,6 +125,26 @@ impl RateLimiter {
             *entry = (now, 0);
         }
         entry.1 += 1;
+        (entry.1 > self.limit).then(|| {
+            self.window
+                .saturating_sub(now.duration_since(entry.0))
+                .max(Duration::from_secs(1))
+        })
+    }
+}
+
+/// The part of an address that names one client for rate limits: an IPv4 address, or the /64
+/// network of an IPv6 one (a single host usually holds a whole /64 and can pick any address in it).
+pub fn address_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
     }
 }
 
@@ -174,22 +187,57 @@ mod tests {
     async fn in_process_window_allows_the_limit_then_refuses() {
         let limiter = RateLimiter::new(5, Duration::from_secs(60), None);
         for _ in 0..5 {
-            assert!(limiter.blocked("1.2.3.4|a@b.ru").await.is_none());
-            limiter.record_attempt("1.2.3.4|a@b.ru").await;
+            assert!(limiter.take("1.2.3.4|a@b.ru").await.is_none());
         }
-        let retry = limiter.blocked("1.2.3.4|a@b.ru").await.unwrap();
+        let retry = limiter.take("1.2.3.4|a@b.ru").await.unwrap();
         assert!(retry > Duration::from_secs(50) && retry <= Duration::from_secs(60));
         // Another user or address has its own counter.
-        assert!(limiter.blocked("1.2.3.4|c@d.ru").await.is_none());
-        assert!(limiter.blocked("5.6.7.8|a@b.ru").await.is_none());
+        assert!(limiter.take("1.2.3.4|c@d.ru").await.is_none());
+        assert!(limiter.take("5.6.7.8|a@b.ru").await.is_none());
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64_network() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(address_key(a), address_key(b));
+        assert_ne!(address_key(a), address_key(other));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(address_key(mapped), "192.0.2.7");
+    }
+
+    #[tokio::test]
+    async fn parallel_attempts_are_counted_before_any_passes() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(5, Duration::from_secs(60), None));
+        let attempts: Vec<_> = (0..200)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move { limiter.take("k").await.is_none() })
+            })
+            .collect();
+        let mut passed = 0;
+        for attempt in attempts {
+            passed += usize::from(attempt.await.unwrap());
+        }
+        assert_eq!(passed, 5);
+    }
+
+    #[tokio::test]
+    async fn a_given_back_attempt_does_not_count() {
+        let limiter = RateLimiter::new(1, Duration::from_secs(60), None);
+        assert!(limiter.take("k").await.is_none());
+        limiter.give_back("k").await;
+        assert!(limiter.take("k").await.is_none());
+        assert!(limiter.take("k").await.is_some());
     }
 
     #[tokio::test]
     async fn window_resets() {
         let limiter = RateLimiter::new(1, Duration::from_millis(50), None);
-        limiter.record_attempt("k").await;
-        assert!(limiter.blocked("k").await.is_some());
+        assert!(limiter.take("k").await.is_none());
+        assert!(limiter.take("k").await.is_some());
         tokio::time::sleep(Duration::from_millis(60)).await;
-        assert!(limiter.blocked("k").await.is_none());
+        assert!(limiter.take("k").await.is_none());
     }
 }

@@ -3,7 +3,10 @@
 use std::{convert::Infallible, time::Duration};
 
 use axum::{
-    extract::{ws::Message, ws::WebSocket, State, WebSocketUpgrade},
+    extract::{
+        ws::{close_code, CloseFrame, Message, WebSocket},
+        State, WebSocketUpgrade,
+    },
     http::HeaderMap,
     response::{sse::Event as SseEvent, IntoResponse, Sse},
 };
@@ -68,7 +71,12 @@ async fn forward(mut socket: WebSocket, mut events: TenantEvents) {
     loop {
         tokio::select! {
             event = events.next() => {
-                let Some(event) = event else { break };
+                let Some(event) = event else {
+                    // The server is shutting down: «going away», so clients reconnect elsewhere.
+                    let close = CloseFrame { code: close_code::AWAY, reason: "server shutting down".into() };
+                    let _ = socket.send(Message::Close(Some(close))).await;
+                    break;
+                };
                 let Ok(json) = serde_json::to_string(&event) else { continue };
                 if socket.send(Message::Text(json.into())).await.is_err() {
                     break;

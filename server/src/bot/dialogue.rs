@@ -5,7 +5,7 @@
 
 use app::domain::{
     booking::{self, AppointmentFilter, Channel, NewBooking, Status},
-    clients::{self, NewVehicle, PhoneAttached},
+    clients::{self, NewVehicle, PhoneAttached, PhoneSource},
     db::{TenantId, Tx},
     phone, shops, AppState, Error,
 };
@@ -168,7 +168,8 @@ async fn on_message(
     }
     let reply = match (text, conversation.awaiting, shared_phone) {
         (_, _, Some(phone)) => {
-            phone_answer(state, tenant, &mut customer, &mut conversation, &phone).await?
+            let source = PhoneSource::OwnContact;
+            phone_answer(state, tenant, &mut customer, &mut conversation, &phone, source).await?
         }
         (None, _, None) => {
             Reply::text("Пока я понимаю только текст — напишите, пожалуйста, словами.")
@@ -183,7 +184,8 @@ async fn on_message(
             my_appointments(state, tenant, &customer, conversation.request_no).await?
         }
         (Some(text), Some(Awaiting::Phone), _) => {
-            phone_answer(state, tenant, &mut customer, &mut conversation, text).await?
+            let source = PhoneSource::Typed;
+            phone_answer(state, tenant, &mut customer, &mut conversation, text, source).await?
         }
         (Some(text), Some(Awaiting::Car), _) => {
             car_answer(state, tenant, &customer, &mut conversation, text).await?
@@ -514,12 +516,7 @@ async fn booking_step(
                     draft.start = Some(start);
                     draft.vehicle_id = None;
                     draft.vehicle = None;
-                    let phone: Option<String> =
-                        sqlx::query_scalar("SELECT phone FROM clients WHERE id = $1")
-                            .bind(customer.client_id)
-                            .fetch_one(&mut **tx)
-                            .await?;
-                    if phone.is_none() {
+                    if clients::needs_phone(tx, customer.client_id).await? {
                         conversation.awaiting = Some(Awaiting::Phone);
                         phone_question()
                     } else {
@@ -706,14 +703,16 @@ async fn confirmation(
     ))
 }
 
-/// A phone typed or shared during booking: stored on the client's card (merged into staff's
-/// card with the same phone), then the car question.
+/// A phone typed or shared during booking: stored on the client's card, then the car question.
+/// Only a contact Telegram vouches for joins the chat to staff's card with that phone; a typed
+/// one that another card has leaves both cards as they are, marked for staff to check.
 async fn phone_answer(
     state: &AppState,
     tenant: TenantId,
     customer: &mut Customer,
     conversation: &mut Conversation,
     input: &str,
+    source: PhoneSource,
 ) -> Result<Reply, BotError> {
     let Some(phone) = phone::normalize(input) else {
         let mut reply = phone_question();
@@ -723,12 +722,13 @@ async fn phone_answer(
         return Ok(reply);
     };
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let (client_id, attached) = clients::attach_phone(&mut tx, customer.client_id, &phone).await?;
+    let (client_id, attached) =
+        clients::attach_phone(&mut tx, customer.client_id, &phone, source).await?;
     customer.client_id = client_id;
     let thanks = match attached {
         PhoneAttached::Saved | PhoneAttached::Merged => format!("Спасибо, записал номер {phone}."),
-        PhoneAttached::TakenByAnother => {
-            "Этот номер уже указан у другого клиента — мастер уточнит его при подтверждении."
+        PhoneAttached::PossibleDuplicate => {
+            "Спасибо! Этот номер уже есть в нашей базе — администратор сверит его при подтверждении записи."
                 .to_string()
         }
     };

@@ -1,12 +1,12 @@
 //! One company's long-polling loop. Errors of the Bot API (a revoked token, 429, 5xx, timeouts)
 //! are logged and retried with growing pauses; they never end the loop, so they never touch
-//! other companies' bots. The loop ends when the supervisor stops it or when the connection
-//! holding the bot lock is lost (then the lock may already be someone else's).
+//! other companies' bots. The loop ends when the supervisor stops it (the bot was removed, its
+//! token changed, the bot lock was lost, or the process shuts down), never in the middle of an
+//! update.
 
 use std::time::Duration;
 
 use app::domain::{db::TenantId, AppState};
-use sqlx::PgConnection;
 use teloxide::{prelude::*, types::AllowedUpdate, RequestError};
 use tokio::sync::oneshot;
 
@@ -21,7 +21,6 @@ pub async fn run(
     state: AppState,
     tenant: TenantId,
     bot: Bot,
-    mut lock: PgConnection,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut offset: Option<i32> = None;
@@ -31,11 +30,6 @@ pub async fn run(
         tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "deleteWebhook failed");
     }
     loop {
-        // The lock lives as long as this connection: without it another process may be polling.
-        if let Err(e) = sqlx::query("SELECT 1").execute(&mut lock).await {
-            tracing::warn!(tenant = tenant.0, error = %e, "bot lock connection lost; poller ends");
-            return;
-        }
         let mut request = bot
             .get_updates()
             .timeout(LONG_POLL_SECONDS)
@@ -44,7 +38,7 @@ pub async fn run(
             request = request.offset(offset);
         }
         let result = tokio::select! {
-            _ = &mut stop => return,
+            _ = &mut stop => return confirm(&bot, tenant, offset).await,
             result = request.send() => result,
         };
         let pause = match result {
@@ -76,9 +70,26 @@ pub async fn run(
             }
         };
         tokio::select! {
-            _ = &mut stop => return,
+            _ = &mut stop => return confirm(&bot, tenant, offset).await,
             _ = tokio::time::sleep(pause) => {}
         }
+    }
+}
+
+/// Tells Telegram that the updates before `offset` were handled. Otherwise they would be
+/// confirmed only by this poller's next `getUpdates`, which never comes: after a restart (or in
+/// the process taking the bot over) they would be handled, and answered, a second time. An
+/// update this call returns is not confirmed by it and comes again to the next poller.
+async fn confirm(bot: &Bot, tenant: TenantId, offset: Option<i32>) {
+    let Some(offset) = offset else {
+        return;
+    };
+    let confirmed = bot.get_updates().offset(offset).timeout(0).limit(1).send();
+    if let Err(e) = tokio::time::timeout(Duration::from_secs(5), confirmed)
+        .await
+        .unwrap_or(Ok(Vec::new()))
+    {
+        tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "handled updates not confirmed");
     }
 }
 

@@ -8,14 +8,19 @@
 //! `POST /telegram/{tenant id}/webhook` (`super::webhook`) on any `serve` process.
 //!
 //! Telegram allows one `getUpdates` consumer per bot, and several server processes may run: a
-//! poller runs only while its process holds a session-level advisory lock on the company, taken
-//! on a connection of its own. When the poller stops or the process dies the connection closes,
-//! the lock is released and another process takes the bot over at its next round.
+//! poller runs only while its process holds a session-level advisory lock on the company. All of
+//! a process's bot locks live on one connection of their own, outside the pool, so a process
+//! holds one connection for its bots however many it polls, and a standby process asks for the
+//! locks on that same connection every round. When the process dies the connection closes, the
+//! locks are released and another process takes the bots over at its next round; when the
+//! connection breaks, this process stops its pollers and starts again with a new one.
 
 use std::{collections::HashMap, time::Duration};
 
 use app::domain::{crypto, db::TenantId, telegram, AppState, Error, Result};
 use sqlx::{Connection, PgConnection};
+
+use crate::shutdown::Shutdown;
 use teloxide::Bot;
 use tokio::{sync::oneshot, task::JoinHandle};
 
@@ -36,12 +41,13 @@ struct Running {
 }
 
 /// Starts the supervisor in the background (for `serve`).
-pub fn spawn(state: AppState) -> JoinHandle<()> {
-    tokio::spawn(run(state))
+pub fn spawn(state: AppState, shutdown: Shutdown) -> JoinHandle<()> {
+    tokio::spawn(run(state, shutdown))
 }
 
-/// Runs until the process ends (the `bot` command awaits it).
-pub async fn run(state: AppState) {
+/// Runs until `shutdown`, then stops every poller after the update in hand (the `bot` command
+/// awaits it).
+pub async fn run(state: AppState, shutdown: Shutdown) {
     let api_url = match reqwest::Url::parse(&state.config.telegram_api_url) {
         Ok(url) => url,
         Err(e) => {
@@ -63,13 +69,17 @@ pub async fn run(state: AppState) {
         api_url,
         client,
         running: HashMap::new(),
+        locks: None,
         unreadable: HashMap::new(),
         webhooks: HashMap::new(),
     };
     let mut tick = tokio::time::interval(INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.wait() => break,
+        }
         let round = if supervisor.state.config.telegram_webhook_base_url.is_some() {
             supervisor.webhook_round().await
         } else {
@@ -80,6 +90,8 @@ pub async fn run(state: AppState) {
             tracing::warn!(error = %e, "bot supervisor: cannot read the connected bots");
         }
     }
+    supervisor.stop_all().await;
+    tracing::info!("bots stopped");
 }
 
 struct Supervisor {
@@ -87,6 +99,8 @@ struct Supervisor {
     api_url: reqwest::Url,
     client: reqwest::Client,
     running: HashMap<TenantId, Running>,
+    /// The connection holding this process's bot locks (polling mode), opened when first needed.
+    locks: Option<PgConnection>,
     /// Tokens that cannot be decrypted (`ENCRYPTION_KEY` changed), reported once each rather
     /// than every round.
     unreadable: HashMap<TenantId, String>,
@@ -142,9 +156,10 @@ async fn connected_bots(state: &AppState) -> Result<HashMap<TenantId, String>> {
 impl Supervisor {
     async fn round(&mut self) -> Result<()> {
         let wanted = connected_bots(&self.state).await?;
+        self.check_locks().await;
 
-        // Stop pollers whose bot was removed or whose token changed, and forget ended ones
-        // (lost their lock connection): they are started again below if still wanted.
+        // Stop pollers whose bot was removed or whose token changed, and forget ended ones:
+        // they are started again below if still wanted.
         let finished: Vec<TenantId> = self
             .running
             .iter()
@@ -154,14 +169,7 @@ impl Supervisor {
             .map(|(tenant, _)| *tenant)
             .collect();
         for tenant in finished {
-            if let Some(poller) = self.running.remove(&tenant) {
-                drop(poller.stop);
-                // Wait for the lock to be released before a new poller of the bot may start.
-                if let Err(e) = poller.task.await {
-                    tracing::error!(tenant = tenant.0, error = %e, "bot poller panicked");
-                }
-                tracing::info!(tenant = tenant.0, "bot poller stopped");
-            }
+            self.stop(tenant).await;
         }
         self.unreadable
             .retain(|tenant, token_enc| wanted.get(tenant) == Some(token_enc));
@@ -178,14 +186,14 @@ impl Supervisor {
                     continue;
                 }
             };
-            let Some(lock) = try_lock(&self.state, tenant).await? else {
+            if !self.try_lock(tenant).await? {
                 // Another process polls this bot.
                 continue;
-            };
+            }
             let bot =
                 Bot::with_client(token, self.client.clone()).set_api_url(self.api_url.clone());
             let (stop, stopped) = oneshot::channel();
-            let task = tokio::spawn(poller::run(self.state.clone(), tenant, bot, lock, stopped));
+            let task = tokio::spawn(poller::run(self.state.clone(), tenant, bot, stopped));
             tracing::info!(tenant = tenant.0, "bot poller started");
             self.running.insert(
                 tenant,
@@ -197,6 +205,70 @@ impl Supervisor {
             );
         }
         Ok(())
+    }
+
+    /// Whether the lock connection is still there; when it broke, every lock went with it (another
+    /// process may be polling those bots now), so every poller stops and a new connection is
+    /// opened when a lock is next asked for.
+    async fn check_locks(&mut self) {
+        let Some(conn) = self.locks.as_mut() else {
+            return;
+        };
+        if let Err(e) = conn.ping().await {
+            tracing::warn!(error = %e, "bot lock connection lost; the pollers stop");
+            self.locks = None;
+            self.stop_all().await;
+        }
+    }
+
+    /// Takes the company's bot lock on the lock connection; `false` when another process holds it.
+    async fn try_lock(&mut self, tenant: TenantId) -> Result<bool> {
+        let key = lock_key(tenant)?;
+        if self.locks.is_none() {
+            self.locks = Some(self.state.db.pool().acquire().await?.detach());
+        }
+        let Some(conn) = self.locks.as_mut() else {
+            return Ok(false);
+        };
+        Ok(sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+            .bind(BOT_LOCK_CLASS)
+            .bind(key)
+            .fetch_one(conn)
+            .await?)
+    }
+
+    /// Stops a company's poller after the update in hand and releases its lock.
+    async fn stop(&mut self, tenant: TenantId) {
+        let Some(poller) = self.running.remove(&tenant) else {
+            return;
+        };
+        drop(poller.stop);
+        // The lock is released only once the poller has ended: no two processes poll at once.
+        if let Err(e) = poller.task.await {
+            tracing::error!(tenant = tenant.0, error = %e, "bot poller panicked");
+        }
+        if let (Some(conn), Ok(key)) = (self.locks.as_mut(), lock_key(tenant)) {
+            let released = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
+                .bind(BOT_LOCK_CLASS)
+                .bind(key)
+                .execute(conn)
+                .await;
+            if let Err(e) = released {
+                tracing::warn!(tenant = tenant.0, error = %e, "bot lock not released");
+                self.locks = None;
+            }
+        }
+        tracing::info!(tenant = tenant.0, "bot poller stopped");
+    }
+
+    async fn stop_all(&mut self) {
+        let tenants: Vec<TenantId> = self.running.keys().copied().collect();
+        for tenant in tenants {
+            self.stop(tenant).await;
+        }
+        if let Some(conn) = self.locks.take() {
+            let _ = conn.close().await;
+        }
     }
 }
 
@@ -264,21 +336,7 @@ impl Supervisor {
     }
 }
 
-/// A connection of its own holding the company's bot lock, or `None` when another process
-/// holds it. The connection is detached from the pool: closing it is what releases the lock.
-async fn try_lock(state: &AppState, tenant: TenantId) -> Result<Option<PgConnection>> {
-    let key = i32::try_from(tenant.0)
-        .map_err(|_| Error::Internal(format!("tenant id {} exceeds the lock key", tenant.0)))?;
-    let mut conn = state.db.pool().acquire().await?.detach();
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-        .bind(BOT_LOCK_CLASS)
-        .bind(key)
-        .fetch_one(&mut conn)
-        .await?;
-    if locked {
-        Ok(Some(conn))
-    } else {
-        conn.close().await?;
-        Ok(None)
-    }
+fn lock_key(tenant: TenantId) -> Result<i32> {
+    i32::try_from(tenant.0)
+        .map_err(|_| Error::Internal(format!("tenant id {} exceeds the lock key", tenant.0)))
 }
