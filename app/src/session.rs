@@ -64,6 +64,8 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
     use crate::domain::{auth, AppState, Error};
 
     let state = expect_context::<AppState>();
+    // Login CSRF: another site must not log a visitor in as an account of its choosing.
+    ssr::require_same_origin().await?;
     if email.trim().is_empty() || password.is_empty() {
         return Err(ssr::refused("Введите e-mail и пароль"));
     }
@@ -86,6 +88,7 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
 #[server]
 pub async fn logout() -> Result<(), ServerFnError> {
     let state = expect_context::<crate::domain::AppState>();
+    ssr::require_same_origin().await?;
     ssr::set_session_cookie(&state.config, None);
     leptos_axum::redirect(&ssr::public_url(&state.config, "/login"));
     Ok(())

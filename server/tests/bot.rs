@@ -529,10 +529,12 @@ fn press_data(message: &Value, pick: impl Fn(&str) -> bool) -> String {
 }
 
 /// The bot restarts while it waits for the phone; the typed phone belongs to a card staff made
-/// earlier, which takes the chat over; then the visit is moved from «Мои записи», once to a
-/// time taken meanwhile (a polite answer) and once for real.
+/// earlier, and typing it does not hand that card to the chat (a stranger who knows the number
+/// would get the customer's cars, visits and messages): the two cards stay apart, marked as a
+/// possible duplicate. Then the visit is moved from «Мои записи», once to a time taken
+/// meanwhile (a polite answer) and once for real.
 #[tokio::test]
-async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() {
+async fn a_typed_phone_never_takes_over_staffs_card_and_the_visit_is_rescheduled() {
     let db = TestDb::new().await;
     app::domain::demo::seed_demo(&db.app).await.unwrap();
     let sever = tenant(&db, "sever").await;
@@ -615,28 +617,62 @@ async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() 
     fake.wait_message_after(SEVER_TOKEN, user, "Готово, вы записаны", mark)
         .await;
 
-    // One card: staff's, now with the Telegram chat, the visit and the whole transcript.
-    let cards: Vec<(i64, Option<String>, String)> =
-        sqlx::query_as("SELECT id, phone, full_name FROM clients WHERE telegram_id = $1")
+    // Anybody can type anybody's number: the chat keeps its own card, staff's card stays as it
+    // was (no Telegram, its visits out of this chat's reach), and the pair waits for staff.
+    let (bot_card, bot_phone): (i64, Option<String>) =
+        sqlx::query_as("SELECT id, phone FROM clients WHERE telegram_id = $1")
             .bind(user)
-            .fetch_all(&db.owner)
+            .fetch_one(&db.owner)
             .await
             .unwrap();
-    assert_eq!(
-        cards,
-        vec![(card, Some("+79995556677".into()), "Анна Смирнова".into())]
-    );
-    let (visit, start): (i64, chrono::DateTime<chrono::Utc>) =
-        sqlx::query_as("SELECT id, start_time FROM appointments WHERE client_id = $1")
+    assert_ne!(bot_card, card);
+    assert_eq!(bot_phone, None);
+    let staff_card: (Option<i64>, Option<String>) =
+        sqlx::query_as("SELECT telegram_id, phone FROM clients WHERE id = $1")
             .bind(card)
             .fetch_one(&db.owner)
             .await
             .unwrap();
+    assert_eq!(staff_card, (None, Some("+79995556677".into())));
+    let pairs: Vec<(i64, i64, String)> =
+        sqlx::query_as("SELECT client_id, other_id, reason FROM client_duplicates")
+            .fetch_all(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(
+        pairs,
+        vec![(card.min(bot_card), card.max(bot_card), "phone".into())]
+    );
+    // Staff see the pair on either card.
+    for (this, other) in [(bot_card, card), (card, bot_card)] {
+        let (status, detail) = api.get(&format!("/api/v1/clients/{this}")).await;
+        assert_eq!(status, 200, "{detail}");
+        let ids: Vec<i64> = detail["possible_duplicates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, vec![other]);
+    }
+    let (visit, start): (i64, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT id, start_time FROM appointments WHERE client_id = $1")
+            .bind(bot_card)
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    let staff_visits: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM appointments WHERE client_id = $1")
+            .bind(card)
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(staff_visits, 0);
     let orphans: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM bot_messages WHERE chat_id = $1 AND client_id IS DISTINCT FROM $2",
     )
     .bind(user)
-    .bind(card)
+    .bind(bot_card)
     .fetch_one(&db.owner)
     .await
     .unwrap();
@@ -750,7 +786,7 @@ async fn phone_after_a_restart_joins_staffs_card_and_the_visit_is_rescheduled() 
         "SELECT id FROM appointments WHERE tenant_id = $1 AND client_id <> $2 AND status = 'new' LIMIT 1",
     )
     .bind(sever.0)
-    .bind(card)
+    .bind(bot_card)
     .fetch_one(&db.owner)
     .await
     .unwrap();

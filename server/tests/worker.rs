@@ -485,3 +485,173 @@ async fn serve_web_only_leaves_the_bots_and_the_queue_to_their_own_processes() {
         .await;
     s.db.drop().await;
 }
+
+/// Waits until the job with this dedupe key is no longer pending; its (status, attempts).
+async fn settled(db: &TestDb, key: &str) -> (String, i32) {
+    let started = Instant::now();
+    loop {
+        let job: (String, i32) =
+            sqlx::query_as("SELECT status, attempts FROM jobs WHERE dedupe_key = $1")
+                .bind(key)
+                .fetch_one(&db.owner)
+                .await
+                .unwrap();
+        if job.0 != "pending" {
+            return job;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "job {key} still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The bot's card is merged into staff's when the customer shares their own contact; the
+/// reminders queued for the bot's card go with it and arrive once. (Before, the reminder kept
+/// the deleted card's id: Telegram accepted it, the transcript insert failed on the foreign key,
+/// the round rolled back and the worker sent it again every second.)
+#[tokio::test]
+async fn a_reminder_queued_before_a_merge_is_sent_once() {
+    let s = setup().await;
+    let (status, card) = s
+        .api
+        .post(
+            "/api/v1/clients/",
+            json!({"full_name": "Анна Смирнова", "phone": "+7 999 555-66-77"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{card}");
+    let card = card["id"].as_i64().unwrap();
+    let user = 6_660_101;
+    let bot_card = bot_client(&s, user).await;
+    let visit = book(&s.api, bot_card, free_day(5), 0).await;
+    let id = visit["id"].as_i64().unwrap();
+    let reminder = format!(
+        "reminder:{id}:{}:1440",
+        DateTime::parse_from_rfc3339(visit["start_time"].as_str().unwrap())
+            .unwrap()
+            .timestamp()
+    );
+    let payload_client: Option<i64> =
+        sqlx::query_scalar("SELECT (payload ->> 'client_id')::bigint FROM jobs WHERE dedupe_key = $1")
+            .bind(&reminder)
+            .fetch_one(&s.db.owner)
+            .await
+            .unwrap();
+    assert_eq!(payload_client, Some(bot_card));
+
+    // Telegram vouches for the phone: the chat joins staff's card.
+    s.fake.share_contact(SEVER_TOKEN, user, "79995556677");
+    s.fake
+        .wait_message(SEVER_TOKEN, user, "записал номер")
+        .await;
+    let holder: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&s.db.owner)
+        .await
+        .unwrap();
+    assert_eq!(holder, card);
+
+    // The 24-hour reminder falls due.
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE dedupe_key = $1")
+        .bind(&reminder)
+        .execute(&s.db.owner)
+        .await
+        .unwrap();
+    s.fake.wait_message(SEVER_TOKEN, user, "Напоминаем").await;
+    assert_eq!(settled(&s.db, &reminder).await, ("done".into(), 1));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(sent(&s.fake, user, "Напоминаем"), 1);
+    let on_card: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM bot_messages WHERE client_id = $1 AND text LIKE 'Напоминаем%'",
+    )
+    .bind(card)
+    .fetch_one(&s.db.owner)
+    .await
+    .unwrap();
+    assert_eq!(on_card, 1);
+    s.db.drop().await;
+}
+
+/// A job that breaks (here: the database refuses its transcript line, and another names a card
+/// that no longer exists) is sent once and finished; it never stops the round, so another
+/// company's messages go out all the same.
+#[tokio::test]
+async fn a_broken_job_of_one_company_never_holds_up_another() {
+    let s = setup().await;
+    let sever = tenant(&s.db, "sever").await;
+    let garage = tenant(&s.db, "garage24").await;
+    connect_bot(&s.db, garage, common::telegram::GARAGE_TOKEN).await;
+    let user = 6_660_201;
+    let sever_client = bot_client(&s, user).await;
+    s.fake.write(common::telegram::GARAGE_TOKEN, user, "/start");
+    s.fake
+        .wait_message(common::telegram::GARAGE_TOKEN, user, "«Гараж 24»")
+        .await;
+    let garage_client: i64 =
+        sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1 AND tenant_id = $2")
+            .bind(user)
+            .bind(garage.0)
+            .fetch_one(&s.db.owner)
+            .await
+            .unwrap();
+
+    // Север's transcript refuses one of the worker's lines from now on.
+    sqlx::raw_sql(&format!(
+        "CREATE FUNCTION refuse_line() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'poisoned transcript'; END $$;
+         CREATE TRIGGER poisoned BEFORE INSERT ON bot_messages FOR EACH ROW
+         WHEN (NEW.tenant_id = {} AND NEW.text = 'Первое сообщение Севера')
+         EXECUTE FUNCTION refuse_line();",
+        sever.0
+    ))
+    .execute(&s.db.owner)
+    .await
+    .unwrap();
+    // Two Север jobs that break, due before Гараж 24's: one whose transcript line is refused,
+    // one naming a card that was deleted.
+    for (key, client, text) in [
+        ("poison:1", sever_client, "Первое сообщение Севера"),
+        ("poison:2", 987_654_321, "Второе сообщение Севера"),
+    ] {
+        sqlx::query(
+            "INSERT INTO jobs (tenant_id, kind, payload, dedupe_key, run_at)
+             VALUES ($1, 'telegram.message', $2, $3, now() - interval '1 minute')",
+        )
+        .bind(sever.0)
+        .bind(json!({"chat_id": user, "client_id": client, "text": text}))
+        .bind(key)
+        .execute(&s.db.owner)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO jobs (tenant_id, kind, payload, dedupe_key, run_at)
+         VALUES ($1, 'telegram.message', $2, 'garage:1', now())",
+    )
+    .bind(garage.0)
+    .bind(json!({"chat_id": user, "client_id": garage_client, "text": "Сообщение Гаража"}))
+    .execute(&s.db.owner)
+    .await
+    .unwrap();
+
+    s.fake
+        .wait_message(common::telegram::GARAGE_TOKEN, user, "Сообщение Гаража")
+        .await;
+    assert_eq!(settled(&s.db, "garage:1").await, ("done".into(), 1));
+    assert_eq!(settled(&s.db, "poison:1").await, ("done".into(), 1));
+    assert_eq!(settled(&s.db, "poison:2").await, ("done".into(), 1));
+    // A few rounds later: each message went out once.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(sent(&s.fake, user, "Первое сообщение Севера"), 1);
+    assert_eq!(sent(&s.fake, user, "Второе сообщение Севера"), 1);
+    // The line that could be written joined the chat's transcript without a card.
+    let orphan: Option<i64> =
+        sqlx::query_scalar("SELECT client_id FROM bot_messages WHERE text = 'Второе сообщение Севера'")
+            .fetch_one(&s.db.owner)
+            .await
+            .unwrap();
+    assert_eq!(orphan, None);
+    s.db.drop().await;
+}

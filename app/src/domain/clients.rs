@@ -42,6 +42,9 @@ pub struct ClientDetail {
     pub client: Client,
     pub vehicles: Vec<Vehicle>,
     pub appointments: Vec<Appointment>,
+    /// Cards that may be the same person (e.g. the phone this client typed in the bot is on
+    /// another card): for staff to check; nothing is merged by itself.
+    pub possible_duplicates: Vec<Client>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -181,10 +184,12 @@ pub async fn detail(tx: &mut Tx, id: i64) -> Result<ClientDetail> {
         },
     )
     .await?;
+    let possible_duplicates = possible_duplicates(tx, id).await?;
     Ok(ClientDetail {
         client,
         vehicles,
         appointments,
+        possible_duplicates,
     })
 }
 

@@ -86,6 +86,16 @@ pub struct Config {
     /// Bearer token that opens `/metrics` (`METRICS_TOKEN`). Without it, `/metrics` answers only
     /// direct connections from this machine in development, and nobody in production.
     pub metrics_token: Option<Secret>,
+    /// Live streams (SSE, WebSocket) one user may hold open in one process (`STREAMS_PER_USER`).
+    pub streams_per_user: u32,
+    /// Live streams of one company in one process (`STREAMS_PER_COMPANY`).
+    pub streams_per_company: u32,
+    /// How often an open stream checks that its session is still valid (`STREAM_RECHECK_SECONDS`,
+    /// at most 60): a deactivated user, a blocked company or an expired token stops receiving.
+    pub stream_recheck_seconds: u32,
+    /// LLM answers of the concierge one company may use a day (`AI_DAILY_CALLS_PER_COMPANY`);
+    /// past it the rules answer, and say so. 0: no limit.
+    pub ai_daily_calls_per_company: u32,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -178,6 +188,24 @@ impl Config {
             },
         };
 
+        let number = |name: &str, default: u32, range: std::ops::RangeInclusive<u32>| match get(
+            name,
+        ) {
+            None => Ok(default),
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if range.contains(&n) => Ok(n),
+                _ => Err(ConfigError::Invalid(format!(
+                    "{name} must be a whole number from {} to {}, got {v:?}",
+                    range.start(),
+                    range.end()
+                ))),
+            },
+        };
+        let streams_per_user = number("STREAMS_PER_USER", 20, 1..=100_000)?;
+        let streams_per_company = number("STREAMS_PER_COMPANY", 2_000, 1..=1_000_000)?;
+        let stream_recheck_seconds = number("STREAM_RECHECK_SECONDS", 60, 1..=60)?;
+        let ai_daily_calls_per_company = number("AI_DAILY_CALLS_PER_COMPANY", 2_000, 0..=10_000_000)?;
+
         let (secret_key, encryption_key) = match environment {
             Environment::Production => (
                 production_secret_key(get("SECRET_KEY"))?,
@@ -242,6 +270,10 @@ impl Config {
             public_path_prefix,
             database_pool_size,
             metrics_token: metrics_token.map(Secret),
+            streams_per_user,
+            streams_per_company,
+            stream_recheck_seconds,
+            ai_daily_calls_per_company,
         })
     }
 }

@@ -32,6 +32,8 @@ pub struct ClientCard {
     pub vehicles: Vec<String>,
     /// Newest first.
     pub visits: Vec<PastVisit>,
+    /// Cards that may be the same person, for staff to check.
+    pub possible_duplicates: Vec<ClientRow>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,7 +95,14 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, ServerFnError> {
         })
         .collect();
     visits.truncate(100);
+    let row = |c: clients::Client| ClientRow {
+        id: c.id,
+        full_name: c.full_name,
+        phone: c.phone,
+        email: c.email,
+    };
     Ok(ClientCard {
+        possible_duplicates: detail.possible_duplicates.into_iter().map(row).collect(),
         client: ClientRow {
             id: detail.client.id,
             full_name: detail.client.full_name,
@@ -250,6 +259,7 @@ fn ClientCardView(card: ClientCard) -> impl IntoView {
         <p class="text-slate-600">
             {card.client.phone.clone().unwrap_or_default()} " " {card.client.email.clone().unwrap_or_default()}
         </p>
+        <PossibleDuplicates cards=card.possible_duplicates/>
         <div class="mt-4 grid gap-4 md:grid-cols-2">
             <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="vehicles">
                 <h2 id="vehicles" class="mb-2 font-semibold">"Автомобили"</h2>
@@ -285,6 +295,29 @@ fn ClientCardView(card: ClientCard) -> impl IntoView {
         </section>
         <ClientConversation client_id=card.client.id/>
     }
+}
+
+/// Cards that may be this client too: shown so that staff check before they call or book.
+#[component]
+fn PossibleDuplicates(cards: Vec<ClientRow>) -> impl IntoView {
+    (!cards.is_empty()).then(|| view! {
+        <section class="mt-4 rounded-xl border border-amber-300 bg-amber-50 p-4" aria-labelledby="duplicates">
+            <h2 id="duplicates" class="mb-1 font-semibold">"Возможно, это тот же клиент"</h2>
+            <p class="mb-2 text-sm text-slate-700">
+                "Номер телефона, набранный в Telegram-боте, уже есть в другой карточке. Бот не объединяет карточки сам: проверьте, тот ли это человек."
+            </p>
+            <ul class="space-y-1">
+                {cards.into_iter().map(|c| view! {
+                    <li>
+                        <a class="text-blue-700 hover:underline" href=crate::public_path::public_url(&format!("/clients/{}", c.id))>
+                            {if c.full_name.trim().is_empty() { "Без имени".to_string() } else { c.full_name }}
+                        </a>
+                        " " <span class="text-sm text-slate-600">{c.phone.unwrap_or_default()}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    })
 }
 
 /// The notes form: says «Сохранено» (or why not) in place. The textarea holds the server's

@@ -144,20 +144,34 @@ pub async fn stream_caller(
     state: &AppState,
     headers: &HeaderMap,
     query_token: Option<&str>,
-) -> ApiResult<Staff> {
-    let token = bearer(headers)
-        .map(str::to_string)
-        .or_else(|| query_token.map(str::to_string))
-        .or_else(|| app::session::ssr::session_token(headers))
-        .ok_or_else(|| ApiError::from(app::domain::Error::Unauthorized))?;
+) -> ApiResult<(Staff, String)> {
+    let token = match bearer(headers).or(query_token) {
+        Some(token) => token.to_string(),
+        None => {
+            // A cookie goes with every request the browser makes, from any site: a page elsewhere
+            // could open the company's WebSocket with it (cross-site WebSocket hijacking).
+            let token = app::session::ssr::session_token(headers)
+                .ok_or_else(|| ApiError::from(app::domain::Error::Unauthorized))?;
+            if !app::session::ssr::is_same_origin(headers) {
+                return Err(ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "Запрос с чужого сайта отклонён",
+                ));
+            }
+            token
+        }
+    };
     let user = user_from_token(state, &token).await?;
     let tenant = user.tenant_id.ok_or_else(ApiError::forbidden)?;
     // A stream lives for minutes: it must not hold a connection.
-    Ok(Staff {
-        user,
-        tenant,
-        opened: None,
-    })
+    Ok((
+        Staff {
+            user,
+            tenant,
+            opened: None,
+        },
+        token,
+    ))
 }
 
 /// The OAuth2 password form (`username` is the e-mail). The form's other fields

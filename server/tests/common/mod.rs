@@ -2,6 +2,7 @@
 //! and the application's pool working as the unprivileged runtime role.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod server;
 pub mod telegram;
 

@@ -24,18 +24,25 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// `server ROLE` on the database of `db`, in production mode, with nothing else from this
-/// process's environment.
-fn server_command(db: &TestDb, role: &str) -> Command {
+/// `server ROLE` in production mode with the tests' keys, and nothing else from this process's
+/// environment (set `DATABASE_URL` and the rest on the command).
+pub fn bare_command(role: &str) -> Command {
+    let config = super::test_config();
     let mut command = Command::new(env!("CARGO_BIN_EXE_server"));
     command
-        .arg(role)
+        .args(role.split_whitespace())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &db.owner_url)
         .env("ENVIRONMENT", "production")
-        .env("SECRET_KEY", db.config.secret_key.expose())
-        .env("ENCRYPTION_KEY", db.config.encryption_key.expose());
+        .env("SECRET_KEY", config.secret_key.expose())
+        .env("ENCRYPTION_KEY", config.encryption_key.expose());
+    command
+}
+
+/// `server ROLE` on the database of `db` (as its owner).
+fn server_command(db: &TestDb, role: &str) -> Command {
+    let mut command = bare_command(role);
+    command.env("DATABASE_URL", &db.owner_url);
     command
 }
 
@@ -47,14 +54,37 @@ pub struct RoleProcess {
 
 impl RoleProcess {
     pub fn start(db: &TestDb, telegram: &str, role: &str) -> RoleProcess {
-        let child = server_command(db, role)
-            .env("TELEGRAM_API_URL", telegram)
-            .env("RUST_LOG", "info,sqlx=warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let mut command = server_command(db, role);
+        command.env("TELEGRAM_API_URL", telegram);
+        RoleProcess::spawn(command, None)
+    }
+
+    /// Starts `command` (from [`bare_command`]), its output into `log` when given.
+    pub fn spawn(mut command: Command, log: Option<&std::path::Path>) -> RoleProcess {
+        command.env("RUST_LOG", "info,sqlx=warn");
+        match log {
+            Some(path) => {
+                let file = std::fs::File::create(path).unwrap();
+                command
+                    .stdout(Stdio::from(file.try_clone().unwrap()))
+                    .stderr(Stdio::from(file));
+            }
+            None => {
+                command.stdout(Stdio::null()).stderr(Stdio::null());
+            }
+        }
+        let child = command
             .spawn()
-            .unwrap_or_else(|e| panic!("start `server {role}`: {e}"));
+            .unwrap_or_else(|e| panic!("start {command:?}: {e}"));
         RoleProcess { child }
+    }
+
+    pub fn terminate(&self) {
+        terminate(self.child.id());
+    }
+
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        wait_exit(&mut self.child, limit)
     }
 
     pub fn stop(&mut self) {
@@ -73,10 +103,15 @@ impl TestServer {
     /// Starts `server serve` on the database of `db` (production mode: no demo data is added
     /// by the server itself). `extra` sets more environment variables (e.g. `REDIS_URL`).
     pub async fn start(db: &TestDb, extra: &[(&str, &str)]) -> TestServer {
+        TestServer::launch(server_command(db, "serve"), &db.name, extra).await
+    }
+
+    /// Starts `command` (a `server serve` from [`bare_command`]) on a free port and waits until
+    /// `/health` answers.
+    pub async fn launch(mut command: Command, label: &str, extra: &[(&str, &str)]) -> TestServer {
         let port = free_port();
-        let log_path = std::env::temp_dir().join(format!("ac-test-server-{}-{port}.log", db.name));
+        let log_path = std::env::temp_dir().join(format!("ac-test-server-{label}-{port}.log"));
         let log = std::fs::File::create(&log_path).unwrap();
-        let mut command = server_command(db, "serve");
         command
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
             .env("LEPTOS_OUTPUT_NAME", "auto-concierge")
@@ -115,6 +150,20 @@ impl TestServer {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the process would.
+    pub fn terminate(&self) {
+        terminate(self.child.id());
+    }
+
+    /// Waits up to `limit` for the process to exit; its exit status, or `None` if it still runs.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        wait_exit(&mut self.child, limit)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -129,6 +178,29 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_file(&self.log_path);
+    }
+}
+
+/// Sends SIGTERM to a process.
+pub fn terminate(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -TERM {pid}");
+}
+
+/// Waits up to `limit` for `child` to exit.
+pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if started.elapsed() > limit {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

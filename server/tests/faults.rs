@@ -1,0 +1,160 @@
+//! Production setup and faults, with real processes: the database roles made as the README tells
+//! a DBA, PostgreSQL restarted under load, graceful shutdown, Redis coming up late.
+
+mod common;
+
+use std::{
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+use common::{
+    cluster::PrivateCluster,
+    server::{bare_command, token, Api, RoleProcess, TestServer},
+};
+use serde_json::json;
+
+/// The SQL of the README's "Database roles" section, with the passwords filled in: the part a
+/// superuser runs in the `postgres` database, and the part it runs in the new database.
+fn readme_role_sql(owner_password: &str, app_password: &str) -> (String, String) {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let section = &readme[readme
+        .find("### Database roles")
+        .expect("README: Database roles")..];
+    let start = section.find("```sql").expect("an sql block") + "```sql".len();
+    let block = &section[start..];
+    let block = &block[..block.find("```").expect("end of the sql block")];
+    let block = block
+        .replacen("'...'", &format!("'{owner_password}'"), 1)
+        .replacen("'...'", &format!("'{app_password}'"), 1);
+    assert!(!block.contains("'...'"), "a password left unfilled");
+    let (cluster_part, database_part) = block
+        .split_once("-- as a superuser")
+        .expect("README: the extensions part");
+    (
+        cluster_part.to_string(),
+        database_part
+            .split_once('\n')
+            .map_or("", |(_, rest)| rest)
+            .to_string(),
+    )
+}
+
+/// The owner a DBA makes has no CREATEROLE, so the first migration cannot grant it the runtime
+/// role; it must migrate anyway, and the app must serve as the runtime role. Before the fix the
+/// migration stopped at `must have admin option on role "auto_concierge_app"`.
+#[tokio::test]
+async fn roles_made_as_the_readme_says_migrate_and_serve() {
+    let cluster = PrivateCluster::start();
+    let (cluster_sql, database_sql) = readme_role_sql("owner-pw-1", "app-pw-2");
+    let superuser = sqlx::PgPool::connect(&cluster.superuser_url("postgres"))
+        .await
+        .unwrap();
+    sqlx::raw_sql(&cluster_sql)
+        .execute(&superuser)
+        .await
+        .unwrap();
+    superuser.close().await;
+    let superuser = sqlx::PgPool::connect(&cluster.superuser_url("auto_concierge"))
+        .await
+        .unwrap();
+    sqlx::raw_sql(&database_sql)
+        .execute(&superuser)
+        .await
+        .unwrap();
+
+    let owner_url = cluster.url("auto_concierge_owner", "owner-pw-1", "auto_concierge");
+    let app_url = cluster.url("auto_concierge_app", "app-pw-2", "auto_concierge");
+    let migrated = bare_command("migrate")
+        .env("DATABASE_URL", &owner_url)
+        .output()
+        .unwrap();
+    assert!(
+        migrated.status.success(),
+        "migrate as the owner: {}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+
+    // The first company, made by the operator's command.
+    let mut create = bare_command("tenant create --name Автосервис --slug myshop --admin-email admin@myshop.ru")
+        .env("DATABASE_URL", &owner_url)
+        .env("APP_DATABASE_URL", &app_url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = create.stdin.take().unwrap();
+        writeln!(stdin, "a-long-admin-password").unwrap();
+    }
+    let created = create.wait_with_output().unwrap();
+    assert!(
+        created.status.success(),
+        "tenant create: {}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+
+    let mut serve = bare_command("serve --web-only");
+    serve
+        .env("DATABASE_URL", &owner_url)
+        .env("APP_DATABASE_URL", &app_url);
+    let server = TestServer::launch(serve, "roles", &[]).await;
+    let api = Api::new(
+        &server,
+        token(&server, "admin@myshop.ru", "a-long-admin-password").await,
+    );
+    let (status, shop) = api
+        .post(
+            "/api/v1/shops/",
+            json!({"name": "Сервис на Ленина", "bays": 2,
+                   "working_hours": {"mon": [["09:00", "18:00"]], "tue": [["09:00", "18:00"]]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{shop}");
+    let (status, shops) = api.get("/api/v1/shops/").await;
+    assert_eq!(status, 200);
+    assert_eq!(shops.as_array().unwrap().len(), 1);
+
+    // The worker needs only the runtime role: no DATABASE_URL, no DDL rights.
+    let worker_log = cluster.dir().join("worker.log");
+    let mut worker = bare_command("worker");
+    worker.env("APP_DATABASE_URL", &app_url);
+    let mut worker = RoleProcess::spawn(worker, Some(&worker_log));
+
+    // Everything the application holds open is the runtime role's.
+    let started = Instant::now();
+    let users: Vec<String> = loop {
+        let users: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT usename::text FROM pg_stat_activity
+             WHERE application_name = 'auto-concierge' ORDER BY 1",
+        )
+        .fetch_all(&superuser)
+        .await
+        .unwrap();
+        let workers: i64 = sqlx::query_scalar(
+            "SELECT count(DISTINCT client_port) FROM pg_stat_activity WHERE application_name = 'auto-concierge'",
+        )
+        .fetch_one(&superuser)
+        .await
+        .unwrap();
+        if workers >= 2 || started.elapsed() > Duration::from_secs(10) {
+            break users;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(users, vec!["auto_concierge_app".to_string()]);
+    assert!(worker.wait_exit(Duration::from_millis(100)).is_none());
+    worker.terminate();
+    let status = worker
+        .wait_exit(Duration::from_secs(10))
+        .expect("the worker stops on SIGTERM");
+    assert!(
+        status.success(),
+        "{}",
+        std::fs::read_to_string(&worker_log).unwrap_or_default()
+    );
+    superuser.close().await;
+}
