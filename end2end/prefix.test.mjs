@@ -4,6 +4,7 @@
 // pages, /pkg assets, server functions, redirects and the event stream.
 import { test, before, after } from 'node:test';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import assert from 'node:assert/strict';
 import { launch, openPage, waitForHydration, ARTIFACTS } from './browser.mjs';
 import { apiToken, firstShopAndService, bookVisit, workingDay } from './api.mjs';
@@ -151,4 +152,36 @@ test('a proxy that passes the prefix on instead of stripping it works too', asyn
   assert.equal((await fetch(`${direct}/concierge/health`)).status, 200);
   // And the stripped form, as the proxy sends it, of course.
   assert.equal((await fetch(`${direct}/login`)).status, 200);
+});
+
+// GET of a raw path (fetch would normalise `/./` and the like before sending).
+function rawGet(base, path, headers) {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: url.hostname, port: url.port, path, headers }, (response) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode));
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+test('/metrics is never reachable through the public site, by any spelling of its path', async () => {
+  const token = process.env.METRICS_TOKEN;
+  assert.ok(token, 'METRICS_TOKEN is set by scripts/e2e.sh');
+  const auth = { authorization: `Bearer ${token}` };
+  // The control: the app itself answers with the token (so a path that reached it would be 200).
+  assert.equal(await rawGet(process.env.PREFIXED_SERVER_URL, '/metrics', auth), 200);
+  assert.equal(await rawGet(process.env.PREFIXED_SERVER_URL, '/metrics/', auth), 200);
+  const proxy = new URL(PREFIXED);
+  for (const path of [
+    '/concierge/metrics', '/concierge/metrics/', '/concierge//metrics', '/concierge/concierge/metrics',
+    '/concierge/concierge/metrics/', '/concierge/./metrics', '/concierge/%6Detrics', '/concierge/metrics?x=1',
+    '/concierge/metrics/../metrics', '/concierge/api/../metrics',
+  ]) {
+    assert.equal(await rawGet(`${proxy.protocol}//${proxy.host}`, path, auth), 404, path);
+  }
+  // The rest of the site is still served.
+  assert.equal(await rawGet(`${proxy.protocol}//${proxy.host}`, '/concierge/health', auth), 200);
 });

@@ -45,6 +45,9 @@ done
 # database with PUBLIC_PATH_PREFIX, behind nginx, which strips the prefix (end2end/prefix.test.mjs).
 prefixed_port=$(free_port)
 proxy_port=$(free_port)
+# A metrics token, so that /metrics would answer anyone who reached it: the tests prove nginx
+# lets no path through to it.
+export METRICS_TOKEN="e2e-metrics-token-0123456789abcdef"
 DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development PUBLIC_PATH_PREFIX=/concierge \
   TELEGRAM_API_URL="http://127.0.0.1:$telegram_port" AI_PROVIDER= \
   LEPTOS_SITE_ADDR="127.0.0.1:$prefixed_port" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \

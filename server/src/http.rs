@@ -24,6 +24,7 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
+use tracing::Instrument as _;
 
 /// Axum state: the domain state plus Leptos' options (for the asset and error handler).
 #[derive(Clone)]
@@ -76,6 +77,7 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
     };
     Router::new()
         .route("/health", get(health))
+        .route("/ready", get(ready))
         .route("/metrics", get(crate::metrics::serve))
         .route(
             "/telegram/{tenant}/webhook",
@@ -98,7 +100,36 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
         ))
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(server_state)
+}
+
+const X_REQUEST_ID: &str = "x-request-id";
+
+/// The request's id: the proxy's `X-Request-Id` when it sent a sane one, else a new UUID. It goes
+/// back in the answer and into every log line of the request (the `request` span).
+async fn request_id(mut request: axum::extract::Request, next: Next) -> Response {
+    let given = request
+        .headers()
+        .get(X_REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| {
+            (1..=128).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_string);
+    let id = given.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let Ok(value) = axum::http::HeaderValue::from_str(&id) else {
+        return next.run(request).await;
+    };
+    request.headers_mut().insert(X_REQUEST_ID, value.clone());
+    // The path only: a query string may hold a token (`/api/v1/events?token=`).
+    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    let mut response = next.run(request).instrument(span).await;
+    response.headers_mut().insert(X_REQUEST_ID, value);
+    response
 }
 
 /// A request runs to its end even when the client goes away. A handler dropped halfway could
@@ -106,7 +137,7 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
 /// `BEGIN` cannot be rolled back by the driver), where the next user of the connection would
 /// run; and a change must commit or roll back as a whole, not stop wherever the client left.
 async fn run_to_completion(request: axum::extract::Request, next: Next) -> Response {
-    match tokio::spawn(next.run(request)).await {
+    match tokio::spawn(next.run(request).in_current_span()).await {
         Ok(response) => response,
         Err(error) => {
             tracing::error!(%error, "request handler failed");
@@ -119,6 +150,55 @@ async fn api_not_found() -> crate::api::ApiError {
     crate::api::ApiError::new(axum::http::StatusCode::NOT_FOUND, "Not Found")
 }
 
+/// Readiness: whether this process should get traffic — the database answers as the runtime
+/// role and its schema is this binary's (migrations current). Redis is reported, not required:
+/// without it everything falls back to this process.
+async fn ready(State(state): State<ServerState>) -> impl IntoResponse {
+    let migrations = match tokio::time::timeout(
+        Duration::from_secs(2),
+        app::domain::db::migrations_current(state.app.db.pool()),
+    )
+    .await
+    {
+        Ok(Ok(true)) => "current",
+        Ok(Ok(false)) => "pending",
+        _ => "unknown",
+    };
+    let database = if migrations == "unknown" {
+        "unavailable"
+    } else {
+        "ok"
+    };
+    let redis = redis_state(&state.app).await;
+    let ready = migrations == "current";
+    let code = if ready {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        code,
+        Json(json!({
+            "status": if ready { "ready" } else { "not_ready" },
+            "database": database,
+            "migrations": migrations,
+            "redis": redis,
+        })),
+    )
+}
+
+async fn redis_state(state: &AppState) -> &'static str {
+    match &state.redis {
+        None => "not_configured",
+        Some(client) => {
+            match tokio::time::timeout(Duration::from_secs(1), client.ping::<String>(None)).await {
+                Ok(Ok(_)) => "ok",
+                _ => "unavailable",
+            }
+        }
+    }
+}
+
 async fn health(State(state): State<ServerState>) -> impl IntoResponse {
     let database = match tokio::time::timeout(
         Duration::from_secs(2),
@@ -129,15 +209,7 @@ async fn health(State(state): State<ServerState>) -> impl IntoResponse {
         Ok(Ok(_)) => "ok",
         _ => "unavailable",
     };
-    let redis = match &state.app.redis {
-        None => "not_configured",
-        Some(client) => {
-            match tokio::time::timeout(Duration::from_secs(1), client.ping::<String>(None)).await {
-                Ok(Ok(_)) => "ok",
-                _ => "unavailable",
-            }
-        }
-    };
+    let redis = redis_state(&state.app).await;
     // Redis is optional (everything falls back to this process): only the database decides.
     let (code, status) = if database == "ok" {
         (axum::http::StatusCode::OK, "ok")

@@ -41,6 +41,21 @@ fn readme_role_sql(owner_password: &str, app_password: &str) -> (String, String)
     )
 }
 
+/// Runs each statement on its own, as psql does (CREATE DATABASE refuses a transaction block).
+async fn run_statements(pool: &sqlx::PgPool, sql: &str) {
+    let without_comments: String = sql
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for statement in without_comments.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        sqlx::raw_sql(statement)
+            .execute(pool)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+}
+
 /// The owner a DBA makes has no CREATEROLE, so the first migration cannot grant it the runtime
 /// role; it must migrate anyway, and the app must serve as the runtime role. Before the fix the
 /// migration stopped at `must have admin option on role "auto_concierge_app"`.
@@ -51,18 +66,12 @@ async fn roles_made_as_the_readme_says_migrate_and_serve() {
     let superuser = sqlx::PgPool::connect(&cluster.superuser_url("postgres"))
         .await
         .unwrap();
-    sqlx::raw_sql(&cluster_sql)
-        .execute(&superuser)
-        .await
-        .unwrap();
+    run_statements(&superuser, &cluster_sql).await;
     superuser.close().await;
     let superuser = sqlx::PgPool::connect(&cluster.superuser_url("auto_concierge"))
         .await
         .unwrap();
-    sqlx::raw_sql(&database_sql)
-        .execute(&superuser)
-        .await
-        .unwrap();
+    run_statements(&superuser, &database_sql).await;
 
     let owner_url = cluster.url("auto_concierge_owner", "owner-pw-1", "auto_concierge");
     let app_url = cluster.url("auto_concierge_app", "app-pw-2", "auto_concierge");
