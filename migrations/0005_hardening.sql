@@ -51,3 +51,18 @@ AS $$
 $$;
 REVOKE ALL ON FUNCTION platform_applied_migrations() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION platform_applied_migrations() TO auto_concierge_app;
+
+-- LLM answers used per company and day: past the company's daily quota
+-- (AI_DAILY_CALLS_PER_COMPANY) the rules answer, so one company cannot spend the operator's
+-- whole LLM budget. Counted in the database so that every process shares the count.
+CREATE TABLE ai_usage (
+    tenant_id  bigint  NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    day        date    NOT NULL,
+    llm_calls  integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (tenant_id, day)
+);
+ALTER TABLE ai_usage ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ai_usage FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON ai_usage
+    USING (tenant_id = (SELECT app_current_tenant()))
+    WITH CHECK (tenant_id = (SELECT app_current_tenant()));

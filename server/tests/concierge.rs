@@ -161,6 +161,43 @@ async fn llm_answer_is_used_when_valid() {
     assert_eq!(answer.services[0].category, "suspension");
 }
 
+/// One company cannot spend the operator's LLM budget: past its daily quota the rules answer,
+/// and the answer says why; another company still gets the LLM.
+#[tokio::test]
+async fn a_company_past_its_daily_llm_quota_gets_the_rules() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = common::telegram::tenant(&db, "sever").await;
+    let garage = common::telegram::tenant(&db, "garage24").await;
+    let (fake, base_url) =
+        FakeChat::start(r#"{"intent": "consultation", "diagnoses": [], "services": []}"#).await;
+    let concierge = Concierge::new(Some(&openai(base_url, Duration::from_secs(5))))
+        .unwrap()
+        .with_daily_llm_calls(2);
+    for _ in 0..2 {
+        let answer = concierge
+            .analyze_for_tenant(&db.app, sever, SUSPENSION)
+            .await
+            .unwrap();
+        assert_eq!((answer.engine.as_str(), answer.fallback), ("llm", None));
+    }
+    let third = concierge
+        .analyze_for_tenant(&db.app, sever, SUSPENSION)
+        .await
+        .unwrap();
+    assert_eq!(third.engine, "rules");
+    assert_eq!(third.fallback.as_deref(), Some("quota"));
+    assert!(!third.services.is_empty(), "the rules still help");
+    assert_eq!(fake.requests().len(), 2);
+    let other = concierge
+        .analyze_for_tenant(&db.app, garage, SUSPENSION)
+        .await
+        .unwrap();
+    assert_eq!(other.engine, "llm");
+    assert_eq!(fake.requests().len(), 3);
+    db.drop().await;
+}
+
 #[tokio::test]
 async fn a_busy_provider_is_retried_once() {
     let (fake, base_url) = FakeChat::start(GOOD_ANSWER).await;

@@ -11,6 +11,8 @@ use std::{
 use common::{
     cluster::PrivateCluster,
     server::{bare_command, token, Api, RoleProcess, TestServer},
+    telegram::{connect_bot, tenant, FakeTelegram, SEVER_TOKEN},
+    TestDb,
 };
 use serde_json::json;
 
@@ -155,10 +157,11 @@ async fn roles_made_as_the_readme_says_migrate_and_serve() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(users, vec!["auto_concierge_app".to_string()]);
-    assert!(worker.wait_exit(Duration::from_millis(100)).is_none());
+    assert!(worker.wait_exit(Duration::from_millis(100)).await.is_none());
     worker.terminate();
     let status = worker
         .wait_exit(Duration::from_secs(10))
+        .await
         .expect("the worker stops on SIGTERM");
     assert!(
         status.success(),
@@ -166,4 +169,119 @@ async fn roles_made_as_the_readme_says_migrate_and_serve() {
         std::fs::read_to_string(&worker_log).unwrap_or_default()
     );
     superuser.close().await;
+}
+
+/// SIGTERM with live streams open: the SSE response ends, the WebSocket gets «going away», and
+/// the process exits within its drain budget. (Before, an open stream held the graceful shutdown
+/// until the orchestrator's SIGKILL.)
+#[tokio::test]
+async fn sigterm_ends_the_live_streams_and_the_server_exits() {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::{protocol::frame::coding::CloseCode, Message};
+
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let mut server = TestServer::start(&db, &[]).await;
+    let token = token(&server, "admin@sever.demo", "demo-password").await;
+    let sse = reqwest::Client::new()
+        .get(server.url(&format!("/api/v1/events?token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sse.status(), 200);
+    let mut sse = sse.bytes_stream();
+    let ws_url = format!(
+        "{}/api/v1/ws?token={token}",
+        server.base.replace("http://", "ws://")
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+
+    let stopped = Instant::now();
+    server.terminate();
+    let sse_ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(chunk) = sse.next().await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(sse_ended.is_ok(), "the SSE stream was not ended");
+    let close = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("no close frame");
+    assert_eq!(close, Some(CloseCode::Away));
+    let status = server
+        .wait_exit(Duration::from_secs(12))
+        .await
+        .expect("the server did not exit after SIGTERM");
+    assert!(status.success(), "{status}\n{}", server.log());
+    assert!(stopped.elapsed() < Duration::from_secs(12));
+    db.drop().await;
+}
+
+/// SIGTERM while the worker waits for Telegram to accept a message: it finishes that job (sent,
+/// recorded as done) and exits; a worker started afterwards does not send it again. (Before, the
+/// process dropped the job mid-send, its claim rolled back, and the next worker sent it twice.)
+#[tokio::test]
+async fn a_worker_stopped_mid_send_finishes_the_job_and_never_sends_it_twice() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let chat = 8_880_001_i64;
+    let client: i64 = sqlx::query_scalar(
+        "INSERT INTO clients (tenant_id, full_name, telegram_id, telegram_chat_id)
+         VALUES ($1, 'Пётр', $2, $2) RETURNING id",
+    )
+    .bind(sever.0)
+    .bind(chat)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO jobs (tenant_id, kind, payload, dedupe_key)
+         VALUES ($1, 'telegram.message', $2, 'shutdown:1')",
+    )
+    .bind(sever.0)
+    .bind(json!({"chat_id": chat, "client_id": client, "text": "Машина готова"}))
+    .execute(&db.owner)
+    .await
+    .unwrap();
+    fake.delay_sends(Duration::from_secs(3));
+
+    let log = std::env::temp_dir().join(format!("{}-worker.log", db.name));
+    let mut worker = RoleProcess::start_logged(&db, &fake.url("w1"), "worker", &log);
+    fake.wait_call(SEVER_TOKEN, "sendmessage-started", |_| true)
+        .await;
+    worker.terminate();
+    let status = worker
+        .wait_exit(Duration::from_secs(15))
+        .await
+        .expect("the worker did not stop");
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "{status}\n{output}");
+    let job: (String, i32) =
+        sqlx::query_as("SELECT status, attempts FROM jobs WHERE dedupe_key = 'shutdown:1'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(job, ("done".into(), 1), "{output}");
+
+    fake.delay_sends(Duration::ZERO);
+    let _next = RoleProcess::start(&db, &fake.url("w2"), "worker");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage-started").len(), 1);
+    assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage").len(), 1);
+    let _ = std::fs::remove_file(&log);
+    db.drop().await;
 }

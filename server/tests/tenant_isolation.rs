@@ -56,6 +56,26 @@ async fn fill(tx: &mut Tx, tenant: TenantId) {
     .fetch_one(&mut **tx)
     .await
     .unwrap();
+    let twin = one(
+        "INSERT INTO clients (tenant_id, full_name, phone) VALUES ($1, 'Client twin', '+79160000002') RETURNING id",
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO client_duplicates (tenant_id, client_id, other_id, reason) VALUES ($1, $2, $3, 'phone')",
+    )
+    .bind(t)
+    .bind(client.min(twin))
+    .bind(client.max(twin))
+    .execute(&mut **tx)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO ai_usage (tenant_id, day, llm_calls) VALUES ($1, current_date, 3)")
+        .bind(t)
+        .execute(&mut **tx)
+        .await
+        .unwrap();
     let vehicle: i64 = sqlx::query_scalar(
         "INSERT INTO vehicles (tenant_id, client_id, make, model, plate) VALUES ($1, $2, 'Kia', 'Rio', 'А123ВС77') RETURNING id",
     )
@@ -176,6 +196,53 @@ async fn runtime_role_is_unprivileged() {
         .execute(db.app.pool())
         .await;
     assert!(ddl.is_err());
+    db.drop().await;
+}
+
+/// The re-hash path the runtime role may call changes a v1 bcrypt hash into an argon2id one and
+/// nothing else: knowing an account's current hash is not enough to set it to anything.
+#[tokio::test]
+async fn the_runtime_role_can_only_upgrade_a_bcrypt_hash() {
+    let db = TestDb::new().await;
+    let argon = app::domain::auth::hash_password("a-long-password").unwrap();
+    let bcrypt = bcrypt::hash("a-long-password", 4).unwrap();
+    let mut ids = Vec::new();
+    for (email, hash) in [("argon@x.ru", &argon), ("v1@x.ru", &bcrypt)] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (tenant_id, email, password_hash, role) VALUES (NULL, $1, $2, 'superadmin') RETURNING id",
+        )
+        .bind(email)
+        .bind(hash)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+        ids.push(id);
+    }
+    let update = |id: i64, old: String, new: String| {
+        let pool = db.app.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, Option<bool>>("SELECT platform_update_password_hash($1, $2, $3)")
+                .bind(id)
+                .bind(old)
+                .bind(new)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    // An argon2id hash is never replaced, not even by another argon2id hash; a bcrypt one only
+    // by argon2id.
+    let other_argon = app::domain::auth::hash_password("attacker-password").unwrap();
+    assert_eq!(update(ids[0], argon.clone(), other_argon.clone()).await, None);
+    assert_eq!(update(ids[1], bcrypt.clone(), bcrypt.clone()).await, None);
+    assert_eq!(update(ids[1], bcrypt.clone(), "plain".into()).await, None);
+    assert_eq!(update(ids[1], bcrypt.clone(), other_argon.clone()).await, Some(true));
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(ids[0])
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(stored, argon);
     db.drop().await;
 }
 

@@ -54,7 +54,10 @@ impl AppState {
     /// in-process fallbacks are used, so that the app still serves. Fails on an AI configuration
     /// that cannot work (see [`concierge::Concierge::new`]).
     pub async fn new(db: Db, config: Config) -> Result<Self> {
-        let concierge = Arc::new(concierge::Concierge::new(config.ai.as_ref())?);
+        let concierge = Arc::new(
+            concierge::Concierge::new(config.ai.as_ref())?
+                .with_daily_llm_calls(config.ai_daily_calls_per_company),
+        );
         let (events, redis) = match &config.redis_url {
             Some(url) => match (
                 events::EventBus::with_redis(url.expose()).await,

@@ -59,6 +59,18 @@ impl RoleProcess {
         RoleProcess::spawn(command, None)
     }
 
+    /// [`RoleProcess::start`] with the process's output in `log`.
+    pub fn start_logged(
+        db: &TestDb,
+        telegram: &str,
+        role: &str,
+        log: &std::path::Path,
+    ) -> RoleProcess {
+        let mut command = server_command(db, role);
+        command.env("TELEGRAM_API_URL", telegram);
+        RoleProcess::spawn(command, Some(log))
+    }
+
     /// Starts `command` (from [`bare_command`]), its output into `log` when given.
     pub fn spawn(mut command: Command, log: Option<&std::path::Path>) -> RoleProcess {
         command.env("RUST_LOG", "info,sqlx=warn");
@@ -83,8 +95,8 @@ impl RoleProcess {
         terminate(self.child.id());
     }
 
-    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        wait_exit(&mut self.child, limit)
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        wait_exit(&mut self.child, limit).await
     }
 
     pub fn stop(&mut self) {
@@ -160,8 +172,8 @@ impl TestServer {
     }
 
     /// Waits up to `limit` for the process to exit; its exit status, or `None` if it still runs.
-    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        wait_exit(&mut self.child, limit)
+    pub async fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        wait_exit(&mut self.child, limit).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -190,8 +202,9 @@ pub fn terminate(pid: u32) {
     assert!(status.success(), "kill -TERM {pid}");
 }
 
-/// Waits up to `limit` for `child` to exit.
-pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+/// Waits up to `limit` for `child` to exit, without blocking the test's runtime (fakes the
+/// process talks to run on it).
+pub async fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -200,7 +213,7 @@ pub fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::process::Exi
         if started.elapsed() > limit {
             return None;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

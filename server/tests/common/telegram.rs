@@ -41,6 +41,8 @@ pub struct FakeState {
     failures: HashMap<String, VecDeque<(StatusCode, Value)>>,
     /// Answers to the next `sendMessage` calls of a token instead of accepting them.
     send_failures: HashMap<String, VecDeque<(StatusCode, Value)>>,
+    /// How long `sendMessage` takes to answer (a slow Telegram).
+    send_delay: Duration,
 }
 
 #[derive(Clone, Default)]
@@ -83,6 +85,12 @@ impl FakeTelegram {
             .unwrap()
             .send_failures
             .insert(token.to_string(), answers.into());
+    }
+
+    /// Every `sendMessage` from now on answers after `delay` (it is recorded as
+    /// `sendmessage-started` when it arrives).
+    pub fn delay_sends(&self, delay: Duration) {
+        self.state.lock().unwrap().send_delay = delay;
     }
 
     pub fn push(&self, token: &str, update: Value) {
@@ -302,6 +310,14 @@ async fn bot_method(
             }
         }
         "sendmessage" => {
+            let delay = {
+                let mut state = fake.state.lock().unwrap();
+                state
+                    .calls
+                    .push((token.clone(), "sendmessage-started".into(), body.clone()));
+                state.send_delay
+            };
+            tokio::time::sleep(delay).await;
             let failure = fake
                 .state
                 .lock()

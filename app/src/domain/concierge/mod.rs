@@ -43,9 +43,9 @@ pub struct ConciergeAnswer {
     pub engine: String,
     /// Time spent on the answer (catalogue lookup excluded), for triage of slow providers.
     pub latency_ms: u64,
-    /// Why the rules answered although an LLM is configured: `timeout` or `invalid` (an error
-    /// or an answer that did not validate). Absent when the LLM answered or none is
-    /// configured. Stored with each bot message, so the AI fallback rate can be counted.
+    /// Why the rules answered although an LLM is configured: `timeout`, `invalid` (an error
+    /// or an answer that did not validate) or `quota` (the company used its LLM answers of the
+    /// day). Absent when the LLM answered or none is configured. Stored with each bot message, so the AI fallback rate can be counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
 }
@@ -188,6 +188,8 @@ struct Fingerprint {
 pub struct Concierge {
     llm: Option<llm::Llm>,
     catalogues: Mutex<HashMap<TenantId, (Fingerprint, Arc<Catalogue>)>>,
+    /// LLM answers a company may use a day; 0: no limit.
+    daily_llm_calls: u32,
 }
 
 impl Concierge {
@@ -197,7 +199,30 @@ impl Concierge {
         Ok(Concierge {
             llm: ai.map(llm::Llm::new).transpose()?,
             catalogues: Mutex::new(HashMap::new()),
+            daily_llm_calls: 0,
         })
+    }
+
+    /// At most `calls` LLM answers a day per company (0: no limit); past them the rules answer.
+    pub fn with_daily_llm_calls(mut self, calls: u32) -> Self {
+        self.daily_llm_calls = calls;
+        self
+    }
+
+    /// Counts one LLM answer of the company today; whether it is within the daily quota.
+    async fn within_quota(&self, tx: &mut Tx) -> Result<bool> {
+        if self.daily_llm_calls == 0 {
+            return Ok(true);
+        }
+        let used: i32 = sqlx::query_scalar(
+            "INSERT INTO ai_usage AS u (tenant_id, day, llm_calls)
+             VALUES (app_current_tenant(), current_date, 1)
+             ON CONFLICT (tenant_id, day) DO UPDATE SET llm_calls = u.llm_calls + 1
+             RETURNING llm_calls",
+        )
+        .fetch_one(&mut **tx)
+        .await?;
+        Ok(i64::from(used) <= i64::from(self.daily_llm_calls))
     }
 
     /// The company's active services, from the cache while its fingerprint is unchanged.
@@ -245,7 +270,15 @@ impl Concierge {
         check_text(text)?;
         let mut tx = db.tenant_tx(tenant).await?;
         let catalogue = self.catalogue(&mut tx, tenant).await?;
+        let within_quota = self.llm.is_none() || self.within_quota(&mut tx).await?;
         tx.commit().await?;
+        if !within_quota {
+            tracing::info!(
+                tenant = tenant.0,
+                "daily LLM quota used up: the rules answer"
+            );
+            return Ok(rules_answer(&catalogue, text, Instant::now(), Some("quota")));
+        }
         self.analyze(&catalogue, text).await
     }
 
@@ -304,27 +337,42 @@ impl Concierge {
                 }
             }
         }
-        let analysis = catalogue.engine.analyze(text);
-        let answer = ConciergeAnswer {
-            intent: analysis.intent.as_str().into(),
-            diagnoses: analysis
-                .diagnoses
-                .into_iter()
-                .map(|d| Diagnosis {
-                    title: d.title,
-                    confidence: round2(d.confidence),
-                })
-                .collect(),
-            services: analysis
-                .services
-                .iter()
-                .filter_map(|m| catalogue.suggestion(m.id, m.score))
-                .collect(),
-            engine: "rules".into(),
-            latency_ms: elapsed_ms(started),
-            fallback: fallback.as_ref().map(|(code, _)| code.to_string()),
-        };
+        let answer = rules_answer(
+            catalogue,
+            text,
+            started,
+            fallback.as_ref().map(|(code, _)| *code),
+        );
         Ok((answer, fallback.map(|(_, reason)| reason)))
+    }
+}
+
+/// The built-in rules' answer; `fallback` says why the LLM did not answer, when one is configured.
+fn rules_answer(
+    catalogue: &Catalogue,
+    text: &str,
+    started: Instant,
+    fallback: Option<&str>,
+) -> ConciergeAnswer {
+    let analysis = catalogue.engine.analyze(text);
+    ConciergeAnswer {
+        intent: analysis.intent.as_str().into(),
+        diagnoses: analysis
+            .diagnoses
+            .into_iter()
+            .map(|d| Diagnosis {
+                title: d.title,
+                confidence: round2(d.confidence),
+            })
+            .collect(),
+        services: analysis
+            .services
+            .iter()
+            .filter_map(|m| catalogue.suggestion(m.id, m.score))
+            .collect(),
+        engine: "rules".into(),
+        latency_ms: elapsed_ms(started),
+        fallback: fallback.map(str::to_string),
     }
 }
 
