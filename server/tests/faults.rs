@@ -285,3 +285,156 @@ async fn a_worker_stopped_mid_send_finishes_the_job_and_never_sends_it_twice() {
     let _ = std::fs::remove_file(&log);
     db.drop().await;
 }
+
+/// `auto_concierge_password_checks_total` of the server.
+async fn password_checks(server: &TestServer) -> u64 {
+    let text = reqwest::Client::new()
+        .get(server.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("auto_concierge_password_checks_total "))
+        .expect("the password checks counter")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Peak and current resident memory of a process, in KiB.
+fn memory_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+const METRICS_TOKEN: &str = "faults-metrics-token-0123456789";
+
+/// 200 wrong passwords at once for one user from one address: each attempt is counted before its
+/// password is hashed, so at most 5 are hashed and the rest get 429. Then 200 at once with a
+/// different username each: the per-address limit holds them too. Hashing runs at most one per
+/// core, so memory stays flat. (Before: all 200 passed the check, each argon2 run took ~19 MiB.)
+#[tokio::test]
+async fn a_storm_of_wrong_passwords_is_refused_before_hashing() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let server = TestServer::start(&db, &[("METRICS_TOKEN", METRICS_TOKEN)]).await;
+    let (_, rss_before) = memory_kib(server.pid());
+    let before = password_checks(&server).await;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let storm = |users: Vec<String>| {
+        let client = client.clone();
+        let url = server.url("/api/v1/login/access-token");
+        async move {
+            let attempts: Vec<_> = users
+                .into_iter()
+                .map(|user| {
+                    let client = client.clone();
+                    let url = url.clone();
+                    tokio::spawn(async move {
+                        client
+                            .post(url)
+                            .form(&[("username", user.as_str()), ("password", "wrong-password")])
+                            .send()
+                            .await
+                            .unwrap()
+                            .status()
+                            .as_u16()
+                    })
+                })
+                .collect();
+            let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+            for attempt in attempts {
+                *statuses.entry(attempt.await.unwrap()).or_default() += 1;
+            }
+            statuses
+        }
+    };
+
+    let one_user = storm(vec!["admin@sever.demo".to_string(); 200]).await;
+    let checked = password_checks(&server).await - before;
+    assert!(checked <= 5, "{checked} passwords hashed: {one_user:?}");
+    assert!(one_user.get(&400).copied().unwrap_or(0) <= 5, "{one_user:?}");
+    assert!(one_user.get(&429).copied().unwrap_or(0) >= 195, "{one_user:?}");
+    assert_eq!(one_user.keys().filter(|s| ![400, 429].contains(s)).count(), 0, "{one_user:?}");
+
+    let rotating = storm((0..200).map(|i| format!("user{i}@nowhere.ru")).collect()).await;
+    let checked = password_checks(&server).await - before;
+    let per_address = app::domain::LOGIN_FAILURES_PER_ADDRESS as u64;
+    assert!(checked <= per_address, "{checked} passwords hashed: {rotating:?}");
+    assert!(rotating.get(&429).copied().unwrap_or(0) >= 200 - per_address as usize + 5, "{rotating:?}");
+    assert_eq!(rotating.keys().filter(|s| ![400, 429].contains(s)).count(), 0, "{rotating:?}");
+
+    let (peak, _) = memory_kib(server.pid());
+    assert!(
+        peak.saturating_sub(rss_before) < 200 * 1024,
+        "memory grew from {rss_before} KiB to a peak of {peak} KiB"
+    );
+    db.drop().await;
+}
+
+/// Lists in a request are refused by their length before anything is done with them. (Before,
+/// 250,000 distinct service ids were deduplicated one by one — quadratic time — while the shop
+/// row was locked, and any number of cars was inserted row by row.)
+#[tokio::test]
+async fn oversized_lists_are_refused_at_once() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let server = TestServer::start(&db, &[]).await;
+    let api = Api::new(
+        &server,
+        token(&server, "admin@sever.demo", "demo-password").await,
+    );
+    let shop = api.get("/api/v1/shops/").await.1[0]["id"].as_i64().unwrap();
+    let ids: Vec<i64> = (1..=250_000).collect();
+    let started = Instant::now();
+    let (status, body) = api
+        .post(
+            "/api/v1/appointments/",
+            json!({"shop_id": shop, "service_ids": ids, "start_time": "2030-01-10T10:00:00+03:00",
+                   "client": {"full_name": "Тест", "phone": "+79990001122"}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+
+    let many: Vec<String> = (1..=21).map(|i| i.to_string()).collect();
+    let (status, body) = api
+        .get(&format!(
+            "/api/v1/shops/{shop}/slots?date=2030-01-10&service_ids={}",
+            many.join(",")
+        ))
+        .await;
+    assert_eq!(status, 422, "{body}");
+
+    let cars: Vec<serde_json::Value> = (0..21)
+        .map(|i| json!({"make": "Kia", "model": format!("Rio {i}")}))
+        .collect();
+    let (status, body) = api
+        .post(
+            "/api/v1/clients/",
+            json!({"full_name": "Много машин", "phone": "+79990003344", "vehicles": cars}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM clients WHERE phone = '+79990003344'")
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+    db.drop().await;
+}

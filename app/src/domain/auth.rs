@@ -98,8 +98,11 @@ pub async fn hash_password_limited(password: &str) -> Result<String> {
 /// [`verify_password`] off the async threads, within the hashing limit.
 async fn verify_password_limited(password: &str, hash: String) -> Result<PasswordCheck> {
     let password = password.to_string();
-    PASSWORD_CHECKS.fetch_add(1, Ordering::Relaxed);
-    hashing(move || verify_password(&password, &hash)).await
+    hashing(move || {
+        PASSWORD_CHECKS.fetch_add(1, Ordering::Relaxed);
+        verify_password(&password, &hash)
+    })
+    .await
 }
 
 /// Hashes a password with argon2id (the crate's defaults follow OWASP's recommendation).
