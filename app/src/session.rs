@@ -59,7 +59,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
     }))
 }
 
-#[server]
+#[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
     use crate::domain::{auth, AppState, Error};
 
@@ -85,7 +85,7 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
     Ok(())
 }
 
-#[server]
+#[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
     let state = expect_context::<crate::domain::AppState>();
     ssr::require_same_origin().await?;

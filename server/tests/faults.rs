@@ -438,3 +438,140 @@ async fn oversized_lists_are_refused_at_once() {
     assert_eq!(written, 0);
     db.drop().await;
 }
+
+/// The live streams are watched while they live: a cookie from another site cannot open the
+/// WebSocket (cross-site WebSocket hijacking), a deactivated user stops receiving within the
+/// re-check interval, one user cannot open streams without end, and a client cannot send the
+/// WebSocket large messages. The web login and logout refuse foreign origins (login CSRF).
+#[tokio::test]
+async fn live_streams_check_origin_sessions_and_limits() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let server = TestServer::start(
+        &db,
+        &[("STREAM_RECHECK_SECONDS", "1"), ("STREAMS_PER_USER", "2")],
+    )
+    .await;
+    let admin = token(&server, "admin@sever.demo", "demo-password").await;
+    let manager = token(&server, "manager@sever.demo", "demo-password").await;
+    let ws_url = format!("{}/api/v1/ws", server.base.replace("http://", "ws://"));
+
+    // The session cookie with another site's Origin: refused; with the site's own: accepted.
+    let mut foreign = ws_url.as_str().into_client_request().unwrap();
+    foreign
+        .headers_mut()
+        .insert("cookie", format!("ac_session={admin}").parse().unwrap());
+    foreign
+        .headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    match tokio_tungstenite::connect_async(foreign).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403)
+        }
+        other => panic!("a foreign origin opened the WebSocket: {:?}", other.map(|_| ())),
+    }
+    let mut own = ws_url.as_str().into_client_request().unwrap();
+    own.headers_mut()
+        .insert("cookie", format!("ac_session={admin}").parse().unwrap());
+    own.headers_mut()
+        .insert("origin", server.base.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(own).await.unwrap();
+
+    // A message far larger than a client ever needs to send ends the connection.
+    ws.send(Message::Text("x".repeat(256 * 1024).into()))
+        .await
+        .unwrap();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "an oversized message was accepted");
+
+    // Two streams per user here; the third is refused.
+    let open = |token: String| {
+        let url = server.url(&format!("/api/v1/events?token={token}"));
+        async move { reqwest::Client::new().get(url).send().await.unwrap() }
+    };
+    let first = open(manager.clone()).await;
+    let second = open(manager.clone()).await;
+    assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+    assert_eq!(open(manager.clone()).await.status(), 429);
+    drop(second);
+    // A closed stream gives its place back.
+    let started = Instant::now();
+    loop {
+        let again = open(manager.clone()).await;
+        if again.status() == 200 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(5), "the place was not given back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The manager is deactivated: their open stream ends within the re-check interval.
+    sqlx::query("UPDATE users SET is_active = false WHERE email = 'manager@sever.demo'")
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let mut stream = first.bytes_stream();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "a deactivated user's stream kept running");
+
+    // The web form's login and logout refuse another site's Origin.
+    for endpoint in ["login", "logout"] {
+        let response = reqwest::Client::new()
+            .post(server.url(&format!("/api/{endpoint}")))
+            .header("origin", "https://evil.example")
+            .form(&[("email", "admin@sever.demo"), ("password", "demo-password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{endpoint}");
+        assert!(response.headers().get("set-cookie").is_none(), "{endpoint}");
+    }
+    db.drop().await;
+}
+
+/// Every answer carries an `X-Request-Id`: the proxy's when it sent a sane one, a new one
+/// otherwise; `/ready` says the schema is current.
+#[tokio::test]
+async fn answers_carry_a_request_id_and_ready_reports_the_schema() {
+    let db = TestDb::new().await;
+    let server = TestServer::start(&db, &[]).await;
+    let client = reqwest::Client::new();
+    let given = client
+        .get(server.url("/health"))
+        .header("x-request-id", "proxy-abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "proxy-abc-123");
+    let made = client.get(server.url("/health")).send().await.unwrap();
+    let made = made.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_eq!(made.len(), 36, "{made}");
+    let insane = client
+        .get(server.url("/health"))
+        .header("x-request-id", "a".repeat(300))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(insane.headers()["x-request-id"].len(), 36);
+
+    let ready = client.get(server.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["migrations"], "current");
+    assert_eq!(body["redis"], "not_configured");
+    db.drop().await;
+}
