@@ -490,52 +490,9 @@ async fn events_reach_the_tenants_sse_and_websocket_streams_only() {
     db.drop().await;
 }
 
-/// A private Redis server on a free port, so a test can stop it mid-run.
-struct TestRedis {
-    child: std::process::Child,
-    url: String,
-}
-
-impl TestRedis {
-    async fn start() -> TestRedis {
-        let port = common::server::free_port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH");
-        for _ in 0..50 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        TestRedis {
-            child,
-            url: format!("redis://127.0.0.1:{port}"),
-        }
-    }
-}
-
-impl Drop for TestRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn events_cross_processes_over_redis_and_the_app_survives_redis_going_away() {
-    let redis = TestRedis::start().await;
+    let redis = common::redis::TestRedis::start().await;
     let db = TestDb::new().await;
     app::domain::demo::seed_demo(&db.app).await.unwrap();
     let a = TestServer::start(&db, &[("REDIS_URL", &redis.url)]).await;

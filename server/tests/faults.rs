@@ -575,3 +575,87 @@ async fn answers_carry_a_request_id_and_ready_reports_the_schema() {
     assert_eq!(body["redis"], "not_configured");
     db.drop().await;
 }
+
+/// Redis is down when two processes start (a host reboot where Redis comes up last): they serve
+/// with in-process fallbacks, connect when Redis appears, and from then on an event published
+/// by one reaches the other's streams. (Before, a process that found no Redis at start never
+/// used it.)
+#[tokio::test]
+async fn processes_started_before_redis_use_it_once_it_is_up() {
+    use futures::StreamExt;
+
+    let port = common::server::free_port();
+    let url = format!("redis://127.0.0.1:{port}");
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let a = TestServer::start(&db, &[("REDIS_URL", &url)]).await;
+    let b = TestServer::start(&db, &[("REDIS_URL", &url)]).await;
+    let health = |server: &TestServer| {
+        let url = server.url("/health");
+        async move {
+            reqwest::get(url)
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()["redis"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    assert_eq!(health(&a).await, "unavailable");
+
+    let _redis = common::redis::TestRedis::start_on(port).await;
+    let started = Instant::now();
+    while health(&a).await != "ok" || health(&b).await != "ok" {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the processes did not connect to Redis"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let api_b = Api::new(&b, token(&b, "admin@sever.demo", "demo-password").await);
+    let sse = reqwest::Client::new()
+        .get(a.url("/api/v1/events"))
+        .bearer_auth(&api_b.token)
+        .send()
+        .await
+        .unwrap();
+    let received = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = received.clone();
+    tokio::spawn(async move {
+        let mut stream = sse.bytes_stream();
+        while let Some(Ok(chunk)) = stream.next().await {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&chunk));
+        }
+    });
+    // The subscription may follow the connection by a moment: a change every second until one
+    // made on B shows up on A's stream.
+    let started = Instant::now();
+    for n in 0.. {
+        let name = format!("Через Redis {n}");
+        let (status, _) = api_b
+            .post(
+                "/api/v1/clients/",
+                json!({"full_name": name, "phone": format!("+7999111{n:04}")}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if received.lock().unwrap().contains(&name) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no event crossed from B to A:\n{}",
+            a.log()
+        );
+    }
+    drop(a);
+    drop(b);
+    db.drop().await;
+}

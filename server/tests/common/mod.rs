@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cluster;
+pub mod redis;
 pub mod server;
 pub mod telegram;
 
