@@ -659,3 +659,71 @@ async fn processes_started_before_redis_use_it_once_it_is_up() {
     drop(b);
     db.drop().await;
 }
+
+/// Database connections of the `application_name = 'auto-concierge'` processes.
+async fn app_connections(db: &TestDb) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+         WHERE application_name = 'auto-concierge' AND datname = current_database()",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .unwrap()
+}
+
+/// 50 companies with a bot and two `bot` processes: every bot is polled, and the processes hold
+/// at most the README's bound of connections — a `bot` process's pool (5) and one connection for
+/// all its bot locks — for a whole minute. (Before, each polled bot held a connection of its
+/// own, and the standby process took a fresh one per bot every 3 seconds.)
+#[tokio::test]
+async fn fifty_bots_and_two_bot_processes_keep_connections_bounded() {
+    const BOUND_PER_BOT_PROCESS: i64 = 5 + 1;
+    let db = TestDb::new().await;
+    let fake = FakeTelegram::start().await;
+    let mut tokens = Vec::new();
+    for i in 0..50 {
+        let tenant: i64 = sqlx::query_scalar(
+            "INSERT INTO tenants (name, slug) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(format!("Сервис {i}"))
+        .bind(format!("bots-{i}"))
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+        let token = format!("{}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALD{i:03}", 500_000_000 + i);
+        connect_bot(&db, app::domain::db::TenantId(tenant), &token).await;
+        tokens.push(token);
+    }
+    let _first = RoleProcess::start(&db, &fake.url("b1"), "bot");
+    let _second = RoleProcess::start(&db, &fake.url("b2"), "bot");
+
+    let started = Instant::now();
+    let mut peak = 0;
+    let mut all_polled_at = None;
+    while started.elapsed() < Duration::from_secs(60) {
+        peak = peak.max(app_connections(&db).await);
+        if all_polled_at.is_none() {
+            let since = started;
+            if tokens
+                .iter()
+                .all(|t| !fake.pollers_since(t, since).is_empty())
+            {
+                all_polled_at = Some(started.elapsed());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(all_polled_at.is_some(), "not every bot was polled");
+    assert!(
+        peak <= 2 * BOUND_PER_BOT_PROCESS,
+        "{peak} connections for two bot processes (bound {})",
+        2 * BOUND_PER_BOT_PROCESS
+    );
+    // Each bot by one process only.
+    let since = Instant::now();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for token in &tokens {
+        assert_eq!(fake.pollers_since(token, since).len(), 1, "{token}");
+    }
+    db.drop().await;
+}
