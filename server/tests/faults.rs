@@ -727,3 +727,125 @@ async fn fifty_bots_and_two_bot_processes_keep_connections_bounded() {
     }
     db.drop().await;
 }
+
+/// A company's client with a Telegram chat and `n` messages queued for them, due now.
+async fn queued_messages(db: &TestDb, chat: i64, n: usize) -> app::domain::db::TenantId {
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(db, "sever").await;
+    connect_bot(db, sever, SEVER_TOKEN).await;
+    let client: i64 = sqlx::query_scalar(
+        "INSERT INTO clients (tenant_id, full_name, telegram_id, telegram_chat_id)
+         VALUES ($1, 'Пётр', $2, $2) RETURNING id",
+    )
+    .bind(sever.0)
+    .bind(chat)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    for i in 0..n {
+        sqlx::query(
+            "INSERT INTO jobs (tenant_id, kind, payload, dedupe_key)
+             VALUES ($1, 'telegram.message', $2, $3)",
+        )
+        .bind(sever.0)
+        .bind(json!({"chat_id": chat, "client_id": client, "text": format!("Сообщение {i}")}))
+        .bind(format!("fault:{i}"))
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    }
+    sever
+}
+
+/// Jobs of the `fault:` fixtures not finished yet.
+async fn unfinished(db: &TestDb) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE dedupe_key LIKE 'fault:%' AND status <> 'done'",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .unwrap()
+}
+
+/// Telegram answers 5xx and 429 (with `retry_after`) for a while: every message goes out once,
+/// and each refused attempt is recorded.
+#[tokio::test]
+async fn telegram_refusing_for_a_while_gets_each_message_once() {
+    use axum::http::StatusCode;
+    let db = TestDb::new().await;
+    let chat = 8_880_002_i64;
+    queued_messages(&db, chat, 5).await;
+    let fake = FakeTelegram::start().await;
+    let too_many = json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                          "parameters": {"retry_after": 1}});
+    fake.fail_sends(
+        SEVER_TOKEN,
+        vec![
+            (StatusCode::INTERNAL_SERVER_ERROR, json!({"ok": false, "error_code": 500, "description": "Internal Server Error"})),
+            (StatusCode::TOO_MANY_REQUESTS, too_many.clone()),
+            (StatusCode::TOO_MANY_REQUESTS, too_many),
+            (StatusCode::BAD_GATEWAY, json!({"ok": false, "error_code": 502, "description": "Bad Gateway"})),
+        ],
+    );
+    let _worker = RoleProcess::start(&db, &fake.url("w1"), "worker");
+    let started = Instant::now();
+    while unfinished(&db).await > 0 {
+        assert!(started.elapsed() < Duration::from_secs(40), "messages still queued");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let sent: Vec<String> = fake
+        .calls(SEVER_TOKEN, "sendmessage")
+        .iter()
+        .map(|b| b["text"].as_str().unwrap().to_string())
+        .collect();
+    let mut sorted = sent.clone();
+    sorted.sort();
+    let expected: Vec<String> = (0..5).map(|i| format!("Сообщение {i}")).collect();
+    assert_eq!(sorted, expected, "each message exactly once");
+    assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage-refused").len(), 4);
+    let attempts: i64 = sqlx::query_scalar(
+        "SELECT sum(attempts) FROM jobs WHERE dedupe_key LIKE 'fault:%'",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(attempts, 5 + 4);
+    db.drop().await;
+}
+
+/// The worker is SIGKILLed while Telegram holds its request: after a restart the job completes.
+/// The one duplicate window left: Telegram may have delivered the message the dead worker sent
+/// before its `done` was committed, and the restarted worker sends it again — at most once more,
+/// since the claim of the dead worker's transaction is gone with it.
+#[tokio::test]
+async fn a_killed_worker_s_job_completes_after_a_restart() {
+    let db = TestDb::new().await;
+    let chat = 8_880_003_i64;
+    queued_messages(&db, chat, 1).await;
+    let fake = FakeTelegram::start().await;
+    fake.delay_sends(Duration::from_secs(3));
+    let mut worker = RoleProcess::start(&db, &fake.url("w1"), "worker");
+    fake.wait_call(SEVER_TOKEN, "sendmessage-started", |_| true)
+        .await;
+    worker.stop();
+    assert_eq!(unfinished(&db).await, 1);
+    fake.delay_sends(Duration::ZERO);
+    let _restarted = RoleProcess::start(&db, &fake.url("w2"), "worker");
+    let started = Instant::now();
+    while unfinished(&db).await > 0 {
+        assert!(started.elapsed() < Duration::from_secs(15), "the job did not complete");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (attempts,): (i32,) =
+        sqlx::query_as("SELECT attempts FROM jobs WHERE dedupe_key = 'fault:0'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    // The killed attempt rolled back with its transaction: one attempt on record.
+    assert_eq!(attempts, 1);
+    let started_sends = fake.calls(SEVER_TOKEN, "sendmessage-started").len();
+    assert!((1..=2).contains(&started_sends), "{started_sends}");
+    assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage").len(), 1);
+    db.drop().await;
+}
