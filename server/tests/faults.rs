@@ -849,3 +849,120 @@ async fn a_killed_worker_s_job_completes_after_a_restart() {
     assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage").len(), 1);
     db.drop().await;
 }
+
+/// PostgreSQL restarted (`pg_ctl restart -m fast`) while bookings and reads run: the server
+/// recovers by itself within 5 seconds, answers no 5xx after that, and every booking that was
+/// answered 201 is in the database, whole (with its services).
+#[tokio::test]
+async fn the_server_recovers_from_a_postgresql_restart_mid_load() {
+    use std::sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Mutex,
+    };
+
+    let cluster = PrivateCluster::start();
+    let admin = sqlx::PgPool::connect(&cluster.superuser_url("postgres"))
+        .await
+        .unwrap();
+    sqlx::query("CREATE DATABASE ac").execute(&admin).await.unwrap();
+    admin.close().await;
+    let owner_url = cluster.superuser_url("ac");
+    let seeded = bare_command("seed-demo")
+        .env("DATABASE_URL", &owner_url)
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let mut serve = bare_command("serve --web-only");
+    serve.env("DATABASE_URL", &owner_url);
+    let server = TestServer::launch(serve, "pg-restart", &[]).await;
+    let api = Api::new(
+        &server,
+        token(&server, "admin@sever.demo", "demo-password").await,
+    );
+    let shop = api.get("/api/v1/shops/").await.1[0]["id"].as_i64().unwrap();
+    let service = api.get("/api/v1/services/").await.1[0]["id"].as_i64().unwrap();
+    let mut slots = Vec::new();
+    for ahead in 20..40 {
+        let day = chrono::Utc::now().date_naive() + chrono::Duration::days(ahead);
+        let (_, free) = api
+            .get(&format!("/api/v1/shops/{shop}/slots?date={day}&service_ids={service}"))
+            .await;
+        for slot in free.as_array().into_iter().flatten() {
+            slots.push(slot["start_time"].as_str().unwrap().to_string());
+        }
+    }
+    assert!(slots.len() > 100);
+
+    // (when, status, booked id) of every request.
+    let answers: Arc<Mutex<Vec<(Instant, u16, Option<i64>)>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let next = Arc::new(AtomicUsize::new(0));
+    let slots = Arc::new(slots);
+    let mut load = Vec::new();
+    for worker in 0..4 {
+        let (api, answers, stop, next, slots) =
+            (api.clone(), answers.clone(), stop.clone(), next.clone(), slots.clone());
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let sent = Instant::now();
+                let (status, body) = if worker % 2 == 0 {
+                    api.post(
+                        "/api/v1/appointments/",
+                        json!({"shop_id": shop, "service_ids": [service],
+                               "start_time": slots[n % slots.len()],
+                               "client": {"full_name": format!("Нагрузка {n}"), "phone": format!("+7998{n:07}")}}),
+                    )
+                    .await
+                } else {
+                    api.get("/api/v1/appointments/?limit=20").await
+                };
+                let id = (status == 201).then(|| body["id"].as_i64().unwrap());
+                answers.lock().unwrap().push((sent, status, id));
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    cluster.restart();
+    let restarted = Instant::now();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.unwrap();
+    }
+
+    let answers = answers.lock().unwrap().clone();
+    let recovered = answers
+        .iter()
+        .filter(|(sent, status, _)| *sent >= restarted && *status < 500)
+        .map(|(sent, _, _)| sent.duration_since(restarted))
+        .min()
+        .expect("no answer after the restart");
+    assert!(recovered <= Duration::from_secs(5), "recovered after {recovered:?}");
+    let late_errors: Vec<_> = answers
+        .iter()
+        .filter(|(sent, status, _)| *sent >= restarted + Duration::from_secs(5) && *status >= 500)
+        .collect();
+    assert!(late_errors.is_empty(), "5xx after recovery: {}", late_errors.len());
+    let booked: Vec<i64> = answers.iter().filter_map(|(_, _, id)| *id).collect();
+    assert!(booked.len() > 10, "too little load: {}", booked.len());
+    let db = sqlx::PgPool::connect(&owner_url).await.unwrap();
+    let found: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM appointments a WHERE a.id = ANY($1)
+         AND EXISTS (SELECT 1 FROM appointment_services s WHERE s.appointment_id = a.id)",
+    )
+    .bind(&booked)
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(found as usize, booked.len(), "a booking answered 201 is missing or partial");
+    let partial: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM appointments a
+         WHERE NOT EXISTS (SELECT 1 FROM appointment_services s WHERE s.appointment_id = a.id)",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(partial, 0);
+    db.close().await;
+}
