@@ -270,9 +270,7 @@ pub async fn serve(state: AppState, shutdown: Shutdown) -> Result<()> {
         _ = shutdown.wait() => {}
     }
     match tokio::time::timeout(DRAIN_BUDGET, server).await {
-        Ok(finished) => finished
-            .context("server task")?
-            .context("server error"),
+        Ok(finished) => finished.context("server task")?.context("server error"),
         Err(_) => {
             tracing::warn!(budget = ?DRAIN_BUDGET, "requests still running at the end of the shutdown budget; exiting");
             Ok(())

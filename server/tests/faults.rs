@@ -50,7 +50,11 @@ async fn run_statements(pool: &sqlx::PgPool, sql: &str) {
         .filter(|line| !line.trim_start().starts_with("--"))
         .collect::<Vec<_>>()
         .join("\n");
-    for statement in without_comments.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+    for statement in without_comments
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         sqlx::raw_sql(statement)
             .execute(pool)
             .await
@@ -88,14 +92,15 @@ async fn roles_made_as_the_readme_says_migrate_and_serve() {
     );
 
     // The first company, made by the operator's command.
-    let mut create = bare_command("tenant create --name Автосервис --slug myshop --admin-email admin@myshop.ru")
-        .env("DATABASE_URL", &owner_url)
-        .env("APP_DATABASE_URL", &app_url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut create =
+        bare_command("tenant create --name Автосервис --slug myshop --admin-email admin@myshop.ru")
+            .env("DATABASE_URL", &owner_url)
+            .env("APP_DATABASE_URL", &app_url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
     {
         use std::io::Write;
         let mut stdin = create.stdin.take().unwrap();
@@ -368,16 +373,36 @@ async fn a_storm_of_wrong_passwords_is_refused_before_hashing() {
     let one_user = storm(vec!["admin@sever.demo".to_string(); 200]).await;
     let checked = password_checks(&server).await - before;
     assert!(checked <= 5, "{checked} passwords hashed: {one_user:?}");
-    assert!(one_user.get(&400).copied().unwrap_or(0) <= 5, "{one_user:?}");
-    assert!(one_user.get(&429).copied().unwrap_or(0) >= 195, "{one_user:?}");
-    assert_eq!(one_user.keys().filter(|s| ![400, 429].contains(s)).count(), 0, "{one_user:?}");
+    assert!(
+        one_user.get(&400).copied().unwrap_or(0) <= 5,
+        "{one_user:?}"
+    );
+    assert!(
+        one_user.get(&429).copied().unwrap_or(0) >= 195,
+        "{one_user:?}"
+    );
+    assert_eq!(
+        one_user.keys().filter(|s| ![400, 429].contains(s)).count(),
+        0,
+        "{one_user:?}"
+    );
 
     let rotating = storm((0..200).map(|i| format!("user{i}@nowhere.ru")).collect()).await;
     let checked = password_checks(&server).await - before;
     let per_address = app::domain::LOGIN_FAILURES_PER_ADDRESS as u64;
-    assert!(checked <= per_address, "{checked} passwords hashed: {rotating:?}");
-    assert!(rotating.get(&429).copied().unwrap_or(0) >= 200 - per_address as usize + 5, "{rotating:?}");
-    assert_eq!(rotating.keys().filter(|s| ![400, 429].contains(s)).count(), 0, "{rotating:?}");
+    assert!(
+        checked <= per_address,
+        "{checked} passwords hashed: {rotating:?}"
+    );
+    assert!(
+        rotating.get(&429).copied().unwrap_or(0) >= 200 - per_address as usize + 5,
+        "{rotating:?}"
+    );
+    assert_eq!(
+        rotating.keys().filter(|s| ![400, 429].contains(s)).count(),
+        0,
+        "{rotating:?}"
+    );
 
     let (peak, _) = memory_kib(server.pid());
     assert!(
@@ -410,7 +435,11 @@ async fn oversized_lists_are_refused_at_once() {
         )
         .await;
     assert_eq!(status, 422, "{body}");
-    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 
     let many: Vec<String> = (1..=21).map(|i| i.to_string()).collect();
     let (status, body) = api
@@ -431,10 +460,11 @@ async fn oversized_lists_are_refused_at_once() {
         )
         .await;
     assert_eq!(status, 422, "{body}");
-    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM clients WHERE phone = '+79990003344'")
-        .fetch_one(&db.owner)
-        .await
-        .unwrap();
+    let written: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM clients WHERE phone = '+79990003344'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
     assert_eq!(written, 0);
     db.drop().await;
 }
@@ -471,7 +501,10 @@ async fn live_streams_check_origin_sessions_and_limits() {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 403)
         }
-        other => panic!("a foreign origin opened the WebSocket: {:?}", other.map(|_| ())),
+        other => panic!(
+            "a foreign origin opened the WebSocket: {:?}",
+            other.map(|_| ())
+        ),
     }
     let mut own = ws_url.as_str().into_client_request().unwrap();
     own.headers_mut()
@@ -502,7 +535,10 @@ async fn live_streams_check_origin_sessions_and_limits() {
     };
     let first = open(manager.clone()).await;
     let second = open(manager.clone()).await;
-    assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
     assert_eq!(open(manager.clone()).await.status(), 429);
     drop(second);
     // A closed stream gives its place back.
@@ -512,7 +548,10 @@ async fn live_streams_check_origin_sessions_and_limits() {
         if again.status() == 200 {
             break;
         }
-        assert!(started.elapsed() < Duration::from_secs(5), "the place was not given back");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the place was not given back"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
@@ -682,14 +721,13 @@ async fn fifty_bots_and_two_bot_processes_keep_connections_bounded() {
     let fake = FakeTelegram::start().await;
     let mut tokens = Vec::new();
     for i in 0..50 {
-        let tenant: i64 = sqlx::query_scalar(
-            "INSERT INTO tenants (name, slug) VALUES ($1, $2) RETURNING id",
-        )
-        .bind(format!("Сервис {i}"))
-        .bind(format!("bots-{i}"))
-        .fetch_one(&db.owner)
-        .await
-        .unwrap();
+        let tenant: i64 =
+            sqlx::query_scalar("INSERT INTO tenants (name, slug) VALUES ($1, $2) RETURNING id")
+                .bind(format!("Сервис {i}"))
+                .bind(format!("bots-{i}"))
+                .fetch_one(&db.owner)
+                .await
+                .unwrap();
         let token = format!("{}:AAHdqTcvCH1vGWJxfSeofSAs0K5PALD{i:03}", 500_000_000 + i);
         connect_bot(&db, app::domain::db::TenantId(tenant), &token).await;
         tokens.push(token);
@@ -781,16 +819,25 @@ async fn telegram_refusing_for_a_while_gets_each_message_once() {
     fake.fail_sends(
         SEVER_TOKEN,
         vec![
-            (StatusCode::INTERNAL_SERVER_ERROR, json!({"ok": false, "error_code": 500, "description": "Internal Server Error"})),
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({"ok": false, "error_code": 500, "description": "Internal Server Error"}),
+            ),
             (StatusCode::TOO_MANY_REQUESTS, too_many.clone()),
             (StatusCode::TOO_MANY_REQUESTS, too_many),
-            (StatusCode::BAD_GATEWAY, json!({"ok": false, "error_code": 502, "description": "Bad Gateway"})),
+            (
+                StatusCode::BAD_GATEWAY,
+                json!({"ok": false, "error_code": 502, "description": "Bad Gateway"}),
+            ),
         ],
     );
     let _worker = RoleProcess::start(&db, &fake.url("w1"), "worker");
     let started = Instant::now();
     while unfinished(&db).await > 0 {
-        assert!(started.elapsed() < Duration::from_secs(40), "messages still queued");
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "messages still queued"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -804,12 +851,11 @@ async fn telegram_refusing_for_a_while_gets_each_message_once() {
     let expected: Vec<String> = (0..5).map(|i| format!("Сообщение {i}")).collect();
     assert_eq!(sorted, expected, "each message exactly once");
     assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage-refused").len(), 4);
-    let attempts: i64 = sqlx::query_scalar(
-        "SELECT sum(attempts) FROM jobs WHERE dedupe_key LIKE 'fault:%'",
-    )
-    .fetch_one(&db.owner)
-    .await
-    .unwrap();
+    let attempts: i64 =
+        sqlx::query_scalar("SELECT sum(attempts) FROM jobs WHERE dedupe_key LIKE 'fault:%'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
     assert_eq!(attempts, 5 + 4);
     db.drop().await;
 }
@@ -834,7 +880,10 @@ async fn a_killed_worker_s_job_completes_after_a_restart() {
     let _restarted = RoleProcess::start(&db, &fake.url("w2"), "worker");
     let started = Instant::now();
     while unfinished(&db).await > 0 {
-        assert!(started.elapsed() < Duration::from_secs(15), "the job did not complete");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the job did not complete"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let (attempts,): (i32,) =
@@ -864,14 +913,21 @@ async fn the_server_recovers_from_a_postgresql_restart_mid_load() {
     let admin = sqlx::PgPool::connect(&cluster.superuser_url("postgres"))
         .await
         .unwrap();
-    sqlx::query("CREATE DATABASE ac").execute(&admin).await.unwrap();
+    sqlx::query("CREATE DATABASE ac")
+        .execute(&admin)
+        .await
+        .unwrap();
     admin.close().await;
     let owner_url = cluster.superuser_url("ac");
     let seeded = bare_command("seed-demo")
         .env("DATABASE_URL", &owner_url)
         .output()
         .unwrap();
-    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
     let mut serve = bare_command("serve --web-only");
     serve.env("DATABASE_URL", &owner_url);
     let server = TestServer::launch(serve, "pg-restart", &[]).await;
@@ -880,12 +936,16 @@ async fn the_server_recovers_from_a_postgresql_restart_mid_load() {
         token(&server, "admin@sever.demo", "demo-password").await,
     );
     let shop = api.get("/api/v1/shops/").await.1[0]["id"].as_i64().unwrap();
-    let service = api.get("/api/v1/services/").await.1[0]["id"].as_i64().unwrap();
+    let service = api.get("/api/v1/services/").await.1[0]["id"]
+        .as_i64()
+        .unwrap();
     let mut slots = Vec::new();
     for ahead in 20..40 {
         let day = chrono::Utc::now().date_naive() + chrono::Duration::days(ahead);
         let (_, free) = api
-            .get(&format!("/api/v1/shops/{shop}/slots?date={day}&service_ids={service}"))
+            .get(&format!(
+                "/api/v1/shops/{shop}/slots?date={day}&service_ids={service}"
+            ))
             .await;
         for slot in free.as_array().into_iter().flatten() {
             slots.push(slot["start_time"].as_str().unwrap().to_string());
@@ -894,14 +954,20 @@ async fn the_server_recovers_from_a_postgresql_restart_mid_load() {
     assert!(slots.len() > 100);
 
     // (when, status, booked id) of every request.
-    let answers: Arc<Mutex<Vec<(Instant, u16, Option<i64>)>>> = Arc::default();
+    type Answer = (Instant, u16, Option<i64>);
+    let answers: Arc<Mutex<Vec<Answer>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let next = Arc::new(AtomicUsize::new(0));
     let slots = Arc::new(slots);
     let mut load = Vec::new();
     for worker in 0..4 {
-        let (api, answers, stop, next, slots) =
-            (api.clone(), answers.clone(), stop.clone(), next.clone(), slots.clone());
+        let (api, answers, stop, next, slots) = (
+            api.clone(),
+            answers.clone(),
+            stop.clone(),
+            next.clone(),
+            slots.clone(),
+        );
         load.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -938,12 +1004,19 @@ async fn the_server_recovers_from_a_postgresql_restart_mid_load() {
         .map(|(sent, _, _)| sent.duration_since(restarted))
         .min()
         .expect("no answer after the restart");
-    assert!(recovered <= Duration::from_secs(5), "recovered after {recovered:?}");
+    assert!(
+        recovered <= Duration::from_secs(5),
+        "recovered after {recovered:?}"
+    );
     let late_errors: Vec<_> = answers
         .iter()
         .filter(|(sent, status, _)| *sent >= restarted + Duration::from_secs(5) && *status >= 500)
         .collect();
-    assert!(late_errors.is_empty(), "5xx after recovery: {}", late_errors.len());
+    assert!(
+        late_errors.is_empty(),
+        "5xx after recovery: {}",
+        late_errors.len()
+    );
     let booked: Vec<i64> = answers.iter().filter_map(|(_, _, id)| *id).collect();
     assert!(booked.len() > 10, "too little load: {}", booked.len());
     let db = sqlx::PgPool::connect(&owner_url).await.unwrap();
@@ -955,7 +1028,11 @@ async fn the_server_recovers_from_a_postgresql_restart_mid_load() {
     .fetch_one(&db)
     .await
     .unwrap();
-    assert_eq!(found as usize, booked.len(), "a booking answered 201 is missing or partial");
+    assert_eq!(
+        found as usize,
+        booked.len(),
+        "a booking answered 201 is missing or partial"
+    );
     let partial: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM appointments a
          WHERE NOT EXISTS (SELECT 1 FROM appointment_services s WHERE s.appointment_id = a.id)",

@@ -221,22 +221,30 @@ async fn the_runtime_role_can_only_upgrade_a_bcrypt_hash() {
     let update = |id: i64, old: String, new: String| {
         let pool = db.app.pool().clone();
         async move {
-            sqlx::query_scalar::<_, Option<bool>>("SELECT platform_update_password_hash($1, $2, $3)")
-                .bind(id)
-                .bind(old)
-                .bind(new)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
+            sqlx::query_scalar::<_, Option<bool>>(
+                "SELECT platform_update_password_hash($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(old)
+            .bind(new)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
         }
     };
     // An argon2id hash is never replaced, not even by another argon2id hash; a bcrypt one only
     // by argon2id.
     let other_argon = app::domain::auth::hash_password("attacker-password").unwrap();
-    assert_eq!(update(ids[0], argon.clone(), other_argon.clone()).await, None);
+    assert_eq!(
+        update(ids[0], argon.clone(), other_argon.clone()).await,
+        None
+    );
     assert_eq!(update(ids[1], bcrypt.clone(), bcrypt.clone()).await, None);
     assert_eq!(update(ids[1], bcrypt.clone(), "plain".into()).await, None);
-    assert_eq!(update(ids[1], bcrypt.clone(), other_argon.clone()).await, Some(true));
+    assert_eq!(
+        update(ids[1], bcrypt.clone(), other_argon.clone()).await,
+        Some(true)
+    );
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(ids[0])
         .fetch_one(&db.owner)

@@ -533,12 +533,13 @@ async fn a_reminder_queued_before_a_merge_is_sent_once() {
             .unwrap()
             .timestamp()
     );
-    let payload_client: Option<i64> =
-        sqlx::query_scalar("SELECT (payload ->> 'client_id')::bigint FROM jobs WHERE dedupe_key = $1")
-            .bind(&reminder)
-            .fetch_one(&s.db.owner)
-            .await
-            .unwrap();
+    let payload_client: Option<i64> = sqlx::query_scalar(
+        "SELECT (payload ->> 'client_id')::bigint FROM jobs WHERE dedupe_key = $1",
+    )
+    .bind(&reminder)
+    .fetch_one(&s.db.owner)
+    .await
+    .unwrap();
     assert_eq!(payload_client, Some(bot_card));
 
     // Telegram vouches for the phone: the chat joins staff's card.
@@ -647,11 +648,12 @@ async fn a_broken_job_of_one_company_never_holds_up_another() {
     assert_eq!(sent(&s.fake, user, "Первое сообщение Севера"), 1);
     assert_eq!(sent(&s.fake, user, "Второе сообщение Севера"), 1);
     // The line that could be written joined the chat's transcript without a card.
-    let orphan: Option<i64> =
-        sqlx::query_scalar("SELECT client_id FROM bot_messages WHERE text = 'Второе сообщение Севера'")
-            .fetch_one(&s.db.owner)
-            .await
-            .unwrap();
+    let orphan: Option<i64> = sqlx::query_scalar(
+        "SELECT client_id FROM bot_messages WHERE text = 'Второе сообщение Севера'",
+    )
+    .fetch_one(&s.db.owner)
+    .await
+    .unwrap();
     assert_eq!(orphan, None);
     s.db.drop().await;
 }

@@ -188,23 +188,23 @@ impl Config {
             },
         };
 
-        let number = |name: &str, default: u32, range: std::ops::RangeInclusive<u32>| match get(
-            name,
-        ) {
-            None => Ok(default),
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if range.contains(&n) => Ok(n),
-                _ => Err(ConfigError::Invalid(format!(
-                    "{name} must be a whole number from {} to {}, got {v:?}",
-                    range.start(),
-                    range.end()
-                ))),
-            },
-        };
+        let number =
+            |name: &str, default: u32, range: std::ops::RangeInclusive<u32>| match get(name) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u32>() {
+                    Ok(n) if range.contains(&n) => Ok(n),
+                    _ => Err(ConfigError::Invalid(format!(
+                        "{name} must be a whole number from {} to {}, got {v:?}",
+                        range.start(),
+                        range.end()
+                    ))),
+                },
+            };
         let streams_per_user = number("STREAMS_PER_USER", 20, 1..=100_000)?;
         let streams_per_company = number("STREAMS_PER_COMPANY", 2_000, 1..=1_000_000)?;
         let stream_recheck_seconds = number("STREAM_RECHECK_SECONDS", 60, 1..=60)?;
-        let ai_daily_calls_per_company = number("AI_DAILY_CALLS_PER_COMPANY", 2_000, 0..=10_000_000)?;
+        let ai_daily_calls_per_company =
+            number("AI_DAILY_CALLS_PER_COMPANY", 2_000, 0..=10_000_000)?;
 
         let (secret_key, encryption_key) = match environment {
             Environment::Production => (

@@ -153,10 +153,9 @@ pub async fn migrate(owner: &PgPool) -> Result<()> {
 }
 
 async fn accept_rewritten_schema_v1(owner: &PgPool) -> Result<()> {
-    let recorded: bool =
-        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-            .fetch_one(owner)
-            .await?;
+    let recorded: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(owner)
+        .await?;
     let Some(current) = MIGRATOR.iter().find(|m| m.version == 1) else {
         return Ok(());
     };

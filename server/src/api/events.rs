@@ -66,7 +66,8 @@ impl Slot {
         let mut open = open_streams();
         let by_user = open.per_user.get(&user).copied().unwrap_or(0);
         let by_company = open.per_company.get(&company).copied().unwrap_or(0);
-        if by_user >= state.config.streams_per_user || by_company >= state.config.streams_per_company
+        if by_user >= state.config.streams_per_user
+            || by_company >= state.config.streams_per_company
         {
             return Err(ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -169,7 +169,15 @@ async fn on_message(
     let reply = match (text, conversation.awaiting, shared_phone) {
         (_, _, Some(phone)) => {
             let source = PhoneSource::OwnContact;
-            phone_answer(state, tenant, &mut customer, &mut conversation, &phone, source).await?
+            phone_answer(
+                state,
+                tenant,
+                &mut customer,
+                &mut conversation,
+                &phone,
+                source,
+            )
+            .await?
         }
         (None, _, None) => {
             Reply::text("Пока я понимаю только текст — напишите, пожалуйста, словами.")
@@ -185,7 +193,15 @@ async fn on_message(
         }
         (Some(text), Some(Awaiting::Phone), _) => {
             let source = PhoneSource::Typed;
-            phone_answer(state, tenant, &mut customer, &mut conversation, text, source).await?
+            phone_answer(
+                state,
+                tenant,
+                &mut customer,
+                &mut conversation,
+                text,
+                source,
+            )
+            .await?
         }
         (Some(text), Some(Awaiting::Car), _) => {
             car_answer(state, tenant, &customer, &mut conversation, text).await?

@@ -17,12 +17,7 @@ use super::dialogue;
 const LONG_POLL_SECONDS: u32 = 10;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 
-pub async fn run(
-    state: AppState,
-    tenant: TenantId,
-    bot: Bot,
-    mut stop: oneshot::Receiver<()>,
-) {
+pub async fn run(state: AppState, tenant: TenantId, bot: Bot, mut stop: oneshot::Receiver<()>) {
     let mut offset: Option<i32> = None;
     let mut backoff = Duration::from_secs(1);
     // A webhook left from webhook mode makes Telegram refuse `getUpdates`; polling replaces it.

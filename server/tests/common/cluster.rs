@@ -51,22 +51,20 @@ impl PrivateCluster {
             port: free_port(),
         };
         if is_root() {
-            cluster.run(Command::new("chown").args(["-R", "postgres"]).arg(&cluster.dir));
+            cluster.run(
+                Command::new("chown")
+                    .args(["-R", "postgres"])
+                    .arg(&cluster.dir),
+            );
         }
-        cluster.run(
-            cluster
-                .pg("initdb")
-                .arg("-D")
-                .arg(cluster.data())
-                .args([
-                    "-U",
-                    "postgres",
-                    "--auth-local=trust",
-                    "--auth-host=scram-sha-256",
-                    "--encoding=UTF8",
-                    "--locale=C.UTF-8",
-                ]),
-        );
+        cluster.run(cluster.pg("initdb").arg("-D").arg(cluster.data()).args([
+            "-U",
+            "postgres",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        ]));
         let settings = format!(
             "\nlisten_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\nfsync = off\nmax_connections = 200\n",
             cluster.port,

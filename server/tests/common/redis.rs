@@ -48,4 +48,3 @@ impl Drop for TestRedis {
         let _ = self.child.wait();
     }
 }
-

@@ -277,7 +277,12 @@ impl Concierge {
                 tenant = tenant.0,
                 "daily LLM quota used up: the rules answer"
             );
-            return Ok(rules_answer(&catalogue, text, Instant::now(), Some("quota")));
+            return Ok(rules_answer(
+                &catalogue,
+                text,
+                Instant::now(),
+                Some("quota"),
+            ));
         }
         self.analyze(&catalogue, text).await
     }
