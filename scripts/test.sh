@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, unit and integration tests against the real PostgreSQL,
-# and the browser tests in Chromium against the running server. Installs what they need.
+# Runs every test: formatting, lints, unit and integration tests against the real PostgreSQL
+# (the fault suite included), schema fuzzing of the REST API, and the browser tests in Chromium
+# against the running server. Installs what they need.
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
@@ -28,6 +29,9 @@ cargo leptos build
 
 log "unit and integration tests (cargo nextest; .config/nextest.toml)"
 cargo nextest run --workspace
+
+log "schema fuzzing (schemathesis against the served OpenAPI)"
+SERVER_BIN="$(target_dir)/debug/server" scripts/fuzz-api.sh
 
 log "browser tests"
 scripts/e2e.sh

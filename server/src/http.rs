@@ -98,10 +98,79 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
             metrics,
             crate::metrics::track,
         ))
+        .layer(axum::middleware::from_fn(refuse_nul))
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(request_id))
         .with_state(server_state)
+}
+
+/// The largest request body read (axum's own default for its extractors).
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// PostgreSQL cannot store the NUL character in text. A request carrying one (`%00` in a query
+/// or form, `\u0000` in JSON) is refused with a 422 before anything handles it, instead of
+/// failing in the database as a 500.
+async fn refuse_nul(request: axum::extract::Request, next: Next) -> Response {
+    let refuse = || {
+        (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"detail": [{
+                "loc": ["body"],
+                "msg": "Текст не может содержать символ NUL (\\u0000)",
+                "type": "value_error",
+            }]})),
+        )
+            .into_response()
+    };
+    if request.uri().query().is_some_and(has_encoded_nul) {
+        return refuse();
+    }
+    let content_type = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let json = content_type.starts_with("application/json") || content_type.contains("+json");
+    let form = content_type.starts_with("application/x-www-form-urlencoded");
+    if !json && !form {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let nul = if json {
+        has_json_nul(&bytes)
+    } else {
+        std::str::from_utf8(&bytes).is_ok_and(has_encoded_nul)
+    };
+    if nul {
+        return refuse();
+    }
+    next.run(axum::extract::Request::from_parts(parts, bytes.into()))
+        .await
+}
+
+fn has_encoded_nul(text: &str) -> bool {
+    text.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}
+
+/// A `\u0000` escape in JSON text (an escaped backslash followed by `u0000` is not one).
+fn has_json_nul(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000"
+            && bytes[..i]
+                .iter()
+                .rev()
+                .take_while(|b| **b == b'\\')
+                .count()
+                % 2
+                == 0
+    })
 }
 
 const X_REQUEST_ID: &str = "x-request-id";
@@ -275,5 +344,20 @@ pub async fn serve(state: AppState, shutdown: Shutdown) -> Result<()> {
             tracing::warn!(budget = ?DRAIN_BUDGET, "requests still running at the end of the shutdown budget; exiting");
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_is_found_in_json_and_forms_only_where_it_is_one() {
+        assert!(has_json_nul(br#"{"name": "a\u0000b"}"#));
+        assert!(has_json_nul(br#"{"name": "\\\u0000"}"#));
+        assert!(!has_json_nul(br#"{"name": "\\u0000"}"#));
+        assert!(!has_json_nul(br#"{"name": "u0000"}"#));
+        assert!(has_encoded_nul("q=a%00b"));
+        assert!(!has_encoded_nul("q=a%2000"));
     }
 }

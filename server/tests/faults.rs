@@ -1043,3 +1043,36 @@ async fn the_server_recovers_from_a_postgresql_restart_mid_load() {
     assert_eq!(partial, 0);
     db.close().await;
 }
+
+/// PostgreSQL cannot store NUL in text: a NUL in JSON, a query or a form is a clear 422, never
+/// a 500 from the database (found by schemathesis, scripts/fuzz-api.sh).
+#[tokio::test]
+async fn nul_characters_are_refused_with_422() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let server = TestServer::start(&db, &[]).await;
+    let api = Api::new(
+        &server,
+        token(&server, "admin@sever.demo", "demo-password").await,
+    );
+    let (status, body) = api
+        .post("/api/v1/clients/", json!({"full_name": "Иван\u{0}", "phone": "+79990004455"}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = api.get("/api/v1/clients/?search=%00").await;
+    assert_eq!(status, 422, "{body}");
+    let login = reqwest::Client::new()
+        .post(server.url("/api/v1/login/access-token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=admin%00%40sever.demo&password=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 422);
+    // A backslash followed by `u0000` is ordinary text.
+    let (status, body) = api
+        .post("/api/v1/clients/", json!({"full_name": "Путь \\u0000", "phone": "+79990004456"}))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    db.drop().await;
+}
