@@ -29,7 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Development mode loads the demo data into the empty database.
+# The demo data, loaded explicitly: the server seeds only its own local cluster by itself.
+DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development "$server_bin" seed-demo >/dev/null
 DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development \
   TELEGRAM_API_URL="http://127.0.0.1:$telegram_port" AI_PROVIDER= \
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \

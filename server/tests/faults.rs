@@ -1076,3 +1076,25 @@ async fn nul_characters_are_refused_with_422() {
     assert_eq!(status, 201, "{body}");
     db.drop().await;
 }
+
+/// `serve` with ENVIRONMENT unset, pointed at an empty database of somebody else's: no demo
+/// accounts (with their public password) appear by themselves; only `seed-demo` adds them.
+#[tokio::test]
+async fn development_mode_never_seeds_a_database_it_was_given() {
+    let db = TestDb::new().await;
+    let data_dir = std::env::temp_dir().join(format!("{}-data", db.name));
+    let mut serve = bare_command("serve --web-only");
+    serve
+        .env_remove("ENVIRONMENT")
+        .env("AC_DATA_DIR", &data_dir)
+        .env("DATABASE_URL", &db.owner_url);
+    let server = TestServer::launch(serve, &db.name, &[]).await;
+    let tenants: i64 = sqlx::query_scalar("SELECT count(*) FROM tenants")
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(tenants, 0, "{}", server.log());
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data_dir);
+    db.drop().await;
+}
