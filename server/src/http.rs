@@ -162,14 +162,7 @@ fn has_encoded_nul(text: &str) -> bool {
 /// A `\u0000` escape in JSON text (an escaped backslash followed by `u0000` is not one).
 fn has_json_nul(bytes: &[u8]) -> bool {
     bytes.windows(6).enumerate().any(|(i, w)| {
-        w == b"\\u0000"
-            && bytes[..i]
-                .iter()
-                .rev()
-                .take_while(|b| **b == b'\\')
-                .count()
-                % 2
-                == 0
+        w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
     })
 }
 

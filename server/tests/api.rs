@@ -493,6 +493,7 @@ async fn events_reach_the_tenants_sse_and_websocket_streams_only() {
 #[tokio::test]
 async fn events_cross_processes_over_redis_and_the_app_survives_redis_going_away() {
     let redis = common::redis::TestRedis::start().await;
+    let redis_url = redis.url.clone();
     let db = TestDb::new().await;
     app::domain::demo::seed_demo(&db.app).await.unwrap();
     let a = TestServer::start(&db, &[("REDIS_URL", &redis.url)]).await;
@@ -588,6 +589,32 @@ async fn events_cross_processes_over_redis_and_the_app_survives_redis_going_away
         "{}",
         a.log()
     );
+
+    // Redis comes back on its address: both processes reconnect, and events cross again on the
+    // stream that stayed open.
+    let port: u16 = redis_url.rsplit(':').next().unwrap().parse().unwrap();
+    let _redis = common::redis::TestRedis::start_on(port).await;
+    let started = std::time::Instant::now();
+    for n in 0.. {
+        let name = format!("Снова через Redis {n}");
+        let (status, _) = on_b
+            .post(
+                "/api/v1/clients",
+                json!({"full_name": name, "phone": format!("+7999333{n:04}")}),
+            )
+            .await;
+        assert_eq!(status, 201);
+        if let Some(event) = next_sse_event(&mut stream, &mut buffer, Duration::from_secs(1)).await
+        {
+            if event["data"]["full_name"] == json!(name) {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "events did not cross again after Redis came back"
+        );
+    }
     drop(a);
     drop(b);
     db.drop().await;

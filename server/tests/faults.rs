@@ -1056,7 +1056,10 @@ async fn nul_characters_are_refused_with_422() {
         token(&server, "admin@sever.demo", "demo-password").await,
     );
     let (status, body) = api
-        .post("/api/v1/clients/", json!({"full_name": "Иван\u{0}", "phone": "+79990004455"}))
+        .post(
+            "/api/v1/clients/",
+            json!({"full_name": "Иван\u{0}", "phone": "+79990004455"}),
+        )
         .await;
     assert_eq!(status, 422, "{body}");
     let (status, body) = api.get("/api/v1/clients/?search=%00").await;
@@ -1071,7 +1074,10 @@ async fn nul_characters_are_refused_with_422() {
     assert_eq!(login.status(), 422);
     // A backslash followed by `u0000` is ordinary text.
     let (status, body) = api
-        .post("/api/v1/clients/", json!({"full_name": "Путь \\u0000", "phone": "+79990004456"}))
+        .post(
+            "/api/v1/clients/",
+            json!({"full_name": "Путь \\u0000", "phone": "+79990004456"}),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     db.drop().await;
@@ -1096,5 +1102,34 @@ async fn development_mode_never_seeds_a_database_it_was_given() {
     assert_eq!(tenants, 0, "{}", server.log());
     drop(server);
     let _ = std::fs::remove_dir_all(&data_dir);
+    db.drop().await;
+}
+
+/// Methods a client invents do not become metric labels: the scrape stays the same size however
+/// many are sent.
+#[tokio::test]
+async fn invented_methods_do_not_grow_the_metrics() {
+    let db = TestDb::new().await;
+    let server = TestServer::start(&db, &[("METRICS_TOKEN", METRICS_TOKEN)]).await;
+    let client = reqwest::Client::new();
+    for i in 0..50 {
+        let method = reqwest::Method::from_bytes(format!("BREW{i}").as_bytes()).unwrap();
+        let _ = client
+            .request(method, server.url("/health"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = client
+        .get(server.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("BREW"), "{text}");
+    assert!(text.contains("method=\"OTHER\""), "{text}");
     db.drop().await;
 }
