@@ -1,12 +1,10 @@
 //! `seed-demo`, accounts and login against real PostgreSQL, as the runtime role.
 
-mod common;
-
+use crate::common::TestDb;
 use app::domain::{
     accounts::{self, NewTenant},
     auth, demo, Error,
 };
-use common::TestDb;
 
 async fn counts(db: &TestDb) -> Vec<(String, i64)> {
     let mut out = Vec::new();

@@ -1,14 +1,12 @@
 //! Production setup and faults, with real processes: the database roles made as the README tells
 //! a DBA, PostgreSQL restarted under load, graceful shutdown, Redis coming up late.
 
-mod common;
-
 use std::{
     process::Stdio,
     time::{Duration, Instant},
 };
 
-use common::{
+use crate::common::{
     cluster::PrivateCluster,
     server::{bare_command, token, Api, RoleProcess, TestServer},
     telegram::{connect_bot, tenant, FakeTelegram, SEVER_TOKEN},
@@ -623,7 +621,7 @@ async fn answers_carry_a_request_id_and_ready_reports_the_schema() {
 async fn processes_started_before_redis_use_it_once_it_is_up() {
     use futures::StreamExt;
 
-    let port = common::server::free_port();
+    let port = crate::common::server::free_port();
     let url = format!("redis://127.0.0.1:{port}");
     let db = TestDb::new().await;
     app::domain::demo::seed_demo(&db.app).await.unwrap();
@@ -645,7 +643,7 @@ async fn processes_started_before_redis_use_it_once_it_is_up() {
     };
     assert_eq!(health(&a).await, "unavailable");
 
-    let _redis = common::redis::TestRedis::start_on(port).await;
+    let _redis = crate::common::redis::TestRedis::start_on(port).await;
     let started = Instant::now();
     while health(&a).await != "ok" || health(&b).await != "ok" {
         assert!(

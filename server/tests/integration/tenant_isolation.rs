@@ -3,13 +3,11 @@
 //! The tables are not listed here: every table with a `tenant_id` column is found in the system
 //! catalog, so a table added later without Row-Level Security fails these tests.
 
-mod common;
-
+use crate::common::TestDb;
 use app::domain::{
     accounts::{create_tenant_in, NewTenant},
     db::{TenantId, Tx},
 };
-use common::TestDb;
 use serde_json::json;
 
 /// Creates a company and one row in every tenant table for it.

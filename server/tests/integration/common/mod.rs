@@ -1,6 +1,5 @@
 //! Test support: a fresh database per test on the real PostgreSQL server, migrated by its owner,
 //! and the application's pool working as the unprivileged runtime role.
-#![allow(dead_code)]
 
 pub mod cluster;
 pub mod redis;

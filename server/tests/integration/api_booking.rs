@@ -1,14 +1,12 @@
 //! Shops, slots and appointments over HTTP: the booking rules as clients see them.
 
-mod common;
-
 use std::time::Duration;
 
-use chrono::{Datelike, Utc, Weekday};
-use common::{
+use crate::common::{
     server::{token, Api, TestServer},
     TestDb,
 };
+use chrono::{Datelike, Utc, Weekday};
 use serde_json::{json, Value};
 
 async fn demo_server() -> (TestDb, TestServer) {

@@ -2,10 +2,9 @@
 //! slots (also across daylight-saving switches), booking, concurrency, status transitions,
 //! moves, listing by the shop's local dates, and isolation between companies.
 
-mod common;
-
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
+use crate::common::TestDb;
 use app::domain::{
     accounts::{self, NewTenant},
     booking::{
@@ -16,7 +15,6 @@ use app::domain::{
     demo, Db, Error,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use common::TestDb;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 

@@ -1,12 +1,9 @@
-//! The companies' Telegram bots against a fake Bot API (`common::telegram`) that speaks
+//! The companies' Telegram bots against a fake Bot API (`crate::common::telegram`) that speaks
 //! Telegram's wire format, with the real server binary on a real database.
-
-mod common;
 
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
-use common::{
+use crate::common::{
     server::{RoleProcess, TestServer},
     telegram::{
         buttons, connect_bot, disconnect_bot, sse_events, staff_events, tenant, FakeTelegram,
@@ -14,6 +11,7 @@ use common::{
     },
     TestDb,
 };
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 /// `1500.00` → `1 500 ₽` as the bot writes prices.
@@ -541,9 +539,9 @@ async fn a_typed_phone_never_takes_over_staffs_card_and_the_visit_is_rescheduled
     connect_bot(&db, sever, SEVER_TOKEN).await;
     let fake = FakeTelegram::start().await;
     let mut server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
-    let api = common::server::Api::new(
+    let api = crate::common::server::Api::new(
         &server,
-        common::server::token(&server, "admin@sever.demo", "demo-password").await,
+        crate::common::server::token(&server, "admin@sever.demo", "demo-password").await,
     );
     // Staff know this customer by phone already.
     let (status, card) = api
@@ -588,9 +586,9 @@ async fn a_typed_phone_never_takes_over_staffs_card_and_the_visit_is_rescheduled
     // The bot process goes away mid-dialogue and another one starts.
     server.stop();
     let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
-    let api = common::server::Api::new(
+    let api = crate::common::server::Api::new(
         &server,
-        common::server::token(&server, "admin@sever.demo", "demo-password").await,
+        crate::common::server::token(&server, "admin@sever.demo", "demo-password").await,
     );
     let mark = fake.mark(SEVER_TOKEN);
     fake.write(SEVER_TOKEN, user, "позвоните мне");
@@ -947,8 +945,8 @@ async fn staff_read_the_transcript_and_reply_through_the_bot() {
         .unwrap();
     let client_text = client.to_string();
     // The web session is the API's JWT in a cookie.
-    let admin = common::server::token(&server, "admin@sever.demo", "demo-password").await;
-    let other = common::server::token(&server, "admin@garage24.demo", "demo-password").await;
+    let admin = crate::common::server::token(&server, "admin@sever.demo", "demo-password").await;
+    let other = crate::common::server::token(&server, "admin@garage24.demo", "demo-password").await;
 
     let (status, body) = server_fn(
         &server,

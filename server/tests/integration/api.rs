@@ -1,11 +1,9 @@
 //! The REST API over HTTP against the running server binary, real PostgreSQL (demo data) and,
 //! where a test says so, real Redis.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use crate::common::{
     server::{token, Api, TestServer},
     TestDb,
 };
@@ -492,7 +490,7 @@ async fn events_reach_the_tenants_sse_and_websocket_streams_only() {
 
 #[tokio::test]
 async fn events_cross_processes_over_redis_and_the_app_survives_redis_going_away() {
-    let redis = common::redis::TestRedis::start().await;
+    let redis = crate::common::redis::TestRedis::start().await;
     let redis_url = redis.url.clone();
     let db = TestDb::new().await;
     app::domain::demo::seed_demo(&db.app).await.unwrap();
@@ -593,7 +591,7 @@ async fn events_cross_processes_over_redis_and_the_app_survives_redis_going_away
     // Redis comes back on its address: both processes reconnect, and events cross again on the
     // stream that stayed open.
     let port: u16 = redis_url.rsplit(':').next().unwrap().parse().unwrap();
-    let _redis = common::redis::TestRedis::start_on(port).await;
+    let _redis = crate::common::redis::TestRedis::start_on(port).await;
     let started = std::time::Instant::now();
     for n in 0.. {
         let name = format!("Снова через Redis {n}");

@@ -1,18 +1,16 @@
 //! The worker and the outbox, black-box: staff change a visit over the REST API, the client gets
-//! the message through the company's bot (a fake Bot API, `common::telegram`), once, with retries
+//! the message through the company's bot (a fake Bot API, `crate::common::telegram`), once, with retries
 //! when Telegram fails; reminders are queued with the booking and skipped when the visit moved.
-
-mod common;
 
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
-use common::{
+use crate::common::{
     server::{token, Api, RoleProcess, TestServer},
     telegram::{connect_bot, tenant, FakeTelegram, SEVER_TOKEN},
     TestDb,
 };
+use axum::http::StatusCode;
+use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use serde_json::{json, Value};
 
 /// A working day well ahead (demo visits cover only ±3 days), not a Sunday.
@@ -583,12 +581,13 @@ async fn a_broken_job_of_one_company_never_holds_up_another() {
     let s = setup().await;
     let sever = tenant(&s.db, "sever").await;
     let garage = tenant(&s.db, "garage24").await;
-    connect_bot(&s.db, garage, common::telegram::GARAGE_TOKEN).await;
+    connect_bot(&s.db, garage, crate::common::telegram::GARAGE_TOKEN).await;
     let user = 6_660_201;
     let sever_client = bot_client(&s, user).await;
-    s.fake.write(common::telegram::GARAGE_TOKEN, user, "/start");
     s.fake
-        .wait_message(common::telegram::GARAGE_TOKEN, user, "«Гараж 24»")
+        .write(crate::common::telegram::GARAGE_TOKEN, user, "/start");
+    s.fake
+        .wait_message(crate::common::telegram::GARAGE_TOKEN, user, "«Гараж 24»")
         .await;
     let garage_client: i64 =
         sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1 AND tenant_id = $2")
@@ -638,7 +637,11 @@ async fn a_broken_job_of_one_company_never_holds_up_another() {
     .unwrap();
 
     s.fake
-        .wait_message(common::telegram::GARAGE_TOKEN, user, "Сообщение Гаража")
+        .wait_message(
+            crate::common::telegram::GARAGE_TOKEN,
+            user,
+            "Сообщение Гаража",
+        )
         .await;
     assert_eq!(settled(&s.db, "garage:1").await, ("done".into(), 1));
     assert_eq!(settled(&s.db, "poison:1").await, ("done".into(), 1));

@@ -1,12 +1,10 @@
 //! `/api/v1/tenant/telegram` against a fake Bot API that speaks Telegram's wire format.
 
-mod common;
-
-use axum::{extract::Path, routing::get, Json, Router};
-use common::{
+use crate::common::{
     server::{token, Api, TestServer},
     TestDb,
 };
+use axum::{extract::Path, routing::get, Json, Router};
 use serde_json::{json, Value};
 
 const GOOD: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
@@ -146,7 +144,7 @@ async fn bot_token_is_checked_stored_encrypted_and_never_returned() {
 async fn an_unreachable_bot_api_is_a_502_not_a_crash() {
     let db = TestDb::new().await;
     app::domain::demo::seed_demo(&db.app).await.unwrap();
-    let closed = format!("http://127.0.0.1:{}", common::server::free_port());
+    let closed = format!("http://127.0.0.1:{}", crate::common::server::free_port());
     let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &closed)]).await;
     let admin = Api::new(
         &server,

@@ -2,8 +2,6 @@
 //! (OpenAI-compatible chat, GigaChat OAuth), its fallback to the rules, the REST endpoint over
 //! HTTP on demo data, and the `concierge-eval` command.
 
-mod common;
-
 use std::{
     collections::HashMap,
     process::Command,
@@ -11,16 +9,16 @@ use std::{
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
+use crate::common::{
+    server::{token, Api, TestServer},
+    TestDb,
+};
 use app::domain::{
     concierge::{Catalogue, Concierge},
     config::{AiConfig, AiProvider, GigaChatAuth, Secret},
 };
 use axum::{
     extract::State, http::HeaderMap, response::IntoResponse, routing::post, Form, Json, Router,
-};
-use common::{
-    server::{token, Api, TestServer},
-    TestDb,
 };
 use serde_json::{json, Value};
 
@@ -167,8 +165,8 @@ async fn llm_answer_is_used_when_valid() {
 async fn a_company_past_its_daily_llm_quota_gets_the_rules() {
     let db = TestDb::new().await;
     app::domain::demo::seed_demo(&db.app).await.unwrap();
-    let sever = common::telegram::tenant(&db, "sever").await;
-    let garage = common::telegram::tenant(&db, "garage24").await;
+    let sever = crate::common::telegram::tenant(&db, "sever").await;
+    let garage = crate::common::telegram::tenant(&db, "garage24").await;
     let (fake, base_url) =
         FakeChat::start(r#"{"intent": "consultation", "diagnoses": [], "services": []}"#).await;
     let concierge = Concierge::new(Some(&openai(base_url, Duration::from_secs(5))))
@@ -520,7 +518,7 @@ fn eval_command_reports_the_figures() {
         env!("CARGO_MANIFEST_DIR"),
         "/../app/data/concierge-eval.jsonl"
     );
-    let config = common::test_config();
+    let config = crate::common::test_config();
     let output = Command::new(env!("CARGO_BIN_EXE_server"))
         .args(["concierge-eval", set])
         .env_clear()
