@@ -66,3 +66,12 @@ ALTER TABLE ai_usage FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON ai_usage
     USING (tenant_id = (SELECT app_current_tenant()))
     WITH CHECK (tenant_id = (SELECT app_current_tenant()));
+
+-- A phone the customer typed in the bot is what they say, not proof: it is kept beside the
+-- card's phone, not in it. Staff see and search it; a staff card with that number is marked as a
+-- possible duplicate; only a contact shared with Telegram's button (the sender's own) sets the
+-- card's phone. Otherwise whoever typed a number first would receive the visits, reminders and
+-- messages that staff later book for its real owner.
+ALTER TABLE clients ADD COLUMN unverified_phone text CHECK (unverified_phone ~ '^\+[1-9][0-9]{6,14}$');
+CREATE INDEX clients_unverified_phone_idx ON clients (tenant_id, unverified_phone)
+    WHERE unverified_phone IS NOT NULL;

@@ -141,11 +141,13 @@ async fn refuse_nul(request: axum::extract::Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return axum::http::StatusCode::PAYLOAD_TOO_LARGE.into_response();
     };
-    let nul = if json {
-        has_json_nul(&bytes)
-    } else {
-        std::str::from_utf8(&bytes).is_ok_and(has_encoded_nul)
-    };
+    // A raw NUL byte is as bad as an escaped one (form parsers pass it through).
+    let nul = bytes.contains(&0)
+        || if json {
+            has_json_nul(&bytes)
+        } else {
+            std::str::from_utf8(&bytes).is_ok_and(has_encoded_nul)
+        };
     if nul {
         return refuse();
     }

@@ -85,8 +85,10 @@ async fn round(state: &AppState, client: &reqwest::Client, shutdown: &Shutdown) 
 }
 
 /// Claims and runs the company's next due job; `false` when there is none. When the database
-/// refuses something while the job is handled, the claim is rolled back with it: the attempt is
-/// then recorded in a transaction of its own, so the job waits before it is tried again.
+/// refuses something while the job is handled, the work is rolled back to a savepoint taken just
+/// after the claim and the attempt is recorded in the same transaction, which still holds the
+/// job's row lock: no other worker can take the job in between. Only when that transaction is
+/// unusable (the connection is gone, and the lock with it) is the attempt recorded in a new one.
 async fn run_one(
     state: &AppState,
     client: &reqwest::Client,
@@ -98,28 +100,41 @@ async fn run_one(
         tx.commit().await?;
         return Ok(false);
     };
+    outbox::savepoint(&mut tx).await?;
     let mut sent = false;
-    let handled = match handle(state, client, tenant, &mut tx, &job, tokens, &mut sent).await {
-        Ok(()) => tx.commit().await.map_err(Into::into),
-        Err(e) => {
-            // Ended now, so the job's row lock is gone before the attempt is recorded.
-            let _ = tx.rollback().await;
-            Err(e)
-        }
+    let error = match handle(state, client, tenant, &mut tx, &job, tokens, &mut sent).await {
+        Ok(()) => match tx.commit().await {
+            Ok(()) => return Ok(true),
+            // The commit's fate is unknown: the attempt is recorded anew (a job already done is
+            // left alone by that).
+            Err(e) => {
+                let error = format!("worker error: {e}");
+                record_in_new_tx(state, tenant, &job, sent, &error).await?;
+                return Ok(true);
+            }
+        },
+        Err(e) => format!("worker error: {e}"),
     };
-    if let Err(e) = handled {
-        tracing::error!(tenant = tenant.0, job = job.id, sent, error = %e, "worker: job failed");
-        outbox::record_broken_attempt(
-            &state.db,
-            tenant,
-            job.id,
-            sent,
-            &format!("worker error: {e}"),
-            backoff(&job),
-        )
-        .await?;
+    tracing::error!(tenant = tenant.0, job = job.id, sent, %error, "worker: job failed");
+    match outbox::record_failed_attempt(&mut tx, &job, sent, &error, backoff(&job)).await {
+        Ok(()) => tx.commit().await?,
+        Err(e) => {
+            tracing::warn!(tenant = tenant.0, job = job.id, error = %e, "worker: the job's transaction is unusable");
+            let _ = tx.rollback().await;
+            record_in_new_tx(state, tenant, &job, sent, &error).await?;
+        }
     }
     Ok(true)
+}
+
+async fn record_in_new_tx(
+    state: &AppState,
+    tenant: TenantId,
+    job: &Job,
+    sent: bool,
+    error: &str,
+) -> Result<()> {
+    outbox::record_broken_attempt(&state.db, tenant, job.id, sent, error, backoff(job)).await
 }
 
 /// Runs a claimed job within its transaction. `sent` becomes true once Telegram accepted the

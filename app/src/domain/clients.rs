@@ -17,6 +17,10 @@ pub struct Client {
     pub full_name: String,
     /// E.164, e.g. `+79161234567`.
     pub phone: Option<String>,
+    /// A phone the client typed in the Telegram bot: their word, not proof, so it is not the
+    /// card's `phone` (E.164). Shown and searched; a card with this `phone` is marked as a
+    /// possible duplicate.
+    pub unverified_phone: Option<String>,
     pub email: Option<String>,
     pub telegram_id: Option<i64>,
     pub notes: String,
@@ -89,8 +93,8 @@ pub struct ClientPatch {
     pub add_vehicles: Vec<NewVehicle>,
 }
 
-const COLUMNS: &str =
-    "c.id, c.tenant_id, c.full_name, c.phone, c.email, c.telegram_id, c.notes, c.created_at";
+const COLUMNS: &str = "c.id, c.tenant_id, c.full_name, c.phone, c.unverified_phone, c.email, \
+                       c.telegram_id, c.notes, c.created_at";
 
 /// Upper case without spaces or dashes: how plates are stored and searched.
 pub fn normalize_plate(plate: &str) -> String {
@@ -134,7 +138,8 @@ pub async fn search(
         "SELECT {COLUMNS} FROM clients c
          WHERE $1::text IS NULL
             OR c.full_name ILIKE '%' || $1 || '%'
-            OR ($2::text IS NOT NULL AND c.phone LIKE '%' || $2 || '%')
+            OR ($2::text IS NOT NULL AND (c.phone LIKE '%' || $2 || '%'
+                                          OR c.unverified_phone LIKE '%' || $2 || '%'))
             OR EXISTS (SELECT 1 FROM vehicles v WHERE v.client_id = c.id AND v.plate LIKE '%' || $3 || '%')
          ORDER BY c.created_at DESC, c.id DESC OFFSET $4 LIMIT $5"
     ))
@@ -225,6 +230,9 @@ pub async fn create(tx: &mut Tx, tenant: i64, new: NewClient) -> Result<Client> 
     .fetch_one(&mut **tx)
     .await
     .map_err(duplicate)?;
+    if let Some(phone) = &client.phone {
+        mark_typed_phone_twins(tx, client.id, phone).await?;
+    }
     for vehicle in new.vehicles {
         add_vehicle(tx, tenant, client.id, vehicle).await?;
     }
@@ -236,13 +244,13 @@ pub async fn update(tx: &mut Tx, tenant: i64, id: i64, patch: ClientPatch) -> Re
     let current = get(tx, id).await?;
     let phone = match patch.phone {
         Some(p) => normalize_phone(p.as_deref())?,
-        None => current.phone,
+        None => current.phone.clone(),
     };
     let email = match patch.email {
         Some(e) => normalize_email(e.as_deref())?,
         None => current.email,
     };
-    let client = sqlx::query_as(&format!(
+    let client: Client = sqlx::query_as(&format!(
         "UPDATE clients AS c SET full_name = $2, phone = $3, email = $4, notes = $5, updated_at = now()
          WHERE c.id = $1 RETURNING {COLUMNS}"
     ))
@@ -254,6 +262,13 @@ pub async fn update(tx: &mut Tx, tenant: i64, id: i64, patch: ClientPatch) -> Re
     .fetch_one(&mut **tx)
     .await
     .map_err(duplicate)?;
+    if let Some(phone) = client
+        .phone
+        .as_ref()
+        .filter(|p| Some(*p) != current.phone.as_ref())
+    {
+        mark_typed_phone_twins(tx, id, phone).await?;
+    }
     for vehicle in patch.add_vehicles {
         add_vehicle(tx, tenant, id, vehicle).await?;
     }
@@ -361,8 +376,11 @@ pub enum PhoneSource {
 /// What became of a phone a Telegram client gave the bot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PhoneAttached {
-    /// Stored on the client's card.
+    /// Telegram vouched for it: it is the card's phone now.
     Saved,
+    /// Typed, and no other card has it: kept on the card as the client's word
+    /// (`unverified_phone`).
+    Noted,
     /// Staff already had a card with this phone and no Telegram, and Telegram vouched for the
     /// phone: the same person. The bot's card was merged into staff's (visits, cars, transcript,
     /// conversation, queued messages), which now holds the chat.
@@ -385,33 +403,68 @@ pub async fn attach_phone(
             .bind(phone)
             .fetch_optional(&mut **tx)
             .await?;
-    match holder {
-        None => {
-            sqlx::query("UPDATE clients SET phone = $2, updated_at = now() WHERE id = $1")
-                .bind(client_id)
-                .bind(phone)
-                .execute(&mut **tx)
-                .await
-                .map_err(duplicate)?;
+    match (holder, source) {
+        (Some((id, _)), _) if id == client_id => Ok((client_id, PhoneAttached::Saved)),
+        (None, PhoneSource::OwnContact) => {
+            sqlx::query(
+                "UPDATE clients SET phone = $2, unverified_phone = NULL, updated_at = now()
+                 WHERE id = $1",
+            )
+            .bind(client_id)
+            .bind(phone)
+            .execute(&mut **tx)
+            .await
+            .map_err(duplicate)?;
             Ok((client_id, PhoneAttached::Saved))
         }
-        Some((id, _)) if id == client_id => Ok((client_id, PhoneAttached::Saved)),
-        Some((card, None)) if source == PhoneSource::OwnContact => {
+        (Some((card, None)), PhoneSource::OwnContact) => {
             merge_into(tx, client_id, card).await?;
             Ok((card, PhoneAttached::Merged))
         }
-        Some((card, _)) => {
+        (None, PhoneSource::Typed) => {
+            note_typed_phone(tx, client_id, phone).await?;
+            mark_typed_phone_twins(tx, client_id, phone).await?;
+            Ok((client_id, PhoneAttached::Noted))
+        }
+        (Some((card, _)), source) => {
+            if source == PhoneSource::Typed {
+                note_typed_phone(tx, client_id, phone).await?;
+            }
             mark_possible_duplicate(tx, client_id, card, "phone").await?;
             Ok((client_id, PhoneAttached::PossibleDuplicate))
         }
     }
 }
 
-/// Whether the bot should ask this client for a phone: the card has none, and the client has
-/// not already given one that another card holds (staff will sort that pair out).
+async fn note_typed_phone(tx: &mut Tx, client_id: i64, phone: &str) -> Result<()> {
+    sqlx::query("UPDATE clients SET unverified_phone = $2, updated_at = now() WHERE id = $1")
+        .bind(client_id)
+        .bind(phone)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Other cards on which a client typed this phone in the bot: possible duplicates of `client_id`.
+async fn mark_typed_phone_twins(tx: &mut Tx, client_id: i64, phone: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO client_duplicates (tenant_id, client_id, other_id, reason)
+         SELECT app_current_tenant(), least($1::bigint, c.id), greatest($1::bigint, c.id), 'phone'
+         FROM clients c WHERE c.unverified_phone = $2 AND c.id <> $1
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(client_id)
+    .bind(phone)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Whether the bot should ask this client for a phone: the card has none, not even a typed one,
+/// and the client has not given one that another card holds (staff will sort that pair out).
 pub async fn needs_phone(tx: &mut Tx, client_id: i64) -> Result<bool> {
     Ok(sqlx::query_scalar(
-        "SELECT c.phone IS NULL AND NOT EXISTS (
+        "SELECT c.phone IS NULL AND c.unverified_phone IS NULL AND NOT EXISTS (
                 SELECT 1 FROM client_duplicates d
                 WHERE d.reason = 'phone' AND (d.client_id = c.id OR d.other_id = c.id))
          FROM clients c WHERE c.id = $1",

@@ -25,12 +25,18 @@ pub struct Event {
 struct Envelope {
     tenant_id: i64,
     event: Event,
+    /// The process that published it: it delivered the event to its own streams already, and
+    /// skips it when it comes back through Redis.
+    #[serde(default)]
+    origin: u64,
 }
 
 #[derive(Clone)]
 pub struct EventBus {
     local: broadcast::Sender<Arc<Envelope>>,
     redis: Option<Client>,
+    /// This process, in [`Envelope::origin`].
+    origin: u64,
     /// Set when the process shuts down: every open stream ends.
     closed: Arc<watch::Sender<bool>>,
 }
@@ -42,6 +48,7 @@ impl EventBus {
         EventBus {
             local,
             redis: None,
+            origin: rand::random::<u64>() | 1,
             closed: Arc::new(watch::channel(false).0),
         }
     }
@@ -62,6 +69,7 @@ impl EventBus {
         let subscriber = redis::connect_subscriber(url, CHANNEL).await?;
         let mut messages = subscriber.message_rx();
         let local = bus.local.clone();
+        let origin = bus.origin;
         tokio::spawn(async move {
             // Keeps the subscriber alive for as long as the task runs.
             let _subscriber = subscriber;
@@ -73,6 +81,7 @@ impl EventBus {
                             .as_string()
                             .and_then(|s| serde_json::from_str::<Envelope>(&s).ok());
                         match parsed {
+                            Some(envelope) if envelope.origin == origin => {}
                             Some(envelope) => {
                                 let _ = local.send(Arc::new(envelope));
                             }
@@ -99,25 +108,27 @@ impl EventBus {
                 return;
             }
         };
-        let envelope = Envelope {
+        let envelope = Arc::new(Envelope {
             tenant_id: tenant.0,
             event: Event {
                 kind: kind.to_string(),
                 data,
             },
-        };
+            origin: self.origin,
+        });
+        // This process's own streams get it at once, whatever state Redis is in (its subscriber
+        // may be reconnecting); the other processes through Redis.
+        let _ = self.local.send(envelope.clone());
         if let Some(redis) = &self.redis {
-            match serde_json::to_string(&envelope) {
-                Ok(payload) => match redis.publish::<i64, _, _>(CHANNEL, payload).await {
-                    Ok(_) => return,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "Redis unavailable: delivering the event in this process only")
+            match serde_json::to_string(&*envelope) {
+                Ok(payload) => {
+                    if let Err(e) = redis.publish::<i64, _, _>(CHANNEL, payload).await {
+                        tracing::warn!(error = %e, "Redis unavailable: the event reached this process only")
                     }
-                },
+                }
                 Err(e) => tracing::error!(error = %e, "event not serialisable"),
             }
         }
-        let _ = self.local.send(Arc::new(envelope));
     }
 
     /// A receiver of this tenant's events only.

@@ -383,6 +383,33 @@ pub async fn reassign_client(tx: &mut Tx, from: i64, into: i64) -> Result<()> {
     Ok(())
 }
 
+/// Marks the state just after a claim, to roll the job's work back to when it fails.
+pub async fn savepoint(tx: &mut Tx) -> Result<()> {
+    sqlx::query("SAVEPOINT job").execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// The job's work failed inside its transaction: undoes that work (back to [`savepoint`]) and
+/// records the attempt there, while the transaction still holds the job. A message Telegram
+/// already accepted is finished (`done`, the failure kept in `last_error`); otherwise the job
+/// waits `delay`, or fails for good after its last attempt.
+pub async fn record_failed_attempt(
+    tx: &mut Tx,
+    job: &Job,
+    sent: bool,
+    error: &str,
+    delay: std::time::Duration,
+) -> Result<()> {
+    sqlx::query("ROLLBACK TO SAVEPOINT job")
+        .execute(&mut **tx)
+        .await?;
+    if sent {
+        done(tx, job, Some(error)).await
+    } else {
+        retry_or_fail(tx, job, error, Some(delay)).await
+    }
+}
+
 /// Records an attempt whose own transaction failed (the database refused something while the
 /// job was handled): the claim rolled back with it, so the attempt is written here, in a fresh
 /// transaction. A message Telegram already accepted is finished (`done`, the failure kept in

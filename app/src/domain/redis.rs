@@ -67,15 +67,22 @@ pub async fn connect_subscriber(
                 Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
             }
-            for attempt in 1..=5 {
+            // Until it works: a process that is not subscribed misses every other process's
+            // events. A newer connection event ends the attempts (it subscribes afresh).
+            let mut pause = Duration::from_millis(200);
+            loop {
                 match subscriber.subscribe(channel).await {
                     Ok(()) => {
                         tracing::info!("subscribed to live events in Redis");
                         break;
                     }
                     Err(e) => {
-                        tracing::warn!(error = %e, attempt, "Redis subscribe failed");
-                        tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                        tracing::warn!(error = %e, retry_in = ?pause, "Redis subscribe failed");
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(5));
+                        if !connected.is_empty() {
+                            break;
+                        }
                     }
                 }
             }

@@ -21,7 +21,31 @@ pub struct ClientRow {
     pub id: i64,
     pub full_name: String,
     pub phone: Option<String>,
+    /// Typed by the client in the bot: shown as their word, not as the card's phone.
+    pub unverified_phone: Option<String>,
     pub email: Option<String>,
+}
+
+impl ClientRow {
+    #[cfg(feature = "ssr")]
+    fn from_client(c: crate::domain::clients::Client) -> ClientRow {
+        ClientRow {
+            id: c.id,
+            full_name: c.full_name,
+            phone: c.phone,
+            unverified_phone: c.unverified_phone,
+            email: c.email,
+        }
+    }
+
+    /// The phone to show: the card's, or the one typed in the bot, marked as such.
+    fn phone_text(&self) -> String {
+        match (&self.phone, &self.unverified_phone) {
+            (Some(phone), _) => phone.clone(),
+            (None, Some(typed)) => format!("{typed} (указан в Telegram, не подтверждён)"),
+            (None, None) => String::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -60,15 +84,7 @@ pub async fn search_clients(query: String) -> Result<Vec<ClientRow>, ServerFnErr
         .await
         .map_err(failed)?;
     tx.commit().await.map_err(|e| failed(e.into()))?;
-    Ok(found
-        .into_iter()
-        .map(|c| ClientRow {
-            id: c.id,
-            full_name: c.full_name,
-            phone: c.phone,
-            email: c.email,
-        })
-        .collect())
+    Ok(found.into_iter().map(ClientRow::from_client).collect())
 }
 
 #[server]
@@ -95,21 +111,14 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, ServerFnError> {
         })
         .collect();
     visits.truncate(100);
-    let row = |c: clients::Client| ClientRow {
-        id: c.id,
-        full_name: c.full_name,
-        phone: c.phone,
-        email: c.email,
-    };
     Ok(ClientCard {
-        possible_duplicates: detail.possible_duplicates.into_iter().map(row).collect(),
-        client: ClientRow {
-            id: detail.client.id,
-            full_name: detail.client.full_name,
-            phone: detail.client.phone,
-            email: detail.client.email,
-        },
-        notes: detail.client.notes,
+        possible_duplicates: detail
+            .possible_duplicates
+            .into_iter()
+            .map(ClientRow::from_client)
+            .collect(),
+        notes: detail.client.notes.clone(),
+        client: ClientRow::from_client(detail.client),
         vehicles: detail
             .vehicles
             .into_iter()
@@ -212,15 +221,15 @@ fn ClientSearch(initial: String) -> impl IntoView {
 fn ClientList(rows: Vec<ClientRow>) -> impl IntoView {
     view! {
         <ul class="divide-y rounded-xl bg-white shadow" aria-label="Найденные клиенты">
-            {rows.into_iter().map(|row| view! {
+            {rows.into_iter().map(|row| { let phone = row.phone_text(); view! {
                 <li>
                     <a href=crate::public_path::public_url(&format!("/clients/{}", row.id)) class="flex flex-col px-4 py-3 hover:bg-slate-50 sm:flex-row sm:gap-4">
                         <span class="font-medium">{row.full_name}</span>
-                        <span class="text-sm text-slate-600">{row.phone.unwrap_or_default()}</span>
+                        <span class="text-sm text-slate-600">{phone}</span>
                         <span class="text-sm text-slate-500">{row.email.unwrap_or_default()}</span>
                     </a>
                 </li>
-            }).collect_view()}
+            }}).collect_view()}
         </ul>
     }
 }
@@ -257,7 +266,7 @@ fn ClientCardView(card: ClientCard) -> impl IntoView {
     view! {
         <h1 class="mt-2 text-2xl font-semibold">{card.client.full_name.clone()}</h1>
         <p class="text-slate-600">
-            {card.client.phone.clone().unwrap_or_default()} " " {card.client.email.clone().unwrap_or_default()}
+            {card.client.phone_text()} " " {card.client.email.clone().unwrap_or_default()}
         </p>
         <PossibleDuplicates cards=card.possible_duplicates/>
         <div class="mt-4 grid gap-4 md:grid-cols-2">
@@ -307,14 +316,14 @@ fn PossibleDuplicates(cards: Vec<ClientRow>) -> impl IntoView {
                 "Номер телефона, набранный в Telegram-боте, уже есть в другой карточке. Бот не объединяет карточки сам: проверьте, тот ли это человек."
             </p>
             <ul class="space-y-1">
-                {cards.into_iter().map(|c| view! {
+                {cards.into_iter().map(|c| { let phone = c.phone_text(); view! {
                     <li>
                         <a class="text-blue-700 hover:underline" href=crate::public_path::public_url(&format!("/clients/{}", c.id))>
                             {if c.full_name.trim().is_empty() { "Без имени".to_string() } else { c.full_name }}
                         </a>
-                        " " <span class="text-sm text-slate-600">{c.phone.unwrap_or_default()}</span>
+                        " " <span class="text-sm text-slate-600">{phone}</span>
                     </li>
-                }).collect_view()}
+                }}).collect_view()}
             </ul>
         </section>
     })

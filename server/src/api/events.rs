@@ -112,6 +112,10 @@ struct LiveStream {
     events: TenantEvents,
     token: String,
     recheck: tokio::time::Interval,
+    /// The session check under way, in a task of its own: [`LiveStream::next`] is raced against
+    /// other work (the WebSocket's pings and reads) and may be dropped at any await, which must
+    /// not drop the check with it.
+    checking: Option<tokio::task::JoinHandle<bool>>,
     _slot: Slot,
 }
 
@@ -131,24 +135,50 @@ impl LiveStream {
             events: state.events.subscribe(staff.tenant),
             token,
             recheck,
+            checking: None,
             _slot: slot,
         })
     }
 
+    /// The next event, or why the stream ends. Cancel-safe: dropping the future loses nothing.
     async fn next(&mut self) -> Result<Event, End> {
         loop {
-            tokio::select! {
-                event = self.events.next() => return event.ok_or(End::Shutdown),
-                _ = self.recheck.tick() => {
-                    // Only a clear "no" ends the stream; a database that does not answer for a
-                    // moment does not log everybody out.
-                    match user_from_token(&self.state, &self.token).await {
-                        Ok(user) if user.tenant_id.is_some() => {}
-                        Err(e) if e.is_server_error() => {}
-                        _ => return Err(End::SessionEnded),
+            if self.checking.is_none() {
+                tokio::select! {
+                    event = self.events.next() => return event.ok_or(End::Shutdown),
+                    _ = self.recheck.tick() => {
+                        let (state, token) = (self.state.clone(), self.token.clone());
+                        self.checking = Some(tokio::spawn(async move { still_valid(&state, &token).await }));
+                    }
+                }
+            } else if let Some(checking) = self.checking.as_mut() {
+                tokio::select! {
+                    event = self.events.next() => return event.ok_or(End::Shutdown),
+                    valid = checking => {
+                        self.checking = None;
+                        if !valid.unwrap_or(true) {
+                            return Err(End::SessionEnded);
+                        }
                     }
                 }
             }
+        }
+    }
+}
+
+/// Whether a stream's session still holds. Only a clear "no" ends the stream: a database that
+/// does not answer for a moment does not log everybody out.
+async fn still_valid(state: &AppState, token: &str) -> bool {
+    match user_from_token(state, token).await {
+        Ok(user) => user.tenant_id.is_some(),
+        Err(e) => e.is_server_error(),
+    }
+}
+
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        if let Some(checking) = self.checking.take() {
+            checking.abort();
         }
     }
 }

@@ -742,7 +742,9 @@ async fn phone_answer(
         clients::attach_phone(&mut tx, customer.client_id, &phone, source).await?;
     customer.client_id = client_id;
     let thanks = match attached {
-        PhoneAttached::Saved | PhoneAttached::Merged => format!("Спасибо, записал номер {phone}."),
+        PhoneAttached::Saved | PhoneAttached::Noted | PhoneAttached::Merged => {
+            format!("Спасибо, записал номер {phone}.")
+        }
         PhoneAttached::PossibleDuplicate => {
             "Спасибо! Этот номер уже есть в нашей базе — администратор сверит его при подтверждении записи."
                 .to_string()

@@ -155,8 +155,9 @@ async fn connected_bots(state: &AppState) -> Result<HashMap<TenantId, String>> {
 
 impl Supervisor {
     async fn round(&mut self) -> Result<()> {
-        let wanted = connected_bots(&self.state).await?;
+        // First, even when the database does not answer below: pollers whose locks are gone stop.
         self.check_locks().await;
+        let wanted = connected_bots(&self.state).await?;
 
         // Stop pollers whose bot was removed or whose token changed, and forget ended ones:
         // they are started again below if still wanted.
@@ -211,11 +212,18 @@ impl Supervisor {
     /// process may be polling those bots now), so every poller stops and a new connection is
     /// opened when a lock is next asked for.
     async fn check_locks(&mut self) {
-        let Some(conn) = self.locks.as_mut() else {
-            return;
+        let alive = match self.locks.as_mut() {
+            Some(conn) => match conn.ping().await {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!(error = %e, "bot lock connection lost; the pollers stop");
+                    false
+                }
+            },
+            // Pollers without a lock connection hold no locks (see `stop`).
+            None => self.running.is_empty(),
         };
-        if let Err(e) = conn.ping().await {
-            tracing::warn!(error = %e, "bot lock connection lost; the pollers stop");
+        if !alive {
             self.locks = None;
             self.stop_all().await;
         }
@@ -237,15 +245,24 @@ impl Supervisor {
             .await?)
     }
 
-    /// Stops a company's poller after the update in hand and releases its lock.
-    async fn stop(&mut self, tenant: TenantId) {
+    /// Stops a poller after the update in hand; `false` when it was not running.
+    async fn stop_poller(&mut self, tenant: TenantId) -> bool {
         let Some(poller) = self.running.remove(&tenant) else {
-            return;
+            return false;
         };
         drop(poller.stop);
-        // The lock is released only once the poller has ended: no two processes poll at once.
         if let Err(e) = poller.task.await {
             tracing::error!(tenant = tenant.0, error = %e, "bot poller panicked");
+        }
+        tracing::info!(tenant = tenant.0, "bot poller stopped");
+        true
+    }
+
+    /// Stops a company's poller after the update in hand and releases its lock.
+    async fn stop(&mut self, tenant: TenantId) {
+        // The lock is released only once the poller has ended: no two processes poll at once.
+        if !self.stop_poller(tenant).await {
+            return;
         }
         if let (Some(conn), Ok(key)) = (self.locks.as_mut(), lock_key(tenant)) {
             let released = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
@@ -254,17 +271,25 @@ impl Supervisor {
                 .execute(conn)
                 .await;
             if let Err(e) = released {
-                tracing::warn!(tenant = tenant.0, error = %e, "bot lock not released");
-                self.locks = None;
+                // Closing the connection releases this lock, and every other one with it: the
+                // other pollers are stopped too, at once.
+                tracing::warn!(tenant = tenant.0, error = %e, "bot lock not released; every poller stops");
+                if let Some(conn) = self.locks.take() {
+                    let _ = conn.close().await;
+                }
+                let others: Vec<TenantId> = self.running.keys().copied().collect();
+                for other in others {
+                    self.stop_poller(other).await;
+                }
             }
         }
-        tracing::info!(tenant = tenant.0, "bot poller stopped");
     }
 
+    /// Stops every poller, then closes the lock connection, which releases all their locks.
     async fn stop_all(&mut self) {
         let tenants: Vec<TenantId> = self.running.keys().copied().collect();
         for tenant in tenants {
-            self.stop(tenant).await;
+            self.stop_poller(tenant).await;
         }
         if let Some(conn) = self.locks.take() {
             let _ = conn.close().await;

@@ -1058,3 +1058,92 @@ async fn staff_read_the_transcript_and_reply_through_the_bot() {
     assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage").len(), sent_before);
     db.drop().await;
 }
+
+/// The other order of events: a stranger types a number nobody has yet, then staff book its real
+/// owner by phone. The typed number stays the stranger's word (`unverified_phone`), so staff's
+/// booking makes a card of its own — its visit and reminders never reach the stranger's chat —
+/// and the two cards are marked for staff. Only the owner's own shared contact joins a chat to
+/// staff's card.
+#[tokio::test]
+async fn a_typed_phone_nobody_has_yet_does_not_capture_its_owner_later() {
+    use app::domain::clients::{self, PhoneAttached, PhoneSource};
+
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    let mut tx = db.app.tenant_tx(sever).await.unwrap();
+    let stranger = clients::create(
+        &mut tx,
+        sever.0,
+        clients::NewClient {
+            full_name: "Незнакомец".into(),
+            phone: None,
+            email: None,
+            telegram_id: Some(7_000_001),
+            notes: String::new(),
+            vehicles: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let (card, attached) =
+        clients::attach_phone(&mut tx, stranger.id, "+79995550001", PhoneSource::Typed)
+            .await
+            .unwrap();
+    assert_eq!((card, attached), (stranger.id, PhoneAttached::Noted));
+    assert!(!clients::needs_phone(&mut tx, stranger.id).await.unwrap());
+    let noted = clients::get(&mut tx, stranger.id).await.unwrap();
+    assert_eq!(
+        (noted.phone, noted.unverified_phone.as_deref()),
+        (None, Some("+79995550001"))
+    );
+
+    // Staff book the number's real owner by phone: a card of their own.
+    let (owner, created) =
+        clients::find_or_create_by_phone(&mut tx, sever.0, "Анна", "+7 999 555-00-01")
+            .await
+            .unwrap();
+    assert!(created);
+    assert_ne!(owner.id, stranger.id);
+    let marked: Vec<i64> = clients::possible_duplicates(&mut tx, owner.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(marked, vec![stranger.id]);
+    // Staff search by the number finds both.
+    let found = clients::search(&mut tx, Some("555-00-01"), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 2);
+
+    // The owner shares their own contact from their own chat: that chat joins staff's card.
+    let owner_chat = clients::create(
+        &mut tx,
+        sever.0,
+        clients::NewClient {
+            full_name: String::new(),
+            phone: None,
+            email: None,
+            telegram_id: Some(7_000_002),
+            notes: String::new(),
+            vehicles: Vec::new(),
+        },
+    )
+    .await
+    .unwrap();
+    let (card, attached) = clients::attach_phone(
+        &mut tx,
+        owner_chat.id,
+        "+79995550001",
+        PhoneSource::OwnContact,
+    )
+    .await
+    .unwrap();
+    assert_eq!((card, attached), (owner.id, PhoneAttached::Merged));
+    let merged = clients::get(&mut tx, owner.id).await.unwrap();
+    assert_eq!(merged.telegram_id, Some(7_000_002));
+    tx.rollback().await.unwrap();
+    db.drop().await;
+}

@@ -1070,6 +1070,14 @@ async fn nul_characters_are_refused_with_422() {
         .await
         .unwrap();
     assert_eq!(login.status(), 422);
+    let raw = reqwest::Client::new()
+        .post(server.url("/api/v1/login/access-token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(b"username=admin\0@sever.demo&password=x".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 422);
     // A backslash followed by `u0000` is ordinary text.
     let (status, body) = api
         .post(
