@@ -1139,3 +1139,44 @@ async fn invented_methods_do_not_grow_the_metrics() {
     assert!(text.contains("method=\"OTHER\""), "{text}");
     db.drop().await;
 }
+
+/// SIGTERM while a `bot` process answers a customer (Telegram is slow to accept the answer): it
+/// finishes that answer, tells Telegram the update was handled, and exits; the process that
+/// takes over does not answer the same message again.
+#[tokio::test]
+async fn a_bot_stopped_mid_answer_finishes_it_and_never_answers_twice() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let log = std::env::temp_dir().join(format!("{}-bot.log", db.name));
+    let mut bot = RoleProcess::start_logged(&db, &fake.url("b1"), "bot", &log);
+    let user = 8_880_010;
+    // Polled before the message arrives, so it is handled by this process.
+    fake.wait_call(SEVER_TOKEN, "deletewebhook", |_| true).await;
+    fake.delay_sends(Duration::from_secs(3));
+    fake.write(SEVER_TOKEN, user, "/start");
+    fake.wait_call(SEVER_TOKEN, "sendmessage-started", |_| true)
+        .await;
+    bot.terminate();
+    let status = bot
+        .wait_exit(Duration::from_secs(15))
+        .await
+        .expect("the bot process did not stop");
+    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(status.success(), "{status}\n{output}");
+    assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage").len(), 1, "{output}");
+
+    fake.delay_sends(Duration::ZERO);
+    let since = Instant::now();
+    let _next = RoleProcess::start(&db, &fake.url("b2"), "bot");
+    while fake.pollers_since(SEVER_TOKEN, since).is_empty() {
+        assert!(since.elapsed() < Duration::from_secs(15), "no process took the bot over");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.calls(SEVER_TOKEN, "sendmessage-started").len(), 1);
+    let _ = std::fs::remove_file(&log);
+    db.drop().await;
+}
