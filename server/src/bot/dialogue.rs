@@ -148,7 +148,7 @@ async fn on_message(
     let chat_id = message.chat.id.0;
 
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let mut customer = find_or_create_client(state, &mut tx, tenant, from, chat_id).await?;
+    let (mut customer, new_client) = find_or_create_client(&mut tx, tenant, from, chat_id).await?;
     let mut conversation = load_conversation(&mut tx, chat_id).await?;
     let message_id = record(
         &mut tx,
@@ -160,6 +160,7 @@ async fn on_message(
     )
     .await?;
     tx.commit().await?;
+    announce_new_client(state, tenant, new_client).await;
 
     let text = text.as_deref().map(str::trim);
     // The menu and /start leave a half-answered question behind.
@@ -248,7 +249,7 @@ async fn on_callback(
     };
 
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let customer = find_or_create_client(state, &mut tx, tenant, &query.from, chat_id).await?;
+    let (customer, new_client) = find_or_create_client(&mut tx, tenant, &query.from, chat_id).await?;
     let mut conversation = load_conversation(&mut tx, chat_id).await?;
     let outcome = match press.step {
         // A visit's own id says what to cancel; later answers do not make the button stale.
@@ -263,6 +264,7 @@ async fn on_callback(
     };
     let Some((reply, changed)) = outcome else {
         tx.commit().await?;
+        announce_new_client(state, tenant, new_client).await;
         bot.answer_callback_query(query.id)
             .text("Это предложение устарело — напишите, что нужно, ещё раз.")
             .await?;
@@ -276,6 +278,7 @@ async fn on_callback(
     };
     record(&mut tx, &customer, "out", &reply.text).await?;
     tx.commit().await?;
+    announce_new_client(state, tenant, new_client).await;
     if let Some((kind, appointment)) = changed {
         state.events.publish(tenant, kind, appointment).await;
     }
@@ -1093,15 +1096,15 @@ async fn send(bot: &Bot, customer: &Customer, reply: &Reply) -> Result<(), BotEr
     Ok(())
 }
 
-/// The client with this Telegram id in this company, created on first contact. The chat id is
-/// refreshed each time (a user who deleted and restarted the chat keeps their client card).
+/// The client with this Telegram id in this company, created on first contact (then also
+/// returned, to be announced once the transaction has committed). The chat id is refreshed each
+/// time (a user who deleted and restarted the chat keeps their client card).
 async fn find_or_create_client(
-    state: &AppState,
     tx: &mut Tx,
     tenant: TenantId,
     user: &User,
     chat_id: i64,
-) -> Result<Customer, BotError> {
+) -> Result<(Customer, Option<clients::Client>), BotError> {
     let telegram_id = i64::try_from(user.id.0)
         .map_err(|_| Error::validation(format!("Telegram id {} out of range", user.id.0)))?;
     let (client_id, created): (i64, bool) = sqlx::query_as(
@@ -1117,13 +1120,18 @@ async fn find_or_create_client(
     .bind(chat_id)
     .fetch_one(&mut **tx)
     .await?;
-    if created {
-        let client = clients::get(tx, client_id).await?;
-        // Staff see a new customer at once; the event is published before the commit, which
-        // at worst announces a client whose first message failed to be stored.
+    let new_client = match created {
+        true => Some(clients::get(tx, client_id).await?),
+        false => None,
+    };
+    Ok((Customer { chat_id, client_id }, new_client))
+}
+
+/// Staff see a new customer at once — after the card is committed, never a card that was not.
+async fn announce_new_client(state: &AppState, tenant: TenantId, client: Option<clients::Client>) {
+    if let Some(client) = client {
         state.events.publish(tenant, "client.created", client).await;
     }
-    Ok(Customer { chat_id, client_id })
 }
 
 async fn load_conversation(tx: &mut Tx, chat_id: i64) -> Result<Conversation, BotError> {
