@@ -30,6 +30,9 @@ ENV ENVIRONMENT=production \
     LEPTOS_SITE_ADDR=0.0.0.0:3000 \
     LEPTOS_ENV=PROD \
     RUST_LOG=info
+# mimalloc commits its arenas lazily: 10k open event streams take ~190 MB instead of ~310 MB
+# (scripts/bench-streams.sh).
+ENV MIMALLOC_ARENA_EAGER_COMMIT=0
 EXPOSE 3000
 ENTRYPOINT ["/app/server"]
 CMD ["serve"]
