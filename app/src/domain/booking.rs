@@ -395,6 +395,45 @@ pub async fn book(tx: &mut Tx, tenant: TenantId, new: NewBooking) -> Result<i64>
     Ok(id)
 }
 
+/// Use case: a visit booked by staff (web admin, REST API) for `client`, with the details `new`
+/// gives for the client's card id. One transaction: the client found or created, the visit
+/// booked; then `client.created` (for a new card) and `appointment.created` are published.
+pub async fn book_visit(
+    state: &super::AppState,
+    tenant: TenantId,
+    client: &super::clients::ClientRef,
+    new: impl FnOnce(i64) -> NewBooking,
+) -> Result<Appointment> {
+    let mut work = super::work::Work::begin(&state.db, tenant).await?;
+    let (client, created) = super::clients::resolve(work.tx(), tenant.0, client).await?;
+    let id = book(work.tx(), tenant, new(client.id)).await?;
+    let appointment = get(work.tx(), id).await?;
+    if created {
+        work.publish("client.created", &client)?;
+    }
+    work.publish("appointment.created", &appointment)?;
+    work.commit(&state.events).await?;
+    Ok(appointment)
+}
+
+/// Use case: staff change a visit (status, time, bay, services) through `channel`; the
+/// visit as it is afterwards, `appointment.updated` once committed.
+pub async fn change_visit(
+    state: &super::AppState,
+    tenant: TenantId,
+    id: i64,
+    what: Change,
+    by: Option<i64>,
+    channel: Channel,
+) -> Result<Appointment> {
+    let mut work = super::work::Work::begin(&state.db, tenant).await?;
+    change(work.tx(), tenant, id, what, by, channel).await?;
+    let appointment = get(work.tx(), id).await?;
+    work.publish("appointment.updated", &appointment)?;
+    work.commit(&state.events).await?;
+    Ok(appointment)
+}
+
 /// Changes an appointment's status and/or moves it (time, bay, services).
 ///
 /// A move is checked like a booking (working hours, bay range, free bay) and applies before a

@@ -327,6 +327,48 @@ pub async fn add_vehicle(
     .await?)
 }
 
+/// Who a visit is booked for: a card by id, or a person by name and phone (found by that phone
+/// or created).
+#[derive(Clone, Debug)]
+pub enum ClientRef {
+    Id(i64),
+    ByPhone { full_name: String, phone: String },
+}
+
+/// The card a [`ClientRef`] names, and whether it was created just now. An id that is not this
+/// company's card is a validation error (the caller named it), not a missing page.
+pub async fn resolve(tx: &mut Tx, tenant: i64, client: &ClientRef) -> Result<(Client, bool)> {
+    match client {
+        ClientRef::Id(id) => match get(tx, *id).await {
+            Ok(client) => Ok((client, false)),
+            Err(Error::NotFound) => Err(Error::validation("Клиент не найден")),
+            Err(e) => Err(e),
+        },
+        ClientRef::ByPhone { full_name, phone } => {
+            if full_name.trim().is_empty() && phone.trim().is_empty() {
+                return Err(Error::validation(
+                    "Выберите клиента или введите имя и телефон нового",
+                ));
+            }
+            find_or_create_by_phone(tx, tenant, full_name.trim(), phone).await
+        }
+    }
+}
+
+/// Use case: staff change a client's card (REST API, web admin); `client.updated` once committed.
+pub async fn change(
+    state: &super::AppState,
+    tenant: super::db::TenantId,
+    id: i64,
+    patch: ClientPatch,
+) -> Result<Client> {
+    let mut work = super::work::Work::begin(&state.db, tenant).await?;
+    let client = update(work.tx(), tenant.0, id, patch).await?;
+    work.publish("client.updated", &client)?;
+    work.commit(&state.events).await?;
+    Ok(client)
+}
+
 /// Finds the client with this phone in the tenant, or creates one (bookings by phone).
 pub async fn find_or_create_by_phone(
     tx: &mut Tx,

@@ -24,6 +24,7 @@ pub mod services;
 pub mod shops;
 pub mod telegram;
 pub mod users;
+pub mod work;
 
 use std::sync::Arc;
 

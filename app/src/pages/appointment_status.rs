@@ -15,7 +15,7 @@ pub async fn change_status(
         booking::{Change, Status},
         AppState,
     };
-    use crate::session::ssr::{failed, refused, require_same_origin, require_staff};
+    use crate::session::ssr::{refused, require_same_origin, require_staff};
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
@@ -27,10 +27,8 @@ pub async fn change_status(
     let reason = reason
         .map(|r| r.trim().to_string())
         .filter(|r| !r.is_empty());
-    let tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
     apply_web_change(
         &state,
-        tx,
         tenant,
         user.id,
         id,
@@ -43,12 +41,11 @@ pub async fn change_status(
     .await
 }
 
-/// Applies a staff member's change of a visit in the open transaction `tx` (made in the web
-/// admin), commits, and tells every open page and API client about it.
+/// Applies a staff member's change of a visit made in the web admin (the `booking::change_visit`
+/// use case: it commits and tells every open page and API client).
 #[cfg(feature = "ssr")]
 pub(crate) async fn apply_web_change(
     state: &crate::domain::AppState,
-    mut tx: crate::domain::db::Tx,
     tenant: crate::domain::db::TenantId,
     user_id: i64,
     id: i64,
@@ -57,14 +54,8 @@ pub(crate) async fn apply_web_change(
     use crate::domain::booking::{self, Channel};
     use crate::session::ssr::failed;
 
-    booking::change(&mut tx, tenant, id, change, Some(user_id), Channel::Web)
+    booking::change_visit(state, tenant, id, change, Some(user_id), Channel::Web)
         .await
         .map_err(failed)?;
-    let appointment = booking::get(&mut tx, id).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
-    state
-        .events
-        .publish(tenant, "appointment.updated", &appointment)
-        .await;
     Ok(())
 }

@@ -442,7 +442,8 @@ pub async fn book_visit(
 
     use crate::domain::{
         booking::{self, Channel, NewBooking},
-        clients, shops, AppState,
+        clients::ClientRef,
+        shops, AppState,
     };
     use crate::session::ssr::{failed, refused, require_same_origin, require_staff};
 
@@ -454,8 +455,9 @@ pub async fn book_visit(
     if service_ids.is_empty() {
         return Err(refused("Выберите хотя бы одну услугу"));
     }
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let mut tx = state.db.tenant_read_tx(tenant).await.map_err(failed)?;
     let shop = shops::get(&mut tx, shop_id).await.map_err(failed)?;
+    drop(tx);
     let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let local = NaiveDateTime::parse_from_str(&start, "%Y-%m-%dT%H:%M")
         .map_err(|_| refused("Время записи в формате ГГГГ-ММ-ДДTЧЧ:ММ"))?;
@@ -464,56 +466,33 @@ pub async fn book_visit(
         .earliest()
         .ok_or_else(|| refused("Такого времени в этот день нет (перевод часов)"))?
         .with_timezone(&Utc);
-    let (client_id, new_client) = match client_id {
-        Some(id) => (clients::get(&mut tx, id).await.map_err(failed)?.id, None),
-        None => {
-            if new_client_name.trim().is_empty() {
-                return Err(refused("Выберите клиента или введите имя нового"));
-            }
-            let (client, created) = clients::find_or_create_by_phone(
-                &mut tx,
-                tenant.0,
-                new_client_name.trim(),
-                &new_client_phone,
-            )
-            .await
-            .map_err(failed)?;
-            (client.id, created.then_some(client))
+    let client = match client_id {
+        Some(id) => ClientRef::Id(id),
+        None if new_client_name.trim().is_empty() => {
+            return Err(refused("Выберите клиента или введите имя нового"))
         }
-    };
-    let id = booking::book(
-        &mut tx,
-        tenant,
-        NewBooking {
-            shop_id: shop.id,
-            client_id,
-            vehicle_id: None,
-            service_ids,
-            start_time,
-            end_time: None,
-            bay: Some(bay),
-            source: Channel::Web,
-            customer_note: String::new(),
-            ai_summary: String::new(),
-            ai_analysis: None,
-            created_by: Some(user.id),
+        None => ClientRef::ByPhone {
+            full_name: new_client_name,
+            phone: new_client_phone,
         },
-    )
+    };
+    let appointment = booking::book_visit(&state, tenant, &client, |client_id| NewBooking {
+        shop_id: shop.id,
+        client_id,
+        vehicle_id: None,
+        service_ids,
+        start_time,
+        end_time: None,
+        bay: Some(bay),
+        source: Channel::Web,
+        customer_note: String::new(),
+        ai_summary: String::new(),
+        ai_analysis: None,
+        created_by: Some(user.id),
+    })
     .await
     .map_err(failed)?;
-    let appointment = booking::get(&mut tx, id).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
-    if let Some(client) = new_client {
-        state
-            .events
-            .publish(tenant, "client.created", &client)
-            .await;
-    }
-    state
-        .events
-        .publish(tenant, "appointment.created", &appointment)
-        .await;
-    Ok(id)
+    Ok(appointment.id)
 }
 
 /// Moves a visit to another day, time and/or bay (`date` and `time` are the shop's local
@@ -553,9 +532,10 @@ pub async fn move_visit(
                 .map_err(|_| refused("Пост: номер или «любой»"))?,
         ),
     };
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let mut tx = state.db.tenant_read_tx(tenant).await.map_err(failed)?;
     let current = booking::get(&mut tx, id).await.map_err(failed)?;
     let shop = shops::get(&mut tx, current.shop_id).await.map_err(failed)?;
+    drop(tx);
     let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let start_time = tz
         .from_local_datetime(&date.and_time(time))
@@ -564,7 +544,6 @@ pub async fn move_visit(
         .with_timezone(&Utc);
     crate::pages::appointment_status::apply_web_change(
         &state,
-        tx,
         tenant,
         user.id,
         id,

@@ -141,10 +141,9 @@ pub async fn save_client_notes(id: i64, notes: String) -> Result<(), ServerFnErr
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (_, tenant) = require_staff().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let client = clients::update(
-        &mut tx,
-        tenant.0,
+    clients::change(
+        &state,
+        tenant,
         id,
         clients::ClientPatch {
             notes: Some(notes),
@@ -153,11 +152,6 @@ pub async fn save_client_notes(id: i64, notes: String) -> Result<(), ServerFnErr
     )
     .await
     .map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
-    state
-        .events
-        .publish(tenant, "client.updated", &client)
-        .await;
     Ok(())
 }
 

@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 
 use app::domain::{
     booking::{self, Appointment, AppointmentFilter, Change, Channel, NewBooking, Status},
-    clients, AppState, Error,
+    clients::ClientRef,
+    AppState,
 };
 
 use super::{
@@ -110,27 +111,15 @@ pub struct NewAppointment {
     responses((status = 201, body = Appointment), (status = 404), (status = 409, description = "No free bay at that time"), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiJson(new): ApiJson<NewAppointment>,
 ) -> ApiResult<(StatusCode, Json<Appointment>)> {
-    let mut tx = staff.tx(&state.db).await?;
-    let (client_id, new_client) = match (new.client_id, &new.client) {
-        (Some(id), None) => match clients::get(&mut tx, id).await {
-            Ok(client) => (client.id, None),
-            Err(Error::NotFound) => {
-                return Err(ApiError::validation(
-                    &["body", "client_id"],
-                    "Клиент не найден",
-                ))
-            }
-            Err(e) => return Err(e.into()),
+    let client = match (new.client_id, new.client) {
+        (Some(id), None) => ClientRef::Id(id),
+        (None, Some(c)) => ClientRef::ByPhone {
+            full_name: c.full_name,
+            phone: c.phone,
         },
-        (None, Some(c)) => {
-            let (client, created) =
-                clients::find_or_create_by_phone(&mut tx, staff.tenant.0, &c.full_name, &c.phone)
-                    .await?;
-            (client.id, created.then_some(client))
-        }
         _ => {
             return Err(ApiError::validation(
                 &["body", "client_id"],
@@ -138,37 +127,21 @@ pub async fn create(
             ))
         }
     };
-    let id = booking::book(
-        &mut tx,
-        staff.tenant,
-        NewBooking {
-            shop_id: new.shop_id,
-            client_id,
-            vehicle_id: new.vehicle_id,
-            service_ids: new.service_ids,
-            start_time: new.start_time.with_timezone(&Utc),
-            end_time: new.end_time.map(|t| t.with_timezone(&Utc)),
-            bay: new.bay,
-            source: Channel::Api,
-            customer_note: new.customer_note,
-            ai_summary: String::new(),
-            ai_analysis: None,
-            created_by: Some(staff.user.id),
-        },
-    )
+    let appointment = booking::book_visit(&state, staff.tenant, &client, |client_id| NewBooking {
+        shop_id: new.shop_id,
+        client_id,
+        vehicle_id: new.vehicle_id,
+        service_ids: new.service_ids,
+        start_time: new.start_time.with_timezone(&Utc),
+        end_time: new.end_time.map(|t| t.with_timezone(&Utc)),
+        bay: new.bay,
+        source: Channel::Api,
+        customer_note: new.customer_note,
+        ai_summary: String::new(),
+        ai_analysis: None,
+        created_by: Some(staff.user.id),
+    })
     .await?;
-    let appointment = booking::get(&mut tx, id).await?;
-    tx.commit().await?;
-    if let Some(client) = new_client {
-        state
-            .events
-            .publish(staff.tenant, "client.created", &client)
-            .await;
-    }
-    state
-        .events
-        .publish(staff.tenant, "appointment.created", &appointment)
-        .await;
     Ok((StatusCode::CREATED, Json(appointment)))
 }
 
@@ -204,7 +177,7 @@ pub struct AppointmentPatch {
                (status = 422, description = "Invalid input or status transition")))]
 pub async fn update(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<AppointmentPatch>,
 ) -> ApiResult<Json<Appointment>> {
@@ -220,9 +193,8 @@ pub async fn update(
         service_ids: patch.service_ids,
         reason: patch.reason,
     };
-    let mut tx = staff.tx(&state.db).await?;
-    booking::change(
-        &mut tx,
+    let appointment = booking::change_visit(
+        &state,
         staff.tenant,
         id,
         change,
@@ -230,11 +202,5 @@ pub async fn update(
         Channel::Api,
     )
     .await?;
-    let appointment = booking::get(&mut tx, id).await?;
-    tx.commit().await?;
-    state
-        .events
-        .publish(staff.tenant, "appointment.updated", &appointment)
-        .await;
     Ok(Json(appointment))
 }

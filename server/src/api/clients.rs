@@ -69,16 +69,11 @@ pub async fn get(
     responses((status = 200, body = Client), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<ClientPatch>,
 ) -> ApiResult<Json<Client>> {
-    let mut tx = staff.tx(&state.db).await?;
-    let client = clients::update(&mut tx, staff.tenant.0, id, patch).await?;
-    tx.commit().await?;
-    state
-        .events
-        .publish(staff.tenant, "client.updated", &client)
-        .await;
-    Ok(Json(client))
+    Ok(Json(
+        clients::change(&state, staff.tenant, id, patch).await?,
+    ))
 }

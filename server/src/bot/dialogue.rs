@@ -249,7 +249,8 @@ async fn on_callback(
     };
 
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let (customer, new_client) = find_or_create_client(&mut tx, tenant, &query.from, chat_id).await?;
+    let (customer, new_client) =
+        find_or_create_client(&mut tx, tenant, &query.from, chat_id).await?;
     let mut conversation = load_conversation(&mut tx, chat_id).await?;
     let outcome = match press.step {
         // A visit's own id says what to cancel; later answers do not make the button stale.

@@ -1246,3 +1246,100 @@ async fn one_company_cannot_book_or_see_anothers_shop_services_clients_or_visits
     );
     db.drop().await;
 }
+
+/// A use case publishes its events once its transaction has committed, never before and never
+/// for a change that did not commit: a unit of work dropped without a commit publishes nothing,
+/// and a booking refused after its new client was created in the same transaction announces
+/// neither (and leaves no client behind).
+#[tokio::test]
+async fn a_change_that_does_not_commit_publishes_nothing() {
+    use app::domain::{clients::ClientRef, work::Work, AppState};
+
+    let db = TestDb::new().await;
+    let (sever, _) = demo_companies(&db).await;
+    let state = AppState::new(db.app.clone(), db.config.clone())
+        .await
+        .unwrap();
+    let mut events = state.events.subscribe(sever);
+
+    let mut work = Work::begin(&state.db, sever).await.unwrap();
+    work.publish("client.created", json!({"id": 0})).unwrap();
+    drop(work);
+    assert!(quiet(&mut events).await, "a dropped unit of work published");
+
+    let mut tx = db.app.tenant_tx(sever).await.unwrap();
+    let shop = booking::list(
+        &mut tx,
+        &AppointmentFilter {
+            limit: 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()[0]
+        .shop_id;
+    let service: i64 = sqlx::query_scalar("SELECT id FROM services ORDER BY id LIMIT 1")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    let free = booking::free_slots(&mut tx, shop, date(MONDAY), &[service])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let newcomer = ClientRef::ByPhone {
+        full_name: "Новый клиент".into(),
+        phone: "+79990007788".into(),
+    };
+    let booking_at = |start: DateTime<Utc>| {
+        move |client_id| NewBooking {
+            shop_id: shop,
+            client_id,
+            vehicle_id: None,
+            service_ids: vec![service],
+            start_time: start,
+            end_time: None,
+            bay: None,
+            source: Channel::Web,
+            customer_note: String::new(),
+            ai_summary: String::new(),
+            ai_analysis: None,
+            created_by: None,
+        }
+    };
+
+    // 03:00 is outside the shop's hours: refused after the client was made in the transaction.
+    let refused = booking::book_visit(
+        &state,
+        sever,
+        &newcomer,
+        booking_at(at("2030-01-14T03:00:00+03:00")),
+    )
+    .await;
+    assert!(matches!(refused, Err(Error::Validation(_))), "{refused:?}");
+    assert!(quiet(&mut events).await, "a refused booking published");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM clients WHERE phone = '+79990007788'")
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+
+    // At a free time: the client and the visit, announced in that order, after the commit.
+    let start = free[0].start_time.to_utc();
+    let appointment = booking::book_visit(&state, sever, &newcomer, booking_at(start))
+        .await
+        .unwrap();
+    let first = events.next().await.unwrap();
+    let second = events.next().await.unwrap();
+    assert_eq!(first.kind, "client.created");
+    assert_eq!(first.data["id"], json!(appointment.client_id));
+    assert_eq!(second.kind, "appointment.created");
+    assert_eq!(second.data["id"], json!(appointment.id));
+    db.drop().await;
+}
+
+/// Whether no event arrives for a moment.
+async fn quiet(events: &mut app::domain::events::TenantEvents) -> bool {
+    tokio::time::timeout(Duration::from_millis(300), events.next())
+        .await
+        .is_err()
+}

@@ -1172,7 +1172,10 @@ async fn a_bot_stopped_mid_answer_finishes_it_and_never_answers_twice() {
     let since = Instant::now();
     let _next = RoleProcess::start(&db, &fake.url("b2"), "bot");
     while fake.pollers_since(SEVER_TOKEN, since).is_empty() {
-        assert!(since.elapsed() < Duration::from_secs(15), "no process took the bot over");
+        assert!(
+            since.elapsed() < Duration::from_secs(15),
+            "no process took the bot over"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;

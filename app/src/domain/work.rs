@@ -1,0 +1,55 @@
+//! A unit of work: one tenant transaction and the live events it will publish — after it
+//! commits, never before, and never for a change that was rolled back. Use cases open one, do
+//! their work in its transaction, say what happened with [`Work::publish`], and
+//! [`Work::commit`]. Dropping it without a commit rolls the transaction back and forgets the
+//! events.
+
+use serde::Serialize;
+
+use super::{
+    db::{Db, TenantId, Tx},
+    events::EventBus,
+    Error, Result,
+};
+
+pub struct Work {
+    tx: Tx,
+    tenant: TenantId,
+    events: Vec<(&'static str, serde_json::Value)>,
+}
+
+impl Work {
+    pub async fn begin(db: &Db, tenant: TenantId) -> Result<Work> {
+        Ok(Work {
+            tx: db.tenant_tx(tenant).await?,
+            tenant,
+            events: Vec::new(),
+        })
+    }
+
+    /// The transaction, scoped to the tenant.
+    pub fn tx(&mut self) -> &mut Tx {
+        &mut self.tx
+    }
+
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// Queues an event (`appointment.created`, `client.updated`, …) to publish once committed.
+    pub fn publish(&mut self, kind: &'static str, data: impl Serialize) -> Result<()> {
+        let data = serde_json::to_value(data)
+            .map_err(|e| Error::Internal(format!("event {kind} not serialisable: {e}")))?;
+        self.events.push((kind, data));
+        Ok(())
+    }
+
+    /// Commits, then publishes the queued events in order.
+    pub async fn commit(self, bus: &EventBus) -> Result<()> {
+        self.tx.commit().await?;
+        for (kind, data) in self.events {
+            bus.publish(self.tenant, kind, data).await;
+        }
+        Ok(())
+    }
+}
