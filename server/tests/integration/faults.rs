@@ -237,29 +237,8 @@ async fn sigterm_ends_the_live_streams_and_the_server_exits() {
 #[tokio::test]
 async fn a_worker_stopped_mid_send_finishes_the_job_and_never_sends_it_twice() {
     let db = TestDb::new().await;
-    app::domain::demo::seed_demo(&db.app).await.unwrap();
-    let sever = tenant(&db, "sever").await;
-    connect_bot(&db, sever, SEVER_TOKEN).await;
+    queued_messages(&db, 8_880_001, 1).await;
     let fake = FakeTelegram::start().await;
-    let chat = 8_880_001_i64;
-    let client: i64 = sqlx::query_scalar(
-        "INSERT INTO clients (tenant_id, full_name, telegram_id, telegram_chat_id)
-         VALUES ($1, 'Пётр', $2, $2) RETURNING id",
-    )
-    .bind(sever.0)
-    .bind(chat)
-    .fetch_one(&db.owner)
-    .await
-    .unwrap();
-    sqlx::query(
-        "INSERT INTO jobs (tenant_id, kind, payload, dedupe_key)
-         VALUES ($1, 'telegram.message', $2, 'shutdown:1')",
-    )
-    .bind(sever.0)
-    .bind(json!({"chat_id": chat, "client_id": client, "text": "Машина готова"}))
-    .execute(&db.owner)
-    .await
-    .unwrap();
     fake.delay_sends(Duration::from_secs(3));
 
     let log = std::env::temp_dir().join(format!("{}-worker.log", db.name));
@@ -274,7 +253,7 @@ async fn a_worker_stopped_mid_send_finishes_the_job_and_never_sends_it_twice() {
     let output = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(status.success(), "{status}\n{output}");
     let job: (String, i32) =
-        sqlx::query_as("SELECT status, attempts FROM jobs WHERE dedupe_key = 'shutdown:1'")
+        sqlx::query_as("SELECT status, attempts FROM jobs WHERE dedupe_key = 'fault:0'")
             .fetch_one(&db.owner)
             .await
             .unwrap();
