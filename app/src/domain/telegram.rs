@@ -250,6 +250,35 @@ pub async fn connect(
     })
 }
 
+/// Use case: an admin connects the company's bot (REST API, Settings). The token is checked with
+/// the Bot API's `getMe` first — outside any transaction, so no connection waits on Telegram —
+/// then stored encrypted; `tenant.telegram_updated` once committed. The running bot processes
+/// pick it up at their next round.
+pub async fn connect_bot(
+    state: &super::AppState,
+    tenant: super::db::TenantId,
+    token: &str,
+) -> Result<BotConnection> {
+    let username = check_token(&state.config, token).await?;
+    let mut work = super::work::Work::begin(&state.db, tenant).await?;
+    let connection = connect(work.tx(), &state.config, token, &username).await?;
+    work.publish("tenant.telegram_updated", &connection)?;
+    work.commit(&state.events).await?;
+    Ok(connection)
+}
+
+/// Use case: an admin removes the company's bot; `tenant.telegram_updated` once committed.
+pub async fn disconnect_bot(
+    state: &super::AppState,
+    tenant: super::db::TenantId,
+) -> Result<BotConnection> {
+    let mut work = super::work::Work::begin(&state.db, tenant).await?;
+    let connection = disconnect(work.tx()).await?;
+    work.publish("tenant.telegram_updated", &connection)?;
+    work.commit(&state.events).await?;
+    Ok(connection)
+}
+
 pub async fn disconnect(tx: &mut Tx) -> Result<BotConnection> {
     sqlx::query(
         "UPDATE tenants SET telegram_bot_token_enc = NULL, telegram_bot_username = NULL,

@@ -256,19 +256,10 @@ pub async fn connect_bot(token: String) -> Result<String, ServerFnError> {
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (_, tenant) = require_admin().await?;
-    let username = telegram::check_token(&state.config, &token)
+    let connection = telegram::connect_bot(&state, tenant, &token)
         .await
         .map_err(failed)?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let connection = telegram::connect(&mut tx, &state.config, &token, &username)
-        .await
-        .map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
-    state
-        .events
-        .publish(tenant, "tenant.telegram_updated", &connection)
-        .await;
-    Ok(username)
+    Ok(connection.bot_username.unwrap_or_default())
 }
 
 #[server(endpoint = "disconnect_bot")]
@@ -280,13 +271,9 @@ pub async fn disconnect_bot() -> Result<(), ServerFnError> {
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (_, tenant) = require_admin().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let connection = telegram::disconnect(&mut tx).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
-    state
-        .events
-        .publish(tenant, "tenant.telegram_updated", &connection)
-        .await;
+    telegram::disconnect_bot(&state, tenant)
+        .await
+        .map_err(failed)?;
     Ok(())
 }
 

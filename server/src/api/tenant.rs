@@ -40,14 +40,7 @@ pub async fn put(
 ) -> ApiResult<Json<BotConnection>> {
     staff.require_admin()?;
     staff.release_tx();
-    let username = telegram::check_token(&state.config, &body.bot_token).await?;
-    let mut tx = staff.tx(&state.db).await?;
-    let connection = telegram::connect(&mut tx, &state.config, &body.bot_token, &username).await?;
-    tx.commit().await?;
-    state
-        .events
-        .publish(staff.tenant, "tenant.telegram_updated", &connection)
-        .await;
+    let connection = telegram::connect_bot(&state, staff.tenant, &body.bot_token).await?;
     Ok(Json(connection))
 }
 
@@ -58,12 +51,6 @@ pub async fn delete(
     mut staff: Staff,
 ) -> ApiResult<Json<BotConnection>> {
     staff.require_admin()?;
-    let mut tx = staff.tx(&state.db).await?;
-    let connection = telegram::disconnect(&mut tx).await?;
-    tx.commit().await?;
-    state
-        .events
-        .publish(staff.tenant, "tenant.telegram_updated", &connection)
-        .await;
-    Ok(Json(connection))
+    staff.release_tx();
+    Ok(Json(telegram::disconnect_bot(&state, staff.tenant).await?))
 }
