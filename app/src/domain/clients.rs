@@ -355,6 +355,19 @@ pub async fn resolve(tx: &mut Tx, tenant: i64, client: &ClientRef) -> Result<(Cl
     }
 }
 
+/// Use case: staff add a client's card (REST API); `client.created` once committed.
+pub async fn add(
+    state: &super::AppState,
+    tenant: super::db::TenantId,
+    new: NewClient,
+) -> Result<Client> {
+    let mut work = super::work::Work::begin(&state.db, tenant).await?;
+    let client = create(work.tx(), tenant.0, new).await?;
+    work.publish("client.created", &client)?;
+    work.commit(&state.events).await?;
+    Ok(client)
+}
+
 /// Use case: staff change a client's card (REST API, web admin); `client.updated` once committed.
 pub async fn change(
     state: &super::AppState,

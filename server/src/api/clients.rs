@@ -39,16 +39,10 @@ pub async fn list(
     responses((status = 201, body = Client), (status = 409, description = "Phone or Telegram id taken"), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiJson(new): ApiJson<NewClient>,
 ) -> ApiResult<(StatusCode, Json<Client>)> {
-    let mut tx = staff.tx(&state.db).await?;
-    let client = clients::create(&mut tx, staff.tenant.0, new).await?;
-    tx.commit().await?;
-    state
-        .events
-        .publish(staff.tenant, "client.created", &client)
-        .await;
+    let client = clients::add(&state, staff.tenant, new).await?;
     Ok((StatusCode::CREATED, Json(client)))
 }
 
