@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 pub mod components;
+pub mod error;
 pub mod pages;
 pub mod public_path;
 pub mod session;

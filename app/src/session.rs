@@ -1,6 +1,7 @@
 //! The staff session in the browser: log in, log out, who is logged in. The session is the same
 //! JWT the REST API issues, kept in an HttpOnly, SameSite=Lax cookie.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -18,15 +19,12 @@ pub struct SessionUser {
 }
 
 /// The text of a server function error as a person should read it.
-pub fn error_text(error: &ServerFnError) -> String {
-    match error {
-        ServerFnError::ServerError(message) => message.clone(),
-        _ => "Нет связи с сервером, попробуйте ещё раз".to_string(),
-    }
+pub fn error_text(error: &AppError) -> String {
+    error.message.clone()
 }
 
 #[server]
-pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     use crate::domain::{db::TenantId, AppState};
 
     let state = expect_context::<AppState>();
@@ -60,7 +58,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, ServerFnError> {
 }
 
 #[server(endpoint = "login")]
-pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use crate::domain::{auth, AppState, Error};
 
     let state = expect_context::<AppState>();
@@ -86,7 +84,7 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
 }
 
 #[server(endpoint = "logout")]
-pub async fn logout() -> Result<(), ServerFnError> {
+pub async fn logout() -> Result<(), AppError> {
     let state = expect_context::<crate::domain::AppState>();
     ssr::require_same_origin().await?;
     ssr::set_session_cookie(&state.config, None);
@@ -105,6 +103,7 @@ pub mod ssr {
         db::TenantId,
         AppState, Config, Error,
     };
+    use crate::error::AppError;
 
     pub fn session_token(headers: &HeaderMap) -> Option<String> {
         headers
@@ -119,7 +118,7 @@ pub mod ssr {
 
     /// The user the session cookie names, or `None` without a valid session (no cookie, an
     /// expired token, a deactivated user).
-    pub async fn session_user(state: &AppState) -> Result<Option<AuthUser>, ServerFnError> {
+    pub async fn session_user(state: &AppState) -> Result<Option<AuthUser>, AppError> {
         let headers: HeaderMap = leptos_axum::extract().await?;
         let Some(token) = session_token(&headers) else {
             return Ok(None);
@@ -136,7 +135,7 @@ pub mod ssr {
 
     /// The logged-in staff member and their company: what every tenant server function starts
     /// with. Refuses without a session (401) and for the platform operator, who has no company.
-    pub async fn require_staff() -> Result<(AuthUser, TenantId), ServerFnError> {
+    pub async fn require_staff() -> Result<(AuthUser, TenantId), AppError> {
         let state = expect_context::<AppState>();
         let user = session_user(&state)
             .await?
@@ -148,7 +147,7 @@ pub mod ssr {
     }
 
     /// Like [`require_staff`], for settings, the catalogue and shops: admins only.
-    pub async fn require_admin() -> Result<(AuthUser, TenantId), ServerFnError> {
+    pub async fn require_admin() -> Result<(AuthUser, TenantId), AppError> {
         let (user, tenant) = require_staff().await?;
         match user.role {
             Role::Admin | Role::Superadmin => Ok((user, tenant)),
@@ -160,7 +159,7 @@ pub mod ssr {
     /// SameSite=Lax, which already keeps it off cross-site POSTs in current browsers; this check
     /// also covers older browsers and sibling subdomains. Browsers send `Origin` with every POST,
     /// so a request without one is not from a foreign page.
-    pub async fn require_same_origin() -> Result<(), ServerFnError> {
+    pub async fn require_same_origin() -> Result<(), AppError> {
         let headers: HeaderMap = leptos_axum::extract().await?;
         if is_same_origin(&headers) {
             Ok(())
@@ -200,37 +199,14 @@ pub mod ssr {
     }
 
     /// A domain error as the user should read it, with the matching HTTP status; unexpected
-    /// errors are logged and shown without details.
-    pub fn failed(error: Error) -> ServerFnError {
-        let status = match &error {
-            Error::NotFound => StatusCode::NOT_FOUND,
-            Error::Validation(_) | Error::InvalidCredentials => StatusCode::BAD_REQUEST,
-            Error::Conflict(_) => StatusCode::CONFLICT,
-            Error::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Unauthorized => StatusCode::UNAUTHORIZED,
-            Error::Forbidden => StatusCode::FORBIDDEN,
-            Error::Unavailable(_) => StatusCode::BAD_GATEWAY,
-            Error::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            Error::Database(_) | Error::Internal(_) => return internal(error),
-        };
-        let message = match &error {
-            Error::NotFound => "Не найдено".to_string(),
-            other => capitalised(&other.to_string()),
-        };
-        with_status(status, &message)
-    }
-
-    fn capitalised(text: &str) -> String {
-        let mut chars = text.chars();
-        match chars.next() {
-            Some(first) => first.to_uppercase().chain(chars).collect(),
-            None => String::new(),
-        }
+    /// errors are logged and shown without details (`AppError: From<Error>`, so `?` does it).
+    pub fn failed(error: Error) -> AppError {
+        error.into()
     }
 
     /// Refused for now: too many attempts (429), with the message to show.
-    pub fn too_many(message: &str) -> ServerFnError {
-        with_status(StatusCode::TOO_MANY_REQUESTS, message)
+    pub fn too_many(message: &str) -> AppError {
+        AppError::with_status(StatusCode::TOO_MANY_REQUESTS, message)
     }
 
     /// `path` (absolute within the app, e.g. `/login`) as the browser must ask for it: behind
@@ -239,11 +215,8 @@ pub mod ssr {
         format!("{}{path}", config.public_path_prefix)
     }
 
-    fn with_status(status: StatusCode, message: &str) -> ServerFnError {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(status);
-        }
-        ServerFnError::new(message)
+    fn with_status(status: StatusCode, message: &str) -> AppError {
+        AppError::with_status(status, message)
     }
 
     /// Sets (or with `None` clears) the session cookie on the response being built. Under a
@@ -273,14 +246,13 @@ pub mod ssr {
     }
 
     /// A request refused for what the user sent (400), with the message to show them.
-    pub fn refused(message: &str) -> ServerFnError {
-        with_status(StatusCode::BAD_REQUEST, message)
+    pub fn refused(message: &str) -> AppError {
+        AppError::refused(message)
     }
 
     /// Logs an unexpected error and gives the user a message without its details.
-    pub fn internal(error: Error) -> ServerFnError {
-        tracing::error!(error = ?error, "server function failed");
-        ServerFnError::new("Внутренняя ошибка сервера, попробуйте позже")
+    pub fn internal(error: Error) -> AppError {
+        AppError::internal(error)
     }
 
     #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The client's conversation with the company's bot, and staff's reply that goes out through
 //! the bot: staff take the chat over from the web admin (client card, appointment card).
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -21,23 +22,20 @@ pub struct ChatLine {
 
 /// The last messages with the client, oldest first.
 #[server(endpoint = "client_chat")]
-pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, ServerFnError> {
+pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, AppError> {
     use crate::domain::{chat, AppState};
-    use crate::session::ssr::{failed, require_staff};
+    use crate::session::ssr::require_staff;
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
     let state = expect_context::<AppState>();
     let (_, tenant) = require_staff().await?;
-    let messages = chat::transcript(&state.db, tenant, client_id, 200)
-        .await
-        .map_err(failed)?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let messages = chat::transcript(&state.db, tenant, client_id, 200).await?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
     let timezone: String = sqlx::query_scalar("SELECT timezone FROM tenants")
         .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| failed(e.into()))?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+        .await?;
+    tx.commit().await?;
     let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     Ok(messages
         .into_iter()
@@ -61,17 +59,15 @@ pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, ServerFnError>
 
 /// Sends staff's answer to the client through the company's bot.
 #[server(endpoint = "reply_to_client")]
-pub async fn reply_to_client(client_id: i64, text: String) -> Result<(), ServerFnError> {
+pub async fn reply_to_client(client_id: i64, text: String) -> Result<(), AppError> {
     use crate::domain::{chat, AppState};
-    use crate::session::ssr::{failed, require_same_origin, require_staff};
+    use crate::session::ssr::{require_same_origin, require_staff};
 
     // Taken before the first await (see `client_chat`).
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (user, tenant) = require_staff().await?;
-    chat::staff_reply(&state.db, &state.config, tenant, client_id, user.id, &text)
-        .await
-        .map_err(failed)?;
+    chat::staff_reply(&state.db, &state.config, tenant, client_id, user.id, &text).await?;
     Ok(())
 }
 
@@ -89,7 +85,7 @@ pub fn Conversation(client_id: i64) -> impl IntoView {
     // Loaded in the browser only, after hydration (effects do not run on the server): the page
     // renders «Загрузка…» on both sides, so hydration never depends on this request, and the
     // client card's own suspense never waits for it. Reloaded after each reply.
-    let chat = RwSignal::new(None::<Result<Vec<ChatLine>, ServerFnError>>);
+    let chat = RwSignal::new(None::<Result<Vec<ChatLine>, AppError>>);
     Effect::new(move |_| {
         reply.version().track();
         leptos::task::spawn_local(async move {

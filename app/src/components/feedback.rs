@@ -1,3 +1,4 @@
+use crate::error::AppError;
 use leptos::prelude::*;
 
 use crate::session::error_text;
@@ -12,7 +13,7 @@ pub fn Loading() -> impl IntoView {
 
 /// A failed load or action, shown where its result would have been.
 #[component]
-pub fn ErrorNotice(error: ServerFnError) -> impl IntoView {
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
     view! {
         <p role="alert" class="rounded-lg border border-red-200 bg-red-50 px-4 py-3 text-red-800">
             {error_text(&error)}

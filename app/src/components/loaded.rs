@@ -7,6 +7,7 @@
 //! per reader. Reading the page's data as bytes too leaves one (measured: the release WASM
 //! went from 416 to 394 KB gzipped).
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server::codee::{Decoder, Encoder};
 use serde::{de::DeserializeOwned, Serialize};
@@ -33,7 +34,7 @@ impl<T: DeserializeOwned> Decoder<T> for JsonBytes {
 }
 
 /// What an island loads from a server function.
-pub type Loaded<T> = Resource<Result<T, ServerFnError>, JsonBytes>;
+pub type Loaded<T> = Resource<Result<T, AppError>, JsonBytes>;
 
 /// `Resource::new` with [`JsonBytes`]: runs `fetcher` with `source`'s value, again whenever it
 /// changes; rendered on the server, taken over by the browser without a second request.
@@ -45,7 +46,7 @@ pub fn load<S, T, Fut>(
 where
     S: Send + Sync + Clone + PartialEq + 'static,
     T: Serialize + DeserializeOwned + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<T, ServerFnError>> + Send + 'static,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 {
     Resource::new_with_options(source, fetcher, false)
 }

@@ -1,5 +1,6 @@
 //! Status changes of a visit, from the dashboard ("Подтвердить") and the calendar panel.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 
 /// Moves an appointment to `status` (the transition rules are `booking::Status::can_transition`)
@@ -10,7 +11,7 @@ pub async fn change_status(
     id: i64,
     status: String,
     reason: Option<String>,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use crate::domain::{
         booking::{Change, Status},
         AppState,
@@ -50,12 +51,9 @@ pub(crate) async fn apply_web_change(
     user_id: i64,
     id: i64,
     change: crate::domain::booking::Change,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use crate::domain::booking::{self, Channel};
-    use crate::session::ssr::failed;
 
-    booking::change_visit(state, tenant, id, change, Some(user_id), Channel::Web)
-        .await
-        .map_err(failed)?;
+    booking::change_visit(state, tenant, id, change, Some(user_id), Channel::Web).await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! status changes allowed from where it is and a form to move it; an empty slot opens the
 //! booking form.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -130,7 +131,7 @@ pub async fn calendar(
     shop: Option<i64>,
     date: Option<String>,
     span: Span,
-) -> Result<Schedule, ServerFnError> {
+) -> Result<Schedule, AppError> {
     use chrono::{Datelike, Duration, NaiveDate, Utc};
 
     use crate::domain::{
@@ -138,16 +139,16 @@ pub async fn calendar(
         hours::WorkingHours,
         services, shops, AppState,
     };
-    use crate::session::ssr::{failed, refused, require_staff};
+    use crate::session::ssr::{refused, require_staff};
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
     let state = expect_context::<AppState>();
     let (_, tenant) = require_staff().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let all_shops = shops::list(&mut tx, 0, 100).await.map_err(failed)?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let all_shops = shops::list(&mut tx, 0, 100).await?;
     let shop = match shop {
-        Some(id) => Some(shops::get(&mut tx, id).await.map_err(failed)?),
+        Some(id) => Some(shops::get(&mut tx, id).await?),
         None => all_shops.first().cloned(),
     };
     let shop_list = all_shops.iter().map(|s| (s.id, s.name.clone())).collect();
@@ -185,7 +186,7 @@ pub async fn calendar(
         ),
     };
     let last = first + Duration::days(count - 1);
-    let hours = WorkingHours::from_json(&shop.working_hours).map_err(failed)?;
+    let hours = WorkingHours::from_json(&shop.working_hours)?;
     let days = (0..count)
         .map(|offset| {
             let day = first + Duration::days(offset);
@@ -215,14 +216,10 @@ pub async fn calendar(
             ..AppointmentFilter::default()
         },
     )
-    .await
-    .map_err(failed)?;
-    let visits = ssr::visits(&mut tx, appointments, tz)
-        .await
-        .map_err(failed)?;
+    .await?;
+    let visits = ssr::visits(&mut tx, appointments, tz).await?;
     let services = services::list(&mut tx, Some(shop.id), 0, 500)
-        .await
-        .map_err(failed)?
+        .await?
         .into_iter()
         .filter(|s| s.is_active)
         .map(|s| ServiceChoice {
@@ -235,7 +232,7 @@ pub async fn calendar(
             duration_minutes: s.duration_minutes,
         })
         .collect();
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    tx.commit().await?;
 
     let (prev_date, next_date, label) = match span {
         Span::Day => (
@@ -403,19 +400,17 @@ mod ssr {
 
 /// Clients by name, phone or plate, for the booking form.
 #[server]
-pub async fn find_clients(query: String) -> Result<Vec<ClientHit>, ServerFnError> {
+pub async fn find_clients(query: String) -> Result<Vec<ClientHit>, AppError> {
     use crate::domain::{clients, AppState};
-    use crate::session::ssr::{failed, require_staff};
+    use crate::session::ssr::require_staff;
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
     let state = expect_context::<AppState>();
     let (_, tenant) = require_staff().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let found = clients::search(&mut tx, Some(&query), 0, 8)
-        .await
-        .map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let found = clients::search(&mut tx, Some(&query), 0, 8).await?;
+    tx.commit().await?;
     Ok(found
         .into_iter()
         .map(|c| ClientHit {
@@ -437,7 +432,7 @@ pub async fn book_visit(
     new_client_name: String,
     new_client_phone: String,
     service_ids: Vec<i64>,
-) -> Result<i64, ServerFnError> {
+) -> Result<i64, AppError> {
     use chrono::{NaiveDateTime, TimeZone, Utc};
 
     use crate::domain::{
@@ -445,7 +440,7 @@ pub async fn book_visit(
         clients::ClientRef,
         shops, AppState,
     };
-    use crate::session::ssr::{failed, refused, require_same_origin, require_staff};
+    use crate::session::ssr::{refused, require_same_origin, require_staff};
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
@@ -455,8 +450,8 @@ pub async fn book_visit(
     if service_ids.is_empty() {
         return Err(refused("Выберите хотя бы одну услугу"));
     }
-    let mut tx = state.db.tenant_read_tx(tenant).await.map_err(failed)?;
-    let shop = shops::get(&mut tx, shop_id).await.map_err(failed)?;
+    let mut tx = state.db.tenant_read_tx(tenant).await?;
+    let shop = shops::get(&mut tx, shop_id).await?;
     drop(tx);
     let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let local = NaiveDateTime::parse_from_str(&start, "%Y-%m-%dT%H:%M")
@@ -490,8 +485,7 @@ pub async fn book_visit(
         ai_analysis: None,
         created_by: Some(user.id),
     })
-    .await
-    .map_err(failed)?;
+    .await?;
     Ok(appointment.id)
 }
 
@@ -506,14 +500,14 @@ pub async fn move_visit(
     date: String,
     time: String,
     bay: String,
-) -> Result<String, ServerFnError> {
+) -> Result<String, AppError> {
     use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
 
     use crate::domain::{
         booking::{self, Change},
         shops, AppState,
     };
-    use crate::session::ssr::{failed, refused, require_same_origin, require_staff};
+    use crate::session::ssr::{refused, require_same_origin, require_staff};
 
     // Taken before the first await (see `calendar`).
     let state = expect_context::<AppState>();
@@ -532,9 +526,9 @@ pub async fn move_visit(
                 .map_err(|_| refused("Пост: номер или «любой»"))?,
         ),
     };
-    let mut tx = state.db.tenant_read_tx(tenant).await.map_err(failed)?;
-    let current = booking::get(&mut tx, id).await.map_err(failed)?;
-    let shop = shops::get(&mut tx, current.shop_id).await.map_err(failed)?;
+    let mut tx = state.db.tenant_read_tx(tenant).await?;
+    let current = booking::get(&mut tx, id).await?;
+    let shop = shops::get(&mut tx, current.shop_id).await?;
     drop(tx);
     let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
     let start_time = tz
@@ -1032,9 +1026,9 @@ fn Panel(title: String, on_close: impl Fn() + 'static, children: Children) -> im
 
 /// The error of `action` that arrived after `opened_at` (the action is shared by every panel).
 fn error_since<A: Send + Sync + 'static, O: Clone + Send + Sync + 'static>(
-    action: Action<A, Result<O, ServerFnError>>,
+    action: Action<A, Result<O, AppError>>,
     opened_at: usize,
-) -> impl Fn() -> Option<ServerFnError> + Copy {
+) -> impl Fn() -> Option<AppError> + Copy {
     move || {
         (action.version().get() > opened_at)
             .then(|| action.value().get())

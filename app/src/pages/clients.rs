@@ -1,5 +1,6 @@
 //! Клиенты: search as you type, and a client's card with cars, visit history and notes.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
@@ -71,33 +72,31 @@ pub struct PastVisit {
 }
 
 #[server]
-pub async fn search_clients(query: String) -> Result<Vec<ClientRow>, ServerFnError> {
+pub async fn search_clients(query: String) -> Result<Vec<ClientRow>, AppError> {
     use crate::domain::{clients, AppState};
-    use crate::session::ssr::{failed, require_staff};
+    use crate::session::ssr::require_staff;
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
     let state = expect_context::<AppState>();
     let (_, tenant) = require_staff().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let found = clients::search(&mut tx, Some(&query), 0, 50)
-        .await
-        .map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let found = clients::search(&mut tx, Some(&query), 0, 50).await?;
+    tx.commit().await?;
     Ok(found.into_iter().map(ClientRow::from_client).collect())
 }
 
 #[server]
-pub async fn load_client_card(id: i64) -> Result<ClientCard, ServerFnError> {
+pub async fn load_client_card(id: i64) -> Result<ClientCard, AppError> {
     use crate::domain::{clients, AppState};
-    use crate::session::ssr::{failed, require_staff};
+    use crate::session::ssr::require_staff;
 
     // Taken before the first await (see `search_clients`).
     let state = expect_context::<AppState>();
     let (_, tenant) = require_staff().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let detail = clients::detail(&mut tx, id).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let detail = clients::detail(&mut tx, id).await?;
+    tx.commit().await?;
     let mut visits: Vec<PastVisit> = detail
         .appointments
         .into_iter()
@@ -133,9 +132,9 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, ServerFnError> {
 }
 
 #[server]
-pub async fn save_client_notes(id: i64, notes: String) -> Result<(), ServerFnError> {
+pub async fn save_client_notes(id: i64, notes: String) -> Result<(), AppError> {
     use crate::domain::{clients, AppState};
-    use crate::session::ssr::{failed, require_same_origin, require_staff};
+    use crate::session::ssr::{require_same_origin, require_staff};
 
     // Taken before the first await (see `search_clients`).
     let state = expect_context::<AppState>();
@@ -150,8 +149,7 @@ pub async fn save_client_notes(id: i64, notes: String) -> Result<(), ServerFnErr
             ..clients::ClientPatch::default()
         },
     )
-    .await
-    .map_err(failed)?;
+    .await?;
     Ok(())
 }
 
@@ -236,7 +234,10 @@ pub fn ClientPage() -> impl IntoView {
         |id| async move {
             match id {
                 Some(id) => load_client_card(id).await,
-                None => Err(ServerFnError::new("Не найдено")),
+                None => Err(AppError {
+                    status: 404,
+                    message: "Не найдено".into(),
+                }),
             }
         },
     );

@@ -1,5 +1,6 @@
 //! Сводка: today in every shop of the company, and the requests waiting for confirmation.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -49,19 +50,19 @@ pub struct Overview {
 }
 
 #[server]
-pub async fn today_overview() -> Result<Overview, ServerFnError> {
+pub async fn today_overview() -> Result<Overview, AppError> {
     use crate::domain::{
         booking::{self, AppointmentFilter, Channel, Status},
         shops, AppState,
     };
-    use crate::session::ssr::{failed, require_staff};
+    use crate::session::ssr::require_staff;
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
     let state = expect_context::<AppState>();
     let (_, tenant) = require_staff().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let shops = shops::list(&mut tx, 0, 100).await.map_err(failed)?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let shops = shops::list(&mut tx, 0, 100).await?;
     let mut days = Vec::with_capacity(shops.len());
     let mut requests = Vec::new();
     for shop in &shops {
@@ -77,9 +78,8 @@ pub async fn today_overview() -> Result<Overview, ServerFnError> {
                 ..AppointmentFilter::default()
             },
         )
-        .await
-        .map_err(failed)?;
-        days.push(ssr::shop_today(shop, tz, today, &visits).map_err(failed)?);
+        .await?;
+        days.push(ssr::shop_today(shop, tz, today, &visits)?);
 
         let waiting = booking::list(
             &mut tx,
@@ -91,11 +91,10 @@ pub async fn today_overview() -> Result<Overview, ServerFnError> {
                 ..AppointmentFilter::default()
             },
         )
-        .await
-        .map_err(failed)?;
+        .await?;
         requests.extend(waiting.into_iter().map(|a| (shop, tz, a)));
     }
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    tx.commit().await?;
     // The bot's requests first: a customer in the chat is waiting for an answer.
     requests.sort_by_key(|(_, _, a)| (a.source != Channel::Telegram, a.start_time));
     Ok(Overview {

@@ -2,6 +2,7 @@
 //! admin are created in one transaction (`accounts::create_tenant_with_admin`, as the CLI's
 //! `tenant create`), and the admin is logged in at once.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -39,7 +40,7 @@ impl FieldErrors {
 /// (all at once); a taken short name or e-mail is shown at its field too.
 // A stable URL (no generated suffix) so that tests and logs can name it.
 #[server(endpoint = "register_company")]
-pub async fn register_company(form: Registration) -> Result<FieldErrors, ServerFnError> {
+pub async fn register_company(form: Registration) -> Result<FieldErrors, AppError> {
     use crate::domain::{
         accounts::{self, NewTenant, DUPLICATE_EMAIL, DUPLICATE_SLUG},
         auth, AppState, Error,
@@ -98,7 +99,7 @@ pub async fn register_company(form: Registration) -> Result<FieldErrors, ServerF
         admin_password: &form.password,
         admin_full_name: full_name,
     };
-    let at_field = |field: &str, message: &str| -> Result<FieldErrors, ServerFnError> {
+    let at_field = |field: &str, message: &str| -> Result<FieldErrors, AppError> {
         Ok(FieldErrors(vec![(field.into(), message.into())]))
     };
     match state.register_company(peer.ip(), &headers, &new).await {

@@ -1,5 +1,6 @@
 //! Услуги: the company's catalogue. Admins add, change and remove services; managers read it.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -37,20 +38,18 @@ pub struct Catalogue {
 }
 
 #[server]
-pub async fn load_catalogue() -> Result<Catalogue, ServerFnError> {
+pub async fn load_catalogue() -> Result<Catalogue, AppError> {
     use crate::domain::{auth::Role, services, shops, AppState};
-    use crate::session::ssr::{failed, require_staff};
+    use crate::session::ssr::require_staff;
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
     let state = expect_context::<AppState>();
     let (user, tenant) = require_staff().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let list = services::list(&mut tx, None, 0, 1000)
-        .await
-        .map_err(failed)?;
-    let shops = shops::list(&mut tx, 0, 100).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let list = services::list(&mut tx, None, 0, 1000).await?;
+    let shops = shops::list(&mut tx, 0, 100).await?;
+    tx.commit().await?;
     Ok(Catalogue {
         can_edit: !matches!(user.role, Role::Manager),
         services: list
@@ -93,13 +92,13 @@ pub struct ServiceInput {
 /// Creates a service (`id` empty) or changes one. The rules (price not negative, duration
 /// 1–1440 minutes…) are the catalogue's own, in `services`.
 #[server]
-pub async fn save_service(service: ServiceInput) -> Result<(), ServerFnError> {
+pub async fn save_service(service: ServiceInput) -> Result<(), AppError> {
     use std::str::FromStr;
 
     use rust_decimal::Decimal;
 
     use crate::domain::{services, AppState};
-    use crate::session::ssr::{failed, refused, require_admin, require_same_origin};
+    use crate::session::ssr::{refused, require_admin, require_same_origin};
 
     // Taken before the first await (see `load_catalogue`).
     let state = expect_context::<AppState>();
@@ -143,60 +142,62 @@ pub async fn save_service(service: ServiceInput) -> Result<(), ServerFnError> {
                 .map_err(|_| refused("Точка: выберите из списка"))?,
         ),
     };
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
     match id {
-        Some(id) => services::update(
-            &mut tx,
-            id,
-            services::ServicePatch {
-                name: Some(name),
-                category: Some(category),
-                description: Some(description),
-                price: Some(price),
-                duration_minutes: Some(duration_minutes),
-                buffer_minutes: Some(buffer_minutes),
-                is_active: Some(is_active),
-                keywords: Some(keywords),
-                shop_id: Some(shop_id),
-            },
-        )
-        .await
-        .map_err(failed)?,
-        None => services::create(
-            &mut tx,
-            tenant.0,
-            services::NewService {
-                name,
-                description,
-                category,
-                price,
-                duration_minutes,
-                buffer_minutes,
-                is_active,
-                keywords,
-                shop_id,
-            },
-        )
-        .await
-        .map_err(failed)?,
+        Some(id) => {
+            services::update(
+                &mut tx,
+                id,
+                services::ServicePatch {
+                    name: Some(name),
+                    category: Some(category),
+                    description: Some(description),
+                    price: Some(price),
+                    duration_minutes: Some(duration_minutes),
+                    buffer_minutes: Some(buffer_minutes),
+                    is_active: Some(is_active),
+                    keywords: Some(keywords),
+                    shop_id: Some(shop_id),
+                },
+            )
+            .await?
+        }
+        None => {
+            services::create(
+                &mut tx,
+                tenant.0,
+                services::NewService {
+                    name,
+                    description,
+                    category,
+                    price,
+                    duration_minutes,
+                    buffer_minutes,
+                    is_active,
+                    keywords,
+                    shop_id,
+                },
+            )
+            .await?
+        }
     };
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Removes a service; one that past visits refer to is only deactivated (see `services::delete`).
 #[server]
-pub async fn remove_service(id: i64) -> Result<(), ServerFnError> {
+pub async fn remove_service(id: i64) -> Result<(), AppError> {
     use crate::domain::{services, AppState};
-    use crate::session::ssr::{failed, require_admin, require_same_origin};
+    use crate::session::ssr::{require_admin, require_same_origin};
 
     // Taken before the first await (see `load_catalogue`).
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (_, tenant) = require_admin().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    services::delete(&mut tx, id).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    services::delete(&mut tx, id).await?;
+    tx.commit().await?;
     Ok(())
 }
 

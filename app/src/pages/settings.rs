@@ -2,6 +2,7 @@
 //! behind the concierge. Admins only; a manager gets a page that says so rather than an error,
 //! and every server function here refuses them.
 
+use crate::error::AppError;
 use leptos::{html, prelude::*};
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -30,9 +31,9 @@ pub enum StaffAccess {
 }
 
 #[server]
-pub async fn staff_members() -> Result<StaffAccess, ServerFnError> {
+pub async fn staff_members() -> Result<StaffAccess, AppError> {
     use crate::domain::{auth::Role, users, AppState};
-    use crate::session::ssr::{failed, require_staff};
+    use crate::session::ssr::require_staff;
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
@@ -45,9 +46,9 @@ pub async fn staff_members() -> Result<StaffAccess, ServerFnError> {
         }
         return Ok(StaffAccess::Forbidden);
     }
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let members = users::list(&mut tx, 0, 500).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let members = users::list(&mut tx, 0, 500).await?;
+    tx.commit().await?;
     Ok(StaffAccess::Allowed(
         members
             .into_iter()
@@ -68,15 +69,15 @@ pub async fn add_staff_member(
     full_name: String,
     role: String,
     password: String,
-) -> Result<(), ServerFnError> {
+) -> Result<(), AppError> {
     use crate::domain::{users, AppState};
-    use crate::session::ssr::{failed, require_admin, require_same_origin};
+    use crate::session::ssr::{require_admin, require_same_origin};
 
     // Taken before the first await (see `staff_members`).
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (_, tenant) = require_admin().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
     users::create(
         &mut tx,
         tenant,
@@ -87,9 +88,8 @@ pub async fn add_staff_member(
             role,
         },
     )
-    .await
-    .map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -228,16 +228,16 @@ pub struct BotStatus {
 }
 
 #[server]
-pub async fn load_bot_status() -> Result<BotStatus, ServerFnError> {
+pub async fn load_bot_status() -> Result<BotStatus, AppError> {
     use crate::domain::{telegram, AppState};
-    use crate::session::ssr::{failed, require_admin};
+    use crate::session::ssr::require_admin;
 
     // Taken before the first await (see `staff_members`).
     let state = expect_context::<AppState>();
     let (_, tenant) = require_admin().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let connection = telegram::status(&mut tx).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let connection = telegram::status(&mut tx).await?;
+    tx.commit().await?;
     Ok(BotStatus {
         username: connection.bot_username,
     })
@@ -248,32 +248,28 @@ pub async fn load_bot_status() -> Result<BotStatus, ServerFnError> {
 /// Returns the bot's username.
 // A stable URL (no generated suffix) so that tests and logs can name it.
 #[server(endpoint = "connect_bot")]
-pub async fn connect_bot(token: String) -> Result<String, ServerFnError> {
+pub async fn connect_bot(token: String) -> Result<String, AppError> {
     use crate::domain::{telegram, AppState};
-    use crate::session::ssr::{failed, require_admin, require_same_origin};
+    use crate::session::ssr::{require_admin, require_same_origin};
 
     // Taken before the first await (see `staff_members`).
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (_, tenant) = require_admin().await?;
-    let connection = telegram::connect_bot(&state, tenant, &token)
-        .await
-        .map_err(failed)?;
+    let connection = telegram::connect_bot(&state, tenant, &token).await?;
     Ok(connection.bot_username.unwrap_or_default())
 }
 
 #[server(endpoint = "disconnect_bot")]
-pub async fn disconnect_bot() -> Result<(), ServerFnError> {
+pub async fn disconnect_bot() -> Result<(), AppError> {
     use crate::domain::{telegram, AppState};
-    use crate::session::ssr::{failed, require_admin, require_same_origin};
+    use crate::session::ssr::{require_admin, require_same_origin};
 
     // Taken before the first await (see `staff_members`).
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (_, tenant) = require_admin().await?;
-    telegram::disconnect_bot(&state, tenant)
-        .await
-        .map_err(failed)?;
+    telegram::disconnect_bot(&state, tenant).await?;
     Ok(())
 }
 
@@ -287,7 +283,7 @@ pub struct AiSettingsView {
 }
 
 #[server]
-pub async fn ai_settings() -> Result<AiSettingsView, ServerFnError> {
+pub async fn ai_settings() -> Result<AiSettingsView, AppError> {
     use crate::domain::{config::AiProvider, AppState};
     use crate::session::ssr::require_admin;
 
@@ -368,26 +364,21 @@ pub struct AiCheck {
 
 /// Runs the concierge on [`SAMPLE_MESSAGE`] against the company's catalogue, as the bot would.
 #[server(endpoint = "check_ai")]
-pub async fn check_ai() -> Result<AiCheck, ServerFnError> {
+pub async fn check_ai() -> Result<AiCheck, AppError> {
     use crate::domain::AppState;
-    use crate::session::ssr::{failed, require_admin, require_same_origin};
+    use crate::session::ssr::{require_admin, require_same_origin};
 
     // Taken before the first await (see `staff_members`).
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (_, tenant) = require_admin().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let catalogue = state
-        .concierge
-        .catalogue(&mut tx, tenant)
-        .await
-        .map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let catalogue = state.concierge.catalogue(&mut tx, tenant).await?;
+    tx.commit().await?;
     let (answer, llm_failure) = state
         .concierge
         .analyze_explained(&catalogue, SAMPLE_MESSAGE)
-        .await
-        .map_err(failed)?;
+        .await?;
     Ok(AiCheck {
         engine: answer.engine,
         latency_ms: answer.latency_ms,

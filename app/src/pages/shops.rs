@@ -1,5 +1,6 @@
 //! Точки: the company's shops with their bays and opening hours. Admins edit; managers read.
 
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -43,17 +44,17 @@ pub struct ShopsView {
 }
 
 #[server]
-pub async fn load_shops() -> Result<ShopsView, ServerFnError> {
+pub async fn load_shops() -> Result<ShopsView, AppError> {
     use crate::domain::{auth::Role, shops, AppState};
-    use crate::session::ssr::{failed, require_staff};
+    use crate::session::ssr::require_staff;
 
     // Taken before the first await: during server rendering a resumed future may run outside
     // the request's reactive owner.
     let state = expect_context::<AppState>();
     let (user, tenant) = require_staff().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    let list = shops::list(&mut tx, 0, 100).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let list = shops::list(&mut tx, 0, 100).await?;
+    tx.commit().await?;
     Ok(ShopsView {
         can_edit: !matches!(user.role, Role::Manager),
         shops: list
@@ -76,9 +77,9 @@ pub async fn load_shops() -> Result<ShopsView, ServerFnError> {
 }
 
 #[server]
-pub async fn save_shop(shop: ShopInput) -> Result<(), ServerFnError> {
+pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
     use crate::domain::{shops, AppState};
-    use crate::session::ssr::{failed, refused, require_admin, require_same_origin};
+    use crate::session::ssr::{refused, require_admin, require_same_origin};
 
     // Taken before the first await (see `load_shops`).
     let state = expect_context::<AppState>();
@@ -99,56 +100,58 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), ServerFnError> {
         "" => "Europe/Moscow".to_string(),
         tz => tz.to_string(),
     };
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
     match shop.id {
-        Some(id) => shops::update(
-            &mut tx,
-            id,
-            shops::ShopPatch {
-                name: Some(shop.name),
-                address: Some(shop.address),
-                phone: Some(shop.phone),
-                timezone: Some(timezone),
-                bays: Some(bays),
-                working_hours: Some(working_hours),
-                slot_minutes: Some(slot_minutes),
-            },
-        )
-        .await
-        .map_err(failed)?,
-        None => shops::create(
-            &mut tx,
-            tenant.0,
-            shops::NewShop {
-                name: shop.name,
-                address: shop.address,
-                phone: shop.phone,
-                timezone,
-                bays,
-                working_hours,
-                slot_minutes,
-            },
-        )
-        .await
-        .map_err(failed)?,
+        Some(id) => {
+            shops::update(
+                &mut tx,
+                id,
+                shops::ShopPatch {
+                    name: Some(shop.name),
+                    address: Some(shop.address),
+                    phone: Some(shop.phone),
+                    timezone: Some(timezone),
+                    bays: Some(bays),
+                    working_hours: Some(working_hours),
+                    slot_minutes: Some(slot_minutes),
+                },
+            )
+            .await?
+        }
+        None => {
+            shops::create(
+                &mut tx,
+                tenant.0,
+                shops::NewShop {
+                    name: shop.name,
+                    address: shop.address,
+                    phone: shop.phone,
+                    timezone,
+                    bays,
+                    working_hours,
+                    slot_minutes,
+                },
+            )
+            .await?
+        }
     };
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Deletes a shop without appointments; one with history is refused (409) by `shops::delete`.
 #[server]
-pub async fn remove_shop(id: i64) -> Result<(), ServerFnError> {
+pub async fn remove_shop(id: i64) -> Result<(), AppError> {
     use crate::domain::{shops, AppState};
-    use crate::session::ssr::{failed, require_admin, require_same_origin};
+    use crate::session::ssr::{require_admin, require_same_origin};
 
     // Taken before the first await (see `load_shops`).
     let state = expect_context::<AppState>();
     require_same_origin().await?;
     let (_, tenant) = require_admin().await?;
-    let mut tx = state.db.tenant_tx(tenant).await.map_err(failed)?;
-    shops::delete(&mut tx, id).await.map_err(failed)?;
-    tx.commit().await.map_err(|e| failed(e.into()))?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    shops::delete(&mut tx, id).await?;
+    tx.commit().await?;
     Ok(())
 }
 
