@@ -146,6 +146,61 @@ pub mod ssr {
         Ok((user, tenant))
     }
 
+    /// What a staff server function works with: the app's state, who calls, and their company.
+    pub struct Caller {
+        pub state: AppState,
+        pub user: AuthUser,
+        pub tenant: TenantId,
+    }
+
+    /// The calling staff member (any role), for reads. Await it first in a server function: the
+    /// state is taken from the request's context before anything else is awaited (during server
+    /// rendering a resumed future may run outside the request's reactive owner).
+    pub async fn staff() -> Result<Caller, AppError> {
+        let state = expect_context::<AppState>();
+        let (user, tenant) = require_staff().await?;
+        Ok(Caller {
+            state,
+            user,
+            tenant,
+        })
+    }
+
+    /// [`staff`] for a change: also refuses a request from another site.
+    pub async fn staff_changing() -> Result<Caller, AppError> {
+        let state = expect_context::<AppState>();
+        require_same_origin().await?;
+        let (user, tenant) = require_staff().await?;
+        Ok(Caller {
+            state,
+            user,
+            tenant,
+        })
+    }
+
+    /// [`staff`], admins only (settings, the catalogue, shops).
+    pub async fn admin() -> Result<Caller, AppError> {
+        let state = expect_context::<AppState>();
+        let (user, tenant) = require_admin().await?;
+        Ok(Caller {
+            state,
+            user,
+            tenant,
+        })
+    }
+
+    /// [`admin`] for a change: also refuses a request from another site.
+    pub async fn admin_changing() -> Result<Caller, AppError> {
+        let state = expect_context::<AppState>();
+        require_same_origin().await?;
+        let (user, tenant) = require_admin().await?;
+        Ok(Caller {
+            state,
+            user,
+            tenant,
+        })
+    }
+
     /// Like [`require_staff`], for settings, the catalogue and shops: admins only.
     pub async fn require_admin() -> Result<(AuthUser, TenantId), AppError> {
         let (user, tenant) = require_staff().await?;

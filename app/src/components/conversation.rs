@@ -23,13 +23,9 @@ pub struct ChatLine {
 /// The last messages with the client, oldest first.
 #[server(endpoint = "client_chat")]
 pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, AppError> {
-    use crate::domain::{chat, AppState};
-    use crate::session::ssr::require_staff;
+    use crate::domain::chat;
 
-    // Taken before the first await: during server rendering a resumed future may run outside
-    // the request's reactive owner.
-    let state = expect_context::<AppState>();
-    let (_, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
     let messages = chat::transcript(&state.db, tenant, client_id, 200).await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let timezone: String = sqlx::query_scalar("SELECT timezone FROM tenants")
@@ -60,13 +56,13 @@ pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, AppError> {
 /// Sends staff's answer to the client through the company's bot.
 #[server(endpoint = "reply_to_client")]
 pub async fn reply_to_client(client_id: i64, text: String) -> Result<(), AppError> {
-    use crate::domain::{chat, AppState};
-    use crate::session::ssr::{require_same_origin, require_staff};
+    use crate::domain::chat;
 
-    // Taken before the first await (see `client_chat`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (user, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::staff_changing().await?;
     chat::staff_reply(&state.db, &state.config, tenant, client_id, user.id, &text).await?;
     Ok(())
 }

@@ -12,17 +12,14 @@ pub async fn change_status(
     status: String,
     reason: Option<String>,
 ) -> Result<(), AppError> {
-    use crate::domain::{
-        booking::{Change, Status},
-        AppState,
-    };
-    use crate::session::ssr::{refused, require_same_origin, require_staff};
+    use crate::domain::booking::{Change, Status};
+    use crate::session::ssr::refused;
 
-    // Taken before the first await: during server rendering a resumed future may run outside
-    // the request's reactive owner.
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (user, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::staff_changing().await?;
     let status = Status::parse(&status).ok_or_else(|| refused("Неизвестный статус"))?;
     // A cancellation keeps its reason in the history; an empty field is no reason.
     let reason = reason

@@ -137,14 +137,11 @@ pub async fn calendar(
     use crate::domain::{
         booking::{self, AppointmentFilter},
         hours::WorkingHours,
-        services, shops, AppState,
+        services, shops,
     };
-    use crate::session::ssr::{refused, require_staff};
+    use crate::session::ssr::refused;
 
-    // Taken before the first await: during server rendering a resumed future may run outside
-    // the request's reactive owner.
-    let state = expect_context::<AppState>();
-    let (_, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let all_shops = shops::list(&mut tx, 0, 100).await?;
     let shop = match shop {
@@ -401,13 +398,9 @@ mod ssr {
 /// Clients by name, phone or plate, for the booking form.
 #[server]
 pub async fn find_clients(query: String) -> Result<Vec<ClientHit>, AppError> {
-    use crate::domain::{clients, AppState};
-    use crate::session::ssr::require_staff;
+    use crate::domain::clients;
 
-    // Taken before the first await: during server rendering a resumed future may run outside
-    // the request's reactive owner.
-    let state = expect_context::<AppState>();
-    let (_, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let found = clients::search(&mut tx, Some(&query), 0, 8).await?;
     tx.commit().await?;
@@ -438,15 +431,15 @@ pub async fn book_visit(
     use crate::domain::{
         booking::{self, Channel, NewBooking},
         clients::ClientRef,
-        shops, AppState,
+        shops,
     };
-    use crate::session::ssr::{refused, require_same_origin, require_staff};
+    use crate::session::ssr::refused;
 
-    // Taken before the first await: during server rendering a resumed future may run outside
-    // the request's reactive owner.
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (user, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::staff_changing().await?;
     if service_ids.is_empty() {
         return Err(refused("Выберите хотя бы одну услугу"));
     }
@@ -505,14 +498,15 @@ pub async fn move_visit(
 
     use crate::domain::{
         booking::{self, Change},
-        shops, AppState,
+        shops,
     };
-    use crate::session::ssr::{refused, require_same_origin, require_staff};
+    use crate::session::ssr::refused;
 
-    // Taken before the first await (see `calendar`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (user, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::staff_changing().await?;
     let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
         .map_err(|_| refused("Укажите дату переноса"))?;
     // Browsers send «10:00», or «10:00:00» when seconds are shown.

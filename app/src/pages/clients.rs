@@ -73,13 +73,9 @@ pub struct PastVisit {
 
 #[server]
 pub async fn search_clients(query: String) -> Result<Vec<ClientRow>, AppError> {
-    use crate::domain::{clients, AppState};
-    use crate::session::ssr::require_staff;
+    use crate::domain::clients;
 
-    // Taken before the first await: during server rendering a resumed future may run outside
-    // the request's reactive owner.
-    let state = expect_context::<AppState>();
-    let (_, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let found = clients::search(&mut tx, Some(&query), 0, 50).await?;
     tx.commit().await?;
@@ -88,12 +84,9 @@ pub async fn search_clients(query: String) -> Result<Vec<ClientRow>, AppError> {
 
 #[server]
 pub async fn load_client_card(id: i64) -> Result<ClientCard, AppError> {
-    use crate::domain::{clients, AppState};
-    use crate::session::ssr::require_staff;
+    use crate::domain::clients;
 
-    // Taken before the first await (see `search_clients`).
-    let state = expect_context::<AppState>();
-    let (_, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let detail = clients::detail(&mut tx, id).await?;
     tx.commit().await?;
@@ -133,13 +126,10 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, AppError> {
 
 #[server]
 pub async fn save_client_notes(id: i64, notes: String) -> Result<(), AppError> {
-    use crate::domain::{clients, AppState};
-    use crate::session::ssr::{require_same_origin, require_staff};
+    use crate::domain::clients;
 
-    // Taken before the first await (see `search_clients`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (_, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::staff_changing().await?;
     clients::change(
         &state,
         tenant,

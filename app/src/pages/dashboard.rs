@@ -53,14 +53,10 @@ pub struct Overview {
 pub async fn today_overview() -> Result<Overview, AppError> {
     use crate::domain::{
         booking::{self, AppointmentFilter, Channel, Status},
-        shops, AppState,
+        shops,
     };
-    use crate::session::ssr::require_staff;
 
-    // Taken before the first await: during server rendering a resumed future may run outside
-    // the request's reactive owner.
-    let state = expect_context::<AppState>();
-    let (_, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let shops = shops::list(&mut tx, 0, 100).await?;
     let mut days = Vec::with_capacity(shops.len());

@@ -39,13 +39,13 @@ pub struct Catalogue {
 
 #[server]
 pub async fn load_catalogue() -> Result<Catalogue, AppError> {
-    use crate::domain::{auth::Role, services, shops, AppState};
-    use crate::session::ssr::require_staff;
+    use crate::domain::{auth::Role, services, shops};
 
-    // Taken before the first await: during server rendering a resumed future may run outside
-    // the request's reactive owner.
-    let state = expect_context::<AppState>();
-    let (user, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::staff().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let list = services::list(&mut tx, None, 0, 1000).await?;
     let shops = shops::list(&mut tx, 0, 100).await?;
@@ -97,13 +97,11 @@ pub async fn save_service(service: ServiceInput) -> Result<(), AppError> {
 
     use rust_decimal::Decimal;
 
-    use crate::domain::{services, AppState};
-    use crate::session::ssr::{refused, require_admin, require_same_origin};
+    use crate::domain::services;
+    use crate::session::ssr::refused;
 
-    // Taken before the first await (see `load_catalogue`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (_, tenant) = require_admin().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
     let ServiceInput {
         id,
         name,
@@ -188,13 +186,10 @@ pub async fn save_service(service: ServiceInput) -> Result<(), AppError> {
 /// Removes a service; one that past visits refer to is only deactivated (see `services::delete`).
 #[server]
 pub async fn remove_service(id: i64) -> Result<(), AppError> {
-    use crate::domain::{services, AppState};
-    use crate::session::ssr::{require_admin, require_same_origin};
+    use crate::domain::services;
 
-    // Taken before the first await (see `load_catalogue`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (_, tenant) = require_admin().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     services::delete(&mut tx, id).await?;
     tx.commit().await?;

@@ -70,13 +70,10 @@ pub async fn add_staff_member(
     role: String,
     password: String,
 ) -> Result<(), AppError> {
-    use crate::domain::{users, AppState};
-    use crate::session::ssr::{require_admin, require_same_origin};
+    use crate::domain::users;
 
-    // Taken before the first await (see `staff_members`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (_, tenant) = require_admin().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     users::create(
         &mut tx,
@@ -229,12 +226,9 @@ pub struct BotStatus {
 
 #[server]
 pub async fn load_bot_status() -> Result<BotStatus, AppError> {
-    use crate::domain::{telegram, AppState};
-    use crate::session::ssr::require_admin;
+    use crate::domain::telegram;
 
-    // Taken before the first await (see `staff_members`).
-    let state = expect_context::<AppState>();
-    let (_, tenant) = require_admin().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::admin().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let connection = telegram::status(&mut tx).await?;
     tx.commit().await?;
@@ -249,26 +243,20 @@ pub async fn load_bot_status() -> Result<BotStatus, AppError> {
 // A stable URL (no generated suffix) so that tests and logs can name it.
 #[server(endpoint = "connect_bot")]
 pub async fn connect_bot(token: String) -> Result<String, AppError> {
-    use crate::domain::{telegram, AppState};
-    use crate::session::ssr::{require_admin, require_same_origin};
+    use crate::domain::telegram;
 
-    // Taken before the first await (see `staff_members`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (_, tenant) = require_admin().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
     let connection = telegram::connect_bot(&state, tenant, &token).await?;
     Ok(connection.bot_username.unwrap_or_default())
 }
 
 #[server(endpoint = "disconnect_bot")]
 pub async fn disconnect_bot() -> Result<(), AppError> {
-    use crate::domain::{telegram, AppState};
-    use crate::session::ssr::{require_admin, require_same_origin};
+    use crate::domain::telegram;
 
-    // Taken before the first await (see `staff_members`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (_, tenant) = require_admin().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
     telegram::disconnect_bot(&state, tenant).await?;
     Ok(())
 }
@@ -365,13 +353,8 @@ pub struct AiCheck {
 /// Runs the concierge on [`SAMPLE_MESSAGE`] against the company's catalogue, as the bot would.
 #[server(endpoint = "check_ai")]
 pub async fn check_ai() -> Result<AiCheck, AppError> {
-    use crate::domain::AppState;
-    use crate::session::ssr::{require_admin, require_same_origin};
-
-    // Taken before the first await (see `staff_members`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (_, tenant) = require_admin().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let catalogue = state.concierge.catalogue(&mut tx, tenant).await?;
     tx.commit().await?;

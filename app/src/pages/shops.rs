@@ -45,13 +45,13 @@ pub struct ShopsView {
 
 #[server]
 pub async fn load_shops() -> Result<ShopsView, AppError> {
-    use crate::domain::{auth::Role, shops, AppState};
-    use crate::session::ssr::require_staff;
+    use crate::domain::{auth::Role, shops};
 
-    // Taken before the first await: during server rendering a resumed future may run outside
-    // the request's reactive owner.
-    let state = expect_context::<AppState>();
-    let (user, tenant) = require_staff().await?;
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::staff().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let list = shops::list(&mut tx, 0, 100).await?;
     tx.commit().await?;
@@ -78,13 +78,11 @@ pub async fn load_shops() -> Result<ShopsView, AppError> {
 
 #[server]
 pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
-    use crate::domain::{shops, AppState};
-    use crate::session::ssr::{refused, require_admin, require_same_origin};
+    use crate::domain::shops;
+    use crate::session::ssr::refused;
 
-    // Taken before the first await (see `load_shops`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (_, tenant) = require_admin().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
     let bays: i32 = shop
         .bays
         .trim()
@@ -142,13 +140,10 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
 /// Deletes a shop without appointments; one with history is refused (409) by `shops::delete`.
 #[server]
 pub async fn remove_shop(id: i64) -> Result<(), AppError> {
-    use crate::domain::{shops, AppState};
-    use crate::session::ssr::{require_admin, require_same_origin};
+    use crate::domain::shops;
 
-    // Taken before the first await (see `load_shops`).
-    let state = expect_context::<AppState>();
-    require_same_origin().await?;
-    let (_, tenant) = require_admin().await?;
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     shops::delete(&mut tx, id).await?;
     tx.commit().await?;
