@@ -32,63 +32,7 @@ const MAX_SERVICES: usize = 20;
 /// The largest page `list` returns.
 pub const MAX_PAGE: i64 = 1000;
 
-/// Where a visit is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    New,
-    Confirmed,
-    InProgress,
-    Completed,
-    Cancelled,
-    NoShow,
-}
-
-impl Status {
-    pub const ALL: [Status; 6] = [
-        Status::New,
-        Status::Confirmed,
-        Status::InProgress,
-        Status::Completed,
-        Status::Cancelled,
-        Status::NoShow,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::New => "new",
-            Status::Confirmed => "confirmed",
-            Status::InProgress => "in_progress",
-            Status::Completed => "completed",
-            Status::Cancelled => "cancelled",
-            Status::NoShow => "no_show",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-
-    /// new → confirmed → in_progress → completed; a visit that has not started may be
-    /// cancelled; a confirmed visit the client did not come to is a no-show. Nothing goes back
-    /// (a cancelled visit is booked anew), and no status "changes" to itself.
-    pub fn can_transition(from: Status, to: Status) -> bool {
-        use Status::*;
-        matches!(
-            (from, to),
-            (New, Confirmed)
-                | (Confirmed, InProgress)
-                | (InProgress, Completed)
-                | (New | Confirmed, Cancelled)
-                | (Confirmed, NoShow)
-        )
-    }
-
-    /// Completed, cancelled and no-show visits are history: their time, bay and services stay.
-    pub fn is_final(self) -> bool {
-        matches!(self, Status::Completed | Status::Cancelled | Status::NoShow)
-    }
-}
+pub use crate::model::Status;
 
 /// Where a change came from. Appointments are booked through the first three; `System` is for
 /// the history of changes the application makes by itself.

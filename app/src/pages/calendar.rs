@@ -3,6 +3,7 @@
 //! booking form.
 
 use crate::error::AppError;
+use crate::model::Status;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -14,7 +15,7 @@ use crate::components::{
     form::ActionForm,
     live::reload_on_appointment_events,
     loaded::load,
-    status::{source_label, status_classes, status_label},
+    status::source_label,
 };
 use crate::public_path::public_url;
 
@@ -84,9 +85,9 @@ pub struct Visit {
     pub start_clock: String,
     /// «09:00–10:30».
     pub time: String,
-    pub status: String,
-    /// Statuses `booking::Status::can_transition` allows from this one.
-    pub next_statuses: Vec<String>,
+    pub status: Status,
+    /// Statuses `Status::can_transition` allows from this one.
+    pub next_statuses: Vec<Status>,
     pub source: String,
     pub client_id: i64,
     pub client_name: String,
@@ -104,7 +105,7 @@ pub struct Visit {
 impl Visit {
     /// Completed, cancelled and no-show visits are history: they are not moved.
     fn can_move(&self) -> bool {
-        matches!(self.status.as_str(), "new" | "confirmed" | "in_progress")
+        !self.status.is_final()
     }
 }
 
@@ -348,11 +349,10 @@ mod ssr {
                     local_start.format("%H:%M"),
                     local_end.format("%H:%M")
                 ),
-                status: a.status.as_str().to_string(),
+                status: a.status,
                 next_statuses: Status::ALL
                     .into_iter()
                     .filter(|to| Status::can_transition(a.status, *to))
-                    .map(|to| to.as_str().to_string())
                     .collect(),
                 source: a.source.as_str().to_string(),
                 client_id: a.client_id,
@@ -963,9 +963,9 @@ fn VisitCard(
         <button
             type="button"
             data-visit=id
-            data-status=visit.status.clone()
+            data-status=visit.status.as_str()
             title=title
-            class=format!("absolute inset-x-0.5 z-10 overflow-hidden rounded-md border-l-4 text-left shadow-sm {text} {}", status_classes(&visit.status))
+            class=format!("absolute inset-x-0.5 z-10 overflow-hidden rounded-md border-l-4 text-left shadow-sm {text} {}", visit.status.classes())
             style=style
             on:click=move |_| {
                 selected_slot.set(None);
@@ -984,7 +984,7 @@ fn VisitCard(
                     <span class="block opacity-80">{visit.services.join(", ")}</span>
                 }.into_any()
             }}
-            <span class="sr-only">{status_label(&visit.status)}</span>
+            <span class="sr-only">{visit.status.label()}</span>
         </button>
     }
 }
@@ -1041,14 +1041,14 @@ fn VisitPanel(
 ) -> impl IntoView {
     let error = error_since(change.into(), change.version().get_untracked());
     let move_error = error_since(relocate.into(), relocate.version().get_untracked());
-    let can_cancel = visit.next_statuses.iter().any(|s| s == "cancelled");
+    let can_cancel = visit.next_statuses.contains(&Status::Cancelled);
     let can_move = visit.can_move();
     let id = visit.id;
     let next_statuses = visit.next_statuses.clone();
     view! {
         <Panel title=format!("Запись № {}", visit.id) on_close=move || selected_visit.set(None)>
-            <p class=format!("mb-2 inline-block rounded-full border px-3 py-1 text-sm {}", status_classes(&visit.status)) data-testid="visit-status">
-                {status_label(&visit.status)}
+            <p class=format!("mb-2 inline-block rounded-full border px-3 py-1 text-sm {}", visit.status.classes()) data-testid="visit-status">
+                {visit.status.label()}
             </p>
             <dl class="space-y-1 text-sm">
                 <div><dt class="inline text-slate-500">"Время: "</dt><dd class="inline" data-testid="visit-time">{russian_date(&visit.date)} " " {visit.time.clone()} ", пост " {visit.bay}</dd></div>
@@ -1074,12 +1074,12 @@ fn VisitPanel(
             </dl>
             {move || error().map(|error| view! { <div class="mt-3"><ErrorNotice error/></div> })}
             <div class="mt-4 flex flex-wrap gap-2">
-                {next_statuses.into_iter().filter(|s| s != "cancelled").map(|status| {
-                    let label = transition_label(&status);
+                {next_statuses.into_iter().filter(|s| *s != Status::Cancelled).map(|status| {
+                    let label = status.action();
                     view! {
                         <ActionForm action=change>
                             <input type="hidden" name="id" value=id/>
-                            <input type="hidden" name="status" value=status/>
+                            <input type="hidden" name="status" value=status.as_str()/>
                             <button type="submit" class="rounded-lg bg-blue-700 px-3 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || change.pending().get()>
                                 {label}
                             </button>
@@ -1127,17 +1127,6 @@ fn VisitPanel(
             })}
             <crate::components::conversation::Conversation client_id=visit.client_id/>
         </Panel>
-    }
-}
-
-/// What a status button does, as a verb.
-fn transition_label(status: &str) -> &'static str {
-    match status {
-        "confirmed" => "Подтвердить",
-        "in_progress" => "Начать работу",
-        "completed" => "Завершить",
-        "no_show" => "Не приехал",
-        _ => "Сменить статус",
     }
 }
 

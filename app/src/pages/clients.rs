@@ -1,6 +1,7 @@
 //! Клиенты: search as you type, and a client's card with cars, visit history and notes.
 
 use crate::error::AppError;
+use crate::model::Status;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{
@@ -14,7 +15,6 @@ use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
     form::ActionForm,
     loaded::load,
-    status::{status_classes, status_label},
 };
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -66,7 +66,7 @@ pub struct PastVisit {
     pub id: i64,
     /// Shop-local `ДД.ММ.ГГГГ ЧЧ:ММ`.
     pub start: String,
-    pub status: String,
+    pub status: Status,
     pub services: String,
     pub total_price: String,
 }
@@ -97,7 +97,7 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, AppError> {
         .map(|a| PastVisit {
             id: a.id,
             start: a.start_time.format("%d.%m.%Y %H:%M").to_string(),
-            status: a.status.as_str().to_string(),
+            status: a.status,
             services: a.service_names(),
             total_price: format!("{}\u{a0}₽", a.total_price.round_dp(2).normalize()),
         })
@@ -278,7 +278,7 @@ fn ClientCardView(card: ClientCard) -> impl IntoView {
                         {card.visits.into_iter().map(|visit| view! {
                             <li class="flex flex-col gap-1 py-2 sm:flex-row sm:items-center sm:gap-4" data-visit=visit.id>
                                 <span class="w-36 text-sm">{visit.start}</span>
-                                <span class=format!("w-fit rounded-full border px-2 py-0.5 text-xs {}", status_classes(&visit.status))>{status_label(&visit.status)}</span>
+                                <span class=format!("w-fit rounded-full border px-2 py-0.5 text-xs {}", visit.status.classes())>{visit.status.label()}</span>
                                 <span class="flex-1 text-sm">{visit.services}</span>
                                 <span class="text-sm font-medium">{visit.total_price}</span>
                             </li>

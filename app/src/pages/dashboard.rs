@@ -1,6 +1,7 @@
 //! Сводка: today in every shop of the company, and the requests waiting for confirmation.
 
 use crate::error::AppError;
+use crate::model::Status;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use crate::components::{
     form::ActionForm,
     live::reload_on_appointment_events,
     loaded::load,
-    status::{source_label, status_classes, status_label},
+    status::source_label,
 };
 
 /// One shop's day so far, counted in the shop's own time zone.
@@ -22,7 +23,7 @@ pub struct ShopToday {
     /// `ДД.ММ.ГГГГ`, the shop's today.
     pub date: String,
     /// `(status, count)` for every status, in the order a visit goes through them.
-    pub by_status: Vec<(String, usize)>,
+    pub by_status: Vec<(Status, usize)>,
     /// Share of the day's open bay-minutes that live visits hold; `None` when the shop is closed.
     pub bay_load_percent: Option<u32>,
     /// Sum of the live visits' prices, formatted in rubles.
@@ -109,7 +110,6 @@ mod ssr {
     use rust_decimal::Decimal;
 
     use super::{NewRequest, ShopToday};
-    use crate::components::status::STATUSES;
     use crate::domain::{
         booking::{Appointment, Status},
         hours::WorkingHours,
@@ -132,12 +132,9 @@ mod ssr {
         today: NaiveDate,
         visits: &[Appointment],
     ) -> Result<ShopToday> {
-        let by_status = STATUSES
-            .iter()
-            .map(|code| {
-                let count = visits.iter().filter(|a| a.status.as_str() == *code).count();
-                (code.to_string(), count)
-            })
+        let by_status = Status::ALL
+            .into_iter()
+            .map(|status| (status, visits.iter().filter(|a| a.status == status).count()))
             .collect();
         let open = WorkingHours::from_json(&shop.working_hours)?.open_periods(today, tz);
         let open_minutes: i64 = open
@@ -307,8 +304,8 @@ fn ShopDayCard(day: ShopToday) -> impl IntoView {
             </dl>
             <ul class="mt-3 flex flex-wrap gap-2" aria-label="Записи по статусам">
                 {day.by_status.into_iter().map(|(status, count)| view! {
-                    <li class=format!("rounded-full border px-3 py-1 text-sm {}", status_classes(&status))>
-                        {status_label(&status)} ": " <strong>{count}</strong>
+                    <li class=format!("rounded-full border px-3 py-1 text-sm {}", status.classes())>
+                        {status.label()} ": " <strong>{count}</strong>
                     </li>
                 }).collect_view()}
             </ul>
