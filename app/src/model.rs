@@ -99,3 +99,26 @@ impl Status {
         }
     }
 }
+
+/// What a live event says happened: the `type` of `{"type", "data"}` on `/api/v1/events` (also
+/// the SSE `event:` field) and on the WebSocket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    AppointmentCreated,
+    AppointmentUpdated,
+    ClientCreated,
+    ClientUpdated,
+    TenantTelegramUpdated,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::AppointmentCreated => "appointment.created",
+            EventKind::AppointmentUpdated => "appointment.updated",
+            EventKind::ClientCreated => "client.created",
+            EventKind::ClientUpdated => "client.updated",
+            EventKind::TenantTelegramUpdated => "tenant.telegram_updated",
+        }
+    }
+}

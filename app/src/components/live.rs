@@ -15,6 +15,8 @@ pub fn reload_on_appointment_events(reload: impl Fn() + 'static) {
         use leptos::wasm_bindgen::{closure::Closure, JsCast};
         use leptos::web_sys::EventSource;
 
+        use crate::model::EventKind;
+
         let reload = Rc::new(reload);
         let url = crate::public_path::public_url("/api/v1/events");
         Effect::new(move |_| {
@@ -26,9 +28,11 @@ pub fn reload_on_appointment_events(reload: impl Fn() + 'static) {
                 Closure::<dyn Fn()>::new(move || reload())
             };
             // The SSE `event:` field is the event type, so each type needs its own listener.
-            for kind in ["appointment.created", "appointment.updated"] {
-                let _ = source
-                    .add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+            for kind in [EventKind::AppointmentCreated, EventKind::AppointmentUpdated] {
+                let _ = source.add_event_listener_with_callback(
+                    kind.as_str(),
+                    on_event.as_ref().unchecked_ref(),
+                );
             }
             // After a dropped connection the browser reconnects by itself; what changed meanwhile
             // was missed, so reload when the stream opens again (not when it first opens: the

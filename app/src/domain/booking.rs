@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sqlx::{Postgres, QueryBuilder};
 
+use crate::model::EventKind;
+
 use super::{
     db::{TenantId, Tx},
     hours::WorkingHours,
@@ -353,9 +355,9 @@ pub async fn book_visit(
     let id = book(work.tx(), tenant, new(client.id)).await?;
     let appointment = get(work.tx(), id).await?;
     if created {
-        work.publish("client.created", &client)?;
+        work.publish(EventKind::ClientCreated, &client)?;
     }
-    work.publish("appointment.created", &appointment)?;
+    work.publish(EventKind::AppointmentCreated, &appointment)?;
     work.commit(&state.events).await?;
     Ok(appointment)
 }
@@ -373,7 +375,7 @@ pub async fn change_visit(
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
     change(work.tx(), tenant, id, what, by, channel).await?;
     let appointment = get(work.tx(), id).await?;
-    work.publish("appointment.updated", &appointment)?;
+    work.publish(EventKind::AppointmentUpdated, &appointment)?;
     work.commit(&state.events).await?;
     Ok(appointment)
 }

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::model::EventKind;
+
 use super::{
     booking::{self, Appointment, AppointmentFilter},
     db::Tx,
@@ -363,7 +365,7 @@ pub async fn add(
 ) -> Result<Client> {
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
     let client = create(work.tx(), tenant.0, new).await?;
-    work.publish("client.created", &client)?;
+    work.publish(EventKind::ClientCreated, &client)?;
     work.commit(&state.events).await?;
     Ok(client)
 }
@@ -377,7 +379,7 @@ pub async fn change(
 ) -> Result<Client> {
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
     let client = update(work.tx(), tenant.0, id, patch).await?;
-    work.publish("client.updated", &client)?;
+    work.publish(EventKind::ClientUpdated, &client)?;
     work.commit(&state.events).await?;
     Ok(client)
 }

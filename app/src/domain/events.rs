@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
 use super::{db::TenantId, redis, Result};
+use crate::model::EventKind;
 
 const CHANNEL: &str = "auto-concierge:events";
 
@@ -100,7 +101,8 @@ impl EventBus {
 
     /// Publishes an event to the tenant's streams. Never fails the caller: the change it
     /// reports is already committed.
-    pub async fn publish(&self, tenant: TenantId, kind: &str, data: impl Serialize) {
+    pub async fn publish(&self, tenant: TenantId, kind: EventKind, data: impl Serialize) {
+        let kind = kind.as_str();
         let data = match serde_json::to_value(data) {
             Ok(v) => v,
             Err(e) => {

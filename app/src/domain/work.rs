@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::model::EventKind;
+
 use super::{
     db::{Db, TenantId, Tx},
     events::EventBus,
@@ -15,7 +17,7 @@ use super::{
 pub struct Work {
     tx: Tx,
     tenant: TenantId,
-    events: Vec<(&'static str, serde_json::Value)>,
+    events: Vec<(EventKind, serde_json::Value)>,
 }
 
 impl Work {
@@ -36,10 +38,11 @@ impl Work {
         self.tenant
     }
 
-    /// Queues an event (`appointment.created`, `client.updated`, …) to publish once committed.
-    pub fn publish(&mut self, kind: &'static str, data: impl Serialize) -> Result<()> {
-        let data = serde_json::to_value(data)
-            .map_err(|e| Error::Internal(format!("event {kind} not serialisable: {e}")))?;
+    /// Queues an event to publish once committed.
+    pub fn publish(&mut self, kind: EventKind, data: impl Serialize) -> Result<()> {
+        let data = serde_json::to_value(data).map_err(|e| {
+            Error::Internal(format!("event {} not serialisable: {e}", kind.as_str()))
+        })?;
         self.events.push((kind, data));
         Ok(())
     }

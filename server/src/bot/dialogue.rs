@@ -20,6 +20,8 @@ use teloxide::{
     },
 };
 
+use app::model::EventKind;
+
 use super::BotError;
 
 const MENU_BOOK: &str = "Записаться";
@@ -390,7 +392,7 @@ fn keyboard(text: String, buttons: Vec<InlineKeyboardButton>, per_row: usize) ->
 }
 
 /// An answer to a press, and the event to publish about an appointment it created or changed.
-type Outcome = Option<(Reply, Option<(&'static str, i64)>)>;
+type Outcome = Option<(Reply, Option<(EventKind, i64)>)>;
 
 /// Cancels one of the customer's own visits that has not started. Someone else's visit, or one
 /// already cancelled, started or gone, is a stale press.
@@ -431,7 +433,7 @@ async fn cancel_visit(
             "Запись на {} отменена. Если понадобится, напишите — подберём другое время.",
             appointment.start_time.format("%d.%m %H:%M")
         )),
-        Some(("appointment.updated", id)),
+        Some((EventKind::AppointmentUpdated, id)),
     )))
 }
 
@@ -612,7 +614,7 @@ async fn booking_step(
                             "Готово, вы записаны! Мастер подтвердит запись, а посмотреть её \
                              можно в «Мои записи».",
                         ),
-                        Some(("appointment.created", id)),
+                        Some((EventKind::AppointmentCreated, id)),
                     )));
                 }
                 // Taken between the choice and the confirmation (another customer or staff).
@@ -774,7 +776,10 @@ async fn phone_answer(
     };
     let client = clients::get(&mut tx, client_id).await?;
     tx.commit().await?;
-    state.events.publish(tenant, "client.updated", client).await;
+    state
+        .events
+        .publish(tenant, EventKind::ClientUpdated, client)
+        .await;
     Ok(reply)
 }
 
@@ -947,7 +952,7 @@ async fn reschedule_step(
                             "Готово: запись перенесена на {}. Мастер увидит изменение сразу.",
                             moved.start_time.format("%d.%m %H:%M")
                         )),
-                        Some(("appointment.updated", id)),
+                        Some((EventKind::AppointmentUpdated, id)),
                     )));
                 }
                 Err(Error::Conflict(_)) => {
@@ -1131,7 +1136,10 @@ async fn find_or_create_client(
 /// Staff see a new customer at once — after the card is committed, never a card that was not.
 async fn announce_new_client(state: &AppState, tenant: TenantId, client: Option<clients::Client>) {
     if let Some(client) = client {
-        state.events.publish(tenant, "client.created", client).await;
+        state
+            .events
+            .publish(tenant, EventKind::ClientCreated, client)
+            .await;
     }
 }
 

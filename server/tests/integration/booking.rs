@@ -1263,7 +1263,8 @@ async fn a_change_that_does_not_commit_publishes_nothing() {
     let mut events = state.events.subscribe(sever);
 
     let mut work = Work::begin(&state.db, sever).await.unwrap();
-    work.publish("client.created", json!({"id": 0})).unwrap();
+    work.publish(app::model::EventKind::ClientCreated, json!({"id": 0}))
+        .unwrap();
     drop(work);
     assert!(quiet(&mut events).await, "a dropped unit of work published");
 
