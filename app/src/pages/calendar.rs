@@ -198,7 +198,11 @@ pub async fn calendar(
             };
             ScheduleDay {
                 date: day.to_string(),
-                short_label: format!("{} {}", ssr::weekday_short(day), day.format("%d.%m")),
+                short_label: format!(
+                    "{} {}",
+                    crate::domain::format::weekday_short(day),
+                    day.format("%d.%m")
+                ),
                 open_minutes,
             }
         })
@@ -236,7 +240,11 @@ pub async fn calendar(
         Span::Day => (
             date - Duration::days(1),
             date + Duration::days(1),
-            format!("{}, {}", ssr::weekday_name(date), date.format("%d.%m.%Y")),
+            format!(
+                "{}, {}",
+                crate::domain::format::weekday_name(date),
+                date.format("%d.%m.%Y")
+            ),
         ),
         Span::Week => (
             first - Duration::days(7),
@@ -264,7 +272,7 @@ pub async fn calendar(
 mod ssr {
     use std::collections::{hash_map::Entry, HashMap};
 
-    use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
+    use chrono::{DateTime, NaiveDate, Timelike, Utc};
     use chrono_tz::Tz;
 
     use super::Visit;
@@ -360,7 +368,7 @@ mod ssr {
                 client_phone: a.client.phone,
                 car,
                 services: a.services.into_iter().map(|s| s.name).collect(),
-                total_price: format!("{}\u{a0}₽", a.total_price.round_dp(2).normalize()),
+                total_price: crate::domain::format::rubles(a.total_price),
                 customer_note: a.customer_note,
                 ai_summary: a.ai_summary,
                 ai_findings: ai_findings(a.ai_analysis.and_then(|raw| raw.parse()).as_ref()),
@@ -368,30 +376,6 @@ mod ssr {
             });
         }
         Ok(visits)
-    }
-
-    pub fn weekday_name(date: NaiveDate) -> &'static str {
-        match date.weekday() {
-            Weekday::Mon => "понедельник",
-            Weekday::Tue => "вторник",
-            Weekday::Wed => "среда",
-            Weekday::Thu => "четверг",
-            Weekday::Fri => "пятница",
-            Weekday::Sat => "суббота",
-            Weekday::Sun => "воскресенье",
-        }
-    }
-
-    pub fn weekday_short(date: NaiveDate) -> &'static str {
-        match date.weekday() {
-            Weekday::Mon => "пн",
-            Weekday::Tue => "вт",
-            Weekday::Wed => "ср",
-            Weekday::Thu => "чт",
-            Weekday::Fri => "пт",
-            Weekday::Sat => "сб",
-            Weekday::Sun => "вс",
-        }
     }
 }
 

@@ -99,7 +99,7 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, AppError> {
             start: a.start_time.format("%d.%m.%Y %H:%M").to_string(),
             status: a.status,
             services: a.service_names(),
-            total_price: format!("{}\u{a0}₽", a.total_price.round_dp(2).normalize()),
+            total_price: crate::domain::format::rubles(a.total_price),
         })
         .collect();
     visits.truncate(100);

@@ -163,7 +163,7 @@ mod ssr {
             date: today.format("%d.%m.%Y").to_string(),
             by_status,
             bay_load_percent,
-            expected_revenue: rubles(revenue),
+            expected_revenue: crate::domain::format::rubles(revenue),
         })
     }
 
@@ -191,46 +191,6 @@ mod ssr {
             services,
             source: a.source.as_str().to_string(),
             customer_note: a.customer_note,
-        }
-    }
-
-    /// `12 345 ₽` (kopecks only when there are any), digits grouped the Russian way.
-    pub fn rubles(amount: Decimal) -> String {
-        let amount = amount.round_dp(2);
-        let whole = amount.trunc().abs().to_string();
-        let mut grouped = String::new();
-        for (i, digit) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i).is_multiple_of(3) {
-                grouped.push('\u{a0}');
-            }
-            grouped.push(digit);
-        }
-        let sign = if amount.is_sign_negative() && !amount.is_zero() {
-            "−"
-        } else {
-            ""
-        };
-        let kopecks = (amount.fract().abs() * Decimal::from(100)).trunc();
-        if kopecks.is_zero() {
-            format!("{sign}{grouped}\u{a0}₽")
-        } else {
-            format!("{sign}{grouped},{kopecks:0>2}\u{a0}₽")
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn rubles_group_thousands_and_show_kopecks_only_when_present() {
-            assert_eq!(rubles(Decimal::new(1234500, 2)), "12\u{a0}345\u{a0}₽");
-            assert_eq!(rubles(Decimal::new(99950, 2)), "999,50\u{a0}₽");
-            assert_eq!(rubles(Decimal::ZERO), "0\u{a0}₽");
-            assert_eq!(
-                rubles(Decimal::new(100000000, 0)),
-                "100\u{a0}000\u{a0}000\u{a0}₽"
-            );
         }
     }
 }

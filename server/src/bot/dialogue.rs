@@ -7,10 +7,9 @@ use app::domain::{
     booking::{self, AppointmentFilter, Channel, NewBooking, Status},
     clients::{self, NewVehicle, PhoneAttached, PhoneSource},
     db::{TenantId, Tx},
-    phone, shops, AppState, Error,
+    format, phone, shops, AppState, Error,
 };
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use rust_decimal::Decimal;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use teloxide::{
     prelude::*,
@@ -1027,13 +1026,11 @@ async fn booking_days(tx: &mut Tx) -> Result<Vec<(String, NaiveDate)>, BotError>
     Ok((0..BOOKING_DAYS)
         .map(|offset| {
             let day = today + Duration::days(offset);
-            let weekday = WEEKDAYS[day.weekday().num_days_from_monday() as usize];
+            let weekday = format::weekday_short(day);
             (format!("{weekday} {}", day.format("%d.%m")), day)
         })
         .collect())
 }
-
-const WEEKDAYS: [&str; 7] = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"];
 
 async fn day_keyboard(tx: &mut Tx, n: i64) -> Result<Reply, BotError> {
     let buttons = booking_days(tx)
@@ -1276,7 +1273,7 @@ async fn concierge_answer(
             format!(
                 "• {} — {} (≈ {} мин)",
                 s.name,
-                rubles(s.price),
+                format::rubles(s.price),
                 s.duration_minutes
             )
         }));
@@ -1437,30 +1434,9 @@ fn status_text(status: Status) -> &'static str {
     }
 }
 
-/// `2500.00` → `2 500 ₽`, `990.50` → `990,50 ₽` (Russian grouping and decimal comma). Prices
-/// are never negative (a check constraint).
-fn rubles(price: Decimal) -> String {
-    let price = price.round_dp(2);
-    let whole = price.trunc().to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push('\u{a0}');
-        }
-        grouped.push(digit);
-    }
-    let cents = (price.fract() * Decimal::from(100)).trunc();
-    if cents.is_zero() {
-        format!("{grouped}\u{a0}₽")
-    } else {
-        format!("{grouped},{:0>2}\u{a0}₽", cents.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{is_start, parse_car, rubles};
-    use rust_decimal::Decimal;
+    use super::{is_start, parse_car};
 
     #[test]
     fn cars_described_in_words() {
@@ -1496,15 +1472,5 @@ mod tests {
         assert!(is_start("/start promo"));
         assert!(!is_start("/starter"));
         assert!(!is_start("start"));
-    }
-
-    #[test]
-    fn prices_in_rubles() {
-        assert_eq!(rubles(Decimal::new(250000, 2)), "2\u{a0}500\u{a0}₽");
-        assert_eq!(rubles(Decimal::new(99050, 2)), "990,50\u{a0}₽");
-        assert_eq!(
-            rubles(Decimal::new(1234567, 0)),
-            "1\u{a0}234\u{a0}567\u{a0}₽"
-        );
     }
 }
