@@ -32,7 +32,7 @@ pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, AppError> {
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
-    let tz: chrono_tz::Tz = timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let tz = crate::domain::shops::zone(&timezone)?;
     Ok(messages
         .into_iter()
         .map(|m| ChatLine {

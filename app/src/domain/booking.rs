@@ -1168,8 +1168,7 @@ fn local(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
 }
 
 fn tz_from_db(name: &str) -> Result<Tz> {
-    name.parse()
-        .map_err(|_| Error::Internal(format!("unknown time zone in the database: {name}")))
+    super::shops::zone(name)
 }
 
 fn status_from_db(s: &str) -> Result<Status> {

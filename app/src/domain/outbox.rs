@@ -5,7 +5,6 @@
 //! accepts. Each job carries a `dedupe_key`, so a decision recorded twice still sends one message.
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -68,10 +67,7 @@ async fn visit(tx: &mut Tx, appointment_id: i64) -> Result<Visit> {
 impl Visit {
     /// «28.11 в 10:30» on the shop's clock.
     fn when(&self) -> Result<String> {
-        let tz: Tz = self
-            .timezone
-            .parse()
-            .map_err(|_| Error::Internal(format!("unknown time zone: {}", self.timezone)))?;
+        let tz = super::shops::zone(&self.timezone)?;
         Ok(self
             .start_time
             .with_timezone(&tz)

@@ -23,6 +23,20 @@ pub struct Shop {
     pub slot_minutes: i32,
 }
 
+impl Shop {
+    /// The shop's clock. Names are checked when a shop is saved; one the time zone database no
+    /// longer knows is an error to fix, not a silent switch to Moscow time.
+    pub fn tz(&self) -> Result<chrono_tz::Tz> {
+        zone(&self.timezone)
+    }
+}
+
+/// An IANA time zone name as stored (shops, companies).
+pub fn zone(name: &str) -> Result<chrono_tz::Tz> {
+    name.parse()
+        .map_err(|_| Error::Internal(format!("unknown time zone in the database: {name}")))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewShop {

@@ -167,7 +167,7 @@ pub async fn calendar(
             services: Vec::new(),
         });
     };
-    let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let tz = shop.tz()?;
     let date = match date.as_deref().filter(|d| !d.is_empty()) {
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
             .ok()
@@ -430,7 +430,7 @@ pub async fn book_visit(
     let mut tx = state.db.tenant_read_tx(tenant).await?;
     let shop = shops::get(&mut tx, shop_id).await?;
     drop(tx);
-    let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let tz = shop.tz()?;
     let local = NaiveDateTime::parse_from_str(&start, "%Y-%m-%dT%H:%M")
         .map_err(|_| refused("Время записи в формате ГГГГ-ММ-ДДTЧЧ:ММ"))?;
     let start_time = tz
@@ -508,7 +508,7 @@ pub async fn move_visit(
     let current = booking::get(&mut tx, id).await?;
     let shop = shops::get(&mut tx, current.shop_id).await?;
     drop(tx);
-    let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let tz = shop.tz()?;
     let start_time = tz
         .from_local_datetime(&date.and_time(time))
         .earliest()

@@ -63,7 +63,7 @@ pub async fn today_overview() -> Result<Overview, AppError> {
     let mut days = Vec::with_capacity(shops.len());
     let mut requests = Vec::new();
     for shop in &shops {
-        let tz = ssr::shop_tz(shop);
+        let tz = shop.tz()?;
         let today = chrono::Utc::now().with_timezone(&tz).date_naive();
         let visits = booking::list(
             &mut tx,
@@ -116,11 +116,6 @@ mod ssr {
         shops::Shop,
         Result,
     };
-
-    /// The shop's zone; the schema only stores valid IANA names, Moscow is the product default.
-    pub fn shop_tz(shop: &Shop) -> Tz {
-        shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow)
-    }
 
     fn is_live(status: Status) -> bool {
         !matches!(status, Status::Cancelled | Status::NoShow)

@@ -698,7 +698,7 @@ async fn confirmation(
         ));
     };
     let shop = shops::get(tx, shop).await?;
-    let tz: chrono_tz::Tz = shop.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+    let tz = shop.tz()?;
     let name = request
         .services
         .iter()
