@@ -351,7 +351,7 @@ pub async fn book_visit(
     new: impl FnOnce(i64) -> NewBooking,
 ) -> Result<Appointment> {
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
-    let (client, created) = super::clients::resolve(work.tx(), tenant.0, client).await?;
+    let (client, created) = super::clients::resolve(work.tx(), tenant, client).await?;
     let id = book(work.tx(), tenant, new(client.id)).await?;
     let appointment = get(work.tx(), id).await?;
     if created {

@@ -8,7 +8,7 @@ use crate::model::EventKind;
 
 use super::{
     booking::{self, Appointment, AppointmentFilter},
-    db::Tx,
+    db::{TenantId, Tx},
     phone, Error, Result,
 };
 
@@ -212,7 +212,7 @@ fn check_vehicle_count(vehicles: &[NewVehicle]) -> Result<()> {
     Ok(())
 }
 
-pub async fn create(tx: &mut Tx, tenant: i64, new: NewClient) -> Result<Client> {
+pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewClient) -> Result<Client> {
     check_vehicle_count(&new.vehicles)?;
     let phone = normalize_phone(new.phone.as_deref())?;
     let email = normalize_email(new.email.as_deref())?;
@@ -223,7 +223,7 @@ pub async fn create(tx: &mut Tx, tenant: i64, new: NewClient) -> Result<Client> 
         "INSERT INTO clients AS c (tenant_id, full_name, phone, email, telegram_id, telegram_chat_id, notes)
          VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING {COLUMNS}"
     ))
-    .bind(tenant)
+    .bind(tenant.0)
     .bind(new.full_name.trim())
     .bind(phone)
     .bind(email)
@@ -241,7 +241,7 @@ pub async fn create(tx: &mut Tx, tenant: i64, new: NewClient) -> Result<Client> 
     Ok(client)
 }
 
-pub async fn update(tx: &mut Tx, tenant: i64, id: i64, patch: ClientPatch) -> Result<Client> {
+pub async fn update(tx: &mut Tx, tenant: TenantId, id: i64, patch: ClientPatch) -> Result<Client> {
     check_vehicle_count(&patch.add_vehicles)?;
     let current = get(tx, id).await?;
     let phone = match patch.phone {
@@ -279,7 +279,7 @@ pub async fn update(tx: &mut Tx, tenant: i64, id: i64, patch: ClientPatch) -> Re
 
 pub async fn add_vehicle(
     tx: &mut Tx,
-    tenant: i64,
+    tenant: TenantId,
     client_id: i64,
     v: NewVehicle,
 ) -> Result<Vehicle> {
@@ -317,7 +317,7 @@ pub async fn add_vehicle(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          RETURNING id, client_id, make, model, year, plate, vin, mileage_km",
     )
-    .bind(tenant)
+    .bind(tenant.0)
     .bind(client_id)
     .bind(v.make.trim())
     .bind(v.model.trim())
@@ -339,7 +339,7 @@ pub enum ClientRef {
 
 /// The card a [`ClientRef`] names, and whether it was created just now. An id that is not this
 /// company's card is a validation error (the caller named it), not a missing page.
-pub async fn resolve(tx: &mut Tx, tenant: i64, client: &ClientRef) -> Result<(Client, bool)> {
+pub async fn resolve(tx: &mut Tx, tenant: TenantId, client: &ClientRef) -> Result<(Client, bool)> {
     match client {
         ClientRef::Id(id) => match get(tx, *id).await {
             Ok(client) => Ok((client, false)),
@@ -358,13 +358,9 @@ pub async fn resolve(tx: &mut Tx, tenant: i64, client: &ClientRef) -> Result<(Cl
 }
 
 /// Use case: staff add a client's card (REST API); `client.created` once committed.
-pub async fn add(
-    state: &super::AppState,
-    tenant: super::db::TenantId,
-    new: NewClient,
-) -> Result<Client> {
+pub async fn add(state: &super::AppState, tenant: TenantId, new: NewClient) -> Result<Client> {
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
-    let client = create(work.tx(), tenant.0, new).await?;
+    let client = create(work.tx(), tenant, new).await?;
     work.publish(EventKind::ClientCreated, &client)?;
     work.commit(&state.events).await?;
     Ok(client)
@@ -373,12 +369,12 @@ pub async fn add(
 /// Use case: staff change a client's card (REST API, web admin); `client.updated` once committed.
 pub async fn change(
     state: &super::AppState,
-    tenant: super::db::TenantId,
+    tenant: TenantId,
     id: i64,
     patch: ClientPatch,
 ) -> Result<Client> {
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
-    let client = update(work.tx(), tenant.0, id, patch).await?;
+    let client = update(work.tx(), tenant, id, patch).await?;
     work.publish(EventKind::ClientUpdated, &client)?;
     work.commit(&state.events).await?;
     Ok(client)
@@ -387,7 +383,7 @@ pub async fn change(
 /// Finds the client with this phone in the tenant, or creates one (bookings by phone).
 pub async fn find_or_create_by_phone(
     tx: &mut Tx,
-    tenant: i64,
+    tenant: TenantId,
     full_name: &str,
     phone: &str,
 ) -> Result<(Client, bool)> {

@@ -4,7 +4,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{db::Tx, Error, Result};
+use super::{
+    db::{TenantId, Tx},
+    Error, Result,
+};
 
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
 pub struct Service {
@@ -119,7 +122,7 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Service> {
         .ok_or(Error::NotFound)
 }
 
-pub async fn create(tx: &mut Tx, tenant: i64, new: NewService) -> Result<Service> {
+pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewService) -> Result<Service> {
     validate(
         &new.name,
         new.price,
@@ -131,7 +134,7 @@ pub async fn create(tx: &mut Tx, tenant: i64, new: NewService) -> Result<Service
                                buffer_minutes, is_active, keywords)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
     ))
-    .bind(tenant)
+    .bind(tenant.0)
     .bind(new.shop_id)
     .bind(new.name.trim())
     .bind(new.description.trim())

@@ -4,7 +4,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{accounts::validate_timezone, db::Tx, hours::WorkingHours, Error, Result};
+use super::{
+    accounts::validate_timezone,
+    db::{TenantId, Tx},
+    hours::WorkingHours,
+    Error, Result,
+};
 
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
 pub struct Shop {
@@ -118,7 +123,7 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Shop> {
         .ok_or(Error::NotFound)
 }
 
-pub async fn create(tx: &mut Tx, tenant: i64, new: NewShop) -> Result<Shop> {
+pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewShop) -> Result<Shop> {
     let hours = validate(
         &new.name,
         &new.timezone,
@@ -130,7 +135,7 @@ pub async fn create(tx: &mut Tx, tenant: i64, new: NewShop) -> Result<Shop> {
         "INSERT INTO shops (tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
     ))
-    .bind(tenant)
+    .bind(tenant.0)
     .bind(new.name.trim())
     .bind(new.address.trim())
     .bind(new.phone.trim())

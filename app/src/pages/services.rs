@@ -163,7 +163,7 @@ pub async fn save_service(service: ServiceInput) -> Result<(), AppError> {
         None => {
             services::create(
                 &mut tx,
-                tenant.0,
+                tenant,
                 services::NewService {
                     name,
                     description,

@@ -119,7 +119,7 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
         None => {
             shops::create(
                 &mut tx,
-                tenant.0,
+                tenant,
                 shops::NewShop {
                     name: shop.name,
                     address: shop.address,

@@ -44,7 +44,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Service>)> {
     staff.require_admin()?;
     let mut tx = staff.tx(&state.db).await?;
-    let service = services::create(&mut tx, staff.tenant.0, new).await?;
+    let service = services::create(&mut tx, staff.tenant, new).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(service)))
 }

@@ -38,7 +38,7 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<Shop>)> {
     staff.require_admin()?;
     let mut tx = staff.tx(&state.db).await?;
-    let shop = shops::create(&mut tx, staff.tenant.0, new).await?;
+    let shop = shops::create(&mut tx, staff.tenant, new).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(shop)))
 }

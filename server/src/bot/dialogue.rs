@@ -806,7 +806,7 @@ async fn car_answer(
         return Ok(reply);
     };
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let vehicle = match clients::add_vehicle(&mut tx, tenant.0, customer.client_id, car).await {
+    let vehicle = match clients::add_vehicle(&mut tx, tenant, customer.client_id, car).await {
         Ok(vehicle) => vehicle,
         Err(Error::Validation(reason)) => return Ok(Reply::text(reason)),
         Err(e) => return Err(e.into()),

@@ -1074,7 +1074,7 @@ async fn a_typed_phone_nobody_has_yet_does_not_capture_its_owner_later() {
     let mut tx = db.app.tenant_tx(sever).await.unwrap();
     let stranger = clients::create(
         &mut tx,
-        sever.0,
+        sever,
         clients::NewClient {
             full_name: "Незнакомец".into(),
             phone: None,
@@ -1100,7 +1100,7 @@ async fn a_typed_phone_nobody_has_yet_does_not_capture_its_owner_later() {
 
     // Staff book the number's real owner by phone: a card of their own.
     let (owner, created) =
-        clients::find_or_create_by_phone(&mut tx, sever.0, "Анна", "+7 999 555-00-01")
+        clients::find_or_create_by_phone(&mut tx, sever, "Анна", "+7 999 555-00-01")
             .await
             .unwrap();
     assert!(created);
@@ -1121,7 +1121,7 @@ async fn a_typed_phone_nobody_has_yet_does_not_capture_its_owner_later() {
     // The owner shares their own contact from their own chat: that chat joins staff's card.
     let owner_chat = clients::create(
         &mut tx,
-        sever.0,
+        sever,
         clients::NewClient {
             full_name: String::new(),
             phone: None,
