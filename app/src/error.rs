@@ -117,13 +117,6 @@ mod ssr {
         }
     }
 
-    /// Failures of Leptos' own extractors (the request's headers, its peer address).
-    impl From<ServerFnError> for AppError {
-        fn from(error: ServerFnError) -> AppError {
-            AppError::internal(error)
-        }
-    }
-
     /// Domain messages start in lower case (they also end sentences); shown alone they start
     /// with a capital.
     fn capitalised(text: &str) -> String {

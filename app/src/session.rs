@@ -33,17 +33,12 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     };
     let company = match user.tenant_id {
         Some(TenantId(id)) => {
-            let mut tx = state
-                .db
-                .tenant_tx(TenantId(id))
-                .await
-                .map_err(ssr::internal)?;
+            let mut tx = state.db.tenant_tx(TenantId(id)).await?;
             let name: Option<String> = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&mut *tx)
-                .await
-                .map_err(|e| ssr::internal(e.into()))?;
-            tx.commit().await.map_err(|e| ssr::internal(e.into()))?;
+                .await?;
+            tx.commit().await?;
             name
         }
         None => None,
@@ -74,10 +69,10 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let user_id = match state.login(peer.ip(), &headers, &email, &password).await {
         Ok(id) => id,
         Err(Error::InvalidCredentials) => return Err(ssr::refused("Неверный e-mail или пароль")),
-        Err(e @ Error::RateLimited(_)) => return Err(ssr::failed(e)),
-        Err(e) => return Err(ssr::internal(e)),
+        Err(e @ Error::RateLimited(_)) => return Err(e.into()),
+        Err(e) => return Err(AppError::internal(e)),
     };
-    let token = auth::issue_token(&state.config, user_id).map_err(ssr::internal)?;
+    let token = auth::issue_token(&state.config, user_id)?;
     ssr::set_session_cookie(&state.config, Some(&token));
     leptos_axum::redirect(&ssr::public_url(&state.config, "/"));
     Ok(())
@@ -129,7 +124,7 @@ pub mod ssr {
         match auth::load_user(&state.db, user_id).await {
             Ok(user) => Ok(Some(user)),
             Err(Error::Unauthorized) => Ok(None),
-            Err(e) => Err(internal(e)),
+            Err(e) => Err(AppError::internal(e)),
         }
     }
 
@@ -139,10 +134,10 @@ pub mod ssr {
         let state = expect_context::<AppState>();
         let user = session_user(&state)
             .await?
-            .ok_or_else(|| with_status(StatusCode::UNAUTHORIZED, "Требуется вход"))?;
+            .ok_or_else(|| AppError::with_status(StatusCode::UNAUTHORIZED, "Требуется вход"))?;
         let tenant = user
             .tenant_id
-            .ok_or_else(|| with_status(StatusCode::FORBIDDEN, "Недостаточно прав"))?;
+            .ok_or_else(|| AppError::with_status(StatusCode::FORBIDDEN, "Недостаточно прав"))?;
         Ok((user, tenant))
     }
 
@@ -206,7 +201,10 @@ pub mod ssr {
         let (user, tenant) = require_staff().await?;
         match user.role {
             Role::Admin | Role::Superadmin => Ok((user, tenant)),
-            Role::Manager => Err(with_status(StatusCode::FORBIDDEN, "Недостаточно прав")),
+            Role::Manager => Err(AppError::with_status(
+                StatusCode::FORBIDDEN,
+                "Недостаточно прав",
+            )),
         }
     }
 
@@ -219,7 +217,7 @@ pub mod ssr {
         if is_same_origin(&headers) {
             Ok(())
         } else {
-            Err(with_status(
+            Err(AppError::with_status(
                 StatusCode::FORBIDDEN,
                 "Запрос с чужого сайта отклонён",
             ))
@@ -253,12 +251,6 @@ pub mod ssr {
             .any(|host| host.trim().eq_ignore_ascii_case(origin_host))
     }
 
-    /// A domain error as the user should read it, with the matching HTTP status; unexpected
-    /// errors are logged and shown without details (`AppError: From<Error>`, so `?` does it).
-    pub fn failed(error: Error) -> AppError {
-        error.into()
-    }
-
     /// Refused for now: too many attempts (429), with the message to show.
     pub fn too_many(message: &str) -> AppError {
         AppError::with_status(StatusCode::TOO_MANY_REQUESTS, message)
@@ -268,10 +260,6 @@ pub mod ssr {
     /// the public path prefix when the app is served under one.
     pub fn public_url(config: &Config, path: &str) -> String {
         format!("{}{path}", config.public_path_prefix)
-    }
-
-    fn with_status(status: StatusCode, message: &str) -> AppError {
-        AppError::with_status(status, message)
     }
 
     /// Sets (or with `None` clears) the session cookie on the response being built. Under a
@@ -303,11 +291,6 @@ pub mod ssr {
     /// A request refused for what the user sent (400), with the message to show them.
     pub fn refused(message: &str) -> AppError {
         AppError::refused(message)
-    }
-
-    /// Logs an unexpected error and gives the user a message without its details.
-    pub fn internal(error: Error) -> AppError {
-        AppError::internal(error)
     }
 
     #[cfg(test)]

@@ -46,7 +46,7 @@ pub async fn register_company(form: Registration) -> Result<FieldErrors, AppErro
         auth, AppState, Error,
     };
     use crate::session::ssr::{
-        internal, public_url, refused, require_same_origin, set_session_cookie, too_many,
+        public_url, refused, require_same_origin, set_session_cookie, too_many,
     };
 
     // Taken before the first await: during server rendering a resumed future may run outside
@@ -104,7 +104,7 @@ pub async fn register_company(form: Registration) -> Result<FieldErrors, AppErro
     };
     match state.register_company(peer.ip(), &headers, &new).await {
         Ok((_, admin_id)) => {
-            let token = auth::issue_token(&state.config, admin_id).map_err(internal)?;
+            let token = auth::issue_token(&state.config, admin_id)?;
             set_session_cookie(&state.config, Some(&token));
             leptos_axum::redirect(&public_url(&state.config, "/"));
             Ok(FieldErrors::default())
@@ -116,7 +116,7 @@ pub async fn register_company(form: Registration) -> Result<FieldErrors, AppErro
             "Слишком много регистраций с этого адреса, повторите через {} мин",
             retry_after.as_secs().div_ceil(60).max(1)
         ))),
-        Err(e) => Err(internal(e)),
+        Err(e) => Err(AppError::internal(e)),
     }
 }
 

@@ -19,7 +19,7 @@ use teloxide::{
     },
 };
 
-use app::model::EventKind;
+use app::{domain::work::Work, model::EventKind};
 
 use super::BotError;
 
@@ -148,11 +148,11 @@ async fn on_message(
         .map(|contact| contact.phone_number.clone());
     let chat_id = message.chat.id.0;
 
-    let mut tx = state.db.tenant_tx(tenant).await?;
-    let (mut customer, new_client) = find_or_create_client(&mut tx, tenant, from, chat_id).await?;
-    let mut conversation = load_conversation(&mut tx, chat_id).await?;
+    let mut work = Work::begin(&state.db, tenant).await?;
+    let mut customer = find_or_create_client(&mut work, from, chat_id).await?;
+    let mut conversation = load_conversation(work.tx(), chat_id).await?;
     let message_id = record(
-        &mut tx,
+        work.tx(),
         &customer,
         "in",
         text.as_deref()
@@ -160,8 +160,7 @@ async fn on_message(
             .unwrap_or("(без текста)"),
     )
     .await?;
-    tx.commit().await?;
-    announce_new_client(state, tenant, new_client).await;
+    work.commit(&state.events).await?;
 
     let text = text.as_deref().map(str::trim);
     // The menu and /start leave a half-answered question behind.
@@ -249,41 +248,36 @@ async fn on_callback(
         return Ok(());
     };
 
-    let mut tx = state.db.tenant_tx(tenant).await?;
-    let (customer, new_client) =
-        find_or_create_client(&mut tx, tenant, &query.from, chat_id).await?;
-    let mut conversation = load_conversation(&mut tx, chat_id).await?;
+    let mut work = Work::begin(&state.db, tenant).await?;
+    let customer = find_or_create_client(&mut work, &query.from, chat_id).await?;
+    let tx = work.tx();
+    let mut conversation = load_conversation(tx, chat_id).await?;
     let outcome = match press.step {
         // A visit's own id says what to cancel; later answers do not make the button stale.
-        Step::CancelVisit => cancel_visit(&mut tx, tenant, &customer, &press).await?,
+        Step::CancelVisit => cancel_visit(tx, tenant, &customer, &press).await?,
         Step::Reschedule | Step::MoveDay | Step::MoveSlot => {
-            reschedule_step(&mut tx, tenant, &customer, &mut conversation, &press).await?
+            reschedule_step(tx, tenant, &customer, &mut conversation, &press).await?
         }
         _ if press.request_no == conversation.request_no => {
-            booking_step(&mut tx, tenant, &customer, &mut conversation, &press).await?
+            booking_step(tx, tenant, &customer, &mut conversation, &press).await?
         }
         _ => None,
     };
     let Some((reply, changed)) = outcome else {
-        tx.commit().await?;
-        announce_new_client(state, tenant, new_client).await;
+        work.commit(&state.events).await?;
         bot.answer_callback_query(query.id)
             .text("Это предложение устарело — напишите, что нужно, ещё раз.")
             .await?;
         return Ok(());
     };
-    record(&mut tx, &customer, "in", press.label()).await?;
-    save_conversation(&mut tx, &customer, &conversation).await?;
-    let changed = match changed {
-        Some((kind, id)) => Some((kind, booking::get(&mut tx, id).await?)),
-        None => None,
-    };
-    record(&mut tx, &customer, "out", &reply.text).await?;
-    tx.commit().await?;
-    announce_new_client(state, tenant, new_client).await;
-    if let Some((kind, appointment)) = changed {
-        state.events.publish(tenant, kind, appointment).await;
+    record(tx, &customer, "in", press.label()).await?;
+    save_conversation(tx, &customer, &conversation).await?;
+    record(tx, &customer, "out", &reply.text).await?;
+    if let Some((kind, id)) = changed {
+        let appointment = booking::get(work.tx(), id).await?;
+        work.publish(kind, &appointment)?;
     }
+    work.commit(&state.events).await?;
 
     bot.answer_callback_query(query.id).await?;
     send(bot, &customer, &reply).await
@@ -742,9 +736,10 @@ async fn phone_answer(
             .into();
         return Ok(reply);
     };
-    let mut tx = state.db.tenant_tx(tenant).await?;
+    let mut work = Work::begin(&state.db, tenant).await?;
+    let tx = work.tx();
     let (client_id, attached) =
-        clients::attach_phone(&mut tx, customer.client_id, &phone, source).await?;
+        clients::attach_phone(tx, customer.client_id, &phone, source).await?;
     customer.client_id = client_id;
     let thanks = match attached {
         PhoneAttached::Saved | PhoneAttached::Noted | PhoneAttached::Merged => {
@@ -761,7 +756,7 @@ async fn phone_answer(
         .is_some_and(|draft| draft.start.is_some());
     let reply = if booking {
         conversation.awaiting = Some(Awaiting::Car);
-        let mut reply = car_question(&mut tx, conversation.request_no, customer).await?;
+        let mut reply = car_question(tx, conversation.request_no, customer).await?;
         reply.before = Some((thanks, menu()));
         reply
     } else {
@@ -773,12 +768,9 @@ async fn phone_answer(
             analysis: None,
         }
     };
-    let client = clients::get(&mut tx, client_id).await?;
-    tx.commit().await?;
-    state
-        .events
-        .publish(tenant, EventKind::ClientUpdated, client)
-        .await;
+    let client = clients::get(work.tx(), client_id).await?;
+    work.publish(EventKind::ClientUpdated, &client)?;
+    work.commit(&state.events).await?;
     Ok(reply)
 }
 
@@ -1099,17 +1091,17 @@ async fn send(bot: &Bot, customer: &Customer, reply: &Reply) -> Result<(), BotEr
     Ok(())
 }
 
-/// The client with this Telegram id in this company, created on first contact (then also
-/// returned, to be announced once the transaction has committed). The chat id is refreshed each
-/// time (a user who deleted and restarted the chat keeps their client card).
+/// The client with this Telegram id in this company, created on first contact (and then
+/// announced to staff once `work` commits). The chat id is refreshed each time (a user who
+/// deleted and restarted the chat keeps their client card).
 async fn find_or_create_client(
-    tx: &mut Tx,
-    tenant: TenantId,
+    work: &mut Work,
     user: &User,
     chat_id: i64,
-) -> Result<(Customer, Option<clients::Client>), BotError> {
+) -> Result<Customer, BotError> {
     let telegram_id = i64::try_from(user.id.0)
         .map_err(|_| Error::validation(format!("Telegram id {} out of range", user.id.0)))?;
+    let tenant = work.tenant();
     let (client_id, created): (i64, bool) = sqlx::query_as(
         "INSERT INTO clients (tenant_id, full_name, telegram_id, telegram_chat_id)
          VALUES ($1, $2, $3, $4)
@@ -1121,23 +1113,13 @@ async fn find_or_create_client(
     .bind(user.full_name())
     .bind(telegram_id)
     .bind(chat_id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut **work.tx())
     .await?;
-    let new_client = match created {
-        true => Some(clients::get(tx, client_id).await?),
-        false => None,
-    };
-    Ok((Customer { chat_id, client_id }, new_client))
-}
-
-/// Staff see a new customer at once — after the card is committed, never a card that was not.
-async fn announce_new_client(state: &AppState, tenant: TenantId, client: Option<clients::Client>) {
-    if let Some(client) = client {
-        state
-            .events
-            .publish(tenant, EventKind::ClientCreated, client)
-            .await;
+    if created {
+        let client = clients::get(work.tx(), client_id).await?;
+        work.publish(EventKind::ClientCreated, &client)?;
     }
+    Ok(Customer { chat_id, client_id })
 }
 
 async fn load_conversation(tx: &mut Tx, chat_id: i64) -> Result<Conversation, BotError> {
