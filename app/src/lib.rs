@@ -4,6 +4,7 @@
 
 pub mod components;
 pub mod error;
+pub mod format;
 pub mod model;
 pub mod pages;
 pub mod public_path;

@@ -100,6 +100,102 @@ impl Status {
     }
 }
 
+/// Where a change came from. Appointments are booked through the first three; `System` is for
+/// the history of changes the application makes by itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Telegram,
+    Web,
+    Api,
+    System,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Telegram,
+        Channel::Web,
+        Channel::Api,
+        Channel::System,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Telegram => "telegram",
+            Channel::Web => "web",
+            Channel::Api => "api",
+            Channel::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL
+            .into_iter()
+            .find(|channel| channel.as_str() == s)
+    }
+
+    /// How staff read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Telegram => "Telegram",
+            Channel::Web => "Админка",
+            Channel::Api => "API",
+            Channel::System => "Система",
+        }
+    }
+}
+
+/// What a user may do: admins run the company (settings, catalogue, shops, staff), managers run
+/// the day; the platform operator (`superadmin`) has no company of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Superadmin,
+    Admin,
+    Manager,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Superadmin, Role::Admin, Role::Manager];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Superadmin => "superadmin",
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == s)
+    }
+
+    /// Settings, the catalogue, shops and staff are for admins (and the platform operator).
+    pub fn is_admin(self) -> bool {
+        matches!(self, Role::Admin | Role::Superadmin)
+    }
+
+    /// How staff read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Superadmin => "Оператор платформы",
+            Role::Admin => "Администратор",
+            Role::Manager => "Менеджер",
+        }
+    }
+}
+
+/// A role as the database stores it (`users.role` is checked by the schema).
+impl TryFrom<String> for Role {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Role, String> {
+        Role::parse(&text).ok_or_else(|| format!("unknown role {text:?}"))
+    }
+}
+
 /// What a live event says happened: the `type` of `{"type", "data"}` on `/api/v1/events` (also
 /// the SSE `event:` field) and on the WebSocket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

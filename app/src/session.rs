@@ -13,7 +13,7 @@ pub struct SessionUser {
     pub id: i64,
     pub email: String,
     pub full_name: String,
-    pub role: String,
+    pub role: crate::model::Role,
     /// Name of the staff member's company; `None` for the platform operator.
     pub company: Option<String>,
 }
@@ -47,7 +47,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
         id: user.id,
         email: user.email,
         full_name: user.full_name,
-        role: user.role.as_str().to_string(),
+        role: user.role,
         company,
     }))
 }
@@ -94,7 +94,7 @@ pub mod ssr {
 
     use super::SESSION_COOKIE;
     use crate::domain::{
-        auth::{self, AuthUser, Role},
+        auth::{self, AuthUser},
         db::TenantId,
         AppState, Config, Error,
     };
@@ -199,12 +199,13 @@ pub mod ssr {
     /// Like [`require_staff`], for settings, the catalogue and shops: admins only.
     pub async fn require_admin() -> Result<(AuthUser, TenantId), AppError> {
         let (user, tenant) = require_staff().await?;
-        match user.role {
-            Role::Admin | Role::Superadmin => Ok((user, tenant)),
-            Role::Manager => Err(AppError::with_status(
+        if user.role.is_admin() {
+            Ok((user, tenant))
+        } else {
+            Err(AppError::with_status(
                 StatusCode::FORBIDDEN,
                 "Недостаточно прав",
-            )),
+            ))
         }
     }
 

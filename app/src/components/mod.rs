@@ -9,4 +9,3 @@ pub mod hydration;
 pub mod live;
 pub mod loaded;
 pub mod shell;
-pub mod status;

@@ -24,32 +24,7 @@ use super::{
     Db, Error, Result,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Superadmin,
-    Admin,
-    Manager,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "superadmin" => Some(Role::Superadmin),
-            "admin" => Some(Role::Admin),
-            "manager" => Some(Role::Manager),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Superadmin => "superadmin",
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-        }
-    }
-}
+pub use crate::model::Role;
 
 /// The authenticated caller, as loaded from the database for each request.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::model::EventKind;
+use super::events::Event;
 
 use super::{
     booking::{self, Appointment, AppointmentFilter},
@@ -361,7 +361,7 @@ pub async fn resolve(tx: &mut Tx, tenant: TenantId, client: &ClientRef) -> Resul
 pub async fn add(state: &super::AppState, tenant: TenantId, new: NewClient) -> Result<Client> {
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
     let client = create(work.tx(), tenant, new).await?;
-    work.publish(EventKind::ClientCreated, &client)?;
+    work.publish(Event::ClientCreated(&client))?;
     work.commit(&state.events).await?;
     Ok(client)
 }
@@ -375,7 +375,7 @@ pub async fn change(
 ) -> Result<Client> {
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
     let client = update(work.tx(), tenant, id, patch).await?;
-    work.publish(EventKind::ClientUpdated, &client)?;
+    work.publish(Event::ClientUpdated(&client))?;
     work.commit(&state.events).await?;
     Ok(client)
 }

@@ -9,14 +9,46 @@ use fred::prelude::*;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
-use super::{db::TenantId, redis, Result};
+use super::{booking::Appointment, clients, db::TenantId, redis, telegram::BotConnection, Result};
 use crate::model::EventKind;
 
 const CHANNEL: &str = "auto-concierge:events";
 
+/// What a use case says happened, each kind with its own payload: the only way to publish, so a
+/// kind always carries the data its listeners expect.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    AppointmentCreated(&'a Appointment),
+    AppointmentUpdated(&'a Appointment),
+    ClientCreated(&'a clients::Client),
+    ClientUpdated(&'a clients::Client),
+    TelegramUpdated(&'a BotConnection),
+}
+
+impl Event<'_> {
+    pub fn kind(self) -> EventKind {
+        match self {
+            Event::AppointmentCreated(_) => EventKind::AppointmentCreated,
+            Event::AppointmentUpdated(_) => EventKind::AppointmentUpdated,
+            Event::ClientCreated(_) => EventKind::ClientCreated,
+            Event::ClientUpdated(_) => EventKind::ClientUpdated,
+            Event::TelegramUpdated(_) => EventKind::TenantTelegramUpdated,
+        }
+    }
+
+    /// The `data` of the message streams receive.
+    pub fn data(self) -> serde_json::Result<serde_json::Value> {
+        match self {
+            Event::AppointmentCreated(a) | Event::AppointmentUpdated(a) => serde_json::to_value(a),
+            Event::ClientCreated(c) | Event::ClientUpdated(c) => serde_json::to_value(c),
+            Event::TelegramUpdated(t) => serde_json::to_value(t),
+        }
+    }
+}
+
 /// What a stream receives: `{"type": "appointment.created", "data": {...}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Event {
+pub struct StreamEvent {
     #[serde(rename = "type")]
     pub kind: String,
     pub data: serde_json::Value,
@@ -25,7 +57,7 @@ pub struct Event {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Envelope {
     tenant_id: i64,
-    event: Event,
+    event: StreamEvent,
     /// The process that published it: it delivered the event to its own streams already, and
     /// skips it when it comes back through Redis.
     #[serde(default)]
@@ -112,7 +144,7 @@ impl EventBus {
         };
         let envelope = Arc::new(Envelope {
             tenant_id: tenant.0,
-            event: Event {
+            event: StreamEvent {
                 kind: kind.to_string(),
                 data,
             },
@@ -152,7 +184,7 @@ pub struct TenantEvents {
 impl TenantEvents {
     /// The next event of this tenant; `None` when the bus is gone or closed. A slow reader that
     /// fell behind skips what it missed rather than blocking everyone else.
-    pub async fn next(&mut self) -> Option<Event> {
+    pub async fn next(&mut self) -> Option<StreamEvent> {
         loop {
             let received = tokio::select! {
                 received = self.rx.recv() => received,

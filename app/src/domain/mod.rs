@@ -13,7 +13,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
-pub mod format;
+pub use crate::format;
 pub mod hours;
 pub mod metrics;
 pub mod outbox;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
-    db::{TenantId, Tx},
+    db::{Db, TenantId, Tx},
     Error, Result,
 };
 
@@ -212,4 +212,30 @@ fn unknown_shop(e: sqlx::Error) -> Error {
         }
         _ => Error::Database(e),
     }
+}
+
+// --- use cases: what an admin does to the catalogue (REST API and the catalogue page) ---
+
+/// Adds a service to the company's catalogue.
+pub async fn add(db: &Db, tenant: TenantId, new: NewService) -> Result<Service> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let service = create(&mut tx, tenant, new).await?;
+    tx.commit().await?;
+    Ok(service)
+}
+
+/// Changes what is given of a service.
+pub async fn change(db: &Db, tenant: TenantId, id: i64, patch: ServicePatch) -> Result<Service> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let service = update(&mut tx, id, patch).await?;
+    tx.commit().await?;
+    Ok(service)
+}
+
+/// Removes a service; one that visits refer to is deactivated instead (see [`delete`]).
+pub async fn remove(db: &Db, tenant: TenantId, id: i64) -> Result<Service> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let service = delete(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(service)
 }

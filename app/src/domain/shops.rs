@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::{
     accounts::validate_timezone,
-    db::{TenantId, Tx},
+    db::{Db, TenantId, Tx},
     hours::WorkingHours,
     Error, Result,
 };
@@ -206,5 +206,31 @@ pub async fn delete(tx: &mut Tx, id: i64) -> Result<Shop> {
         .bind(id)
         .execute(&mut **tx)
         .await?;
+    Ok(shop)
+}
+
+// --- use cases: what an admin does to the company's shops (REST API and the shops page) ---
+
+/// Opens a new shop of the company.
+pub async fn add(db: &Db, tenant: TenantId, new: NewShop) -> Result<Shop> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let shop = create(&mut tx, tenant, new).await?;
+    tx.commit().await?;
+    Ok(shop)
+}
+
+/// Changes what is given of a shop; fewer bays are refused while upcoming visits hold them.
+pub async fn change(db: &Db, tenant: TenantId, id: i64, patch: ShopPatch) -> Result<Shop> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let shop = update(&mut tx, id, patch).await?;
+    tx.commit().await?;
+    Ok(shop)
+}
+
+/// Removes a shop that has no visits (see [`delete`]).
+pub async fn remove(db: &Db, tenant: TenantId, id: i64) -> Result<Shop> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let shop = delete(&mut tx, id).await?;
+    tx.commit().await?;
     Ok(shop)
 }

@@ -7,7 +7,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::model::EventKind;
+use super::events::Event;
 
 use super::{crypto, db::Tx, Config, Error, Result};
 
@@ -264,7 +264,7 @@ pub async fn connect_bot(
     let username = check_token(&state.config, token).await?;
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
     let connection = connect(work.tx(), &state.config, token, &username).await?;
-    work.publish(EventKind::TenantTelegramUpdated, &connection)?;
+    work.publish(Event::TelegramUpdated(&connection))?;
     work.commit(&state.events).await?;
     Ok(connection)
 }
@@ -276,7 +276,7 @@ pub async fn disconnect_bot(
 ) -> Result<BotConnection> {
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
     let connection = disconnect(work.tx()).await?;
-    work.publish(EventKind::TenantTelegramUpdated, &connection)?;
+    work.publish(Event::TelegramUpdated(&connection))?;
     work.commit(&state.events).await?;
     Ok(connection)
 }

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use super::{
     accounts,
     auth::Role,
-    db::{TenantId, Tx},
+    db::{Db, TenantId, Tx},
     Error, Result,
 };
 
@@ -15,7 +15,8 @@ pub struct User {
     pub id: i64,
     pub email: String,
     pub full_name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub tenant_id: Option<i64>,
     pub is_active: bool,
 }
@@ -54,4 +55,12 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewUser) -> Result<User>
     .bind(id)
     .fetch_one(&mut **tx)
     .await?)
+}
+
+/// Use case: an admin adds a staff member to the company (REST API and Settings).
+pub async fn add(db: &Db, tenant: TenantId, new: NewUser) -> Result<User> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    let user = create(&mut tx, tenant, new).await?;
+    tx.commit().await?;
+    Ok(user)
 }

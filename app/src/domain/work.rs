@@ -4,13 +4,11 @@
 //! [`Work::commit`]. Dropping it without a commit rolls the transaction back and forgets the
 //! events.
 
-use serde::Serialize;
-
 use crate::model::EventKind;
 
 use super::{
     db::{Db, TenantId, Tx},
-    events::EventBus,
+    events::{Event, EventBus},
     Error, Result,
 };
 
@@ -39,8 +37,9 @@ impl Work {
     }
 
     /// Queues an event to publish once committed.
-    pub fn publish(&mut self, kind: EventKind, data: impl Serialize) -> Result<()> {
-        let data = serde_json::to_value(data).map_err(|e| {
+    pub fn publish(&mut self, event: Event) -> Result<()> {
+        let kind = event.kind();
+        let data = event.data().map_err(|e| {
             Error::Internal(format!("event {} not serialisable: {e}", kind.as_str()))
         })?;
         self.events.push((kind, data));

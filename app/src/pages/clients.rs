@@ -99,7 +99,7 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, AppError> {
             start: a.start_time.format("%d.%m.%Y %H:%M").to_string(),
             status: a.status,
             services: a.service_names(),
-            total_price: crate::domain::format::rubles(a.total_price),
+            total_price: crate::format::rubles(a.total_price),
         })
         .collect();
     visits.truncate(100);
@@ -114,11 +114,7 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, AppError> {
         vehicles: detail
             .vehicles
             .into_iter()
-            .map(|v| {
-                let year = v.year.map(|y| format!(" {y}")).unwrap_or_default();
-                let plate = v.plate.map(|p| format!(" · {p}")).unwrap_or_default();
-                format!("{} {}{year}{plate}", v.make, v.model)
-            })
+            .map(|v| crate::format::car_label(&v.make, &v.model, v.year, v.plate.as_deref()))
             .collect(),
         visits,
     })

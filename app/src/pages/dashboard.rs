@@ -12,7 +12,6 @@ use crate::components::{
     form::ActionForm,
     live::reload_on_appointment_events,
     loaded::load,
-    status::source_label,
 };
 
 /// One shop's day so far, counted in the shop's own time zone.
@@ -40,7 +39,7 @@ pub struct NewRequest {
     /// Local time of the shop, `ДД.ММ ЧЧ:ММ`.
     pub start: String,
     pub services: String,
-    pub source: String,
+    pub source: crate::model::Channel,
     pub customer_note: String,
 }
 
@@ -158,7 +157,7 @@ mod ssr {
             date: today.format("%d.%m.%Y").to_string(),
             by_status,
             bay_load_percent,
-            expected_revenue: crate::domain::format::rubles(revenue),
+            expected_revenue: crate::format::rubles(revenue),
         })
     }
 
@@ -184,7 +183,7 @@ mod ssr {
                 .format("%d.%m %H:%M")
                 .to_string(),
             services,
-            source: a.source.as_str().to_string(),
+            source: a.source,
             customer_note: a.customer_note,
         }
     }
@@ -297,7 +296,7 @@ fn NewRequestRow(request: NewRequest, confirm: ServerAction<ChangeStatus>) -> im
             <div class="flex-1">
                 <p class="font-medium">
                     {request.start} " · " {request.client_name}
-                    <span class="ml-2 rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-600">{source_label(&request.source)}</span>
+                    <span class="ml-2 rounded bg-slate-100 px-2 py-0.5 text-xs text-slate-600">{request.source.label()}</span>
                 </p>
                 <p class="text-sm text-slate-600">
                     {request.shop_name} " · " {request.services}

@@ -39,7 +39,7 @@ pub struct Catalogue {
 
 #[server]
 pub async fn load_catalogue() -> Result<Catalogue, AppError> {
-    use crate::domain::{auth::Role, services, shops};
+    use crate::domain::{services, shops};
 
     let crate::session::ssr::Caller {
         state,
@@ -51,7 +51,7 @@ pub async fn load_catalogue() -> Result<Catalogue, AppError> {
     let shops = shops::list(&mut tx, 0, 100).await?;
     tx.commit().await?;
     Ok(Catalogue {
-        can_edit: !matches!(user.role, Role::Manager),
+        can_edit: user.role.is_admin(),
         services: list
             .into_iter()
             .map(|s| ServiceRow {
@@ -140,11 +140,11 @@ pub async fn save_service(service: ServiceInput) -> Result<(), AppError> {
                 .map_err(|_| refused("Точка: выберите из списка"))?,
         ),
     };
-    let mut tx = state.db.tenant_tx(tenant).await?;
     match id {
         Some(id) => {
-            services::update(
-                &mut tx,
+            services::change(
+                &state.db,
+                tenant,
                 id,
                 services::ServicePatch {
                     name: Some(name),
@@ -161,8 +161,8 @@ pub async fn save_service(service: ServiceInput) -> Result<(), AppError> {
             .await?
         }
         None => {
-            services::create(
-                &mut tx,
+            services::add(
+                &state.db,
                 tenant,
                 services::NewService {
                     name,
@@ -179,7 +179,6 @@ pub async fn save_service(service: ServiceInput) -> Result<(), AppError> {
             .await?
         }
     };
-    tx.commit().await?;
     Ok(())
 }
 
@@ -190,9 +189,7 @@ pub async fn remove_service(id: i64) -> Result<(), AppError> {
 
     let crate::session::ssr::Caller { state, tenant, .. } =
         crate::session::ssr::admin_changing().await?;
-    let mut tx = state.db.tenant_tx(tenant).await?;
-    services::delete(&mut tx, id).await?;
-    tx.commit().await?;
+    services::remove(&state.db, tenant, id).await?;
     Ok(())
 }
 

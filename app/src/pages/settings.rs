@@ -18,7 +18,7 @@ pub struct StaffMember {
     pub id: i64,
     pub email: String,
     pub full_name: String,
-    pub role: String,
+    pub role: crate::model::Role,
     pub is_active: bool,
 }
 
@@ -32,7 +32,7 @@ pub enum StaffAccess {
 
 #[server]
 pub async fn staff_members() -> Result<StaffAccess, AppError> {
-    use crate::domain::{auth::Role, users, AppState};
+    use crate::domain::{users, AppState};
     use crate::session::ssr::require_staff;
 
     // Taken before the first await: during server rendering a resumed future may run outside
@@ -40,7 +40,7 @@ pub async fn staff_members() -> Result<StaffAccess, AppError> {
     let state = expect_context::<AppState>();
     let response = use_context::<leptos_axum::ResponseOptions>();
     let (user, tenant) = require_staff().await?;
-    if matches!(user.role, Role::Manager) {
+    if !user.role.is_admin() {
         if let Some(response) = response {
             response.set_status(axum::http::StatusCode::FORBIDDEN);
         }
@@ -74,9 +74,8 @@ pub async fn add_staff_member(
 
     let crate::session::ssr::Caller { state, tenant, .. } =
         crate::session::ssr::admin_changing().await?;
-    let mut tx = state.db.tenant_tx(tenant).await?;
-    users::create(
-        &mut tx,
+    users::add(
+        &state.db,
         tenant,
         users::NewUser {
             email,
@@ -86,16 +85,7 @@ pub async fn add_staff_member(
         },
     )
     .await?;
-    tx.commit().await?;
     Ok(())
-}
-
-fn role_name(role: &str) -> &'static str {
-    match role {
-        "admin" => "Администратор",
-        "manager" => "Менеджер",
-        _ => "Оператор платформы",
-    }
 }
 
 #[component]
@@ -166,7 +156,7 @@ fn StaffList(members: Vec<StaffMember>) -> impl IntoView {
                         {members.into_iter().map(|m| view! {
                             <li class="py-2">
                                 <p class="font-medium">{m.full_name} {(!m.is_active).then_some(" (отключён)")}</p>
-                                <p class="text-sm text-slate-600">{m.email} " · " {role_name(&m.role)}</p>
+                                <p class="text-sm text-slate-600">{m.email} " · " {m.role.label()}</p>
                             </li>
                         }).collect_view()}
                     </ul>

@@ -45,7 +45,7 @@ pub struct ShopsView {
 
 #[server]
 pub async fn load_shops() -> Result<ShopsView, AppError> {
-    use crate::domain::{auth::Role, shops};
+    use crate::domain::shops;
 
     let crate::session::ssr::Caller {
         state,
@@ -56,7 +56,7 @@ pub async fn load_shops() -> Result<ShopsView, AppError> {
     let list = shops::list(&mut tx, 0, 100).await?;
     tx.commit().await?;
     Ok(ShopsView {
-        can_edit: !matches!(user.role, Role::Manager),
+        can_edit: user.role.is_admin(),
         shops: list
             .into_iter()
             .map(|shop| ShopInput {
@@ -98,11 +98,11 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
         "" => "Europe/Moscow".to_string(),
         tz => tz.to_string(),
     };
-    let mut tx = state.db.tenant_tx(tenant).await?;
     match shop.id {
         Some(id) => {
-            shops::update(
-                &mut tx,
+            shops::change(
+                &state.db,
+                tenant,
                 id,
                 shops::ShopPatch {
                     name: Some(shop.name),
@@ -117,8 +117,8 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
             .await?
         }
         None => {
-            shops::create(
-                &mut tx,
+            shops::add(
+                &state.db,
                 tenant,
                 shops::NewShop {
                     name: shop.name,
@@ -133,7 +133,6 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
             .await?
         }
     };
-    tx.commit().await?;
     Ok(())
 }
 
@@ -144,9 +143,7 @@ pub async fn remove_shop(id: i64) -> Result<(), AppError> {
 
     let crate::session::ssr::Caller { state, tenant, .. } =
         crate::session::ssr::admin_changing().await?;
-    let mut tx = state.db.tenant_tx(tenant).await?;
-    shops::delete(&mut tx, id).await?;
-    tx.commit().await?;
+    shops::remove(&state.db, tenant, id).await?;
     Ok(())
 }
 

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use app::domain::{
-    auth::{self, AuthUser, Role},
-    db::{ReadTx, TenantId, Tx},
+    auth::{self, AuthUser},
+    db::{ReadTx, TenantId},
     AppState, Db,
 };
 
@@ -26,29 +26,19 @@ pub struct Staff {
     opened: Option<Opened>,
 }
 
-/// The transaction the extractor opened with the user check: read-only for GET and HEAD, which
-/// never write; read-write for DELETE.
+/// The transaction the extractor opened with the user check: read-only, for GET and HEAD, which
+/// never write. Changes go through the domain's use cases, which open their own.
 enum Opened {
     Read(ReadTx),
-    Write(Tx),
 }
 
 impl Staff {
-    /// The request's tenant-scoped read-write transaction (a second call opens another one).
-    pub async fn tx(&mut self, db: &Db) -> ApiResult<Tx> {
-        match self.opened.take() {
-            Some(Opened::Write(tx)) => return Ok(tx),
-            other => drop(other),
-        }
-        Ok(db.tenant_tx(self.tenant).await?)
-    }
-
     /// The request's tenant-scoped read-only transaction, for handlers that only read. It needs
     /// no commit: it ends when dropped.
     pub async fn read(&mut self, db: &Db) -> ApiResult<ReadTx> {
         match self.opened.take() {
             Some(Opened::Read(tx)) => return Ok(tx),
-            other => drop(other),
+            None => {}
         }
         Ok(db.tenant_read_tx(self.tenant).await?)
     }
@@ -60,9 +50,10 @@ impl Staff {
 
     /// Settings and staff are for admins; managers run the day.
     pub fn require_admin(&self) -> ApiResult<()> {
-        match self.user.role {
-            Role::Admin | Role::Superadmin => Ok(()),
-            Role::Manager => Err(ApiError::forbidden()),
+        if self.user.role.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
         }
     }
 }
@@ -111,19 +102,14 @@ where
         let token = bearer(&parts.headers)
             .ok_or_else(|| ApiError::from(app::domain::Error::Unauthorized))?;
         let user_id = auth::decode_token(&state.config, token)?;
-        // A request without a body opens its transaction now, in the round trip that loads the
-        // user. One with a body opens it after the body has arrived: a slow upload must not hold
-        // a pooled connection.
+        // A read opens its transaction now, in the round trip that loads the user. A change is
+        // made by a use case in its own transaction, after the body has arrived: a slow upload
+        // must not hold a pooled connection.
         let (user, opened) = match parts.method {
             Method::GET | Method::HEAD => {
                 let mut tx = state.db.platform_read_tx().await?;
                 let user = auth::scope_to_user(&mut tx, user_id).await?;
                 (user, Some(Opened::Read(tx)))
-            }
-            Method::DELETE => {
-                let mut tx = state.db.platform_tx().await?;
-                let user = auth::scope_to_user(&mut tx, user_id).await?;
-                (user, Some(Opened::Write(tx)))
             }
             _ => (auth::load_user(&state.db, user_id).await?, None),
         };

@@ -24,7 +24,7 @@ use futures::stream::Stream;
 use serde::Deserialize;
 
 use app::domain::{
-    events::{Event, TenantEvents},
+    events::{StreamEvent, TenantEvents},
     AppState,
 };
 
@@ -141,7 +141,7 @@ impl LiveStream {
     }
 
     /// The next event, or why the stream ends. Cancel-safe: dropping the future loses nothing.
-    async fn next(&mut self) -> Result<Event, End> {
+    async fn next(&mut self) -> Result<StreamEvent, End> {
         loop {
             if self.checking.is_none() {
                 tokio::select! {

@@ -39,13 +39,11 @@ pub async fn list(
     responses((status = 201, body = Service), (status = 403), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiJson(new): ApiJson<NewService>,
 ) -> ApiResult<(StatusCode, Json<Service>)> {
     staff.require_admin()?;
-    let mut tx = staff.tx(&state.db).await?;
-    let service = services::create(&mut tx, staff.tenant, new).await?;
-    tx.commit().await?;
+    let service = services::add(&state.db, staff.tenant, new).await?;
     Ok((StatusCode::CREATED, Json(service)))
 }
 
@@ -66,14 +64,12 @@ pub async fn get(
     responses((status = 200, body = Service), (status = 403), (status = 404), (status = 422)))]
 pub async fn update(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<ServicePatch>,
 ) -> ApiResult<Json<Service>> {
     staff.require_admin()?;
-    let mut tx = staff.tx(&state.db).await?;
-    let service = services::update(&mut tx, id, patch).await?;
-    tx.commit().await?;
+    let service = services::change(&state.db, staff.tenant, id, patch).await?;
     Ok(Json(service))
 }
 
@@ -82,12 +78,10 @@ pub async fn update(
     params(("id" = i64, Path)), responses((status = 200, body = Service), (status = 403), (status = 404)))]
 pub async fn delete(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Service>> {
     staff.require_admin()?;
-    let mut tx = staff.tx(&state.db).await?;
-    let service = services::delete(&mut tx, id).await?;
-    tx.commit().await?;
+    let service = services::remove(&state.db, staff.tenant, id).await?;
     Ok(Json(service))
 }

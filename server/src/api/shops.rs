@@ -33,13 +33,11 @@ pub async fn list(
     responses((status = 201, body = Shop), (status = 403), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiJson(new): ApiJson<NewShop>,
 ) -> ApiResult<(StatusCode, Json<Shop>)> {
     staff.require_admin()?;
-    let mut tx = staff.tx(&state.db).await?;
-    let shop = shops::create(&mut tx, staff.tenant, new).await?;
-    tx.commit().await?;
+    let shop = shops::add(&state.db, staff.tenant, new).await?;
     Ok((StatusCode::CREATED, Json(shop)))
 }
 
@@ -60,14 +58,12 @@ pub async fn get(
     responses((status = 200, body = Shop), (status = 403), (status = 404), (status = 409), (status = 422)))]
 pub async fn update(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiPath(id): ApiPath<i64>,
     ApiJson(patch): ApiJson<ShopPatch>,
 ) -> ApiResult<Json<Shop>> {
     staff.require_admin()?;
-    let mut tx = staff.tx(&state.db).await?;
-    let shop = shops::update(&mut tx, id, patch).await?;
-    tx.commit().await?;
+    let shop = shops::change(&state.db, staff.tenant, id, patch).await?;
     Ok(Json(shop))
 }
 
@@ -76,13 +72,11 @@ pub async fn update(
     responses((status = 200, body = Shop), (status = 403), (status = 404), (status = 409, description = "The shop has appointments")))]
 pub async fn delete(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Shop>> {
     staff.require_admin()?;
-    let mut tx = staff.tx(&state.db).await?;
-    let shop = shops::delete(&mut tx, id).await?;
-    tx.commit().await?;
+    let shop = shops::remove(&state.db, staff.tenant, id).await?;
     Ok(Json(shop))
 }
 

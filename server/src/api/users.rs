@@ -20,7 +20,7 @@ pub async fn me(Caller(user): Caller) -> Json<User> {
         id: user.id,
         email: user.email,
         full_name: user.full_name,
-        role: user.role.as_str().to_string(),
+        role: user.role,
         tenant_id: user.tenant_id.map(|t| t.0),
         is_active: user.is_active,
     })
@@ -44,12 +44,10 @@ pub async fn list(
     responses((status = 201, body = User), (status = 403), (status = 409, description = "E-mail taken"), (status = 422)))]
 pub async fn create(
     State(state): State<AppState>,
-    mut staff: Staff,
+    staff: Staff,
     ApiJson(new): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     staff.require_admin()?;
-    let mut tx = staff.tx(&state.db).await?;
-    let user = users::create(&mut tx, staff.tenant, new).await?;
-    tx.commit().await?;
+    let user = users::add(&state.db, staff.tenant, new).await?;
     Ok((StatusCode::CREATED, Json(user)))
 }

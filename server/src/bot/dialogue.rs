@@ -19,7 +19,10 @@ use teloxide::{
     },
 };
 
-use app::{domain::work::Work, model::EventKind};
+use app::{
+    domain::{events::Event, work::Work},
+    model::EventKind,
+};
 
 use super::BotError;
 
@@ -275,7 +278,10 @@ async fn on_callback(
     record(tx, &customer, "out", &reply.text).await?;
     if let Some((kind, id)) = changed {
         let appointment = booking::get(work.tx(), id).await?;
-        work.publish(kind, &appointment)?;
+        work.publish(match kind {
+            EventKind::AppointmentCreated => Event::AppointmentCreated(&appointment),
+            _ => Event::AppointmentUpdated(&appointment),
+        })?;
     }
     work.commit(&state.events).await?;
 
@@ -769,7 +775,7 @@ async fn phone_answer(
         }
     };
     let client = clients::get(work.tx(), client_id).await?;
-    work.publish(EventKind::ClientUpdated, &client)?;
+    work.publish(Event::ClientUpdated(&client))?;
     work.commit(&state.events).await?;
     Ok(reply)
 }
@@ -1117,7 +1123,7 @@ async fn find_or_create_client(
     .await?;
     if created {
         let client = clients::get(work.tx(), client_id).await?;
-        work.publish(EventKind::ClientCreated, &client)?;
+        work.publish(Event::ClientCreated(&client))?;
     }
     Ok(Customer { chat_id, client_id })
 }

@@ -1,0 +1,326 @@
+//! The dialogue end to end: greeting, symptoms answered by the concierge, booking, the transcript.
+
+use super::*;
+
+#[tokio::test]
+async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let user = 5_550_001;
+    // Staff's live stream: the bot's new client and booking must show up there.
+    let staff = staff_events(&server, "admin@sever.demo").await;
+
+    fake.write(SEVER_TOKEN, user, "/start");
+    let greeting = fake
+        .wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
+        .await;
+    let menu = greeting["reply_markup"]["keyboard"].to_string();
+    for button in ["Записаться", "Задать вопрос", "Мои записи"] {
+        assert!(menu.contains(button), "menu {menu}");
+    }
+
+    let symptom = "стучит спереди справа на кочках";
+    fake.write(SEVER_TOKEN, user, symptom);
+    let answer = fake
+        .wait_message(SEVER_TOKEN, user, "Подходящие работы")
+        .await;
+    let text = answer["text"].as_str().unwrap();
+    let suspension: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT name, price::bigint FROM services WHERE tenant_id = $1 AND category = 'suspension'",
+    )
+    .bind(sever.0)
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert!(
+        suspension
+            .iter()
+            .any(|(name, price)| text.contains(&format!("{name} — {}", rubles(*price)))),
+        "no suspension service with its price in {text:?}"
+    );
+    assert_eq!(
+        answer["reply_markup"]["inline_keyboard"][0][0],
+        json!({"text": "Записаться", "callback_data": "book:1:"})
+    );
+
+    // The transcript: the customer's words with the concierge's analysis, and the answer.
+    let transcript: Vec<(String, String, bool)> = sqlx::query_as(
+        "SELECT direction, text, analysis IS NOT NULL FROM bot_messages
+         WHERE tenant_id = $1 AND chat_id = $2 ORDER BY id",
+    )
+    .bind(sever.0)
+    .bind(user)
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(transcript.len(), 4, "{transcript:?}");
+    // Which engine answered and how long it took, per message (the AI fallback rate's source).
+    let (engine, latency, fallback): (Option<String>, Option<i64>, Option<String>) =
+        sqlx::query_as(
+            "SELECT analysis ->> 'engine', (analysis ->> 'latency_ms')::bigint, analysis ->> 'fallback'
+             FROM bot_messages WHERE tenant_id = $1 AND chat_id = $2 AND analysis IS NOT NULL",
+        )
+        .bind(sever.0)
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(engine.as_deref(), Some("rules"));
+    assert!(latency.is_some_and(|ms| ms >= 0));
+    assert_eq!(fallback, None, "no LLM configured: not a fallback");
+    assert_eq!(transcript[2], ("in".into(), symptom.into(), true));
+    assert_eq!(transcript[3].0, "out");
+    assert_eq!(transcript[3].1, text);
+
+    // The client exists once, in this company, with the Telegram ids.
+    let clients: Vec<(i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT tenant_id, full_name, telegram_chat_id FROM clients WHERE telegram_id = $1",
+    )
+    .bind(user)
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(clients, vec![(sever.0, "Иван Петров".into(), Some(user))]);
+
+    // «Записаться» under the answer: service → shop → day → time → confirmation.
+    fake.press(SEVER_TOKEN, user, "book:1:");
+    let services = fake
+        .wait_message(SEVER_TOKEN, user, "Какую работу записать?")
+        .await;
+    let (service_name, data) = buttons(&services)
+        .into_iter()
+        .find(|(text, _)| suspension.iter().any(|(name, _)| name == text))
+        .expect("a suspension service offered");
+    let service_id: i64 = data.rsplit(':').next().unwrap().parse().unwrap();
+    fake.press(SEVER_TOKEN, user, &data);
+    let shops = fake
+        .wait_message(SEVER_TOKEN, user, "В какой сервис удобнее приехать?")
+        .await;
+    let shop_buttons = buttons(&shops);
+    assert_eq!(shop_buttons.len(), 2, "Север has two shops");
+    fake.press(SEVER_TOKEN, user, &shop_buttons[0].1);
+    let days = fake.wait_message(SEVER_TOKEN, user, "Выберите день").await;
+    // Not today (it may be over) and not Sunday (closed).
+    let (_, day) = buttons(&days)
+        .into_iter()
+        .skip(1)
+        .find(|(text, _)| !text.starts_with("вс"))
+        .unwrap();
+    fake.press(SEVER_TOKEN, user, &day);
+    let slots = fake
+        .wait_message(SEVER_TOKEN, user, "Свободное время")
+        .await;
+    let (time, slot) = buttons(&slots).into_iter().next().unwrap();
+    fake.press(SEVER_TOKEN, user, &slot);
+    // The phone is unknown: a reply keyboard with Telegram's «share contact» button.
+    let ask_phone = fake.wait_message(SEVER_TOKEN, user, "номер телефона").await;
+    assert_eq!(
+        ask_phone["reply_markup"]["keyboard"][0][0]["request_contact"],
+        json!(true),
+        "{ask_phone}"
+    );
+    fake.share_contact(SEVER_TOKEN, user, "79161112233");
+    let ask_car = fake
+        .wait_message(SEVER_TOKEN, user, "На какой машине")
+        .await;
+    assert!(buttons(&ask_car)
+        .iter()
+        .any(|(text, _)| text == "Пропустить"));
+    fake.wait_message(SEVER_TOKEN, user, "+79161112233").await;
+    fake.write(SEVER_TOKEN, user, "kia rio а123вс77");
+    let confirm = fake
+        .wait_message(SEVER_TOKEN, user, "Проверьте запись")
+        .await;
+    assert!(confirm["text"].as_str().unwrap().contains(&service_name));
+    assert!(confirm["text"].as_str().unwrap().contains(&time));
+    assert!(
+        confirm["text"]
+            .as_str()
+            .unwrap()
+            .contains("Kia rio А123ВС77"),
+        "{confirm}"
+    );
+    let ok = buttons(&confirm)
+        .into_iter()
+        .find(|(text, _)| text == "Подтвердить")
+        .unwrap()
+        .1;
+    fake.press(SEVER_TOKEN, user, &ok);
+    fake.wait_message(SEVER_TOKEN, user, "Готово, вы записаны")
+        .await;
+    // The phone is on the client's card, the car among their cars and on the visit.
+    let (phone, make, model, plate): (Option<String>, String, String, Option<String>) =
+        sqlx::query_as(
+            "SELECT c.phone, v.make, v.model, v.plate FROM appointments a
+             JOIN clients c ON c.id = a.client_id
+             JOIN vehicles v ON v.id = a.vehicle_id AND v.client_id = c.id
+             WHERE c.telegram_id = $1 AND a.tenant_id = $2",
+        )
+        .bind(user)
+        .bind(sever.0)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(phone.as_deref(), Some("+79161112233"));
+    assert_eq!(
+        (make.as_str(), model.as_str(), plate.as_deref()),
+        ("Kia", "rio", Some("А123ВС77"))
+    );
+    let booked: Vec<(String, String, String, String, bool, Vec<i64>)> = sqlx::query_as(
+        "SELECT a.status, a.source, a.customer_note, a.ai_summary, a.ai_analysis IS NOT NULL,
+                array_agg(s.service_id)
+         FROM appointments a JOIN clients c ON c.id = a.client_id
+         JOIN appointment_services s ON s.appointment_id = a.id
+         WHERE c.telegram_id = $1 AND a.tenant_id = $2 GROUP BY a.id",
+    )
+    .bind(user)
+    .bind(sever.0)
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    let (status, source, note, summary, analysed, services) = &booked[0];
+    assert_eq!((status.as_str(), source.as_str()), ("new", "telegram"));
+    assert_eq!(note, symptom);
+    assert!(!summary.is_empty() && *analysed);
+    assert_eq!(services, &vec![service_id]);
+    let started = Instant::now();
+    let created = loop {
+        let events = staff.lock().unwrap().clone();
+        if let Some(event) = sse_events(&events)
+            .into_iter()
+            .find(|e| e["type"] == "appointment.created")
+        {
+            break event;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no event in {events}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(created["data"]["source"], "telegram");
+    assert_eq!(created["data"]["service_ids"], json!([service_id]));
+    assert!(sse_events(&staff.lock().unwrap())
+        .iter()
+        .any(|e| e["type"] == "client.created" && e["data"]["telegram_id"] == json!(user)));
+    // Confirming again does not book twice.
+    let again = fake.press(SEVER_TOKEN, user, &ok);
+    let toast = fake
+        .wait_call(SEVER_TOKEN, "answercallbackquery", |b| {
+            b["callback_query_id"] == json!(again)
+        })
+        .await;
+    assert!(toast["text"].as_str().unwrap().contains("устарело"));
+
+    // A press under an older answer, and a button the bot never made: a polite toast.
+    let stale = fake.press(SEVER_TOKEN, user, "book:0");
+    let toast = fake
+        .wait_call(SEVER_TOKEN, "answercallbackquery", |b| {
+            b["callback_query_id"] == json!(stale)
+        })
+        .await;
+    assert!(toast["text"].as_str().unwrap().contains("устарело"));
+    let foreign = fake.press(SEVER_TOKEN, user, "something-else");
+    let toast = fake
+        .wait_call(SEVER_TOKEN, "answercallbackquery", |b| {
+            b["callback_query_id"] == json!(foreign)
+        })
+        .await;
+    assert!(toast["text"].as_str().unwrap().contains("не действует"));
+
+    fake.write(SEVER_TOKEN, user, "Мои записи");
+    let mine = fake.wait_message(SEVER_TOKEN, user, "Ваши записи").await;
+    let text = mine["text"].as_str().unwrap();
+    assert!(
+        text.contains(&service_name) && text.contains("ждёт подтверждения"),
+        "{text}"
+    );
+
+    // Someone else's visit cannot be cancelled with a forged button.
+    let (other, other_status): (i64, String) = sqlx::query_as(
+        "SELECT a.id, a.status FROM appointments a JOIN clients c ON c.id = a.client_id
+         WHERE a.tenant_id = $1 AND c.telegram_id IS DISTINCT FROM $2 AND a.status = 'new' LIMIT 1",
+    )
+    .bind(sever.0)
+    .bind(user)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let forged = fake.press(SEVER_TOKEN, user, &format!("cancel:2:{other}"));
+    let toast = fake
+        .wait_call(SEVER_TOKEN, "answercallbackquery", |b| {
+            b["callback_query_id"] == json!(forged)
+        })
+        .await;
+    assert!(toast["text"].as_str().unwrap().contains("устарело"));
+    let status: String = sqlx::query_scalar("SELECT status FROM appointments WHERE id = $1")
+        .bind(other)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    assert_eq!(status, other_status);
+
+    // The customer's own visit: cancelled from «Мои записи», and staff hear of it.
+    let mine_buttons = buttons(&mine);
+    assert!(
+        mine_buttons
+            .iter()
+            .any(|(label, _)| label.starts_with("Перенести")),
+        "{mine_buttons:?}"
+    );
+    let (label, cancel) = mine_buttons
+        .into_iter()
+        .find(|(label, _)| label.starts_with("Отменить"))
+        .unwrap();
+    assert!(label.contains(&time), "{label}");
+    fake.press(SEVER_TOKEN, user, &cancel);
+    fake.wait_message(SEVER_TOKEN, user, "отменена").await;
+    let status: String = sqlx::query_scalar(
+        "SELECT a.status FROM appointments a JOIN clients c ON c.id = a.client_id
+         WHERE c.telegram_id = $1 AND a.tenant_id = $2",
+    )
+    .bind(user)
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(status, "cancelled");
+    let started = Instant::now();
+    while !sse_events(&staff.lock().unwrap())
+        .iter()
+        .any(|e| e["type"] == "appointment.updated" && e["data"]["status"] == "cancelled")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "no appointment.updated"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Pressing it again: the visit is already cancelled.
+    let again = fake.press(SEVER_TOKEN, user, &cancel);
+    let toast = fake
+        .wait_call(SEVER_TOKEN, "answercallbackquery", |b| {
+            b["callback_query_id"] == json!(again)
+        })
+        .await;
+    assert!(toast["text"].as_str().unwrap().contains("устарело"));
+
+    // The conversation state survived in the database (a restart would find it).
+    let state: Value = sqlx::query_scalar(
+        "SELECT state FROM bot_conversations WHERE tenant_id = $1 AND chat_id = $2",
+    )
+    .bind(sever.0)
+    .bind(user)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    // The booking moved the conversation on: its buttons are stale now.
+    assert_eq!(state["request_no"], json!(2));
+    assert_eq!(state["last_request"]["text"], json!(symptom));
+    db.drop().await;
+}
