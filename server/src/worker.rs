@@ -11,7 +11,6 @@
 use std::{collections::HashMap, time::Duration};
 
 use app::domain::{
-    crypto,
     db::{TenantId, Tx},
     outbox::{self, Job, TelegramMessage},
     telegram::{self, SendError},
@@ -166,8 +165,8 @@ async fn handle(
     let token = match tokens.get(&tenant) {
         Some(token) => token.clone(),
         None => {
-            let token = match outbox::bot_token_enc(tx).await? {
-                Some(enc) => match crypto::decrypt(&state.config, &enc) {
+            let token = match telegram::stored_bot(tx).await? {
+                Some(bot) => match bot.token(&state.config) {
                     Ok(token) => Some(token),
                     Err(e) => {
                         tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted");

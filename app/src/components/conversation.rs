@@ -23,26 +23,26 @@ pub struct ChatLine {
 /// The last messages with the client, oldest first.
 #[server(endpoint = "client_chat")]
 pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, AppError> {
-    use crate::domain::chat;
+    use crate::domain::{
+        chat::{self, Author, Direction},
+        company,
+    };
 
     let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
     let messages = chat::transcript(&state.db, tenant, client_id, 200).await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let timezone: String = sqlx::query_scalar("SELECT timezone FROM tenants")
-        .fetch_one(&mut *tx)
-        .await?;
+    let tz = company::zone(&mut tx).await?;
     tx.commit().await?;
-    let tz = crate::domain::shops::zone(&timezone)?;
     Ok(messages
         .into_iter()
         .map(|m| ChatLine {
             id: m.id,
-            who: match m.author.as_str() {
-                "customer" => "Клиент".to_string(),
-                "staff" => m.staff_name.unwrap_or_else(|| "Сотрудник".into()),
-                _ => "Бот".to_string(),
+            who: match m.author {
+                Author::Customer => "Клиент".to_string(),
+                Author::Staff => m.staff_name.unwrap_or_else(|| "Сотрудник".into()),
+                Author::Bot => "Бот".to_string(),
             },
-            outgoing: m.direction == "out",
+            outgoing: m.direction == Direction::Out,
             text: m.text,
             at: m
                 .created_at

@@ -1,6 +1,6 @@
-//! Staff take over the bot's conversation with a client: the transcript (`bot_messages`) and a
-//! reply from the web admin that goes out through the company's bot and joins the transcript as
-//! the staff member's.
+//! The transcript of the company's bot with a client (`bot_messages`): what the client wrote,
+//! what the bot answered, and what staff replied from the web admin — a reply that goes out
+//! through the company's bot and joins the transcript as the staff member's.
 
 use std::time::Duration;
 
@@ -8,8 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    crypto,
-    db::{Db, TenantId},
+    db::{Db, TenantId, Tx},
     telegram::{self, SendError},
     Config, Error, Result,
 };
@@ -17,21 +16,137 @@ use super::{
 /// Telegram's limit for one message.
 pub const MAX_REPLY_CHARS: usize = 4096;
 
+/// Who wrote a message. The direction follows from it: only the client writes in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Author {
+    Customer,
+    Bot,
+    Staff,
+}
+
+impl Author {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Author::Customer => "customer",
+            Author::Bot => "bot",
+            Author::Staff => "staff",
+        }
+    }
+
+    pub fn direction(self) -> Direction {
+        match self {
+            Author::Customer => Direction::In,
+            Author::Bot | Author::Staff => Direction::Out,
+        }
+    }
+}
+
+impl TryFrom<String> for Author {
+    type Error = Error;
+
+    fn try_from(s: String) -> Result<Author> {
+        [Author::Customer, Author::Bot, Author::Staff]
+            .into_iter()
+            .find(|author| author.as_str() == s)
+            .ok_or_else(|| Error::Internal(format!("unknown message author in the database: {s}")))
+    }
+}
+
+/// `In`: the client wrote; `Out`: the bot or staff answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::In => "in",
+            Direction::Out => "out",
+        }
+    }
+}
+
+impl TryFrom<String> for Direction {
+    type Error = Error;
+
+    fn try_from(s: String) -> Result<Direction> {
+        [Direction::In, Direction::Out]
+            .into_iter()
+            .find(|direction| direction.as_str() == s)
+            .ok_or_else(|| {
+                Error::Internal(format!("unknown message direction in the database: {s}"))
+            })
+    }
+}
+
 /// One message of the transcript.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct ChatMessage {
     pub id: i64,
-    /// `in` (the client wrote) or `out` (the bot or staff answered).
-    pub direction: String,
-    /// `customer`, `bot` or `staff`.
-    pub author: String,
-    /// The staff member's name for `staff` messages.
+    #[sqlx(try_from = "String")]
+    pub direction: Direction,
+    #[sqlx(try_from = "String")]
+    pub author: Author,
+    /// The staff member's name for `Staff` messages.
     pub staff_name: Option<String>,
     pub text: String,
     /// Which concierge engine analysed an incoming message (`rules`, `llm`), if any.
     pub engine: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+/// A message to add to the transcript.
+pub struct NewMessage<'a> {
+    pub chat_id: i64,
+    /// The client's card. One gone by now (deleted, or merged into another) leaves the message
+    /// in the chat's transcript without a card rather than fail: it was sent or received already.
+    pub client_id: Option<i64>,
+    pub author: Author,
+    /// Who wrote a `Staff` message.
+    pub staff_user_id: Option<i64>,
+    pub text: &'a str,
+}
+
+/// Adds a message to the transcript; its id. The one place that writes `bot_messages`.
+pub async fn record(tx: &mut Tx, message: &NewMessage<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO bot_messages
+             (tenant_id, chat_id, client_id, direction, author, staff_user_id, text)
+         VALUES (app_current_tenant(), $1, (SELECT id FROM clients WHERE id = $2), $3, $4, $5, $6)
+         RETURNING id",
+    )
+    .bind(message.chat_id)
+    .bind(message.client_id)
+    .bind(message.author.direction().as_str())
+    .bind(message.author.as_str())
+    .bind(message.staff_user_id)
+    .bind(message.text)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// Keeps the concierge's analysis (engine, intent, causes, services) with the client's message.
+pub async fn attach_analysis(
+    tx: &mut Tx,
+    message_id: i64,
+    analysis: &serde_json::Value,
+) -> Result<()> {
+    sqlx::query("UPDATE bot_messages SET analysis = $1 WHERE id = $2")
+        .bind(analysis)
+        .bind(message_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A transcript message as staff read it, with the staff member's name.
+const MESSAGE: &str = "SELECT m.id, m.direction, m.author, u.full_name AS staff_name, m.text,
+                              m.analysis ->> 'engine' AS engine, m.created_at
+                       FROM bot_messages m LEFT JOIN users u ON u.id = m.staff_user_id";
 
 /// The client's last `limit` messages with the bot, oldest first. `NotFound` for a client that
 /// is not this company's.
@@ -47,13 +162,9 @@ pub async fn transcript(
         .fetch_optional(&mut *tx)
         .await?;
     exists.ok_or(Error::NotFound)?;
-    let mut messages: Vec<ChatMessage> = sqlx::query_as(
-        "SELECT m.id, m.direction, m.author, u.full_name AS staff_name, m.text,
-                m.analysis ->> 'engine' AS engine, m.created_at
-         FROM bot_messages m LEFT JOIN users u ON u.id = m.staff_user_id
-         WHERE m.client_id = $1
-         ORDER BY m.id DESC LIMIT $2",
-    )
+    let mut messages: Vec<ChatMessage> = sqlx::query_as(&format!(
+        "{MESSAGE} WHERE m.client_id = $1 ORDER BY m.id DESC LIMIT $2"
+    ))
     .bind(client_id)
     .bind(limit.clamp(1, 500))
     .fetch_all(&mut *tx)
@@ -91,16 +202,12 @@ pub async fn staff_reply(
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(Error::NotFound)?;
-    let token_enc: Option<String> =
-        sqlx::query_scalar::<_, Option<String>>("SELECT telegram_bot_token_enc FROM tenants")
-            .fetch_optional(&mut *tx)
-            .await?
-            .flatten();
+    let bot = telegram::stored_bot(&mut tx).await?;
     tx.commit().await?;
     let chat_id = chat_id.ok_or_else(|| Error::validation("Клиент ещё не писал боту компании"))?;
-    let token_enc = token_enc
-        .ok_or_else(|| Error::validation("Бот компании не подключён (Настройки → Telegram)"))?;
-    let token = crypto::decrypt(config, &token_enc)?;
+    let token = bot
+        .ok_or_else(|| Error::validation("Бот компании не подключён (Настройки → Telegram)"))?
+        .token(config)?;
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()
@@ -112,21 +219,21 @@ pub async fn staff_reply(
             SendError::Permanent(message) => Error::Validation(message),
         })?;
     let mut tx = db.tenant_tx(tenant).await?;
-    let message: ChatMessage = sqlx::query_as(
-        "WITH m AS (
-             INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, staff_user_id, text)
-             VALUES (app_current_tenant(), $1, $2, 'out', 'staff', $3, $4)
-             RETURNING id, direction, author, staff_user_id, text, created_at)
-         SELECT m.id, m.direction, m.author, u.full_name AS staff_name, m.text,
-                NULL::text AS engine, m.created_at
-         FROM m LEFT JOIN users u ON u.id = m.staff_user_id",
+    let id = record(
+        &mut tx,
+        &NewMessage {
+            chat_id,
+            client_id: Some(client_id),
+            author: Author::Staff,
+            staff_user_id: Some(staff_user_id),
+            text,
+        },
     )
-    .bind(chat_id)
-    .bind(client_id)
-    .bind(staff_user_id)
-    .bind(text)
-    .fetch_one(&mut *tx)
     .await?;
+    let message = sqlx::query_as(&format!("{MESSAGE} WHERE m.id = $1"))
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(message)
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     booking::Status,
+    chat,
     db::{Db, TenantId, Tx},
     Error, Result,
 };
@@ -320,16 +321,6 @@ pub async fn still_relevant(tx: &mut Tx, check: &VisitCheck) -> Result<bool> {
     }))
 }
 
-/// The company's bot token, encrypted as stored; `None` when no bot is connected.
-pub async fn bot_token_enc(tx: &mut Tx) -> Result<Option<String>> {
-    Ok(
-        sqlx::query_scalar::<_, Option<String>>("SELECT telegram_bot_token_enc FROM tenants")
-            .fetch_optional(&mut **tx)
-            .await?
-            .flatten(),
-    )
-}
-
 /// Writes a message sent through the bot into the chat's transcript. The card the job named
 /// may be gone by now (deleted, or merged before this job was rewritten): the message still
 /// joins the chat's transcript, without a card, rather than fail after Telegram took it.
@@ -339,14 +330,16 @@ pub async fn record_sent(tx: &mut Tx, message: &TelegramMessage) -> Result<()> {
     sqlx::query("SAVEPOINT record_sent")
         .execute(&mut **tx)
         .await?;
-    let written = sqlx::query(
-        "INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, text)
-         VALUES (app_current_tenant(), $1, (SELECT id FROM clients WHERE id = $2), 'out', 'bot', $3)",
+    let written = chat::record(
+        tx,
+        &chat::NewMessage {
+            chat_id: message.chat_id,
+            client_id: message.client_id,
+            author: chat::Author::Bot,
+            staff_user_id: None,
+            text: &message.text,
+        },
     )
-    .bind(message.chat_id)
-    .bind(message.client_id)
-    .bind(&message.text)
-    .execute(&mut **tx)
     .await;
     match written {
         Ok(_) => {
@@ -359,7 +352,7 @@ pub async fn record_sent(tx: &mut Tx, message: &TelegramMessage) -> Result<()> {
             sqlx::query("ROLLBACK TO SAVEPOINT record_sent")
                 .execute(&mut **tx)
                 .await?;
-            Err(e.into())
+            Err(e)
         }
     }
 }

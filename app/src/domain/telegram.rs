@@ -1,7 +1,7 @@
 //! The company's Telegram bot connection: the token is checked with the Bot API's `getMe`,
 //! stored Fernet-encrypted and never returned; only the bot's @username is shown.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,11 @@ use utoipa::ToSchema;
 
 use super::events::Event;
 
-use super::{crypto, db::Tx, Config, Error, Result};
+use super::{
+    crypto,
+    db::{Db, TenantId, Tx},
+    Config, Error, Result,
+};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BotConnection {
@@ -212,6 +216,61 @@ pub async fn delete_webhook(
         &serde_json::json!({}),
     )
     .await
+}
+
+/// A company's connected bot as stored: the token encrypted, and the secret Telegram must send
+/// with each webhook update.
+pub struct StoredBot {
+    /// Compared to notice a new token: a new token is encrypted with a fresh IV, so even the
+    /// same token entered again counts as new, which is harmless.
+    pub token_enc: String,
+    pub webhook_secret: Option<String>,
+}
+
+impl StoredBot {
+    /// The plain token. Fails when `ENCRYPTION_KEY` changed since the bot was connected (the bot
+    /// must then be connected again).
+    pub fn token(&self, config: &Config) -> Result<String> {
+        crypto::decrypt(config, &self.token_enc)
+    }
+}
+
+/// This company's bot; `None` when none is connected.
+pub async fn stored_bot(tx: &mut Tx) -> Result<Option<StoredBot>> {
+    let row: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT telegram_bot_token_enc, telegram_webhook_secret FROM tenants")
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(match row {
+        Some((Some(token_enc), webhook_secret)) => Some(StoredBot {
+            token_enc,
+            webhook_secret,
+        }),
+        _ => None,
+    })
+}
+
+/// Every company's connected bot, for the processes that run the bots (platform level:
+/// `platform_bot_tokens()` is the one narrow path to all companies' tokens).
+pub async fn connected_bots(db: &Db) -> Result<HashMap<TenantId, StoredBot>> {
+    let mut tx = db.platform_tx().await?;
+    let rows: Vec<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT tenant_id, token_enc, webhook_secret FROM platform_bot_tokens()")
+            .fetch_all(&mut *tx)
+            .await?;
+    tx.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|(tenant, token_enc, webhook_secret)| {
+            (
+                TenantId(tenant),
+                StoredBot {
+                    token_enc,
+                    webhook_secret,
+                },
+            )
+        })
+        .collect())
 }
 
 pub async fn status(tx: &mut Tx) -> Result<BotConnection> {

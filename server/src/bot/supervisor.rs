@@ -17,7 +17,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
-use app::domain::{crypto, db::TenantId, telegram, AppState, Error, Result};
+use app::domain::{db::TenantId, telegram, AppState, Error, Result};
 use sqlx::{Connection, PgConnection};
 
 use crate::shutdown::Shutdown;
@@ -109,55 +109,11 @@ struct Supervisor {
     webhooks: HashMap<TenantId, (String, String)>,
 }
 
-/// A connected bot as `platform_bot_tokens()` lists it.
-struct Connected {
-    token_enc: String,
-    webhook_secret: Option<String>,
-}
-
-/// The connected bots with their webhook secrets.
-async fn connected_bots_with_secrets(state: &AppState) -> Result<HashMap<TenantId, Connected>> {
-    let mut tx = state.db.platform_tx().await?;
-    let rows: Vec<(i64, String, Option<String>)> =
-        sqlx::query_as("SELECT tenant_id, token_enc, webhook_secret FROM platform_bot_tokens()")
-            .fetch_all(&mut *tx)
-            .await?;
-    tx.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|(tenant, token_enc, webhook_secret)| {
-            (
-                TenantId(tenant),
-                Connected {
-                    token_enc,
-                    webhook_secret,
-                },
-            )
-        })
-        .collect())
-}
-
-/// The connected bots: tenant → encrypted token. Encrypted tokens are compared to notice a
-/// change (a new token is encrypted with a fresh IV, so even the same token re-entered restarts
-/// its poller, which is harmless).
-async fn connected_bots(state: &AppState) -> Result<HashMap<TenantId, String>> {
-    let mut tx = state.db.platform_tx().await?;
-    let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT tenant_id, token_enc FROM platform_bot_tokens()")
-            .fetch_all(&mut *tx)
-            .await?;
-    tx.commit().await?;
-    Ok(rows
-        .into_iter()
-        .map(|(tenant, token)| (TenantId(tenant), token))
-        .collect())
-}
-
 impl Supervisor {
     async fn round(&mut self) -> Result<()> {
         // First, even when the database does not answer below: pollers whose locks are gone stop.
         self.check_locks().await;
-        let wanted = connected_bots(&self.state).await?;
+        let wanted = telegram::connected_bots(&self.state.db).await?;
 
         // Stop pollers whose bot was removed or whose token changed, and forget ended ones:
         // they are started again below if still wanted.
@@ -165,27 +121,24 @@ impl Supervisor {
             .running
             .iter()
             .filter(|(tenant, poller)| {
-                poller.task.is_finished() || wanted.get(tenant) != Some(&poller.token_enc)
+                poller.task.is_finished()
+                    || wanted.get(tenant).map(|bot| &bot.token_enc) != Some(&poller.token_enc)
             })
             .map(|(tenant, _)| *tenant)
             .collect();
         for tenant in finished {
             self.stop(tenant).await;
         }
-        self.unreadable
-            .retain(|tenant, token_enc| wanted.get(tenant) == Some(token_enc));
+        self.unreadable.retain(|tenant, token_enc| {
+            wanted.get(tenant).map(|bot| &bot.token_enc) == Some(token_enc)
+        });
 
-        for (tenant, token_enc) in wanted {
+        for (tenant, stored) in wanted {
             if self.running.contains_key(&tenant) || self.unreadable.contains_key(&tenant) {
                 continue;
             }
-            let token = match crypto::decrypt(&self.state.config, &token_enc) {
-                Ok(token) => token,
-                Err(e) => {
-                    tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted; connect the bot again");
-                    self.unreadable.insert(tenant, token_enc);
-                    continue;
-                }
+            let Some(token) = self.readable_token(tenant, &stored) else {
+                continue;
             };
             if !self.try_lock(tenant).await? {
                 // Another process polls this bot.
@@ -199,7 +152,7 @@ impl Supervisor {
             self.running.insert(
                 tenant,
                 Running {
-                    token_enc,
+                    token_enc: stored.token_enc,
                     stop,
                     task,
                 },
@@ -304,7 +257,7 @@ impl Supervisor {
         let Some(base) = self.state.config.telegram_webhook_base_url.clone() else {
             return Ok(());
         };
-        let wanted = connected_bots_with_secrets(&self.state).await?;
+        let wanted = telegram::connected_bots(&self.state.db).await?;
         let removed: Vec<TenantId> = self
             .webhooks
             .iter()
@@ -328,13 +281,8 @@ impl Supervisor {
             if self.webhooks.contains_key(&tenant) || self.unreadable.contains_key(&tenant) {
                 continue;
             }
-            let token = match crypto::decrypt(&self.state.config, &connected.token_enc) {
-                Ok(token) => token,
-                Err(e) => {
-                    tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted; connect the bot again");
-                    self.unreadable.insert(tenant, connected.token_enc);
-                    continue;
-                }
+            let Some(token) = self.readable_token(tenant, &connected) else {
+                continue;
             };
             let Some(secret) = connected.webhook_secret else {
                 tracing::error!(
@@ -358,6 +306,21 @@ impl Supervisor {
             }
         }
         Ok(())
+    }
+}
+
+impl Supervisor {
+    /// The bot's plain token; `None`, reported once, when it cannot be decrypted
+    /// (`ENCRYPTION_KEY` changed): it is not tried again until the bot is connected anew.
+    fn readable_token(&mut self, tenant: TenantId, bot: &telegram::StoredBot) -> Option<String> {
+        match bot.token(&self.state.config) {
+            Ok(token) => Some(token),
+            Err(e) => {
+                tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted; connect the bot again");
+                self.unreadable.insert(tenant, bot.token_enc.clone());
+                None
+            }
+        }
     }
 }
 

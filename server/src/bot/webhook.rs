@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use app::domain::{crypto, db::TenantId, AppState};
+use app::domain::{db::TenantId, telegram, AppState};
 use axum::{
     body::Bytes,
     extract::{Path, State},
@@ -40,19 +40,20 @@ pub async fn receive(
     let Some(given) = headers.get(SECRET_HEADER).map(|v| v.as_bytes()) else {
         return StatusCode::UNAUTHORIZED;
     };
-    let bot = match company_bot(&state, tenant).await {
-        Ok(Some((secret, token_enc))) if bool::from(secret.as_bytes().ct_eq(given)) => {
-            match crypto::decrypt(&state.config, &token_enc) {
-                Ok(token) => token,
-                Err(e) => {
-                    tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted");
-                    return StatusCode::SERVICE_UNAVAILABLE;
-                }
-            }
-        }
-        Ok(_) => return StatusCode::UNAUTHORIZED,
+    let stored = match company_bot(&state, tenant).await {
+        Ok(stored) => stored,
         Err(e) => {
             tracing::warn!(tenant = tenant.0, error = %e, "webhook: cannot read the bot");
+            return StatusCode::SERVICE_UNAVAILABLE;
+        }
+    };
+    let Some(stored) = stored.filter(|stored| sent_by_telegram(stored, given)) else {
+        return StatusCode::UNAUTHORIZED;
+    };
+    let bot = match stored.token(&state.config) {
+        Ok(token) => token,
+        Err(e) => {
+            tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted");
             return StatusCode::SERVICE_UNAVAILABLE;
         }
     };
@@ -78,19 +79,21 @@ pub async fn receive(
     StatusCode::OK
 }
 
-/// The company's webhook secret and encrypted token, when it has a bot.
+/// Whether the update carries the company's webhook secret (compared in constant time).
+fn sent_by_telegram(stored: &telegram::StoredBot, given: &[u8]) -> bool {
+    stored
+        .webhook_secret
+        .as_deref()
+        .is_some_and(|secret| !secret.is_empty() && bool::from(secret.as_bytes().ct_eq(given)))
+}
+
+/// The company's bot, when it has one.
 async fn company_bot(
     state: &AppState,
     tenant: TenantId,
-) -> app::domain::Result<Option<(String, String)>> {
+) -> app::domain::Result<Option<telegram::StoredBot>> {
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let row: Option<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT telegram_webhook_secret, telegram_bot_token_enc FROM tenants")
-            .fetch_optional(&mut *tx)
-            .await?;
+    let bot = telegram::stored_bot(&mut tx).await?;
     tx.commit().await?;
-    Ok(match row {
-        Some((Some(secret), Some(token))) if !secret.is_empty() => Some((secret, token)),
-        _ => None,
-    })
+    Ok(bot)
 }

@@ -1,0 +1,322 @@
+//! Booking by buttons under the concierge's answer: «Записаться» → service → shop (when there
+//! are several) → day → start time → phone and car ([`super::contact`]) → confirmation. Each
+//! press is one step; a press that does not fit the conversation is stale (`None`).
+
+use app::domain::{
+    booking::{self, Channel, NewBooking},
+    clients,
+    db::{TenantId, Tx},
+    shops, Error,
+};
+use chrono::{DateTime, NaiveDate};
+
+use app::model::EventKind;
+
+use super::{
+    contact::{car_label, car_question, phone_question},
+    keyboards::{button, day_keyboard, keyboard, slot_keyboard, Press, Step},
+    Awaiting, BotError, Conversation, Customer, Draft, Outcome, Reply, Request,
+};
+
+/// One step of booking; when booked, the answer carries the new appointment's id.
+pub(super) async fn booking_step(
+    tx: &mut Tx,
+    tenant: TenantId,
+    customer: &Customer,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Outcome, BotError> {
+    if conversation.last_request.is_none() {
+        return Ok(None);
+    }
+    let reply = match press.step {
+        Step::Book => offer_services(conversation),
+        Step::Service => choose_service(tx, conversation, press).await?,
+        Step::Shop => choose_shop(tx, conversation, press).await?,
+        Step::Day => choose_day(tx, conversation, press).await?,
+        Step::Slot => choose_time(tx, customer, conversation, press).await?,
+        Step::Car | Step::SkipCar => choose_car(tx, customer, conversation, press).await?,
+        Step::Confirm => return confirm(tx, tenant, customer, conversation).await,
+        Step::Cancel => {
+            conversation.draft = None;
+            conversation.awaiting = None;
+            Some(Reply::text(
+                "Хорошо, не записываю. Напишите, если понадобится помощь.",
+            ))
+        }
+        // Handled by `visits`.
+        Step::CancelVisit | Step::Reschedule | Step::MoveDay | Step::MoveSlot => None,
+    };
+    Ok(reply.map(|reply| (reply, None)))
+}
+
+/// «Записаться»: the services the concierge offered, to pick one; a new draft.
+fn offer_services(conversation: &mut Conversation) -> Option<Reply> {
+    let n = conversation.request_no;
+    let request = conversation.last_request.as_ref()?;
+    conversation.draft = Some(Draft::default());
+    let buttons = request
+        .services
+        .iter()
+        .map(|s| button(s.name.clone(), Step::Service, n, s.id))
+        .collect();
+    Some(keyboard("Какую работу записать?".into(), buttons, 1))
+}
+
+/// A service of the offer: then the shop, or the day when the company has one shop.
+async fn choose_service(
+    tx: &mut Tx,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Option<Reply>, BotError> {
+    let n = conversation.request_no;
+    let Some(request) = &conversation.last_request else {
+        return Ok(None);
+    };
+    let Some(service) = press
+        .value
+        .parse::<i64>()
+        .ok()
+        .filter(|id| request.services.iter().any(|s| s.id == *id))
+    else {
+        return Ok(None);
+    };
+    let draft = conversation.draft.insert(Draft {
+        service_id: Some(service),
+        ..Draft::default()
+    });
+    let shops = shops::list(tx, 0, 100).await?;
+    let reply = match shops.as_slice() {
+        [] => Reply::text("Запись пока недоступна: у компании не указан ни один сервис."),
+        [shop] => {
+            draft.shop_id = Some(shop.id);
+            day_keyboard(tx, n).await?
+        }
+        shops => keyboard(
+            "В какой сервис удобнее приехать?".into(),
+            shops
+                .iter()
+                .map(|s| button(format!("{}, {}", s.name, s.address), Step::Shop, n, s.id))
+                .collect(),
+            1,
+        ),
+    };
+    Ok(Some(reply))
+}
+
+/// A shop of the company (after the service): then the day.
+async fn choose_shop(
+    tx: &mut Tx,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Option<Reply>, BotError> {
+    let n = conversation.request_no;
+    let (Ok(shop), Some(draft)) = (press.value.parse::<i64>(), conversation.draft.as_mut()) else {
+        return Ok(None);
+    };
+    if draft.service_id.is_none() {
+        return Ok(None);
+    }
+    match shops::get(tx, shop).await {
+        Ok(shop) => draft.shop_id = Some(shop.id),
+        Err(Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    }
+    draft.day = None;
+    Ok(Some(day_keyboard(tx, n).await?))
+}
+
+/// A day: then its free start times.
+async fn choose_day(
+    tx: &mut Tx,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Option<Reply>, BotError> {
+    let n = conversation.request_no;
+    let Some(draft) = conversation.draft.as_mut() else {
+        return Ok(None);
+    };
+    let (Some(service), Some(shop), Ok(day)) = (
+        draft.service_id,
+        draft.shop_id,
+        press.value.parse::<NaiveDate>(),
+    ) else {
+        return Ok(None);
+    };
+    draft.day = Some(day);
+    Ok(Some(slot_keyboard(tx, n, shop, day, service).await?))
+}
+
+/// A start time, checked again (it may have been taken since the keyboard was shown): then the
+/// phone when the card has none, else the car.
+async fn choose_time(
+    tx: &mut Tx,
+    customer: &Customer,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Option<Reply>, BotError> {
+    let n = conversation.request_no;
+    let Some(draft) = conversation.draft.as_mut() else {
+        return Ok(None);
+    };
+    let (Some(service), Some(shop), Some(day), Some(start)) = (
+        draft.service_id,
+        draft.shop_id,
+        draft.day,
+        press
+            .value
+            .parse::<i64>()
+            .ok()
+            .and_then(|ts| DateTime::from_timestamp(ts, 0)),
+    ) else {
+        return Ok(None);
+    };
+    let slots = booking::free_slots(tx, shop, day, &[service]).await?;
+    if !slots.iter().any(|slot| slot.start_time == start) {
+        let mut reply = slot_keyboard(tx, n, shop, day, service).await?;
+        reply.text = format!("Это время уже заняли. {}", reply.text);
+        return Ok(Some(reply));
+    }
+    draft.start = Some(start);
+    draft.vehicle_id = None;
+    draft.vehicle = None;
+    let reply = if clients::needs_phone(tx, customer.client_id).await? {
+        conversation.awaiting = Some(Awaiting::Phone);
+        phone_question()
+    } else {
+        conversation.awaiting = Some(Awaiting::Car);
+        car_question(tx, n, customer).await?
+    };
+    Ok(Some(reply))
+}
+
+/// One of the customer's own cars, or «Пропустить»: then the confirmation. (A car described
+/// in words is [`super::contact::car_answer`].)
+async fn choose_car(
+    tx: &mut Tx,
+    customer: &Customer,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Option<Reply>, BotError> {
+    let n = conversation.request_no;
+    let (Some(request), Some(draft)) = (&conversation.last_request, conversation.draft.as_mut())
+    else {
+        return Ok(None);
+    };
+    if draft.start.is_none() {
+        return Ok(None);
+    }
+    let vehicle = if press.step == Step::Car {
+        let Ok(id) = press.value.parse::<i64>() else {
+            return Ok(None);
+        };
+        // Only the customer's own cars.
+        match clients::vehicles(tx, customer.client_id)
+            .await?
+            .into_iter()
+            .find(|v| v.id == id)
+        {
+            Some(v) => Some((v.id, car_label(&v))),
+            None => return Ok(None),
+        }
+    } else {
+        None
+    };
+    draft.vehicle_id = vehicle.as_ref().map(|v| v.0);
+    draft.vehicle = vehicle.map(|v| v.1);
+    conversation.awaiting = None;
+    Ok(Some(confirmation(tx, n, request, draft).await?))
+}
+
+/// «Подтвердить»: the appointment is booked (source Telegram, status new) by the same rules as
+/// staff booking it. A time taken in the meantime offers the free times again.
+async fn confirm(
+    tx: &mut Tx,
+    tenant: TenantId,
+    customer: &Customer,
+    conversation: &mut Conversation,
+) -> Result<Outcome, BotError> {
+    let n = conversation.request_no;
+    let (Some(request), Some(draft)) = (&conversation.last_request, &conversation.draft) else {
+        return Ok(None);
+    };
+    let (Some(service), Some(shop), Some(day), Some(start)) =
+        (draft.service_id, draft.shop_id, draft.day, draft.start)
+    else {
+        return Ok(None);
+    };
+    let new = NewBooking {
+        shop_id: shop,
+        client_id: customer.client_id,
+        vehicle_id: draft.vehicle_id,
+        service_ids: vec![service],
+        start_time: start,
+        end_time: None,
+        bay: None,
+        source: Channel::Telegram,
+        customer_note: request.text.clone(),
+        ai_summary: request.summary.clone(),
+        ai_analysis: request.analysis.clone(),
+        created_by: None,
+    };
+    conversation.awaiting = None;
+    match booking::book(tx, tenant, new).await {
+        Ok(id) => {
+            // The booking is done: its buttons must not book it twice.
+            conversation.request_no += 1;
+            conversation.draft = None;
+            let reply = Reply::text(
+                "Готово, вы записаны! Мастер подтвердит запись, а посмотреть её \
+                 можно в «Мои записи».",
+            );
+            Ok(Some((reply, Some((EventKind::AppointmentCreated, id)))))
+        }
+        // Taken between the choice and the confirmation (another customer or staff).
+        Err(Error::Conflict(_)) => {
+            let mut reply = slot_keyboard(tx, n, shop, day, service).await?;
+            reply.text = format!("Это время только что заняли. {}", reply.text);
+            Ok(Some((reply, None)))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The booking as it will be made, with «Подтвердить» and «Отменить».
+pub(super) async fn confirmation(
+    tx: &mut Tx,
+    n: i64,
+    request: &Request,
+    draft: &Draft,
+) -> Result<Reply, BotError> {
+    let (Some(service), Some(shop), Some(start)) = (draft.service_id, draft.shop_id, draft.start)
+    else {
+        return Ok(Reply::text(
+            "Запись сбилась — напишите, что нужно сделать, и начнём заново.",
+        ));
+    };
+    let shop = shops::get(tx, shop).await?;
+    let tz = shop.tz()?;
+    let name = request
+        .services
+        .iter()
+        .find(|s| s.id == service)
+        .map_or("", |s| s.name.as_str());
+    let car = draft
+        .vehicle
+        .as_ref()
+        .map(|car| format!("\nАвтомобиль: {car}"))
+        .unwrap_or_default();
+    Ok(keyboard(
+        format!(
+            "Проверьте запись:\n{name}\n{}, {}\n{}{car}",
+            shop.name,
+            shop.address,
+            start.with_timezone(&tz).format("%d.%m.%Y %H:%M")
+        ),
+        vec![
+            button("Подтвердить", Step::Confirm, n, ""),
+            button("Отменить", Step::Cancel, n, ""),
+        ],
+        2,
+    ))
+}

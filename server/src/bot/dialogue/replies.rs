@@ -1,0 +1,160 @@
+//! The bot's answers outside booking: the greeting with the menu, what to write for a question,
+//! how to book, and the concierge's answer to a customer's own words.
+
+use app::domain::{company, concierge::ConciergeAnswer, db::TenantId, shops, AppState, Error};
+use app::format;
+use teloxide::types::{InlineKeyboardMarkup, ReplyMarkup};
+
+use super::{
+    keyboards::{button, menu, Step, MENU_BOOK},
+    BotError, Conversation, OfferedService, Reply, Request,
+};
+
+/// `/start`: the company's name and the menu.
+pub(super) async fn greeting(state: &AppState, tenant: TenantId) -> Result<Reply, BotError> {
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let company = company::name(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Reply {
+        before: None,
+        text: format!(
+            "Здравствуйте! Это бот «{company}».\n\
+             Напишите, что беспокоит в машине, — подскажу возможные причины, подходящие работы \
+             и цены. Или выберите в меню ниже."
+        ),
+        markup: Some(menu()),
+        analysis: None,
+    })
+}
+
+/// «Задать вопрос»: what to describe.
+pub(super) fn how_to_ask() -> Reply {
+    Reply::text(
+        "Опишите, что происходит с машиной: что, где и когда стучит, горит или течёт. \
+         Я подскажу возможные причины и подходящие работы с ценами.",
+    )
+}
+
+/// How to book without the concierge: describe the job, or call one of the shops.
+pub(super) async fn how_to_book(state: &AppState, tenant: TenantId) -> Result<Reply, BotError> {
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let shops = shops::list(&mut tx, 0, 100).await?;
+    tx.commit().await?;
+    let mut lines = vec![
+        "Опишите, что нужно сделать с машиной, — подберу работы, цены и свободное время. \
+         Или позвоните:"
+            .to_string(),
+    ];
+    lines.extend(shops.iter().map(|shop| {
+        let mut line = format!("• {}", shop.name);
+        for part in [&shop.address, &shop.phone] {
+            if !part.trim().is_empty() {
+                line.push_str(", ");
+                line.push_str(part.trim());
+            }
+        }
+        line
+    }));
+    Ok(Reply::text(lines.join("\n")))
+}
+
+/// The concierge's answer: likely causes and matching services with prices, and a button to
+/// book them. A message the concierge refuses (too long, empty) gets its reason.
+pub(super) async fn concierge_answer(
+    state: &AppState,
+    tenant: TenantId,
+    conversation: &mut Conversation,
+    text: &str,
+) -> Reply {
+    let answer = match state
+        .concierge
+        .analyze_for_tenant(&state.db, tenant, text)
+        .await
+    {
+        Ok(answer) => answer,
+        Err(Error::Validation(reason)) => return Reply::text(reason),
+        Err(e) => {
+            tracing::error!(tenant = tenant.0, error = %e, "concierge failed");
+            return Reply::text(
+                "Не получилось разобрать сообщение. Попробуйте ещё раз чуть позже.",
+            );
+        }
+    };
+    let analysis = serde_json::to_value(&answer).ok();
+    let markup = if answer.services.is_empty() {
+        None
+    } else {
+        remember_request(conversation, text, &answer, analysis.clone());
+        Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
+            vec![vec![button(
+                MENU_BOOK,
+                Step::Book,
+                conversation.request_no,
+                "",
+            )]],
+        )))
+    };
+    Reply {
+        before: None,
+        text: describe(&answer),
+        markup,
+        analysis,
+    }
+}
+
+/// The causes and the services with prices, as the customer reads them.
+fn describe(answer: &ConciergeAnswer) -> String {
+    let mut lines = Vec::new();
+    if !answer.diagnoses.is_empty() {
+        lines.push("Возможные причины:".to_string());
+        lines.extend(answer.diagnoses.iter().map(|d| format!("• {}", d.title)));
+        lines.push(String::new());
+    }
+    if answer.services.is_empty() {
+        lines.push(
+            "Подходящей услуги в нашем каталоге я не нашёл. Опишите подробнее, что происходит, \
+             или нажмите «Записаться» в меню — подскажу, как связаться с мастерами."
+                .to_string(),
+        );
+    } else {
+        lines.push("Подходящие работы:".to_string());
+        lines.extend(answer.services.iter().map(|s| {
+            format!(
+                "• {} — {} (≈ {} мин)",
+                s.name,
+                format::rubles(s.price),
+                s.duration_minutes
+            )
+        }));
+    }
+    lines.join("\n")
+}
+
+/// A new request to book from: its number makes the buttons under older answers stale.
+fn remember_request(
+    conversation: &mut Conversation,
+    text: &str,
+    answer: &ConciergeAnswer,
+    analysis: Option<serde_json::Value>,
+) {
+    conversation.request_no += 1;
+    conversation.draft = None;
+    conversation.last_request = Some(Request {
+        text: text.to_string(),
+        summary: answer
+            .diagnoses
+            .iter()
+            .map(|d| d.title.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        analysis,
+        services: answer
+            .services
+            .iter()
+            .map(|s| OfferedService {
+                id: s.id,
+                name: s.name.clone(),
+            })
+            .collect(),
+    });
+}
