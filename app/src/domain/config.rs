@@ -123,89 +123,10 @@ impl Config {
 
     /// Builds the configuration from a set of variables: the testable core of [`Config::from_env`].
     pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| {
-            vars.get(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        let vars = Vars(vars);
+        let get = |name: &str| vars.get(name);
         let environment = Environment::parse(get("ENVIRONMENT").as_deref());
         let data_dir = PathBuf::from(get("AC_DATA_DIR").unwrap_or_else(|| ".data".into()));
-
-        let database_url = get("DATABASE_URL").or_else(|| {
-            let server = get("POSTGRES_SERVER")?;
-            let user = get("POSTGRES_USER").unwrap_or_else(|| "postgres".into());
-            let password = get("POSTGRES_PASSWORD")
-                .map(|p| format!(":{}", url_escape(&p)))
-                .unwrap_or_default();
-            let port = get("POSTGRES_PORT").unwrap_or_else(|| "5432".into());
-            let db = get("POSTGRES_DB").unwrap_or_else(|| "app".into());
-            Some(format!(
-                "postgres://{}{password}@{server}:{port}/{db}",
-                url_escape(&user)
-            ))
-        });
-        let redis_url = get("REDIS_URL").or_else(|| {
-            let host = get("REDIS_HOST")?;
-            let port = get("REDIS_PORT").unwrap_or_else(|| "6379".into());
-            Some(format!("redis://{host}:{port}"))
-        });
-
-        let access_token_expire_minutes = match get("ACCESS_TOKEN_EXPIRE_MINUTES") {
-            None => 480,
-            Some(v) => match v.parse::<i64>() {
-                Ok(m) if (1..=60 * 24 * 30).contains(&m) => m,
-                _ => {
-                    return Err(ConfigError::Invalid(format!(
-                        "ACCESS_TOKEN_EXPIRE_MINUTES must be a number of minutes between 1 and 43200, got {v:?}"
-                    )))
-                }
-            },
-        };
-
-        let trusted_proxies = get("TRUSTED_PROXIES")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse().map_err(|_| {
-                    ConfigError::Invalid(format!("TRUSTED_PROXIES: {s:?} is not an IP address"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let public_path_prefix = public_path_prefix(get("PUBLIC_PATH_PREFIX").as_deref())?;
-
-        let database_pool_size = match get("DATABASE_POOL_SIZE") {
-            None => 10,
-            Some(v) => match v.parse::<u32>() {
-                Ok(n) if (1..=500).contains(&n) => n,
-                _ => {
-                    return Err(ConfigError::Invalid(format!(
-                        "DATABASE_POOL_SIZE must be a number of connections between 1 and 500, got {v:?}"
-                    )))
-                }
-            },
-        };
-
-        let number =
-            |name: &str, default: u32, range: std::ops::RangeInclusive<u32>| match get(name) {
-                None => Ok(default),
-                Some(v) => match v.parse::<u32>() {
-                    Ok(n) if range.contains(&n) => Ok(n),
-                    _ => Err(ConfigError::Invalid(format!(
-                        "{name} must be a whole number from {} to {}, got {v:?}",
-                        range.start(),
-                        range.end()
-                    ))),
-                },
-            };
-        let streams_per_user = number("STREAMS_PER_USER", 20, 1..=100_000)?;
-        let streams_per_company = number("STREAMS_PER_COMPANY", 2_000, 1..=1_000_000)?;
-        let stream_recheck_seconds = number("STREAM_RECHECK_SECONDS", 60, 1..=60)?;
-        let ai_daily_calls_per_company =
-            number("AI_DAILY_CALLS_PER_COMPANY", 2_000, 0..=10_000_000)?;
-
         let (secret_key, encryption_key) = match environment {
             Environment::Production => (
                 production_secret_key(get("SECRET_KEY"))?,
@@ -215,66 +136,147 @@ impl Config {
                 development_keys(&data_dir, get("SECRET_KEY"), get("ENCRYPTION_KEY"))?
             }
         };
+        Ok(Config {
+            environment,
+            database_url: vars.database_url().map(Secret),
+            app_database_url: get("APP_DATABASE_URL").map(Secret),
+            redis_url: vars.redis_url().map(Secret),
+            secret_key: Secret(secret_key),
+            encryption_key: Secret(encryption_key),
+            access_token_expire_minutes: vars
+                .number("ACCESS_TOKEN_EXPIRE_MINUTES", 480, 1..=60 * 24 * 30)?
+                .into(),
+            telegram_bot_token: get("TELEGRAM_BOT_TOKEN").map(Secret),
+            telegram_api_url: get("TELEGRAM_API_URL")
+                .unwrap_or_else(|| "https://api.telegram.org".into()),
+            telegram_webhook_base_url: vars.telegram_webhook_base_url()?,
+            ai: ai_config(&get)?,
+            data_dir,
+            trusted_proxies: vars.trusted_proxies()?,
+            public_path_prefix: public_path_prefix(get("PUBLIC_PATH_PREFIX").as_deref())?,
+            database_pool_size: vars.number("DATABASE_POOL_SIZE", 10, 1..=500)?,
+            metrics_token: vars.metrics_token(environment)?.map(Secret),
+            streams_per_user: vars.number("STREAMS_PER_USER", 20, 1..=100_000)?,
+            streams_per_company: vars.number("STREAMS_PER_COMPANY", 2_000, 1..=1_000_000)?,
+            stream_recheck_seconds: vars.number("STREAM_RECHECK_SECONDS", 60, 1..=60)?,
+            ai_daily_calls_per_company: vars.number(
+                "AI_DAILY_CALLS_PER_COMPANY",
+                2_000,
+                0..=10_000_000,
+            )?,
+        })
+    }
+}
 
-        let telegram_webhook_base_url = match (
-            get("TELEGRAM_MODE").map(|m| m.to_ascii_lowercase()),
-            get("TELEGRAM_WEBHOOK_BASE_URL"),
-        ) {
-            (None, _) => None,
-            (Some(mode), _) if mode == "polling" => None,
-            (Some(mode), Some(base)) if mode == "webhook" => {
+/// The environment's variables as the configuration reads them: trimmed, and empty as unset.
+struct Vars<'a>(&'a HashMap<String, String>);
+
+impl Vars<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A whole number within `range`, `default` when unset.
+    fn number(
+        &self,
+        name: &str,
+        default: u32,
+        range: std::ops::RangeInclusive<u32>,
+    ) -> Result<u32, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(v) => match v.parse::<u32>() {
+                Ok(n) if range.contains(&n) => Ok(n),
+                _ => Err(ConfigError::Invalid(format!(
+                    "{name} must be a whole number from {} to {}, got {v:?}",
+                    range.start(),
+                    range.end()
+                ))),
+            },
+        }
+    }
+
+    /// `DATABASE_URL`, or v1's `POSTGRES_*` parts.
+    fn database_url(&self) -> Option<String> {
+        self.get("DATABASE_URL").or_else(|| {
+            let server = self.get("POSTGRES_SERVER")?;
+            let user = self
+                .get("POSTGRES_USER")
+                .unwrap_or_else(|| "postgres".into());
+            let password = self
+                .get("POSTGRES_PASSWORD")
+                .map(|p| format!(":{}", url_escape(&p)))
+                .unwrap_or_default();
+            let port = self.get("POSTGRES_PORT").unwrap_or_else(|| "5432".into());
+            let db = self.get("POSTGRES_DB").unwrap_or_else(|| "app".into());
+            Some(format!(
+                "postgres://{}{password}@{server}:{port}/{db}",
+                url_escape(&user)
+            ))
+        })
+    }
+
+    /// `REDIS_URL`, or v1's `REDIS_HOST` and `REDIS_PORT`.
+    fn redis_url(&self) -> Option<String> {
+        self.get("REDIS_URL").or_else(|| {
+            let host = self.get("REDIS_HOST")?;
+            let port = self.get("REDIS_PORT").unwrap_or_else(|| "6379".into());
+            Some(format!("redis://{host}:{port}"))
+        })
+    }
+
+    fn trusted_proxies(&self) -> Result<Vec<std::net::IpAddr>, ConfigError> {
+        self.get("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse().map_err(|_| {
+                    ConfigError::Invalid(format!("TRUSTED_PROXIES: {s:?} is not an IP address"))
+                })
+            })
+            .collect()
+    }
+
+    /// `Some(base URL)` in webhook mode, `None` when the bots poll.
+    fn telegram_webhook_base_url(&self) -> Result<Option<String>, ConfigError> {
+        let mode = self.get("TELEGRAM_MODE").map(|m| m.to_ascii_lowercase());
+        match (mode.as_deref(), self.get("TELEGRAM_WEBHOOK_BASE_URL")) {
+            (None | Some("polling"), _) => Ok(None),
+            (Some("webhook"), Some(base)) => {
                 if !(base.starts_with("https://") || base.starts_with("http://")) {
                     return Err(ConfigError::Invalid(format!(
                         "TELEGRAM_WEBHOOK_BASE_URL must be an http(s) URL, got {base:?}"
                     )));
                 }
-                Some(base.trim_end_matches('/').to_string())
+                Ok(Some(base.trim_end_matches('/').to_string()))
             }
-            (Some(mode), None) if mode == "webhook" => return Err(ConfigError::Invalid(
+            (Some("webhook"), None) => Err(ConfigError::Invalid(
                 "TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_BASE_URL, the public URL of this \
-                     server (e.g. https://example.ru/concierge)"
+                 server (e.g. https://example.ru/concierge)"
                     .into(),
             )),
-            (Some(mode), _) => {
-                return Err(ConfigError::Invalid(format!(
-                    "TELEGRAM_MODE must be polling or webhook, got {mode:?}"
-                )))
-            }
-        };
+            (Some(mode), _) => Err(ConfigError::Invalid(format!(
+                "TELEGRAM_MODE must be polling or webhook, got {mode:?}"
+            ))),
+        }
+    }
 
-        let metrics_token = get("METRICS_TOKEN");
-        if environment == Environment::Production
-            && metrics_token.as_ref().is_some_and(|token| token.len() < 24)
-        {
+    /// The bearer token of `/metrics`; in production a short one is refused.
+    fn metrics_token(&self, environment: Environment) -> Result<Option<String>, ConfigError> {
+        let token = self.get("METRICS_TOKEN");
+        if environment == Environment::Production && token.as_ref().is_some_and(|t| t.len() < 24) {
             return Err(ConfigError::Invalid(
                 "METRICS_TOKEN must be at least 24 characters in production \
                  (e.g. `openssl rand -hex 16`), or unset to close /metrics"
                     .into(),
             ));
         }
-        Ok(Config {
-            environment,
-            database_url: database_url.map(Secret),
-            app_database_url: get("APP_DATABASE_URL").map(Secret),
-            redis_url: redis_url.map(Secret),
-            secret_key: Secret(secret_key),
-            encryption_key: Secret(encryption_key),
-            access_token_expire_minutes,
-            telegram_bot_token: get("TELEGRAM_BOT_TOKEN").map(Secret),
-            telegram_api_url: get("TELEGRAM_API_URL")
-                .unwrap_or_else(|| "https://api.telegram.org".into()),
-            telegram_webhook_base_url,
-            ai: ai_config(&get)?,
-            data_dir,
-            trusted_proxies,
-            public_path_prefix,
-            database_pool_size,
-            metrics_token: metrics_token.map(Secret),
-            streams_per_user,
-            streams_per_company,
-            stream_recheck_seconds,
-            ai_daily_calls_per_company,
-        })
+        Ok(token)
     }
 }
 

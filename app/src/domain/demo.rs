@@ -7,7 +7,7 @@ use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{
     accounts::{create_staff_in, create_tenant_in, tenant_id_by_slug, NewTenant},
@@ -140,6 +140,9 @@ pub async fn seed_demo(db: &Db) -> Result<SeedReport> {
 }
 
 /// Small deterministic generator: the demo looks the same on every machine.
+/// A demo client: (client id, car id, name, writes to the bot).
+type DemoClient = (i64, i64, String, bool);
+
 struct Lcg(u64);
 
 impl Lcg {
@@ -223,7 +226,18 @@ async fn fill_tenant(
     for (email, name) in demo.managers {
         create_staff_in(tx, tenant, email, DEMO_PASSWORD, name, Role::Manager).await?;
     }
+    let shops = insert_shops(tx, tenant, demo).await?;
+    let services = insert_services(tx, tenant, catalogue).await?;
+    let clients = insert_clients(tx, tenant, demo, &mut rng).await?;
+    let analyses = concierge_analyses(tx, tenant).await?;
+    insert_week(tx, tenant, &shops, &services, &clients, &analyses, &mut rng).await
+}
 
+async fn insert_shops<'d>(
+    tx: &mut Tx,
+    tenant: TenantId,
+    demo: &'d DemoTenant,
+) -> Result<Vec<(i64, &'d DemoShop)>> {
     let mut shops = Vec::new();
     for shop in demo.shops {
         let day = json!([[shop.open, shop.close]]);
@@ -246,6 +260,14 @@ async fn fill_tenant(
         shops.push((id, shop));
     }
 
+    Ok(shops)
+}
+
+async fn insert_services<'c>(
+    tx: &mut Tx,
+    tenant: TenantId,
+    catalogue: &'c Catalogue,
+) -> Result<Vec<(i64, &'c CatalogueService)>> {
     let mut services = Vec::new();
     for s in &catalogue.services {
         let id: i64 = sqlx::query_scalar(
@@ -263,6 +285,16 @@ async fn fill_tenant(
         services.push((id, s));
     }
 
+    Ok(services)
+}
+
+/// The company's clients, each with a car; every fourth writes to the bot.
+async fn insert_clients(
+    tx: &mut Tx,
+    tenant: TenantId,
+    demo: &DemoTenant,
+    rng: &mut Lcg,
+) -> Result<Vec<DemoClient>> {
     let mut clients = Vec::new();
     for i in 0..CLIENTS_PER_TENANT {
         let female = i % 3 == 1;
@@ -312,8 +344,12 @@ async fn fill_tenant(
         clients.push((client_id, vehicle_id, full_name, telegram_id.is_some()));
     }
 
-    // What the concierge makes of each Telegram customer's words, with this company's catalogue:
-    // the visit card shows it as it would for a visit booked in the bot.
+    Ok(clients)
+}
+
+/// What the concierge makes of each Telegram customer's words, with this company's catalogue:
+/// the visit card shows it as it would for a visit booked in the bot. `(summary, analysis)`.
+async fn concierge_analyses(tx: &mut Tx, tenant: TenantId) -> Result<Vec<(String, Value)>> {
     let concierge = Concierge::new(None)?;
     let concierge_catalogue = concierge.catalogue(tx, tenant).await?;
     let mut analyses = Vec::with_capacity(TELEGRAM_WORDS.len());
@@ -336,6 +372,19 @@ async fn fill_tenant(
         analyses.push((summary, analysis));
     }
 
+    Ok(analyses)
+}
+
+/// A week of visits around today: three blocks a bay a day, some left free on other days.
+async fn insert_week(
+    tx: &mut Tx,
+    tenant: TenantId,
+    shops: &[(i64, &DemoShop)],
+    services: &[(i64, &CatalogueService)],
+    clients: &[DemoClient],
+    analyses: &[(String, Value)],
+    rng: &mut Lcg,
+) -> Result<()> {
     // Services that fit a three-hour block, so appointments of one bay never overlap.
     let short: Vec<_> = services
         .iter()
@@ -347,7 +396,7 @@ async fn fill_tenant(
     let mut n = 0usize;
     for day_offset in -3i64..=3 {
         let date = today + Duration::days(day_offset);
-        for (shop_id, shop) in &shops {
+        for (shop_id, shop) in shops {
             if date.weekday() == Weekday::Sun && !shop.sunday {
                 continue;
             }
@@ -375,7 +424,7 @@ async fn fill_tenant(
                     let client = &clients[rng.below(clients.len())];
                     insert_appointment(
                         tx, tenant, *shop_id, bay, date, start, &picked, status, client, n,
-                        &analyses,
+                        analyses,
                     )
                     .await?;
                     n += 1;
@@ -412,9 +461,9 @@ async fn insert_appointment(
     start: NaiveTime,
     services: &[&(i64, &CatalogueService)],
     status: &str,
-    client: &(i64, i64, String, bool),
+    client: &DemoClient,
     n: usize,
-    analyses: &[(String, serde_json::Value)],
+    analyses: &[(String, Value)],
 ) -> Result<()> {
     let tz: Tz = chrono_tz::Europe::Moscow;
     let start_time = tz

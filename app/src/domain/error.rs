@@ -38,6 +38,16 @@ impl Error {
         Error::Validation(message.into())
     }
 
+    /// Maps the violation of one named constraint to `to`; any other error stays as it is. The
+    /// name, not the SQLSTATE class, says what collided: a table has several foreign keys and
+    /// unique keys, and each means something else to the user.
+    pub fn on_constraint(e: sqlx::Error, name: &str, to: impl FnOnce() -> Error) -> Error {
+        match &e {
+            sqlx::Error::Database(db) if db.constraint() == Some(name) => to(),
+            _ => Error::Database(e),
+        }
+    }
+
     /// The SQLSTATE of a database error, if this is one.
     pub fn sqlstate(&self) -> Option<String> {
         match self {

@@ -206,12 +206,9 @@ pub async fn delete(tx: &mut Tx, id: i64) -> Result<Service> {
 
 /// The composite foreign key to shops fails for a shop of another tenant as for a missing one.
 fn unknown_shop(e: sqlx::Error) -> Error {
-    match &e {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("23503") => {
-            Error::validation("Точка (shop_id) не найдена")
-        }
-        _ => Error::Database(e),
-    }
+    Error::on_constraint(e, "services_tenant_id_shop_id_fkey", || {
+        Error::validation("Точка (shop_id) не найдена")
+    })
 }
 
 // --- use cases: what an admin does to the catalogue (REST API and the catalogue page) ---

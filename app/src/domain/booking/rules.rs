@@ -314,12 +314,9 @@ pub(super) async fn choose_bay(
 
 /// The database's own refusal to double-book a bay is the same conflict as ours.
 pub(super) fn overlap_to_conflict(e: sqlx::Error) -> Error {
-    match &e {
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("23P01") => {
-            Error::Conflict(NO_FREE_BAY.into())
-        }
-        _ => Error::Database(e),
-    }
+    Error::on_constraint(e, "appointments_bay_overlap", || {
+        Error::Conflict(NO_FREE_BAY.into())
+    })
 }
 
 pub(super) async fn insert_lines(
