@@ -105,69 +105,19 @@ pub async fn run(args: Args) -> Result<()> {
 }
 
 async fn run_with_database(config: Config, command: Command) -> Result<()> {
-    if let Command::Bot | Command::Worker = command {
-        return run_role(config, command).await;
-    }
-    let owner_url = owner_url(&config).await?;
-    let owner = db::connect_owner(&owner_url)
-        .await
-        .context("connecting to PostgreSQL")?;
-    db::migrate(&owner).await?;
-    owner.close().await;
-
-    let connect = |max| {
-        let config = config.clone();
-        let owner_url = owner_url.clone();
-        async move {
-            Db::connect_app(&config, &owner_url, max)
-                .await
-                .context("connecting as the application role")
-        }
-    };
-
     match command {
-        Command::Serve { web_only } => {
-            let db = connect(config.database_pool_size).await?;
-            if config.seeds_demo_automatically() && !has_any_tenant(&owner_url).await? {
-                tracing::info!("empty development database: loading the demo data");
-                demo::seed_demo(&db).await?;
-            }
-            let state = AppState::new(db, config).await?;
-            let shutdown = Shutdown::on_signal();
-            let background = if web_only {
-                tracing::info!("web only: the bots and the worker run as their own processes");
-                Vec::new()
-            } else {
-                vec![
-                    crate::bot::supervisor::spawn(state.clone(), shutdown.clone()),
-                    crate::worker::spawn(state.clone(), shutdown.clone()),
-                ]
-            };
-            let served = crate::http::serve(state, shutdown).await;
-            // The bots and the worker finish what they hold (an update, a message) and stop.
-            for task in background {
-                let _ = task.await;
-            }
-            served
+        Command::Bot | Command::Worker => run_role(config, command).await,
+        Command::Serve { web_only } => serve(config, web_only).await,
+        Command::ConciergeEval { file } => {
+            migrate_schema(&config).await?;
+            concierge_eval(&config, &file).await
         }
-        Command::Bot | Command::Worker => unreachable!("handled by run_role"),
-        Command::ConciergeEval { file } => concierge_eval(&config, &file).await,
         Command::Migrate => {
+            migrate_schema(&config).await?;
             println!("migrations applied");
             Ok(())
         }
-        Command::SeedDemo => {
-            let db = connect(2).await?;
-            let report = demo::seed_demo(&db).await?;
-            for slug in &report.created {
-                println!("created demo company {slug}");
-            }
-            for slug in &report.existing {
-                println!("demo company {slug} already exists, left as it is");
-            }
-            print_demo_logins();
-            Ok(())
-        }
+        Command::SeedDemo => seed_demo_command(&config).await,
         Command::Tenant {
             command:
                 TenantCommand::Create {
@@ -178,25 +128,14 @@ async fn run_with_database(config: Config, command: Command) -> Result<()> {
                     admin_name,
                 },
         } => {
-            let password = read_password()?;
-            let db = connect(2).await?;
-            let tenant = accounts::create_tenant(
-                &db,
-                &NewTenant {
-                    name: &name,
-                    slug: &slug,
-                    timezone: &timezone,
-                    admin_email: &admin_email,
-                    admin_password: &password,
-                    admin_full_name: &admin_name,
-                },
-            )
-            .await?;
-            println!(
-                "created company {slug} (id {}) with admin {admin_email}",
-                tenant.0
-            );
-            Ok(())
+            let new = NewTenantArgs {
+                name,
+                slug,
+                timezone,
+                admin_email,
+                admin_name,
+            };
+            create_tenant_command(&config, new).await
         }
         Command::User {
             command:
@@ -206,35 +145,130 @@ async fn run_with_database(config: Config, command: Command) -> Result<()> {
                     tenant,
                     full_name,
                 },
-        } => {
-            let role = Role::parse(&role).context("role must be superadmin, admin or manager")?;
-            let password = read_password()?;
-            let id = match (role, tenant) {
-                (Role::Superadmin, None) => {
-                    create_superadmin(&owner_url, &email, &password, &full_name).await?
-                }
-                (Role::Superadmin, Some(_)) => {
-                    bail!("a superadmin belongs to no company: omit --tenant")
-                }
-                (_, None) => bail!("--tenant <slug> is required for admin and manager accounts"),
-                (role, Some(slug)) => {
-                    let db = connect(2).await?;
-                    let tenant = accounts::tenant_id_by_slug(&db, &slug)
-                        .await?
-                        .with_context(|| format!("no company with slug {slug}"))?;
-                    let mut tx = db.tenant_tx(tenant).await?;
-                    let id = accounts::create_staff_in(
-                        &mut tx, tenant, &email, &password, &full_name, role,
-                    )
-                    .await?;
-                    tx.commit().await?;
-                    id
-                }
-            };
-            println!("created user {email} (id {id}, {})", role.as_str());
-            Ok(())
-        }
+        } => create_user_command(&config, &email, &role, tenant, &full_name).await,
     }
+}
+
+/// Brings the schema to this binary's version as its owner; returns the owner's URL.
+async fn migrate_schema(config: &Config) -> Result<String> {
+    let owner_url = owner_url(config).await?;
+    let owner = db::connect_owner(&owner_url)
+        .await
+        .context("connecting to PostgreSQL")?;
+    db::migrate(&owner).await?;
+    owner.close().await;
+    Ok(owner_url)
+}
+
+/// The runtime role's pool of `max` connections, on a migrated schema.
+async fn connect_migrated(config: &Config, max: u32) -> Result<(Db, String)> {
+    let owner_url = migrate_schema(config).await?;
+    let db = Db::connect_app(config, &owner_url, max)
+        .await
+        .context("connecting as the application role")?;
+    Ok((db, owner_url))
+}
+
+/// `serve`: the web server, and unless `web_only` the bots and the worker in the same process.
+async fn serve(config: Config, web_only: bool) -> Result<()> {
+    let (db, owner_url) = connect_migrated(&config, config.database_pool_size).await?;
+    if config.seeds_demo_automatically() && !has_any_tenant(&owner_url).await? {
+        tracing::info!("empty development database: loading the demo data");
+        demo::seed_demo(&db).await?;
+    }
+    let state = AppState::new(db, config).await?;
+    let shutdown = Shutdown::on_signal();
+    let background = if web_only {
+        tracing::info!("web only: the bots and the worker run as their own processes");
+        Vec::new()
+    } else {
+        vec![
+            crate::bot::supervisor::spawn(state.clone(), shutdown.clone()),
+            crate::worker::spawn(state.clone(), shutdown.clone()),
+        ]
+    };
+    let served = crate::http::serve(state, shutdown).await;
+    // The bots and the worker finish what they hold (an update, a message) and stop.
+    for task in background {
+        let _ = task.await;
+    }
+    served
+}
+
+async fn seed_demo_command(config: &Config) -> Result<()> {
+    let (db, _) = connect_migrated(config, 2).await?;
+    let report = demo::seed_demo(&db).await?;
+    for slug in &report.created {
+        println!("created demo company {slug}");
+    }
+    for slug in &report.existing {
+        println!("demo company {slug} already exists, left as it is");
+    }
+    print_demo_logins();
+    Ok(())
+}
+
+/// `tenant create`'s arguments.
+struct NewTenantArgs {
+    name: String,
+    slug: String,
+    timezone: String,
+    admin_email: String,
+    admin_name: String,
+}
+
+async fn create_tenant_command(config: &Config, new: NewTenantArgs) -> Result<()> {
+    let password = read_password()?;
+    let (db, _) = connect_migrated(config, 2).await?;
+    let tenant = accounts::create_tenant(
+        &db,
+        &NewTenant {
+            name: &new.name,
+            slug: &new.slug,
+            timezone: &new.timezone,
+            admin_email: &new.admin_email,
+            admin_password: &password,
+            admin_full_name: &new.admin_name,
+        },
+    )
+    .await?;
+    println!(
+        "created company {} (id {}) with admin {}",
+        new.slug, tenant.0, new.admin_email
+    );
+    Ok(())
+}
+
+async fn create_user_command(
+    config: &Config,
+    email: &str,
+    role: &str,
+    tenant: Option<String>,
+    full_name: &str,
+) -> Result<()> {
+    let role = Role::parse(role).context("role must be superadmin, admin or manager")?;
+    let password = read_password()?;
+    let id = match (role, tenant) {
+        (Role::Superadmin, None) => {
+            let owner_url = migrate_schema(config).await?;
+            create_superadmin(&owner_url, email, &password, full_name).await?
+        }
+        (Role::Superadmin, Some(_)) => bail!("a superadmin belongs to no company: omit --tenant"),
+        (_, None) => bail!("--tenant <slug> is required for admin and manager accounts"),
+        (role, Some(slug)) => {
+            let (db, _) = connect_migrated(config, 2).await?;
+            let tenant = accounts::tenant_id_by_slug(&db, &slug)
+                .await?
+                .with_context(|| format!("no company with slug {slug}"))?;
+            let mut tx = db.tenant_tx(tenant).await?;
+            let id = accounts::create_staff_in(&mut tx, tenant, email, &password, full_name, role)
+                .await?;
+            tx.commit().await?;
+            id
+        }
+    };
+    println!("created user {email} (id {id}, {})", role.as_str());
+    Ok(())
 }
 
 /// `bot` and `worker`: they work as the runtime role only (`APP_DATABASE_URL`, or the owner's
