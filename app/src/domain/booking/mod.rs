@@ -379,24 +379,7 @@ pub async fn change(
         || change.end_time.is_some()
         || change.bay.is_some()
         || change.service_ids.is_some();
-    // Shop first, then the appointment: the same lock order as `book`.
-    let shop = if moves {
-        let shop_id: i64 = sqlx::query_scalar("SELECT shop_id FROM appointments WHERE id = $1")
-            .bind(appointment_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(Error::NotFound)?;
-        Some(load_shop(tx, shop_id, Lock::Bays).await?)
-    } else {
-        None
-    };
-    let current: CurrentVisit = sqlx::query_as(
-        "SELECT id, status, bay, start_time, end_time FROM appointments WHERE id = $1 FOR UPDATE",
-    )
-    .bind(appointment_id)
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(Error::NotFound)?;
+    let (shop, current) = lock_for_change(tx, appointment_id, moves).await?;
     let status = status_from_db(&current.status)?;
     if let Some(to) = change.status {
         if !Status::can_transition(status, to) {
@@ -424,37 +407,69 @@ pub async fn change(
         }
     }
     if let Some(to) = change.status {
-        sqlx::query(
-            "UPDATE appointments
-             SET status = $2,
-                 cancel_reason = CASE WHEN $2 = 'cancelled' THEN $3 ELSE cancel_reason END,
-                 updated_at = now()
-             WHERE id = $1",
-        )
-        .bind(current.id)
-        .bind(to.as_str())
-        .bind(&change.reason)
-        .execute(&mut **tx)
-        .await?;
-        record_status(
-            tx,
-            tenant,
-            current.id,
-            &Transition {
-                from: Some(status),
-                to,
-                by,
-                channel,
-                reason: change.reason.as_deref(),
-            },
-        )
-        .await?;
-        // The client hears of staff's decisions through the bot; the message is queued in this
-        // transaction (transactional outbox), so it goes out exactly when the change is kept.
-        // What the client did in the bot is answered there at once.
-        if channel != Channel::Telegram {
-            outbox::status_changed(tx, tenant, current.id, to).await?;
-        }
+        let transition = Transition {
+            from: Some(status),
+            to,
+            by,
+            channel,
+            reason: change.reason.as_deref(),
+        };
+        set_status(tx, tenant, current.id, &transition).await?;
+    }
+    Ok(())
+}
+
+/// Locks what a change decides on: the shop first when the visit moves (its bays), then the
+/// appointment — the same lock order as `book`.
+async fn lock_for_change(
+    tx: &mut Tx,
+    appointment_id: i64,
+    moves: bool,
+) -> Result<(Option<Shop>, CurrentVisit)> {
+    let shop = if moves {
+        let shop_id: i64 = sqlx::query_scalar("SELECT shop_id FROM appointments WHERE id = $1")
+            .bind(appointment_id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(Error::NotFound)?;
+        Some(load_shop(tx, shop_id, Lock::Bays).await?)
+    } else {
+        None
+    };
+    let current: CurrentVisit = sqlx::query_as(
+        "SELECT id, status, bay, start_time, end_time FROM appointments WHERE id = $1 FOR UPDATE",
+    )
+    .bind(appointment_id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok((shop, current))
+}
+
+/// Writes an allowed status change with its history line. The client hears of staff's decisions
+/// through the bot; the message is queued in this transaction (transactional outbox), so it goes
+/// out exactly when the change is kept. What the client did in the bot is answered there at once.
+async fn set_status(
+    tx: &mut Tx,
+    tenant: TenantId,
+    appointment_id: i64,
+    transition: &Transition<'_>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE appointments
+         SET status = $2,
+             cancel_reason = CASE WHEN $2 = 'cancelled' THEN $3 ELSE cancel_reason END,
+             updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(appointment_id)
+    .bind(transition.to.as_str())
+    .bind(transition.reason)
+    .execute(&mut **tx)
+    .await?;
+    record_status(tx, tenant, appointment_id, transition).await?;
+    if transition.channel != Channel::Telegram {
+        outbox::status_changed(tx, tenant, appointment_id, transition.to).await?;
     }
     Ok(())
 }
