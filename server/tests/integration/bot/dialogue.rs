@@ -141,7 +141,7 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
         confirm["text"]
             .as_str()
             .unwrap()
-            .contains("Kia rio А123ВС77"),
+            .contains("Kia rio · А123ВС77"),
         "{confirm}"
     );
     let ok = buttons(&confirm)
