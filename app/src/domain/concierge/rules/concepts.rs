@@ -3,12 +3,34 @@
 
 use super::text::normalize;
 
-/// Concepts recognised in text. Parts/systems are what a service works on,
-/// symptoms describe what the customer notices, actions what they want done.
-/// Declaration order matters a little: the planner adds up concept weights in it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub(super) enum Concept {
+/// Declares [`Concept`] with the list of all its values, so that the lexicon data file can name
+/// them without a second hand-kept table.
+macro_rules! concepts {
+    ($($(#[$attr:meta])* $name:ident,)*) => {
+        /// Concepts recognised in text. Parts/systems are what a service works on,
+        /// symptoms describe what the customer notices, actions what they want done.
+        /// Declaration order matters a little: the planner adds up concept weights in it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[repr(u8)]
+        pub(super) enum Concept {
+            $($(#[$attr])* $name,)*
+        }
+
+        impl Concept {
+            /// Every concept, in declaration order.
+            pub(super) const ALL: &[Concept] = &[$(Concept::$name,)*];
+
+            /// The concept's name in the lexicon data file: the variant's own name.
+            pub(super) fn name(self) -> &'static str {
+                match self {
+                    $(Concept::$name => stringify!($name),)*
+                }
+            }
+        }
+    };
+}
+
+concepts! {
     // Parts and systems.
     Aircon,
     Heater,
@@ -110,7 +132,16 @@ pub(super) enum Concept {
     Repair,
 }
 
-pub(super) const N_CONCEPTS: usize = Concept::Repair as usize + 1;
+pub(super) const N_CONCEPTS: usize = Concept::ALL.len();
+// A concept set is a `u128` bitset.
+const _: () = assert!(N_CONCEPTS <= 128);
+
+impl Concept {
+    /// The concept of that name in the lexicon data file.
+    pub(super) fn from_name(name: &str) -> Option<Concept> {
+        Concept::ALL.iter().copied().find(|c| c.name() == name)
+    }
+}
 
 /// Small bitset of concepts (fits in a `u128`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

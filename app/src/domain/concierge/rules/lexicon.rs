@@ -1,198 +1,156 @@
 //! Step 2 of the pipeline: which words mean which [`Concept`].
 //!
-//! A pattern is one or more space-separated elements matched against consecutive tokens; an
-//! element is a word prefix, or an exact word when it starts with `=`. At each position the most
-//! specific pattern wins (most tokens, then most characters), so `не горит` (NotWork) hides
-//! `горит` (Glow), `не греет` (Cold) hides `греет` (Overheat) and `рычаг` (suspension arm) hides
-//! `рыч…` (growling).
+//! The lexicon is data, `app/data/concierge-lexicon.txt` (its header says how to extend it),
+//! embedded when the crate is compiled and parsed once per process. A pattern is one or more
+//! space-separated elements matched against consecutive tokens; an element is a word prefix, or
+//! an exact word when it starts with `=`. At each position the most specific pattern wins (most
+//! tokens, then most characters), so `не горит` (NotWork) hides `горит` (Glow), `не греет`
+//! (Cold) hides `греет` (Overheat) and `рычаг` (suspension arm) hides `рыч…` (growling).
 //!
 //! Prefixes rather than full stems are used because customers write inflected, colloquial and
-//! misspelt forms; a one-vowel typo is tolerated for long prefixes. They are chosen to cover
-//! inflection and colloquial forms while not colliding with everyday words; short or ambiguous
-//! words are listed exactly.
+//! misspelt forms; a one-vowel typo is tolerated for long prefixes.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::LazyLock;
 
 use super::concepts::{Concept, ConceptSet};
 use super::text::fuzzy_prefix;
-use Concept as C;
 
-#[rustfmt::skip]
-const LEXICON: &[(&[C], &[&str])] = &[
-    // --- climate and cooling ---
-    (&[C::Aircon], &["кондиц", "конде", "кондю", "кондиш", "климат", "фреон", "хладаг", "=кондер"]),
-    (&[C::Heater], &["печк", "=печь", "=печи", "отопит"]),
-    (&[C::Coolant], &["антифриз", "тосол", "охлажд", "радиатор", "расширит", "помп"]),
-    (&[C::Thermostat], &["термостат"]),
-    (&[C::Fan], &["вентилятор", "=карлсон"]),
-    (&[C::Overheat], &["перегре", "грее", "=греется", "закип", "кипит", "кипя", "=перегрев"]),
-    (&[C::Temp], &["температур", "=стрелка", "=стрелки", "=стрелку"]),
-    (&[C::Red], &["красн"]),
-    (&[C::Rise], &["поднима", "=растет", "=высокая", "=высокий"]),
-    (&[C::Cold], &[
-        "холодн", "=холод", "=холодом", "прохладн", "=не грее", "=не греют", "=не греет",
-        "=плохо грее",
-    ]),
-    (&[C::Warm], &[
-        "тепл", "горяч", "=жарко", "=не холод", "=не холодит", "=не охлаждает", "=не морозит",
-        "=плохо холод", "=плохо охлажд", "=слабо дует",
-    ]),
-    (&[C::Green], &["зелен", "розов"]),
-    // --- electrical ---
-    (&[C::Battery], &["аккум", "акум", "=акб", "батаре"]),
-    (&[C::Starter], &["стартер"]),
-    (&[C::Alternator], &["генератор"]),
-    (&[C::Drain], &[
-        "=сел", "=села", "=сели", "садит", "разряд", "разряж", "прикур", "сдох", "=умер", "=сажает",
-    ]),
-    (&[C::NoStart], &[
-        "=не завод", "=не завел", "=не завед", "=не завест", "=не запуск", "=не крутит",
-    ]),
-    (&[C::HardStart], &[
-        "=плохо завод", "=тяжело завод", "=долго завод", "=плохо завел", "=с трудом завод",
-        "=не с первого",
-    ]),
-    (&[C::Click], &["щелк", "щелч", "цока"]),
-    (&[C::Light], &[
-        "=фара", "=фары", "=фару", "=фар", "=фарой", "=фарах", "поворотник", "габарит",
-        "=стоп сигнал", "стопари", "ближн", "дальн", "противотуман", "=птф", "подсветк",
-    ]),
-    (&[C::Fuse], &["предохранит", "=реле"]),
-    (&[C::Electrics], &[
-        "электрик", "электрон", "электро", "проводк", "=провод", "=провода", "=проводов", "замыкан",
-        "=кз", "стеклоподъем", "сигнализац", "магнитол", "приборк", "=центральный замок",
-        "=центральный", "моргает", "мерцает", "дворник", "омывател",
-    ]),
-    (&[C::Lamp], &["ламп", "индикатор", "значок", "=иконка"]),
-    (&[C::Glow], &["=горит", "=горят", "загорел", "загора", "светится"]),
-    (&[C::NotWork], &[
-        "=не горит", "=не горят", "=не работает", "=не работают", "=не включ", "=не светит",
-        "=не светят", "перестал работ", "сломал", "=не крутится",
-    ]),
-    (&[C::BulbOut], &["=мигает быстро", "=быстро мигает", "=мигает часто", "=часто мигает"]),
-    // --- diagnostics ---
-    (&[C::CheckEngine], &[
-        "=чек", "=чека", "=чеке", "=чеком", "=check", "=чекэнджин", "=check engine", "=чек энджин",
-        "=чек енджин", "=чек инжин", "=чек engine",
-    ]),
-    (&[C::Computer], &["компьютер", "сканер", "=обд", "=obd", "=elm"]),
-    (&[C::ErrorCode], &["ошибк", "=ошибок"]),
-    (&[C::Diag], &[
-        "диагност", "продиагност", "провер", "осмотр", "посмотрет", "=посмотрите", "=гляньте",
-        "=глянуть",
-    ]),
-    // --- suspension and steering ---
-    (&[C::Suspension], &["подвеск", "ходов", "сайлент", "рычаг", "=подвес"]),
-    (&[C::StabLink], &["стабилиз", "=стоек", "стойк"]),
-    (&[C::Shock], &["амортиз", "аморт"]),
-    (&[C::BallJoint], &["шаров", "шрус"]),
-    (&[C::HubBearing], &["ступиц", "подшипник"]),
-    (&[C::Bumps], &[
-        "кочк", "неровност", "=яма", "=ямы", "=яму", "=ямах", "=ямам", "=ямой", "ямк", "выбоин",
-        "лежач", "брусчат", "грунтов", "бездорож", "колдоб", "ухаб",
-    ]),
-    (&[C::Knock], &[
-        "стук", "стуч", "=тук", "грем", "громых", "бряк", "бряц", "дребезж", "клац", "постук",
-        "=колотит", "бренч", "звяка", "хруст",
-    ]),
-    (&[C::Squeak], &["скрип", "скрежет", "свист", "визж", "визг", "пищ"]),
-    (&[C::Hum], &[
-        "=гул", "гудит", "гуд", "=воет", "=вой", "подвыва", "жужж", "=шум", "шумит", "шумят",
-        "=шумно",
-    ]),
-    (&[C::Vibration], &[
-        "вибрац", "вибрир", "тряс", "тряск", "дрож", "колбас", "=бьет", "=бьют", "=бить", "=биение",
-        "=лихорадит",
-    ]),
-    (&[C::Sway], &["раскачив", "=пробой", "пробива", "=валится", "=кренится"]),
-    (&[C::SteeringWheel], &["=руль", "=руля", "=рулю", "=рулем", "=руле", "=баранка", "=баранку"]),
-    (&[C::SteeringRack], &["рулев", "рейк", "=тяги", "наконечник"]),
-    (&[C::PowerSteering], &["=гур", "гидроусил", "=эур", "электроусил", "усилител"]),
-    (&[C::Heavy], &["тяжел", "=туго", "=тугой", "=тугая", "закусыв"]),
-    (&[C::Turn], &[
-        "=поворот", "=повороте", "=поворота", "=повороты", "=поворотах", "поворачив", "выкруч",
-        "=вывернуть",
-    ]),
-    (&[C::Pull], &[
-        "=тянет", "тянуть", "=уводит", "увод", "=ведет", "=тащит", "=криво", "крив", "подрулив",
-        "рыска", "=не едет ровно", "=не едет прямо", "=не держит дорогу",
-    ]),
-    // --- brakes ---
-    (&[C::Brake], &["торм"]),
-    (&[C::Pads], &["колодк", "=колодок"]),
-    (&[C::Disc], &["диск"]),
-    (&[C::BrakeFluid, C::Brake, C::Fluid], &["торм жидкост"]),
-    (&[C::Pedal], &["педал"]),
-    (&[C::Fluid], &["жидкост"]),
-    (&[C::Soft], &["мягк", "провалива", "=проваливается", "=в =пол", "ватн"]),
-    (&[C::WeakBraking, C::Brake], &["=плохо торм", "=не торм", "=хуже торм", "=слабо торм"]),
-    (&[C::Warp], &["=повело", "деформ", "погнул", "=гнутый", "восьмерк"]),
-    // --- engine, oil, maintenance ---
-    (&[C::Oil], &["масл", "=маслице"]),
-    (&[C::Filter], &["фильтр"]),
-    (&[C::Pressure], &["давлен"]),
-    (&[C::Maintenance], &[
-        "техобслуж", "=тех обслуж", "обслуживан", "регламент", "планов", "сервисн", "=техосмотр",
-    ]),
-    (&[C::Spark], &["свеч"]),
-    (&[C::Ignition], &["зажиган", "катушк", "высоковольт"]),
-    (&[C::Misfire], &["троит", "=троить", "=троят", "=пропуски", "пропуск", "чиха"]),
-    (&[C::Idle], &["холост", "=хх"]),
-    (&[C::Stall], &["глохн", "заглох", "=плавают"]),
-    (&[C::Engine], &["двигат", "мотор", "=движок", "движк", "=двс"]),
-    (&[C::Belt], &["ремен", "ремн"]),
-    (&[C::Timing, C::Belt], &["=грм"]),
-    (&[C::Timing], &["=цепь", "=цепи", "=цепью", "натяжит", "ролик"]),
-    (&[C::Body], &[
-        "стекл", "лобов", "зеркал", "=бампер", "кузов", "=дверь", "=двери", "капот", "багажник",
-        "=замок",
-    ]),
-    (&[C::Smoke], &["дым", "=дымок", "=дымит"]),
-    (&[C::Smell], &["запах", "воня", "=пахнет", "=воняет", "=гарь", "=гарью"]),
-    (&[C::NoPower], &[
-        "=не тянет", "=не едет", "=не разгоняется", "=плохо разгоняется", "=потеря мощности",
-        "=провалы", "=провал при",
-    ]),
-    (&[C::Fuel], &["топлив", "бензин", "=дизель", "=солярка", "=бак"]),
-    (&[C::Consume], &["=жрет", "=ест", "=кушает", "расход"]),
-    (&[C::Consume, C::Oil], &["=уходит масл", "=расход масл", "=жрет масл", "=ест масл"]),
-    (&[C::Leave], &["=уходит", "=уходят", "убыва", "=пропадает", "=падает"]),
-    (&[C::Leak], &[
-        "теч", "подтек", "капа", "=капли", "луж", "=потек", "потеки", "сопл", "мокр", "потеет",
-    ]),
-    // --- transmission ---
-    (&[C::Transmission], &[
-        "коробк", "=кпп", "=акпп", "=мкпп", "=акп", "автомат", "вариатор", "=робот", "=dsg", "=дсг",
-        "трансмис",
-    ]),
-    (&[C::Shift], &["передач", "переключ"]),
-    (&[C::Jerk], &[
-        "пина", "пинк", "=пинок", "рывк", "=рывок", "дерга", "=дернул", "толчк", "=толчок", "удар",
-    ]),
-    (&[C::Clutch], &["сцеп", "выжимн", "корзин", "маховик"]),
-    (&[C::Slip], &["буксу", "схватыв"]),
-    // --- exhaust ---
-    (&[C::Exhaust], &["глушит", "глушак", "выхлоп", "резонатор", "катализатор", "гофр"]),
-    (&[C::Loud], &["громк", "рыч", "=ревет", "=рев", "=трактор", "грохо"]),
-    (&[C::Burnt], &["прогор", "прогни", "=дырка", "дыряв", "отвалил"]),
-    // --- tyres, wheels, alignment ---
-    (&[C::Tires], &[
-        "резин", "=шины", "=шин", "=шину", "=шинах", "=шиной", "=шине", "шиномонт", "покрышк",
-        "переобу", "=шипы",
-    ]),
-    (&[C::Season], &["зимн", "летн", "сезон", "=зиму", "=лето"]),
-    (&[C::Wheels], &["колес", "=колесо"]),
-    (&[C::Balance], &["баланс"]),
-    (&[C::Alignment], &["развал", "схожд", "=сход", "геометри", "=углы"]),
-    (&[C::Puncture], &["прокол", "грыж", "спустил", "спуска", "=порез", "=гвоздь", "саморез"]),
-    (&[C::Wear], &["износ", "изнаш", "стира"]),
-    (&[C::Speed], &["скорост", "разгон", "=трасса", "=трассе"]),
-    // --- actions ---
-    (&[C::Replace], &["замен", "помен", "=менять", "=сменить", "смена", "=смену"]),
-    (&[C::Refill], &["заправ", "=долить", "долив", "=залить"]),
-    (&[C::Repair], &["ремонт", "почин", "отремонт"]),
-];
+/// Where the lexicon comes from; named in parse errors.
+const FILE: &str = "app/data/concierge-lexicon.txt";
+const SOURCE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/data/concierge-lexicon.txt"
+));
+
+/// Prefixes at least this long also match with one vowel mistyped.
+const FUZZY_MIN_CHARS: usize = 5;
+
+/// One line of the data file (with its continuation lines): the concepts and the patterns that
+/// mean them, in the file's order.
+#[derive(Debug)]
+struct Group {
+    concepts: Vec<Concept>,
+    patterns: Vec<String>,
+}
+
+/// A mistake in the data file, with its line number.
+#[derive(Debug, thiserror::Error)]
+#[error("{FILE}, line {line}: {message}")]
+struct ParseError {
+    line: usize,
+    message: String,
+}
+
+/// Parses the data file. Strict, so that a typo in the file fails its test instead of silently
+/// never matching: unknown concepts, empty lists, malformed or duplicated words are errors.
+fn parse(source: &str) -> Result<Vec<Group>, ParseError> {
+    let mut groups: Vec<Group> = Vec::new();
+    // Where each pattern and each set of concepts was first seen, for the duplicate check.
+    let mut pattern_lines: HashMap<String, usize> = HashMap::new();
+    let mut concept_lines: HashMap<Vec<Concept>, usize> = HashMap::new();
+    let mut group_line = 0;
+    for (idx, raw) in source.lines().enumerate() {
+        let line = idx + 1;
+        let err = |message: String| ParseError { line, message };
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let words = if raw.starts_with(char::is_whitespace) {
+            if groups.is_empty() {
+                return Err(err(
+                    "an indented line continues a group, but none started".into()
+                ));
+            }
+            trimmed
+        } else {
+            check_group_done(groups.last(), group_line)?;
+            let (head, words) = trimmed
+                .split_once(':')
+                .ok_or_else(|| err("expected `Concept, Concept: word, word`".into()))?;
+            let concepts = parse_concepts(head).map_err(err)?;
+            if let Some(first) = concept_lines.insert(concepts.clone(), line) {
+                return Err(err(format!(
+                    "`{head}` already has a line ({first}): add the words there"
+                )));
+            }
+            group_line = line;
+            groups.push(Group {
+                concepts,
+                patterns: Vec::new(),
+            });
+            words
+        };
+        let group = groups
+            .last_mut()
+            .expect("a group was pushed or found above");
+        for pattern in parse_patterns(words).map_err(err)? {
+            if let Some(first) = pattern_lines.insert(pattern.clone(), line) {
+                return Err(err(format!("`{pattern}` is already on line {first}")));
+            }
+            group.patterns.push(pattern);
+        }
+    }
+    check_group_done(groups.last(), group_line)?;
+    Ok(groups)
+}
+
+fn check_group_done(group: Option<&Group>, line: usize) -> Result<(), ParseError> {
+    match group {
+        Some(g) if g.patterns.is_empty() => Err(ParseError {
+            line,
+            message: "no words after the colon".into(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn parse_concepts(head: &str) -> Result<Vec<Concept>, String> {
+    let mut concepts = Vec::new();
+    for name in head.split(',').map(str::trim) {
+        let concept = Concept::from_name(name).ok_or_else(|| {
+            let known: Vec<&str> = Concept::ALL.iter().map(|c| c.name()).collect();
+            format!("unknown concept `{name}`; known: {}", known.join(", "))
+        })?;
+        if concepts.contains(&concept) {
+            return Err(format!("`{name}` is named twice"));
+        }
+        concepts.push(concept);
+    }
+    Ok(concepts)
+}
+
+/// The comma-separated patterns of one line; a trailing comma (before a continuation line) is
+/// allowed, an empty pattern elsewhere is not.
+fn parse_patterns(words: &str) -> Result<Vec<String>, String> {
+    let words = words.strip_suffix(',').unwrap_or(words);
+    let mut out = Vec::new();
+    if words.trim().is_empty() {
+        // `Concept:` alone, its words on the indented lines below.
+        return Ok(out);
+    }
+    for pattern in words.split(',').map(str::trim) {
+        if pattern.is_empty() {
+            return Err("an empty word between two commas".into());
+        }
+        for elem in pattern.split(' ') {
+            let body = elem.strip_prefix('=').unwrap_or(elem);
+            let well_formed = !body.is_empty()
+                && body
+                    .chars()
+                    .all(|c| c.is_alphanumeric() && !c.is_uppercase() && c != 'ё');
+            if !well_formed {
+                return Err(format!(
+                    "`{pattern}`: write lowercase letters and digits, `е` for `ё`, one space \
+                     between words and `=` only in front of a word"
+                ));
+            }
+        }
+        out.push(pattern.to_string());
+    }
+    Ok(out)
+}
 
 #[derive(Debug)]
 enum Elem {
@@ -214,11 +172,11 @@ struct Pattern {
     elems: Vec<Elem>,
     /// Total characters of the elements: the specificity tie-breaker.
     chars: usize,
-    concepts: &'static [Concept],
+    concepts: Vec<Concept>,
 }
 
 /// First character → (prefix chars, concepts) of the typo-tolerant prefixes.
-type FuzzyIndex = HashMap<char, Vec<(Vec<char>, &'static [Concept])>>;
+type FuzzyIndex = HashMap<char, Vec<(Vec<char>, Vec<Concept>)>>;
 
 /// The lexicon compiled once per process: patterns indexed by their first
 /// character, plus the long single prefixes eligible for typo tolerance (also
@@ -228,13 +186,20 @@ struct Lexicon {
     fuzzy: FuzzyIndex,
 }
 
-fn lexicon() -> &'static Lexicon {
-    static LEX: OnceLock<Lexicon> = OnceLock::new();
-    LEX.get_or_init(|| {
+static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
+    // The data file is part of the source and its test parses it, so a failure here is a
+    // build that skipped the tests, not something a customer's message can cause.
+    let groups = parse(SOURCE).unwrap_or_else(|e| panic!("{e}"));
+    Lexicon::new(&groups)
+});
+
+impl Lexicon {
+    /// Indexes the patterns in file order, which [`detect_concepts`] keeps for its hits.
+    fn new(groups: &[Group]) -> Lexicon {
         let mut by_first: HashMap<char, Vec<Pattern>> = HashMap::new();
         let mut fuzzy = FuzzyIndex::new();
-        for (concepts, patterns) in LEXICON {
-            for pat in patterns.iter() {
+        for group in groups {
+            for pat in &group.patterns {
                 let elems: Vec<Elem> = pat
                     .split(' ')
                     .map(|e| match e.strip_prefix('=') {
@@ -247,8 +212,11 @@ fn lexicon() -> &'static Lexicon {
                 };
                 if let [Elem::Prefix(p)] = elems.as_slice() {
                     let chars: Vec<char> = p.chars().collect();
-                    if chars.len() >= 5 {
-                        fuzzy.entry(chars[0]).or_default().push((chars, *concepts));
+                    if chars.len() >= FUZZY_MIN_CHARS {
+                        fuzzy
+                            .entry(chars[0])
+                            .or_default()
+                            .push((chars, group.concepts.clone()));
                     }
                 }
                 let chars = pat.chars().filter(|&c| c != '=' && c != ' ').count();
@@ -256,18 +224,18 @@ fn lexicon() -> &'static Lexicon {
                     by_first.entry(ch).or_default().push(Pattern {
                         elems,
                         chars,
-                        concepts,
+                        concepts: group.concepts.clone(),
                     });
                 }
             }
         }
         Lexicon { by_first, fuzzy }
-    })
+    }
 }
 
 /// Finds the concepts of a token sequence, with the token index of each hit.
 pub(super) fn detect_concepts(words: &[String]) -> Vec<(usize, Concept)> {
-    let lex = lexicon();
+    let lex = &*LEXICON;
     let mut hits = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -299,7 +267,7 @@ pub(super) fn detect_concepts(words: &[String]) -> Vec<(usize, Concept)> {
             // Typo tolerance only for words the lexicon does not know at all.
             let wc: Vec<char> = w.chars().collect();
             let candidates = wc.first().and_then(|c| lex.fuzzy.get(c));
-            if let (true, Some(candidates)) = (wc.len() >= 5, candidates) {
+            if let (true, Some(candidates)) = (wc.len() >= FUZZY_MIN_CHARS, candidates) {
                 for (p, concepts) in candidates {
                     if fuzzy_prefix(&wc, p) {
                         hits.extend(concepts.iter().map(|&c| (i, c)));
@@ -329,10 +297,54 @@ pub(super) fn concept_set(hits: &[(usize, Concept)]) -> ConceptSet {
 mod tests {
     use super::super::text::{tokenize, words_for_matching};
     use super::*;
+    use Concept as C;
 
     fn concepts_of(text: &str) -> ConceptSet {
         let (_, toks) = tokenize(text);
         concept_set(&detect_concepts(&words_for_matching(&toks, false)))
+    }
+
+    #[test]
+    fn the_data_file_is_valid() {
+        let groups = parse(SOURCE).unwrap_or_else(|e| panic!("{e}"));
+        assert!(groups.len() > 50, "{} groups", groups.len());
+        assert!(groups.iter().all(|g| !g.concepts.is_empty()));
+        assert!(groups.iter().all(|g| !g.patterns.is_empty()));
+        // Every concept is reachable from some word, or no message could ever mention it.
+        for c in Concept::ALL {
+            assert!(
+                groups.iter().any(|g| g.concepts.contains(c)),
+                "no word means {}",
+                c.name()
+            );
+        }
+    }
+
+    #[test]
+    fn mistakes_in_the_data_file_are_reported_with_their_line() {
+        let bad = |src: &str, line: usize, says: &str| {
+            let e = parse(src).expect_err(src);
+            assert_eq!(e.line, line, "{e}");
+            assert!(e.to_string().contains(says), "{e}");
+        };
+        bad("Knock: стук\nKnok: стуч", 2, "unknown concept `Knok`");
+        bad(
+            "Knock: стук\nSqueak: скрип, стук",
+            2,
+            "`стук` is already on line 1",
+        );
+        bad("Knock:\nSqueak: скрип", 1, "no words");
+        bad("Knock: стук, , стуч", 1, "empty word");
+        bad("Knock: Стук", 1, "lowercase");
+        bad("Knock: стук-стук", 1, "lowercase");
+        bad("Knock: =", 1, "lowercase");
+        bad("Knock: стук\nKnock: стуч", 2, "already has a line (1)");
+        bad("  стук", 1, "none started");
+        bad("стук", 1, "expected");
+        // Comments, blank lines and continuation lines after a trailing comma are fine.
+        let groups = parse("# c\n\nKnock, Squeak: стук,\n    =тук , стуч\n").expect("valid");
+        assert_eq!(groups[0].concepts, [C::Knock, C::Squeak]);
+        assert_eq!(groups[0].patterns, ["стук", "=тук", "стуч"]);
     }
 
     #[test]

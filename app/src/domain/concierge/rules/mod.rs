@@ -6,9 +6,10 @@
 //!
 //! 1. `text` — **normalise + tokenise**: lowercase, `ё`→`е`, alphanumeric tokens, hyphen
 //!    particles (`что-то`) dropped, the abbreviation `ТО` told apart from the word `то`;
-//! 2. `lexicon` — **concepts**: a lexicon of prefixes, exact forms and short phrases maps
-//!    colloquial spellings and synonyms (`кондей`, `тосол`, `чек энджин`, `акб`,
-//!    `переобуться`…) onto the closed set of `concepts`;
+//! 2. `lexicon` — **concepts**: the lexicon, a data file (`app/data/concierge-lexicon.txt`)
+//!    of prefixes, exact forms and short phrases, maps colloquial spellings and synonyms
+//!    (`кондей`, `тосол`, `чек энджин`, `акб`, `переобуться`…) onto the closed set of
+//!    `concepts`;
 //! 3. `intent` — booking / consultation / other, with explicit precedence;
 //! 4. `diagnosis` — the symptom rules of `symptoms` (concept combinations) → likely causes
 //!    with a confidence, the categories they belong to and the part concepts a repair would
