@@ -55,6 +55,17 @@ ensure_nextest() {
   fi
 }
 
+# sqlx-cli, the version of Cargo.lock's sqlx: regenerates and checks `.sqlx/`, the query data
+# that lets `query!` be checked at compile time without a database (scripts/sqlx-prepare.sh).
+ensure_sqlx_cli() {
+  local want
+  want=$(awk '/^name = "sqlx"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+  if ! cargo sqlx --version 2>/dev/null | grep -q " $want$"; then
+    log "installing sqlx-cli $want (one-time, ~5 minutes on 2 cores)"
+    cargo install sqlx-cli --version "$want" --locked --no-default-features --features postgres,native-tls
+  fi
+}
+
 # PostgreSQL server binaries (initdb, pg_ctl) for the project-local development cluster.
 ensure_postgres_binaries() {
   if ! command -v pg_ctl >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -122,3 +133,7 @@ start_bench_server() {
     -d "username=admin@sever.demo&password=demo-password" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 }
+
+# Queries checked at compile time (`sqlx::query!`) read their types from `.sqlx/`, committed with
+# the code: builds never need a database. scripts/sqlx-prepare.sh regenerates it.
+export SQLX_OFFLINE=true

@@ -20,6 +20,9 @@ psql "$TEST_DATABASE_URL" -qAt -c "SELECT datname FROM pg_database WHERE datname
 log "cargo fmt --check"
 cargo fmt --all --check
 
+log "compile-time SQL: .sqlx/ is what the queries and migrations give"
+scripts/sqlx-prepare.sh --check
+
 log "clippy (server side, and the WASM front end)"
 cargo clippy -p server --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown --features hydrate -- -D warnings

@@ -72,9 +72,6 @@ pub struct ServicePatch {
     pub shop_id: Option<Option<i64>>,
 }
 
-const COLUMNS: &str =
-    "id, tenant_id, shop_id, name, description, category, price, duration_minutes, buffer_minutes, is_active, keywords";
-
 fn validate(name: &str, price: Decimal, duration: i32, buffer: i32) -> Result<()> {
     if name.trim().is_empty() {
         return Err(Error::validation("Укажите название услуги"));
@@ -102,24 +99,32 @@ pub async fn list(
     skip: i64,
     limit: i64,
 ) -> Result<Vec<Service>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM services
+    Ok(sqlx::query_as!(
+        Service,
+        "SELECT id, tenant_id, shop_id, name, description, category, price, duration_minutes,
+                buffer_minutes, is_active, keywords
+         FROM services
          WHERE ($1::bigint IS NULL OR shop_id IS NULL OR shop_id = $1)
-         ORDER BY category, name, id OFFSET $2 LIMIT $3"
-    ))
-    .bind(shop_id)
-    .bind(skip)
-    .bind(limit)
+         ORDER BY category, name, id OFFSET $2 LIMIT $3",
+        shop_id,
+        skip,
+        limit
+    )
     .fetch_all(&mut **tx)
     .await?)
 }
 
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Service> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM services WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(Error::NotFound)
+    sqlx::query_as!(
+        Service,
+        "SELECT id, tenant_id, shop_id, name, description, category, price, duration_minutes,
+                buffer_minutes, is_active, keywords
+         FROM services WHERE id = $1",
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)
 }
 
 pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewService) -> Result<Service> {
@@ -129,21 +134,24 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewService) -> Result<Se
         new.duration_minutes,
         new.buffer_minutes,
     )?;
-    sqlx::query_as(&format!(
+    sqlx::query_as!(
+        Service,
         "INSERT INTO services (tenant_id, shop_id, name, description, category, price, duration_minutes,
                                buffer_minutes, is_active, keywords)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
-    ))
-    .bind(tenant.0)
-    .bind(new.shop_id)
-    .bind(new.name.trim())
-    .bind(new.description.trim())
-    .bind(new.category.trim())
-    .bind(new.price)
-    .bind(new.duration_minutes)
-    .bind(new.buffer_minutes)
-    .bind(new.is_active)
-    .bind(new.keywords.trim())
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         RETURNING id, tenant_id, shop_id, name, description, category, price, duration_minutes,
+                   buffer_minutes, is_active, keywords",
+        tenant.0,
+        new.shop_id,
+        new.name.trim(),
+        new.description.trim(),
+        new.category.trim(),
+        new.price,
+        new.duration_minutes,
+        new.buffer_minutes,
+        new.is_active,
+        new.keywords.trim()
+    )
     .fetch_one(&mut **tx)
     .await
     .map_err(unknown_shop)
@@ -156,21 +164,27 @@ pub async fn update(tx: &mut Tx, id: i64, patch: ServicePatch) -> Result<Service
     let duration = patch.duration_minutes.unwrap_or(current.duration_minutes);
     let buffer = patch.buffer_minutes.unwrap_or(current.buffer_minutes);
     validate(&name, price, duration, buffer)?;
-    sqlx::query_as(&format!(
+    let description = patch.description.unwrap_or(current.description);
+    let category = patch.category.unwrap_or(current.category);
+    let keywords = patch.keywords.unwrap_or(current.keywords);
+    sqlx::query_as!(
+        Service,
         "UPDATE services SET shop_id = $2, name = $3, description = $4, category = $5, price = $6,
                 duration_minutes = $7, buffer_minutes = $8, is_active = $9, keywords = $10, updated_at = now()
-         WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(patch.shop_id.unwrap_or(current.shop_id))
-    .bind(name.trim())
-    .bind(patch.description.unwrap_or(current.description).trim())
-    .bind(patch.category.unwrap_or(current.category).trim())
-    .bind(price)
-    .bind(duration)
-    .bind(buffer)
-    .bind(patch.is_active.unwrap_or(current.is_active))
-    .bind(patch.keywords.unwrap_or(current.keywords).trim())
+         WHERE id = $1
+         RETURNING id, tenant_id, shop_id, name, description, category, price, duration_minutes,
+                   buffer_minutes, is_active, keywords",
+        id,
+        patch.shop_id.unwrap_or(current.shop_id),
+        name.trim(),
+        description.trim(),
+        category.trim(),
+        price,
+        duration,
+        buffer,
+        patch.is_active.unwrap_or(current.is_active),
+        keywords.trim()
+    )
     .fetch_one(&mut **tx)
     .await
     .map_err(unknown_shop)
@@ -180,10 +194,10 @@ pub async fn update(tx: &mut Tx, id: i64, patch: ServicePatch) -> Result<Service
 /// their history keeps its meaning; the returned object says which happened (`is_active`).
 pub async fn delete(tx: &mut Tx, id: i64) -> Result<Service> {
     let service = get(tx, id).await?;
-    let used: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM appointment_services WHERE service_id = $1)",
+    let used = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM appointment_services WHERE service_id = $1) AS "used!""#,
+        id
     )
-    .bind(id)
     .fetch_one(&mut **tx)
     .await?;
     if used {
@@ -197,8 +211,7 @@ pub async fn delete(tx: &mut Tx, id: i64) -> Result<Service> {
         )
         .await;
     }
-    sqlx::query("DELETE FROM services WHERE id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM services WHERE id = $1", id)
         .execute(&mut **tx)
         .await?;
     Ok(service)
