@@ -21,9 +21,9 @@ pub async fn zone(tx: &mut Tx) -> Result<chrono_tz::Tz> {
 
 /// "Today" of the company, not of the server.
 pub async fn today(tx: &mut Tx) -> Result<NaiveDate> {
-    Ok(
-        sqlx::query_scalar!(r#"SELECT (now() AT TIME ZONE timezone)::date AS "today!" FROM tenants"#)
-            .fetch_one(&mut **tx)
-            .await?,
+    Ok(sqlx::query_scalar!(
+        r#"SELECT (now() AT TIME ZONE timezone)::date AS "today!" FROM tenants"#
     )
+    .fetch_one(&mut **tx)
+    .await?)
 }
