@@ -380,6 +380,20 @@ pub async fn change(
     Ok(client)
 }
 
+/// A step of a use case (the bot's car answer): adds a car to the client's card in the unit of
+/// work; `client.updated` once committed, as when staff add one through `change`.
+pub async fn add_car(
+    work: &mut super::work::Work,
+    client_id: i64,
+    car: NewVehicle,
+) -> Result<Vehicle> {
+    let tenant = work.tenant();
+    let vehicle = add_vehicle(work.tx(), tenant, client_id, car).await?;
+    let client = get(work.tx(), client_id).await?;
+    work.publish(Event::ClientUpdated(&client))?;
+    Ok(vehicle)
+}
+
 /// Finds the client with this phone in the tenant, or creates one (bookings by phone).
 pub async fn find_or_create_by_phone(
     tx: &mut Tx,

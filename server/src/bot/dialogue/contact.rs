@@ -134,8 +134,8 @@ pub(super) async fn car_answer(
         reply.text = format!("Не понял, какая машина. {}", reply.text);
         return Ok(reply);
     };
-    let mut tx = state.db.tenant_tx(tenant).await?;
-    let vehicle = match clients::add_vehicle(&mut tx, tenant, customer.client_id, car).await {
+    let mut work = Work::begin(&state.db, tenant).await?;
+    let vehicle = match clients::add_car(&mut work, customer.client_id, car).await {
         Ok(vehicle) => vehicle,
         Err(Error::Validation(reason)) => return Ok(Reply::text(reason)),
         Err(e) => return Err(e.into()),
@@ -143,8 +143,8 @@ pub(super) async fn car_answer(
     draft.vehicle_id = Some(vehicle.id);
     draft.vehicle = Some(car_label(&vehicle));
     conversation.awaiting = None;
-    let reply = confirmation(&mut tx, n, request, draft).await?;
-    tx.commit().await?;
+    let reply = confirmation(work.tx(), n, request, draft).await?;
+    work.commit(&state.events).await?;
     Ok(reply)
 }
 

@@ -208,6 +208,14 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     assert!(sse_events(&staff.lock().unwrap())
         .iter()
         .any(|e| e["type"] == "client.created" && e["data"]["telegram_id"] == json!(user)));
+    // The card changed twice in the dialogue — the shared phone, then the car typed in — and
+    // staff's stream heard of both, as when staff change a card themselves.
+    let client_id = created["data"]["client_id"].clone();
+    let updates = sse_events(&staff.lock().unwrap())
+        .into_iter()
+        .filter(|e| e["type"] == "client.updated" && e["data"]["id"] == client_id)
+        .count();
+    assert_eq!(updates, 2, "{}", staff.lock().unwrap());
     // Confirming again does not book twice.
     let again = fake.press(SEVER_TOKEN, user, &ok);
     let toast = fake
