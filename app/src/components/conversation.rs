@@ -29,8 +29,8 @@ pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, AppError> {
     };
 
     let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
-    let messages = chat::transcript(&state.db, tenant, client_id, 200).await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
+    let messages = chat::transcript(&mut tx, client_id, 200).await?;
     let tz = company::zone(&mut tx).await?;
     tx.commit().await?;
     Ok(messages

@@ -150,16 +150,10 @@ const MESSAGE: &str = "SELECT m.id, m.direction, m.author, u.full_name AS staff_
 
 /// The client's last `limit` messages with the bot, oldest first. `NotFound` for a client that
 /// is not this company's.
-pub async fn transcript(
-    db: &Db,
-    tenant: TenantId,
-    client_id: i64,
-    limit: i64,
-) -> Result<Vec<ChatMessage>> {
-    let mut tx = db.tenant_tx(tenant).await?;
+pub async fn transcript(tx: &mut Tx, client_id: i64, limit: i64) -> Result<Vec<ChatMessage>> {
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM clients WHERE id = $1")
         .bind(client_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
     exists.ok_or(Error::NotFound)?;
     let mut messages: Vec<ChatMessage> = sqlx::query_as(&format!(
@@ -167,9 +161,8 @@ pub async fn transcript(
     ))
     .bind(client_id)
     .bind(limit.clamp(1, 500))
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?;
-    tx.commit().await?;
     messages.reverse();
     Ok(messages)
 }

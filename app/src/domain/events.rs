@@ -131,17 +131,10 @@ impl EventBus {
         Ok(bus)
     }
 
-    /// Publishes an event to the tenant's streams. Never fails the caller: the change it
-    /// reports is already committed.
-    pub async fn publish(&self, tenant: TenantId, kind: EventKind, data: impl Serialize) {
+    /// Publishes an event (its payload as the unit of work serialised it) to the tenant's
+    /// streams. Never fails the caller: the change it reports is already committed.
+    pub async fn publish(&self, tenant: TenantId, kind: EventKind, data: serde_json::Value) {
         let kind = kind.as_str();
-        let data = match serde_json::to_value(data) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::error!(error = %e, kind, "event not serialisable");
-                return;
-            }
-        };
         let envelope = Arc::new(Envelope {
             tenant_id: tenant.0,
             event: StreamEvent {
