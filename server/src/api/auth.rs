@@ -23,13 +23,9 @@ use super::error::{ApiError, ApiResult};
 pub struct Staff {
     pub user: AuthUser,
     pub tenant: TenantId,
-    opened: Option<Opened>,
-}
-
-/// The transaction the extractor opened with the user check: read-only, for GET and HEAD, which
-/// never write. Changes go through the domain's use cases, which open their own.
-enum Opened {
-    Read(ReadTx),
+    /// The transaction the extractor opened with the user check: read-only, for GET and HEAD,
+    /// which never write. Changes go through the domain's use cases, which open their own.
+    opened: Option<ReadTx>,
 }
 
 impl Staff {
@@ -37,10 +33,9 @@ impl Staff {
     /// no commit: it ends when dropped.
     pub async fn read(&mut self, db: &Db) -> ApiResult<ReadTx> {
         match self.opened.take() {
-            Some(Opened::Read(tx)) => return Ok(tx),
-            None => {}
+            Some(tx) => Ok(tx),
+            None => Ok(db.tenant_read_tx(self.tenant).await?),
         }
-        Ok(db.tenant_read_tx(self.tenant).await?)
     }
 
     /// Gives the connection back before slow work outside the database (Telegram, the LLM).
@@ -109,7 +104,7 @@ where
             Method::GET | Method::HEAD => {
                 let mut tx = state.db.platform_read_tx().await?;
                 let user = auth::scope_to_user(&mut tx, user_id).await?;
-                (user, Some(Opened::Read(tx)))
+                (user, Some(tx))
             }
             _ => (auth::load_user(&state.db, user_id).await?, None),
         };
