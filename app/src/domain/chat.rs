@@ -84,12 +84,10 @@ impl TryFrom<String> for Direction {
 }
 
 /// One message of the transcript.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChatMessage {
     pub id: i64,
-    #[sqlx(try_from = "String")]
     pub direction: Direction,
-    #[sqlx(try_from = "String")]
     pub author: Author,
     /// The staff member's name for `Staff` messages.
     pub staff_name: Option<String>,
@@ -113,18 +111,18 @@ pub struct NewMessage<'a> {
 
 /// Adds a message to the transcript; its id. The one place that writes `bot_messages`.
 pub async fn record(tx: &mut Tx, message: &NewMessage<'_>) -> Result<i64> {
-    Ok(sqlx::query_scalar(
+    Ok(sqlx::query_scalar!(
         "INSERT INTO bot_messages
              (tenant_id, chat_id, client_id, direction, author, staff_user_id, text)
          VALUES (app_current_tenant(), $1, (SELECT id FROM clients WHERE id = $2), $3, $4, $5, $6)
          RETURNING id",
+        message.chat_id,
+        message.client_id,
+        message.author.direction().as_str(),
+        message.author.as_str(),
+        message.staff_user_id,
+        message.text
     )
-    .bind(message.chat_id)
-    .bind(message.client_id)
-    .bind(message.author.direction().as_str())
-    .bind(message.author.as_str())
-    .bind(message.staff_user_id)
-    .bind(message.text)
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -135,36 +133,63 @@ pub async fn attach_analysis(
     message_id: i64,
     analysis: &serde_json::Value,
 ) -> Result<()> {
-    sqlx::query("UPDATE bot_messages SET analysis = $1 WHERE id = $2")
-        .bind(analysis)
-        .bind(message_id)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE bot_messages SET analysis = $1 WHERE id = $2",
+        analysis,
+        message_id
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
-/// A transcript message as staff read it, with the staff member's name.
-const MESSAGE: &str = "SELECT m.id, m.direction, m.author, u.full_name AS staff_name, m.text,
-                              m.analysis ->> 'engine' AS engine, m.created_at
-                       FROM bot_messages m LEFT JOIN users u ON u.id = m.staff_user_id";
+/// A transcript message as stored; [`ChatMessage`] once its direction and author are read.
+struct MessageRow {
+    id: i64,
+    direction: String,
+    author: String,
+    staff_name: Option<String>,
+    text: String,
+    engine: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<MessageRow> for ChatMessage {
+    type Error = Error;
+
+    fn try_from(row: MessageRow) -> Result<ChatMessage> {
+        Ok(ChatMessage {
+            id: row.id,
+            direction: row.direction.try_into()?,
+            author: row.author.try_into()?,
+            staff_name: row.staff_name,
+            text: row.text,
+            engine: row.engine,
+            created_at: row.created_at,
+        })
+    }
+}
 
 /// The client's last `limit` messages with the bot, oldest first. `NotFound` for a client that
 /// is not this company's.
 pub async fn transcript(tx: &mut Tx, client_id: i64, limit: i64) -> Result<Vec<ChatMessage>> {
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM clients WHERE id = $1")
-        .bind(client_id)
+    sqlx::query_scalar!("SELECT id FROM clients WHERE id = $1", client_id)
         .fetch_optional(&mut **tx)
-        .await?;
-    exists.ok_or(Error::NotFound)?;
-    let mut messages: Vec<ChatMessage> = sqlx::query_as(&format!(
-        "{MESSAGE} WHERE m.client_id = $1 ORDER BY m.id DESC LIMIT $2"
-    ))
-    .bind(client_id)
-    .bind(limit.clamp(1, 500))
+        .await?
+        .ok_or(Error::NotFound)?;
+    // The staff member's name beside each message (the left join: only staff messages have one).
+    let rows = sqlx::query_as!(
+        MessageRow,
+        r#"SELECT m.id, m.direction, m.author, u.full_name AS "staff_name?", m.text,
+                  m.analysis ->> 'engine' AS engine, m.created_at
+           FROM bot_messages m LEFT JOIN users u ON u.id = m.staff_user_id
+           WHERE m.client_id = $1 ORDER BY m.id DESC LIMIT $2"#,
+        client_id,
+        limit.clamp(1, 500)
+    )
     .fetch_all(&mut **tx)
     .await?;
-    messages.reverse();
-    Ok(messages)
+    rows.into_iter().rev().map(ChatMessage::try_from).collect()
 }
 
 /// Sends `text` to the client through the company's bot on behalf of `staff_user_id` and adds
@@ -189,12 +214,13 @@ pub async fn staff_reply(
     }
     // Read what is needed and let the transaction go: none is held while Telegram answers.
     let mut tx = db.tenant_tx(tenant).await?;
-    let chat_id: Option<i64> =
-        sqlx::query_scalar::<_, Option<i64>>("SELECT telegram_chat_id FROM clients WHERE id = $1")
-            .bind(client_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(Error::NotFound)?;
+    let chat_id = sqlx::query_scalar!(
+        "SELECT telegram_chat_id FROM clients WHERE id = $1",
+        client_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
     let bot = telegram::stored_bot(&mut tx).await?;
     tx.commit().await?;
     let chat_id = chat_id.ok_or_else(|| Error::validation("Клиент ещё не писал боту компании"))?;
@@ -223,10 +249,16 @@ pub async fn staff_reply(
         },
     )
     .await?;
-    let message = sqlx::query_as(&format!("{MESSAGE} WHERE m.id = $1"))
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let row = sqlx::query_as!(
+        MessageRow,
+        r#"SELECT m.id, m.direction, m.author, u.full_name AS "staff_name?", m.text,
+                  m.analysis ->> 'engine' AS engine, m.created_at
+           FROM bot_messages m LEFT JOIN users u ON u.id = m.staff_user_id
+           WHERE m.id = $1"#,
+        id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(message)
+    row.try_into()
 }

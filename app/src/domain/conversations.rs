@@ -19,34 +19,36 @@ pub async fn telegram_client(
     chat_id: i64,
 ) -> Result<i64> {
     let tenant = work.tenant();
-    let (client_id, created): (i64, bool) = sqlx::query_as(
-        "INSERT INTO clients (tenant_id, full_name, telegram_id, telegram_chat_id)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (tenant_id, telegram_id)
-         DO UPDATE SET telegram_chat_id = EXCLUDED.telegram_chat_id, updated_at = now()
-         RETURNING id, (xmax = 0) AS created",
+    // `xmax = 0`: the row was inserted, not updated.
+    let row = sqlx::query!(
+        r#"INSERT INTO clients (tenant_id, full_name, telegram_id, telegram_chat_id)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (tenant_id, telegram_id)
+           DO UPDATE SET telegram_chat_id = EXCLUDED.telegram_chat_id, updated_at = now()
+           RETURNING id, (xmax = 0) AS "created!""#,
+        tenant.0,
+        full_name,
+        telegram_id,
+        chat_id
     )
-    .bind(tenant.0)
-    .bind(full_name)
-    .bind(telegram_id)
-    .bind(chat_id)
     .fetch_one(&mut **work.tx())
     .await?;
-    if created {
-        let client = clients::get(work.tx(), client_id).await?;
+    if row.created {
+        let client = clients::get(work.tx(), row.id).await?;
         work.publish(Event::ClientCreated(&client))?;
     }
-    Ok(client_id)
+    Ok(row.id)
 }
 
 /// The chat's dialogue state; the default for a new chat. A state written by an older version
 /// that no longer parses starts the dialogue afresh.
 pub async fn load<S: DeserializeOwned + Default>(tx: &mut Tx, chat_id: i64) -> Result<S> {
-    let state: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT state FROM bot_conversations WHERE chat_id = $1")
-            .bind(chat_id)
-            .fetch_optional(&mut **tx)
-            .await?;
+    let state = sqlx::query_scalar!(
+        "SELECT state FROM bot_conversations WHERE chat_id = $1",
+        chat_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
     Ok(state
         .and_then(|s| serde_json::from_value(s).ok())
         .unwrap_or_default())
@@ -61,15 +63,15 @@ pub async fn save<S: Serialize>(
 ) -> Result<()> {
     let state = serde_json::to_value(state)
         .map_err(|e| Error::Internal(format!("conversation state: {e}")))?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO bot_conversations (tenant_id, chat_id, client_id, state)
          VALUES (app_current_tenant(), $1, $2, $3)
          ON CONFLICT (tenant_id, chat_id)
          DO UPDATE SET client_id = EXCLUDED.client_id, state = EXCLUDED.state, updated_at = now()",
+        chat_id,
+        client_id,
+        state
     )
-    .bind(chat_id)
-    .bind(client_id)
-    .bind(state)
     .execute(&mut **tx)
     .await?;
     Ok(())

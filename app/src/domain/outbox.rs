@@ -40,7 +40,6 @@ pub struct VisitCheck {
 }
 
 /// What a message about a visit needs to say.
-#[derive(sqlx::FromRow)]
 struct Visit {
     client_id: i64,
     chat_id: Option<i64>,
@@ -51,15 +50,16 @@ struct Visit {
 }
 
 async fn visit(tx: &mut Tx, appointment_id: i64) -> Result<Visit> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        Visit,
         "SELECT a.client_id, c.telegram_chat_id AS chat_id, a.start_time, s.timezone,
                 s.name AS shop_name, s.address AS shop_address
          FROM appointments a
          JOIN clients c ON c.id = a.client_id
          JOIN shops s ON s.id = a.shop_id
          WHERE a.id = $1",
+        appointment_id
     )
-    .bind(appointment_id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(Error::NotFound)
@@ -191,11 +191,12 @@ pub async fn schedule_reminders(tx: &mut Tx, tenant: TenantId, appointment_id: i
 /// The company's reminder offsets in hours: `notification_settings.reminder_hours`, e.g.
 /// `[24, 2]`; values outside 0–720 hours are ignored. An empty list turns reminders off.
 async fn reminder_hours(tx: &mut Tx) -> Result<Vec<f64>> {
-    let setting: Option<serde_json::Value> =
-        sqlx::query_scalar("SELECT notification_settings -> 'reminder_hours' FROM tenants")
-            .fetch_optional(&mut **tx)
-            .await?
-            .flatten();
+    let setting: Option<serde_json::Value> = sqlx::query_scalar!(
+        "SELECT notification_settings -> 'reminder_hours' AS reminder_hours FROM tenants"
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten();
     Ok(match setting {
         Some(serde_json::Value::Array(items)) => items
             .iter()
@@ -215,16 +216,16 @@ async fn enqueue(
 ) -> Result<()> {
     let payload =
         serde_json::to_value(message).map_err(|e| Error::Internal(format!("job payload: {e}")))?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO jobs (tenant_id, kind, payload, dedupe_key, run_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
+        tenant.0,
+        TELEGRAM_MESSAGE,
+        payload,
+        dedupe_key,
+        run_at
     )
-    .bind(tenant.0)
-    .bind(TELEGRAM_MESSAGE)
-    .bind(payload)
-    .bind(dedupe_key)
-    .bind(run_at)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -234,7 +235,7 @@ async fn enqueue(
 // The worker's side: finding, claiming and finishing jobs.
 
 /// A claimed job: locked by the transaction that claimed it until that transaction ends.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 pub struct Job {
     pub id: i64,
     pub kind: String,
@@ -248,10 +249,12 @@ pub struct Job {
 /// `platform_due_job_tenants`).
 pub async fn due_tenants(db: &Db, limit: i32) -> Result<Vec<TenantId>> {
     let mut tx = db.platform_tx().await?;
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT tenant_id FROM platform_due_job_tenants($1)")
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
+    let ids = sqlx::query_scalar!(
+        r#"SELECT tenant_id AS "tenant_id!" FROM platform_due_job_tenants($1)"#,
+        limit
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(ids.into_iter().map(TenantId).collect())
 }
@@ -260,11 +263,12 @@ pub async fn due_tenants(db: &Db, limit: i32) -> Result<Vec<TenantId>> {
 /// `tx` ends, and other workers skip it (`SKIP LOCKED`), so two workers never run one job; the
 /// worker keeps the transaction open while it sends and marks the job done before committing.
 pub async fn claim(tx: &mut Tx) -> Result<Option<Job>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Job,
         "UPDATE jobs SET attempts = attempts + 1, updated_at = now()
          WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now()
                      ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-         RETURNING id, kind, payload, attempts, max_attempts",
+         RETURNING id, kind, payload, attempts, max_attempts"
     )
     .fetch_optional(&mut **tx)
     .await?)
@@ -272,11 +276,11 @@ pub async fn claim(tx: &mut Tx) -> Result<Option<Job>> {
 
 /// The job is finished: sent, or (with `note`) skipped for a reason kept in `last_error`.
 pub async fn done(tx: &mut Tx, job: &Job, note: Option<&str>) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE jobs SET status = 'done', last_error = $2, updated_at = now() WHERE id = $1",
+        job.id,
+        note
     )
-    .bind(job.id)
-    .bind(note)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -292,15 +296,15 @@ pub async fn retry_or_fail(
 ) -> Result<()> {
     let give_up = delay.is_none() || job.attempts >= job.max_attempts;
     let delay = delay.unwrap_or_default().as_secs_f64();
-    sqlx::query(
+    sqlx::query!(
         "UPDATE jobs SET status = CASE WHEN $2 THEN 'failed' ELSE 'pending' END,
                 run_at = now() + make_interval(secs => $3), last_error = $4, updated_at = now()
          WHERE id = $1",
+        job.id,
+        give_up,
+        delay,
+        error
     )
-    .bind(job.id)
-    .bind(give_up)
-    .bind(delay)
-    .bind(error)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -308,16 +312,17 @@ pub async fn retry_or_fail(
 
 /// Whether a reminder still fits its visit: not cancelled, finished or moved since.
 pub async fn still_relevant(tx: &mut Tx, check: &VisitCheck) -> Result<bool> {
-    let row: Option<(String, DateTime<Utc>)> =
-        sqlx::query_as("SELECT status, start_time FROM appointments WHERE id = $1")
-            .bind(check.appointment_id)
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(row.is_some_and(|(status, start)| {
+    let row = sqlx::query!(
+        "SELECT status, start_time FROM appointments WHERE id = $1",
+        check.appointment_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.is_some_and(|row| {
         matches!(
-            Status::parse(&status),
+            Status::parse(&row.status),
             Some(Status::New | Status::Confirmed)
-        ) && start == check.start_time
+        ) && row.start_time == check.start_time
     }))
 }
 
@@ -326,7 +331,7 @@ pub async fn still_relevant(tx: &mut Tx, check: &VisitCheck) -> Result<bool> {
 /// joins the chat's transcript, without a card, rather than fail after Telegram took it.
 pub async fn record_sent(tx: &mut Tx, message: &TelegramMessage) -> Result<()> {
     // In a savepoint: a transcript that cannot be written must not take the job's own record
-    // (sent, done) down with it.
+    // (sent, done) down with it. Savepoints are transaction control: runtime, nothing to check.
     sqlx::query("SAVEPOINT record_sent")
         .execute(&mut **tx)
         .await?;
@@ -343,12 +348,14 @@ pub async fn record_sent(tx: &mut Tx, message: &TelegramMessage) -> Result<()> {
     .await;
     match written {
         Ok(_) => {
+            // Transaction control: runtime.
             sqlx::query("RELEASE SAVEPOINT record_sent")
                 .execute(&mut **tx)
                 .await?;
             Ok(())
         }
         Err(e) => {
+            // Transaction control: runtime.
             sqlx::query("ROLLBACK TO SAVEPOINT record_sent")
                 .execute(&mut **tx)
                 .await?;
@@ -359,14 +366,14 @@ pub async fn record_sent(tx: &mut Tx, message: &TelegramMessage) -> Result<()> {
 
 /// Pending messages of card `from` now go to card `into` (a merge of two cards).
 pub async fn reassign_client(tx: &mut Tx, from: i64, into: i64) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE jobs SET payload = jsonb_set(payload, '{client_id}', to_jsonb($2::bigint)),
                 updated_at = now()
-         WHERE status = 'pending' AND kind = $3 AND payload ->> 'client_id' = $1::text",
+         WHERE status = 'pending' AND kind = $3 AND payload ->> 'client_id' = $1::bigint::text",
+        from,
+        into,
+        TELEGRAM_MESSAGE
     )
-    .bind(from)
-    .bind(into)
-    .bind(TELEGRAM_MESSAGE)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -374,6 +381,7 @@ pub async fn reassign_client(tx: &mut Tx, from: i64, into: i64) -> Result<()> {
 
 /// Marks the state just after a claim, to roll the job's work back to when it fails.
 pub async fn savepoint(tx: &mut Tx) -> Result<()> {
+    // Transaction control: runtime, nothing to check.
     sqlx::query("SAVEPOINT job").execute(&mut **tx).await?;
     Ok(())
 }
@@ -389,6 +397,7 @@ pub async fn record_failed_attempt(
     error: &str,
     delay: std::time::Duration,
 ) -> Result<()> {
+    // Transaction control: runtime, nothing to check.
     sqlx::query("ROLLBACK TO SAVEPOINT job")
         .execute(&mut **tx)
         .await?;
@@ -413,18 +422,18 @@ pub async fn record_broken_attempt(
     delay: std::time::Duration,
 ) -> Result<()> {
     let mut tx = db.tenant_tx(tenant).await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE jobs SET attempts = attempts + 1,
                 status = CASE WHEN $2 THEN 'done'
                               WHEN attempts + 1 >= max_attempts THEN 'failed'
                               ELSE 'pending' END,
                 run_at = now() + make_interval(secs => $3), last_error = $4, updated_at = now()
          WHERE id = $1 AND status = 'pending'",
+        job_id,
+        sent,
+        delay.as_secs_f64(),
+        error
     )
-    .bind(job_id)
-    .bind(sent)
-    .bind(delay.as_secs_f64())
-    .bind(error)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
