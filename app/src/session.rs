@@ -34,8 +34,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     let company = match user.tenant_id {
         Some(TenantId(id)) => {
             let mut tx = state.db.tenant_tx(TenantId(id)).await?;
-            let name: Option<String> = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
-                .bind(id)
+            let name = sqlx::query_scalar!("SELECT name FROM tenants WHERE id = $1", id)
                 .fetch_optional(&mut *tx)
                 .await?;
             tx.commit().await?;

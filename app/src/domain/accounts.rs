@@ -88,21 +88,22 @@ async fn create_tenant_and_admin_in(tx: &mut Tx, new: &NewTenant<'_>) -> Result<
     validate_timezone(new.timezone)?;
     validate_account(new.admin_email, new.admin_password)?;
     let hash = hash_password_limited(new.admin_password).await?;
-    let (tenant_id, user_id): (i64, i64) = sqlx::query_as(
-        "SELECT tenant_id, user_id FROM platform_create_tenant($1, $2, $3, $4, $5, $6)",
+    let created = sqlx::query!(
+        r#"SELECT tenant_id AS "tenant_id!", user_id AS "user_id!"
+           FROM platform_create_tenant($1, $2, $3, $4, $5, $6)"#,
+        new.name.trim(),
+        new.slug,
+        new.timezone,
+        new.admin_email.trim(),
+        hash,
+        new.admin_full_name.trim()
     )
-    .bind(new.name.trim())
-    .bind(new.slug)
-    .bind(new.timezone)
-    .bind(new.admin_email.trim())
-    .bind(hash)
-    .bind(new.admin_full_name.trim())
     .fetch_one(&mut **tx)
     .await
     .map_err(unique_to_conflict)?;
-    let tenant = TenantId(tenant_id);
+    let tenant = TenantId(created.tenant_id);
     scope_to_tenant(tx, tenant).await?;
-    Ok((tenant, user_id))
+    Ok((tenant, created.user_id))
 }
 
 pub async fn create_tenant(db: &Db, new: &NewTenant<'_>) -> Result<TenantId> {
@@ -119,8 +120,7 @@ pub async fn create_tenant_with_admin(db: &Db, new: &NewTenant<'_>) -> Result<(T
 }
 
 pub async fn tenant_id_by_slug(db: &Db, slug: &str) -> Result<Option<TenantId>> {
-    let id: Option<i64> = sqlx::query_scalar("SELECT platform_tenant_id_by_slug($1)")
-        .bind(slug)
+    let id = sqlx::query_scalar!("SELECT platform_tenant_id_by_slug($1)", slug)
         .fetch_one(db.pool())
         .await?;
     Ok(id.map(TenantId))
@@ -142,14 +142,14 @@ pub async fn create_staff_in(
     }
     validate_account(email, password)?;
     let hash = hash_password_limited(password).await?;
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO users (tenant_id, email, password_hash, full_name, role) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        tenant.0,
+        email.trim(),
+        hash,
+        full_name.trim(),
+        role.as_str()
     )
-    .bind(tenant.0)
-    .bind(email.trim())
-    .bind(hash)
-    .bind(full_name.trim())
-    .bind(role.as_str())
     .fetch_one(&mut **tx)
     .await
     .map_err(unique_to_conflict)

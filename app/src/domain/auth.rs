@@ -157,7 +157,6 @@ pub fn decode_token(config: &Config, token: &str) -> Result<i64> {
     data.claims.sub.parse().map_err(|_| Error::Unauthorized)
 }
 
-#[derive(sqlx::FromRow)]
 struct LoginRow {
     user_id: i64,
     password_hash: String,
@@ -174,10 +173,13 @@ const DUMMY_HASH: &str =
 /// tenant are refused like a wrong password.
 pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<i64> {
     let mut tx = db.platform_tx().await?;
-    let row: Option<LoginRow> = sqlx::query_as(
-        "SELECT user_id, password_hash, is_active, tenant_active FROM platform_find_login($1)",
+    let row = sqlx::query_as!(
+        LoginRow,
+        r#"SELECT user_id AS "user_id!", password_hash AS "password_hash!",
+                  is_active AS "is_active!", tenant_active AS "tenant_active!"
+           FROM platform_find_login($1)"#,
+        email.trim()
     )
-    .bind(email.trim())
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -207,12 +209,14 @@ async fn upgrade_hash(db: &Db, row: &LoginRow, password: &str) {
     let Ok(new_hash) = hash_password_limited(password).await else {
         return;
     };
-    let result = sqlx::query("SELECT platform_update_password_hash($1, $2, $3)")
-        .bind(row.user_id)
-        .bind(&row.password_hash)
-        .bind(new_hash)
-        .execute(db.pool())
-        .await;
+    let result = sqlx::query_scalar!(
+        "SELECT platform_update_password_hash($1, $2, $3)",
+        row.user_id,
+        row.password_hash,
+        new_hash
+    )
+    .fetch_one(db.pool())
+    .await;
     match result {
         Ok(_) => tracing::info!(
             user_id = row.user_id,
@@ -224,7 +228,6 @@ async fn upgrade_hash(db: &Db, row: &LoginRow, password: &str) {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct UserRow {
     id: i64,
     email: String,
@@ -233,17 +236,6 @@ struct UserRow {
     tenant_id: Option<i64>,
     is_active: bool,
     tenant_active: bool,
-}
-
-/// A query of `platform_user` for the columns that make an [`AuthUser`] (plus `$extra`).
-macro_rules! user_query {
-    ($extra:literal) => {
-        concat!(
-            "SELECT id, email, full_name, role, tenant_id, is_active, tenant_active",
-            $extra,
-            " FROM platform_user($1)"
-        )
-    };
 }
 
 impl UserRow {
@@ -267,10 +259,15 @@ impl UserRow {
 /// The tenant is not known before the user is, so this goes through the narrow `platform_user`
 /// function.
 pub async fn load_user(db: &Db, user_id: i64) -> Result<AuthUser> {
-    let row: Option<UserRow> = sqlx::query_as(user_query!(""))
-        .bind(user_id)
-        .fetch_optional(db.pool())
-        .await?;
+    let row = sqlx::query_as!(
+        UserRow,
+        r#"SELECT id AS "id!", email AS "email!", full_name AS "full_name!", role AS "role!",
+                  tenant_id, is_active AS "is_active!", tenant_active AS "tenant_active!"
+           FROM platform_user($1)"#,
+        user_id
+    )
+    .fetch_optional(db.pool())
+    .await?;
     UserRow::into_user(row)
 }
 
@@ -279,13 +276,24 @@ pub async fn load_user(db: &Db, user_id: i64) -> Result<AuthUser> {
 /// [`super::db::scope_to_tenant`] does), so a request costs one round trip less. A user without
 /// a company leaves a transaction that sees no tenant rows.
 pub async fn scope_to_user(tx: &mut Tx, user_id: i64) -> Result<AuthUser> {
-    let row: Option<UserRow> = sqlx::query_as(user_query!(
-        ", set_config('app.current_tenant_id', coalesce(tenant_id::text, ''), true) AS scope"
-    ))
-    .bind(user_id)
+    let row = sqlx::query!(
+        r#"SELECT id AS "id!", email AS "email!", full_name AS "full_name!", role AS "role!",
+                  tenant_id, is_active AS "is_active!", tenant_active AS "tenant_active!",
+                  set_config('app.current_tenant_id', coalesce(tenant_id::text, ''), true) AS scope
+           FROM platform_user($1)"#,
+        user_id
+    )
     .fetch_optional(&mut **tx)
     .await?;
-    UserRow::into_user(row)
+    UserRow::into_user(row.map(|row| UserRow {
+        id: row.id,
+        email: row.email,
+        full_name: row.full_name,
+        role: row.role,
+        tenant_id: row.tenant_id,
+        is_active: row.is_active,
+        tenant_active: row.tenant_active,
+    }))
 }
 
 #[cfg(test)]

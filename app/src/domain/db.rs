@@ -153,13 +153,16 @@ pub async fn migrate(owner: &PgPool) -> Result<()> {
 }
 
 async fn accept_rewritten_schema_v1(owner: &PgPool) -> Result<()> {
-    let recorded: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-        .fetch_one(owner)
-        .await?;
+    let recorded =
+        sqlx::query_scalar!(r#"SELECT to_regclass('_sqlx_migrations') IS NOT NULL AS "recorded!""#)
+            .fetch_one(owner)
+            .await?;
     let Some(current) = MIGRATOR.iter().find(|m| m.version == 1) else {
         return Ok(());
     };
     if recorded {
+        // Runtime: `_sqlx_migrations` is sqlx's bookkeeping, not part of the schema the macros
+        // check against, and may not exist yet.
         sqlx::query(
             "UPDATE _sqlx_migrations SET checksum = $1
              WHERE version = 1 AND encode(checksum, 'hex') = $2",
@@ -177,7 +180,7 @@ async fn accept_rewritten_schema_v1(owner: &PgPool) -> Result<()> {
 /// Works as the runtime role, through `platform_applied_migrations()`.
 pub async fn migrations_current(pool: &PgPool) -> Result<bool> {
     let applied: Vec<i64> =
-        match sqlx::query_scalar("SELECT v FROM platform_applied_migrations() AS v")
+        match sqlx::query_scalar!(r#"SELECT v AS "v!" FROM platform_applied_migrations() AS v"#)
             .fetch_all(pool)
             .await
         {
@@ -192,6 +195,7 @@ pub async fn migrations_current(pool: &PgPool) -> Result<bool> {
 /// Sets the tenant of an open transaction (until it ends). Used by [`Db::tenant_tx`], and by
 /// platform work that creates a tenant and then fills it within the same transaction.
 pub async fn scope_to_tenant(tx: &mut Tx, tenant: TenantId) -> Result<()> {
+    // Runtime: a setting, not the schema; nothing for the macros to check.
     sqlx::query("SELECT set_config('app.current_tenant_id', $1, true)")
         .bind(tenant.0.to_string())
         .execute(&mut **tx)

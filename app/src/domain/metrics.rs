@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::{Db, Result};
 
 /// One figure of one company.
-#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TenantFigure {
     /// The company's slug.
     pub tenant: String,
@@ -18,9 +18,11 @@ pub struct TenantFigure {
 }
 
 pub async fn tenant_metrics(db: &Db) -> Result<Vec<TenantFigure>> {
-    Ok(sqlx::query_as(
-        "SELECT tenant, metric, label, value FROM platform_tenant_metrics()
-         ORDER BY metric, tenant, label",
+    Ok(sqlx::query_as!(
+        TenantFigure,
+        r#"SELECT tenant AS "tenant!", metric AS "metric!", label AS "label!", value AS "value!"
+           FROM platform_tenant_metrics()
+           ORDER BY metric, tenant, label"#
     )
     .fetch_all(db.pool())
     .await?)

@@ -237,36 +237,36 @@ impl StoredBot {
 
 /// This company's bot; `None` when none is connected.
 pub async fn stored_bot(tx: &mut Tx) -> Result<Option<StoredBot>> {
-    let row: Option<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT telegram_bot_token_enc, telegram_webhook_secret FROM tenants")
-            .fetch_optional(&mut **tx)
-            .await?;
-    Ok(match row {
-        Some((Some(token_enc), webhook_secret)) => Some(StoredBot {
-            token_enc,
-            webhook_secret,
-        }),
-        _ => None,
-    })
+    let row = sqlx::query!("SELECT telegram_bot_token_enc, telegram_webhook_secret FROM tenants")
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.and_then(|row| {
+        Some(StoredBot {
+            token_enc: row.telegram_bot_token_enc?,
+            webhook_secret: row.telegram_webhook_secret,
+        })
+    }))
 }
 
 /// Every company's connected bot, for the processes that run the bots (platform level:
 /// `platform_bot_tokens()` is the one narrow path to all companies' tokens).
 pub async fn connected_bots(db: &Db) -> Result<HashMap<TenantId, StoredBot>> {
     let mut tx = db.platform_tx().await?;
-    let rows: Vec<(i64, String, Option<String>)> =
-        sqlx::query_as("SELECT tenant_id, token_enc, webhook_secret FROM platform_bot_tokens()")
-            .fetch_all(&mut *tx)
-            .await?;
+    let rows = sqlx::query!(
+        r#"SELECT tenant_id AS "tenant_id!", token_enc AS "token_enc!", webhook_secret
+           FROM platform_bot_tokens()"#
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(rows
         .into_iter()
-        .map(|(tenant, token_enc, webhook_secret)| {
+        .map(|row| {
             (
-                TenantId(tenant),
+                TenantId(row.tenant_id),
                 StoredBot {
-                    token_enc,
-                    webhook_secret,
+                    token_enc: row.token_enc,
+                    webhook_secret: row.webhook_secret,
                 },
             )
         })
@@ -274,14 +274,13 @@ pub async fn connected_bots(db: &Db) -> Result<HashMap<TenantId, StoredBot>> {
 }
 
 pub async fn status(tx: &mut Tx) -> Result<BotConnection> {
-    let row: Option<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT telegram_bot_token_enc, telegram_bot_username FROM tenants")
-            .fetch_optional(&mut **tx)
-            .await?;
-    let (token, username) = row.ok_or(Error::NotFound)?;
+    let row = sqlx::query!("SELECT telegram_bot_token_enc, telegram_bot_username FROM tenants")
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound)?;
     Ok(BotConnection {
-        connected: token.is_some(),
-        bot_username: token.and(username),
+        connected: row.telegram_bot_token_enc.is_some(),
+        bot_username: row.telegram_bot_token_enc.and(row.telegram_bot_username),
     })
 }
 
@@ -296,13 +295,13 @@ pub async fn connect(
     let mut secret = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut secret);
     let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-    sqlx::query(
+    sqlx::query!(
         "UPDATE tenants SET telegram_bot_token_enc = $1, telegram_bot_username = $2, telegram_webhook_secret = $3,
                 updated_at = now()",
+        encrypted,
+        username,
+        secret
     )
-    .bind(encrypted)
-    .bind(username)
-    .bind(secret)
     .execute(&mut **tx)
     .await?;
     Ok(BotConnection {
@@ -341,9 +340,9 @@ pub async fn disconnect_bot(
 }
 
 pub async fn disconnect(tx: &mut Tx) -> Result<BotConnection> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE tenants SET telegram_bot_token_enc = NULL, telegram_bot_username = NULL,
-                telegram_webhook_secret = NULL, updated_at = now()",
+                telegram_webhook_secret = NULL, updated_at = now()"
     )
     .execute(&mut **tx)
     .await?;

@@ -10,12 +10,11 @@ use super::{
     Error, Result,
 };
 
-#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct User {
     pub id: i64,
     pub email: String,
     pub full_name: String,
-    #[sqlx(try_from = "String")]
     pub role: Role,
     pub tenant_id: Option<i64>,
     pub is_active: bool,
@@ -32,14 +31,43 @@ pub struct NewUser {
     pub role: String,
 }
 
+/// A staff account as stored; a [`User`] once its role is read.
+struct UserRow {
+    id: i64,
+    email: String,
+    full_name: String,
+    role: String,
+    tenant_id: Option<i64>,
+    is_active: bool,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = Error;
+
+    fn try_from(row: UserRow) -> Result<User> {
+        Ok(User {
+            role: Role::try_from(row.role).map_err(Error::Internal)?,
+            id: row.id,
+            email: row.email,
+            full_name: row.full_name,
+            tenant_id: row.tenant_id,
+            is_active: row.is_active,
+        })
+    }
+}
+
 pub async fn list(tx: &mut Tx, skip: i64, limit: i64) -> Result<Vec<User>> {
-    Ok(sqlx::query_as(
+    sqlx::query_as!(
+        UserRow,
         "SELECT id, email, full_name, role, tenant_id, is_active FROM users ORDER BY id OFFSET $1 LIMIT $2",
+        skip,
+        limit
     )
-    .bind(skip)
-    .bind(limit)
     .fetch_all(&mut **tx)
-    .await?)
+    .await?
+    .into_iter()
+    .map(User::try_from)
+    .collect()
 }
 
 pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewUser) -> Result<User> {
@@ -49,12 +77,14 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewUser) -> Result<User>
     };
     let id = accounts::create_staff_in(tx, tenant, &new.email, &new.password, &new.full_name, role)
         .await?;
-    Ok(sqlx::query_as(
+    sqlx::query_as!(
+        UserRow,
         "SELECT id, email, full_name, role, tenant_id, is_active FROM users WHERE id = $1",
+        id
     )
-    .bind(id)
     .fetch_one(&mut **tx)
-    .await?)
+    .await?
+    .try_into()
 }
 
 /// Use case: an admin adds a staff member to the company (REST API and Settings).
