@@ -11,7 +11,7 @@ use super::{
     Error, Result,
 };
 
-#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Shop {
     pub id: i64,
     pub tenant_id: i64,
@@ -80,9 +80,6 @@ pub struct ShopPatch {
     pub slot_minutes: Option<i32>,
 }
 
-const COLUMNS: &str =
-    "id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes";
-
 /// Checks a shop's settings; returns the working hours in their canonical form (all 7 days).
 fn validate(
     name: &str,
@@ -106,21 +103,27 @@ fn validate(
 }
 
 pub async fn list(tx: &mut Tx, skip: i64, limit: i64) -> Result<Vec<Shop>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM shops ORDER BY id OFFSET $1 LIMIT $2"
-    ))
-    .bind(skip)
-    .bind(limit)
+    Ok(sqlx::query_as!(
+        Shop,
+        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes
+         FROM shops ORDER BY id OFFSET $1 LIMIT $2",
+        skip,
+        limit
+    )
     .fetch_all(&mut **tx)
     .await?)
 }
 
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Shop> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM shops WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(Error::NotFound)
+    sqlx::query_as!(
+        Shop,
+        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes
+         FROM shops WHERE id = $1",
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)
 }
 
 pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewShop) -> Result<Shop> {
@@ -131,18 +134,20 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewShop) -> Result<Shop>
         &new.working_hours,
         new.slot_minutes,
     )?;
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as!(
+        Shop,
         "INSERT INTO shops (tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
-    ))
-    .bind(tenant.0)
-    .bind(new.name.trim())
-    .bind(new.address.trim())
-    .bind(new.phone.trim())
-    .bind(&new.timezone)
-    .bind(new.bays)
-    .bind(hours)
-    .bind(new.slot_minutes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         RETURNING id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes",
+        tenant.0,
+        new.name.trim(),
+        new.address.trim(),
+        new.phone.trim(),
+        new.timezone,
+        new.bays,
+        hours,
+        new.slot_minutes
+    )
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -155,14 +160,17 @@ pub async fn update(tx: &mut Tx, id: i64, patch: ShopPatch) -> Result<Shop> {
     let hours = patch.working_hours.unwrap_or(current.working_hours);
     let slot_minutes = patch.slot_minutes.unwrap_or(current.slot_minutes);
     let hours = validate(&name, &timezone, bays, &hours, slot_minutes)?;
+    let address = patch.address.unwrap_or(current.address);
+    let phone = patch.phone.unwrap_or(current.phone);
     if bays < current.bays {
         // Removing a bay that upcoming visits hold would strand them: staff move them first.
-        let stranded: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM appointments WHERE shop_id = $1 AND bay > $2 AND end_time > now()
-             AND status NOT IN ('cancelled', 'no_show', 'completed')",
+        let stranded = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "stranded!" FROM appointments
+               WHERE shop_id = $1 AND bay > $2 AND end_time > now()
+                 AND status NOT IN ('cancelled', 'no_show', 'completed')"#,
+            id,
+            bays
         )
-        .bind(id)
-        .bind(bays)
         .fetch_one(&mut **tx)
         .await?;
         if stranded > 0 {
@@ -171,19 +179,21 @@ pub async fn update(tx: &mut Tx, id: i64, patch: ShopPatch) -> Result<Shop> {
             )));
         }
     }
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as!(
+        Shop,
         "UPDATE shops SET name = $2, address = $3, phone = $4, timezone = $5, bays = $6, working_hours = $7,
                 slot_minutes = $8, updated_at = now()
-         WHERE id = $1 RETURNING {COLUMNS}"
-    ))
-    .bind(id)
-    .bind(name.trim())
-    .bind(patch.address.unwrap_or(current.address).trim())
-    .bind(patch.phone.unwrap_or(current.phone).trim())
-    .bind(&timezone)
-    .bind(bays)
-    .bind(hours)
-    .bind(slot_minutes)
+         WHERE id = $1
+         RETURNING id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes",
+        id,
+        name.trim(),
+        address.trim(),
+        phone.trim(),
+        timezone,
+        bays,
+        hours,
+        slot_minutes
+    )
     .fetch_one(&mut **tx)
     .await?)
 }
@@ -192,18 +202,18 @@ pub async fn update(tx: &mut Tx, id: i64, patch: ShopPatch) -> Result<Shop> {
 /// disappears with it.
 pub async fn delete(tx: &mut Tx, id: i64) -> Result<Shop> {
     let shop = get(tx, id).await?;
-    let used: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM appointments WHERE shop_id = $1)")
-            .bind(id)
-            .fetch_one(&mut **tx)
-            .await?;
+    let used = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM appointments WHERE shop_id = $1) AS "used!""#,
+        id
+    )
+    .fetch_one(&mut **tx)
+    .await?;
     if used {
         return Err(Error::Conflict(
             "У точки есть записи: удалить её нельзя".into(),
         ));
     }
-    sqlx::query("DELETE FROM shops WHERE id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM shops WHERE id = $1", id)
         .execute(&mut **tx)
         .await?;
     Ok(shop)

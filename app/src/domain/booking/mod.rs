@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use sqlx::{Postgres, QueryBuilder};
+use sqlx::QueryBuilder;
 
 mod rows;
 mod rules;
@@ -275,25 +275,25 @@ pub async fn book(tx: &mut Tx, tenant: TenantId, new: NewBooking) -> Result<i64>
     check_visit(&shop, start, end)?;
     let bay = choose_bay(tx, &shop, start, end, new.bay, None, None).await?;
 
-    let id: i64 = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO appointments (tenant_id, shop_id, client_id, vehicle_id, bay, start_time, end_time,
                                    status, source, customer_note, ai_summary, ai_analysis, total_price, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, $12, $13)
          RETURNING id",
+        tenant.0,
+        shop.id,
+        new.client_id,
+        new.vehicle_id,
+        bay,
+        start,
+        end,
+        new.source.as_str(),
+        new.customer_note,
+        new.ai_summary,
+        new.ai_analysis,
+        total_price(&lines),
+        new.created_by
     )
-    .bind(tenant.0)
-    .bind(shop.id)
-    .bind(new.client_id)
-    .bind(new.vehicle_id)
-    .bind(bay)
-    .bind(start)
-    .bind(end)
-    .bind(new.source.as_str())
-    .bind(&new.customer_note)
-    .bind(&new.ai_summary)
-    .bind(&new.ai_analysis)
-    .bind(total_price(&lines))
-    .bind(new.created_by)
     .fetch_one(&mut **tx)
     .await
     .map_err(overlap_to_conflict)?;
@@ -427,19 +427,22 @@ async fn lock_for_change(
     moves: bool,
 ) -> Result<(Option<Shop>, CurrentVisit)> {
     let shop = if moves {
-        let shop_id: i64 = sqlx::query_scalar("SELECT shop_id FROM appointments WHERE id = $1")
-            .bind(appointment_id)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or(Error::NotFound)?;
+        let shop_id = sqlx::query_scalar!(
+            "SELECT shop_id FROM appointments WHERE id = $1",
+            appointment_id
+        )
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound)?;
         Some(load_shop(tx, shop_id, Lock::Bays).await?)
     } else {
         None
     };
-    let current: CurrentVisit = sqlx::query_as(
+    let current = sqlx::query_as!(
+        CurrentVisit,
         "SELECT id, status, bay, start_time, end_time FROM appointments WHERE id = $1 FOR UPDATE",
+        appointment_id
     )
-    .bind(appointment_id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(Error::NotFound)?;
@@ -455,16 +458,16 @@ async fn set_status(
     appointment_id: i64,
     transition: &Transition<'_>,
 ) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE appointments
          SET status = $2,
              cancel_reason = CASE WHEN $2 = 'cancelled' THEN $3 ELSE cancel_reason END,
              updated_at = now()
          WHERE id = $1",
+        appointment_id,
+        transition.to.as_str(),
+        transition.reason
     )
-    .bind(appointment_id)
-    .bind(transition.to.as_str())
-    .bind(transition.reason)
     .execute(&mut **tx)
     .await?;
     record_status(tx, tenant, appointment_id, transition).await?;
@@ -476,9 +479,23 @@ async fn set_status(
 
 /// One appointment, or `NotFound` (also for another tenant's).
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Appointment> {
-    let mut query = QueryBuilder::new(SELECT_APPOINTMENTS);
-    query.push(" WHERE a.id = ").push_bind(id);
-    load_appointments(tx, query)
+    let row = sqlx::query_as!(
+        AppointmentRow,
+        r#"SELECT a.id, a.tenant_id, a.shop_id, a.client_id,
+                  c.full_name AS client_full_name, c.phone AS client_phone, a.vehicle_id, a.bay,
+                  a.start_time, a.end_time, a.status, a.source, a.customer_note, a.ai_summary,
+                  a.ai_analysis AS "ai_analysis: sqlx::types::Json<Box<RawValue>>",
+                  a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone
+           FROM appointments a
+           JOIN clients c ON c.id = a.client_id
+           JOIN shops s ON s.id = a.shop_id
+           WHERE a.id = $1"#,
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    load_appointments(tx, vec![row])
         .await?
         .pop()
         .ok_or(Error::NotFound)
@@ -498,6 +515,7 @@ pub async fn list(tx: &mut Tx, filter: &AppointmentFilter) -> Result<Vec<Appoint
     for date in [filter.date_from, filter.date_to].into_iter().flatten() {
         check_date(date)?;
     }
+    // Dynamic filter: QueryBuilder (the same columns as `get` writes out in its `query_as!`).
     let mut query = QueryBuilder::new(SELECT_APPOINTMENTS);
     query.push(" WHERE true");
     if let Some(shop_id) = filter.shop_id {
@@ -536,24 +554,26 @@ pub async fn list(tx: &mut Tx, filter: &AppointmentFilter) -> Result<Vec<Appoint
         .push_bind(filter.skip)
         .push(" LIMIT ")
         .push_bind(filter.limit);
-    load_appointments(tx, query).await
+    let rows: Vec<AppointmentRow> = query.build_query_as().fetch_all(&mut **tx).await?;
+    load_appointments(tx, rows).await
 }
 
 /// The status history of an appointment, oldest first.
 pub async fn history(tx: &mut Tx, appointment_id: i64) -> Result<Vec<StatusChange>> {
-    let timezone: String = sqlx::query_scalar(
+    let timezone = sqlx::query_scalar!(
         "SELECT s.timezone FROM appointments a JOIN shops s ON s.id = a.shop_id WHERE a.id = $1",
+        appointment_id
     )
-    .bind(appointment_id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or(Error::NotFound)?;
     let tz = tz_from_db(&timezone)?;
-    let rows: Vec<HistoryRow> = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        HistoryRow,
         "SELECT id, appointment_id, from_status, to_status, changed_by, channel, reason, created_at
          FROM appointment_status_history WHERE appointment_id = $1 ORDER BY id",
+        appointment_id
     )
-    .bind(appointment_id)
     .fetch_all(&mut **tx)
     .await?;
     rows.into_iter()

@@ -2,6 +2,8 @@
 
 use super::*;
 
+/// The appointments query of [`super::list`], whose filters are built at run time (`QueryBuilder`);
+/// [`super::get`] writes the same columns out in a checked `query_as!`.
 pub(super) const SELECT_APPOINTMENTS: &str = "SELECT a.id, a.tenant_id, a.shop_id, a.client_id,
         c.full_name AS client_full_name, c.phone AS client_phone, a.vehicle_id, a.bay,
         a.start_time, a.end_time, a.status, a.source, a.customer_note, a.ai_summary,
@@ -34,7 +36,6 @@ pub(super) struct AppointmentRow {
     pub(super) timezone: String,
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct ServiceRow {
     pub(super) appointment_id: i64,
     pub(super) id: i64,
@@ -43,7 +44,6 @@ pub(super) struct ServiceRow {
     pub(super) duration_minutes: i32,
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct HistoryRow {
     pub(super) id: i64,
     pub(super) appointment_id: i64,
@@ -55,23 +55,23 @@ pub(super) struct HistoryRow {
     pub(super) created_at: DateTime<Utc>,
 }
 
-/// Runs a `SELECT_APPOINTMENTS` query, then loads the services of all its rows at once.
+/// Appointments from their rows, with the services of all of them loaded at once.
 pub(super) async fn load_appointments(
     tx: &mut Tx,
-    mut query: QueryBuilder<'_, Postgres>,
+    rows: Vec<AppointmentRow>,
 ) -> Result<Vec<Appointment>> {
-    let rows: Vec<AppointmentRow> = query.build_query_as().fetch_all(&mut **tx).await?;
     if rows.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let service_rows: Vec<ServiceRow> = sqlx::query_as(
+    let service_rows = sqlx::query_as!(
+        ServiceRow,
         "SELECT x.appointment_id, x.service_id AS id, s.name, x.price, x.duration_minutes
          FROM appointment_services x JOIN services s ON s.id = x.service_id
          WHERE x.appointment_id = ANY($1)
          ORDER BY x.appointment_id, x.service_id",
+        &ids
     )
-    .bind(&ids)
     .fetch_all(&mut **tx)
     .await?;
     let mut services: HashMap<i64, Vec<BookedService>> = HashMap::new();

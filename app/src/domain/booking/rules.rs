@@ -19,22 +19,44 @@ pub(super) enum Lock {
     Bays,
 }
 
+/// A shop's row as booking reads it.
+struct ShopRow {
+    timezone: String,
+    bays: i32,
+    working_hours: serde_json::Value,
+    slot_minutes: i32,
+}
+
 pub(super) async fn load_shop(tx: &mut Tx, shop_id: i64, lock: Lock) -> Result<Shop> {
     // FOR NO KEY UPDATE serialises bay decisions (and shop edits) without blocking the key-share
     // locks that foreign keys take, so other shops' and other tables' writes never wait for it.
-    let sql = match lock {
-        Lock::None => "SELECT timezone, bays, working_hours, slot_minutes FROM shops WHERE id = $1",
-        Lock::Bays => {
-            "SELECT timezone, bays, working_hours, slot_minutes FROM shops WHERE id = $1
-             FOR NO KEY UPDATE"
-        }
-    };
-    let (timezone, bays, hours, slot_minutes): (String, i32, serde_json::Value, i32) =
-        sqlx::query_as(sql)
-            .bind(shop_id)
+    let row = match lock {
+        Lock::None => {
+            sqlx::query_as!(
+                ShopRow,
+                "SELECT timezone, bays, working_hours, slot_minutes FROM shops WHERE id = $1",
+                shop_id
+            )
             .fetch_optional(&mut **tx)
             .await?
-            .ok_or(Error::NotFound)?;
+        }
+        Lock::Bays => {
+            sqlx::query_as!(
+                ShopRow,
+                "SELECT timezone, bays, working_hours, slot_minutes FROM shops WHERE id = $1
+                 FOR NO KEY UPDATE",
+                shop_id
+            )
+            .fetch_optional(&mut **tx)
+            .await?
+        }
+    };
+    let ShopRow {
+        timezone,
+        bays,
+        working_hours: hours,
+        slot_minutes,
+    } = row.ok_or(Error::NotFound)?;
     // Hours are validated when a shop is saved; a row that fails here is a bug, not user input.
     let hours = WorkingHours::from_json(&hours).map_err(|e| {
         Error::Internal(format!(
@@ -71,7 +93,6 @@ pub(super) fn total_price(lines: &[Line]) -> Decimal {
     lines.iter().map(|l| l.price).sum()
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct CatalogueRow {
     pub(super) id: i64,
     pub(super) name: String,
@@ -83,7 +104,6 @@ pub(super) struct CatalogueRow {
 }
 
 /// A service as it is already on an appointment.
-#[derive(sqlx::FromRow)]
 pub(super) struct BookedLine {
     pub(super) service_id: i64,
     pub(super) price: Decimal,
@@ -125,11 +145,12 @@ pub(super) async fn service_lines(
             "В одну запись можно включить не больше {MAX_SERVICES} услуг"
         )));
     }
-    let rows: Vec<CatalogueRow> = sqlx::query_as(
+    let rows = sqlx::query_as!(
+        CatalogueRow,
         "SELECT id, name, price, duration_minutes, buffer_minutes, is_active, shop_id
          FROM services WHERE id = ANY($1)",
+        &unique
     )
-    .bind(&unique)
     .fetch_all(&mut **tx)
     .await?;
     unique
@@ -176,11 +197,11 @@ pub(super) async fn check_client_and_vehicle(
     client_id: i64,
     vehicle_id: Option<i64>,
 ) -> Result<()> {
-    let owner: Option<i64> = sqlx::query_scalar::<_, Option<i64>>(
-        "SELECT (SELECT client_id FROM vehicles WHERE id = $2) FROM clients WHERE id = $1",
+    let owner = sqlx::query_scalar!(
+        r#"SELECT (SELECT client_id FROM vehicles WHERE id = $2) AS "owner?" FROM clients WHERE id = $1"#,
+        client_id,
+        vehicle_id
     )
-    .bind(client_id)
-    .bind(vehicle_id)
     .fetch_optional(&mut **tx)
     .await?
     .ok_or_else(|| Error::validation("Клиент не найден"))?;
@@ -225,7 +246,6 @@ pub(super) fn check_visit(shop: &Shop, start: DateTime<Utc>, end: DateTime<Utc>)
 }
 
 /// A live visit holding a bay.
-#[derive(sqlx::FromRow)]
 pub(super) struct Busy {
     pub(super) bay: i32,
     pub(super) start_time: DateTime<Utc>,
@@ -250,18 +270,19 @@ pub(super) async fn busy_bays(
     to: DateTime<Utc>,
     except: Option<i64>,
 ) -> Result<Vec<Busy>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        Busy,
         "SELECT bay, start_time, end_time FROM appointments
          WHERE shop_id = $1
            AND status NOT IN ('cancelled', 'no_show')
            AND start_time < $3 AND end_time > $2 AND start_time > $4
            AND id IS DISTINCT FROM $5",
+        shop_id,
+        from,
+        to,
+        from - LONGEST_VISIT,
+        except
     )
-    .bind(shop_id)
-    .bind(from)
-    .bind(to)
-    .bind(from - LONGEST_VISIT)
-    .bind(except)
     .fetch_all(&mut **tx)
     .await?)
 }
@@ -328,15 +349,15 @@ pub(super) async fn insert_lines(
     let ids: Vec<i64> = lines.iter().map(|l| l.service_id).collect();
     let prices: Vec<Decimal> = lines.iter().map(|l| l.price).collect();
     let durations: Vec<i32> = lines.iter().map(|l| l.duration_minutes).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes)
          SELECT $1, $2, * FROM UNNEST($3::bigint[], $4::numeric[], $5::integer[])",
+        tenant.0,
+        appointment_id,
+        &ids,
+        &prices,
+        &durations
     )
-    .bind(tenant.0)
-    .bind(appointment_id)
-    .bind(ids)
-    .bind(prices)
-    .bind(durations)
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -356,25 +377,24 @@ pub(super) async fn record_status(
     appointment_id: i64,
     t: &Transition<'_>,
 ) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO appointment_status_history
              (tenant_id, appointment_id, from_status, to_status, changed_by, channel, reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        tenant.0,
+        appointment_id,
+        t.from.map(Status::as_str),
+        t.to.as_str(),
+        t.by,
+        t.channel.as_str(),
+        t.reason
     )
-    .bind(tenant.0)
-    .bind(appointment_id)
-    .bind(t.from.map(Status::as_str))
-    .bind(t.to.as_str())
-    .bind(t.by)
-    .bind(t.channel.as_str())
-    .bind(t.reason)
     .execute(&mut **tx)
     .await?;
     Ok(())
 }
 
 /// The appointment being changed, locked.
-#[derive(sqlx::FromRow)]
 pub(super) struct CurrentVisit {
     pub(super) id: i64,
     pub(super) status: String,
@@ -393,11 +413,12 @@ pub(super) async fn move_visit(
 ) -> Result<DateTime<Utc>> {
     let lines = match &change.service_ids {
         Some(ids) => {
-            let booked: Vec<BookedLine> = sqlx::query_as(
+            let booked = sqlx::query_as!(
+                BookedLine,
                 "SELECT service_id, price, duration_minutes FROM appointment_services
                  WHERE appointment_id = $1",
+                current.id
             )
-            .bind(current.id)
             .fetch_all(&mut **tx)
             .await?;
             Some(service_lines(tx, shop, ids, &booked).await?)
@@ -426,25 +447,27 @@ pub(super) async fn move_visit(
         Some(current.id),
     )
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE appointments
          SET start_time = $2, end_time = $3, bay = $4, total_price = coalesce($5, total_price),
              updated_at = now()
          WHERE id = $1",
+        current.id,
+        start,
+        end,
+        bay,
+        lines.as_deref().map(total_price)
     )
-    .bind(current.id)
-    .bind(start)
-    .bind(end)
-    .bind(bay)
-    .bind(lines.as_deref().map(total_price))
     .execute(&mut **tx)
     .await
     .map_err(overlap_to_conflict)?;
     if let Some(lines) = &lines {
-        sqlx::query("DELETE FROM appointment_services WHERE appointment_id = $1")
-            .bind(current.id)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query!(
+            "DELETE FROM appointment_services WHERE appointment_id = $1",
+            current.id
+        )
+        .execute(&mut **tx)
+        .await?;
         insert_lines(tx, tenant, current.id, lines).await?;
     }
     Ok(start)

@@ -70,7 +70,7 @@ pub struct SuggestedService {
 }
 
 /// One active service as the concierge sees it.
-#[derive(Clone, Debug, Deserialize, sqlx::FromRow)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct CatalogueService {
     pub id: i64,
     pub name: String,
@@ -178,7 +178,7 @@ impl Catalogue {
 /// changes the count, and every write leaves a row version with a new `xmin` (the writing
 /// transaction). `updated_at` alone is not enough: it is the writer's transaction *start*, so an
 /// edit committed late can carry a time older than the newest one already seen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Fingerprint {
     count: i64,
     last_update: Option<DateTime<Utc>>,
@@ -214,11 +214,11 @@ impl Concierge {
         if self.daily_llm_calls == 0 {
             return Ok(true);
         }
-        let used: i32 = sqlx::query_scalar(
+        let used = sqlx::query_scalar!(
             "INSERT INTO ai_usage AS u (tenant_id, day, llm_calls)
              VALUES (app_current_tenant(), current_date, 1)
              ON CONFLICT (tenant_id, day) DO UPDATE SET llm_calls = u.llm_calls + 1
-             RETURNING llm_calls",
+             RETURNING llm_calls"
         )
         .fetch_one(&mut **tx)
         .await?;
@@ -227,10 +227,11 @@ impl Concierge {
 
     /// The company's active services, from the cache while its fingerprint is unchanged.
     pub async fn catalogue(&self, tx: &mut Tx, tenant: TenantId) -> Result<Arc<Catalogue>> {
-        let fingerprint: Fingerprint = sqlx::query_as(
-            "SELECT count(*) AS count, max(updated_at) AS last_update,
-                    sum(xmin::text::bigint) AS versions
-             FROM services",
+        let fingerprint = sqlx::query_as!(
+            Fingerprint,
+            r#"SELECT count(*) AS "count!", max(updated_at) AS last_update,
+                      sum(xmin::text::bigint) AS versions
+               FROM services"#
         )
         .fetch_one(&mut **tx)
         .await?;
@@ -239,9 +240,10 @@ impl Concierge {
                 return Ok(catalogue.clone());
             }
         }
-        let services: Vec<CatalogueService> = sqlx::query_as(
+        let services = sqlx::query_as!(
+            CatalogueService,
             "SELECT id, name, category, description, keywords, price, duration_minutes
-             FROM services WHERE is_active ORDER BY id",
+             FROM services WHERE is_active ORDER BY id"
         )
         .fetch_all(&mut **tx)
         .await?;
