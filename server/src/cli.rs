@@ -394,7 +394,7 @@ async fn owner_url(config: &Config) -> Result<String> {
 /// Whether any company exists (the owner sees all of them).
 async fn has_any_tenant(owner_url: &str) -> Result<bool> {
     let owner = db::connect_owner(owner_url).await?;
-    let any: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tenants)")
+    let any = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM tenants) AS "any!""#)
         .fetch_one(&owner)
         .await?;
     owner.close().await;
@@ -412,12 +412,12 @@ async fn create_superadmin(
     accounts::validate_account(email, password)?;
     let hash = hash_password(password)?;
     let owner = db::connect_owner(owner_url).await?;
-    let id = sqlx::query_scalar(
+    let id = sqlx::query_scalar!(
         "INSERT INTO users (tenant_id, email, password_hash, full_name, role) VALUES (NULL, $1, $2, $3, 'superadmin') RETURNING id",
+        email.trim(),
+        hash,
+        full_name.trim()
     )
-    .bind(email.trim())
-    .bind(hash)
-    .bind(full_name.trim())
     .fetch_one(&owner)
     .await?;
     owner.close().await;

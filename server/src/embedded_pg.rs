@@ -76,12 +76,14 @@ pub async fn ensure(data_dir: &Path) -> Result<String> {
     let admin = sqlx::PgPool::connect(&admin_url)
         .await
         .context("connecting to the local cluster")?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(DATABASE)
-            .fetch_one(&admin)
-            .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS "exists!""#,
+        DATABASE
+    )
+    .fetch_one(&admin)
+    .await?;
     if !exists {
+        // DDL with a name, not a value: runtime.
         sqlx::query(&format!("CREATE DATABASE {DATABASE}"))
             .execute(&admin)
             .await?;

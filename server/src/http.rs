@@ -266,7 +266,7 @@ async fn redis_state(state: &AppState) -> &'static str {
 async fn health(State(state): State<ServerState>) -> impl IntoResponse {
     let database = match tokio::time::timeout(
         Duration::from_secs(2),
-        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(state.app.db.pool()),
+        sqlx::query_scalar!("SELECT 1").fetch_one(state.app.db.pool()),
     )
     .await
     {

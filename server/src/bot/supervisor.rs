@@ -191,11 +191,13 @@ impl Supervisor {
         let Some(conn) = self.locks.as_mut() else {
             return Ok(false);
         };
-        Ok(sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
-            .bind(BOT_LOCK_CLASS)
-            .bind(key)
-            .fetch_one(conn)
-            .await?)
+        Ok(sqlx::query_scalar!(
+            r#"SELECT pg_try_advisory_lock($1, $2) AS "locked!""#,
+            BOT_LOCK_CLASS,
+            key
+        )
+        .fetch_one(conn)
+        .await?)
     }
 
     /// Stops a poller after the update in hand; `false` when it was not running.
@@ -218,11 +220,10 @@ impl Supervisor {
             return;
         }
         if let (Some(conn), Ok(key)) = (self.locks.as_mut(), lock_key(tenant)) {
-            let released = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
-                .bind(BOT_LOCK_CLASS)
-                .bind(key)
-                .execute(conn)
-                .await;
+            let released =
+                sqlx::query_scalar!("SELECT pg_advisory_unlock($1, $2)", BOT_LOCK_CLASS, key)
+                    .fetch_one(conn)
+                    .await;
             if let Err(e) = released {
                 // Closing the connection releases this lock, and every other one with it: the
                 // other pollers are stopped too, at once.
