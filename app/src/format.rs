@@ -78,6 +78,18 @@ pub fn weekday_short(date: NaiveDate) -> &'static str {
     }
 }
 
+/// The Russian form of a noun after a count: `forms` are for 1, 2 and 5 (визит, визита,
+/// визитов).
+pub fn plural(n: i64, forms: [&'static str; 3]) -> &'static str {
+    let n = n.unsigned_abs();
+    match (n % 10, n % 100) {
+        (_, 11..=14) => forms[2],
+        (1, _) => forms[0],
+        (2..=4, _) => forms[1],
+        _ => forms[2],
+    }
+}
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
@@ -119,5 +131,25 @@ mod tests {
         let monday = NaiveDate::from_ymd_opt(2030, 1, 14).unwrap();
         assert_eq!(weekday_name(monday), "понедельник");
         assert_eq!(weekday_short(monday.succ_opt().unwrap()), "вт");
+    }
+
+    #[test]
+    fn counts_take_the_russian_plural() {
+        let forms = ["визит", "визита", "визитов"];
+        for (n, form) in [
+            (1, "визит"),
+            (2, "визита"),
+            (4, "визита"),
+            (5, "визитов"),
+            (11, "визитов"),
+            (12, "визитов"),
+            (14, "визитов"),
+            (21, "визит"),
+            (22, "визита"),
+            (111, "визитов"),
+            (0, "визитов"),
+        ] {
+            assert_eq!(plural(n, forms), form, "{n}");
+        }
     }
 }

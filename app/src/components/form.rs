@@ -9,7 +9,7 @@
 use leptos::{form::FromFormData, html, prelude::*, server_fn::ServerFn};
 use serde::de::DeserializeOwned;
 
-use crate::public_path::public_url;
+use crate::{components::feedback::ErrorNotice, error::AppError, public_path::public_url};
 
 #[component]
 pub fn ActionForm<S>(
@@ -45,5 +45,101 @@ where
         >
             {children()}
         </form>
+    }
+}
+
+/// The error of `action` that arrived after `opened_at` (its `version()` when the form opened):
+/// an action shared by several forms, or by one form shown again, keeps older results that
+/// belong to another.
+pub fn error_since<A: Send + Sync + 'static, O: Clone + Send + Sync + 'static>(
+    action: Action<A, Result<O, AppError>>,
+    opened_at: usize,
+) -> impl Fn() -> Option<AppError> + Copy {
+    move || {
+        (action.version().get() > opened_at)
+            .then(|| action.value().get())
+            .flatten()
+            .and_then(Result::err)
+    }
+}
+
+/// The card of an add-or-change form: its heading, the fields, the action's error, the submit
+/// button and, when changing (`on_cancel`), «Отмена».
+#[component]
+pub fn EditorForm<S>(
+    action: ServerAction<S>,
+    /// The heading's id, which labels the card.
+    id: &'static str,
+    heading: String,
+    submit: &'static str,
+    #[prop(default = None)] on_cancel: Option<Callback<()>>,
+    children: Children,
+) -> impl IntoView
+where
+    S: ServerFn<Error = AppError> + DeserializeOwned + Clone + Send + Sync + 'static,
+    S::Output: Clone + Send + Sync + 'static,
+{
+    let error = error_since(action.into(), action.version().get_untracked());
+    view! {
+        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby=id>
+            <h2 id=id class="mb-2 font-semibold">{heading}</h2>
+            <ActionForm action attr:class="space-y-3">
+                {children()}
+                {move || error().map(|error| view! { <ErrorNotice error/> })}
+                <div class="flex gap-2">
+                    <button type="submit" class=PRIMARY_BUTTON disabled=move || action.pending().get()>{submit}</button>
+                    {on_cancel.map(|cancel| view! {
+                        <button type="button" class="rounded-lg border px-4 py-2 text-sm" on:click=move |_| cancel.run(())>"Отмена"</button>
+                    })}
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The look of a form's main button.
+pub const PRIMARY_BUTTON: &str =
+    "rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60";
+
+/// The look of a form's text input.
+pub const INPUT: &str = "w-full rounded-lg border px-3 py-2";
+
+/// A labelled one-line input.
+#[component]
+pub fn Field(
+    #[prop(into)] id: String,
+    label: &'static str,
+    #[prop(into)] name: String,
+    #[prop(into)] value: String,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] kind: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div>
+            <label for=id.clone() class="block text-sm font-medium">{label}</label>
+            <input id=id name=name type=kind.unwrap_or("text") inputmode=inputmode placeholder=placeholder required=required value=value class=INPUT/>
+        </div>
+    }
+}
+
+/// A labelled text area. Its text is its value only in the server's HTML; a form built in the
+/// browser (opening another row to edit) gets it through `prop:value`.
+#[component]
+pub fn TextArea(
+    id: &'static str,
+    label: &'static str,
+    name: &'static str,
+    #[prop(into)] value: String,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div>
+            <label for=id class="block text-sm font-medium">{label}</label>
+            <textarea id=id name=name rows="2" class=INPUT aria-describedby=hint.map(|_| hint_id.clone()) prop:value=value.clone()>{value.clone()}</textarea>
+            {hint.map(|hint| view! { <p id=hint_id class="text-xs text-slate-500">{hint}</p> })}
+        </div>
     }
 }

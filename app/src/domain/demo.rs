@@ -4,7 +4,6 @@
 //! created in one transaction, so a company either exists completely or not at all.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
-use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -245,16 +244,16 @@ async fn insert_shops<'d>(
             "mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day,
             "sun": if shop.sunday { day.clone() } else { json!([]) },
         });
-        let id: i64 = sqlx::query_scalar(
+        let id = sqlx::query_scalar!(
             "INSERT INTO shops (tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes)
              VALUES ($1, $2, $3, $4, 'Europe/Moscow', $5, $6, 30) RETURNING id",
+            tenant.0,
+            shop.name,
+            shop.address,
+            shop.phone,
+            shop.bays,
+            hours,
         )
-        .bind(tenant.0)
-        .bind(shop.name)
-        .bind(shop.address)
-        .bind(shop.phone)
-        .bind(shop.bays)
-        .bind(hours)
         .fetch_one(&mut **tx)
         .await?;
         shops.push((id, shop));
@@ -270,16 +269,16 @@ async fn insert_services<'c>(
 ) -> Result<Vec<(i64, &'c CatalogueService)>> {
     let mut services = Vec::new();
     for s in &catalogue.services {
-        let id: i64 = sqlx::query_scalar(
+        let id = sqlx::query_scalar!(
             "INSERT INTO services (tenant_id, name, category, price, duration_minutes, keywords)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            tenant.0,
+            s.name,
+            s.category,
+            s.price,
+            s.duration_minutes,
+            s.keywords,
         )
-        .bind(tenant.0)
-        .bind(&s.name)
-        .bind(&s.category)
-        .bind(s.price)
-        .bind(s.duration_minutes)
-        .bind(&s.keywords)
         .fetch_one(&mut **tx)
         .await?;
         services.push((id, s));
@@ -308,15 +307,15 @@ async fn insert_clients(
         } else {
             ""
         };
-        let client_id: i64 = sqlx::query_scalar(
+        let client_id = sqlx::query_scalar!(
             "INSERT INTO clients (tenant_id, full_name, phone, telegram_id, telegram_chat_id, notes)
              VALUES ($1, $2, $3, $4, $4, $5) RETURNING id",
+            tenant.0,
+            full_name,
+            phone,
+            telegram_id,
+            notes,
         )
-        .bind(tenant.0)
-        .bind(&full_name)
-        .bind(&phone)
-        .bind(telegram_id)
-        .bind(notes)
         .fetch_one(&mut **tx)
         .await?;
         let (make, model) = CARS[rng.below(CARS.len())];
@@ -328,17 +327,17 @@ async fn insert_clients(
             PLATE_LETTERS[rng.below(PLATE_LETTERS.len())],
             [77, 97, 99, 177, 197, 50, 750][rng.below(7)]
         );
-        let vehicle_id: i64 = sqlx::query_scalar(
+        let vehicle_id = sqlx::query_scalar!(
             "INSERT INTO vehicles (tenant_id, client_id, make, model, year, plate, mileage_km)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            tenant.0,
+            client_id,
+            make,
+            model,
+            2008 + rng.below(17) as i32,
+            plate,
+            (10 + rng.below(190)) as i32 * 1000,
         )
-        .bind(tenant.0)
-        .bind(client_id)
-        .bind(make)
-        .bind(model)
-        .bind(2008 + rng.below(17) as i32)
-        .bind(plate)
-        .bind((10 + rng.below(190)) as i32 * 1000)
         .fetch_one(&mut **tx)
         .await?;
         clients.push((client_id, vehicle_id, full_name, telegram_id.is_some()));
@@ -422,11 +421,17 @@ async fn insert_week(
                     };
                     let status = demo_status(day_offset, block, n);
                     let client = &clients[rng.below(clients.len())];
-                    insert_appointment(
-                        tx, tenant, *shop_id, bay, date, start, &picked, status, client, n,
-                        analyses,
-                    )
-                    .await?;
+                    let visit = DemoVisit {
+                        shop_id: *shop_id,
+                        bay,
+                        date,
+                        start,
+                        services: &picked,
+                        status,
+                        client,
+                        n,
+                    };
+                    insert_appointment(tx, tenant, visit, analyses).await?;
                     n += 1;
                 }
             }
@@ -451,33 +456,39 @@ fn demo_status(day_offset: i64, block: i64, n: usize) -> &'static str {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn insert_appointment(
-    tx: &mut Tx,
-    tenant: TenantId,
+/// One visit of the demo week: where, when, what, for whom; `n` counts the visits, so that
+/// sources and the customer's words vary.
+struct DemoVisit<'a> {
     shop_id: i64,
     bay: i32,
     date: NaiveDate,
     start: NaiveTime,
-    services: &[&(i64, &CatalogueService)],
-    status: &str,
-    client: &DemoClient,
+    services: &'a [&'a (i64, &'a CatalogueService)],
+    status: &'static str,
+    client: &'a DemoClient,
     n: usize,
+}
+
+async fn insert_appointment(
+    tx: &mut Tx,
+    tenant: TenantId,
+    visit: DemoVisit<'_>,
     analyses: &[(String, Value)],
 ) -> Result<()> {
-    let tz: Tz = chrono_tz::Europe::Moscow;
-    let start_time = tz
-        .from_local_datetime(&date.and_time(start))
+    let start_time = chrono_tz::Europe::Moscow
+        .from_local_datetime(&visit.date.and_time(visit.start))
         .earliest()
         .ok_or_else(|| super::Error::Internal("demo time".into()))?
         .with_timezone(&Utc);
-    let minutes: i64 = services
+    let minutes: i64 = visit
+        .services
         .iter()
         .map(|(_, s)| i64::from(s.duration_minutes))
         .sum();
     let end_time = start_time + Duration::minutes(minutes);
-    let total: Decimal = services.iter().map(|(_, s)| s.price).sum();
-    let (client_id, vehicle_id, _, has_telegram) = client;
+    let total: Decimal = visit.services.iter().map(|(_, s)| s.price).sum();
+    let (client_id, vehicle_id, _, has_telegram) = visit.client;
+    let n = visit.n;
     let source = if *has_telegram && n.is_multiple_of(2) {
         "telegram"
     } else if n.is_multiple_of(3) {
@@ -488,50 +499,59 @@ async fn insert_appointment(
     let (note, summary, analysis) = if source == "telegram" {
         let i = n % TELEGRAM_WORDS.len();
         let (summary, analysis) = &analyses[i];
-        (
-            TELEGRAM_WORDS[i].to_string(),
-            summary.clone(),
-            Some(analysis),
-        )
+        (TELEGRAM_WORDS[i], summary.as_str(), Some(analysis))
     } else {
-        (String::new(), String::new(), None)
+        ("", "", None)
     };
-    let cancel_reason = (status == "cancelled").then_some("Клиент перенёс визит");
-    let id: i64 = sqlx::query_scalar(
+    let cancel_reason = (visit.status == "cancelled").then_some(CANCEL_REASON);
+    let id = sqlx::query_scalar!(
         "INSERT INTO appointments (tenant_id, shop_id, client_id, vehicle_id, bay, start_time, end_time,
                                    status, source, customer_note, ai_summary, ai_analysis, total_price,
                                    cancel_reason)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        tenant.0,
+        visit.shop_id,
+        client_id,
+        vehicle_id,
+        visit.bay,
+        start_time,
+        end_time,
+        visit.status,
+        source,
+        note,
+        summary,
+        analysis,
+        total,
+        cancel_reason,
     )
-    .bind(tenant.0)
-    .bind(shop_id)
-    .bind(client_id)
-    .bind(vehicle_id)
-    .bind(bay)
-    .bind(start_time)
-    .bind(end_time)
-    .bind(status)
-    .bind(source)
-    .bind(note)
-    .bind(summary)
-    .bind(analysis)
-    .bind(total)
-    .bind(cancel_reason)
     .fetch_one(&mut **tx)
     .await?;
-    for (service_id, s) in services {
-        sqlx::query(
+    for (service_id, s) in visit.services {
+        sqlx::query!(
             "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes)
              VALUES ($1, $2, $3, $4, $5)",
+            tenant.0,
+            id,
+            service_id,
+            s.price,
+            s.duration_minutes,
         )
-        .bind(tenant.0)
-        .bind(id)
-        .bind(service_id)
-        .bind(s.price)
-        .bind(s.duration_minutes)
         .execute(&mut **tx)
         .await?;
     }
+    insert_history(tx, tenant, id, visit.status, source).await
+}
+
+const CANCEL_REASON: &str = "Клиент перенёс визит";
+
+/// The status history that leads to `status`: booked through `source`, moved on in the admin.
+async fn insert_history(
+    tx: &mut Tx,
+    tenant: TenantId,
+    appointment: i64,
+    status: &str,
+    source: &str,
+) -> Result<()> {
     let path: &[&str] = match status {
         "new" => &["new"],
         "confirmed" => &["new", "confirmed"],
@@ -541,17 +561,17 @@ async fn insert_appointment(
         _ => &["new", "cancelled"],
     };
     let mut from: Option<&str> = None;
-    for to in path {
-        sqlx::query(
+    for &to in path {
+        sqlx::query!(
             "INSERT INTO appointment_status_history (tenant_id, appointment_id, from_status, to_status, channel, reason)
              VALUES ($1, $2, $3, $4, $5, $6)",
+            tenant.0,
+            appointment,
+            from,
+            to,
+            if from.is_none() { source } else { "web" },
+            (to == "cancelled").then_some(CANCEL_REASON),
         )
-        .bind(tenant.0)
-        .bind(id)
-        .bind(from)
-        .bind(to)
-        .bind(if from.is_none() { source } else { "web" })
-        .bind((*to == "cancelled").then_some("Клиент перенёс визит"))
         .execute(&mut **tx)
         .await?;
         from = Some(to);

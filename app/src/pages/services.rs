@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
-    form::ActionForm,
+    form::{ActionForm, EditorForm, Field, TextArea, INPUT},
     loaded::load,
 };
 
@@ -93,93 +93,82 @@ pub struct ServiceInput {
 /// 1–1440 minutes…) are the catalogue's own, in `services`.
 #[server]
 pub async fn save_service(service: ServiceInput) -> Result<(), AppError> {
+    use crate::domain::services;
+
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
+    let id = service.id;
+    let service = ssr::read(service)?;
+    match id {
+        Some(id) => {
+            let patch = services::ServicePatch {
+                name: Some(service.name),
+                category: Some(service.category),
+                description: Some(service.description),
+                price: Some(service.price),
+                duration_minutes: Some(service.duration_minutes),
+                buffer_minutes: Some(service.buffer_minutes),
+                is_active: Some(service.is_active),
+                keywords: Some(service.keywords),
+                shop_id: Some(service.shop_id),
+            };
+            services::change(&state.db, tenant, id, patch).await?
+        }
+        None => services::add(&state.db, tenant, service).await?,
+    };
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
     use std::str::FromStr;
 
     use rust_decimal::Decimal;
 
-    use crate::domain::services;
-    use crate::session::ssr::refused;
+    use super::ServiceInput;
+    use crate::{domain::services::NewService, error::AppError, session::ssr::refused};
 
-    let crate::session::ssr::Caller { state, tenant, .. } =
-        crate::session::ssr::admin_changing().await?;
-    let ServiceInput {
-        id,
-        name,
-        category,
-        description,
-        price,
-        duration_minutes,
-        buffer_minutes,
-        is_active,
-        keywords,
-        shop_id,
-    } = service;
-    // People type «1 500,50»: spaces group digits and the comma is the decimal separator.
-    let price: String = price
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    let price = Decimal::from_str(&price)
-        .map_err(|_| refused("Цена: число рублей, например 1500 или 1500,50"))?;
-    let duration_minutes: i32 = duration_minutes
-        .trim()
-        .parse()
-        .map_err(|_| refused("Длительность: целое число минут"))?;
-    let buffer_minutes: i32 = match buffer_minutes.trim() {
-        "" => 0,
-        text => text
+    /// The form's text as the catalogue's numbers: people type «1 500,50» (spaces group
+    /// digits, the comma is the decimal separator).
+    pub(super) fn read(input: ServiceInput) -> Result<NewService, AppError> {
+        let price: String = input
+            .price
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| if c == ',' { '.' } else { c })
+            .collect();
+        let price = Decimal::from_str(&price)
+            .map_err(|_| refused("Цена: число рублей, например 1500 или 1500,50"))?;
+        let duration_minutes: i32 = input
+            .duration_minutes
+            .trim()
             .parse()
-            .map_err(|_| refused("Буфер после работы: целое число минут"))?,
-    };
-    let is_active = is_active.is_some();
-    let shop_id: Option<i64> = match shop_id.trim() {
-        "" => None,
-        text => Some(
-            text.parse()
-                .map_err(|_| refused("Точка: выберите из списка"))?,
-        ),
-    };
-    match id {
-        Some(id) => {
-            services::change(
-                &state.db,
-                tenant,
-                id,
-                services::ServicePatch {
-                    name: Some(name),
-                    category: Some(category),
-                    description: Some(description),
-                    price: Some(price),
-                    duration_minutes: Some(duration_minutes),
-                    buffer_minutes: Some(buffer_minutes),
-                    is_active: Some(is_active),
-                    keywords: Some(keywords),
-                    shop_id: Some(shop_id),
-                },
-            )
-            .await?
-        }
-        None => {
-            services::add(
-                &state.db,
-                tenant,
-                services::NewService {
-                    name,
-                    description,
-                    category,
-                    price,
-                    duration_minutes,
-                    buffer_minutes,
-                    is_active,
-                    keywords,
-                    shop_id,
-                },
-            )
-            .await?
-        }
-    };
-    Ok(())
+            .map_err(|_| refused("Длительность: целое число минут"))?;
+        let buffer_minutes: i32 = match input.buffer_minutes.trim() {
+            "" => 0,
+            text => text
+                .parse()
+                .map_err(|_| refused("Буфер после работы: целое число минут"))?,
+        };
+        let shop_id: Option<i64> = match input.shop_id.trim() {
+            "" => None,
+            text => Some(
+                text.parse()
+                    .map_err(|_| refused("Точка: выберите из списка"))?,
+            ),
+        };
+        Ok(NewService {
+            name: input.name,
+            description: input.description,
+            category: input.category,
+            price,
+            duration_minutes,
+            buffer_minutes,
+            is_active: input.is_active.is_some(),
+            keywords: input.keywords,
+            shop_id,
+        })
+    }
 }
 
 /// Removes a service; one that past visits refer to is only deactivated (see `services::delete`).
@@ -317,78 +306,39 @@ fn ServiceForm(
         is_active: true,
         ..ServiceRow::default()
     });
-    // Results from before this form was shown belong to another form.
-    let opened_at = save.version().get_untracked();
-    let error = move || {
-        (save.version().get() > opened_at)
-            .then(|| save.value().get())
-            .flatten()
-            .and_then(Result::err)
+    let (heading, submit) = if is_new {
+        ("Новая услуга".to_string(), "Добавить услугу")
+    } else {
+        (format!("Изменить: {}", service.name), "Сохранить")
     };
-    let input = "w-full rounded-lg border px-3 py-2";
-    // A textarea's text is its value only in the server's HTML; a form built in the browser
-    // (opening another service to edit) gets it through `prop:value`.
+    let on_cancel = (!is_new).then(|| Callback::new(move |()| editing.set(None)));
     view! {
-        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="service-form">
-            <h2 id="service-form" class="mb-2 font-semibold">
-                {if is_new { "Новая услуга".to_string() } else { format!("Изменить: {}", service.name) }}
-            </h2>
-            <ActionForm action=save attr:class="space-y-3">
-                {(!is_new).then(|| view! { <input type="hidden" name="service[id]" value=service.id/> })}
-                <div>
-                    <label for="service-name" class="block text-sm font-medium">"Название"</label>
-                    <input id="service-name" name="service[name]" required value=service.name.clone() class=input/>
-                </div>
-                <div>
-                    <label for="service-category" class="block text-sm font-medium">"Категория"</label>
-                    <input id="service-category" name="service[category]" value=service.category.clone() class=input/>
-                </div>
-                <div>
-                    <label for="service-description" class="block text-sm font-medium">"Описание"</label>
-                    <textarea id="service-description" name="service[description]" rows="2" class=input prop:value=service.description.clone()>{service.description.clone()}</textarea>
-                </div>
-                <div class="grid grid-cols-3 gap-2">
-                    <div>
-                        <label for="service-price" class="block text-sm font-medium">"Цена, ₽"</label>
-                        <input id="service-price" name="service[price]" inputmode="decimal" required value=service.price.clone() class=input/>
-                    </div>
-                    <div>
-                        <label for="service-duration" class="block text-sm font-medium">"Минут"</label>
-                        <input id="service-duration" name="service[duration_minutes]" inputmode="numeric" required value=(!is_new).then_some(service.duration_minutes) class=input/>
-                    </div>
-                    <div>
-                        <label for="service-buffer" class="block text-sm font-medium">"Буфер, мин"</label>
-                        <input id="service-buffer" name="service[buffer_minutes]" inputmode="numeric" value=service.buffer_minutes class=input/>
-                    </div>
-                </div>
-                <div>
-                    <label for="service-keywords" class="block text-sm font-medium">"Слова и симптомы для консьержа"</label>
-                    <textarea id="service-keywords" name="service[keywords]" rows="2" aria-describedby="service-keywords-hint" class=input prop:value=service.keywords.clone()>{service.keywords.clone()}</textarea>
-                    <p id="service-keywords-hint" class="text-xs text-slate-500">"Через запятую: как клиенты описывают проблему («стук, подвеска, кочки»)."</p>
-                </div>
-                <div>
-                    <label for="service-shop" class="block text-sm font-medium">"Где оказывается"</label>
-                    <select id="service-shop" name="service[shop_id]" class=input>
-                        <option value="" selected=service.shop_id.is_none()>"Во всех точках"</option>
-                        {shops.into_iter().map(|(id, name)| view! {
-                            <option value=id selected=service.shop_id == Some(id)>{name}</option>
-                        }).collect_view()}
-                    </select>
-                </div>
-                <label class="flex items-center gap-2 text-sm">
-                    <input type="checkbox" name="service[is_active]" value="on" checked=service.is_active/>
-                    "Активна (предлагается клиентам)"
-                </label>
-                {move || error().map(|error| view! { <ErrorNotice error/> })}
-                <div class="flex gap-2">
-                    <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>
-                        {if is_new { "Добавить услугу" } else { "Сохранить" }}
-                    </button>
-                    {(!is_new).then(|| view! {
-                        <button type="button" class="rounded-lg border px-4 py-2 text-sm" on:click=move |_| editing.set(None)>"Отмена"</button>
-                    })}
-                </div>
-            </ActionForm>
-        </section>
+        <EditorForm action=save id="service-form" heading submit on_cancel>
+            {(!is_new).then(|| view! { <input type="hidden" name="service[id]" value=service.id/> })}
+            <Field id="service-name" label="Название" name="service[name]" required=true value=service.name.clone()/>
+            <Field id="service-category" label="Категория" name="service[category]" value=service.category.clone()/>
+            <TextArea id="service-description" label="Описание" name="service[description]" value=service.description.clone()/>
+            <div class="grid grid-cols-3 gap-2">
+                <Field id="service-price" label="Цена, ₽" name="service[price]" inputmode="decimal" required=true value=service.price.clone()/>
+                <Field id="service-duration" label="Минут" name="service[duration_minutes]" inputmode="numeric" required=true
+                    value=if is_new { String::new() } else { service.duration_minutes.to_string() }/>
+                <Field id="service-buffer" label="Буфер, мин" name="service[buffer_minutes]" inputmode="numeric" value=service.buffer_minutes.to_string()/>
+            </div>
+            <TextArea id="service-keywords" label="Слова и симптомы для консьержа" name="service[keywords]" value=service.keywords.clone()
+                hint="Через запятую: как клиенты описывают проблему («стук, подвеска, кочки»)."/>
+            <div>
+                <label for="service-shop" class="block text-sm font-medium">"Где оказывается"</label>
+                <select id="service-shop" name="service[shop_id]" class=INPUT>
+                    <option value="" selected=service.shop_id.is_none()>"Во всех точках"</option>
+                    {shops.into_iter().map(|(id, name)| view! {
+                        <option value=id selected=service.shop_id == Some(id)>{name}</option>
+                    }).collect_view()}
+                </select>
+            </div>
+            <label class="flex items-center gap-2 text-sm">
+                <input type="checkbox" name="service[is_active]" value="on" checked=service.is_active/>
+                "Активна (предлагается клиентам)"
+            </label>
+        </EditorForm>
     }
 }

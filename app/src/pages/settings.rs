@@ -455,31 +455,7 @@ fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="bot-title">
             <h2 id="bot-title" class="mb-2 font-semibold">"Telegram-бот"</h2>
-            <Transition fallback=Loading>
-                {move || Suspend::new(async move {
-                    match status.await {
-                        Ok(BotStatus { username: Some(username) }) => view! {
-                            <div class="mb-3 flex flex-wrap items-center gap-3">
-                                <p data-testid="bot-status">
-                                    "Подключён: "
-                                    <a class="font-medium text-blue-700 underline" href=format!("https://t.me/{username}") target="_blank" rel="noopener">
-                                        "@" {username.clone()}
-                                    </a>
-                                </p>
-                                <ActionForm action=disconnect>
-                                    <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700 hover:bg-red-50 disabled:opacity-60" disabled=move || disconnect.pending().get()>
-                                        "Отключить бота"
-                                    </button>
-                                </ActionForm>
-                            </div>
-                        }.into_any(),
-                        Ok(BotStatus { username: None }) => view! {
-                            <p class="mb-3 text-slate-600" data-testid="bot-status">"Бот не подключён: клиенты пока не могут записаться через Telegram."</p>
-                        }.into_any(),
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <BotState status disconnect/>
             {move || disconnect_error().map(|error| view! { <ErrorNotice error/> })}
             <ActionForm action=connect node_ref=form attr:class="space-y-2">
                 <label for="bot-token" class="block text-sm font-medium">
@@ -499,6 +475,38 @@ fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
                 </button>
             </ActionForm>
         </section>
+    }
+}
+
+/// Which bot is connected, with «Отключить бота», or that none is.
+#[component]
+fn BotState(status: Loaded<BotStatus>, disconnect: ServerAction<DisconnectBot>) -> impl IntoView {
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match status.await {
+                    Ok(BotStatus { username: Some(username) }) => view! {
+                        <div class="mb-3 flex flex-wrap items-center gap-3">
+                            <p data-testid="bot-status">
+                                "Подключён: "
+                                <a class="font-medium text-blue-700 underline" href=format!("https://t.me/{username}") target="_blank" rel="noopener">
+                                    "@" {username.clone()}
+                                </a>
+                            </p>
+                            <ActionForm action=disconnect>
+                                <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700 hover:bg-red-50 disabled:opacity-60" disabled=move || disconnect.pending().get()>
+                                    "Отключить бота"
+                                </button>
+                            </ActionForm>
+                        </div>
+                    }.into_any(),
+                    Ok(BotStatus { username: None }) => view! {
+                        <p class="mb-3 text-slate-600" data-testid="bot-status">"Бот не подключён: клиенты пока не могут записаться через Telegram."</p>
+                    }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
-    form::ActionForm,
+    form::{ActionForm, EditorForm, Field, INPUT},
     loaded::load,
 };
 
@@ -328,77 +328,42 @@ fn ShopForm(
         ],
         ..ShopInput::default()
     });
-    // Results from before this form was shown belong to another form.
-    let opened_at = save.version().get_untracked();
-    let error = move || {
-        (save.version().get() > opened_at)
-            .then(|| save.value().get())
-            .flatten()
-            .and_then(Result::err)
+    let (heading, submit) = if is_new {
+        ("Новая точка".to_string(), "Добавить точку")
+    } else {
+        (format!("Изменить: {}", shop.name), "Сохранить")
     };
-    let input = "w-full rounded-lg border px-3 py-2";
+    let on_cancel = (!is_new).then(|| Callback::new(move |()| editing.set(None)));
     view! {
-        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="shop-form">
-            <h2 id="shop-form" class="mb-2 font-semibold">
-                {if is_new { "Новая точка".to_string() } else { format!("Изменить: {}", shop.name) }}
-            </h2>
-            <ActionForm action=save attr:class="space-y-3">
-                {shop.id.map(|id| view! { <input type="hidden" name="shop[id]" value=id/> })}
-                <div>
-                    <label for="shop-name" class="block text-sm font-medium">"Название"</label>
-                    <input id="shop-name" name="shop[name]" required value=shop.name.clone() class=input/>
+        <EditorForm action=save id="shop-form" heading submit on_cancel>
+            {shop.id.map(|id| view! { <input type="hidden" name="shop[id]" value=id/> })}
+            <Field id="shop-name" label="Название" name="shop[name]" required=true value=shop.name.clone()/>
+            <div class="grid gap-2 sm:grid-cols-2">
+                <Field id="shop-address" label="Адрес" name="shop[address]" value=shop.address.clone()/>
+                <Field id="shop-phone" label="Телефон" name="shop[phone]" kind="tel" value=shop.phone.clone()/>
+            </div>
+            <div class="grid grid-cols-3 gap-2">
+                <Field id="shop-bays" label="Постов" name="shop[bays]" inputmode="numeric" required=true value=shop.bays.clone()/>
+                <Field id="shop-slot" label="Шаг, мин" name="shop[slot_minutes]" inputmode="numeric" required=true value=shop.slot_minutes.clone()/>
+                <Field id="shop-tz" label="Часовой пояс" name="shop[timezone]" value=shop.timezone.clone()/>
+            </div>
+            <fieldset>
+                <legend class="text-sm font-medium">"Часы работы (пусто — выходной)"</legend>
+                <div class="mt-1 grid gap-2 sm:grid-cols-2">
+                    {DAYS.iter().enumerate().map(|(index, (key, day))| view! {
+                        <div>
+                            <label for=format!("shop-hours-{key}") class="block text-sm text-slate-600">{*day}</label>
+                            <input
+                                id=format!("shop-hours-{key}")
+                                name=format!("shop[hours][{index}]")
+                                placeholder="09:00-20:00"
+                                value=shop.hours.get(index).cloned().unwrap_or_default()
+                                class=INPUT
+                            />
+                        </div>
+                    }).collect_view()}
                 </div>
-                <div class="grid gap-2 sm:grid-cols-2">
-                    <div>
-                        <label for="shop-address" class="block text-sm font-medium">"Адрес"</label>
-                        <input id="shop-address" name="shop[address]" value=shop.address.clone() class=input/>
-                    </div>
-                    <div>
-                        <label for="shop-phone" class="block text-sm font-medium">"Телефон"</label>
-                        <input id="shop-phone" name="shop[phone]" type="tel" value=shop.phone.clone() class=input/>
-                    </div>
-                </div>
-                <div class="grid grid-cols-3 gap-2">
-                    <div>
-                        <label for="shop-bays" class="block text-sm font-medium">"Постов"</label>
-                        <input id="shop-bays" name="shop[bays]" inputmode="numeric" required value=shop.bays.clone() class=input/>
-                    </div>
-                    <div>
-                        <label for="shop-slot" class="block text-sm font-medium">"Шаг, мин"</label>
-                        <input id="shop-slot" name="shop[slot_minutes]" inputmode="numeric" required value=shop.slot_minutes.clone() class=input/>
-                    </div>
-                    <div>
-                        <label for="shop-tz" class="block text-sm font-medium">"Часовой пояс"</label>
-                        <input id="shop-tz" name="shop[timezone]" value=shop.timezone.clone() class=input/>
-                    </div>
-                </div>
-                <fieldset>
-                    <legend class="text-sm font-medium">"Часы работы (пусто — выходной)"</legend>
-                    <div class="mt-1 grid gap-2 sm:grid-cols-2">
-                        {DAYS.iter().enumerate().map(|(index, (key, day))| view! {
-                            <div>
-                                <label for=format!("shop-hours-{key}") class="block text-sm text-slate-600">{*day}</label>
-                                <input
-                                    id=format!("shop-hours-{key}")
-                                    name=format!("shop[hours][{index}]")
-                                    placeholder="09:00-20:00"
-                                    value=shop.hours.get(index).cloned().unwrap_or_default()
-                                    class=input
-                                />
-                            </div>
-                        }).collect_view()}
-                    </div>
-                </fieldset>
-                {move || error().map(|error| view! { <ErrorNotice error/> })}
-                <div class="flex gap-2">
-                    <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>
-                        {if is_new { "Добавить точку" } else { "Сохранить" }}
-                    </button>
-                    {(!is_new).then(|| view! {
-                        <button type="button" class="rounded-lg border px-4 py-2 text-sm" on:click=move |_| editing.set(None)>"Отмена"</button>
-                    })}
-                </div>
-            </ActionForm>
-        </section>
+            </fieldset>
+        </EditorForm>
     }
 }

@@ -4,7 +4,10 @@ use axum::{extract::State, http::StatusCode, Json};
 use serde::Deserialize;
 
 use app::domain::{
-    clients::{self, Client, ClientDetail, ClientPatch, NewClient},
+    clients::{
+        self, Client, ClientDetail, ClientPatch, MergePreview, NewClient, NewVehicle, Vehicle,
+        VehiclePatch,
+    },
     AppState,
 };
 
@@ -16,7 +19,7 @@ use super::{
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ClientQuery {
-    /// Part of the name, phone digits or plate.
+    /// Part of the name, phone digits, plate or VIN.
     search: Option<String>,
     skip: Option<i64>,
     limit: Option<i64>,
@@ -69,5 +72,78 @@ pub async fn update(
 ) -> ApiResult<Json<Client>> {
     Ok(Json(
         clients::change(&state, staff.tenant, id, patch).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/clients/{id}/vehicles", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = NewVehicle,
+    responses((status = 201, body = Vehicle), (status = 404), (status = 422)))]
+pub async fn add_vehicle(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(car): ApiJson<NewVehicle>,
+) -> ApiResult<(StatusCode, Json<Vehicle>)> {
+    let vehicle = clients::cars::add(&state, staff.tenant, id, car).await?;
+    Ok((StatusCode::CREATED, Json(vehicle)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{id}/vehicles/{vehicle_id}", tag = "clients",
+    security(("bearer" = [])), params(("id" = i64, Path), ("vehicle_id" = i64, Path)),
+    request_body = VehiclePatch, responses((status = 200, body = Vehicle), (status = 404), (status = 422)))]
+pub async fn update_vehicle(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, vehicle_id)): ApiPath<(i64, i64)>,
+    ApiJson(patch): ApiJson<VehiclePatch>,
+) -> ApiResult<Json<Vehicle>> {
+    Ok(Json(
+        clients::cars::change(&state, staff.tenant, id, vehicle_id, patch).await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/clients/{id}/vehicles/{vehicle_id}", tag = "clients",
+    security(("bearer" = [])), params(("id" = i64, Path), ("vehicle_id" = i64, Path)),
+    responses((status = 204), (status = 404), (status = 409, description = "Visits name the car")))]
+pub async fn remove_vehicle(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, vehicle_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    clients::cars::remove(&state, staff.tenant, id, vehicle_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeRequest {
+    /// The card that goes: its visits, cars, messages and contacts move to `{id}`.
+    other_id: i64,
+}
+
+#[utoipa::path(get, path = "/api/v1/clients/{id}/merge", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path), MergeRequest),
+    responses((status = 200, body = MergePreview), (status = 404), (status = 409), (status = 422)))]
+pub async fn merge_preview(
+    State(state): State<AppState>,
+    mut staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<MergeRequest>,
+) -> ApiResult<Json<MergePreview>> {
+    let mut tx = staff.read(&state.db).await?;
+    Ok(Json(clients::merge_preview(&mut tx, id, q.other_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/clients/{id}/merge", tag = "clients", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = MergeRequest,
+    responses((status = 200, body = Client), (status = 404), (status = 409), (status = 422)))]
+pub async fn merge(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(request): ApiJson<MergeRequest>,
+) -> ApiResult<Json<Client>> {
+    Ok(Json(
+        clients::merge(&state, staff.tenant, id, request.other_id).await?,
     ))
 }

@@ -255,12 +255,24 @@ fn VisitCard(
     } else {
         "px-2 py-1 text-xs"
     };
+    // Clients who often do not come are marked, so that staff call to confirm.
+    let no_shows =
+        (visit.client_no_shows > 0).then(|| format!("не приезжал {} р.", visit.client_no_shows));
     let title = format!(
-        "{} {} — {}",
+        "{} {}{} — {}",
         visit.time,
         visit.client_name,
+        no_shows
+            .as_ref()
+            .map(|n| format!(" ({n})"))
+            .unwrap_or_default(),
         visit.services.join(", ")
     );
+    let no_show_mark = no_shows.map(|text| view! {
+        <span class="ml-1 rounded bg-rose-600 px-1 font-bold text-white" data-testid="no-show-mark" title=text.clone()>
+            "!"<span class="sr-only">{text.clone()}</span>
+        </span>
+    });
     view! {
         <button
             type="button"
@@ -277,11 +289,11 @@ fn VisitCard(
             {if week {
                 view! {
                     <span class="block font-semibold">{visit.start_clock.clone()}</span>
-                    <span class="block truncate">{visit.client_name.clone()}</span>
+                    <span class="block truncate">{visit.client_name.clone()} {no_show_mark}</span>
                 }.into_any()
             } else {
                 view! {
-                    <span class="block font-semibold">{visit.time.clone()} " " {visit.client_name.clone()}</span>
+                    <span class="block font-semibold">{visit.time.clone()} " " {visit.client_name.clone()} {no_show_mark}</span>
                     {visit.car.clone().map(|car| view! { <span class="block">{car}</span> })}
                     <span class="block opacity-80">{visit.services.join(", ")}</span>
                 }.into_any()

@@ -99,6 +99,8 @@ pub struct Visit {
     pub client_id: i64,
     pub client_name: String,
     pub client_phone: Option<String>,
+    /// The client's no-shows, when they are repeated (`clients::REPEATED_NO_SHOWS`), else 0.
+    pub client_no_shows: i64,
     pub car: Option<String>,
     pub services: Vec<String>,
     pub total_price: String,
@@ -173,7 +175,8 @@ pub fn CalendarPage() -> impl IntoView {
 
 /// The shop's day or week as asked for in the URL (another day or shop is another page), with
 /// the card of `open_visit` open: the grid, the panels and the live reload, all of it the
-/// page's island.
+/// page's island. (A little over 80 lines: one island holds the signals that tie the grid to the
+/// panels, and most of its length is the view that places them.)
 #[island]
 fn CalendarBoard(
     shop: Option<i64>,

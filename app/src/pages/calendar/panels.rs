@@ -7,10 +7,9 @@ use super::schedule::{find_clients, BookVisit, MoveVisit};
 use super::{clock, russian_date, ServiceChoice, SlotChoice, Visit};
 use crate::components::{
     feedback::{ErrorNotice, Loading},
-    form::ActionForm,
+    form::{error_since, ActionForm},
     loaded::load,
 };
-use crate::error::AppError;
 use crate::model::Status;
 use crate::pages::appointment_status::ChangeStatus;
 use crate::public_path::public_url;
@@ -41,19 +40,6 @@ fn Panel(title: String, on_close: impl Fn() + 'static, children: Children) -> im
             </div>
             {children()}
         </aside>
-    }
-}
-
-/// The error of `action` that arrived after `opened_at` (the action is shared by every panel).
-fn error_since<A: Send + Sync + 'static, O: Clone + Send + Sync + 'static>(
-    action: Action<A, Result<O, AppError>>,
-    opened_at: usize,
-) -> impl Fn() -> Option<AppError> + Copy {
-    move || {
-        (action.version().get() > opened_at)
-            .then(|| action.value().get())
-            .flatten()
-            .and_then(Result::err)
     }
 }
 
@@ -108,6 +94,11 @@ fn VisitDetails(visit: Visit) -> impl IntoView {
             <div><dt class="inline text-slate-500">"Клиент: "</dt><dd class="inline">
                 <a href=public_url(&format!("/clients/{}", visit.client_id)) class="text-blue-700 underline">{visit.client_name.clone()}</a>
                 {visit.client_phone.clone().map(|p| view! { " · " {p} })}
+                {(visit.client_no_shows > 0).then(|| view! {
+                    <span class="ml-1 rounded-full border border-rose-300 bg-rose-50 px-2 text-xs text-rose-900">
+                        "не приезжал " {visit.client_no_shows} " р."
+                    </span>
+                })}
             </dd></div>
             {visit.car.clone().map(|car| view! { <div><dt class="inline text-slate-500">"Автомобиль: "</dt><dd class="inline">{car}</dd></div> })}
             <div><dt class="inline text-slate-500">"Услуги: "</dt><dd class="inline">{visit.services.join(", ")}</dd></div>

@@ -146,6 +146,8 @@ mod ssr {
     pub async fn visits(tx: &mut Tx, appointments: Vec<Appointment>, tz: Tz) -> Result<Vec<Visit>> {
         // A client's cars are loaded once however many of their visits the week holds.
         let mut cars: HashMap<i64, Vec<clients::Vehicle>> = HashMap::new();
+        let client_ids: Vec<i64> = appointments.iter().map(|a| a.client_id).collect();
+        let no_shows = clients::repeated_no_shows(tx, &client_ids).await?;
         let mut visits = Vec::with_capacity(appointments.len());
         for a in appointments {
             let car = match a.vehicle_id {
@@ -153,7 +155,7 @@ mod ssr {
                     let list = match cars.entry(a.client_id) {
                         Entry::Occupied(known) => known.into_mut(),
                         Entry::Vacant(slot) => {
-                            slot.insert(clients::vehicles(tx, a.client_id).await?)
+                            slot.insert(clients::cars::list(tx, a.client_id).await?)
                         }
                     };
                     list.iter()
@@ -186,6 +188,7 @@ mod ssr {
                 client_id: a.client_id,
                 client_name: a.client.full_name,
                 client_phone: a.client.phone,
+                client_no_shows: no_shows.get(&a.client_id).copied().unwrap_or(0),
                 car,
                 services: a.services.into_iter().map(|s| s.name).collect(),
                 total_price: format::rubles(a.total_price),

@@ -211,7 +211,7 @@ async fn choose_car(
             return Ok(None);
         };
         // Only the customer's own cars.
-        match clients::vehicles(tx, customer.client_id)
+        match clients::cars::list(tx, customer.client_id)
             .await?
             .into_iter()
             .find(|v| v.id == id)

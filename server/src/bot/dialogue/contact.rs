@@ -35,7 +35,7 @@ pub(super) async fn car_question(
     n: i64,
     customer: &Customer,
 ) -> Result<Reply, BotError> {
-    let mut buttons: Vec<_> = clients::vehicles(tx, customer.client_id)
+    let mut buttons: Vec<_> = clients::cars::list(tx, customer.client_id)
         .await?
         .iter()
         .take(5)
@@ -135,7 +135,7 @@ pub(super) async fn car_answer(
         return Ok(reply);
     };
     let mut work = Work::begin(&state.db, tenant).await?;
-    let vehicle = match clients::add_car(&mut work, customer.client_id, car).await {
+    let vehicle = match clients::cars::add_in(&mut work, customer.client_id, car).await {
         Ok(vehicle) => vehicle,
         Err(Error::Validation(reason)) => return Ok(Reply::text(reason)),
         Err(e) => return Err(e.into()),
@@ -188,6 +188,7 @@ fn parse_car(text: &str) -> Option<NewVehicle> {
         plate,
         vin: None,
         mileage_km: None,
+        mileage_read_on: None,
     })
 }
 

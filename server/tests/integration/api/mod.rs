@@ -4,6 +4,7 @@
 mod auth;
 mod contract;
 mod events;
+mod front_desk;
 mod resources;
 
 use std::time::Duration;

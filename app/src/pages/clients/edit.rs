@@ -1,0 +1,326 @@
+//! The client card's forms: contacts and notes, a car (add or correct), removing a car, merging
+//! a duplicate, and a new client. Each is a small island that shows why a change was refused in
+//! place and, once one is saved, reloads the card (the server renders the rest).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::card::CarRow;
+use crate::components::{
+    feedback::ErrorNotice,
+    form::{error_since, ActionForm, Field, PRIMARY_BUTTON},
+};
+use crate::error::AppError;
+use crate::public_path::public_url;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContactInput {
+    pub full_name: String,
+    pub phone: String,
+    pub email: String,
+    pub notes: String,
+}
+
+/// A car's form as typed: numbers and the date stay text until the server reads them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CarInput {
+    /// Empty for a new car.
+    pub id: Option<i64>,
+    pub make: String,
+    pub model: String,
+    pub year: String,
+    pub plate: String,
+    pub vin: String,
+    pub mileage_km: String,
+    pub mileage_read_on: String,
+}
+
+/// Saves the card's name, phone, e-mail and notes; an empty phone or e-mail removes it.
+#[server]
+pub async fn save_client(id: i64, client: ContactInput) -> Result<(), AppError> {
+    use crate::domain::clients::{self, ClientPatch};
+
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::staff_changing().await?;
+    let text = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let patch = ClientPatch {
+        full_name: Some(client.full_name),
+        phone: Some(text(client.phone)),
+        email: Some(text(client.email)),
+        notes: Some(client.notes),
+        ..ClientPatch::default()
+    };
+    clients::change(&state, tenant, id, patch).await?;
+    Ok(())
+}
+
+/// Adds a car to the card (`id` empty) or corrects one.
+#[server]
+pub async fn save_car(client_id: i64, car: CarInput) -> Result<(), AppError> {
+    use crate::domain::clients::{cars, VehiclePatch};
+
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::staff_changing().await?;
+    let id = car.id;
+    let car = ssr::read_car(car)?;
+    match id {
+        None => {
+            cars::add(&state, tenant, client_id, car).await?;
+        }
+        Some(id) => {
+            let patch = VehiclePatch {
+                make: Some(car.make),
+                model: Some(car.model),
+                year: Some(car.year),
+                plate: Some(car.plate),
+                vin: Some(car.vin),
+                mileage_km: Some(car.mileage_km),
+                mileage_read_on: Some(car.mileage_read_on),
+            };
+            cars::change(&state, tenant, client_id, id, patch).await?;
+        }
+    }
+    Ok(())
+}
+
+#[server]
+pub async fn remove_car(client_id: i64, id: i64) -> Result<(), AppError> {
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::staff_changing().await?;
+    crate::domain::clients::cars::remove(&state, tenant, client_id, id).await?;
+    Ok(())
+}
+
+/// Merges card `drop` into card `keep`: its visits, cars, messages and contacts move.
+#[server]
+pub async fn merge_clients(keep: i64, drop: i64) -> Result<(), AppError> {
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::staff_changing().await?;
+    crate::domain::clients::merge(&state, tenant, keep, drop).await?;
+    Ok(())
+}
+
+/// A walk-in or a caller: a new card, with their car when they give one. Returns its id.
+#[server]
+pub async fn create_client(client: ContactInput, car: CarInput) -> Result<i64, AppError> {
+    use crate::domain::clients::{self, NewClient};
+
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::staff_changing().await?;
+    let text = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+    let car = ssr::read_car(car)?;
+    let has_car = !(car.make.trim().is_empty()
+        && car.model.trim().is_empty()
+        && car.plate.is_none()
+        && car.vin.is_none());
+    let new = NewClient {
+        full_name: client.full_name,
+        phone: text(client.phone),
+        email: text(client.email),
+        telegram_id: None,
+        notes: client.notes,
+        vehicles: if has_car { vec![car] } else { Vec::new() },
+    };
+    Ok(clients::add(&state, tenant, new).await?.id)
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::CarInput;
+    use crate::{domain::clients::NewVehicle, error::AppError, session::ssr::refused};
+
+    /// The car's form as the domain takes it; its rules (VIN, year, mileage) are checked there.
+    pub(super) fn read_car(car: CarInput) -> Result<NewVehicle, AppError> {
+        let text = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        let year = match car.year.trim() {
+            "" => None,
+            year => Some(
+                year.parse()
+                    .map_err(|_| refused("Год выпуска: четыре цифры, например 2017"))?,
+            ),
+        };
+        // «120 000» as people type it.
+        let mileage: String = car
+            .mileage_km
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let mileage_km = match mileage.as_str() {
+            "" => None,
+            km => Some(
+                km.parse()
+                    .map_err(|_| refused("Пробег: целое число километров"))?,
+            ),
+        };
+        let mileage_read_on = match car.mileage_read_on.trim() {
+            "" => None,
+            day => Some(
+                day.parse()
+                    .map_err(|_| refused("Дата пробега: ГГГГ-ММ-ДД"))?,
+            ),
+        };
+        Ok(NewVehicle {
+            make: car.make,
+            model: car.model,
+            year,
+            plate: text(car.plate),
+            vin: text(car.vin),
+            mileage_km,
+            mileage_read_on,
+        })
+    }
+}
+
+/// Reloads the page once `action` succeeds: the card is the server's to render.
+fn reload_on_success<A, O>(action: Action<A, Result<O, AppError>>)
+where
+    A: Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            let _ = window().location().reload();
+        }
+    });
+}
+
+#[island]
+pub fn ClientContact(
+    id: i64,
+    full_name: String,
+    phone: String,
+    email: String,
+    notes: String,
+) -> impl IntoView {
+    let save = ServerAction::<SaveClient>::new();
+    reload_on_success(save.into());
+    let error = error_since(save.into(), 0);
+    view! {
+        <ActionForm action=save attr:class="space-y-2">
+            <input type="hidden" name="id" value=id/>
+            <Field id="client-name" label="Имя" name="client[full_name]" value=full_name/>
+            <div class="grid gap-2 sm:grid-cols-2">
+                <Field id="client-phone" label="Телефон" name="client[phone]" kind="tel" placeholder="+79161234567" value=phone/>
+                <Field id="client-email" label="E-mail" name="client[email]" kind="email" value=email/>
+            </div>
+            <div>
+                <label for="client-notes" class="block text-sm font-medium">"Заметки"</label>
+                <textarea id="client-notes" name="client[notes]" rows="3" class="w-full rounded-lg border px-3 py-2">{notes}</textarea>
+            </div>
+            {move || error().map(|error| view! { <ErrorNotice error/> })}
+            <button type="submit" class=PRIMARY_BUTTON disabled=move || save.pending().get()>"Сохранить"</button>
+        </ActionForm>
+    }
+}
+
+/// Adds a car (`car: None`) or corrects one.
+#[island]
+pub fn CarForm(client_id: i64, car: Option<CarRow>) -> impl IntoView {
+    let save = ServerAction::<SaveCar>::new();
+    reload_on_success(save.into());
+    let error = error_since(save.into(), 0);
+    let prefix = match &car {
+        Some(car) => format!("car-{}", car.id),
+        None => "car-new".to_string(),
+    };
+    let id = move |field: &str| format!("{prefix}-{field}");
+    let is_new = car.is_none();
+    let car = car.unwrap_or_default();
+    view! {
+        <ActionForm action=save attr:class="mt-2 space-y-2">
+            <input type="hidden" name="client_id" value=client_id/>
+            {(!is_new).then(|| view! { <input type="hidden" name="car[id]" value=car.id/> })}
+            <div class="grid grid-cols-2 gap-2">
+                <Field id=id("make") label="Марка" name="car[make]" value=car.make/>
+                <Field id=id("model") label="Модель" name="car[model]" value=car.model/>
+                <Field id=id("year") label="Год" name="car[year]" inputmode="numeric" value=car.year/>
+                <Field id=id("plate") label="Госномер" name="car[plate]" value=car.plate/>
+            </div>
+            <Field id=id("vin") label="VIN (17 знаков)" name="car[vin]" value=car.vin/>
+            <div class="grid grid-cols-2 gap-2">
+                <Field id=id("mileage") label="Пробег, км" name="car[mileage_km]" inputmode="numeric" value=car.mileage_km/>
+                <Field id=id("read-on") label="На дату" name="car[mileage_read_on]" kind="date" value=car.mileage_read_on/>
+            </div>
+            {move || error().map(|error| view! { <ErrorNotice error/> })}
+            <button type="submit" class=PRIMARY_BUTTON disabled=move || save.pending().get()>
+                {if is_new { "Добавить автомобиль" } else { "Сохранить автомобиль" }}
+            </button>
+        </ActionForm>
+    }
+}
+
+#[island]
+pub fn RemoveCarButton(client_id: i64, id: i64, label: String) -> impl IntoView {
+    let remove = ServerAction::<RemoveCar>::new();
+    reload_on_success(remove.into());
+    let error = error_since(remove.into(), 0);
+    view! {
+        <ActionForm action=remove attr:class="mt-2">
+            <input type="hidden" name="client_id" value=client_id/>
+            <input type="hidden" name="id" value=id/>
+            <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700 disabled:opacity-60" disabled=move || remove.pending().get()>
+                "Удалить автомобиль"<span class="sr-only">" " {label}</span>
+            </button>
+            {move || error().map(|error| view! { <ErrorNotice error/> })}
+        </ActionForm>
+    }
+}
+
+/// «Объединить»: what moves is shown before the button; the card that goes is `drop`.
+#[island]
+pub fn MergeCard(keep: i64, drop: i64, name: String, moves: String) -> impl IntoView {
+    let merge = ServerAction::<MergeClients>::new();
+    reload_on_success(merge.into());
+    let error = error_since(merge.into(), 0);
+    view! {
+        <details class="mt-1">
+            <summary class="cursor-pointer text-sm font-medium text-blue-700">"Объединить с этой карточкой"</summary>
+            <ActionForm action=merge attr:class="mt-1 space-y-2">
+                <input type="hidden" name="keep" value=keep/>
+                <input type="hidden" name="drop" value=drop/>
+                <p class="text-sm">
+                    "Карточка «" {name} "» будет удалена. " {moves}
+                    ". Имя, телефон, e-mail и Telegram этой карточки сохранятся, недостающие возьмутся из удаляемой."
+                </p>
+                {move || error().map(|error| view! { <ErrorNotice error/> })}
+                <button type="submit" class=PRIMARY_BUTTON disabled=move || merge.pending().get()>"Объединить"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// The new client's form; once created, their card opens.
+#[island]
+pub fn NewClientForm() -> impl IntoView {
+    let create = ServerAction::<CreateClient>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = create.value().get() {
+            let _ = window()
+                .location()
+                .set_href(&public_url(&format!("/clients/{id}")));
+        }
+    });
+    let error = error_since(create.into(), 0);
+    view! {
+        <ActionForm action=create attr:class="mt-2 space-y-2">
+            <div class="grid gap-2 sm:grid-cols-3">
+                <Field id="new-client-name" label="Имя" name="client[full_name]" value=""/>
+                <Field id="new-client-phone" label="Телефон" name="client[phone]" kind="tel" placeholder="+79161234567" value=""/>
+                <Field id="new-client-email" label="E-mail" name="client[email]" kind="email" value=""/>
+            </div>
+            <input type="hidden" name="client[notes]" value=""/>
+            <fieldset class="grid gap-2 sm:grid-cols-3">
+                <legend class="text-sm font-medium">"Автомобиль (если известен)"</legend>
+                <Field id="new-car-make" label="Марка" name="car[make]" value=""/>
+                <Field id="new-car-model" label="Модель" name="car[model]" value=""/>
+                <Field id="new-car-plate" label="Госномер" name="car[plate]" value=""/>
+                <Field id="new-car-vin" label="VIN" name="car[vin]" value=""/>
+                <Field id="new-car-year" label="Год" name="car[year]" inputmode="numeric" value=""/>
+                <Field id="new-car-mileage" label="Пробег, км" name="car[mileage_km]" inputmode="numeric" value=""/>
+                <input type="hidden" name="car[mileage_read_on]" value=""/>
+            </fieldset>
+            {move || error().map(|error| view! { <ErrorNotice error/> })}
+            <button type="submit" class=PRIMARY_BUTTON disabled=move || create.pending().get()>"Создать карточку"</button>
+        </ActionForm>
+    }
+}
