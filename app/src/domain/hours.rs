@@ -3,9 +3,11 @@
 //! Times are wall-clock times of the shop's own time zone; [`WorkingHours::open_periods`] turns
 //! them into instants for one date, which is where daylight-saving time is dealt with.
 
+use std::collections::BTreeMap;
+
 use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
-    TimeZone, Utc, Weekday,
+    TimeZone, Timelike, Utc, Weekday,
 };
 use chrono_tz::Tz;
 use serde::{de, ser::SerializeMap, Deserialize, Deserializer, Serialize, Serializer};
@@ -46,10 +48,12 @@ impl Interval {
     }
 }
 
-/// Opening intervals for each day of the week (index 0 = Monday), sorted and disjoint.
+/// Opening intervals for each day of the week (index 0 = Monday), sorted and disjoint, and the
+/// dates that differ from their weekday (closures and short days, see `closures`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WorkingHours {
     days: [Vec<Interval>; 7],
+    dates: BTreeMap<NaiveDate, Vec<Interval>>,
 }
 
 impl WorkingHours {
@@ -81,7 +85,31 @@ impl WorkingHours {
 
     /// The opening intervals of a calendar date; empty when the shop is closed.
     pub fn on(&self, date: NaiveDate) -> &[Interval] {
-        self.day(date.weekday())
+        match self.dates.get(&date) {
+            Some(intervals) => intervals,
+            None => self.day(date.weekday()),
+        }
+    }
+
+    /// `date` closed all day.
+    pub fn close(&mut self, date: NaiveDate) {
+        self.dates.insert(date, Vec::new());
+    }
+
+    /// `date` open only from `opens` to `closes` (local times), within its usual hours: a short
+    /// day never opens a shop that is closed that day.
+    pub fn shorten(&mut self, date: NaiveDate, opens: NaiveTime, closes: NaiveTime) {
+        let minutes = |t: NaiveTime| (t.hour() * 60 + t.minute()) as u16;
+        let (from, to) = (minutes(opens), minutes(closes));
+        let short = self
+            .on(date)
+            .iter()
+            .filter_map(|i| {
+                let (start, end) = (i.start.max(from), i.end.min(to));
+                (start < end).then_some(Interval { start, end })
+            })
+            .collect();
+        self.dates.insert(date, short);
     }
 
     /// The opening intervals of `date` as instants, for a shop in time zone `tz`.

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod booking;
 pub mod chat;
 pub mod clients;
+pub mod closures;
 pub mod company;
 pub mod concierge;
 pub mod config;

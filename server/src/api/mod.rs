@@ -52,6 +52,8 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(shops::list, shops::create))
         .routes(routes!(shops::get, shops::update, shops::delete))
         .routes(routes!(shops::slots))
+        .routes(routes!(shops::closures, shops::add_closure))
+        .routes(routes!(shops::remove_closure))
         .routes(routes!(services::list, services::create))
         .routes(routes!(services::get, services::update, services::delete))
         .routes(routes!(clients::list, clients::create))

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use app::domain::{
     booking::{self, Slot},
+    closures::{self, Closure, ClosureAdded, NewClosure},
     shops::{self, NewShop, Shop, ShopPatch},
     AppState,
 };
@@ -117,4 +118,46 @@ fn parse_ids(list: &str) -> ApiResult<Vec<i64>> {
             "service_ids: список id через запятую, например 1,2",
         )),
     }
+}
+
+#[utoipa::path(get, path = "/api/v1/shops/{id}/closures", tag = "shops", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 200, body = [Closure]), (status = 404)))]
+pub async fn closures(
+    State(state): State<AppState>,
+    mut staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<Closure>>> {
+    let mut tx = staff.read(&state.db).await?;
+    shops::get(&mut tx, id).await?;
+    Ok(Json(closures::upcoming(&mut tx, id).await?))
+}
+
+/// Closes the shop (or one bay) for a day, or shortens a day; lists the visits of that day the
+/// closure leaves outside the hours, for staff to move.
+#[utoipa::path(post, path = "/api/v1/shops/{id}/closures", tag = "shops", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = NewClosure,
+    responses((status = 201, body = ClosureAdded), (status = 403), (status = 404),
+              (status = 409, description = "The day already has a closure"), (status = 422)))]
+pub async fn add_closure(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(new): ApiJson<NewClosure>,
+) -> ApiResult<(StatusCode, Json<ClosureAdded>)> {
+    staff.require_admin()?;
+    let added = closures::add(&state, staff.tenant, id, new).await?;
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/shops/{id}/closures/{closure_id}", tag = "shops",
+    security(("bearer" = [])), params(("id" = i64, Path), ("closure_id" = i64, Path)),
+    responses((status = 204), (status = 403), (status = 404)))]
+pub async fn remove_closure(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath((id, closure_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    staff.require_admin()?;
+    closures::remove(&state, staff.tenant, id, closure_id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -417,3 +417,119 @@ async fn appointment_changes_are_published_as_events() {
     drop(server);
     db.drop().await;
 }
+
+#[tokio::test]
+async fn closures_take_their_days_slots_and_list_the_visits_to_move() {
+    let (_db, server) = demo_server().await;
+    let sever = as_user(&server, "admin@sever.demo").await;
+    let manager = as_user(&server, "manager@sever.demo").await;
+    let garage = as_user(&server, "admin@garage24.demo").await;
+    let (_, shops) = sever.get("/api/v1/shops").await;
+    let shop = shops
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["bays"] == 2)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let oil = first_id(&sever, "/api/v1/services?limit=1").await;
+    let day = free_day();
+    let next = day + chrono::Duration::days(if day.weekday() == Weekday::Sat { 2 } else { 1 });
+    let slots = |day: chrono::NaiveDate| {
+        let path = format!("/api/v1/shops/{shop}/slots?date={day}&service_ids={oil}");
+        let sever = &sever;
+        async move { sever.get(&path).await.1 }
+    };
+    let closures = format!("/api/v1/shops/{shop}/closures");
+
+    // A visit booked before the closure is listed for staff to move.
+    let start = slots(day).await[4]["start_time"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, visit) = sever
+        .post(
+            "/api/v1/appointments/",
+            json!({"shop_id": shop, "client": {"full_name": "Гаврилов Ян", "phone": "+79995550077"},
+                   "service_ids": [oil], "start_time": start, "bay": 2}),
+        )
+        .await;
+    assert_eq!(status, 201, "{visit}");
+
+    // Managers do not close shops; another company's admin does not see this one.
+    let closed = json!({"day": day, "reason": "Инвентаризация"});
+    assert_eq!(manager.post(&closures, closed.clone()).await.0, 403);
+    assert_eq!(garage.post(&closures, closed.clone()).await.0, 404);
+    assert_eq!(garage.get(&closures).await.0, 404);
+    for bad in [
+        json!({"day": "2020-01-01"}),
+        json!({"day": day, "bay": 3}),
+        json!({"day": day, "opens": "15:00", "closes": "10:00"}),
+        json!({"day": day, "opens": "10:00"}),
+        json!({"day": day, "bay": 1, "opens": "10:00", "closes": "12:00"}),
+    ] {
+        let (status, body) = sever.post(&closures, bad.clone()).await;
+        assert_eq!(status, 422, "{bad} → {body}");
+    }
+
+    let (status, added) = sever.post(&closures, closed.clone()).await;
+    assert_eq!(status, 201, "{added}");
+    assert_eq!(added["visits_to_move"][0]["id"], visit["id"], "{added}");
+    assert_eq!(sever.post(&closures, closed).await.0, 409);
+    assert_eq!(slots(day).await, json!([]), "a closed day has no slots");
+    let (status, body) = sever
+        .post(
+            "/api/v1/appointments/",
+            json!({"shop_id": shop, "client_id": visit["client_id"], "service_ids": [oil], "start_time": start}),
+        )
+        .await;
+    assert_eq!(status, 422, "nothing is booked on a closed day: {body}");
+    let (_, listed) = manager.get(&closures).await;
+    assert_eq!(listed[0]["reason"], "Инвентаризация");
+
+    // Removed: the day's slots are back.
+    let id = added["closure"]["id"].as_i64().unwrap();
+    assert_eq!(garage.delete(&format!("{closures}/{id}")).await.0, 404);
+    assert_eq!(sever.delete(&format!("{closures}/{id}")).await.0, 204);
+    assert!(!slots(day).await.as_array().unwrap().is_empty());
+
+    // A short day: 10:00–14:00 only; the 09:00 visit is outside it.
+    let (status, short) = sever
+        .post(
+            &closures,
+            json!({"day": next, "opens": "10:00", "closes": "14:00", "reason": "Предпраздничный"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{short}");
+    let short_slots = slots(next).await;
+    let starts: Vec<&str> = short_slots
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["start_time"].as_str().unwrap()[11..16])
+        .collect();
+    assert_eq!(starts.first(), Some(&"10:00"), "{starts:?}");
+    let last_end = short_slots.as_array().unwrap().last().unwrap()["end_time"]
+        .as_str()
+        .unwrap();
+    assert!(
+        &last_end[11..16] <= "14:00",
+        "visits end by closing: {short_slots}"
+    );
+    assert!(
+        starts.iter().all(|s| *s >= "10:00" && *s < "14:00"),
+        "{starts:?}"
+    );
+
+    // One bay out of service: the other stays bookable.
+    let (status, _) = sever
+        .delete(&format!("{closures}/{}", short["closure"]["id"]))
+        .await;
+    assert_eq!(status, 204);
+    let (status, bay) = sever.post(&closures, json!({"day": next, "bay": 1})).await;
+    assert_eq!(status, 201, "{bay}");
+    for slot in slots(next).await.as_array().unwrap() {
+        assert_eq!(slot["free_bays"], json!([2]), "{slot}");
+    }
+}

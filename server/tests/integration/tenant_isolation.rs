@@ -69,6 +69,12 @@ async fn fill(tx: &mut Tx, tenant: TenantId) {
     .execute(&mut **tx)
     .await
     .unwrap();
+    sqlx::query("INSERT INTO shop_closures (tenant_id, shop_id, day, reason) VALUES ($1, $2, '2030-12-31', 'Новый год')")
+        .bind(t)
+        .bind(shop)
+        .execute(&mut **tx)
+        .await
+        .unwrap();
     sqlx::query("INSERT INTO ai_usage (tenant_id, day, llm_calls) VALUES ($1, current_date, 3)")
         .bind(t)
         .execute(&mut **tx)

@@ -227,7 +227,7 @@ pub async fn free_slots(
         return Ok(Vec::new());
     };
     // The day's visits in one query; every candidate is then checked in memory.
-    let busy = busy_bays(tx, shop.id, *day_open, *day_close, None).await?;
+    let busy = busy_bays(tx, &shop, *day_open, *day_close, None).await?;
     // The schema keeps slot_minutes in 5..=240; never loop forever on a row that says otherwise.
     let step = Duration::minutes(shop.slot_minutes.max(1).into());
     let now = Utc::now();
@@ -250,6 +250,12 @@ pub async fn free_slots(
         }
     }
     Ok(slots)
+}
+
+/// A shop's hours with its closures applied, and its time zone (for checks outside booking).
+pub async fn shop_hours(tx: &mut Tx, shop_id: i64) -> Result<(WorkingHours, Tz)> {
+    let shop = load_shop(tx, shop_id, Lock::None).await?;
+    Ok((shop.hours, shop.tz))
 }
 
 /// Books a visit and returns the new appointment's id (status `new`).

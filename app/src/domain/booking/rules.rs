@@ -2,13 +2,17 @@
 //! a visit takes and costs, which bay is free, and how a status change is recorded.
 
 use super::*;
+use crate::domain::closures::{self, Exceptions};
 
 /// What booking needs to know about a shop.
 pub(super) struct Shop {
     pub(super) id: i64,
     pub(super) tz: Tz,
     pub(super) bays: i32,
+    /// The weekly hours with the shop's closures and short days applied.
     pub(super) hours: WorkingHours,
+    /// Bays closed on particular days.
+    pub(super) closed: Exceptions,
     pub(super) slot_minutes: i32,
 }
 
@@ -58,16 +62,18 @@ pub(super) async fn load_shop(tx: &mut Tx, shop_id: i64, lock: Lock) -> Result<S
         slot_minutes,
     } = row.ok_or(Error::NotFound)?;
     // Hours are validated when a shop is saved; a row that fails here is a bug, not user input.
-    let hours = WorkingHours::from_json(&hours).map_err(|e| {
+    let mut hours = WorkingHours::from_json(&hours).map_err(|e| {
         Error::Internal(format!(
             "shop {shop_id}: stored working hours are invalid: {e}"
         ))
     })?;
+    let closed = closures::apply(&mut hours, &closures::upcoming(tx, shop_id).await?);
     Ok(Shop {
         id: shop_id,
         tz: tz_from_db(&timezone)?,
         bays,
         hours,
+        closed,
         slot_minutes,
     })
 }
@@ -265,12 +271,13 @@ pub(super) const LONGEST_VISIT: Duration = Duration::hours(26);
 /// short range scan instead of a pass over the shop's whole history.
 pub(super) async fn busy_bays(
     tx: &mut Tx,
-    shop_id: i64,
+    shop: &Shop,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     except: Option<i64>,
 ) -> Result<Vec<Busy>> {
-    Ok(sqlx::query_as!(
+    let shop_id = shop.id;
+    let mut busy = sqlx::query_as!(
         Busy,
         "SELECT bay, start_time, end_time FROM appointments
          WHERE shop_id = $1
@@ -284,7 +291,16 @@ pub(super) async fn busy_bays(
         except
     )
     .fetch_all(&mut **tx)
-    .await?)
+    .await?;
+    // A bay closed for the day is busy all of it.
+    busy.extend(shop.closed.busy(shop.tz, from, to).into_iter().map(
+        |(bay, start_time, end_time)| Busy {
+            bay,
+            start_time,
+            end_time,
+        },
+    ));
+    Ok(busy)
 }
 
 pub(super) fn free_bays(
@@ -321,7 +337,7 @@ pub(super) async fn choose_bay(
             )));
         }
     }
-    let busy = busy_bays(tx, shop.id, start, end, except).await?;
+    let busy = busy_bays(tx, shop, start, end, except).await?;
     let free = free_bays(shop.bays, &busy, start, end);
     match requested {
         Some(bay) if free.contains(&bay) => Ok(bay),
