@@ -1,6 +1,7 @@
 pub mod appointment_status;
 pub mod calendar;
 pub mod clients;
+pub mod closures;
 pub mod dashboard;
 pub mod login;
 pub mod register;

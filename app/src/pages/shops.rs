@@ -211,6 +211,7 @@ pub fn ShopsPage() -> impl IntoView {
         <Title text="Точки — Auto-Concierge"/>
         <h1 class="mb-4 text-2xl font-semibold">"Точки"</h1>
         <ShopsEditor/>
+        <crate::pages::closures::ClosuresEditor/>
     }
 }
 
