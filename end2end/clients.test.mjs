@@ -15,13 +15,13 @@ test('a receptionist creates a client with a car by VIN, corrects it and finds i
   await page.goto(`${BASE_URL}/clients`);
   await waitForHydration(page);
 
-  await page.getByText('Новый клиент').click();
-  await page.getByLabel('Имя').fill('Белов Кирилл');
-  await page.getByLabel('Телефон').fill('+7 916 555-44-33');
-  await page.getByLabel('Марка').fill('Skoda');
-  await page.getByLabel('Модель').fill('Octavia');
-  await page.getByLabel('VIN').fill('tmbjj7ne8l0 123456');
-  await page.getByLabel('Пробег, км').fill('87 500');
+  await page.locator('summary', { hasText: 'Новый клиент' }).click();
+  await page.getByLabel('Имя', { exact: true }).fill('Белов Кирилл');
+  await page.getByLabel('Телефон', { exact: true }).fill('+7 916 555-44-33');
+  await page.getByLabel('Марка', { exact: true }).fill('Skoda');
+  await page.getByLabel('Модель', { exact: true }).fill('Octavia');
+  await page.getByLabel('VIN', { exact: true }).fill('tmbjj7ne8l0 123456');
+  await page.getByLabel('Пробег, км', { exact: true }).fill('87 500');
   await page.getByRole('button', { name: 'Создать карточку' }).click();
   await page.waitForURL(/\/clients\/\d+$/);
   await waitForHydration(page);
@@ -35,7 +35,7 @@ test('a receptionist creates a client with a car by VIN, corrects it and finds i
   await screenshots(page, 'client-card');
 
   // A VIN with an O is refused in place; nothing is reloaded or lost.
-  await page.getByText('Добавить автомобиль').click();
+  await page.locator('summary', { hasText: 'Добавить автомобиль' }).click();
   const add = page.locator('details[open]').filter({ has: page.getByRole('button', { name: 'Добавить автомобиль' }) });
   await add.getByLabel('Марка').fill('Lada');
   await add.getByLabel('VIN (17 знаков)').fill('XTA21099O12345678');
@@ -45,7 +45,7 @@ test('a receptionist creates a client with a car by VIN, corrects it and finds i
   assert.equal(await add.getByLabel('Марка').inputValue(), 'Lada');
 
   // The Skoda corrected: another model and a new reading.
-  await car.getByText('Изменить').click();
+  await car.locator('summary', { hasText: 'Изменить' }).click();
   await car.getByLabel('Модель').fill('Octavia A7');
   await car.getByLabel('Пробег, км').fill('91000');
   await car.getByLabel('На дату').fill('2026-11-30');
