@@ -31,3 +31,37 @@ ALTER TABLE shop_closures FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON shop_closures
     USING (tenant_id = (SELECT app_current_tenant()))
     WITH CHECK (tenant_id = (SELECT app_current_tenant()));
+
+-- Staff accounts: a token names the version of its user's access; deactivating a user (or
+-- changing their role) moves the version on, so tokens issued before stop working at once, and
+-- stay dead after a reactivation.
+ALTER TABLE users ADD COLUMN token_version integer NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN last_login_at timestamptz;
+
+DROP FUNCTION platform_user(bigint);
+CREATE FUNCTION platform_user(p_user_id bigint)
+    RETURNS TABLE (id bigint, email text, full_name text, role text, tenant_id bigint,
+                   is_active boolean, tenant_active boolean, token_version integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+BEGIN
+    -- PL/pgSQL keeps the plan for the session (called on every authenticated request).
+    RETURN QUERY
+    SELECT u.id, u.email, u.full_name, u.role, u.tenant_id, u.is_active, coalesce(t.is_active, true),
+           u.token_version
+    FROM users u LEFT JOIN tenants t ON t.id = u.tenant_id
+    WHERE u.id = p_user_id;
+END
+$$;
+REVOKE ALL ON FUNCTION platform_user(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION platform_user(bigint) TO auto_concierge_app;
+
+-- A successful login, recorded before the company is known (Settings shows it).
+CREATE FUNCTION platform_record_login(p_user_id bigint)
+    RETURNS void
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+    UPDATE users SET last_login_at = now() WHERE id = p_user_id
+$$;
+REVOKE ALL ON FUNCTION platform_record_login(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION platform_record_login(bigint) TO auto_concierge_app;

@@ -65,13 +65,13 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr> =
         leptos_axum::extract().await?;
     let headers: axum::http::HeaderMap = leptos_axum::extract().await?;
-    let user_id = match state.login(peer.ip(), &headers, &email, &password).await {
-        Ok(id) => id,
+    let subject = match state.login(peer.ip(), &headers, &email, &password).await {
+        Ok(subject) => subject,
         Err(Error::InvalidCredentials) => return Err(ssr::refused("Неверный e-mail или пароль")),
         Err(e @ Error::RateLimited(_)) => return Err(e.into()),
         Err(e) => return Err(AppError::internal(e)),
     };
-    let token = auth::issue_token(&state.config, user_id)?;
+    let token = auth::issue_token(&state.config, subject.user_id, subject.version)?;
     ssr::set_session_cookie(&state.config, Some(&token));
     leptos_axum::redirect(&ssr::public_url(&state.config, "/"));
     Ok(())
@@ -117,10 +117,10 @@ pub mod ssr {
         let Some(token) = session_token(&headers) else {
             return Ok(None);
         };
-        let Ok(user_id) = auth::decode_token(&state.config, &token) else {
+        let Ok(subject) = auth::decode_token(&state.config, &token) else {
             return Ok(None);
         };
-        match auth::load_user(&state.db, user_id).await {
+        match auth::load_token_user(&state.db, subject).await {
             Ok(user) => Ok(Some(user)),
             Err(Error::Unauthorized) => Ok(None),
             Err(e) => Err(AppError::internal(e)),

@@ -35,6 +35,8 @@ pub struct AuthUser {
     pub role: Role,
     pub tenant_id: Option<TenantId>,
     pub is_active: bool,
+    /// The version of the user's access that valid tokens carry (see [`TokenSubject`]).
+    pub token_version: i32,
 }
 
 /// Password hashes computed at once, at most one per core: each argon2id run takes ~19 MiB and a
@@ -125,14 +127,26 @@ pub struct Claims {
     pub sub: String,
     pub exp: i64,
     pub iat: i64,
+    /// The user's `token_version` when the token was issued: deactivating the user or changing
+    /// their role moves it on, and every older token stops working. v1's tokens have none (0).
+    #[serde(default)]
+    pub ver: i32,
 }
 
-pub fn issue_token(config: &Config, user_id: i64) -> Result<String> {
+/// Whom a verified token names, and which version of their access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenSubject {
+    pub user_id: i64,
+    pub version: i32,
+}
+
+pub fn issue_token(config: &Config, user_id: i64, version: i32) -> Result<String> {
     let now = Utc::now().timestamp();
     let claims = Claims {
         sub: user_id.to_string(),
         iat: now,
         exp: now + config.access_token_expire_minutes * 60,
+        ver: version,
     };
     encode(
         &Header::new(Algorithm::HS256),
@@ -144,7 +158,7 @@ pub fn issue_token(config: &Config, user_id: i64) -> Result<String> {
 
 /// Decodes and checks a token: HS256 only (an `alg` of `none` or any other is refused),
 /// a valid signature, not expired.
-pub fn decode_token(config: &Config, token: &str) -> Result<i64> {
+pub fn decode_token(config: &Config, token: &str) -> Result<TokenSubject> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 0;
     validation.set_required_spec_claims(&["exp", "sub"]);
@@ -154,7 +168,10 @@ pub fn decode_token(config: &Config, token: &str) -> Result<i64> {
         &validation,
     )
     .map_err(|_| Error::Unauthorized)?;
-    data.claims.sub.parse().map_err(|_| Error::Unauthorized)
+    Ok(TokenSubject {
+        user_id: data.claims.sub.parse().map_err(|_| Error::Unauthorized)?,
+        version: data.claims.ver,
+    })
 }
 
 struct LoginRow {
@@ -171,7 +188,7 @@ const DUMMY_HASH: &str =
 
 /// Checks e-mail and password; returns the user's id. Inactive users and users of a blocked
 /// tenant are refused like a wrong password.
-pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<i64> {
+pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<TokenSubject> {
     let mut tx = db.platform_tx().await?;
     let row = sqlx::query_as!(
         LoginRow,
@@ -201,7 +218,15 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> Result<i64> {
         }
         _ => return Err(Error::InvalidCredentials),
     };
-    Ok(row.user_id)
+    // The version the new token carries, and the login Settings shows.
+    let user = load_user(db, row.user_id).await?;
+    sqlx::query!("SELECT platform_record_login($1)", row.user_id)
+        .execute(db.pool())
+        .await?;
+    Ok(TokenSubject {
+        user_id: user.id,
+        version: user.token_version,
+    })
 }
 
 /// Replaces a v1 bcrypt hash with argon2id. A failure here must not fail the login.
@@ -236,6 +261,7 @@ struct UserRow {
     tenant_id: Option<i64>,
     is_active: bool,
     tenant_active: bool,
+    token_version: i32,
 }
 
 impl UserRow {
@@ -249,6 +275,7 @@ impl UserRow {
                 role: Role::parse(&row.role).ok_or(Error::Unauthorized)?,
                 tenant_id: row.tenant_id.map(TenantId),
                 is_active: row.is_active,
+                token_version: row.token_version,
             }),
             _ => Err(Error::Unauthorized),
         }
@@ -262,7 +289,8 @@ pub async fn load_user(db: &Db, user_id: i64) -> Result<AuthUser> {
     let row = sqlx::query_as!(
         UserRow,
         r#"SELECT id AS "id!", email AS "email!", full_name AS "full_name!", role AS "role!",
-                  tenant_id, is_active AS "is_active!", tenant_active AS "tenant_active!"
+                  tenant_id, is_active AS "is_active!", tenant_active AS "tenant_active!",
+                  token_version AS "token_version!"
            FROM platform_user($1)"#,
         user_id
     )
@@ -271,21 +299,32 @@ pub async fn load_user(db: &Db, user_id: i64) -> Result<AuthUser> {
     UserRow::into_user(row)
 }
 
+/// The user a verified token names, if the token is still of their current access (a token
+/// issued before a deactivation or a role change is refused).
+pub async fn load_token_user(db: &Db, subject: TokenSubject) -> Result<AuthUser> {
+    let user = load_user(db, subject.user_id).await?;
+    if user.token_version != subject.version {
+        return Err(Error::Unauthorized);
+    }
+    Ok(user)
+}
+
 /// Loads the user a verified token names inside a fresh transaction, and in the same statement
 /// scopes that transaction to the user's company (transaction-local, as
 /// [`super::db::scope_to_tenant`] does), so a request costs one round trip less. A user without
 /// a company leaves a transaction that sees no tenant rows.
-pub async fn scope_to_user(tx: &mut Tx, user_id: i64) -> Result<AuthUser> {
+pub async fn scope_to_user(tx: &mut Tx, subject: TokenSubject) -> Result<AuthUser> {
     let row = sqlx::query!(
         r#"SELECT id AS "id!", email AS "email!", full_name AS "full_name!", role AS "role!",
                   tenant_id, is_active AS "is_active!", tenant_active AS "tenant_active!",
+                  token_version AS "token_version!",
                   set_config('app.current_tenant_id', coalesce(tenant_id::text, ''), true) AS scope
            FROM platform_user($1)"#,
-        user_id
+        subject.user_id
     )
     .fetch_optional(&mut **tx)
     .await?;
-    UserRow::into_user(row.map(|row| UserRow {
+    let user = UserRow::into_user(row.map(|row| UserRow {
         id: row.id,
         email: row.email,
         full_name: row.full_name,
@@ -293,7 +332,12 @@ pub async fn scope_to_user(tx: &mut Tx, user_id: i64) -> Result<AuthUser> {
         tenant_id: row.tenant_id,
         is_active: row.is_active,
         tenant_active: row.tenant_active,
-    }))
+        token_version: row.token_version,
+    }))?;
+    if user.token_version != subject.version {
+        return Err(Error::Unauthorized);
+    }
+    Ok(user)
 }
 
 #[cfg(test)]
@@ -352,8 +396,14 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_foreign_tokens_are_refused() {
         let config = config();
-        let token = issue_token(&config, 42).unwrap();
-        assert_eq!(decode_token(&config, &token).unwrap(), 42);
+        let token = issue_token(&config, 42, 3).unwrap();
+        assert_eq!(
+            decode_token(&config, &token).unwrap(),
+            TokenSubject {
+                user_id: 42,
+                version: 3
+            }
+        );
 
         // Another key.
         let other = encode(
@@ -362,6 +412,7 @@ mod tests {
                 sub: "42".into(),
                 iat: 0,
                 exp: Utc::now().timestamp() + 60,
+                ver: 0,
             },
             &EncodingKey::from_secret(b"another-secret-another-secret-xx"),
         )
@@ -375,6 +426,7 @@ mod tests {
                 sub: "42".into(),
                 iat: 0,
                 exp: Utc::now().timestamp() + 60,
+                ver: 0,
             },
             &EncodingKey::from_secret(config.secret_key.expose().as_bytes()),
         )
@@ -400,6 +452,7 @@ mod tests {
                 sub: "42".into(),
                 iat: 0,
                 exp: Utc::now().timestamp() - 5,
+                ver: 0,
             },
             &EncodingKey::from_secret(config.secret_key.expose().as_bytes()),
         )

@@ -140,7 +140,7 @@ impl AppState {
         headers: &axum::http::HeaderMap,
         email: &str,
         password: &str,
-    ) -> Result<i64> {
+    ) -> Result<auth::TokenSubject> {
         let ip = ratelimit::client_ip(peer, headers, &self.config.trusted_proxies);
         let address = format!("login|{}", ratelimit::address_key(ip));
         let user = format!("{ip}|{}", email.trim().to_lowercase());

@@ -1,11 +1,12 @@
 //! Staff accounts of a company, as the API shows them (never with the password hash).
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{
     accounts,
-    auth::Role,
+    auth::{AuthUser, Role},
     db::{Db, TenantId, Tx},
     Error, Result,
 };
@@ -18,6 +19,8 @@ pub struct User {
     pub role: Role,
     pub tenant_id: Option<i64>,
     pub is_active: bool,
+    /// The last successful login, if any.
+    pub last_login_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -39,6 +42,7 @@ struct UserRow {
     role: String,
     tenant_id: Option<i64>,
     is_active: bool,
+    last_login_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<UserRow> for User {
@@ -52,6 +56,7 @@ impl TryFrom<UserRow> for User {
             full_name: row.full_name,
             tenant_id: row.tenant_id,
             is_active: row.is_active,
+            last_login_at: row.last_login_at,
         })
     }
 }
@@ -59,7 +64,8 @@ impl TryFrom<UserRow> for User {
 pub async fn list(tx: &mut Tx, skip: i64, limit: i64) -> Result<Vec<User>> {
     sqlx::query_as!(
         UserRow,
-        "SELECT id, email, full_name, role, tenant_id, is_active FROM users ORDER BY id OFFSET $1 LIMIT $2",
+        "SELECT id, email, full_name, role, tenant_id, is_active, last_login_at FROM users
+         ORDER BY id OFFSET $1 LIMIT $2",
         skip,
         limit
     )
@@ -79,12 +85,94 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewUser) -> Result<User>
         .await?;
     sqlx::query_as!(
         UserRow,
-        "SELECT id, email, full_name, role, tenant_id, is_active FROM users WHERE id = $1",
+        "SELECT id, email, full_name, role, tenant_id, is_active, last_login_at FROM users WHERE id = $1",
         id
     )
     .fetch_one(&mut **tx)
     .await?
     .try_into()
+}
+
+pub async fn get(tx: &mut Tx, id: i64) -> Result<User> {
+    sqlx::query_as!(
+        UserRow,
+        "SELECT id, email, full_name, role, tenant_id, is_active, last_login_at FROM users WHERE id = $1",
+        id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)?
+    .try_into()
+}
+
+/// A change of a staff account by an admin: absent fields stay.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub full_name: Option<String>,
+    /// `admin` or `manager`.
+    pub role: Option<String>,
+    /// `false` deactivates: the user's tokens, sessions and live streams stop at once.
+    pub is_active: Option<bool>,
+}
+
+/// Use case: an admin changes a staff account's name, role or activity. A change of role or
+/// activity moves the user's token version on, so every token issued before stops working (the
+/// next request, and a live stream at its next check). The company always keeps an active admin.
+pub async fn change(
+    db: &Db,
+    tenant: TenantId,
+    actor: &AuthUser,
+    id: i64,
+    patch: UserPatch,
+) -> Result<User> {
+    let role = match patch.role.as_deref().map(Role::parse) {
+        None => None,
+        Some(Some(role @ (Role::Admin | Role::Manager))) => Some(role),
+        Some(_) => return Err(Error::validation("Роль: admin или manager")),
+    };
+    let mut tx = db.tenant_tx(tenant).await?;
+    // The company's admins, locked: two admins demoting each other at once cannot both win.
+    let admins = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE role = 'admin' AND is_active ORDER BY id FOR UPDATE"
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let current = get(&mut tx, id).await?;
+    let role = role.unwrap_or(current.role);
+    let is_active = patch.is_active.unwrap_or(current.is_active);
+    let stays_admin = role == Role::Admin && is_active;
+    if admins.contains(&id) && !stays_admin && admins.len() == 1 {
+        return Err(Error::Conflict(
+            "Это последний активный администратор компании: назначьте другого, прежде чем менять его".into(),
+        ));
+    }
+    let full_name = patch.full_name.unwrap_or(current.full_name);
+    let access_changed = role != current.role || is_active != current.is_active;
+    sqlx::query!(
+        "UPDATE users SET full_name = $2, role = $3, is_active = $4,
+                token_version = token_version + CASE WHEN $5 THEN 1 ELSE 0 END, updated_at = now()
+         WHERE id = $1",
+        id,
+        full_name.trim(),
+        role.as_str(),
+        is_active,
+        access_changed
+    )
+    .execute(&mut *tx)
+    .await?;
+    let user = get(&mut tx, id).await?;
+    tx.commit().await?;
+    if access_changed {
+        tracing::info!(
+            user_id = id,
+            by = actor.id,
+            role = role.as_str(),
+            is_active,
+            "staff access changed"
+        );
+    }
+    Ok(user)
 }
 
 /// Use case: an admin adds a staff member to the company (REST API and Settings).

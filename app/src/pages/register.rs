@@ -104,7 +104,7 @@ pub async fn register_company(form: Registration) -> Result<FieldErrors, AppErro
     };
     match state.register_company(peer.ip(), &headers, &new).await {
         Ok((_, admin_id)) => {
-            let token = auth::issue_token(&state.config, admin_id)?;
+            let token = auth::issue_token(&state.config, admin_id, 0)?;
             set_session_cookie(&state.config, Some(&token));
             leptos_axum::redirect(&public_url(&state.config, "/"));
             Ok(FieldErrors::default())

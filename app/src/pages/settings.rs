@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
-    form::ActionForm,
+    form::{error_since, ActionForm},
     loaded::{load, Loaded},
 };
 
@@ -20,6 +20,8 @@ pub struct StaffMember {
     pub full_name: String,
     pub role: crate::model::Role,
     pub is_active: bool,
+    /// «07.12.2026 09:15» in the company's time, or `None` before the first login.
+    pub last_login: Option<String>,
 }
 
 /// What the settings page may show to the one asking.
@@ -48,6 +50,7 @@ pub async fn staff_members() -> Result<StaffAccess, AppError> {
     }
     let mut tx = state.db.tenant_tx(tenant).await?;
     let members = users::list(&mut tx, 0, 500).await?;
+    let zone = crate::domain::company::zone(&mut tx).await?;
     tx.commit().await?;
     Ok(StaffAccess::Allowed(
         members
@@ -58,9 +61,39 @@ pub async fn staff_members() -> Result<StaffAccess, AppError> {
                 full_name: u.full_name,
                 role: u.role,
                 is_active: u.is_active,
+                last_login: u
+                    .last_login_at
+                    .map(|at| at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string()),
             })
             .collect(),
     ))
+}
+
+/// An admin's change of a staff account: `admin`, `manager`, `deactivate` or `activate`.
+/// Deactivating or changing the role ends the user's sessions at once; the company's last active
+/// admin stays one (409).
+#[server]
+pub async fn change_staff_member(id: i64, change: String) -> Result<(), AppError> {
+    use crate::domain::users::{self, UserPatch};
+
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::admin_changing().await?;
+    let patch = match change.as_str() {
+        "admin" | "manager" => UserPatch {
+            role: Some(change),
+            ..UserPatch::default()
+        },
+        "deactivate" | "activate" => UserPatch {
+            is_active: Some(change == "activate"),
+            ..UserPatch::default()
+        },
+        _ => return Err(crate::session::ssr::refused("Неизвестное действие")),
+    };
+    users::change(&state.db, tenant, &user, id, patch).await?;
+    Ok(())
 }
 
 #[server]
@@ -100,6 +133,7 @@ pub fn SettingsPage() -> impl IntoView {
 #[island]
 fn SettingsSections() -> impl IntoView {
     let add = ServerAction::<AddStaffMember>::new();
+    let change = ServerAction::<ChangeStaffMember>::new();
     let access = load(|| (), |_| staff_members());
     // Created here, not inside the sections, so that server and browser create the page's
     // resources in the same order whatever the sections' loading state.
@@ -111,6 +145,11 @@ fn SettingsSections() -> impl IntoView {
             access.refetch();
         }
     });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = change.value().get() {
+            access.refetch();
+        }
+    });
 
     view! {
         <Transition fallback=Loading>
@@ -119,7 +158,7 @@ fn SettingsSections() -> impl IntoView {
                     Ok(StaffAccess::Allowed(members)) => view! {
                         <h1 class="mb-4 text-2xl font-semibold">"Настройки"</h1>
                         <div class="grid gap-4 lg:grid-cols-2">
-                            <StaffList members/>
+                            <StaffList members change/>
                             <AddStaffForm add/>
                             <BotSettings status=bot/>
                             <AiSettings settings=ai/>
@@ -144,25 +183,62 @@ fn NotAllowed() -> impl IntoView {
 }
 
 #[component]
-fn StaffList(members: Vec<StaffMember>) -> impl IntoView {
+fn StaffList(members: Vec<StaffMember>, change: ServerAction<ChangeStaffMember>) -> impl IntoView {
+    let error = error_since(change.into(), change.version().get_untracked());
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="staff">
             <h2 id="staff" class="mb-2 font-semibold">"Сотрудники"</h2>
+            {move || error().map(|error| view! { <ErrorNotice error/> })}
             {if members.is_empty() {
                 view! { <EmptyState text="Сотрудников нет."/> }.into_any()
             } else {
                 view! {
-                    <ul class="divide-y">
-                        {members.into_iter().map(|m| view! {
-                            <li class="py-2">
-                                <p class="font-medium">{m.full_name} {(!m.is_active).then_some(" (отключён)")}</p>
-                                <p class="text-sm text-slate-600">{m.email} " · " {m.role.label()}</p>
-                            </li>
-                        }).collect_view()}
+                    <ul class="divide-y" aria-label="Сотрудники компании">
+                        {members.into_iter().map(|m| view! { <StaffRow member=m change/> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// A staff member with their role, last login, and the admin's buttons.
+#[component]
+fn StaffRow(member: StaffMember, change: ServerAction<ChangeStaffMember>) -> impl IntoView {
+    let m = member;
+    let (role_change, role_label) = if m.role == crate::model::Role::Admin {
+        ("manager", "Сделать менеджером")
+    } else {
+        ("admin", "Сделать администратором")
+    };
+    let (active_change, active_label) = if m.is_active {
+        ("deactivate", "Отключить")
+    } else {
+        ("activate", "Включить")
+    };
+    let (id, email) = (m.id, m.email.clone());
+    let button = move |action: &'static str, label: &'static str| {
+        let email = email.clone();
+        view! {
+            <ActionForm action=change>
+                <input type="hidden" name="id" value=id/>
+                <input type="hidden" name="change" value=action/>
+                <button type="submit" class="rounded-lg border px-2 py-0.5 text-xs disabled:opacity-60" disabled=move || change.pending().get()>
+                    {label}<span class="sr-only">" " {email}</span>
+                </button>
+            </ActionForm>
+        }
+    };
+    view! {
+        <li class="flex flex-wrap items-center gap-2 py-2" data-staff=m.id>
+            <div class="flex-1">
+                <p class="font-medium">{m.full_name.clone()} {(!m.is_active).then_some(" (отключён)")}</p>
+                <p class="text-sm text-slate-600">{m.email.clone()} " · " {m.role.label()}</p>
+                <p class="text-xs text-slate-500">{match &m.last_login { Some(at) => format!("Последний вход: {at}"), None => "Ещё не входил".to_string() }}</p>
+            </div>
+            {button(role_change, role_label)}
+            {button(active_change, active_label)}
+        </li>
     }
 }
 

@@ -66,8 +66,8 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 pub async fn user_from_token(state: &AppState, token: &str) -> ApiResult<AuthUser> {
-    let user_id = auth::decode_token(&state.config, token)?;
-    Ok(auth::load_user(&state.db, user_id).await?)
+    let subject = auth::decode_token(&state.config, token)?;
+    Ok(auth::load_token_user(&state.db, subject).await?)
 }
 
 impl<S> FromRequestParts<S> for Caller
@@ -96,17 +96,17 @@ where
         let state = AppState::from_ref(state);
         let token = bearer(&parts.headers)
             .ok_or_else(|| ApiError::from(app::domain::Error::Unauthorized))?;
-        let user_id = auth::decode_token(&state.config, token)?;
+        let subject = auth::decode_token(&state.config, token)?;
         // A read opens its transaction now, in the round trip that loads the user. A change is
         // made by a use case in its own transaction, after the body has arrived: a slow upload
         // must not hold a pooled connection.
         let (user, opened) = match parts.method {
             Method::GET | Method::HEAD => {
                 let mut tx = state.db.platform_read_tx().await?;
-                let user = auth::scope_to_user(&mut tx, user_id).await?;
+                let user = auth::scope_to_user(&mut tx, subject).await?;
                 (user, Some(tx))
             }
-            _ => (auth::load_user(&state.db, user_id).await?, None),
+            _ => (auth::load_token_user(&state.db, subject).await?, None),
         };
         // The platform operator has no company, and so no tenant data to work on.
         let tenant = user.tenant_id.ok_or_else(ApiError::forbidden)?;
@@ -193,10 +193,10 @@ pub async fn login(
             "Введите e-mail и пароль",
         ));
     }
-    let user_id = state
+    let subject = state
         .login(peer.ip(), &headers, &form.username, &form.password)
         .await?;
-    let access_token = auth::issue_token(&state.config, user_id)?;
+    let access_token = auth::issue_token(&state.config, subject.user_id, subject.version)?;
     Ok(Json(Token {
         access_token,
         token_type: "bearer",

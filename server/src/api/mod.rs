@@ -49,6 +49,7 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login))
         .routes(routes!(users::me))
         .routes(routes!(users::list, users::create))
+        .routes(routes!(users::update))
         .routes(routes!(shops::list, shops::create))
         .routes(routes!(shops::get, shops::update, shops::delete))
         .routes(routes!(shops::slots))

@@ -3,13 +3,13 @@
 use axum::{extract::State, http::StatusCode, Json};
 
 use app::domain::{
-    users::{self, NewUser, User},
+    users::{self, NewUser, User, UserPatch},
     AppState,
 };
 
 use super::{
     auth::{Caller, Staff},
-    error::{ApiQuery, ApiResult, Paging},
+    error::{ApiPath, ApiQuery, ApiResult, Paging},
     ApiJson,
 };
 
@@ -23,6 +23,8 @@ pub async fn me(Caller(user): Caller) -> Json<User> {
         role: user.role,
         tenant_id: user.tenant_id.map(|t| t.0),
         is_active: user.is_active,
+        // The caller is logging in right now: their last login is this session's.
+        last_login_at: None,
     })
 }
 
@@ -50,4 +52,22 @@ pub async fn create(
     staff.require_admin()?;
     let user = users::add(&state.db, staff.tenant, new).await?;
     Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Changes a staff member's name, role or activity (admins). Deactivating or changing the role
+/// ends the user's tokens, sessions and live streams at once; the last active admin stays one.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = UserPatch,
+    responses((status = 200, body = User), (status = 403), (status = 404),
+              (status = 409, description = "The company's last active admin"), (status = 422)))]
+pub async fn update(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(patch): ApiJson<UserPatch>,
+) -> ApiResult<Json<User>> {
+    staff.require_admin()?;
+    Ok(Json(
+        users::change(&state.db, staff.tenant, &staff.user, id, patch).await?,
+    ))
 }

@@ -156,7 +156,8 @@ async fn seed_demo_builds_both_companies_and_is_idempotent() {
     ] {
         let id = auth::authenticate(&db.app, email, demo::DEMO_PASSWORD)
             .await
-            .unwrap();
+            .unwrap()
+            .user_id;
         let user = auth::load_user(&db.app, id).await.unwrap();
         assert_eq!(user.role, role);
         assert_eq!(user.email.to_lowercase(), email.to_lowercase());
@@ -196,7 +197,8 @@ async fn v1_bcrypt_password_is_upgraded_on_login_and_inactive_users_are_refused(
         .unwrap();
     let id = auth::authenticate(&db.app, "boss@v1.ru", "legacy-password")
         .await
-        .unwrap();
+        .unwrap()
+        .user_id;
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
         .bind(id)
         .fetch_one(&db.owner)
@@ -209,7 +211,8 @@ async fn v1_bcrypt_password_is_upgraded_on_login_and_inactive_users_are_refused(
     assert_eq!(
         auth::authenticate(&db.app, "boss@v1.ru", "legacy-password")
             .await
-            .unwrap(),
+            .unwrap()
+            .user_id,
         id
     );
 
@@ -274,7 +277,8 @@ async fn self_service_registration_creates_both_or_neither_and_is_rate_limited()
     assert_eq!(
         auth::authenticate(&db.app, "one@reg.ru", "registered-password")
             .await
-            .unwrap(),
+            .unwrap()
+            .user_id,
         admin
     );
     let user = auth::load_user(&db.app, admin).await.unwrap();

@@ -253,3 +253,110 @@ async fn staff_merge_two_cards_after_a_preview_and_nothing_is_left_behind() {
         .await;
     assert_eq!(status, 409, "{body}");
 }
+
+#[tokio::test]
+async fn an_admin_deactivates_a_manager_whose_tokens_and_stream_stop_and_stay_stopped() {
+    use futures::StreamExt;
+
+    let (_db, server) = demo_server(&[("STREAM_RECHECK_SECONDS", "1")]).await;
+    let admin = as_user(&server, "admin@sever.demo").await;
+    let manager_token = token(&server, "manager@sever.demo", PASSWORD).await;
+    let manager = Api::new(&server, manager_token.clone());
+    let garage = as_user(&server, "admin@garage24.demo").await;
+    let (_, staff) = admin.get("/api/v1/users").await;
+    let find = |email: &str| {
+        staff
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()
+            .clone()
+    };
+    let (manager_id, admin_id) = (
+        find("manager@sever.demo")["id"].as_i64().unwrap(),
+        find("admin@sever.demo")["id"].as_i64().unwrap(),
+    );
+    assert!(
+        find("manager@sever.demo")["last_login_at"].is_string(),
+        "{staff}"
+    );
+    let user = |id: i64| format!("/api/v1/users/{id}");
+
+    // Managers do not manage staff; another company does not see this one's.
+    assert_eq!(
+        manager
+            .patch(&user(admin_id), json!({"is_active": false}))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        garage
+            .patch(&user(manager_id), json!({"is_active": false}))
+            .await
+            .0,
+        404
+    );
+    // The company's only admin stays one.
+    let (status, body) = admin
+        .patch(&user(admin_id), json!({"role": "manager"}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        admin
+            .patch(&user(admin_id), json!({"is_active": false}))
+            .await
+            .0,
+        409
+    );
+    assert_eq!(
+        admin
+            .patch(&user(manager_id), json!({"role": "owner"}))
+            .await
+            .0,
+        422
+    );
+
+    // The manager's live stream is open; then they are deactivated.
+    let stream = reqwest::Client::new()
+        .get(server.url(&format!("/api/v1/events?token={manager_token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let (status, changed) = admin
+        .patch(&user(manager_id), json!({"is_active": false}))
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["is_active"], false);
+    assert_eq!(manager.get("/api/v1/appointments/").await.0, 401);
+    let mut events = stream.bytes_stream();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(Ok(_)) = events.next().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "a deactivated manager's stream kept running");
+
+    // Reactivated: the old token stays dead; a new login works.
+    let (status, _) = admin
+        .patch(&user(manager_id), json!({"is_active": true}))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(manager.get("/api/v1/appointments/").await.0, 401);
+    let fresh = Api::new(
+        &server,
+        token(&server, "manager@sever.demo", PASSWORD).await,
+    );
+    assert_eq!(fresh.get("/api/v1/appointments/").await.0, 200);
+
+    // Promoted: now two admins, so the first may step down.
+    let (status, promoted) = admin
+        .patch(&user(manager_id), json!({"role": "admin"}))
+        .await;
+    assert_eq!((status, promoted["role"].as_str()), (200, Some("admin")));
+    let (status, _) = admin
+        .patch(&user(admin_id), json!({"role": "manager"}))
+        .await;
+    assert_eq!(status, 200);
+}
