@@ -78,6 +78,15 @@ pub fn weekday_short(date: NaiveDate) -> &'static str {
     }
 }
 
+/// `2026-12-31` as people here write it: `31.12.2026` (anything else as it is).
+pub fn russian_date(iso: &str) -> String {
+    let parts: Vec<&str> = iso.split('-').collect();
+    match parts.as_slice() {
+        [year, month, day] => format!("{day}.{month}.{year}"),
+        _ => iso.to_string(),
+    }
+}
+
 /// The Russian form of a noun after a count: `forms` are for 1, 2 and 5 (визит, визита,
 /// визитов).
 pub fn plural(n: i64, forms: [&'static str; 3]) -> &'static str {

@@ -12,7 +12,7 @@ use super::{
     booking::{self, Appointment, AppointmentFilter},
     company,
     db::{TenantId, Tx},
-    hours::WorkingHours,
+    hours::{self, WorkingHours},
     work::Work,
     AppState, Error, Result,
 };
@@ -109,23 +109,24 @@ impl Exceptions {
     }
 }
 
+/// Local midnight of `day`, read as the working hours read wall-clock times (DST gaps included).
 fn local_midnight(tz: Tz, day: NaiveDate) -> DateTime<Utc> {
-    use chrono::TimeZone;
-    tz.from_local_datetime(&day.and_time(NaiveTime::MIN))
-        .earliest()
-        // No zone of this century skips midnight for more than an hour; if one did, an hour on.
-        .unwrap_or_else(|| {
-            Utc.from_utc_datetime(&(day.and_time(NaiveTime::MIN) + Duration::hours(1)))
-                .with_timezone(&tz)
-        })
-        .with_timezone(&Utc)
+    hours::instant(tz, day.and_time(NaiveTime::MIN))
 }
+
+/// What a closure's reason may hold («Новый год», «Пост 2 в ремонте»).
+const MAX_REASON_CHARS: usize = 200;
 
 fn check(new: &NewClosure, bays: i32, today: NaiveDate) -> Result<()> {
     if new.day < today {
         return Err(Error::validation(
             "Закрытие ставится на сегодня или будущий день",
         ));
+    }
+    if new.reason.chars().count() > MAX_REASON_CHARS {
+        return Err(Error::validation(format!(
+            "Причина: не длиннее {MAX_REASON_CHARS} символов"
+        )));
     }
     if new.day > today + Duration::days(3 * 366) {
         return Err(Error::validation(

@@ -142,7 +142,7 @@ impl WorkingHours {
 }
 
 /// The instant a local wall-clock time denotes in `tz` (see [`WorkingHours::open_periods`]).
-fn instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+pub(crate) fn instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     match tz.from_local_datetime(&local) {
         LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
         LocalResult::None => {

@@ -3,12 +3,15 @@
 
 use axum::{extract::State, http::StatusCode, Json};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use app::domain::{
-    booking::{self, Appointment, AppointmentFilter, Change, Channel, NewBooking, Status},
-    clients::ClientRef,
+    booking::{
+        self, Appointment, AppointmentFilter, Change, Channel, Findings, NewBooking, Status,
+        StatusChange,
+    },
+    clients::{ClientRef, NewVehicle},
     AppState,
 };
 
@@ -93,7 +96,10 @@ pub struct NewAppointment {
     client_id: Option<i64>,
     /// …or a new one (found by phone if they already exist).
     client: Option<ClientByPhone>,
+    /// One of the client's cars…
     vehicle_id: Option<i64>,
+    /// …or a new car, added to the client's card.
+    vehicle: Option<NewVehicle>,
     service_ids: Vec<i64>,
     #[schema(value_type = String, format = DateTime)]
     start_time: DateTime<FixedOffset>,
@@ -127,34 +133,50 @@ pub async fn create(
             ))
         }
     };
-    let appointment = booking::book_visit(&state, staff.tenant, &client, |client_id| NewBooking {
-        shop_id: new.shop_id,
-        client_id,
-        vehicle_id: new.vehicle_id,
-        service_ids: new.service_ids,
-        start_time: new.start_time.with_timezone(&Utc),
-        end_time: new.end_time.map(|t| t.with_timezone(&Utc)),
-        bay: new.bay,
-        source: Channel::Api,
-        customer_note: new.customer_note,
-        ai_summary: String::new(),
-        ai_analysis: None,
-        created_by: Some(staff.user.id),
-    })
-    .await?;
+    let appointment =
+        booking::book_visit(&state, staff.tenant, &client, new.vehicle, |client_id| {
+            NewBooking {
+                shop_id: new.shop_id,
+                client_id,
+                vehicle_id: new.vehicle_id,
+                service_ids: new.service_ids,
+                start_time: new.start_time.with_timezone(&Utc),
+                end_time: new.end_time.map(|t| t.with_timezone(&Utc)),
+                bay: new.bay,
+                source: Channel::Api,
+                customer_note: new.customer_note,
+                ai_summary: String::new(),
+                ai_analysis: None,
+                created_by: Some(staff.user.id),
+            }
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(appointment)))
 }
 
+/// An appointment with its status history.
+#[derive(Serialize, ToSchema)]
+pub struct AppointmentDetail {
+    #[serde(flatten)]
+    appointment: Appointment,
+    /// Oldest first: the booking, then each status change (who, when, channel, reason).
+    history: Vec<StatusChange>,
+}
+
 #[utoipa::path(get, path = "/api/v1/appointments/{id}", tag = "appointments", security(("bearer" = [])),
-    params(("id" = i64, Path)), responses((status = 200, body = Appointment), (status = 404)))]
+    params(("id" = i64, Path)), responses((status = 200, body = AppointmentDetail), (status = 404)))]
 pub async fn get(
     State(state): State<AppState>,
     mut staff: Staff,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult<Json<Appointment>> {
+) -> ApiResult<Json<AppointmentDetail>> {
     let mut tx = staff.read(&state.db).await?;
     let appointment = booking::get(&mut tx, id).await?;
-    Ok(Json(appointment))
+    let history = booking::history(&mut tx, id).await?;
+    Ok(Json(AppointmentDetail {
+        appointment,
+        history,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -169,6 +191,16 @@ pub struct AppointmentPatch {
     service_ids: Option<Vec<i64>>,
     /// Why (e.g. the reason of a cancellation); kept in the status history.
     reason: Option<String>,
+    /// One of the client's cars; `null` takes the car off the visit.
+    #[serde(default, deserialize_with = "app::domain::serde_util::double_option")]
+    #[schema(value_type = Option<i64>)]
+    vehicle_id: Option<Option<i64>>,
+    customer_note: Option<String>,
+    /// Staff's own note; never shown to the client.
+    staff_note: Option<String>,
+    /// The concierge's findings as staff correct them (marked with who and when; the
+    /// concierge's own stay in `ai_summary` and `ai_analysis`).
+    findings: Option<Findings>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/appointments/{id}", tag = "appointments", security(("bearer" = [])),
@@ -192,6 +224,10 @@ pub async fn update(
         bay: patch.bay,
         service_ids: patch.service_ids,
         reason: patch.reason,
+        vehicle_id: patch.vehicle_id,
+        customer_note: patch.customer_note,
+        staff_note: patch.staff_note,
+        findings: patch.findings,
     };
     let appointment = booking::change_visit(
         &state,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use sqlx::QueryBuilder;
 
+mod details;
 mod rows;
 mod rules;
 
@@ -80,6 +81,34 @@ pub struct Change {
     pub service_ids: Option<Vec<i64>>,
     /// Why the status changed; kept in the history (and as the cancel reason).
     pub reason: Option<String>,
+    /// The car of the visit (one of the client's); `Some(None)` takes it off.
+    pub vehicle_id: Option<Option<i64>>,
+    /// What the client said they need.
+    pub customer_note: Option<String>,
+    /// A note for staff only; the client never sees it.
+    pub staff_note: Option<String>,
+    /// The concierge's findings as staff correct them; its own stay as they were.
+    pub findings: Option<Findings>,
+}
+
+/// The concierge's findings about a visit in staff's words: a summary and the likely causes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Findings {
+    pub summary: String,
+    pub causes: Vec<String>,
+}
+
+/// The concierge's findings as a staff member corrected them, with who and when (the
+/// concierge's original stays in `ai_summary` and `ai_analysis`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FindingsEdit {
+    pub summary: String,
+    pub causes: Vec<String>,
+    pub edited_by: Option<i64>,
+    /// The staff member's name; `None` once their account is gone.
+    pub edited_by_name: Option<String>,
+    #[serde(serialize_with = "super::serde_util::rfc3339::serialize")]
+    pub edited_at: DateTime<FixedOffset>,
 }
 
 /// JSON kept as the database holds it (`jsonb`, such as the concierge's analysis): a list sends
@@ -121,9 +150,13 @@ pub struct Appointment {
     pub status: Status,
     pub source: Channel,
     pub customer_note: String,
+    /// Staff's own note; never shown to the client.
+    pub staff_note: String,
     pub ai_summary: String,
     #[schema(value_type = Option<Object>)]
     pub ai_analysis: Option<RawJson>,
+    /// The findings as staff corrected them, if they did.
+    pub ai_edit: Option<FindingsEdit>,
     #[serde(with = "rust_decimal::serde::float")]
     #[schema(value_type = f64)]
     pub total_price: Decimal,
@@ -201,6 +234,8 @@ pub struct StatusChange {
     pub from_status: Option<Status>,
     pub to_status: Status,
     pub changed_by: Option<i64>,
+    /// Who changed it, when it was a staff member whose account still exists.
+    pub changed_by_name: Option<String>,
     pub channel: Channel,
     pub reason: Option<String>,
     pub created_at: DateTime<FixedOffset>,
@@ -323,17 +358,32 @@ pub async fn book(tx: &mut Tx, tenant: TenantId, new: NewBooking) -> Result<i64>
 }
 
 /// Use case: a visit booked by staff (web admin, REST API) for `client`, with the details `new`
-/// gives for the client's card id. One transaction: the client found or created, the visit
-/// booked; then `client.created` (for a new card) and `appointment.created` are published.
+/// gives for the client's card id, and `new_car` added to the card as the visit's car. One
+/// transaction: the client found or created, the car added, the visit booked; then
+/// `client.created` (for a new card) and `appointment.created` are published.
 pub async fn book_visit(
     state: &super::AppState,
     tenant: TenantId,
     client: &super::clients::ClientRef,
+    new_car: Option<super::clients::NewVehicle>,
     new: impl FnOnce(i64) -> NewBooking,
 ) -> Result<Appointment> {
     let mut work = super::work::Work::begin(&state.db, tenant).await?;
     let (client, created) = super::clients::resolve(work.tx(), tenant, client).await?;
-    let id = book(work.tx(), tenant, new(client.id)).await?;
+    let mut booking = new(client.id);
+    if let Some(car) = new_car {
+        if booking.vehicle_id.is_some() {
+            return Err(Error::validation(
+                "Укажите либо автомобиль клиента, либо новый",
+            ));
+        }
+        booking.vehicle_id = Some(
+            super::clients::cars::add_in(&mut work, client.id, car)
+                .await?
+                .id,
+        );
+    }
+    let id = book(work.tx(), tenant, booking).await?;
     let appointment = get(work.tx(), id).await?;
     if created {
         work.publish(Event::ClientCreated(&client))?;
@@ -361,10 +411,12 @@ pub async fn change_visit(
     Ok(appointment)
 }
 
-/// Changes an appointment's status and/or moves it (time, bay, services).
+/// Changes an appointment's status, moves it (time, bay, services) and/or corrects its details
+/// (car, notes, the concierge's findings).
 ///
 /// A move is checked like a booking (working hours, bay range, free bay) and applies before a
-/// status change given with it, so "finish and correct the end time" works in one call.
+/// status change given with it, so "finish and correct the end time" works in one call. Details
+/// may be corrected in any status: a finished visit's notes and car are its record.
 pub async fn change(
     tx: &mut Tx,
     tenant: TenantId,
@@ -412,6 +464,7 @@ pub async fn change(
             }
         }
     }
+    details::edit(tx, &current, &change, by).await?;
     if let Some(to) = change.status {
         let transition = Transition {
             from: Some(status),
@@ -446,7 +499,8 @@ async fn lock_for_change(
     };
     let current = sqlx::query_as!(
         CurrentVisit,
-        "SELECT id, status, bay, start_time, end_time FROM appointments WHERE id = $1 FOR UPDATE",
+        "SELECT id, client_id, status, bay, start_time, end_time FROM appointments
+         WHERE id = $1 FOR UPDATE",
         appointment_id
     )
     .fetch_optional(&mut **tx)
@@ -489,12 +543,15 @@ pub async fn get(tx: &mut Tx, id: i64) -> Result<Appointment> {
         AppointmentRow,
         r#"SELECT a.id, a.tenant_id, a.shop_id, a.client_id,
                   c.full_name AS client_full_name, c.phone AS client_phone, a.vehicle_id, a.bay,
-                  a.start_time, a.end_time, a.status, a.source, a.customer_note, a.ai_summary,
-                  a.ai_analysis AS "ai_analysis: sqlx::types::Json<Box<RawValue>>",
+                  a.start_time, a.end_time, a.status, a.source, a.customer_note, a.staff_note,
+                  a.ai_summary, a.ai_analysis AS "ai_analysis: sqlx::types::Json<Box<RawValue>>",
+                  a.ai_edited_summary, a.ai_edited_causes, a.ai_edited_by,
+                  e.full_name AS "ai_edited_by_name?", a.ai_edited_at,
                   a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone
            FROM appointments a
            JOIN clients c ON c.id = a.client_id
            JOIN shops s ON s.id = a.shop_id
+           LEFT JOIN users e ON e.id = a.ai_edited_by
            WHERE a.id = $1"#,
         id
     )
@@ -566,38 +623,56 @@ pub async fn list(tx: &mut Tx, filter: &AppointmentFilter) -> Result<Vec<Appoint
 
 /// The status history of an appointment, oldest first.
 pub async fn history(tx: &mut Tx, appointment_id: i64) -> Result<Vec<StatusChange>> {
-    let timezone = sqlx::query_scalar!(
-        "SELECT s.timezone FROM appointments a JOIN shops s ON s.id = a.shop_id WHERE a.id = $1",
-        appointment_id
-    )
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(Error::NotFound)?;
-    let tz = tz_from_db(&timezone)?;
+    sqlx::query_scalar!("SELECT id FROM appointments WHERE id = $1", appointment_id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    Ok(histories(tx, &[appointment_id])
+        .await?
+        .remove(&appointment_id)
+        .unwrap_or_default())
+}
+
+/// The status histories of these appointments (the calendar's visits) in one query, each oldest
+/// first, times in each visit's shop's time zone.
+pub async fn histories(
+    tx: &mut Tx,
+    appointment_ids: &[i64],
+) -> Result<HashMap<i64, Vec<StatusChange>>> {
     let rows = sqlx::query_as!(
         HistoryRow,
-        "SELECT id, appointment_id, from_status, to_status, changed_by, channel, reason, created_at
-         FROM appointment_status_history WHERE appointment_id = $1 ORDER BY id",
-        appointment_id
+        r#"SELECT h.id, h.appointment_id, h.from_status, h.to_status, h.changed_by,
+                  u.full_name AS "changed_by_name?", h.channel, h.reason, h.created_at, s.timezone
+           FROM appointment_status_history h
+           JOIN appointments a ON a.id = h.appointment_id
+           JOIN shops s ON s.id = a.shop_id
+           LEFT JOIN users u ON u.id = h.changed_by
+           WHERE h.appointment_id = ANY($1) ORDER BY h.appointment_id, h.id"#,
+        appointment_ids
     )
     .fetch_all(&mut **tx)
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(StatusChange {
+    let mut histories: HashMap<i64, Vec<StatusChange>> = HashMap::new();
+    for row in rows {
+        let tz = tz_from_db(&row.timezone)?;
+        histories
+            .entry(row.appointment_id)
+            .or_default()
+            .push(StatusChange {
                 id: row.id,
                 appointment_id: row.appointment_id,
                 from_status: row.from_status.as_deref().map(status_from_db).transpose()?,
                 to_status: status_from_db(&row.to_status)?,
                 changed_by: row.changed_by,
+                changed_by_name: row.changed_by_name,
                 channel: Channel::parse(&row.channel).ok_or_else(|| {
                     Error::Internal(format!("unknown channel in the database: {}", row.channel))
                 })?,
                 reason: row.reason,
                 created_at: local(row.created_at, tz),
-            })
-        })
-        .collect()
+            });
+    }
+    Ok(histories)
 }
 
 #[cfg(test)]

@@ -6,11 +6,14 @@ use super::*;
 /// [`super::get`] writes the same columns out in a checked `query_as!`.
 pub(super) const SELECT_APPOINTMENTS: &str = "SELECT a.id, a.tenant_id, a.shop_id, a.client_id,
         c.full_name AS client_full_name, c.phone AS client_phone, a.vehicle_id, a.bay,
-        a.start_time, a.end_time, a.status, a.source, a.customer_note, a.ai_summary,
-        a.ai_analysis, a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone
+        a.start_time, a.end_time, a.status, a.source, a.customer_note, a.staff_note,
+        a.ai_summary, a.ai_analysis, a.ai_edited_summary, a.ai_edited_causes, a.ai_edited_by,
+        e.full_name AS ai_edited_by_name, a.ai_edited_at,
+        a.total_price, a.cancel_reason, a.created_at, a.updated_at, s.timezone
     FROM appointments a
     JOIN clients c ON c.id = a.client_id
-    JOIN shops s ON s.id = a.shop_id";
+    JOIN shops s ON s.id = a.shop_id
+    LEFT JOIN users e ON e.id = a.ai_edited_by";
 
 #[derive(sqlx::FromRow)]
 pub(super) struct AppointmentRow {
@@ -27,8 +30,14 @@ pub(super) struct AppointmentRow {
     pub(super) status: String,
     pub(super) source: String,
     pub(super) customer_note: String,
+    pub(super) staff_note: String,
     pub(super) ai_summary: String,
     pub(super) ai_analysis: Option<sqlx::types::Json<Box<RawValue>>>,
+    pub(super) ai_edited_summary: Option<String>,
+    pub(super) ai_edited_causes: Option<Vec<String>>,
+    pub(super) ai_edited_by: Option<i64>,
+    pub(super) ai_edited_by_name: Option<String>,
+    pub(super) ai_edited_at: Option<DateTime<Utc>>,
     pub(super) total_price: Decimal,
     pub(super) cancel_reason: Option<String>,
     pub(super) created_at: DateTime<Utc>,
@@ -50,9 +59,11 @@ pub(super) struct HistoryRow {
     pub(super) from_status: Option<String>,
     pub(super) to_status: String,
     pub(super) changed_by: Option<i64>,
+    pub(super) changed_by_name: Option<String>,
     pub(super) channel: String,
     pub(super) reason: Option<String>,
     pub(super) created_at: DateTime<Utc>,
+    pub(super) timezone: String,
 }
 
 /// Appointments from their rows, with the services of all of them loaded at once.
@@ -99,6 +110,20 @@ pub(super) fn appointment_from_row(
     services: Vec<BookedService>,
 ) -> Result<Appointment> {
     let tz = tz_from_db(&row.timezone)?;
+    let ai_edit = match (
+        row.ai_edited_summary,
+        row.ai_edited_causes,
+        row.ai_edited_at,
+    ) {
+        (Some(summary), Some(causes), Some(at)) => Some(FindingsEdit {
+            summary,
+            causes,
+            edited_by: row.ai_edited_by,
+            edited_by_name: row.ai_edited_by_name,
+            edited_at: local(at, tz),
+        }),
+        _ => None,
+    };
     Ok(Appointment {
         id: row.id,
         tenant_id: row.tenant_id,
@@ -123,8 +148,10 @@ pub(super) fn appointment_from_row(
             ))
         })?,
         customer_note: row.customer_note,
+        staff_note: row.staff_note,
         ai_summary: row.ai_summary,
         ai_analysis: row.ai_analysis.map(|json| RawJson(json.0)),
+        ai_edit,
         total_price: row.total_price,
         cancel_reason: row.cancel_reason,
         created_at: local(row.created_at, tz),

@@ -413,6 +413,7 @@ pub(super) async fn record_status(
 /// The appointment being changed, locked.
 pub(super) struct CurrentVisit {
     pub(super) id: i64,
+    pub(super) client_id: i64,
     pub(super) status: String,
     pub(super) bay: i32,
     pub(super) start_time: DateTime<Utc>,

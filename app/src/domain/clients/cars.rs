@@ -95,8 +95,26 @@ pub fn is_valid_vin(vin: &str) -> bool {
             .all(|c| c.is_ascii_digit() || (c.is_ascii_uppercase() && !"IOQ".contains(c)))
 }
 
+/// Longest make or model, and longest plate, a form may send.
+const MAX_NAME_CHARS: usize = 100;
+const MAX_PLATE_CHARS: usize = 20;
+
 /// A car as it may be stored: every rule checked, texts normalised, the mileage dated.
 fn checked(car: NewVehicle, today: NaiveDate) -> Result<NewVehicle> {
+    if car.make.chars().count() > MAX_NAME_CHARS || car.model.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::validation(format!(
+            "Марка и модель: не длиннее {MAX_NAME_CHARS} символов"
+        )));
+    }
+    if car
+        .plate
+        .as_deref()
+        .is_some_and(|p| p.chars().count() > MAX_PLATE_CHARS)
+    {
+        return Err(Error::validation(format!(
+            "Госномер: не длиннее {MAX_PLATE_CHARS} символов"
+        )));
+    }
     let vin = car.vin.as_deref().and_then(normalize_vin);
     if vin.as_deref().is_some_and(|vin| !is_valid_vin(vin)) {
         return Err(Error::validation(
@@ -398,6 +416,20 @@ mod tests {
                     ..NewVehicle::default()
                 },
                 "VIN",
+            ),
+            (
+                NewVehicle {
+                    model: "x".repeat(101),
+                    ..NewVehicle::default()
+                },
+                "не длиннее 100",
+            ),
+            (
+                NewVehicle {
+                    plate: Some("А".repeat(21)),
+                    ..NewVehicle::default()
+                },
+                "Госномер",
             ),
         ] {
             let error = checked(car, today).unwrap_err().to_string();

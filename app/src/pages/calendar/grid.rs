@@ -3,10 +3,19 @@
 
 use leptos::prelude::*;
 
+use super::schedule::MoveVisit;
 use super::{
     calendar_link, clock, Schedule, ScheduleDay, SlotChoice, Span, Visit, DAY_PX_PER_MINUTE,
     WEEK_PX_PER_MINUTE,
 };
+
+/// Moving a visit by dragging its card onto a free slot (the panel's move form is the keyboard
+/// way): the card being dragged, and the move it becomes when dropped. Provided by the calendar.
+#[derive(Clone, Copy)]
+pub(super) struct DragMove {
+    pub dragging: RwSignal<Option<i64>>,
+    pub relocate: ServerAction<MoveVisit>,
+}
 use crate::components::feedback::EmptyState;
 use crate::public_path::public_url;
 
@@ -174,6 +183,7 @@ fn DayColumns(
 ) -> impl IntoView {
     // A day off has no free slots.
     let (open, close) = day.open_minutes.unwrap_or((rows.open, rows.open));
+    let drag = expect_context::<DragMove>();
     let column = if week { "w-14" } else { "w-44" };
     let date = day.date.clone();
     let day_label = day.short_label.clone();
@@ -208,15 +218,37 @@ fn DayColumns(
                                         format!("Записать: пост {bay}, {}", clock(minute))
                                     };
                                     let choice = SlotChoice { date: date.clone(), day_label: day_label.clone(), bay, minute };
+                                    let target = choice.clone();
                                     view! {
                                         <button
                                             type="button"
                                             class="absolute inset-x-0 border-t border-slate-100 hover:bg-blue-50 focus:bg-blue-50 focus:outline-none"
                                             style=format!("top:{}px;height:{}px", rows.top(minute), rows.length(0, rows.step))
                                             aria-label=label
+                                            data-slot=format!("{} {bay}", clock(minute))
                                             on:click=move |_| {
                                                 selected_visit.set(None);
                                                 selected_slot.set(Some(choice.clone()));
+                                            }
+                                            on:dragover=move |ev| {
+                                                if drag.dragging.get_untracked().is_some() {
+                                                    ev.prevent_default();
+                                                }
+                                            }
+                                            on:drop=move |ev| {
+                                                ev.prevent_default();
+                                                if let Some(id) = drag.dragging.get_untracked() {
+                                                    drag.dragging.set(None);
+                                                    // The panel shows the result (a refusal with its reason).
+                                                    selected_slot.set(None);
+                                                    selected_visit.set(Some(id));
+                                                    drag.relocate.dispatch(MoveVisit {
+                                                        id,
+                                                        date: target.date.clone(),
+                                                        time: clock(target.minute),
+                                                        bay: target.bay.to_string(),
+                                                    });
+                                                }
                                             }
                                         ></button>
                                     }
@@ -273,11 +305,25 @@ fn VisitCard(
             "!"<span class="sr-only">{text.clone()}</span>
         </span>
     });
+    let drag = expect_context::<DragMove>();
+    let on_drag_start = move |ev: leptos::ev::DragEvent| {
+        // Firefox starts a drag only with data in it.
+        #[cfg(feature = "hydrate")]
+        if let Some(data) = ev.data_transfer() {
+            let _ = data.set_data("text/plain", &id.to_string());
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+        drag.dragging.set(Some(id));
+    };
     view! {
         <button
             type="button"
             data-visit=id
             data-status=visit.status.as_str()
+            draggable=if visit.can_move() { "true" } else { "false" }
+            on:dragstart=on_drag_start
+            on:dragend=move |_| drag.dragging.set(None)
             title=title
             class=format!("absolute inset-x-0.5 z-10 overflow-hidden rounded-md border-l-4 text-left shadow-sm {text} {}", visit.status.classes())
             style=style

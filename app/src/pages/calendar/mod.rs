@@ -4,8 +4,10 @@
 //!
 //! - [`schedule`]: the server functions (what the page reads and the changes it makes);
 //! - [`grid`]: the switch between days, weeks and shops, and the time grid with its cards;
-//! - [`panels`]: the visit panel (status, move, cancel) and the booking form.
+//! - [`panels`]: the visit panel (status, move, cancel) and the booking form;
+//! - [`edit`]: the visit's corrections (services, car, notes, findings) and its timeline.
 
+mod edit;
 mod grid;
 mod panels;
 mod schedule;
@@ -23,8 +25,9 @@ use crate::components::{
     loaded::{load, Loaded},
 };
 use crate::public_path::public_url;
-use grid::{ScheduleGrid, ScheduleSwitch};
-use panels::{BookingPanel, VisitPanel};
+use edit::EditVisit;
+use grid::{DragMove, ScheduleGrid, ScheduleSwitch};
+use panels::{BookingPanel, VisitActions, VisitPanel};
 use schedule::{calendar, BookVisit, MoveVisit};
 
 /// the week view shows seven days at once.
@@ -108,7 +111,38 @@ pub struct Visit {
     pub ai_summary: String,
     /// The concierge's causes and suggested services with their confidence, as staff read them.
     pub ai_findings: Vec<String>,
+    /// The concierge's causes alone (the start of a correction).
+    pub ai_causes: Vec<String>,
+    /// The findings as staff corrected them; the concierge's own above stay as they were.
+    pub edited_findings: Option<EditedFindings>,
+    pub staff_note: String,
     pub cancel_reason: Option<String>,
+    /// For the edit form: the booked services, the car and the client's cars `(id, label)`.
+    pub service_ids: Vec<i64>,
+    pub vehicle_id: Option<i64>,
+    pub client_cars: Vec<(i64, String)>,
+    /// The status history, oldest first.
+    pub history: Vec<HistoryLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EditedFindings {
+    pub summary: String,
+    pub causes: Vec<String>,
+    /// «Изменено сотрудником: Анна Петрова, 07.12.2026 11:30».
+    pub mark: String,
+}
+
+/// A line of a visit's timeline, as staff read it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryLine {
+    /// «07.12.2026 11:30» in the shop's time zone.
+    pub when: String,
+    /// «Записан» for the booking, else «Новая → Подтверждена».
+    pub what: String,
+    /// «Анна Петрова · Админка», «Клиент · Telegram», «Система».
+    pub who: String,
+    pub reason: Option<String>,
 }
 
 impl Visit {
@@ -132,6 +166,41 @@ pub struct ClientHit {
     pub id: i64,
     pub full_name: String,
     pub phone: Option<String>,
+    /// The client's cars, `(id, label)`.
+    pub cars: Vec<(i64, String)>,
+}
+
+/// The booking form of a free slot, as it is sent: `start` is the shop's local time
+/// (`YYYY-MM-DDTHH:MM`); the client an existing one (`client_id`) or a new one by name and
+/// phone; the car one of the client's (`vehicle_id`), a new one, or none.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BookingForm {
+    pub shop_id: i64,
+    pub bay: i32,
+    pub start: String,
+    pub client_id: Option<i64>,
+    pub new_client_name: String,
+    pub new_client_phone: String,
+    pub service_ids: Vec<i64>,
+    pub vehicle_id: Option<i64>,
+    pub new_car: NewCar,
+    pub note: String,
+}
+
+/// A car typed into the booking form: added to the client's card with the visit.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewCar {
+    pub make: String,
+    pub model: String,
+    pub plate: String,
+}
+
+impl NewCar {
+    pub fn is_empty(&self) -> bool {
+        [&self.make, &self.model, &self.plate]
+            .iter()
+            .all(|s| s.trim().is_empty())
+    }
 }
 
 /// Where a click on the grid asks to book.
@@ -187,6 +256,16 @@ fn CalendarBoard(
     let change = ServerAction::<ChangeStatus>::new();
     let book = ServerAction::<BookVisit>::new();
     let relocate = ServerAction::<MoveVisit>::new();
+    let edit = ServerAction::<EditVisit>::new();
+    let actions = VisitActions {
+        change,
+        relocate,
+        edit,
+    };
+    provide_context(DragMove {
+        dragging: RwSignal::new(None),
+        relocate,
+    });
     let schedule = load(|| (), move |_| calendar(shop, date.clone(), span));
     reload_on_appointment_events(move || schedule.refetch());
     let selected_visit = RwSignal::new(None::<i64>);
@@ -197,14 +276,7 @@ fn CalendarBoard(
         }
     });
     let selected_slot = RwSignal::new(None::<SlotChoice>);
-    follow_changes(
-        schedule,
-        book,
-        change,
-        relocate,
-        selected_visit,
-        selected_slot,
-    );
+    follow_changes(schedule, book, actions, selected_visit, selected_slot);
 
     // While the schedule reloads (a change here or elsewhere), the current one stays on screen
     // with a note.
@@ -240,9 +312,9 @@ fn CalendarBoard(
                 .and_then(|id| {
                     let schedule = schedule.get()?.ok()?;
                     let visit = schedule.visits.into_iter().find(|v| v.id == id)?;
-                    Some((visit, schedule.bays))
+                    Some((visit, schedule.bays, schedule.services))
                 })
-                .map(|(visit, bays)| view! { <VisitPanel visit bays change relocate selected_visit/> })
+                .map(|(visit, bays, services)| view! { <VisitPanel visit bays services actions selected_visit/> })
         }}
         {move || {
             selected_slot
@@ -261,30 +333,25 @@ fn CalendarBoard(
     }
 }
 
-/// `2026-12-31` as people here write it: `31.12.2026`.
-fn russian_date(iso: &str) -> String {
-    let parts: Vec<&str> = iso.split('-').collect();
-    match parts.as_slice() {
-        [year, month, day] => format!("{day}.{month}.{year}"),
-        _ => iso.to_string(),
-    }
-}
-
 fn clock(minute: i32) -> String {
     format!("{:02}:{:02}", minute / 60, minute % 60)
 }
 
-/// After a change made here: a booking closes its form, and a booking or status change reloads
+/// After a change made here: a booking closes its form, and a booking, status change or edit reloads
 /// the schedule (a refused change keeps the open form and its message). A visit moved to a day
 /// not on screen takes the calendar to that day with its card open.
 fn follow_changes(
     schedule: Loaded<Schedule>,
     book: ServerAction<BookVisit>,
-    change: ServerAction<ChangeStatus>,
-    relocate: ServerAction<MoveVisit>,
+    actions: VisitActions,
     selected_visit: RwSignal<Option<i64>>,
     selected_slot: RwSignal<Option<SlotChoice>>,
 ) {
+    let VisitActions {
+        change,
+        relocate,
+        edit,
+    } = actions;
     // Only successful changes reload: a refused one keeps the open form and its message.
     Effect::new(move |_| {
         if let Some(Ok(_)) = book.value().get() {
@@ -294,6 +361,11 @@ fn follow_changes(
     });
     Effect::new(move |_| {
         if let Some(Ok(())) = change.value().get() {
+            schedule.refetch();
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = edit.value().get() {
             schedule.refetch();
         }
     });

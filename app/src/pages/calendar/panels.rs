@@ -3,13 +3,15 @@
 
 use leptos::prelude::*;
 
+use super::edit::{EditVisit, EditVisitForm, Timeline};
 use super::schedule::{find_clients, BookVisit, MoveVisit};
-use super::{clock, russian_date, ServiceChoice, SlotChoice, Visit};
+use super::{clock, BookingForm, NewCar, ServiceChoice, SlotChoice, Visit};
 use crate::components::{
     feedback::{ErrorNotice, Loading},
     form::{error_since, ActionForm},
     loaded::load,
 };
+use crate::format::russian_date;
 use crate::model::Status;
 use crate::pages::appointment_status::ChangeStatus;
 use crate::public_path::public_url;
@@ -43,14 +45,27 @@ fn Panel(title: String, on_close: impl Fn() + 'static, children: Children) -> im
     }
 }
 
+/// The actions of the visit panel, made once by the calendar (their results outlive a panel).
+#[derive(Clone, Copy)]
+pub(super) struct VisitActions {
+    pub change: ServerAction<ChangeStatus>,
+    pub relocate: ServerAction<MoveVisit>,
+    pub edit: ServerAction<EditVisit>,
+}
+
 #[component]
 pub(super) fn VisitPanel(
     visit: Visit,
     bays: i32,
-    change: ServerAction<ChangeStatus>,
-    relocate: ServerAction<MoveVisit>,
+    services: Vec<ServiceChoice>,
+    actions: VisitActions,
     selected_visit: RwSignal<Option<i64>>,
 ) -> impl IntoView {
+    let VisitActions {
+        change,
+        relocate,
+        edit,
+    } = actions;
     let error = error_since(change.into(), change.version().get_untracked());
     let can_cancel = visit.next_statuses.contains(&Status::Cancelled);
     let id = visit.id;
@@ -77,8 +92,10 @@ pub(super) fn VisitPanel(
                     }
                 }).collect_view()}
             </div>
-            {visit.can_move().then(|| view! { <MoveForm visit bays relocate/> })}
+            <EditVisitForm visit=visit.clone() services edit/>
+            {visit.can_move().then(|| view! { <MoveForm visit=visit.clone() bays relocate/> })}
             {can_cancel.then(|| view! { <CancelForm id change/> })}
+            <Timeline history=visit.history/>
             <crate::components::conversation::Conversation client_id/>
         </Panel>
     }
@@ -105,14 +122,39 @@ fn VisitDetails(visit: Visit) -> impl IntoView {
             <div><dt class="inline text-slate-500">"Сумма: "</dt><dd class="inline">{visit.total_price.clone()}</dd></div>
             <div><dt class="inline text-slate-500">"Источник: "</dt><dd class="inline">{visit.source.label()}</dd></div>
             {(!visit.customer_note.is_empty()).then(|| view! { <div><dt class="text-slate-500">"Слова клиента:"</dt><dd class="italic">"«" {visit.customer_note.clone()} "»"</dd></div> })}
-            {(!visit.ai_summary.is_empty() || !visit.ai_findings.is_empty()).then(|| view! {
-                <div data-testid="visit-ai">
-                    <dt class="text-slate-500">"Разбор консьержа:"</dt>
+            {(!visit.staff_note.is_empty()).then(|| view! { <div data-testid="visit-staff-note"><dt class="text-slate-500">"Заметка сотрудника:"</dt><dd class="whitespace-pre-line">{visit.staff_note.clone()}</dd></div> })}
+            {visit.edited_findings.clone().map(|edited| view! {
+                <div data-testid="visit-ai-edited">
+                    <dt class="text-slate-500">"Разбор:"</dt>
+                    <dd>{edited.summary}</dd>
+                    <ul class="mt-1 list-disc pl-5 text-slate-700">
+                        {edited.causes.into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+                    </ul>
+                    <dd class="mt-1 text-xs text-amber-800">{edited.mark}</dd>
+                </div>
+            })}
+            {(!visit.ai_summary.is_empty() || !visit.ai_findings.is_empty()).then(|| {
+                let original = view! {
                     <dd>{visit.ai_summary.clone()}</dd>
                     <ul class="mt-1 list-disc pl-5 text-slate-700">
                         {visit.ai_findings.clone().into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
                     </ul>
-                </div>
+                };
+                if visit.edited_findings.is_some() {
+                    view! {
+                        <details data-testid="visit-ai">
+                            <summary class="cursor-pointer text-slate-500">"Исходный разбор консьержа"</summary>
+                            {original}
+                        </details>
+                    }.into_any()
+                } else {
+                    view! {
+                        <div data-testid="visit-ai">
+                            <dt class="text-slate-500">"Разбор консьержа:"</dt>
+                            {original}
+                        </div>
+                    }.into_any()
+                }
             })}
             {visit.cancel_reason.clone().map(|r| view! { <div><dt class="inline text-slate-500">"Причина отмены: "</dt><dd class="inline">{r}</dd></div> })}
         </dl>
@@ -181,27 +223,47 @@ pub(super) fn BookingPanel(
     let new_name = RwSignal::new(String::new());
     let new_phone = RwSignal::new(String::new());
     let chosen = RwSignal::new(Vec::<i64>::new());
+    // The chosen client's cars; the car picked: one of them (id), none (0) or a new one (-1).
+    let cars = RwSignal::new(Vec::<(i64, String)>::new());
+    let car = RwSignal::new(0_i64);
+    let new_car = RwSignal::new(NewCar::default());
+    let note = RwSignal::new(String::new());
     // The action outlives this form: only results that arrive after the form opened are its own.
     let error = error_since(book.into(), book.version().get_untracked());
     let start = format!("{}T{}", at.date, clock(at.minute));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let car = car.get_untracked();
         book.dispatch(BookVisit {
-            shop_id,
-            bay: at.bay,
-            start: start.clone(),
-            client_id: client.get_untracked(),
-            new_client_name: new_name.get_untracked(),
-            new_client_phone: new_phone.get_untracked(),
-            service_ids: chosen.get_untracked(),
+            form: BookingForm {
+                shop_id,
+                bay: at.bay,
+                start: start.clone(),
+                client_id: client.get_untracked(),
+                new_client_name: new_name.get_untracked(),
+                new_client_phone: new_phone.get_untracked(),
+                service_ids: chosen.get_untracked(),
+                vehicle_id: (car > 0).then_some(car),
+                new_car: if car < 0 {
+                    new_car.get_untracked()
+                } else {
+                    NewCar::default()
+                },
+                note: note.get_untracked(),
+            },
         });
     };
 
     view! {
         <Panel title=format!("Новая запись: пост {}, {} ({})", at.bay, clock(at.minute), at.day_label) on_close=move || selected_slot.set(None)>
             <form on:submit=submit class="space-y-4">
-                <ClientPicker client new_name new_phone/>
+                <ClientPicker client new_name new_phone cars car/>
+                <CarPicker cars car new_car/>
                 <ServicePicker services chosen/>
+                <div>
+                    <label for="booking-note" class="block text-sm font-medium">"Что беспокоит клиента"</label>
+                    <textarea id="booking-note" rows="2" class="w-full rounded-lg border px-3 py-2" on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                </div>
                 {move || error().map(|error| view! { <ErrorNotice error/> })}
                 <button type="submit" class="w-full rounded-lg bg-blue-700 px-4 py-2 font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || book.pending().get()>
                     {move || if book.pending().get() { "Записываем…" } else { "Записать" }}
@@ -211,12 +273,15 @@ pub(super) fn BookingPanel(
     }
 }
 
-/// A known client found by name, phone or plate, or a new one by name and phone.
+/// A known client found by name, phone, plate or VIN, or a new one by name and phone. Picking
+/// a client shows their cars below.
 #[component]
 fn ClientPicker(
     client: RwSignal<Option<i64>>,
     new_name: RwSignal<String>,
     new_phone: RwSignal<String>,
+    cars: RwSignal<Vec<(i64, String)>>,
+    car: RwSignal<i64>,
 ) -> impl IntoView {
     let search = RwSignal::new(String::new());
     let hits = load(
@@ -229,10 +294,19 @@ fn ClientPicker(
             }
         },
     );
+    let pick = move |id: Option<i64>, their_cars: Vec<(i64, String)>| {
+        client.set(id);
+        // The only car is the likely one; with several (or none) staff say which.
+        car.set(match their_cars.as_slice() {
+            [(only, _)] => *only,
+            _ => 0,
+        });
+        cars.set(their_cars);
+    };
     view! {
         <fieldset class="space-y-2">
             <legend class="text-sm font-medium">"Клиент"</legend>
-            <label for="client-search" class="block text-sm text-slate-600">"Поиск по имени, телефону или номеру авто"</label>
+            <label for="client-search" class="block text-sm text-slate-600">"Поиск по имени, телефону, номеру авто или VIN"</label>
             <input id="client-search" type="search" autocomplete="off" class="w-full rounded-lg border px-3 py-2"
                 prop:value=move || search.get()
                 on:input=move |ev| search.set(event_target_value(&ev))/>
@@ -241,9 +315,10 @@ fn ClientPicker(
                     match hits.await {
                         Ok(found) => found.into_iter().map(|hit| {
                             let id = hit.id;
+                            let their_cars = hit.cars;
                             view! {
                                 <label class="flex items-center gap-2 text-sm">
-                                    <input type="radio" name="client" prop:checked=move || client.get() == Some(id) on:change=move |_| client.set(Some(id))/>
+                                    <input type="radio" name="client" prop:checked=move || client.get() == Some(id) on:change=move |_| pick(Some(id), their_cars.clone())/>
                                     {hit.full_name} {hit.phone.map(|p| format!(" · {p}"))}
                                 </label>
                             }
@@ -253,7 +328,7 @@ fn ClientPicker(
                 })}
             </Transition>
             <label class="flex items-center gap-2 text-sm">
-                <input type="radio" name="client" prop:checked=move || client.get().is_none() on:change=move |_| client.set(None)/>
+                <input type="radio" name="client" prop:checked=move || client.get().is_none() on:change=move |_| pick(None, Vec::new())/>
                 "Новый клиент"
             </label>
             <div class="grid gap-2 sm:grid-cols-2" class:hidden=move || client.get().is_some()>
@@ -264,6 +339,49 @@ fn ClientPicker(
                 <div>
                     <label for="new-client-phone" class="block text-sm text-slate-600">"Телефон"</label>
                     <input id="new-client-phone" type="tel" class="w-full rounded-lg border px-3 py-2" on:input=move |ev| new_phone.set(event_target_value(&ev))/>
+                </div>
+            </div>
+        </fieldset>
+    }
+}
+
+/// The visit's car: one of the client's, none, or a new one (added to the card with the visit).
+#[component]
+fn CarPicker(
+    cars: RwSignal<Vec<(i64, String)>>,
+    car: RwSignal<i64>,
+    new_car: RwSignal<NewCar>,
+) -> impl IntoView {
+    let option = move |value: i64, label: String| {
+        view! {
+            <label class="flex items-center gap-2 text-sm">
+                <input type="radio" name="car" prop:checked=move || car.get() == value on:change=move |_| car.set(value)/>
+                {label}
+            </label>
+        }
+    };
+    let typed = move |ev: leptos::ev::Event, set: fn(&mut NewCar, String)| {
+        let value = event_target_value(&ev);
+        new_car.update(|c| set(c, value));
+    };
+    view! {
+        <fieldset class="space-y-1">
+            <legend class="text-sm font-medium">"Автомобиль"</legend>
+            {move || cars.get().into_iter().map(|(id, label)| option(id, label)).collect_view()}
+            {option(0, "Не указан".to_owned())}
+            {option(-1, "Новый автомобиль".to_owned())}
+            <div class="grid grid-cols-3 gap-2" class:hidden=move || { car.get() >= 0 }>
+                <div>
+                    <label for="new-car-make" class="block text-sm text-slate-600">"Марка"</label>
+                    <input id="new-car-make" class="w-full rounded-lg border px-2 py-1.5 text-sm" on:input=move |ev| typed(ev, |c, v| c.make = v)/>
+                </div>
+                <div>
+                    <label for="new-car-model" class="block text-sm text-slate-600">"Модель"</label>
+                    <input id="new-car-model" class="w-full rounded-lg border px-2 py-1.5 text-sm" on:input=move |ev| typed(ev, |c, v| c.model = v)/>
+                </div>
+                <div>
+                    <label for="new-car-plate" class="block text-sm text-slate-600">"Госномер"</label>
+                    <input id="new-car-plate" class="w-full rounded-lg border px-2 py-1.5 text-sm" on:input=move |ev| typed(ev, |c, v| c.plate = v)/>
                 </div>
             </div>
         </fieldset>

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use super::{ClientHit, Schedule, Span};
+use super::{BookingForm, ClientHit, Schedule, Span};
 use crate::error::AppError;
 
 /// The shop's day or week with its visits. Without `shop` the company's first shop, without
@@ -91,15 +91,15 @@ impl Schedule {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(super) mod ssr {
     use std::collections::{hash_map::Entry, HashMap};
 
     use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
     use chrono_tz::Tz;
 
-    use super::super::{ScheduleDay, ServiceChoice, Span, Visit};
+    use super::super::{EditedFindings, HistoryLine, ScheduleDay, ServiceChoice, Span, Visit};
     use crate::domain::{
-        booking::{Appointment, Status},
+        booking::{self, Appointment, Channel, FindingsEdit, Status, StatusChange},
         clients,
         db::Tx,
         hours::WorkingHours,
@@ -142,31 +142,79 @@ mod ssr {
         findings
     }
 
+    /// The concierge's likely causes alone, without their confidence.
+    pub fn ai_causes(analysis: Option<&serde_json::Value>) -> Vec<String> {
+        analysis
+            .and_then(|a| a["diagnoses"].as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["title"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// A status change as a line of the visit's timeline.
+    pub fn history_line(change: StatusChange) -> HistoryLine {
+        let who = match (change.changed_by_name, change.channel) {
+            (Some(name), channel) => format!("{name} · {}", channel.label()),
+            (None, Channel::Telegram) => "Клиент · Telegram".to_owned(),
+            (None, Channel::System) => "Система".to_owned(),
+            (None, channel) => channel.label().to_owned(),
+        };
+        HistoryLine {
+            when: change.created_at.format("%d.%m.%Y %H:%M").to_string(),
+            what: match change.from_status {
+                None => "Запись создана".to_owned(),
+                Some(from) => format!("{} → {}", from.label(), change.to_status.label()),
+            },
+            who,
+            reason: change.reason,
+        }
+    }
+
+    fn edited_findings(edit: FindingsEdit) -> EditedFindings {
+        EditedFindings {
+            mark: format!(
+                "Изменено сотрудником: {}, {}",
+                edit.edited_by_name.as_deref().unwrap_or("—"),
+                edit.edited_at.format("%d.%m.%Y %H:%M")
+            ),
+            summary: edit.summary,
+            causes: edit.causes,
+        }
+    }
+
     /// The appointments as calendar cards, each placed on its local start date.
     pub async fn visits(tx: &mut Tx, appointments: Vec<Appointment>, tz: Tz) -> Result<Vec<Visit>> {
         // A client's cars are loaded once however many of their visits the week holds.
-        let mut cars: HashMap<i64, Vec<clients::Vehicle>> = HashMap::new();
+        let mut cars: HashMap<i64, Vec<(i64, String)>> = HashMap::new();
         let client_ids: Vec<i64> = appointments.iter().map(|a| a.client_id).collect();
         let no_shows = clients::repeated_no_shows(tx, &client_ids).await?;
+        let ids: Vec<i64> = appointments.iter().map(|a| a.id).collect();
+        let mut histories = booking::histories(tx, &ids).await?;
         let mut visits = Vec::with_capacity(appointments.len());
         for a in appointments {
-            let car = match a.vehicle_id {
-                Some(vehicle_id) => {
-                    let list = match cars.entry(a.client_id) {
-                        Entry::Occupied(known) => known.into_mut(),
-                        Entry::Vacant(slot) => {
-                            slot.insert(clients::cars::list(tx, a.client_id).await?)
-                        }
-                    };
-                    list.iter()
-                        .find(|v| v.id == vehicle_id)
-                        .map(|v| format::car_label(&v.make, &v.model, v.year, v.plate.as_deref()))
-                }
-                None => None,
+            let client_cars = match cars.entry(a.client_id) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => slot.insert(
+                    clients::cars::list(tx, a.client_id)
+                        .await?
+                        .into_iter()
+                        .map(|v| {
+                            let label =
+                                format::car_label(&v.make, &v.model, v.year, v.plate.as_deref());
+                            (v.id, label)
+                        })
+                        .collect(),
+                ),
             };
+            let car = a
+                .vehicle_id
+                .and_then(|id| client_cars.iter().find(|(car, _)| *car == id))
+                .map(|(_, label)| label.clone());
             let (start, end) = (a.start_time.to_utc(), a.end_time.to_utc());
             let (local_start, local_end) = (start.with_timezone(&tz), end.with_timezone(&tz));
             let date = local_start.date_naive();
+            let analysis = a.ai_analysis.and_then(|raw| raw.parse());
             visits.push(Visit {
                 id: a.id,
                 bay: a.bay,
@@ -190,12 +238,24 @@ mod ssr {
                 client_phone: a.client.phone,
                 client_no_shows: no_shows.get(&a.client_id).copied().unwrap_or(0),
                 car,
+                service_ids: a.service_ids,
                 services: a.services.into_iter().map(|s| s.name).collect(),
                 total_price: format::rubles(a.total_price),
                 customer_note: a.customer_note,
                 ai_summary: a.ai_summary,
-                ai_findings: ai_findings(a.ai_analysis.and_then(|raw| raw.parse()).as_ref()),
+                ai_findings: ai_findings(analysis.as_ref()),
+                ai_causes: ai_causes(analysis.as_ref()),
+                edited_findings: a.ai_edit.map(edited_findings),
+                staff_note: a.staff_note,
                 cancel_reason: a.cancel_reason,
+                vehicle_id: a.vehicle_id,
+                client_cars: client_cars.clone(),
+                history: histories
+                    .remove(&a.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(history_line)
+                    .collect(),
             });
         }
         Ok(visits)
@@ -312,7 +372,7 @@ mod ssr {
     }
 }
 
-/// Clients by name, phone or plate, for the booking form.
+/// Clients by name, phone, plate or VIN, with their cars, for the booking form.
 #[server]
 pub async fn find_clients(query: String) -> Result<Vec<ClientHit>, AppError> {
     use crate::domain::clients;
@@ -320,34 +380,38 @@ pub async fn find_clients(query: String) -> Result<Vec<ClientHit>, AppError> {
     let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let found = clients::search(&mut tx, Some(&query), 0, 8).await?;
-    tx.commit().await?;
-    Ok(found
-        .into_iter()
-        .map(|c| ClientHit {
+    let mut hits = Vec::with_capacity(found.len());
+    for c in found {
+        let cars = clients::cars::list(&mut tx, c.id)
+            .await?
+            .into_iter()
+            .map(|v| {
+                let label = crate::format::car_label(&v.make, &v.model, v.year, v.plate.as_deref());
+                (v.id, label)
+            })
+            .collect();
+        hits.push(ClientHit {
             id: c.id,
             full_name: c.full_name,
             phone: c.phone,
-        })
-        .collect())
+            cars,
+        });
+    }
+    tx.commit().await?;
+    Ok(hits)
 }
 
 /// Books a visit from the calendar (source `web`) for an existing client or a new one given by
-/// name and phone. `start` is the shop's local time, `YYYY-MM-DDTHH:MM`.
+/// name and phone, with one of the client's cars (`vehicle_id`) or a new one (make, model,
+/// plate; added to the card), and the client's words as the note. `start` is the shop's local
+/// time, `YYYY-MM-DDTHH:MM`.
 #[server]
-pub async fn book_visit(
-    shop_id: i64,
-    bay: i32,
-    start: String,
-    client_id: Option<i64>,
-    new_client_name: String,
-    new_client_phone: String,
-    service_ids: Vec<i64>,
-) -> Result<i64, AppError> {
+pub async fn book_visit(form: BookingForm) -> Result<i64, AppError> {
     use chrono::{NaiveDateTime, TimeZone, Utc};
 
     use crate::domain::{
         booking::{self, Channel, NewBooking},
-        clients::ClientRef,
+        clients::{ClientRef, NewVehicle},
         shops,
     };
     use crate::session::ssr::refused;
@@ -357,6 +421,18 @@ pub async fn book_visit(
         user,
         tenant,
     } = crate::session::ssr::staff_changing().await?;
+    let BookingForm {
+        shop_id,
+        bay,
+        start,
+        client_id,
+        new_client_name,
+        new_client_phone,
+        service_ids,
+        vehicle_id,
+        new_car,
+        note,
+    } = form;
     if service_ids.is_empty() {
         return Err(refused("Выберите хотя бы одну услугу"));
     }
@@ -381,16 +457,23 @@ pub async fn book_visit(
             phone: new_client_phone,
         },
     };
-    let appointment = booking::book_visit(&state, tenant, &client, |client_id| NewBooking {
+    // A new car is one with a make, model or plate typed in; its rules are the card's.
+    let car = (!new_car.is_empty()).then(|| NewVehicle {
+        make: new_car.make,
+        model: new_car.model,
+        plate: Some(new_car.plate).filter(|p| !p.trim().is_empty()),
+        ..NewVehicle::default()
+    });
+    let appointment = booking::book_visit(&state, tenant, &client, car, |client_id| NewBooking {
         shop_id: shop.id,
         client_id,
-        vehicle_id: None,
+        vehicle_id,
         service_ids,
         start_time,
         end_time: None,
         bay: Some(bay),
         source: Channel::Web,
-        customer_note: String::new(),
+        customer_note: note.trim().to_owned(),
         ai_summary: String::new(),
         ai_analysis: None,
         created_by: Some(user.id),

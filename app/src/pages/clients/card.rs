@@ -272,7 +272,7 @@ fn Cars(client_id: i64, cars: Vec<CarRow>) -> impl IntoView {
                         <p class="font-medium">{car.label.clone()}</p>
                         <p class="text-xs text-slate-600">
                             {(!car.vin.is_empty()).then(|| format!("VIN {} ", car.vin))}
-                            {(!car.mileage_km.is_empty()).then(|| format!("· пробег {} км на {}", car.mileage_km, russian_day(&car.mileage_read_on)))}
+                            {(!car.mileage_km.is_empty()).then(|| format!("· пробег {} км на {}", car.mileage_km, crate::format::russian_date(&car.mileage_read_on)))}
                         </p>
                         <details class="mt-1">
                             <summary class="cursor-pointer text-sm text-blue-700">"Изменить"<span class="sr-only">" " {car.label.clone()}</span></summary>
@@ -287,15 +287,6 @@ fn Cars(client_id: i64, cars: Vec<CarRow>) -> impl IntoView {
                 <CarForm client_id car=None/>
             </details>
         </section>
-    }
-}
-
-/// `2026-12-07` as people here write it.
-fn russian_day(iso: &str) -> String {
-    let mut parts = iso.split('-');
-    match (parts.next(), parts.next(), parts.next()) {
-        (Some(y), Some(m), Some(d)) => format!("{d}.{m}.{y}"),
-        _ => iso.to_string(),
     }
 }
 

@@ -42,11 +42,10 @@ pub async fn save_client(id: i64, client: ContactInput) -> Result<(), AppError> 
 
     let crate::session::ssr::Caller { state, tenant, .. } =
         crate::session::ssr::staff_changing().await?;
-    let text = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let patch = ClientPatch {
         full_name: Some(client.full_name),
-        phone: Some(text(client.phone)),
-        email: Some(text(client.email)),
+        phone: Some(ssr::filled(client.phone)),
+        email: Some(ssr::filled(client.email)),
         notes: Some(client.notes),
         ..ClientPatch::default()
     };
@@ -107,7 +106,6 @@ pub async fn create_client(client: ContactInput, car: CarInput) -> Result<i64, A
 
     let crate::session::ssr::Caller { state, tenant, .. } =
         crate::session::ssr::staff_changing().await?;
-    let text = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
     let car = ssr::read_car(car)?;
     let has_car = !(car.make.trim().is_empty()
         && car.model.trim().is_empty()
@@ -115,8 +113,8 @@ pub async fn create_client(client: ContactInput, car: CarInput) -> Result<i64, A
         && car.vin.is_none());
     let new = NewClient {
         full_name: client.full_name,
-        phone: text(client.phone),
-        email: text(client.email),
+        phone: ssr::filled(client.phone),
+        email: ssr::filled(client.email),
         telegram_id: None,
         notes: client.notes,
         vehicles: if has_car { vec![car] } else { Vec::new() },
@@ -129,9 +127,13 @@ mod ssr {
     use super::CarInput;
     use crate::{domain::clients::NewVehicle, error::AppError, session::ssr::refused};
 
+    /// A field as typed, or `None` when left empty.
+    pub(super) fn filled(text: String) -> Option<String> {
+        Some(text.trim().to_string()).filter(|t| !t.is_empty())
+    }
+
     /// The car's form as the domain takes it; its rules (VIN, year, mileage) are checked there.
     pub(super) fn read_car(car: CarInput) -> Result<NewVehicle, AppError> {
-        let text = |s: String| Some(s.trim().to_string()).filter(|s| !s.is_empty());
         let year = match car.year.trim() {
             "" => None,
             year => Some(
@@ -163,8 +165,8 @@ mod ssr {
             make: car.make,
             model: car.model,
             year,
-            plate: text(car.plate),
-            vin: text(car.vin),
+            plate: filled(car.plate),
+            vin: filled(car.vin),
             mileage_km,
             mileage_read_on,
         })

@@ -147,6 +147,7 @@ async fn a_change_that_does_not_commit_publishes_nothing() {
         &state,
         sever,
         &newcomer,
+        None,
         booking_at(at("2030-01-14T03:00:00+03:00")),
     )
     .await;
@@ -160,7 +161,7 @@ async fn a_change_that_does_not_commit_publishes_nothing() {
 
     // At a free time: the client and the visit, announced in that order, after the commit.
     let start = free[0].start_time.to_utc();
-    let appointment = booking::book_visit(&state, sever, &newcomer, booking_at(start))
+    let appointment = booking::book_visit(&state, sever, &newcomer, None, booking_at(start))
         .await
         .unwrap();
     let first = events.next().await.unwrap();
