@@ -26,6 +26,7 @@ use pages::{
     clients::{ClientPage, ClientsPage},
     dashboard::DashboardPage,
     login::LoginPage,
+    password::PasswordPage,
     register::RegisterPage,
     services::ServicesPage,
     settings::SettingsPage,
@@ -80,6 +81,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/login") view=LoginPage/>
+                // Outside the staff frame: a temporary password leads here from every staff page.
+                <Route path=path!("/password") view=PasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=RegisterPage/>
             </Routes>
         </Router>

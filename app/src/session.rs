@@ -16,6 +16,8 @@ pub struct SessionUser {
     pub role: crate::model::Role,
     /// Name of the staff member's company; `None` for the platform operator.
     pub company: Option<String>,
+    /// Logged in with a temporary password: every staff page sends them to set their own first.
+    pub must_change_password: bool,
 }
 
 /// The text of a server function error as a person should read it.
@@ -48,6 +50,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
         full_name: user.full_name,
         role: user.role,
         company,
+        must_change_password: user.must_change_password,
     }))
 }
 
@@ -127,16 +130,28 @@ pub mod ssr {
         }
     }
 
+    /// The logged-in user, or 401.
+    pub async fn require_session(state: &AppState) -> Result<AuthUser, AppError> {
+        session_user(state)
+            .await?
+            .ok_or_else(|| AppError::with_status(StatusCode::UNAUTHORIZED, "Требуется вход"))
+    }
+
     /// The logged-in staff member and their company: what every tenant server function starts
-    /// with. Refuses without a session (401) and for the platform operator, who has no company.
+    /// with. Refuses without a session (401), for the platform operator, who has no company, and
+    /// for a user who logged in with a temporary password and has not set their own yet.
     pub async fn require_staff() -> Result<(AuthUser, TenantId), AppError> {
         let state = expect_context::<AppState>();
-        let user = session_user(&state)
-            .await?
-            .ok_or_else(|| AppError::with_status(StatusCode::UNAUTHORIZED, "Требуется вход"))?;
+        let user = require_session(&state).await?;
         let tenant = user
             .tenant_id
             .ok_or_else(|| AppError::with_status(StatusCode::FORBIDDEN, "Недостаточно прав"))?;
+        if user.must_change_password {
+            return Err(AppError::with_status(
+                StatusCode::FORBIDDEN,
+                "Сначала смените временный пароль",
+            ));
+        }
         Ok((user, tenant))
     }
 

@@ -19,7 +19,8 @@ const SECTIONS: [(&str, &str); 6] = [
 ];
 
 /// Wraps the staff pages (rendered in its `Outlet`) for a logged-in user; anyone else is sent
-/// to the login page before a page loads any data.
+/// to the login page before a page loads any data, and a user with a temporary password to set
+/// their own.
 #[component]
 pub fn StaffShell() -> impl IntoView {
     // Blocking: the redirect of a visitor without a session must be decided before headers go out.
@@ -30,6 +31,9 @@ pub fn StaffShell() -> impl IntoView {
             <Suspense fallback=Loading>
                 {move || Suspend::new(async move {
                     match user.await {
+                        Ok(Some(user)) if user.must_change_password => {
+                            view! { <Redirect path=crate::public_path::public_url("/password")/> }.into_any()
+                        }
                         Ok(Some(user)) => view! {
                             <TopBar user/>
                             <main class="mx-auto max-w-7xl px-3 py-4 sm:px-6">

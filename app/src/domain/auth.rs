@@ -37,6 +37,9 @@ pub struct AuthUser {
     pub is_active: bool,
     /// The version of the user's access that valid tokens carry (see [`TokenSubject`]).
     pub token_version: i32,
+    /// Logged in with a temporary password an admin gave: until they set their own, they may
+    /// only see who they are and change it (see [`super::passwords`]).
+    pub must_change_password: bool,
 }
 
 /// Password hashes computed at once, at most one per core: each argon2id run takes ~19 MiB and a
@@ -73,7 +76,7 @@ pub async fn hash_password_limited(password: &str) -> Result<String> {
 }
 
 /// [`verify_password`] off the async threads, within the hashing limit.
-async fn verify_password_limited(password: &str, hash: String) -> Result<PasswordCheck> {
+pub(crate) async fn verify_password_limited(password: &str, hash: String) -> Result<PasswordCheck> {
     let password = password.to_string();
     hashing(move || {
         PASSWORD_CHECKS.fetch_add(1, Ordering::Relaxed);
@@ -262,6 +265,7 @@ struct UserRow {
     is_active: bool,
     tenant_active: bool,
     token_version: i32,
+    must_change_password: bool,
 }
 
 impl UserRow {
@@ -276,6 +280,7 @@ impl UserRow {
                 tenant_id: row.tenant_id.map(TenantId),
                 is_active: row.is_active,
                 token_version: row.token_version,
+                must_change_password: row.must_change_password,
             }),
             _ => Err(Error::Unauthorized),
         }
@@ -290,7 +295,8 @@ pub async fn load_user(db: &Db, user_id: i64) -> Result<AuthUser> {
         UserRow,
         r#"SELECT id AS "id!", email AS "email!", full_name AS "full_name!", role AS "role!",
                   tenant_id, is_active AS "is_active!", tenant_active AS "tenant_active!",
-                  token_version AS "token_version!"
+                  token_version AS "token_version!",
+                  must_change_password AS "must_change_password!"
            FROM platform_user($1)"#,
         user_id
     )
@@ -318,6 +324,7 @@ pub async fn scope_to_user(tx: &mut Tx, subject: TokenSubject) -> Result<AuthUse
         r#"SELECT id AS "id!", email AS "email!", full_name AS "full_name!", role AS "role!",
                   tenant_id, is_active AS "is_active!", tenant_active AS "tenant_active!",
                   token_version AS "token_version!",
+                  must_change_password AS "must_change_password!",
                   set_config('app.current_tenant_id', coalesce(tenant_id::text, ''), true) AS scope
            FROM platform_user($1)"#,
         subject.user_id
@@ -333,6 +340,7 @@ pub async fn scope_to_user(tx: &mut Tx, subject: TokenSubject) -> Result<AuthUse
         is_active: row.is_active,
         tenant_active: row.tenant_active,
         token_version: row.token_version,
+        must_change_password: row.must_change_password,
     }))?;
     if user.token_version != subject.version {
         return Err(Error::Unauthorized);

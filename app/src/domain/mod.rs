@@ -19,6 +19,7 @@ pub mod events;
 pub mod hours;
 pub mod metrics;
 pub mod outbox;
+pub mod passwords;
 pub mod phone;
 pub mod ratelimit;
 pub mod redis;

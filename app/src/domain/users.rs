@@ -21,6 +21,8 @@ pub struct User {
     pub is_active: bool,
     /// The last successful login, if any.
     pub last_login_at: Option<DateTime<Utc>>,
+    /// An admin reset the password: the temporary one must be replaced before anything else.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -43,6 +45,7 @@ struct UserRow {
     tenant_id: Option<i64>,
     is_active: bool,
     last_login_at: Option<DateTime<Utc>>,
+    must_change_password: bool,
 }
 
 impl TryFrom<UserRow> for User {
@@ -57,6 +60,7 @@ impl TryFrom<UserRow> for User {
             tenant_id: row.tenant_id,
             is_active: row.is_active,
             last_login_at: row.last_login_at,
+            must_change_password: row.must_change_password,
         })
     }
 }
@@ -64,8 +68,8 @@ impl TryFrom<UserRow> for User {
 pub async fn list(tx: &mut Tx, skip: i64, limit: i64) -> Result<Vec<User>> {
     sqlx::query_as!(
         UserRow,
-        "SELECT id, email, full_name, role, tenant_id, is_active, last_login_at FROM users
-         ORDER BY id OFFSET $1 LIMIT $2",
+        "SELECT id, email, full_name, role, tenant_id, is_active, last_login_at, must_change_password
+         FROM users ORDER BY id OFFSET $1 LIMIT $2",
         skip,
         limit
     )
@@ -85,7 +89,8 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewUser) -> Result<User>
         .await?;
     sqlx::query_as!(
         UserRow,
-        "SELECT id, email, full_name, role, tenant_id, is_active, last_login_at FROM users WHERE id = $1",
+        "SELECT id, email, full_name, role, tenant_id, is_active, last_login_at, must_change_password
+         FROM users WHERE id = $1",
         id
     )
     .fetch_one(&mut **tx)
@@ -96,7 +101,8 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewUser) -> Result<User>
 pub async fn get(tx: &mut Tx, id: i64) -> Result<User> {
     sqlx::query_as!(
         UserRow,
-        "SELECT id, email, full_name, role, tenant_id, is_active, last_login_at FROM users WHERE id = $1",
+        "SELECT id, email, full_name, role, tenant_id, is_active, last_login_at, must_change_password
+         FROM users WHERE id = $1",
         id
     )
     .fetch_optional(&mut **tx)

@@ -4,6 +4,7 @@ pub mod clients;
 pub mod closures;
 pub mod dashboard;
 pub mod login;
+pub mod password;
 pub mod register;
 pub mod services;
 pub mod settings;

@@ -1,6 +1,6 @@
 //! Настройки: the company's staff and new staff accounts, its Telegram bot and the AI provider
 //! behind the concierge. Admins only; a manager gets a page that says so rather than an error,
-//! and every server function here refuses them.
+//! and every server function here refuses them. Everyone can change their own password here.
 
 use crate::error::AppError;
 use leptos::{html, prelude::*};
@@ -22,6 +22,10 @@ pub struct StaffMember {
     pub is_active: bool,
     /// «07.12.2026 09:15» in the company's time, or `None` before the first login.
     pub last_login: Option<String>,
+    /// Has a temporary password an admin gave and not yet set their own.
+    pub must_change_password: bool,
+    /// The admin looking at the list: their own password is changed, not reset.
+    pub is_you: bool,
 }
 
 /// What the settings page may show to the one asking.
@@ -61,6 +65,8 @@ pub async fn staff_members() -> Result<StaffAccess, AppError> {
                 full_name: u.full_name,
                 role: u.role,
                 is_active: u.is_active,
+                must_change_password: u.must_change_password,
+                is_you: u.id == user.id,
                 last_login: u
                     .last_login_at
                     .map(|at| at.with_timezone(&zone).format("%d.%m.%Y %H:%M").to_string()),
@@ -96,6 +102,31 @@ pub async fn change_staff_member(id: i64, change: String) -> Result<(), AppError
     Ok(())
 }
 
+/// A staff member's temporary password, for the admin to pass on: shown this once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemporaryPassword {
+    pub user_id: i64,
+    pub password: String,
+}
+
+/// An admin resets a staff member's forgotten password (not their own): the member's sessions
+/// end, and at the next login they set their own in place of the temporary one.
+#[server]
+pub async fn reset_staff_password(id: i64) -> Result<TemporaryPassword, AppError> {
+    use crate::domain::passwords;
+
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::admin_changing().await?;
+    let password = passwords::reset(&state.db, tenant, &user, id).await?;
+    Ok(TemporaryPassword {
+        user_id: id,
+        password,
+    })
+}
+
 #[server]
 pub async fn add_staff_member(
     email: String,
@@ -126,6 +157,9 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Настройки — Auto-Concierge"/>
         <SettingsSections/>
+        <div class="mt-4 lg:w-1/2 lg:pr-2">
+            <crate::pages::password::PasswordForm temporary=false/>
+        </div>
     }
 }
 
@@ -134,6 +168,7 @@ pub fn SettingsPage() -> impl IntoView {
 fn SettingsSections() -> impl IntoView {
     let add = ServerAction::<AddStaffMember>::new();
     let change = ServerAction::<ChangeStaffMember>::new();
+    let reset = ServerAction::<ResetStaffPassword>::new();
     let access = load(|| (), |_| staff_members());
     // Created here, not inside the sections, so that server and browser create the page's
     // resources in the same order whatever the sections' loading state.
@@ -150,6 +185,11 @@ fn SettingsSections() -> impl IntoView {
             access.refetch();
         }
     });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = reset.value().get() {
+            access.refetch();
+        }
+    });
 
     view! {
         <Transition fallback=Loading>
@@ -158,7 +198,7 @@ fn SettingsSections() -> impl IntoView {
                     Ok(StaffAccess::Allowed(members)) => view! {
                         <h1 class="mb-4 text-2xl font-semibold">"Настройки"</h1>
                         <div class="grid gap-4 lg:grid-cols-2">
-                            <StaffList members change/>
+                            <StaffList members change reset/>
                             <AddStaffForm add/>
                             <BotSettings status=bot/>
                             <AiSettings settings=ai/>
@@ -183,18 +223,24 @@ fn NotAllowed() -> impl IntoView {
 }
 
 #[component]
-fn StaffList(members: Vec<StaffMember>, change: ServerAction<ChangeStaffMember>) -> impl IntoView {
+fn StaffList(
+    members: Vec<StaffMember>,
+    change: ServerAction<ChangeStaffMember>,
+    reset: ServerAction<ResetStaffPassword>,
+) -> impl IntoView {
     let error = error_since(change.into(), change.version().get_untracked());
+    let reset_error = error_since(reset.into(), reset.version().get_untracked());
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="staff">
             <h2 id="staff" class="mb-2 font-semibold">"Сотрудники"</h2>
             {move || error().map(|error| view! { <ErrorNotice error/> })}
+            {move || reset_error().map(|error| view! { <ErrorNotice error/> })}
             {if members.is_empty() {
                 view! { <EmptyState text="Сотрудников нет."/> }.into_any()
             } else {
                 view! {
                     <ul class="divide-y" aria-label="Сотрудники компании">
-                        {members.into_iter().map(|m| view! { <StaffRow member=m change/> }).collect_view()}
+                        {members.into_iter().map(|m| view! { <StaffRow member=m change reset/> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -202,9 +248,14 @@ fn StaffList(members: Vec<StaffMember>, change: ServerAction<ChangeStaffMember>)
     }
 }
 
-/// A staff member with their role, last login, and the admin's buttons.
+/// A staff member with their role, last login, and the admin's buttons; after a reset of their
+/// password, the temporary one.
 #[component]
-fn StaffRow(member: StaffMember, change: ServerAction<ChangeStaffMember>) -> impl IntoView {
+fn StaffRow(
+    member: StaffMember,
+    change: ServerAction<ChangeStaffMember>,
+    reset: ServerAction<ResetStaffPassword>,
+) -> impl IntoView {
     let m = member;
     let (role_change, role_label) = if m.role == crate::model::Role::Admin {
         ("manager", "Сделать менеджером")
@@ -217,6 +268,30 @@ fn StaffRow(member: StaffMember, change: ServerAction<ChangeStaffMember>) -> imp
         ("activate", "Включить")
     };
     let (id, email) = (m.id, m.email.clone());
+    let reset_button = (!m.is_you).then(|| {
+        let email = email.clone();
+        view! {
+            <ActionForm action=reset>
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="rounded-lg border px-2 py-0.5 text-xs disabled:opacity-60" disabled=move || reset.pending().get()>
+                    "Сбросить пароль"<span class="sr-only">" " {email}</span>
+                </button>
+            </ActionForm>
+        }
+    });
+    let temporary = move || {
+        reset
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .filter(|t| t.user_id == id)
+            .map(|t| view! {
+                <div role="status" data-testid="temporary-password" class="w-full rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm">
+                    <p>"Временный пароль: " <code class="select-all font-mono text-base font-semibold">{t.password}</code></p>
+                    <p class="text-slate-700">"Передайте сотруднику; при входе он задаст новый. Больше пароль не будет показан."</p>
+                </div>
+            })
+    };
     let button = move |action: &'static str, label: &'static str| {
         let email = email.clone();
         view! {
@@ -233,11 +308,16 @@ fn StaffRow(member: StaffMember, change: ServerAction<ChangeStaffMember>) -> imp
         <li class="flex flex-wrap items-center gap-2 py-2" data-staff=m.id>
             <div class="flex-1">
                 <p class="font-medium">{m.full_name.clone()} {(!m.is_active).then_some(" (отключён)")}</p>
-                <p class="text-sm text-slate-600">{m.email.clone()} " · " {m.role.label()}</p>
+                <p class="text-sm text-slate-600">
+                    {m.email.clone()} " · " {m.role.label()}
+                    {m.must_change_password.then_some(" · ждёт смены пароля")}
+                </p>
                 <p class="text-xs text-slate-500">{match &m.last_login { Some(at) => format!("Последний вход: {at}"), None => "Ещё не входил".to_string() }}</p>
             </div>
             {button(role_change, role_label)}
             {button(active_change, active_label)}
+            {reset_button}
+            {temporary}
         </li>
     }
 }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::{
     extract::{ConnectInfo, FromRef, FromRequestParts, State},
-    http::{header, request::Parts, HeaderMap, Method},
+    http::{header, request::Parts, HeaderMap, Method, StatusCode},
     Form, Json,
 };
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,26 @@ pub struct Staff {
     opened: Option<ReadTx>,
 }
 
+/// Why a token of a user who logged in with a temporary password opens nothing else.
+const MUST_CHANGE_PASSWORD: &str =
+    "Сначала смените временный пароль: POST /api/v1/users/me/password";
+
 impl Staff {
+    /// The one check of every tenant route: a user of a company (the platform operator has none,
+    /// and so no tenant data to work on) who has set their own password (a temporary one opens
+    /// only `/users/me` and its change, which take a [`Caller`]).
+    fn admit(user: AuthUser, opened: Option<ReadTx>) -> ApiResult<Staff> {
+        let tenant = user.tenant_id.ok_or_else(ApiError::forbidden)?;
+        if user.must_change_password {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, MUST_CHANGE_PASSWORD));
+        }
+        Ok(Staff {
+            user,
+            tenant,
+            opened,
+        })
+    }
+
     /// The request's tenant-scoped read-only transaction, for handlers that only read. It needs
     /// no commit: it ends when dropped.
     pub async fn read(&mut self, db: &Db) -> ApiResult<ReadTx> {
@@ -108,13 +127,7 @@ where
             }
             _ => (auth::load_token_user(&state.db, subject).await?, None),
         };
-        // The platform operator has no company, and so no tenant data to work on.
-        let tenant = user.tenant_id.ok_or_else(ApiError::forbidden)?;
-        Ok(Staff {
-            user,
-            tenant,
-            opened,
-        })
+        Staff::admit(user, opened)
     }
 }
 
@@ -135,7 +148,7 @@ pub async fn stream_caller(
                 .ok_or_else(|| ApiError::from(app::domain::Error::Unauthorized))?;
             if !app::session::ssr::is_same_origin(headers) {
                 return Err(ApiError::new(
-                    axum::http::StatusCode::FORBIDDEN,
+                    StatusCode::FORBIDDEN,
                     "Запрос с чужого сайта отклонён",
                 ));
             }
@@ -143,16 +156,8 @@ pub async fn stream_caller(
         }
     };
     let user = user_from_token(state, &token).await?;
-    let tenant = user.tenant_id.ok_or_else(ApiError::forbidden)?;
     // A stream lives for minutes: it must not hold a connection.
-    Ok((
-        Staff {
-            user,
-            tenant,
-            opened: None,
-        },
-        token,
-    ))
+    Ok((Staff::admit(user, None)?, token))
 }
 
 /// The OAuth2 password form (`username` is the e-mail). The form's other fields

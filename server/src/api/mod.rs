@@ -50,6 +50,8 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::me))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::update))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::change_password))
         .routes(routes!(shops::list, shops::create))
         .routes(routes!(shops::get, shops::update, shops::delete))
         .routes(routes!(shops::slots))

@@ -1,14 +1,17 @@
 //! `/users`: the caller, and a company's staff (admins manage it).
 
 use axum::{extract::State, http::StatusCode, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use app::domain::{
+    auth as tokens, passwords,
     users::{self, NewUser, User, UserPatch},
     AppState,
 };
 
 use super::{
-    auth::{Caller, Staff},
+    auth::{Caller, Staff, Token},
     error::{ApiPath, ApiQuery, ApiResult, Paging},
     ApiJson,
 };
@@ -25,6 +28,7 @@ pub async fn me(Caller(user): Caller) -> Json<User> {
         is_active: user.is_active,
         // The caller is logging in right now: their last login is this session's.
         last_login_at: None,
+        must_change_password: user.must_change_password,
     })
 }
 
@@ -70,4 +74,63 @@ pub async fn update(
     Ok(Json(
         users::change(&state.db, staff.tenant, &staff.user, id, patch).await?,
     ))
+}
+
+/// A staff member's temporary password, shown to the admin this once.
+#[derive(Serialize, ToSchema)]
+pub struct TemporaryPassword {
+    pub temporary_password: String,
+}
+
+/// Resets a staff member's forgotten password (admins; not their own, which they change knowing
+/// it). The answer holds a temporary password, never shown again; the member's tokens stop, and
+/// a token got with the temporary password opens only `/users/me` and the change of it.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password-reset", tag = "users", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = TemporaryPassword), (status = 403), (status = 404),
+              (status = 422, description = "One's own password")))]
+pub async fn reset_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<TemporaryPassword>> {
+    staff.require_admin()?;
+    let temporary_password = passwords::reset(&state.db, staff.tenant, &staff.user, id).await?;
+    Ok(Json(TemporaryPassword { temporary_password }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password in use (or the temporary one an admin gave).
+    pub current_password: String,
+    /// At least 8 characters, other than the current one.
+    pub new_password: String,
+}
+
+/// Changes the caller's own password. Every other token of theirs stops; the caller goes on with
+/// the token in the answer. Also the way out of a temporary password.
+#[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses((status = 200, body = Token, description = "Changed: the token to go on with"),
+              (status = 401), (status = 403, description = "The platform operator (no company)"),
+              (status = 409, description = "The password was reset meanwhile"),
+              (status = 422, description = "Wrong current password, or the new one does not fit the rule"),
+              (status = 429, description = "Too many wrong current passwords")))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    Caller(user): Caller,
+    ApiJson(change): ApiJson<PasswordChange>,
+) -> ApiResult<Json<Token>> {
+    let subject = passwords::change_own(
+        &state,
+        &user,
+        &change.current_password,
+        &change.new_password,
+    )
+    .await?;
+    Ok(Json(Token {
+        access_token: tokens::issue_token(&state.config, subject.user_id, subject.version)?,
+        token_type: "bearer",
+    }))
 }

@@ -18,6 +18,8 @@ async fn openapi_lists_every_route_of_the_contract() {
         ("get", "/api/v1/users/me"),
         ("get", "/api/v1/users"),
         ("post", "/api/v1/users"),
+        ("post", "/api/v1/users/{id}/password-reset"),
+        ("post", "/api/v1/users/me/password"),
         ("get", "/api/v1/shops"),
         ("post", "/api/v1/shops"),
         ("get", "/api/v1/shops/{id}"),

@@ -5,7 +5,9 @@ mod auth;
 mod contract;
 mod events;
 mod front_desk;
+mod passwords;
 mod resources;
+mod visits;
 
 use std::time::Duration;
 

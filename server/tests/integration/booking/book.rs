@@ -77,6 +77,9 @@ async fn booking_writes_the_visit_its_services_price_and_history() {
         "updated_at",
         "ai_analysis",
         "cancel_reason",
+        // Beyond v1 (additive): staff's note and staff's correction of the findings.
+        "staff_note",
+        "ai_edit",
     ]
     .into();
     assert_eq!(keys, expected);

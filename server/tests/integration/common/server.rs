@@ -217,17 +217,24 @@ pub async fn wait_exit(child: &mut Child, limit: Duration) -> Option<std::proces
     }
 }
 
-/// Logs in through the API and returns the bearer token.
-pub async fn token(server: &TestServer, email: &str, password: &str) -> String {
+/// Logs in through the API: the status and, on success, the bearer token.
+pub async fn login(server: &TestServer, email: &str, password: &str) -> (u16, Option<String>) {
     let response = reqwest::Client::new()
         .post(server.url("/api/v1/login/access-token"))
         .form(&[("username", email), ("password", password)])
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 200, "login of {email}");
+    let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap();
-    body["access_token"].as_str().unwrap().to_string()
+    (status, body["access_token"].as_str().map(str::to_string))
+}
+
+/// Logs in through the API and returns the bearer token.
+pub async fn token(server: &TestServer, email: &str, password: &str) -> String {
+    let (status, token) = login(server, email, password).await;
+    assert_eq!(status, 200, "login of {email}");
+    token.unwrap()
 }
 
 /// A small client that sends the bearer token and returns (status, JSON body).
