@@ -74,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=StaffShell ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("calendar") view=CalendarPage ssr=SsrMode::Async/>
+                    <Route path=path!("inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async/>
                     <Route path=path!("clients") view=ClientsPage ssr=SsrMode::Async/>
                     <Route path=path!("clients/:id") view=ClientPage ssr=SsrMode::Async/>
                     <Route path=path!("services") view=ServicesPage ssr=SsrMode::Async/>

@@ -205,6 +205,8 @@ pub enum EventKind {
     ClientCreated,
     ClientUpdated,
     TenantTelegramUpdated,
+    MessageReceived,
+    ConversationUpdated,
 }
 
 impl EventKind {
@@ -215,6 +217,8 @@ impl EventKind {
             EventKind::ClientCreated => "client.created",
             EventKind::ClientUpdated => "client.updated",
             EventKind::TenantTelegramUpdated => "tenant.telegram_updated",
+            EventKind::MessageReceived => "message.received",
+            EventKind::ConversationUpdated => "conversation.updated",
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct SessionUser {
     pub company: Option<String>,
     /// Logged in with a temporary password: every staff page sends them to set their own first.
     pub must_change_password: bool,
+    /// The customers' messages in the inbox staff have not opened yet (the navigation's badge).
+    pub unread: i64,
 }
 
 /// The text of a server function error as a person should read it.
@@ -33,16 +35,17 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     let Some(user) = ssr::session_user(&state).await? else {
         return Ok(None);
     };
-    let company = match user.tenant_id {
+    let (company, unread) = match user.tenant_id {
         Some(TenantId(id)) => {
             let mut tx = state.db.tenant_tx(TenantId(id)).await?;
             let name = sqlx::query_scalar!("SELECT name FROM tenants WHERE id = $1", id)
                 .fetch_optional(&mut *tx)
                 .await?;
+            let unread = crate::domain::inbox::unread_total(&mut tx).await?;
             tx.commit().await?;
-            name
+            (name, unread)
         }
-        None => None,
+        None => (None, 0),
     };
     Ok(Some(SessionUser {
         id: user.id,
@@ -51,6 +54,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
         role: user.role,
         company,
         must_change_password: user.must_change_password,
+        unread,
     }))
 }
 

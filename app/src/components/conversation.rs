@@ -29,6 +29,8 @@ pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, AppError> {
     };
 
     let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::staff().await?;
+    // Staff see the messages now: they are read (the inbox and its badge follow).
+    crate::domain::inbox::mark_read(&state, tenant, client_id).await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let messages = chat::transcript(&mut tx, client_id, 200).await?;
     let tz = company::zone(&mut tx).await?;
@@ -74,9 +76,13 @@ pub fn ClientConversation(client_id: i64) -> impl IntoView {
     view! { <Conversation client_id/> }
 }
 
-/// The transcript and a reply form. Reloads after each reply; errors are shown under the form.
+/// The transcript and a reply form. Reloads after each reply and whenever `refresh` moves on
+/// (the inbox: a message arrived); errors are shown under the form.
 #[component]
-pub fn Conversation(client_id: i64) -> impl IntoView {
+pub fn Conversation(
+    client_id: i64,
+    #[prop(optional, into)] refresh: Option<Signal<usize>>,
+) -> impl IntoView {
     let reply = ServerAction::<ReplyToClient>::new();
     // Loaded in the browser only, after hydration (effects do not run on the server): the page
     // renders «Загрузка…» on both sides, so hydration never depends on this request, and the
@@ -84,6 +90,9 @@ pub fn Conversation(client_id: i64) -> impl IntoView {
     let chat = RwSignal::new(None::<Result<Vec<ChatLine>, AppError>>);
     Effect::new(move |_| {
         reply.version().track();
+        if let Some(refresh) = refresh {
+            refresh.track();
+        }
         leptos::task::spawn_local(async move {
             chat.set(Some(client_chat(client_id).await));
         });

@@ -2,11 +2,21 @@
 //! authenticated by the session cookie) and reloads its data when an appointment changes,
 //! whoever changed it — another browser, the bot or an API client.
 
+use crate::model::EventKind;
+
 /// Calls `reload` whenever an appointment of the company is created or updated.
+pub fn reload_on_appointment_events(reload: impl Fn() + 'static) {
+    reload_on_events(
+        &[EventKind::AppointmentCreated, EventKind::AppointmentUpdated],
+        reload,
+    );
+}
+
+/// Calls `reload` whenever the company's stream reports one of `kinds`.
 ///
 /// Runs only in the browser (an effect): the server render has nothing to listen to. The
 /// stream is closed when the page that opened it goes away.
-pub fn reload_on_appointment_events(reload: impl Fn() + 'static) {
+pub fn reload_on_events(kinds: &'static [EventKind], reload: impl Fn() + 'static) {
     #[cfg(feature = "hydrate")]
     {
         use std::{cell::Cell, rc::Rc};
@@ -14,8 +24,6 @@ pub fn reload_on_appointment_events(reload: impl Fn() + 'static) {
         use leptos::prelude::*;
         use leptos::wasm_bindgen::{closure::Closure, JsCast};
         use leptos::web_sys::EventSource;
-
-        use crate::model::EventKind;
 
         let reload = Rc::new(reload);
         let url = crate::public_path::public_url("/api/v1/events");
@@ -28,7 +36,7 @@ pub fn reload_on_appointment_events(reload: impl Fn() + 'static) {
                 Closure::<dyn Fn()>::new(move || reload())
             };
             // The SSE `event:` field is the event type, so each type needs its own listener.
-            for kind in [EventKind::AppointmentCreated, EventKind::AppointmentUpdated] {
+            for kind in kinds {
                 let _ = source.add_event_listener_with_callback(
                     kind.as_str(),
                     on_event.as_ref().unchecked_ref(),
@@ -53,5 +61,5 @@ pub fn reload_on_appointment_events(reload: impl Fn() + 'static) {
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = reload;
+    let _ = (kinds, reload);
 }

@@ -9,9 +9,10 @@ use super::{
 };
 use crate::session::{current_user, Logout, SessionUser};
 
-const SECTIONS: [(&str, &str); 6] = [
+const SECTIONS: [(&str, &str); 7] = [
     ("/", "Сводка"),
     ("/calendar", "Календарь"),
+    ("/inbox", "Входящие"),
     ("/clients", "Клиенты"),
     ("/services", "Услуги"),
     ("/shops", "Точки"),
@@ -68,7 +69,7 @@ fn TopBar(user: SessionUser) -> impl IntoView {
             <div class="mx-auto flex max-w-7xl items-center gap-4 px-3 py-2 sm:px-6">
                 <span class="font-semibold" data-testid="company">{company}</span>
                 <nav aria-label="Разделы" class="hidden flex-1 gap-1 md:flex">
-                    <SectionLinks/>
+                    <SectionLinks unread=user.unread/>
                 </nav>
                 <div class="ml-auto flex items-center gap-3">
                     <span class="hidden text-sm text-slate-600 sm:inline">{user.full_name}</span>
@@ -80,22 +81,29 @@ fn TopBar(user: SessionUser) -> impl IntoView {
             <details class="border-t border-slate-200 px-3 md:hidden">
                 <summary class="cursor-pointer py-2 text-sm font-medium">"Меню"</summary>
                 <nav aria-label="Разделы" class="flex flex-col pb-2">
-                    <SectionLinks/>
+                    <SectionLinks unread=user.unread/>
                 </nav>
             </details>
         </header>
     }
 }
 
+/// The sections; «Входящие» with the count of unread customer messages, as of this page.
 #[component]
-fn SectionLinks() -> impl IntoView {
+fn SectionLinks(unread: i64) -> impl IntoView {
     SECTIONS
         .into_iter()
         .map(|(href, label)| {
+            let badge = (href == "/inbox" && unread > 0).then(|| view! {
+                <span class="ml-1 rounded-full bg-blue-700 px-1.5 text-xs font-semibold text-white" data-testid="unread-badge">
+                    {unread}<span class="sr-only">" непрочитанных"</span>
+                </span>
+            });
             view! {
                 // `A` marks the current section with aria-current="page".
                 <A href=crate::public_path::public_url(href) exact=href == "/" attr:class="rounded px-3 py-2 text-sm text-slate-700 hover:bg-slate-100 aria-[current=page]:bg-blue-50 aria-[current=page]:font-medium aria-[current=page]:text-blue-800">
                     {label}
+                    {badge}
                 </A>
             }
         })

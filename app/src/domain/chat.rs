@@ -17,7 +17,7 @@ use super::{
 pub const MAX_REPLY_CHARS: usize = 4096;
 
 /// Who wrote a message. The direction follows from it: only the client writes in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Author {
     Customer,
@@ -54,7 +54,7 @@ impl TryFrom<String> for Author {
 }
 
 /// `In`: the client wrote; `Out`: the bot or staff answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     In,
@@ -84,7 +84,7 @@ impl TryFrom<String> for Direction {
 }
 
 /// One message of the transcript.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChatMessage {
     pub id: i64,
     pub direction: Direction,
@@ -109,8 +109,18 @@ pub struct NewMessage<'a> {
     pub text: &'a str,
 }
 
-/// Adds a message to the transcript; its id. The one place that writes `bot_messages`.
+/// Adds a message to the transcript; its id. The one place that writes `bot_messages`; the
+/// conversation moves to the top of the inbox.
 pub async fn record(tx: &mut Tx, message: &NewMessage<'_>) -> Result<i64> {
+    sqlx::query!(
+        "INSERT INTO bot_conversations (tenant_id, chat_id, client_id, last_message_at)
+         VALUES (app_current_tenant(), $1, (SELECT id FROM clients WHERE id = $2), now())
+         ON CONFLICT (tenant_id, chat_id) DO UPDATE SET last_message_at = now()",
+        message.chat_id,
+        message.client_id
+    )
+    .execute(&mut **tx)
+    .await?;
     Ok(sqlx::query_scalar!(
         "INSERT INTO bot_messages
              (tenant_id, chat_id, client_id, direction, author, staff_user_id, text)
@@ -248,6 +258,13 @@ pub async fn staff_reply(
             text,
         },
     )
+    .await?;
+    // A staff answer keeps a takeover alive, and the conversation has its person.
+    sqlx::query!(
+        "UPDATE bot_conversations SET last_staff_at = now(), needs_human = NULL WHERE chat_id = $1",
+        chat_id
+    )
+    .execute(&mut *tx)
     .await?;
     let row = sqlx::query_as!(
         MessageRow,

@@ -23,6 +23,19 @@ pub enum Event<'a> {
     ClientCreated(&'a clients::Client),
     ClientUpdated(&'a clients::Client),
     TelegramUpdated(&'a BotConnection),
+    /// A customer wrote to the company's bot.
+    MessageReceived(&'a ReceivedMessage),
+    /// A conversation was taken over, handed back, read or flagged.
+    ConversationUpdated(&'a super::inbox::InboxItem),
+}
+
+/// What `message.received` carries.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReceivedMessage {
+    pub id: i64,
+    pub chat_id: i64,
+    pub client_id: i64,
+    pub text: String,
 }
 
 impl Event<'_> {
@@ -33,6 +46,8 @@ impl Event<'_> {
             Event::ClientCreated(_) => EventKind::ClientCreated,
             Event::ClientUpdated(_) => EventKind::ClientUpdated,
             Event::TelegramUpdated(_) => EventKind::TenantTelegramUpdated,
+            Event::MessageReceived(_) => EventKind::MessageReceived,
+            Event::ConversationUpdated(_) => EventKind::ConversationUpdated,
         }
     }
 
@@ -42,6 +57,8 @@ impl Event<'_> {
             Event::AppointmentCreated(a) | Event::AppointmentUpdated(a) => serde_json::to_value(a),
             Event::ClientCreated(c) | Event::ClientUpdated(c) => serde_json::to_value(c),
             Event::TelegramUpdated(t) => serde_json::to_value(t),
+            Event::MessageReceived(m) => serde_json::to_value(m),
+            Event::ConversationUpdated(c) => serde_json::to_value(c),
         }
     }
 }

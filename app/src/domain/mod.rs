@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod hours;
+pub mod inbox;
 pub mod metrics;
 pub mod outbox;
 pub mod passwords;

@@ -190,7 +190,7 @@ pub async fn schedule_reminders(tx: &mut Tx, tenant: TenantId, appointment_id: i
 
 /// The company's reminder offsets in hours: `notification_settings.reminder_hours`, e.g.
 /// `[24, 2]`; values outside 0–720 hours are ignored. An empty list turns reminders off.
-async fn reminder_hours(tx: &mut Tx) -> Result<Vec<f64>> {
+pub async fn reminder_hours(tx: &mut Tx) -> Result<Vec<f64>> {
     let setting: Option<serde_json::Value> = sqlx::query_scalar!(
         "SELECT notification_settings -> 'reminder_hours' AS reminder_hours FROM tenants"
     )

@@ -26,6 +26,9 @@ pub struct Shop {
     #[schema(value_type = Object)]
     pub working_hours: Value,
     pub slot_minutes: i32,
+    /// Staff's names of the bays: entry i names bay i+1 («Подъёмник»); an empty entry, or none,
+    /// means «Пост N». At most `bays` entries.
+    pub bay_names: Vec<String>,
 }
 
 impl Shop {
@@ -34,6 +37,44 @@ impl Shop {
     pub fn tz(&self) -> Result<chrono_tz::Tz> {
         zone(&self.timezone)
     }
+
+    /// What staff call each bay, one per bay: its name, or «Пост N» without one.
+    pub fn bay_labels(&self) -> Vec<String> {
+        (1..=self.bays)
+            .map(|bay| {
+                usize::try_from(bay - 1)
+                    .ok()
+                    .and_then(|i| self.bay_names.get(i))
+                    .filter(|name| !name.is_empty())
+                    .cloned()
+                    .unwrap_or_else(|| format!("Пост {bay}"))
+            })
+            .collect()
+    }
+}
+
+/// The longest name of a bay, in characters: it has to fit a calendar column.
+pub const BAY_NAME_MAX: usize = 40;
+
+/// Bay names as stored: trimmed, without the empty entries at the end. More names than bays, or
+/// a name too long, is refused.
+fn checked_bay_names(names: Vec<String>, bays: i32) -> Result<Vec<String>> {
+    let mut names: Vec<String> = names.into_iter().map(|n| n.trim().to_string()).collect();
+    while names.last().is_some_and(String::is_empty) {
+        names.pop();
+    }
+    if let Some(long) = names.iter().find(|n| n.chars().count() > BAY_NAME_MAX) {
+        return Err(Error::validation(format!(
+            "Название поста «{long}» длиннее {BAY_NAME_MAX} символов"
+        )));
+    }
+    if names.len() > usize::try_from(bays).unwrap_or(0) {
+        return Err(Error::validation(format!(
+            "Названий постов {}, а постов {bays}: уберите лишние",
+            names.len()
+        )));
+    }
+    Ok(names)
 }
 
 /// An IANA time zone name as stored (shops, companies).
@@ -57,6 +98,9 @@ pub struct NewShop {
     pub working_hours: Value,
     #[serde(default = "half_hour")]
     pub slot_minutes: i32,
+    /// Entry i names bay i+1; empty for «Пост N».
+    #[serde(default)]
+    pub bay_names: Vec<String>,
 }
 
 fn moscow() -> String {
@@ -78,6 +122,8 @@ pub struct ShopPatch {
     #[schema(value_type = Option<Object>)]
     pub working_hours: Option<Value>,
     pub slot_minutes: Option<i32>,
+    /// Replaces every name; without it the names stay (those of removed bays go).
+    pub bay_names: Option<Vec<String>>,
 }
 
 /// Checks a shop's settings; returns the working hours in their canonical form (all 7 days).
@@ -105,7 +151,7 @@ fn validate(
 pub async fn list(tx: &mut Tx, skip: i64, limit: i64) -> Result<Vec<Shop>> {
     Ok(sqlx::query_as!(
         Shop,
-        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes
+        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes, bay_names
          FROM shops ORDER BY id OFFSET $1 LIMIT $2",
         skip,
         limit
@@ -117,7 +163,7 @@ pub async fn list(tx: &mut Tx, skip: i64, limit: i64) -> Result<Vec<Shop>> {
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Shop> {
     sqlx::query_as!(
         Shop,
-        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes
+        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes, bay_names
          FROM shops WHERE id = $1",
         id
     )
@@ -134,11 +180,14 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewShop) -> Result<Shop>
         &new.working_hours,
         new.slot_minutes,
     )?;
+    let bay_names = checked_bay_names(new.bay_names, new.bays)?;
     Ok(sqlx::query_as!(
         Shop,
-        "INSERT INTO shops (tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         RETURNING id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes",
+        "INSERT INTO shops (tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes,
+                            bay_names)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         RETURNING id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes,
+                   bay_names",
         tenant.0,
         new.name.trim(),
         new.address.trim(),
@@ -146,7 +195,8 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewShop) -> Result<Shop>
         new.timezone,
         new.bays,
         hours,
-        new.slot_minutes
+        new.slot_minutes,
+        &bay_names
     )
     .fetch_one(&mut **tx)
     .await?)
@@ -162,29 +212,28 @@ pub async fn update(tx: &mut Tx, id: i64, patch: ShopPatch) -> Result<Shop> {
     let hours = validate(&name, &timezone, bays, &hours, slot_minutes)?;
     let address = patch.address.unwrap_or(current.address);
     let phone = patch.phone.unwrap_or(current.phone);
+    let bay_names = match patch.bay_names {
+        Some(names) => checked_bay_names(names, bays)?,
+        // The names of removed bays go with them.
+        None => checked_bay_names(
+            current
+                .bay_names
+                .into_iter()
+                .take(usize::try_from(bays).unwrap_or(0))
+                .collect(),
+            bays,
+        )?,
+    };
     if bays < current.bays {
-        // Removing a bay that upcoming visits hold would strand them: staff move them first.
-        let stranded = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "stranded!" FROM appointments
-               WHERE shop_id = $1 AND bay > $2 AND end_time > now()
-                 AND status NOT IN ('cancelled', 'no_show', 'completed')"#,
-            id,
-            bays
-        )
-        .fetch_one(&mut **tx)
-        .await?;
-        if stranded > 0 {
-            return Err(Error::Conflict(format!(
-                "На постах с номером больше {bays} есть предстоящие записи ({stranded}): сначала перенесите их"
-            )));
-        }
+        no_upcoming_visits_beyond(tx, id, bays).await?;
     }
     Ok(sqlx::query_as!(
         Shop,
         "UPDATE shops SET name = $2, address = $3, phone = $4, timezone = $5, bays = $6, working_hours = $7,
-                slot_minutes = $8, updated_at = now()
+                slot_minutes = $8, bay_names = $9, updated_at = now()
          WHERE id = $1
-         RETURNING id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes",
+         RETURNING id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes,
+                   bay_names",
         id,
         name.trim(),
         address.trim(),
@@ -192,10 +241,30 @@ pub async fn update(tx: &mut Tx, id: i64, patch: ShopPatch) -> Result<Shop> {
         timezone,
         bays,
         hours,
-        slot_minutes
+        slot_minutes,
+        &bay_names
     )
     .fetch_one(&mut **tx)
     .await?)
+}
+
+/// Removing a bay that upcoming visits hold would strand them: staff move them first (409).
+async fn no_upcoming_visits_beyond(tx: &mut Tx, id: i64, bays: i32) -> Result<()> {
+    let stranded = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "stranded!" FROM appointments
+           WHERE shop_id = $1 AND bay > $2 AND end_time > now()
+             AND status NOT IN ('cancelled', 'no_show', 'completed')"#,
+        id,
+        bays
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if stranded > 0 {
+        return Err(Error::Conflict(format!(
+            "На постах с номером больше {bays} есть предстоящие записи ({stranded}): сначала перенесите их"
+        )));
+    }
+    Ok(())
 }
 
 /// Deletes a shop that has no appointments; one with history is kept (409), so that no visit
@@ -243,4 +312,45 @@ pub async fn remove(db: &Db, tenant: TenantId, id: i64) -> Result<Shop> {
     let shop = delete(&mut tx, id).await?;
     tx.commit().await?;
     Ok(shop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn bay_names_are_trimmed_and_fit_the_bays() {
+        assert_eq!(
+            checked_bay_names(names(&[" Подъёмник ", "", "  "]), 2).expect("fits"),
+            names(&["Подъёмник"])
+        );
+        assert_eq!(
+            checked_bay_names(names(&["", "Развал"]), 2).expect("fits"),
+            names(&["", "Развал"])
+        );
+        assert!(checked_bay_names(names(&["a", "b", "c"]), 2).is_err());
+        assert!(checked_bay_names(vec!["я".repeat(41)], 1).is_err());
+        assert!(checked_bay_names(vec!["я".repeat(40)], 1).is_ok());
+    }
+
+    #[test]
+    fn bays_without_a_name_are_numbered() {
+        let shop = Shop {
+            id: 1,
+            tenant_id: 1,
+            name: "Север".into(),
+            address: String::new(),
+            phone: String::new(),
+            timezone: "Europe/Moscow".into(),
+            bays: 3,
+            working_hours: Value::Null,
+            slot_minutes: 30,
+            bay_names: names(&["", "Развал"]),
+        };
+        assert_eq!(shop.bay_labels(), names(&["Пост 1", "Развал", "Пост 3"]));
+    }
 }

@@ -1,5 +1,6 @@
-//! Настройки: the company's staff and new staff accounts, its Telegram bot and the AI provider
-//! behind the concierge. Admins only; a manager gets a page that says so rather than an error,
+//! Настройки: the company itself (name, time zone, reminders: `pages::company`), its staff and
+//! new staff accounts, its Telegram bot and the AI provider behind the concierge. Admins only; a
+//! manager gets a page that says so rather than an error, with the company's settings to read,
 //! and every server function here refuses them. Everyone can change their own password here.
 
 use crate::error::AppError;
@@ -12,6 +13,7 @@ use crate::components::{
     form::{error_since, ActionForm},
     loaded::{load, Loaded},
 };
+use crate::pages::company::CompanySettings;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StaffMember {
@@ -163,17 +165,20 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// Staff, bot and AI sections (or, for a manager, why not): the page's island.
+/// Company, staff, bot and AI sections (or, for a manager, why not and the company to read): the
+/// page's island.
 #[island]
 fn SettingsSections() -> impl IntoView {
     let add = ServerAction::<AddStaffMember>::new();
     let change = ServerAction::<ChangeStaffMember>::new();
     let reset = ServerAction::<ResetStaffPassword>::new();
+    let save_company = ServerAction::<crate::pages::company::SaveCompany>::new();
     let access = load(|| (), |_| staff_members());
     // Created here, not inside the sections, so that server and browser create the page's
     // resources in the same order whatever the sections' loading state.
     let bot = load(|| (), |_| load_bot_status());
     let ai = load(|| (), |_| ai_settings());
+    let company = load(|| (), |_| crate::pages::company::load_company());
     // Only a successful addition reloads the list: a refused one keeps the form as typed.
     Effect::new(move |_| {
         if let Some(Ok(())) = add.value().get() {
@@ -190,6 +195,11 @@ fn SettingsSections() -> impl IntoView {
             access.refetch();
         }
     });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save_company.value().get() {
+            company.refetch();
+        }
+    });
 
     view! {
         <Transition fallback=Loading>
@@ -198,13 +208,19 @@ fn SettingsSections() -> impl IntoView {
                     Ok(StaffAccess::Allowed(members)) => view! {
                         <h1 class="mb-4 text-2xl font-semibold">"Настройки"</h1>
                         <div class="grid gap-4 lg:grid-cols-2">
+                            <CompanySettings company save=save_company/>
                             <StaffList members change reset/>
                             <AddStaffForm add/>
                             <BotSettings status=bot/>
                             <AiSettings settings=ai/>
                         </div>
                     }.into_any(),
-                    Ok(StaffAccess::Forbidden) => view! { <NotAllowed/> }.into_any(),
+                    Ok(StaffAccess::Forbidden) => view! {
+                        <NotAllowed/>
+                        <div class="mx-auto mt-4 max-w-md">
+                            <CompanySettings company save=save_company/>
+                        </div>
+                    }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
-    form::{ActionForm, EditorForm, Field, INPUT},
+    form::{ActionForm, EditorForm, Field, TextArea, INPUT},
     loaded::load,
 };
 
@@ -35,6 +35,8 @@ pub struct ShopInput {
     pub bays: String,
     pub slot_minutes: String,
     pub hours: Vec<String>,
+    /// The bays' names, one a line in the order of the bays; an empty line keeps «Пост N».
+    pub bay_names: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,6 +73,7 @@ pub async fn load_shops() -> Result<ShopsView, AppError> {
                 timezone: shop.timezone,
                 bays: shop.bays.to_string(),
                 slot_minutes: shop.slot_minutes.to_string(),
+                bay_names: shop.bay_names.join("\n"),
             })
             .collect(),
     })
@@ -94,6 +97,7 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
         .parse()
         .map_err(|_| refused("Шаг записи: целое число минут"))?;
     let working_hours = ssr::hours_json(&shop.hours).map_err(|m| refused(&m))?;
+    let bay_names: Vec<String> = shop.bay_names.lines().map(str::to_string).collect();
     let timezone = match shop.timezone.trim() {
         "" => "Europe/Moscow".to_string(),
         tz => tz.to_string(),
@@ -112,6 +116,7 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
                     bays: Some(bays),
                     working_hours: Some(working_hours),
                     slot_minutes: Some(slot_minutes),
+                    bay_names: Some(bay_names),
                 },
             )
             .await?
@@ -128,6 +133,7 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
                     bays,
                     working_hours,
                     slot_minutes,
+                    bay_names,
                 },
             )
             .await?
@@ -278,6 +284,9 @@ fn ShopList(
                         <h2 class="font-semibold">{shop.name.clone()}</h2>
                         <p class="text-sm text-slate-600">{shop.address.clone()} " · " {shop.phone.clone()}</p>
                         <p class="text-sm">"Постов: " {shop.bays.clone()} " · шаг записи " {shop.slot_minutes.clone()} " мин · " {shop.timezone.clone()}</p>
+                        {(!shop.bay_names.trim().is_empty()).then(|| view! {
+                            <p class="text-sm" data-testid="bay-names">"Посты: " {bay_list(&shop.bay_names)}</p>
+                        })}
                         <dl class="mt-2 grid grid-cols-2 gap-x-4 text-sm sm:grid-cols-4">
                             {DAYS.iter().zip(shop.hours.iter()).map(|((_, day), hours)| view! {
                                 <div>
@@ -305,6 +314,19 @@ fn ShopList(
         </div>
     }
     .into_any()
+}
+
+/// «Подъёмник, Пост 2, Развал»: the names typed, one a line, with the default for a blank one.
+fn bay_list(names: &str) -> String {
+    names
+        .lines()
+        .enumerate()
+        .map(|(i, name)| match name.trim() {
+            "" => format!("Пост {}", i + 1),
+            name => name.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[component]
@@ -348,6 +370,13 @@ fn ShopForm(
                 <Field id="shop-slot" label="Шаг, мин" name="shop[slot_minutes]" inputmode="numeric" required=true value=shop.slot_minutes.clone()/>
                 <Field id="shop-tz" label="Часовой пояс" name="shop[timezone]" value=shop.timezone.clone()/>
             </div>
+            <TextArea
+                id="shop-bay-names"
+                label="Названия постов"
+                name="shop[bay_names]"
+                value=shop.bay_names.clone()
+                hint="По одному на строку, по порядку постов, до 40 символов; пустая строка — «Пост N»."
+            />
             <fieldset>
                 <legend class="text-sm font-medium">"Часы работы (пусто — выходной)"</legend>
                 <div class="mt-1 grid gap-2 sm:grid-cols-2">

@@ -7,6 +7,7 @@ mod clients;
 mod concierge;
 mod error;
 mod events;
+mod inbox;
 mod services;
 mod shops;
 mod tenant;
@@ -66,7 +67,11 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(clients::merge_preview, clients::merge))
         .routes(routes!(appointments::list, appointments::create))
         .routes(routes!(appointments::get, appointments::update))
+        .routes(routes!(tenant::company, tenant::change_company))
         .routes(routes!(tenant::get, tenant::put, tenant::delete))
+        .routes(routes!(inbox::list))
+        .routes(routes!(inbox::messages, inbox::reply))
+        .routes(routes!(inbox::take_over, inbox::hand_back))
         .routes(routes!(concierge::analyze))
         .routes(routes!(events::sse))
         .routes(routes!(events::ws))

@@ -1,3 +1,4 @@
+//! `/tenant`: the company's own settings (name, time zone, reminders; admins change them), and
 //! `/tenant/telegram`: connect the company's bot by token (admins). The token is never returned.
 
 use axum::{extract::State, Json};
@@ -5,11 +6,33 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use app::domain::{
+    company::{self, Company, CompanyPatch},
     telegram::{self, BotConnection},
     AppState,
 };
 
 use super::{auth::Staff, error::ApiResult, ApiJson};
+
+/// The caller's company: name, time zone, reminder hours.
+#[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = Company)))]
+pub async fn company(State(state): State<AppState>, mut staff: Staff) -> ApiResult<Json<Company>> {
+    let mut tx = staff.read(&state.db).await?;
+    Ok(Json(company::get(&mut tx).await?))
+}
+
+/// Changes the company's name, time zone or reminder hours (`[24, 2]`; `[]`: no reminders).
+#[utoipa::path(patch, path = "/api/v1/tenant", tag = "tenant", security(("bearer" = [])),
+    request_body = CompanyPatch,
+    responses((status = 200, body = Company), (status = 403), (status = 422)))]
+pub async fn change_company(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiJson(patch): ApiJson<CompanyPatch>,
+) -> ApiResult<Json<Company>> {
+    staff.require_admin()?;
+    Ok(Json(company::change(&state.db, staff.tenant, patch).await?))
+}
 
 #[utoipa::path(get, path = "/api/v1/tenant/telegram", tag = "tenant", security(("bearer" = [])),
     responses((status = 200, body = BotConnection)))]

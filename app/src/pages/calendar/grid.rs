@@ -119,6 +119,7 @@ pub(super) fn ScheduleGrid(
     let header = if week { "h-16" } else { "h-9" };
     let shop_id = schedule.shop_id.unwrap_or_default();
     let bays = schedule.bays;
+    let bay_names = schedule.bay_names;
     let visits = schedule.visits;
 
     view! {
@@ -135,7 +136,7 @@ pub(super) fn ScheduleGrid(
                 {schedule.days.into_iter().map(|day| {
                     let day_visits: Vec<Visit> = visits.iter().filter(|v| v.date == day.date).cloned().collect();
                     view! {
-                        <DayColumns day visits=day_visits bays week rows shop_id selected_visit selected_slot/>
+                        <DayColumns day visits=day_visits bays bay_names=bay_names.clone() week rows shop_id selected_visit selected_slot/>
                     }
                 }).collect_view()}
             </div>
@@ -175,6 +176,8 @@ fn DayColumns(
     day: ScheduleDay,
     visits: Vec<Visit>,
     bays: i32,
+    /// One per bay (see `Schedule::bay_names`).
+    bay_names: Vec<String>,
     week: bool,
     rows: Rows,
     shop_id: i64,
@@ -204,9 +207,7 @@ fn DayColumns(
                     let day_label = day_label.clone();
                     view! {
                         <div class=format!("{column} border-r border-slate-200 last:border-r-0") data-bay=bay>
-                            <div class="flex h-9 items-center justify-center border-b border-slate-200 text-sm font-medium">
-                                {if week { format!("П{bay}") } else { format!("Пост {bay}") }}
-                            </div>
+                            <BayHeader bay name=bay_names.get(usize::try_from(bay - 1).unwrap_or(0)).cloned() week/>
                             <div class="relative bg-slate-100" style=format!("height:{}px", rows.height())>
                                 {(close > open).then(|| view! {
                                     <div class="absolute inset-x-0 bg-white" style=format!("top:{}px;height:{}px", rows.top(open), rows.length(open, close))></div>
@@ -264,6 +265,23 @@ fn DayColumns(
 }
 
 /// A visit on the grid, coloured by status; a click opens its panel.
+/// A bay's column heading: its name in the day view, its number in the narrow week view; the
+/// name is its tooltip either way (a long one is cut short in the column).
+#[component]
+fn BayHeader(bay: i32, name: Option<String>, week: bool) -> impl IntoView {
+    let name = name.unwrap_or_else(|| format!("Пост {bay}"));
+    let text = if week {
+        format!("П{bay}")
+    } else {
+        name.clone()
+    };
+    view! {
+        <div class="flex h-9 items-center justify-center border-b border-slate-200 px-1 text-sm font-medium" title=name>
+            <span class="truncate">{text}</span>
+        </div>
+    }
+}
+
 #[component]
 fn VisitCard(
     visit: Visit,

@@ -64,6 +64,8 @@ pub struct Schedule {
     /// As people read it: «пятница, 27.11.2026» or «23.11 – 29.11.2026».
     pub label: String,
     pub bays: i32,
+    /// What staff call each bay, one per bay: «Подъёмник», or «Пост 2» for one without a name.
+    pub bay_names: Vec<String>,
     pub slot_minutes: i32,
     /// The days shown: one, or seven from Monday.
     pub days: Vec<ScheduleDay>,

@@ -19,6 +19,8 @@ use app::domain::{
     clients::PhoneSource,
     conversations,
     db::{TenantId, Tx},
+    events::ReceivedMessage,
+    inbox,
     work::Work,
     AppState, Error,
 };
@@ -160,14 +162,20 @@ async fn on_message(
     let mut customer = find_or_create_customer(&mut work, from, chat_id).await?;
     let mut conversation: Conversation = conversations::load(work.tx(), chat_id).await?;
     let written = text.as_deref().or(shared_phone.as_deref());
-    let message_id = record(
-        work.tx(),
-        &customer,
-        Author::Customer,
-        written.unwrap_or("(без текста)"),
-    )
-    .await?;
+    let written = written.unwrap_or("(без текста)");
+    let message_id = record(work.tx(), &customer, Author::Customer, written).await?;
+    work.publish(Event::MessageReceived(&ReceivedMessage {
+        id: message_id,
+        chat_id,
+        client_id: customer.client_id,
+        text: written.to_string(),
+    }))?;
+    // A staff member answers in this chat now: the bot stays silent.
+    let taken = inbox::taken(work.tx(), chat_id).await?;
     work.commit(&state.events).await?;
+    if taken {
+        return Ok(());
+    }
 
     let text = text.as_deref().map(str::trim);
     let reply = answer(
@@ -182,17 +190,37 @@ async fn on_message(
 
     send(bot, &customer, &reply).await?;
 
-    let mut tx = state.db.tenant_tx(tenant).await?;
+    let mut work = Work::begin(&state.db, tenant).await?;
+    let tx = work.tx();
     if let Some(analysis) = &reply.analysis {
-        chat::attach_analysis(&mut tx, message_id, analysis).await?;
+        chat::attach_analysis(tx, message_id, analysis).await?;
     }
-    save(&mut tx, &customer, &conversation).await?;
+    save(tx, &customer, &conversation).await?;
     if let Some((before, _)) = &reply.before {
-        record(&mut tx, &customer, Author::Bot, before).await?;
+        record(tx, &customer, Author::Bot, before).await?;
     }
-    record(&mut tx, &customer, Author::Bot, &reply.text).await?;
-    tx.commit().await?;
+    record(tx, &customer, Author::Bot, &reply.text).await?;
+    if let Some(why) = needs_human(text, &reply) {
+        inbox::flag(work.tx(), chat_id, why).await?;
+        let item = inbox::item(work.tx(), customer.client_id).await?;
+        work.publish(Event::ConversationUpdated(&item))?;
+    }
+    work.commit(&state.events).await?;
     Ok(())
+}
+
+/// Why the conversation now needs a person: the customer asked for one, or the concierge had
+/// nothing to offer for their words.
+fn needs_human(text: Option<&str>, reply: &Reply) -> Option<&'static str> {
+    if text.is_some_and(inbox::asks_for_person) {
+        return Some(inbox::ASKED_FOR_PERSON);
+    }
+    let offered = reply
+        .analysis
+        .as_ref()
+        .and_then(|a| a["services"].as_array())
+        .map(|services| !services.is_empty());
+    (offered == Some(false)).then_some(inbox::NOTHING_TO_OFFER)
 }
 
 /// The answer to a message: a shared contact is the phone; the menu and /start are served
@@ -229,6 +257,9 @@ async fn answer(
         }
         (Some(text), Some(Awaiting::Car), _) => {
             contact::car_answer(state, tenant, customer, conversation, text).await?
+        }
+        (Some(text), None, _) if inbox::asks_for_person(text) => {
+            Reply::text("Передал ваш вопрос сотрудникам — вам ответят здесь, в этом чате.")
         }
         (Some(text), None, _) => replies::concierge_answer(state, tenant, conversation, text).await,
     })

@@ -2,6 +2,7 @@
 //! where a test says so, real Redis.
 
 mod auth;
+mod company;
 mod contract;
 mod events;
 mod front_desk;

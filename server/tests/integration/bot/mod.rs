@@ -2,6 +2,7 @@
 //! Telegram's wire format, with the real server binary on a real database.
 
 mod dialogue;
+mod inbox;
 mod phones;
 mod processes;
 mod staff;

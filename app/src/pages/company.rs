@@ -1,0 +1,188 @@
+//! «Компания», a section of the Settings page: the company's name, time zone and the reminders
+//! its clients get before a visit. Admins change them; managers see them. Rendered inside the
+//! Settings page's island (no island of its own: the WASM bundle is over its budget), with a
+//! plain form that also works before hydration.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::components::{
+    feedback::{ErrorNotice, Loading},
+    form::{EditorForm, Field, INPUT},
+    loaded::Loaded,
+};
+use crate::error::AppError;
+
+/// Time zones of Russia offered in the form, with how people there name them.
+const ZONES: [(&str, &str); 12] = [
+    ("Europe/Kaliningrad", "Калининград (МСК−1)"),
+    ("Europe/Moscow", "Москва (МСК)"),
+    ("Europe/Samara", "Самара (МСК+1)"),
+    ("Asia/Yekaterinburg", "Екатеринбург (МСК+2)"),
+    ("Asia/Omsk", "Омск (МСК+3)"),
+    ("Asia/Novosibirsk", "Новосибирск (МСК+4)"),
+    ("Asia/Krasnoyarsk", "Красноярск (МСК+4)"),
+    ("Asia/Irkutsk", "Иркутск (МСК+5)"),
+    ("Asia/Yakutsk", "Якутск (МСК+6)"),
+    ("Asia/Vladivostok", "Владивосток (МСК+7)"),
+    ("Asia/Magadan", "Магадан (МСК+8)"),
+    ("Asia/Kamchatka", "Камчатка (МСК+9)"),
+];
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CompanyView {
+    pub can_edit: bool,
+    pub name: String,
+    /// IANA name, e.g. `Europe/Moscow`.
+    pub timezone: String,
+    /// «24, 2»; empty when the company sends no reminders.
+    pub reminder_hours: String,
+}
+
+#[server]
+pub async fn load_company() -> Result<CompanyView, AppError> {
+    use crate::domain::company;
+
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::staff().await?;
+    let mut tx = state.db.tenant_read_tx(tenant).await?;
+    let company = company::get(&mut tx).await?;
+    Ok(CompanyView {
+        can_edit: user.role.is_admin(),
+        name: company.name,
+        timezone: company.timezone,
+        reminder_hours: company
+            .reminder_hours
+            .iter()
+            .map(i32::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// An admin's change of the company's settings, as `PATCH /api/v1/tenant` makes it.
+#[server]
+pub async fn save_company(
+    name: String,
+    timezone: String,
+    reminder_hours: String,
+) -> Result<(), AppError> {
+    use crate::domain::company::{self, CompanyPatch};
+
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
+    let hours = ssr::hours(&reminder_hours).ok_or_else(|| {
+        crate::session::ssr::refused(
+            "За сколько часов напоминать: целые числа через запятую, например 24, 2",
+        )
+    })?;
+    company::change(
+        &state.db,
+        tenant,
+        CompanyPatch {
+            name: Some(name),
+            timezone: Some(timezone),
+            reminder_hours: Some(hours),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    /// «24, 2» (or «24 2», «24; 2») as numbers; empty: none. Their range is the domain's rule.
+    pub fn hours(text: &str) -> Option<Vec<i64>> {
+        text.split([',', ';', ' '])
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| part.parse().ok())
+            .collect()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn reminder_hours_are_read_from_a_list() {
+            assert_eq!(super::hours(" 24, 2 "), Some(vec![24, 2]));
+            assert_eq!(super::hours("48;3 1"), Some(vec![48, 3, 1]));
+            assert_eq!(super::hours("  "), Some(vec![]));
+            assert_eq!(super::hours("24, два"), None);
+            assert_eq!(super::hours("1.5"), None);
+        }
+    }
+}
+
+/// The section: the form for admins, the values for managers.
+#[component]
+pub fn CompanySettings(
+    company: Loaded<CompanyView>,
+    save: ServerAction<SaveCompany>,
+) -> impl IntoView {
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match company.await {
+                    Ok(view) if view.can_edit => view! { <CompanyForm company=view save/> }.into_any(),
+                    Ok(view) => view! { <CompanyValues company=view/> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CompanyForm(company: CompanyView, save: ServerAction<SaveCompany>) -> impl IntoView {
+    let saved = move || matches!(save.value().get(), Some(Ok(())));
+    let current = company.timezone.clone();
+    // The company's own zone stays choosable when it is none of the usual ones.
+    let other = (!ZONES.iter().any(|(zone, _)| *zone == current)).then(|| current.clone());
+    view! {
+        <EditorForm action=save id="company-title" heading="Компания".to_string() submit="Сохранить">
+            <Field id="company-name" label="Название" name="name" required=true value=company.name/>
+            <div>
+                <label for="company-timezone" class="block text-sm font-medium">"Часовой пояс"</label>
+                <select id="company-timezone" name="timezone" class=INPUT>
+                    {ZONES.iter().map(|(zone, label)| view! {
+                        <option value=*zone selected=*zone == current>{*label}</option>
+                    }).collect_view()}
+                    {other.map(|zone| view! { <option value=zone.clone() selected=true>{zone.clone()}</option> })}
+                </select>
+            </div>
+            <Field id="company-reminders" label="За сколько часов напоминать" name="reminder_hours" placeholder="24, 2" value=company.reminder_hours/>
+            <p class="text-xs text-slate-500">
+                "Клиентам в Telegram, до визита: часы через запятую, не больше 5, от 1 до 720. Пусто — не напоминать."
+            </p>
+            {move || saved().then(|| view! { <p role="status" class="text-sm text-emerald-700">"Сохранено"</p> })}
+        </EditorForm>
+    }
+}
+
+/// What a manager sees: the settings, without the form.
+#[component]
+fn CompanyValues(company: CompanyView) -> impl IntoView {
+    let zone = ZONES
+        .iter()
+        .find(|(zone, _)| *zone == company.timezone)
+        .map_or_else(|| company.timezone.clone(), |(_, label)| label.to_string());
+    let reminders = if company.reminder_hours.is_empty() {
+        "не напоминать".to_string()
+    } else {
+        format!("за {} ч до визита", company.reminder_hours)
+    };
+    view! {
+        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="company-title">
+            <h2 id="company-title" class="mb-2 font-semibold">"Компания"</h2>
+            <dl class="space-y-1 text-sm">
+                <div><dt class="inline text-slate-500">"Название: "</dt><dd class="inline">{company.name}</dd></div>
+                <div><dt class="inline text-slate-500">"Часовой пояс: "</dt><dd class="inline">{zone}</dd></div>
+                <div><dt class="inline text-slate-500">"Напоминания клиентам: "</dt><dd class="inline">{reminders}</dd></div>
+            </dl>
+            <p class="mt-2 text-xs text-slate-500">"Изменить их может администратор."</p>
+        </section>
+    }
+}

@@ -1,0 +1,104 @@
+//! `/inbox`: the company's bot conversations for staff — the list with unread counts and the
+//! «needs a person» mark, the transcript, a staff reply through the bot, and the takeover that
+//! silences the bot in a conversation.
+
+use axum::{extract::State, Json};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use app::domain::{
+    chat::{self, ChatMessage},
+    inbox::{self, InboxItem},
+    AppState,
+};
+
+use super::{
+    auth::Staff,
+    error::{ApiPath, ApiResult},
+    ApiJson,
+};
+
+#[utoipa::path(get, path = "/api/v1/inbox", tag = "inbox", security(("bearer" = [])),
+    responses((status = 200, body = [InboxItem])))]
+pub async fn list(
+    State(state): State<AppState>,
+    mut staff: Staff,
+) -> ApiResult<Json<Vec<InboxItem>>> {
+    let mut tx = staff.read(&state.db).await?;
+    Ok(Json(inbox::list(&mut tx, 200).await?))
+}
+
+/// The client's last messages with the bot, oldest first; opening them marks them read.
+#[utoipa::path(get, path = "/api/v1/inbox/{client_id}/messages", tag = "inbox", security(("bearer" = [])),
+    params(("client_id" = i64, Path)), responses((status = 200, body = [ChatMessage]), (status = 404)))]
+pub async fn messages(
+    State(state): State<AppState>,
+    mut staff: Staff,
+    ApiPath(client_id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<ChatMessage>>> {
+    staff.release_tx();
+    inbox::mark_read(&state, staff.tenant, client_id).await?;
+    let mut tx = state.db.tenant_tx(staff.tenant).await?;
+    let messages = chat::transcript(&mut tx, client_id, 200).await?;
+    tx.commit().await?;
+    Ok(Json(messages))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffReply {
+    text: String,
+}
+
+/// Sends staff's answer through the company's bot (it keeps a takeover alive).
+#[utoipa::path(post, path = "/api/v1/inbox/{client_id}/messages", tag = "inbox", security(("bearer" = [])),
+    params(("client_id" = i64, Path)), request_body = StaffReply,
+    responses((status = 200, body = ChatMessage), (status = 404),
+               (status = 422, description = "Empty or too long, no chat or no bot, or Telegram refused"),
+               (status = 503, description = "Telegram did not answer")))]
+pub async fn reply(
+    State(state): State<AppState>,
+    mut staff: Staff,
+    ApiPath(client_id): ApiPath<i64>,
+    ApiJson(body): ApiJson<StaffReply>,
+) -> ApiResult<Json<ChatMessage>> {
+    staff.release_tx();
+    let message = chat::staff_reply(
+        &state.db,
+        &state.config,
+        staff.tenant,
+        client_id,
+        staff.user.id,
+        &body.text,
+    )
+    .await?;
+    Ok(Json(message))
+}
+
+/// Takes the conversation over: the customer is told a person answers, the bot stays silent.
+#[utoipa::path(put, path = "/api/v1/inbox/{client_id}/takeover", tag = "inbox", security(("bearer" = [])),
+    params(("client_id" = i64, Path)), responses((status = 200, body = InboxItem), (status = 404), (status = 422)))]
+pub async fn take_over(
+    State(state): State<AppState>,
+    mut staff: Staff,
+    ApiPath(client_id): ApiPath<i64>,
+) -> ApiResult<Json<InboxItem>> {
+    staff.release_tx();
+    let name = staff.user.full_name.clone();
+    let item = inbox::take_over(&state, staff.tenant, client_id, staff.user.id, &name).await?;
+    Ok(Json(item))
+}
+
+/// Hands the conversation back to the bot.
+#[utoipa::path(delete, path = "/api/v1/inbox/{client_id}/takeover", tag = "inbox", security(("bearer" = [])),
+    params(("client_id" = i64, Path)), responses((status = 200, body = InboxItem), (status = 404)))]
+pub async fn hand_back(
+    State(state): State<AppState>,
+    mut staff: Staff,
+    ApiPath(client_id): ApiPath<i64>,
+) -> ApiResult<Json<InboxItem>> {
+    staff.release_tx();
+    Ok(Json(
+        inbox::hand_back(&state, staff.tenant, client_id).await?,
+    ))
+}

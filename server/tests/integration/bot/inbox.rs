@@ -1,0 +1,180 @@
+//! The inbox: a customer who asks for a person is marked for staff, messages arrive live and
+//! unread, and a staff member who takes the conversation over answers alone — the bot stays
+//! silent until the conversation is handed back.
+
+use super::*;
+
+use crate::common::server::Api;
+
+async fn api(server: &TestServer, email: &str) -> Api {
+    Api::new(
+        server,
+        crate::common::server::token(server, email, "demo-password").await,
+    )
+}
+
+/// The inbox row of this Telegram user's conversation.
+async fn row(api: &Api, client: i64) -> Value {
+    let (status, items) = api.get("/api/v1/inbox").await;
+    assert_eq!(status, 200, "{items}");
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["client_id"] == json!(client))
+        .cloned()
+        .unwrap_or_else(|| panic!("no conversation of {client} in {items}"))
+}
+
+#[tokio::test]
+async fn staff_take_a_conversation_over_and_the_bot_stays_silent_until_handed_back() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let admin = api(&server, "admin@sever.demo").await;
+    let garage = api(&server, "admin@garage24.demo").await;
+    let events = staff_events(&server, "manager@sever.demo").await;
+    let user = 8_880_101;
+
+    // Asking for a person: the bot says it passed the question on; the inbox marks it.
+    fake.write(SEVER_TOKEN, user, "Позовите, пожалуйста, менеджера");
+    fake.wait_message(SEVER_TOKEN, user, "Передал ваш вопрос сотрудникам")
+        .await;
+    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    let mut item = row(&admin, client).await;
+    for _ in 0..100 {
+        if !item["needs_human"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        item = row(&admin, client).await;
+    }
+    assert_eq!(item["needs_human"], "Клиент просит сотрудника");
+    assert_eq!(item["unread"], 1);
+    assert!(item["taken_by"].is_null());
+    // Live: the message reached the company's stream.
+    let started = Instant::now();
+    while !sse_events(&events.lock().unwrap())
+        .iter()
+        .any(|e| e["type"] == "message.received" && e["data"]["client_id"] == json!(client))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no message.received"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Another company sees none of it.
+    let (_, theirs) = garage.get("/api/v1/inbox").await;
+    assert!(!theirs
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["client_id"] == json!(client)));
+    let takeover = format!("/api/v1/inbox/{client}/takeover");
+    assert_eq!(
+        garage.call(reqwest::Method::PUT, &takeover, None).await.0,
+        404
+    );
+
+    // Taken over: the customer is told a person answers; the mark goes.
+    let (status, taken) = admin.call(reqwest::Method::PUT, &takeover, None).await;
+    assert_eq!(status, 200, "{taken}");
+    let (_, me) = admin.get("/api/v1/users/me").await;
+    assert_eq!(taken["taken_by"], me["id"]);
+    assert!(taken["needs_human"].is_null());
+    assert!(taken["taken_until"].is_string());
+    fake.wait_message(SEVER_TOKEN, user, "На связи").await;
+
+    // The customer writes: no bot answer; staff answer through the bot.
+    let mark = fake.mark(SEVER_TOKEN);
+    fake.write(SEVER_TOKEN, user, "стучит спереди справа на кочках");
+    let started = Instant::now();
+    while row(&admin, client).await["unread"] != json!(2) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the message did not arrive"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (status, reply) = admin
+        .post(
+            &format!("/api/v1/inbox/{client}/messages"),
+            json!({"text": "Подъезжайте сегодня к 15:00, посмотрим."}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    fake.wait_message_after(SEVER_TOKEN, user, "Подъезжайте сегодня", mark)
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let sent: Vec<String> = fake
+        .calls(SEVER_TOKEN, "sendmessage")
+        .iter()
+        .skip(mark)
+        .filter(|b| b["chat_id"] == json!(user))
+        .map(|b| b["text"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        sent,
+        vec!["Подъезжайте сегодня к 15:00, посмотрим."],
+        "the bot stayed silent"
+    );
+
+    // Reading the transcript marks it read.
+    let (status, messages) = admin.get(&format!("/api/v1/inbox/{client}/messages")).await;
+    assert_eq!(status, 200);
+    assert!(messages.as_array().unwrap().len() >= 4, "{messages}");
+    assert_eq!(row(&admin, client).await["unread"], 0);
+
+    // Handed back: the bot answers again.
+    let (status, back) = admin.call(reqwest::Method::DELETE, &takeover, None).await;
+    assert_eq!(status, 200, "{back}");
+    assert!(back["taken_by"].is_null());
+    let mark = fake.mark(SEVER_TOKEN);
+    fake.write(SEVER_TOKEN, user, "стучит спереди справа на кочках");
+    fake.wait_message_after(SEVER_TOKEN, user, "Подходящие работы", mark)
+        .await;
+}
+
+#[tokio::test]
+async fn a_takeover_lapses_after_two_hours_of_staff_silence() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let admin = api(&server, "admin@sever.demo").await;
+    let user = 8_880_102;
+    fake.write(SEVER_TOKEN, user, "Добрый день");
+    fake.wait_call(SEVER_TOKEN, "sendmessage", |b| b["chat_id"] == json!(user))
+        .await;
+    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    let takeover = format!("/api/v1/inbox/{client}/takeover");
+    assert_eq!(
+        admin.call(reqwest::Method::PUT, &takeover, None).await.0,
+        200
+    );
+    // Two hours and a minute of staff silence.
+    sqlx::query("UPDATE bot_conversations SET last_staff_at = now() - interval '121 minutes' WHERE chat_id = $1")
+        .bind(user)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    assert!(row(&admin, client).await["taken_by"].is_null());
+    let mark = fake.mark(SEVER_TOKEN);
+    fake.write(SEVER_TOKEN, user, "стучит спереди справа на кочках");
+    fake.wait_message_after(SEVER_TOKEN, user, "Подходящие работы", mark)
+        .await;
+}
