@@ -30,7 +30,8 @@ test('an admin connects the Telegram bot by token: @username shown, the token ne
   await bot.getByLabel('Токен бота').fill('hello');
   await bot.getByRole('button', { name: 'Подключить' }).click();
   await bot.getByRole('alert').filter({ hasText: 'Токен бота выглядит иначе' }).waitFor();
-  assert.equal(telegram.calls.length, 0);
+  // (A bot disconnected by an earlier test may still be finishing its last long poll.)
+  assert.equal(telegram.calls.filter((c) => c.method.toLowerCase() !== 'getupdates').length, 0);
 
   // A token Telegram does not know: its answer is shown.
   await bot.getByLabel('Токен бота').fill('7000000002:AAE-unknown_token_unknown_token_00');
