@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{ErrorNotice, Loading},
-    form::{EditorForm, Field, INPUT},
+    form::{EditorForm, INPUT},
     loaded::Loaded,
 };
 use crate::error::AppError;
@@ -138,12 +138,17 @@ pub fn CompanySettings(
 #[component]
 fn CompanyForm(company: CompanyView, save: ServerAction<SaveCompany>) -> impl IntoView {
     let saved = move || matches!(save.value().get(), Some(Ok(())));
+    // The values are properties too: saving loads them again into the same inputs (normalised:
+    // «3, 48, 3» comes back as «48, 3»), and an input the user typed in ignores a new attribute.
     let current = company.timezone.clone();
     // The company's own zone stays choosable when it is none of the usual ones.
     let other = (!ZONES.iter().any(|(zone, _)| *zone == current)).then(|| current.clone());
     view! {
         <EditorForm action=save id="company-title" heading="Компания".to_string() submit="Сохранить">
-            <Field id="company-name" label="Название" name="name" required=true value=company.name/>
+            <div>
+                <label for="company-name" class="block text-sm font-medium">"Название"</label>
+                <input id="company-name" name="name" required maxlength="200" value=company.name.clone() prop:value=company.name class=INPUT/>
+            </div>
             <div>
                 <label for="company-timezone" class="block text-sm font-medium">"Часовой пояс"</label>
                 <select id="company-timezone" name="timezone" class=INPUT>
@@ -153,10 +158,14 @@ fn CompanyForm(company: CompanyView, save: ServerAction<SaveCompany>) -> impl In
                     {other.map(|zone| view! { <option value=zone.clone() selected=true>{zone.clone()}</option> })}
                 </select>
             </div>
-            <Field id="company-reminders" label="За сколько часов напоминать" name="reminder_hours" placeholder="24, 2" value=company.reminder_hours/>
-            <p class="text-xs text-slate-500">
-                "Клиентам в Telegram, до визита: часы через запятую, не больше 5, от 1 до 720. Пусто — не напоминать."
-            </p>
+            <div>
+                <label for="company-reminders" class="block text-sm font-medium">"За сколько часов напоминать"</label>
+                <input id="company-reminders" name="reminder_hours" placeholder="24, 2" aria-describedby="company-reminders-hint"
+                    value=company.reminder_hours.clone() prop:value=company.reminder_hours class=INPUT/>
+                <p id="company-reminders-hint" class="text-xs text-slate-500">
+                    "Клиентам в Telegram, до визита: часы через запятую, не больше 5, от 1 до 720. Пусто — не напоминать."
+                </p>
+            </div>
             {move || saved().then(|| view! { <p role="status" class="text-sm text-emerald-700">"Сохранено"</p> })}
         </EditorForm>
     }
