@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::components::feedback::{EmptyState, ErrorNotice, Loading};
+use crate::components::form::ActionForm;
 
 /// One message as staff read it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,6 +98,13 @@ pub fn Conversation(
             chat.set(Some(client_chat(client_id).await));
         });
     });
+    // A reply sent leaves an empty box for the next one; a refused one keeps its text.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let (Some(Ok(())), Some(form)) = (reply.value().get(), form.get()) {
+            form.reset();
+        }
+    });
     let outcome = move || match reply.value().get() {
         Some(Ok(())) => Some(
             view! { <p role="status" class="text-sm text-emerald-700">"Отправлено"</p> }.into_any(),
@@ -113,7 +121,7 @@ pub fn Conversation(
                 Some(Ok(lines)) => view! { <ChatLines lines/> }.into_any(),
                 Some(Err(error)) => view! { <ErrorNotice error/> }.into_any(),
             }}
-            <ActionForm action=reply attr:class="mt-3 space-y-2">
+            <ActionForm action=reply node_ref=form attr:class="mt-3 space-y-2">
                 <input type="hidden" name="client_id" value=client_id/>
                 <label for="chat-reply" class="block text-sm font-medium">"Ответ клиенту (уйдёт через бота)"</label>
                 <textarea id="chat-reply" name="text" rows="3" required maxlength="4096" class="w-full rounded-lg border px-3 py-2"></textarea>

@@ -155,17 +155,23 @@ struct Rows {
     step: i32,
 }
 
+/// Whole pixels: a grid never needs fractions, and formatting integers keeps the float
+/// formatting code out of the WASM bundle.
 impl Rows {
-    fn height(self) -> f64 {
-        f64::from(self.close - self.open) * self.px
+    fn px(self, minutes: i32) -> i32 {
+        (f64::from(minutes) * self.px).round() as i32
     }
 
-    fn top(self, minute: i32) -> f64 {
-        f64::from(minute - self.open) * self.px
+    fn height(self) -> i32 {
+        self.px(self.close - self.open)
     }
 
-    fn length(self, from: i32, to: i32) -> f64 {
-        f64::from(to - from) * self.px
+    fn top(self, minute: i32) -> i32 {
+        self.px(minute - self.open)
+    }
+
+    fn length(self, from: i32, to: i32) -> i32 {
+        self.px(to - from)
     }
 }
 
@@ -298,7 +304,7 @@ fn VisitCard(
     let style = format!(
         "top:{}px;height:{}px",
         rows.top(from),
-        rows.length(from, to).max(18.0)
+        rows.length(from, to).max(18)
     );
     let text = if week {
         "px-1 text-[10px] leading-tight"
