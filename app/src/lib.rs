@@ -48,6 +48,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options islands=true root=prefix.clone()/>
                 <link rel="icon" href=format!("{prefix}/favicon.svg") type="image/svg+xml"/>
+                // Plain forms posted in place (no WASM): `components::form::PlainForm`.
+                <script src=format!("{prefix}/forms.js") defer></script>
                 <MetaTags/>
             </head>
             <body class="min-h-screen bg-slate-50 text-slate-900 antialiased" data-hydrated="false">

@@ -143,3 +143,55 @@ pub fn TextArea(
         </div>
     }
 }
+
+/// A form with no WASM behind it, for changes after which the page reloads anyway (the server
+/// renders the result). `public/forms.js` posts it with `fetch`: a refusal shows in the form's
+/// alert with everything typed kept; a success follows the server's redirect or reloads. With
+/// JavaScript off the browser posts it, and Leptos' form redirects bring the page back — with the
+/// refusal in the URL (`__path`, `__err`), which the form then shows.
+#[component]
+pub fn PlainForm<S>(
+    /// The server function the form posts to (its URL and path).
+    action: ServerAction<S>,
+    #[prop(optional)] class: &'static str,
+    children: Children,
+) -> impl IntoView
+where
+    S: ServerFn + DeserializeOwned + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let _ = action;
+    let refused = redirected_error(S::PATH);
+    let hidden = refused.is_none();
+    let text = refused.map(|error| crate::session::error_text(&error));
+    view! {
+        <form method="post" action=public_url(S::url()) class=class data-plain-form="">
+            {children()}
+            <p role="alert" data-form-error="" hidden=hidden class="rounded-lg border border-red-200 bg-red-50 px-4 py-3 text-red-800">{text}</p>
+        </form>
+    }
+}
+
+/// The refusal a plain form's server function sent back in the page's URL, if it was this
+/// function's (`path`).
+fn redirected_error(path: &str) -> Option<AppError> {
+    #[cfg(feature = "ssr")]
+    {
+        use base64::Engine;
+        let query = leptos_router::hooks::use_query_map();
+        let (from, encoded) = query.with_untracked(|q| (q.get("__path"), q.get("__err")));
+        if from.as_deref() != Some(path) {
+            return None;
+        }
+        let bytes = base64::engine::general_purpose::URL_SAFE
+            .decode(encoded?.as_bytes())
+            .ok()?;
+        serde_json::from_slice::<AppError>(&bytes).ok()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = path;
+        None
+    }
+}

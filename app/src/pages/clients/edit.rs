@@ -1,17 +1,14 @@
 //! The client card's forms: contacts and notes, a car (add or correct), removing a car, merging
-//! a duplicate, and a new client. Each is a small island that shows why a change was refused in
-//! place and, once one is saved, reloads the card (the server renders the rest).
+//! a duplicate, and a new client. Plain forms with no WASM behind them (`PlainForm`): a refusal
+//! is shown under the form with what was typed kept, a saved change reloads the card (the server
+//! renders it), and a new client's card opens once created.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::card::CarRow;
-use crate::components::{
-    feedback::ErrorNotice,
-    form::{error_since, ActionForm, Field, PRIMARY_BUTTON},
-};
+use crate::components::form::{Field, PlainForm, PRIMARY_BUTTON};
 use crate::error::AppError;
-use crate::public_path::public_url;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ContactInput {
@@ -99,7 +96,8 @@ pub async fn merge_clients(keep: i64, drop: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// A walk-in or a caller: a new card, with their car when they give one. Returns its id.
+/// A walk-in or a caller: a new card, with their car when they give one; its id, and the browser
+/// is sent to it.
 #[server]
 pub async fn create_client(client: ContactInput, car: CarInput) -> Result<i64, AppError> {
     use crate::domain::clients::{self, NewClient};
@@ -119,7 +117,13 @@ pub async fn create_client(client: ContactInput, car: CarInput) -> Result<i64, A
         notes: client.notes,
         vehicles: if has_car { vec![car] } else { Vec::new() },
     };
-    Ok(clients::add(&state, tenant, new).await?.id)
+    let id = clients::add(&state, tenant, new).await?.id;
+    // The browser goes on to the new card (followed by `public/forms.js`, or natively).
+    leptos_axum::redirect(&crate::session::ssr::public_url(
+        &state.config,
+        &format!("/clients/{id}"),
+    ));
+    Ok(id)
 }
 
 #[cfg(feature = "ssr")]
@@ -173,20 +177,7 @@ mod ssr {
     }
 }
 
-/// Reloads the page once `action` succeeds: the card is the server's to render.
-fn reload_on_success<A, O>(action: Action<A, Result<O, AppError>>)
-where
-    A: Send + Sync + 'static,
-    O: Clone + Send + Sync + 'static,
-{
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            let _ = window().location().reload();
-        }
-    });
-}
-
-#[island]
+#[component]
 pub fn ClientContact(
     id: i64,
     full_name: String,
@@ -195,10 +186,8 @@ pub fn ClientContact(
     notes: String,
 ) -> impl IntoView {
     let save = ServerAction::<SaveClient>::new();
-    reload_on_success(save.into());
-    let error = error_since(save.into(), 0);
     view! {
-        <ActionForm action=save attr:class="space-y-2">
+        <PlainForm action=save class="space-y-2">
             <input type="hidden" name="id" value=id/>
             <Field id="client-name" label="Имя" name="client[full_name]" value=full_name/>
             <div class="grid gap-2 sm:grid-cols-2">
@@ -209,18 +198,15 @@ pub fn ClientContact(
                 <label for="client-notes" class="block text-sm font-medium">"Заметки"</label>
                 <textarea id="client-notes" name="client[notes]" rows="3" class="w-full rounded-lg border px-3 py-2">{notes}</textarea>
             </div>
-            {move || error().map(|error| view! { <ErrorNotice error/> })}
-            <button type="submit" class=PRIMARY_BUTTON disabled=move || save.pending().get()>"Сохранить"</button>
-        </ActionForm>
+            <button type="submit" class=PRIMARY_BUTTON>"Сохранить"</button>
+        </PlainForm>
     }
 }
 
 /// Adds a car (`car: None`) or corrects one.
-#[island]
+#[component]
 pub fn CarForm(client_id: i64, car: Option<CarRow>) -> impl IntoView {
     let save = ServerAction::<SaveCar>::new();
-    reload_on_success(save.into());
-    let error = error_since(save.into(), 0);
     let prefix = match &car {
         Some(car) => format!("car-{}", car.id),
         None => "car-new".to_string(),
@@ -229,7 +215,7 @@ pub fn CarForm(client_id: i64, car: Option<CarRow>) -> impl IntoView {
     let is_new = car.is_none();
     let car = car.unwrap_or_default();
     view! {
-        <ActionForm action=save attr:class="mt-2 space-y-2">
+        <PlainForm action=save class="mt-2 space-y-2">
             <input type="hidden" name="client_id" value=client_id/>
             {(!is_new).then(|| view! { <input type="hidden" name="car[id]" value=car.id/> })}
             <div class="grid grid-cols-2 gap-2">
@@ -243,68 +229,53 @@ pub fn CarForm(client_id: i64, car: Option<CarRow>) -> impl IntoView {
                 <Field id=id("mileage") label="Пробег, км" name="car[mileage_km]" inputmode="numeric" value=car.mileage_km/>
                 <Field id=id("read-on") label="На дату" name="car[mileage_read_on]" kind="date" value=car.mileage_read_on/>
             </div>
-            {move || error().map(|error| view! { <ErrorNotice error/> })}
-            <button type="submit" class=PRIMARY_BUTTON disabled=move || save.pending().get()>
+            <button type="submit" class=PRIMARY_BUTTON>
                 {if is_new { "Добавить автомобиль" } else { "Сохранить автомобиль" }}
             </button>
-        </ActionForm>
+        </PlainForm>
     }
 }
 
-#[island]
+#[component]
 pub fn RemoveCarButton(client_id: i64, id: i64, label: String) -> impl IntoView {
     let remove = ServerAction::<RemoveCar>::new();
-    reload_on_success(remove.into());
-    let error = error_since(remove.into(), 0);
     view! {
-        <ActionForm action=remove attr:class="mt-2">
+        <PlainForm action=remove class="mt-2">
             <input type="hidden" name="client_id" value=client_id/>
             <input type="hidden" name="id" value=id/>
-            <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700 disabled:opacity-60" disabled=move || remove.pending().get()>
+            <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700 disabled:opacity-60">
                 "Удалить автомобиль"<span class="sr-only">" " {label}</span>
             </button>
-            {move || error().map(|error| view! { <ErrorNotice error/> })}
-        </ActionForm>
+        </PlainForm>
     }
 }
 
 /// «Объединить»: what moves is shown before the button; the card that goes is `drop`.
-#[island]
+#[component]
 pub fn MergeCard(keep: i64, drop: i64, name: String, moves: String) -> impl IntoView {
     let merge = ServerAction::<MergeClients>::new();
-    reload_on_success(merge.into());
-    let error = error_since(merge.into(), 0);
     view! {
         <details class="mt-1">
             <summary class="cursor-pointer text-sm font-medium text-blue-700">"Объединить с этой карточкой"</summary>
-            <ActionForm action=merge attr:class="mt-1 space-y-2">
+            <PlainForm action=merge class="mt-1 space-y-2">
                 <input type="hidden" name="keep" value=keep/>
                 <input type="hidden" name="drop" value=drop/>
                 <p class="text-sm">
                     "Карточка «" {name} "» будет удалена. " {moves}
                     ". Имя, телефон, e-mail и Telegram этой карточки сохранятся, недостающие возьмутся из удаляемой."
                 </p>
-                {move || error().map(|error| view! { <ErrorNotice error/> })}
-                <button type="submit" class=PRIMARY_BUTTON disabled=move || merge.pending().get()>"Объединить"</button>
-            </ActionForm>
+                <button type="submit" class=PRIMARY_BUTTON>"Объединить"</button>
+            </PlainForm>
         </details>
     }
 }
 
 /// The new client's form; once created, their card opens.
-#[island]
+#[component]
 pub fn NewClientForm() -> impl IntoView {
     let create = ServerAction::<CreateClient>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = create.value().get() {
-            let _ = window()
-                .location()
-                .set_href(&public_url(&format!("/clients/{id}")));
-        }
-    });
-    let error = error_since(create.into(), 0);
     view! {
-        <ActionForm action=create attr:class="mt-2 space-y-2">
+        <PlainForm action=create class="mt-2 space-y-2">
             <div class="grid gap-2 sm:grid-cols-3">
                 <Field id="new-client-name" label="Имя" name="client[full_name]" value=""/>
                 <Field id="new-client-phone" label="Телефон" name="client[phone]" kind="tel" placeholder="+79161234567" value=""/>
@@ -321,8 +292,7 @@ pub fn NewClientForm() -> impl IntoView {
                 <Field id="new-car-mileage" label="Пробег, км" name="car[mileage_km]" inputmode="numeric" value=""/>
                 <input type="hidden" name="car[mileage_read_on]" value=""/>
             </fieldset>
-            {move || error().map(|error| view! { <ErrorNotice error/> })}
-            <button type="submit" class=PRIMARY_BUTTON disabled=move || create.pending().get()>"Создать карточку"</button>
-        </ActionForm>
+            <button type="submit" class=PRIMARY_BUTTON>"Создать карточку"</button>
+        </PlainForm>
     }
 }

@@ -28,12 +28,7 @@ async fn row(api: &Api, client: i64) -> Value {
 
 #[tokio::test]
 async fn staff_take_a_conversation_over_and_the_bot_stays_silent_until_handed_back() {
-    let db = TestDb::new().await;
-    app::domain::demo::seed_demo(&db.app).await.unwrap();
-    let sever = tenant(&db, "sever").await;
-    connect_bot(&db, sever, SEVER_TOKEN).await;
-    let fake = FakeTelegram::start().await;
-    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let (db, fake, server) = sever_with_bot().await;
     let admin = api(&server, "admin@sever.demo").await;
     let garage = api(&server, "admin@garage24.demo").await;
     let events = staff_events(&server, "manager@sever.demo").await;
@@ -145,12 +140,7 @@ async fn staff_take_a_conversation_over_and_the_bot_stays_silent_until_handed_ba
 
 #[tokio::test]
 async fn a_takeover_lapses_after_two_hours_of_staff_silence() {
-    let db = TestDb::new().await;
-    app::domain::demo::seed_demo(&db.app).await.unwrap();
-    let sever = tenant(&db, "sever").await;
-    connect_bot(&db, sever, SEVER_TOKEN).await;
-    let fake = FakeTelegram::start().await;
-    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let (db, fake, server) = sever_with_bot().await;
     let admin = api(&server, "admin@sever.demo").await;
     let user = 8_880_102;
     fake.write(SEVER_TOKEN, user, "Добрый день");

@@ -20,6 +20,17 @@ use crate::common::{
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 
+/// The demo data with "Север"'s bot connected, the fake Bot API, and the server talking to it.
+async fn sever_with_bot() -> (TestDb, FakeTelegram, TestServer) {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    (db, fake, server)
+}
+
 /// `1500.00` → `1 500 ₽` as the bot writes prices.
 fn rubles(price: i64) -> String {
     let digits = price.to_string();
