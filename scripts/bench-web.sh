@@ -16,7 +16,8 @@ pkg=target/site/pkg
 
 size() { gzip -9 -c "$1" | wc -c; }
 wasm=$(size "$pkg/auto-concierge.wasm")
-js=$(size "$pkg/auto-concierge.js")
+# The loader and the plain forms' script (public/forms.js), both fetched by every page.
+js=$(( $(size "$pkg/auto-concierge.js") + $(size target/site/forms.js) ))
 css=$(size "$pkg/auto-concierge.css")
 
 # The web session is the same JWT as the API's, in the ac_session cookie.
