@@ -726,6 +726,7 @@ fn AiSettings(settings: Loaded<AiSettingsView>) -> impl IntoView {
 fn AiCheckResult(found: AiCheck) -> impl IntoView {
     let engine = match found.engine.as_str() {
         "llm" => "LLM",
+        "llm+rules" => "LLM, дополненная правилами",
         _ => "встроенные правила",
     };
     let intent = match found.intent.as_str() {

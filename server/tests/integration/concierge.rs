@@ -146,17 +146,68 @@ async fn llm_answer_is_used_when_valid() {
     assert!(system.contains(&format!("2: {}", listed.name)), "{system}");
     assert_eq!(body["messages"][1]["content"], SUSPENSION);
 
-    // A service id outside the catalogue makes the answer untrustworthy: the rules answer.
+    // A full, correct answer is kept as it is: nothing to complete.
+    assert!(answer.sources.is_none());
+}
+
+/// What the LLM leaves out the rules complete, and the answer says so (`llm+rules`, with what
+/// each engine said); the LLM's own findings stay first.
+#[tokio::test]
+async fn an_llm_answer_with_gaps_is_completed_by_the_rules() {
+    let (fake, base_url) = FakeChat::start(r#"{"intent": "booking"}"#).await;
+    let concierge = Concierge::new(Some(&openai(base_url, Duration::from_secs(5)))).unwrap();
+    let catalogue = Catalogue::demo().unwrap();
+    let rules = Concierge::new(None)
+        .unwrap()
+        .analyze(&catalogue, SUSPENSION)
+        .await
+        .unwrap();
+    assert!(!rules.diagnoses.is_empty() && !rules.services.is_empty());
+    let ids = |a: &app::domain::concierge::ConciergeAnswer| -> Vec<i64> {
+        a.services.iter().map(|s| s.id).collect()
+    };
+
+    // The intent alone (GigaChat and small models do this), or empty lists: the rules' causes
+    // and services.
+    for reply in [
+        r#"{"intent": "booking"}"#,
+        r#"{"intent": "booking", "diagnoses": [], "services": []}"#,
+    ] {
+        fake.answer(reply);
+        let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
+        assert_eq!(answer.engine, "llm+rules", "{reply}");
+        assert_eq!(answer.intent, "booking");
+        assert_eq!(answer.diagnoses, rules.diagnoses);
+        assert_eq!(ids(&answer), ids(&rules));
+        let sources = answer.sources.expect("what each engine said");
+        assert!(sources.llm.diagnoses.is_empty() && sources.llm.service_ids.is_empty());
+        assert_eq!(sources.rules.service_ids, ids(&rules));
+    }
+
+    // Causes, but a service the company does not have beside one it has: the LLM's cause and
+    // service first, the rules' services after; the unknown id is kept in the sources only.
     fake.answer(
-        r#"{"intent": "booking", "diagnoses": [], "services": [{"id": 2, "score": 0.9}, {"id": 999, "score": 0.8}]}"#,
+        r#"{"intent": "booking", "diagnoses": [{"title": "Износ стоек стабилизатора", "confidence": 0.7}],
+            "services": [{"id": 999, "score": 0.8}, {"id": 2, "score": 0.9}]}"#,
     );
     let answer = concierge.analyze(&catalogue, SUSPENSION).await.unwrap();
-    assert_eq!(answer.engine, "rules");
+    assert_eq!(answer.engine, "llm+rules");
+    assert_eq!(answer.diagnoses.len(), 1);
+    assert_eq!(answer.diagnoses[0].title, "Износ стоек стабилизатора");
+    assert_eq!(answer.services[0].id, 2);
+    assert!(answer.services.len() > 1, "the rules add theirs");
     assert!(answer
         .services
         .iter()
         .all(|s| catalogue.get(s.id).is_some()));
-    assert_eq!(answer.services[0].category, "suspension");
+    let sources = answer.sources.unwrap();
+    assert_eq!(sources.llm.service_ids, vec![2]);
+    assert_eq!(sources.llm.unknown_service_ids, vec![999]);
+
+    // Nothing for the rules to add either (a greeting): the LLM's answer stays its own.
+    fake.answer(r#"{"intent": "other"}"#);
+    let answer = concierge.analyze(&catalogue, "Добрый день!").await.unwrap();
+    assert_eq!((answer.engine.as_str(), answer.sources), ("llm", None));
 }
 
 /// One company cannot spend the operator's LLM budget: past its daily quota the rules answer,
@@ -177,7 +228,8 @@ async fn a_company_past_its_daily_llm_quota_gets_the_rules() {
             .analyze_for_tenant(&db.app, sever, SUSPENSION)
             .await
             .unwrap();
-        assert_eq!((answer.engine.as_str(), answer.fallback), ("llm", None));
+        // The LLM answered (empty lists, which the rules complete): it counts against the quota.
+        assert_eq!((answer.engine.as_str(), answer.fallback), ("llm+rules", None));
     }
     let third = concierge
         .analyze_for_tenant(&db.app, sever, SUSPENSION)
@@ -191,7 +243,7 @@ async fn a_company_past_its_daily_llm_quota_gets_the_rules() {
         .analyze_for_tenant(&db.app, garage, SUSPENSION)
         .await
         .unwrap();
-    assert_eq!(other.engine, "llm");
+    assert_eq!(other.engine, "llm+rules");
     assert_eq!(fake.requests().len(), 3);
     db.drop().await;
 }

@@ -17,7 +17,7 @@ use crate::domain::{
 };
 
 const MAX_DIAGNOSES: usize = 3;
-const MAX_SERVICES: usize = 5;
+pub(super) const MAX_SERVICES: usize = 5;
 /// GigaChat tokens live 30 minutes: refresh a minute early so that none expires mid-request.
 const TOKEN_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 /// One retry: enough for a dropped connection or a busy provider, and the overall timeout
@@ -37,11 +37,13 @@ pub enum LlmError {
     Invalid(String),
 }
 
-/// A validated answer: known intent, confidences in `0..=1`, services of the catalogue only.
+/// A validated answer: known intent, confidences in `0..=1`, services of the catalogue; the ids
+/// it named that the catalogue does not have are set aside (the rules then complete it).
 pub struct LlmReply {
     pub intent: &'static str,
     pub diagnoses: Vec<Diagnosis>,
     pub services: Vec<(i64, f32)>,
+    pub unknown_services: Vec<i64>,
 }
 
 pub struct Llm {
@@ -259,8 +261,10 @@ fn system_prompt(catalogue: &Catalogue) -> String {
     prompt
 }
 
-/// Parses and checks the model's JSON. Anything out of contract makes the whole answer invalid:
-/// a model that invents a service id may have invented the rest too.
+/// Parses and checks the model's JSON. Anything out of contract (not this JSON, an unknown
+/// intent, a confidence or score outside `0..=1`, a blank cause) makes the whole answer invalid.
+/// A service id the company does not have is set aside instead: small models and GigaChat name
+/// services of other catalogues, and the rest of their answer may still be right.
 fn validate(content: &str, catalogue: &Catalogue) -> Result<LlmReply, LlmError> {
     #[derive(Deserialize)]
     struct Reply {
@@ -309,12 +313,11 @@ fn validate(content: &str, catalogue: &Catalogue) -> Result<LlmReply, LlmError> 
         });
     }
     let mut services: Vec<(i64, f32)> = Vec::new();
+    let mut unknown_services = Vec::new();
     for s in reply.services {
         if catalogue.get(s.id).is_none() {
-            return Err(LlmError::Invalid(format!(
-                "service id {} is not in the catalogue",
-                s.id
-            )));
+            unknown_services.push(s.id);
+            continue;
         }
         if !in_unit(s.score) {
             return Err(LlmError::Invalid(format!("service score {}", s.score)));
@@ -328,6 +331,7 @@ fn validate(content: &str, catalogue: &Catalogue) -> Result<LlmReply, LlmError> 
         intent,
         diagnoses,
         services,
+        unknown_services,
     })
 }
 
@@ -347,11 +351,20 @@ mod tests {
         assert_eq!(ok.intent, "booking");
         assert_eq!(ok.services, vec![(2, 0.9)]);
         assert_eq!(ok.diagnoses[0].title, "Износ стоек");
+        assert!(ok.unknown_services.is_empty());
+
+        // A service the company does not have is set aside, not believed and not fatal.
+        let odd = validate(
+            r#"{"intent": "other", "services": [{"id": 999, "score": 0.5}, {"id": 2, "score": 0.6}]}"#,
+            &catalogue,
+        )
+        .unwrap();
+        assert_eq!(odd.services, vec![(2, 0.6)]);
+        assert_eq!(odd.unknown_services, vec![999]);
 
         for bad in [
             "не JSON",
             r#"{"intent": "buy"}"#,
-            r#"{"intent": "other", "services": [{"id": 999, "score": 0.5}]}"#,
             r#"{"intent": "other", "services": [{"id": 1, "score": 1.5}]}"#,
             r#"{"intent": "other", "diagnoses": [{"title": "x", "confidence": -0.1}]}"#,
             r#"{"intent": "other", "diagnoses": [{"title": " ", "confidence": 0.1}]}"#,

@@ -39,7 +39,8 @@ pub struct ConciergeAnswer {
     pub diagnoses: Vec<Diagnosis>,
     /// Services of this company's catalogue, best first.
     pub services: Vec<SuggestedService>,
-    /// `llm` or `rules`: who produced this answer.
+    /// `llm`, `rules`, or `llm+rules`: the LLM answered and the rules completed what it left out
+    /// (no cause, no service, or services the company does not have).
     pub engine: String,
     /// Time spent on the answer (catalogue lookup excluded), for triage of slow providers.
     pub latency_ms: u64,
@@ -48,6 +49,37 @@ pub struct ConciergeAnswer {
     /// day). Absent when the LLM answered or none is configured. Stored with each bot message, so the AI fallback rate can be counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fallback: Option<String>,
+    /// With `llm+rules`: what each engine said, kept with the stored analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Sources>,
+}
+
+/// What each engine said about a message, when the answer combines them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Sources {
+    pub llm: EngineSaid,
+    pub rules: EngineSaid,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EngineSaid {
+    /// The causes' titles.
+    pub diagnoses: Vec<String>,
+    /// Services of the company's catalogue.
+    pub service_ids: Vec<i64>,
+    /// Service ids it named that the company does not have (the LLM only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_service_ids: Vec<i64>,
+}
+
+impl EngineSaid {
+    fn of(answer: &ConciergeAnswer, unknown_service_ids: Vec<i64>) -> Self {
+        EngineSaid {
+            diagnoses: answer.diagnoses.iter().map(|d| d.title.clone()).collect(),
+            service_ids: answer.services.iter().map(|s| s.id).collect(),
+            unknown_service_ids,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -310,6 +342,7 @@ impl Concierge {
         if let Some(llm) = &self.llm {
             match tokio::time::timeout(llm.timeout(), llm.analyze(catalogue, text)).await {
                 Ok(Ok(reply)) => {
+                    let unknown = reply.unknown_services;
                     let answer = ConciergeAnswer {
                         intent: reply.intent.to_string(),
                         diagnoses: reply.diagnoses,
@@ -319,9 +352,12 @@ impl Concierge {
                             .filter_map(|(id, score)| catalogue.suggestion(id, score))
                             .collect(),
                         engine: "llm".into(),
-                        latency_ms: elapsed_ms(started),
+                        latency_ms: 0,
                         fallback: None,
+                        sources: None,
                     };
+                    let mut answer = complete_from_rules(answer, unknown, catalogue, text);
+                    answer.latency_ms = elapsed_ms(started);
                     return Ok((answer, None));
                 }
                 Ok(Err(e)) => {
@@ -354,6 +390,49 @@ impl Concierge {
     }
 }
 
+/// The LLM's answer completed by the rules where it left something out: no cause, no service,
+/// or services the company does not have. What the rules add comes after what the LLM said; the
+/// answer is then `llm+rules` and keeps what each engine said. An answer with nothing missing,
+/// or one the rules cannot add to, stays the LLM's.
+fn complete_from_rules(
+    llm: ConciergeAnswer,
+    unknown_services: Vec<i64>,
+    catalogue: &Catalogue,
+    text: &str,
+) -> ConciergeAnswer {
+    let lacks_causes = llm.diagnoses.is_empty();
+    let lacks_services = llm.services.is_empty() || !unknown_services.is_empty();
+    if !lacks_causes && !lacks_services {
+        return llm;
+    }
+    let rules = rules_answer(catalogue, text, Instant::now(), None);
+    let mut answer = llm.clone();
+    if lacks_causes {
+        answer.diagnoses = rules.diagnoses.clone();
+    }
+    if lacks_services {
+        let extra: Vec<SuggestedService> = rules
+            .services
+            .iter()
+            .filter(|s| !answer.services.iter().any(|known| known.id == s.id))
+            .cloned()
+            .collect();
+        answer.services.extend(extra);
+        answer.services.truncate(llm::MAX_SERVICES);
+    }
+    let added = answer.diagnoses.len() != llm.diagnoses.len()
+        || answer.services.len() != llm.services.len();
+    if !added {
+        return llm;
+    }
+    answer.engine = "llm+rules".into();
+    answer.sources = Some(Sources {
+        llm: EngineSaid::of(&llm, unknown_services),
+        rules: EngineSaid::of(&rules, Vec::new()),
+    });
+    answer
+}
+
 /// The built-in rules' answer; `fallback` says why the LLM did not answer, when one is configured.
 fn rules_answer(
     catalogue: &Catalogue,
@@ -380,6 +459,7 @@ fn rules_answer(
         engine: "rules".into(),
         latency_ms: elapsed_ms(started),
         fallback: fallback.map(str::to_string),
+        sources: None,
     }
 }
 
