@@ -229,7 +229,10 @@ async fn a_company_past_its_daily_llm_quota_gets_the_rules() {
             .await
             .unwrap();
         // The LLM answered (empty lists, which the rules complete): it counts against the quota.
-        assert_eq!((answer.engine.as_str(), answer.fallback), ("llm+rules", None));
+        assert_eq!(
+            (answer.engine.as_str(), answer.fallback),
+            ("llm+rules", None)
+        );
     }
     let third = concierge
         .analyze_for_tenant(&db.app, sever, SUSPENSION)

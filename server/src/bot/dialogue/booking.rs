@@ -90,7 +90,7 @@ async fn choose_service(
         [] => Reply::text("Запись пока недоступна: у компании не указан ни один сервис."),
         [shop] => {
             draft.shop_id = Some(shop.id);
-            day_keyboard(tx, n).await?
+            day_keyboard(tx, n, shop.id, service).await?
         }
         shops => keyboard(
             "В какой сервис удобнее приехать?".into(),
@@ -114,16 +114,16 @@ async fn choose_shop(
     let (Ok(shop), Some(draft)) = (press.value.parse::<i64>(), conversation.draft.as_mut()) else {
         return Ok(None);
     };
-    if draft.service_id.is_none() {
+    let Some(service) = draft.service_id else {
         return Ok(None);
-    }
+    };
     match shops::get(tx, shop).await {
         Ok(shop) => draft.shop_id = Some(shop.id),
         Err(Error::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     }
     draft.day = None;
-    Ok(Some(day_keyboard(tx, n).await?))
+    Ok(Some(day_keyboard(tx, n, shop, service).await?))
 }
 
 /// A day: then its free start times.

@@ -5,6 +5,7 @@ use app::domain::{
     booking::{self, Appointment, Slot},
     company,
     db::Tx,
+    shops,
 };
 use app::format;
 use chrono::{Duration, NaiveDate};
@@ -19,8 +20,10 @@ pub(super) const MENU_BOOK: &str = "Записаться";
 pub(super) const MENU_ASK: &str = "Задать вопрос";
 pub(super) const MENU_MINE: &str = "Мои записи";
 const SHARE_PHONE: &str = "📱 Отправить номер";
-/// How many days ahead the customer may pick.
-const BOOKING_DAYS: i64 = 7;
+/// How many days the customer is offered: the first days with free time…
+const BOOKING_DAYS: usize = 7;
+/// …within this many days from today.
+const SEARCH_DAYS: i64 = 21;
 /// Most start times offered at once (Telegram keyboards get unwieldy beyond that).
 const MAX_SLOTS: usize = 24;
 
@@ -151,16 +154,64 @@ pub(super) fn share_phone() -> ReplyMarkup {
     )
 }
 
-/// The days a customer may pick, with their labels («пт 28.11»).
-async fn booking_days(tx: &mut Tx) -> Result<Vec<(String, NaiveDate)>, BotError> {
+/// The days a customer may pick, with their labels («пт 28.11»): only days with free time at
+/// `shop` for `services` (a day off, a closure, a full day or today's past hours are not
+/// offered), the first [`BOOKING_DAYS`] of the next [`SEARCH_DAYS`].
+async fn booking_days(
+    tx: &mut Tx,
+    shop: i64,
+    services: &[i64],
+) -> Result<Vec<(String, NaiveDate)>, BotError> {
     let today = company::today(tx).await?;
-    Ok((0..BOOKING_DAYS)
-        .map(|offset| {
-            let day = today + Duration::days(offset);
-            let weekday = format::weekday_short(day);
-            (format!("{weekday} {}", day.format("%d.%m")), day)
+    let mut days = Vec::new();
+    for offset in 0..SEARCH_DAYS {
+        let day = today + Duration::days(offset);
+        if booking::free_slots(tx, shop, day, services)
+            .await?
+            .is_empty()
+        {
+            continue;
+        }
+        let weekday = format::weekday_short(day);
+        days.push((format!("{weekday} {}", day.format("%d.%m")), day));
+        if days.len() == BOOKING_DAYS {
+            break;
+        }
+    }
+    Ok(days)
+}
+
+/// The days as buttons, or — when the weeks ahead are full — the shop's phone, so that the
+/// customer is never left without a way on.
+async fn days_or_phone(
+    tx: &mut Tx,
+    shop: i64,
+    days: Vec<(String, NaiveDate)>,
+    text: &str,
+    press: impl Fn(NaiveDate) -> (Step, String),
+    n: i64,
+) -> Result<Reply, BotError> {
+    if days.is_empty() {
+        let shop = shops::get(tx, shop).await?;
+        let call = if shop.phone.trim().is_empty() {
+            String::new()
+        } else {
+            format!(" Позвоните, пожалуйста: {}.", shop.phone.trim())
+        };
+        return Ok(Reply::text(format!(
+            "В ближайшие три недели в «{}» свободного времени нет.{call} Или напишите здесь — \
+             ответит сотрудник.",
+            shop.name
+        )));
+    }
+    let buttons = days
+        .into_iter()
+        .map(|(label, day)| {
+            let (step, value) = press(day);
+            button(label, step, n, value)
         })
-        .collect())
+        .collect();
+    Ok(keyboard(text.into(), buttons, 4))
 }
 
 /// Free start times of `day`, each a button made by `press`.
@@ -183,13 +234,22 @@ fn no_time_on(day: NaiveDate, mut days: Reply) -> Reply {
 }
 
 /// Booking: the day.
-pub(super) async fn day_keyboard(tx: &mut Tx, n: i64) -> Result<Reply, BotError> {
-    let buttons = booking_days(tx)
-        .await?
-        .into_iter()
-        .map(|(label, day)| button(label, Step::Day, n, day))
-        .collect();
-    Ok(keyboard("Выберите день:".into(), buttons, 4))
+pub(super) async fn day_keyboard(
+    tx: &mut Tx,
+    n: i64,
+    shop: i64,
+    service: i64,
+) -> Result<Reply, BotError> {
+    let days = booking_days(tx, shop, &[service]).await?;
+    days_or_phone(
+        tx,
+        shop,
+        days,
+        "Выберите день:",
+        |day| (Step::Day, day.to_string()),
+        n,
+    )
+    .await
 }
 
 /// Booking: the start time, or the days again when that day is full.
@@ -202,7 +262,7 @@ pub(super) async fn slot_keyboard(
 ) -> Result<Reply, BotError> {
     let slots = booking::free_slots(tx, shop, day, &[service]).await?;
     if slots.is_empty() {
-        return Ok(no_time_on(day, day_keyboard(tx, n).await?));
+        return Ok(no_time_on(day, day_keyboard(tx, n, shop, service).await?));
     }
     Ok(times(day, &slots, |slot| {
         button(
@@ -214,14 +274,23 @@ pub(super) async fn slot_keyboard(
     }))
 }
 
-/// Moving visit `id`: the new day.
-pub(super) async fn move_day_keyboard(tx: &mut Tx, n: i64, id: i64) -> Result<Reply, BotError> {
-    let buttons = booking_days(tx)
-        .await?
-        .into_iter()
-        .map(|(label, day)| button(label, Step::MoveDay, n, format!("{id}/{day}")))
-        .collect();
-    Ok(keyboard("Выберите новый день:".into(), buttons, 4))
+/// Moving a visit: the new day.
+pub(super) async fn move_day_keyboard(
+    tx: &mut Tx,
+    n: i64,
+    appointment: &Appointment,
+) -> Result<Reply, BotError> {
+    let id = appointment.id;
+    let days = booking_days(tx, appointment.shop_id, &appointment.service_ids).await?;
+    days_or_phone(
+        tx,
+        appointment.shop_id,
+        days,
+        "Выберите новый день:",
+        |day| (Step::MoveDay, format!("{id}/{day}")),
+        n,
+    )
+    .await
 }
 
 /// Moving a visit: the new start time (not the one it has), or the days again.
@@ -240,7 +309,7 @@ pub(super) async fn move_slot_keyboard(
     if slots.is_empty() {
         return Ok(no_time_on(
             day,
-            move_day_keyboard(tx, n, appointment.id).await?,
+            move_day_keyboard(tx, n, appointment).await?,
         ));
     }
     Ok(times(day, &slots, |slot| {

@@ -191,7 +191,7 @@ pub(super) async fn reschedule_step(
     match press.step {
         Step::Reschedule => {
             conversation.moving = Some(id);
-            let mut reply = move_day_keyboard(tx, n, id).await?;
+            let mut reply = move_day_keyboard(tx, n, &appointment).await?;
             reply.text = format!(
                 "Переносим запись {} ({}). {}",
                 appointment.start_time.format("%d.%m %H:%M"),

@@ -104,12 +104,15 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     assert_eq!(shop_buttons.len(), 2, "Север has two shops");
     fake.press(SEVER_TOKEN, user, &shop_buttons[0].1);
     let days = fake.wait_message(SEVER_TOKEN, user, "Выберите день").await;
-    // Not today (it may be over) and not Sunday (closed).
-    let (_, day) = buttons(&days)
-        .into_iter()
-        .skip(1)
-        .find(|(text, _)| !text.starts_with("вс"))
-        .unwrap();
+    // Only days with free time: seven of them, never a Sunday (the shop is closed then).
+    let day_buttons = buttons(&days);
+    assert_eq!(day_buttons.len(), 7, "{day_buttons:?}");
+    assert!(
+        day_buttons.iter().all(|(text, _)| !text.starts_with("вс")),
+        "a closed day offered: {day_buttons:?}"
+    );
+    // Not the first (today's last hours may be taken by the demo).
+    let (_, day) = day_buttons.into_iter().nth(1).unwrap();
     fake.press(SEVER_TOKEN, user, &day);
     let slots = fake
         .wait_message(SEVER_TOKEN, user, "Свободное время")
