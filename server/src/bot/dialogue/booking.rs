@@ -44,8 +44,10 @@ pub(super) async fn booking_step(
                 "Хорошо, не записываю. Напишите, если понадобится помощь.",
             ))
         }
-        // Handled by `visits`.
-        Step::CancelVisit | Step::Reschedule | Step::MoveDay | Step::MoveSlot => None,
+        // Handled by `visits`, and by the dialogue itself (a call for staff).
+        Step::CancelVisit | Step::Reschedule | Step::MoveDay | Step::MoveSlot | Step::CallStaff => {
+            None
+        }
     };
     Ok(reply.map(|reply| (reply, None)))
 }

@@ -20,6 +20,7 @@ pub(super) const MENU_BOOK: &str = "Записаться";
 pub(super) const MENU_ASK: &str = "Задать вопрос";
 pub(super) const MENU_MINE: &str = "Мои записи";
 const SHARE_PHONE: &str = "📱 Отправить номер";
+pub(super) const CALL_STAFF: &str = "Позвать менеджера";
 /// How many days the customer is offered: the first days with free time…
 const BOOKING_DAYS: usize = 7;
 /// …within this many days from today.
@@ -49,10 +50,11 @@ pub(super) enum Step {
     Reschedule,
     MoveDay,
     MoveSlot,
+    CallStaff,
 }
 
 impl Step {
-    const ALL: [(Step, &'static str); 13] = [
+    const ALL: [(Step, &'static str); 14] = [
         (Step::Book, "book"),
         (Step::Service, "svc"),
         (Step::Shop, "shop"),
@@ -66,6 +68,7 @@ impl Step {
         (Step::Reschedule, "move"),
         (Step::MoveDay, "mday"),
         (Step::MoveSlot, "mslot"),
+        (Step::CallStaff, "staff"),
     ];
 
     fn code(self) -> &'static str {
@@ -105,6 +108,7 @@ impl Press {
             Step::Reschedule => "Перенести запись",
             Step::MoveDay => "(выбран день переноса)",
             Step::MoveSlot => "(выбрано время переноса)",
+            Step::CallStaff => CALL_STAFF,
         }
     }
 }

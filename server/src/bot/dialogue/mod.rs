@@ -36,6 +36,9 @@ use app::{domain::events::Event, model::EventKind};
 use super::BotError;
 use keyboards::{Press, Step, MENU_ASK, MENU_BOOK, MENU_MINE};
 
+/// The answer to a customer who asks for a person.
+const PASSED_ON: &str = "Передал ваш вопрос сотрудникам — вам ответят здесь, в этом чате.";
+
 /// What is remembered between messages of one chat (`bot_conversations.state`).
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Conversation {
@@ -291,6 +294,11 @@ async fn on_callback(
     let outcome = match press.step {
         // A visit's own id says what to cancel; later answers do not make the button stale.
         Step::CancelVisit => visits::cancel_visit(tx, tenant, &customer, &press).await?,
+        // Whenever pressed: the conversation is marked for staff.
+        Step::CallStaff => {
+            inbox::flag(tx, chat_id, inbox::ASKED_FOR_PERSON).await?;
+            Some((Reply::text(PASSED_ON), None))
+        }
         Step::Reschedule | Step::MoveDay | Step::MoveSlot => {
             visits::reschedule_step(tx, tenant, &customer, &mut conversation, &press).await?
         }
@@ -309,6 +317,10 @@ async fn on_callback(
     record(tx, &customer, Author::Customer, press.label()).await?;
     save(tx, &customer, &conversation).await?;
     record(tx, &customer, Author::Bot, &reply.text).await?;
+    if press.step == Step::CallStaff {
+        let item = inbox::item(work.tx(), customer.client_id).await?;
+        work.publish(Event::ConversationUpdated(&item))?;
+    }
     if let Some((kind, id)) = changed {
         let appointment = app::domain::booking::get(work.tx(), id).await?;
         work.publish(match kind {

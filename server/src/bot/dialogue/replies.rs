@@ -6,7 +6,7 @@ use app::format;
 use teloxide::types::{InlineKeyboardMarkup, ReplyMarkup};
 
 use super::{
-    keyboards::{button, menu, Step, MENU_BOOK},
+    keyboards::{button, menu, Step, CALL_STAFF, MENU_BOOK},
     BotError, Conversation, OfferedService, Reply, Request,
 };
 
@@ -82,7 +82,15 @@ pub(super) async fn concierge_answer(
     };
     let analysis = serde_json::to_value(&answer).ok();
     let markup = if answer.services.is_empty() {
-        None
+        // Nothing to offer: a person can help (the press marks the conversation for staff).
+        Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
+            vec![vec![button(
+                CALL_STAFF,
+                Step::CallStaff,
+                conversation.request_no,
+                "",
+            )]],
+        )))
     } else {
         remember_request(conversation, text, &answer, analysis.clone());
         Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
@@ -113,7 +121,7 @@ fn describe(answer: &ConciergeAnswer) -> String {
     if answer.services.is_empty() {
         lines.push(
             "Подходящей услуги в нашем каталоге я не нашёл. Опишите подробнее, что происходит, \
-             или нажмите «Записаться» в меню — подскажу, как связаться с мастерами."
+             или позовите менеджера — он ответит здесь же."
                 .to_string(),
         );
     } else {

@@ -168,3 +168,42 @@ async fn a_takeover_lapses_after_two_hours_of_staff_silence() {
     fake.wait_message_after(SEVER_TOKEN, user, "Подходящие работы", mark)
         .await;
 }
+
+/// When the concierge has nothing to offer, the answer offers a person; the press marks the
+/// conversation for staff and tells the customer so.
+#[tokio::test]
+async fn nothing_to_offer_comes_with_a_call_for_a_manager() {
+    let (db, fake, server) = sever_with_bot().await;
+    let admin = api(&server, "admin@sever.demo").await;
+    let user = 8_880_103;
+    fake.write(SEVER_TOKEN, user, "Хочу перешить салон в красную кожу");
+    let answer = fake
+        .wait_message(
+            SEVER_TOKEN,
+            user,
+            "Подходящей услуги в нашем каталоге я не нашёл",
+        )
+        .await;
+    let (label, data) = buttons(&answer)
+        .into_iter()
+        .next()
+        .expect("a way on: the manager button");
+    assert_eq!(label, "Позвать менеджера");
+    fake.press(SEVER_TOKEN, user, &data);
+    fake.wait_message(SEVER_TOKEN, user, "Передал ваш вопрос сотрудникам")
+        .await;
+    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while row(&admin, client).await["needs_human"] != json!("Клиент просит сотрудника")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not marked for staff"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
