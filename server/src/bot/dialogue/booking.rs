@@ -6,7 +6,7 @@ use app::domain::{
     booking::{self, Channel, NewBooking},
     clients,
     db::{TenantId, Tx},
-    shops, Error,
+    services, shops, Error,
 };
 use chrono::{DateTime, NaiveDate};
 
@@ -65,7 +65,7 @@ fn offer_services(conversation: &mut Conversation) -> Option<Reply> {
     Some(keyboard("Какую работу записать?".into(), buttons, 1))
 }
 
-/// A service of the offer: then the shop, or the day when the company has one shop.
+/// A service of the offer: then the shop, or the day when only one shop offers it.
 async fn choose_service(
     tx: &mut Tx,
     conversation: &mut Conversation,
@@ -87,7 +87,13 @@ async fn choose_service(
         service_id: Some(service),
         ..Draft::default()
     });
-    let shops = shops::list(tx, 0, 100).await?;
+    // Only the shops that offer the service (a service of one shop is offered there alone).
+    let offered_in = services::get(tx, service).await?.shop_id;
+    let shops: Vec<_> = shops::list(tx, 0, 100)
+        .await?
+        .into_iter()
+        .filter(|shop| offered_in.is_none_or(|id| id == shop.id))
+        .collect();
     let reply = match shops.as_slice() {
         [] => Reply::text("Запись пока недоступна: у компании не указан ни один сервис."),
         [shop] => {

@@ -335,3 +335,41 @@ async fn dialogue_greets_answers_symptoms_and_keeps_the_transcript() {
     assert_eq!(state["last_request"]["text"], json!(symptom));
     db.drop().await;
 }
+
+/// A service one shop offers is booked there: the bot does not ask which shop.
+#[tokio::test]
+async fn a_service_of_one_shop_is_booked_there_without_asking_for_the_shop() {
+    let (db, fake, _server) = super::sever_with_bot().await;
+    let sever = tenant(&db, "sever").await;
+    let second: i64 =
+        sqlx::query_scalar("SELECT id FROM shops WHERE tenant_id = $1 ORDER BY id DESC LIMIT 1")
+            .bind(sever.0)
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    sqlx::query("UPDATE services SET shop_id = $2 WHERE tenant_id = $1")
+        .bind(sever.0)
+        .bind(second)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let user = 5_550_077;
+    fake.write(SEVER_TOKEN, user, "стучит спереди справа на кочках");
+    let answer = fake
+        .wait_message(SEVER_TOKEN, user, "Подходящие работы")
+        .await;
+    let (_, book) = buttons(&answer).into_iter().next().unwrap();
+    fake.press(SEVER_TOKEN, user, &book);
+    let services = fake
+        .wait_message(SEVER_TOKEN, user, "Какую работу записать?")
+        .await;
+    let (_, service) = buttons(&services).into_iter().next().unwrap();
+    fake.press(SEVER_TOKEN, user, &service);
+    fake.wait_message(SEVER_TOKEN, user, "Выберите день").await;
+    assert!(
+        fake.calls(SEVER_TOKEN, "sendmessage")
+            .iter()
+            .all(|m| m["text"] != json!("В какой сервис удобнее приехать?")),
+        "the shop question was asked"
+    );
+}
