@@ -21,6 +21,7 @@ pub const TAKEOVER_HOURS: i32 = 2;
 /// Why a conversation needs a person.
 pub const ASKED_FOR_PERSON: &str = "Клиент просит сотрудника";
 pub const NOTHING_TO_OFFER: &str = "Консьерж не нашёл подходящей услуги";
+pub const SENT_MEDIA: &str = "Клиент прислал фото, голос или файл";
 
 /// A conversation in the inbox.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]

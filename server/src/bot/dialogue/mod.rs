@@ -165,7 +165,9 @@ async fn on_message(
     let mut customer = find_or_create_customer(&mut work, from, chat_id).await?;
     let mut conversation: Conversation = conversations::load(work.tx(), chat_id).await?;
     let written = text.as_deref().or(shared_phone.as_deref());
-    let written = written.unwrap_or("(без текста)");
+    // A photo, a voice message, a video or a file without words: kept for staff by what it is.
+    let media = media_kind(&message);
+    let written = written.or(media).unwrap_or("(без текста)");
     let message_id = record(work.tx(), &customer, Author::Customer, written).await?;
     work.publish(Event::MessageReceived(&ReceivedMessage {
         id: message_id,
@@ -203,7 +205,7 @@ async fn on_message(
         record(tx, &customer, Author::Bot, before).await?;
     }
     record(tx, &customer, Author::Bot, &reply.text).await?;
-    if let Some(why) = needs_human(text, &reply) {
+    if let Some(why) = needs_human(text, media, &reply) {
         inbox::flag(work.tx(), chat_id, why).await?;
         let item = inbox::item(work.tx(), customer.client_id).await?;
         work.publish(Event::ConversationUpdated(&item))?;
@@ -212,9 +214,12 @@ async fn on_message(
     Ok(())
 }
 
-/// Why the conversation now needs a person: the customer asked for one, or the concierge had
-/// nothing to offer for their words.
-fn needs_human(text: Option<&str>, reply: &Reply) -> Option<&'static str> {
+/// Why the conversation now needs a person: the customer sent what only a person can read
+/// (a photo, a voice message…), asked for one, or the concierge had nothing to offer.
+fn needs_human(text: Option<&str>, media: Option<&str>, reply: &Reply) -> Option<&'static str> {
+    if text.is_none() && media.is_some() {
+        return Some(inbox::SENT_MEDIA);
+    }
     if text.is_some_and(inbox::asks_for_person) {
         return Some(inbox::ASKED_FOR_PERSON);
     }
@@ -245,9 +250,10 @@ async fn answer(
             let source = PhoneSource::OwnContact;
             contact::phone_answer(state, tenant, customer, conversation, &phone, source).await?
         }
-        (None, _, None) => {
-            Reply::text("Пока я понимаю только текст — напишите, пожалуйста, словами.")
-        }
+        (None, _, None) => Reply::text(
+            "Спасибо! Это увидят сотрудники и ответят здесь. А если опишете словами, что \
+             случилось, я сразу подскажу возможные причины и цены.",
+        ),
         (Some(text), _, _) if is_start(text) => replies::greeting(state, tenant).await?,
         (Some(MENU_BOOK), _, _) => replies::how_to_book(state, tenant).await?,
         (Some(MENU_ASK), _, _) => replies::how_to_ask(),
@@ -384,6 +390,21 @@ async fn record(
         text,
     };
     Ok(chat::record(tx, &message).await?)
+}
+
+/// What a message without words carries, as the transcript names it.
+fn media_kind(message: &Message) -> Option<&'static str> {
+    if message.photo().is_some() {
+        Some("(фото)")
+    } else if message.voice().is_some() || message.audio().is_some() {
+        Some("(голосовое сообщение)")
+    } else if message.video().is_some() || message.video_note().is_some() {
+        Some("(видео)")
+    } else if message.document().is_some() {
+        Some("(файл)")
+    } else {
+        None
+    }
 }
 
 /// `/start`, also as `/start@bot_name` and with a deep-link parameter (`/start promo`).

@@ -207,3 +207,39 @@ async fn nothing_to_offer_comes_with_a_call_for_a_manager() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A photo without words is not «I understand only text»: kept for staff by what it is, marked
+/// for them, and answered politely.
+#[tokio::test]
+async fn a_photo_is_kept_for_staff_and_answered_politely() {
+    let (db, fake, server) = sever_with_bot().await;
+    let admin = api(&server, "admin@sever.demo").await;
+    let user = 8_880_104;
+    fake.push(
+        SEVER_TOKEN,
+        json!({"message": {
+            "message_id": 7, "date": 1_764_000_000,
+            "chat": {"id": user, "type": "private", "first_name": "Иван"},
+            "from": FakeTelegram::user(user),
+            "photo": [{"file_id": "AgAD-photo", "file_unique_id": "AQAD", "width": 90, "height": 60}],
+        }}),
+    );
+    fake.wait_message(SEVER_TOKEN, user, "Это увидят сотрудники")
+        .await;
+    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    while row(&admin, client).await["needs_human"] != json!("Клиент прислал фото, голос или файл")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not marked for staff"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, messages) = admin.get(&format!("/api/v1/inbox/{client}/messages")).await;
+    assert_eq!(messages[0]["text"], "(фото)", "{messages}");
+}
