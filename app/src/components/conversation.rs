@@ -89,13 +89,21 @@ pub fn Conversation(
     // renders «Загрузка…» on both sides, so hydration never depends on this request, and the
     // client card's own suspense never waits for it. Reloaded after each reply.
     let chat = RwSignal::new(None::<Result<Vec<ChatLine>, AppError>>);
+    // Loads overlap when messages arrive close together; only the latest one's answer is
+    // shown, so a slow older answer never replaces a newer transcript.
+    let latest = StoredValue::new(0_u64);
     Effect::new(move |_| {
         reply.version().track();
         if let Some(refresh) = refresh {
             refresh.track();
         }
+        let this = latest.get_value() + 1;
+        latest.set_value(this);
         leptos::task::spawn_local(async move {
-            chat.set(Some(client_chat(client_id).await));
+            let loaded = client_chat(client_id).await;
+            if latest.get_value() == this {
+                chat.set(Some(loaded));
+            }
         });
     });
     // A reply sent leaves an empty box for the next one; a refused one keeps its text.
