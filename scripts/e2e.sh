@@ -44,6 +44,9 @@ done
 
 # The same app published under /concierge/ as v1 was behind nginx: a second server on the same
 # database with PUBLIC_PATH_PREFIX, behind nginx, which strips the prefix (end2end/prefix.test.mjs).
+# Web only: the first server runs the bots and the worker. (Without Redis, events stay in the
+# process that publishes them; a bot polled by this one would announce its messages to streams
+# the browser tests do not hold.)
 prefixed_port=$(free_port)
 proxy_port=$(free_port)
 # A metrics token, so that /metrics would answer anyone who reached it: the tests prove nginx
@@ -52,7 +55,7 @@ export METRICS_TOKEN="e2e-metrics-token-0123456789abcdef"
 DATABASE_URL="$db_url" AC_DATA_DIR="$work" ENVIRONMENT=development PUBLIC_PATH_PREFIX=/concierge \
   TELEGRAM_API_URL="http://127.0.0.1:$telegram_port" AI_PROVIDER= \
   LEPTOS_SITE_ADDR="127.0.0.1:$prefixed_port" LEPTOS_SITE_ROOT=target/site RUST_LOG=warn \
-  "$server_bin" serve > end2end/artifacts/server-prefixed.log 2>&1 &
+  "$server_bin" serve --web-only > end2end/artifacts/server-prefixed.log 2>&1 &
 prefixed_pid=$!
 # The proxy is nginx with deploy/nginx.conf, the file compose.yaml ships, pointed at this server.
 command -v nginx >/dev/null || apt_install nginx

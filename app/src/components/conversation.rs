@@ -101,8 +101,9 @@ pub fn Conversation(
         latest.set_value(this);
         leptos::task::spawn_local(async move {
             let loaded = client_chat(client_id).await;
-            if latest.get_value() == this {
-                chat.set(Some(loaded));
+            // The panel may be gone by now (the calendar redraws it on each reload).
+            if latest.try_get_value() == Some(this) {
+                chat.try_set(Some(loaded));
             }
         });
     });
