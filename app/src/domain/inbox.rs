@@ -137,15 +137,18 @@ pub async fn taken(tx: &mut Tx, chat_id: i64) -> Result<bool> {
     .await?)
 }
 
-/// Marks the chat as needing a person (`why`), for staff to see in the inbox.
-pub async fn flag(tx: &mut Tx, chat_id: i64, why: &str) -> Result<()> {
+/// A step of the bot's unit of work: the client's conversation needs a person (`why`), for
+/// staff to see in the inbox; `conversation.updated` once `work` commits.
+pub async fn needs_person(work: &mut Work, client_id: i64, why: &str) -> Result<()> {
+    let chat_id = chat_of(work.tx(), client_id).await?;
     sqlx::query!(
         "UPDATE bot_conversations SET needs_human = $2 WHERE chat_id = $1",
         chat_id,
         why
     )
-    .execute(&mut **tx)
+    .execute(&mut **work.tx())
     .await?;
+    updated(work, client_id).await?;
     Ok(())
 }
 

@@ -55,7 +55,7 @@ pub struct StaffReply {
     params(("client_id" = i64, Path)), request_body = StaffReply,
     responses((status = 200, body = ChatMessage), (status = 404),
                (status = 422, description = "Empty or too long, no chat or no bot, or Telegram refused"),
-               (status = 503, description = "Telegram did not answer")))]
+               (status = 502, description = "Telegram did not answer")))]
 pub async fn reply(
     State(state): State<AppState>,
     mut staff: Staff,
@@ -77,7 +77,9 @@ pub async fn reply(
 
 /// Takes the conversation over: the customer is told a person answers, the bot stays silent.
 #[utoipa::path(put, path = "/api/v1/inbox/{client_id}/takeover", tag = "inbox", security(("bearer" = [])),
-    params(("client_id" = i64, Path)), responses((status = 200, body = InboxItem), (status = 404), (status = 422)))]
+    params(("client_id" = i64, Path)), responses((status = 200, body = InboxItem), (status = 404),
+               (status = 422, description = "The client never wrote to the bot, or no bot is connected"),
+               (status = 502, description = "Telegram did not answer")))]
 pub async fn take_over(
     State(state): State<AppState>,
     mut staff: Staff,
@@ -91,7 +93,8 @@ pub async fn take_over(
 
 /// Hands the conversation back to the bot.
 #[utoipa::path(delete, path = "/api/v1/inbox/{client_id}/takeover", tag = "inbox", security(("bearer" = [])),
-    params(("client_id" = i64, Path)), responses((status = 200, body = InboxItem), (status = 404)))]
+    params(("client_id" = i64, Path)), responses((status = 200, body = InboxItem), (status = 404),
+               (status = 422, description = "The client never wrote to the bot")))]
 pub async fn hand_back(
     State(state): State<AppState>,
     mut staff: Staff,

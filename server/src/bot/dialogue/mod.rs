@@ -206,9 +206,7 @@ async fn on_message(
     }
     record(tx, &customer, Author::Bot, &reply.text).await?;
     if let Some(why) = needs_human(text, media, &reply) {
-        inbox::flag(work.tx(), chat_id, why).await?;
-        let item = inbox::item(work.tx(), customer.client_id).await?;
-        work.publish(Event::ConversationUpdated(&item))?;
+        inbox::needs_person(&mut work, customer.client_id, why).await?;
     }
     work.commit(&state.events).await?;
     Ok(())
@@ -300,11 +298,8 @@ async fn on_callback(
     let outcome = match press.step {
         // A visit's own id says what to cancel; later answers do not make the button stale.
         Step::CancelVisit => visits::cancel_visit(tx, tenant, &customer, &press).await?,
-        // Whenever pressed: the conversation is marked for staff.
-        Step::CallStaff => {
-            inbox::flag(tx, chat_id, inbox::ASKED_FOR_PERSON).await?;
-            Some((Reply::text(PASSED_ON), None))
-        }
+        // Whenever pressed: the conversation is marked for staff (below).
+        Step::CallStaff => Some((Reply::text(PASSED_ON), None)),
         Step::Reschedule | Step::MoveDay | Step::MoveSlot => {
             visits::reschedule_step(tx, tenant, &customer, &mut conversation, &press).await?
         }
@@ -324,8 +319,7 @@ async fn on_callback(
     save(tx, &customer, &conversation).await?;
     record(tx, &customer, Author::Bot, &reply.text).await?;
     if press.step == Step::CallStaff {
-        let item = inbox::item(work.tx(), customer.client_id).await?;
-        work.publish(Event::ConversationUpdated(&item))?;
+        inbox::needs_person(&mut work, customer.client_id, inbox::ASKED_FOR_PERSON).await?;
     }
     if let Some((kind, id)) = changed {
         let appointment = app::domain::booking::get(work.tx(), id).await?;

@@ -26,6 +26,31 @@ async fn row(api: &Api, client: i64) -> Value {
         .unwrap_or_else(|| panic!("no conversation of {client} in {items}"))
 }
 
+/// The client card of this Telegram user.
+async fn client_of(db: &TestDb, user: i64) -> i64 {
+    sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap()
+}
+
+/// The conversation's inbox row once its `field` is `value` (the bot writes after it answers).
+async fn row_when(api: &Api, client: i64, field: &str, value: Value) -> Value {
+    let started = Instant::now();
+    loop {
+        let item = row(api, client).await;
+        if item[field] == value {
+            return item;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{field} never became {value}: {item}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn staff_take_a_conversation_over_and_the_bot_stays_silent_until_handed_back() {
     let (db, fake, server) = sever_with_bot().await;
@@ -38,19 +63,14 @@ async fn staff_take_a_conversation_over_and_the_bot_stays_silent_until_handed_ba
     fake.write(SEVER_TOKEN, user, "Позовите, пожалуйста, менеджера");
     fake.wait_message(SEVER_TOKEN, user, "Передал ваш вопрос сотрудникам")
         .await;
-    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
-        .bind(user)
-        .fetch_one(&db.owner)
-        .await
-        .unwrap();
-    let mut item = row(&admin, client).await;
-    for _ in 0..100 {
-        if !item["needs_human"].is_null() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        item = row(&admin, client).await;
-    }
+    let client = client_of(&db, user).await;
+    let item = row_when(
+        &admin,
+        client,
+        "needs_human",
+        json!("Клиент просит сотрудника"),
+    )
+    .await;
     assert_eq!(item["needs_human"], "Клиент просит сотрудника");
     assert_eq!(item["unread"], 1);
     assert!(item["taken_by"].is_null());
@@ -91,14 +111,7 @@ async fn staff_take_a_conversation_over_and_the_bot_stays_silent_until_handed_ba
     // The customer writes: no bot answer; staff answer through the bot.
     let mark = fake.mark(SEVER_TOKEN);
     fake.write(SEVER_TOKEN, user, "стучит спереди справа на кочках");
-    let started = Instant::now();
-    while row(&admin, client).await["unread"] != json!(2) {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "the message did not arrive"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    row_when(&admin, client, "unread", json!(2)).await;
     let (status, reply) = admin
         .post(
             &format!("/api/v1/inbox/{client}/messages"),
@@ -146,11 +159,7 @@ async fn a_takeover_lapses_after_two_hours_of_staff_silence() {
     fake.write(SEVER_TOKEN, user, "Добрый день");
     fake.wait_call(SEVER_TOKEN, "sendmessage", |b| b["chat_id"] == json!(user))
         .await;
-    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
-        .bind(user)
-        .fetch_one(&db.owner)
-        .await
-        .unwrap();
+    let client = client_of(&db, user).await;
     let takeover = format!("/api/v1/inbox/{client}/takeover");
     assert_eq!(
         admin.call(reqwest::Method::PUT, &takeover, None).await.0,
@@ -192,20 +201,14 @@ async fn nothing_to_offer_comes_with_a_call_for_a_manager() {
     fake.press(SEVER_TOKEN, user, &data);
     fake.wait_message(SEVER_TOKEN, user, "Передал ваш вопрос сотрудникам")
         .await;
-    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
-        .bind(user)
-        .fetch_one(&db.owner)
-        .await
-        .unwrap();
-    let started = Instant::now();
-    while row(&admin, client).await["needs_human"] != json!("Клиент просит сотрудника")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "not marked for staff"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let client = client_of(&db, user).await;
+    row_when(
+        &admin,
+        client,
+        "needs_human",
+        json!("Клиент просит сотрудника"),
+    )
+    .await;
 }
 
 /// A photo without words is not «I understand only text»: kept for staff by what it is, marked
@@ -226,20 +229,14 @@ async fn a_photo_is_kept_for_staff_and_answered_politely() {
     );
     fake.wait_message(SEVER_TOKEN, user, "Это увидят сотрудники")
         .await;
-    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
-        .bind(user)
-        .fetch_one(&db.owner)
-        .await
-        .unwrap();
-    let started = Instant::now();
-    while row(&admin, client).await["needs_human"] != json!("Клиент прислал фото, голос или файл")
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "not marked for staff"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let client = client_of(&db, user).await;
+    row_when(
+        &admin,
+        client,
+        "needs_human",
+        json!("Клиент прислал фото, голос или файл"),
+    )
+    .await;
     let (_, messages) = admin.get(&format!("/api/v1/inbox/{client}/messages")).await;
     assert_eq!(messages[0]["text"], "(фото)", "{messages}");
 }
