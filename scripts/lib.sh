@@ -78,6 +78,15 @@ ensure_redis_server() {
   command -v redis-server >/dev/null || apt_install redis-server
 }
 
+# aiosmtpd: the real SMTP server the tests send letters to (server/tests/fakes/smtp_sink.py).
+ensure_smtp_sink() {
+  if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    log "installing aiosmtpd (pip)"
+    python3 -m pip install --quiet --disable-pip-version-check aiosmtpd==1.4.6 2>/dev/null ||
+      python3 -m pip install --quiet --disable-pip-version-check --user --break-system-packages aiosmtpd==1.4.6
+  fi
+}
+
 ensure_chromium() {
   if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
     apt_install chromium

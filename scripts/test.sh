@@ -8,6 +8,7 @@ source scripts/lib.sh
 ensure_build_tools
 ensure_nextest
 ensure_chromium
+ensure_smtp_sink
 ensure_redis_server
 ensure_test_postgres
 use_shared_target_dir

@@ -87,6 +87,8 @@ pub fn App() -> impl IntoView {
                 // Outside the staff frame: a temporary password leads here from every staff page.
                 <Route path=path!("/password") view=PasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=RegisterPage/>
+                <Route path=path!("/register/sent") view=pages::register::RegisterSentPage/>
+                <Route path=path!("/register/confirm") view=pages::register::RegisterConfirmPage/>
             </Routes>
         </Router>
     }

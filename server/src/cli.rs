@@ -177,6 +177,9 @@ async fn serve(config: Config, web_only: bool) -> Result<()> {
         demo::seed_demo(&db).await?;
     }
     let state = AppState::new(db, config).await?;
+    if let Some(token) = &state.config.telegram_bot_token {
+        connect_v1_bot(&state, &owner_url, token.expose()).await?;
+    }
     let shutdown = Shutdown::on_signal();
     let background = if web_only {
         tracing::info!("web only: the bots and the worker run as their own processes");
@@ -392,6 +395,50 @@ async fn owner_url(config: &Config) -> Result<String> {
 }
 
 /// Whether any company exists (the owner sees all of them).
+/// v1's single bot (`TELEGRAM_BOT_TOKEN`): connected at start to the company
+/// `TELEGRAM_BOT_TENANT` names, or to the only company — as an admin would connect it in
+/// Settings (checked with `getMe`, stored encrypted). A token already connected there is left
+/// alone; one Telegram refuses is logged and the server serves on without it.
+async fn connect_v1_bot(state: &AppState, owner_url: &str, token: &str) -> Result<()> {
+    let tenant = match &state.config.telegram_bot_tenant {
+        Some(slug) => accounts::tenant_id_by_slug(&state.db, slug).await?,
+        None => {
+            let owner = db::connect_owner(owner_url).await?;
+            let ids = sqlx::query_scalar!("SELECT id FROM tenants ORDER BY id LIMIT 2")
+                .fetch_all(&owner)
+                .await?;
+            owner.close().await;
+            (ids.len() == 1).then(|| db::TenantId(ids[0]))
+        }
+    };
+    let Some(tenant) = tenant else {
+        tracing::error!(
+            "TELEGRAM_BOT_TOKEN is set but no company to connect it to: set TELEGRAM_BOT_TENANT \
+             to the company's short name (there are several, or it does not exist)"
+        );
+        return Ok(());
+    };
+    let mut tx = state.db.tenant_read_tx(tenant).await?;
+    let current = app::domain::telegram::stored_bot(&mut tx).await?;
+    drop(tx);
+    if current
+        .and_then(|bot| bot.token(&state.config).ok())
+        .as_deref()
+        == Some(token.trim())
+    {
+        return Ok(());
+    }
+    match app::domain::telegram::connect_bot(state, tenant, token).await {
+        Ok(bot) => {
+            tracing::info!(tenant = tenant.0, username = ?bot.bot_username, "TELEGRAM_BOT_TOKEN connected")
+        }
+        Err(e) => {
+            tracing::error!(tenant = tenant.0, error = %e, "TELEGRAM_BOT_TOKEN could not be connected")
+        }
+    }
+    Ok(())
+}
+
 async fn has_any_tenant(owner_url: &str) -> Result<bool> {
     let owner = db::connect_owner(owner_url).await?;
     let any = sqlx::query_scalar!(r#"SELECT EXISTS (SELECT 1 FROM tenants) AS "any!""#)

@@ -1,5 +1,7 @@
-//! The worker: sends what the outbox (`app::domain::outbox`) queued in `jobs` — status messages
-//! and reminders to car owners through their company's bot.
+//! The worker: sends what the outbox (`app::domain::outbox`) queued in `jobs` — staff replies
+//! through a company's bot, and notifications about visits (status changes, moves, reminders)
+//! on the first of the client's channels that works: Telegram, SMS, e-mail, in the company's
+//! order, each attempt kept in `deliveries`.
 //!
 //! Every [`INTERVAL`] it asks which companies have jobs due (the one cross-tenant question,
 //! `platform_due_job_tenants`) and then works through each company's due jobs in that company's
@@ -12,7 +14,10 @@ use std::{collections::HashMap, time::Duration};
 
 use app::domain::{
     db::{TenantId, Tx},
-    outbox::{self, Job, TelegramMessage},
+    deliveries::{self, Attempt},
+    mail::{Letter, MailError},
+    outbox::{self, Job, Medium, Notification, TelegramMessage},
+    sms,
     telegram::{self, SendError},
     AppState, Result,
 };
@@ -147,6 +152,9 @@ async fn handle(
     tokens: &mut HashMap<TenantId, Option<String>>,
     sent: &mut bool,
 ) -> Result<()> {
+    if job.kind == outbox::CLIENT_NOTIFICATION {
+        return notify(state, client, tenant, tx, job, tokens, sent).await;
+    }
     if job.kind != outbox::TELEGRAM_MESSAGE {
         tracing::error!(tenant = tenant.0, job = job.id, kind = %job.kind, "unknown job kind");
         return outbox::retry_or_fail(tx, job, "unknown job kind", None).await;
@@ -162,24 +170,7 @@ async fn handle(
             return outbox::done(tx, job, Some("skipped: the visit was cancelled or moved")).await;
         }
     }
-    let token = match tokens.get(&tenant) {
-        Some(token) => token.clone(),
-        None => {
-            let token = match telegram::stored_bot(tx).await? {
-                Some(bot) => match bot.token(&state.config) {
-                    Ok(token) => Some(token),
-                    Err(e) => {
-                        tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted");
-                        None
-                    }
-                },
-                None => None,
-            };
-            tokens.insert(tenant, token.clone());
-            token
-        }
-    };
-    let Some(token) = token else {
+    let Some(token) = bot_token(state, tenant, tx, tokens).await? else {
         // The bot may be connected again: keep trying with the usual pauses.
         return outbox::retry_or_fail(tx, job, "no bot connected", Some(backoff(job))).await;
     };
@@ -212,6 +203,208 @@ async fn handle(
             tracing::warn!(tenant = tenant.0, job = job.id, error = %error, "worker: message refused for good");
             outbox::retry_or_fail(tx, job, &error, None).await
         }
+    }
+}
+
+/// The company's bot token, decrypted once per round.
+async fn bot_token(
+    state: &AppState,
+    tenant: TenantId,
+    tx: &mut Tx,
+    tokens: &mut HashMap<TenantId, Option<String>>,
+) -> Result<Option<String>> {
+    if let Some(token) = tokens.get(&tenant) {
+        return Ok(token.clone());
+    }
+    let token = match telegram::stored_bot(tx).await? {
+        Some(bot) => match bot.token(&state.config) {
+            Ok(token) => Some(token),
+            Err(e) => {
+                tracing::error!(tenant = tenant.0, error = %e, "bot token cannot be decrypted");
+                None
+            }
+        },
+        None => None,
+    };
+    tokens.insert(tenant, token.clone());
+    Ok(token)
+}
+
+/// A notification about a visit: tries the client's channels in the company's order, after
+/// those that refused it for good before. The first that accepts ends the job; a refusal for
+/// good (a blocked bot, an invalid number, a bounced address) passes it to the next; an outage
+/// retries the job later on the same channel, and after the job's last attempt counts as a
+/// refusal. Every attempt is recorded in `deliveries`; a notification no channel could carry
+/// is recorded with the reason.
+async fn notify(
+    state: &AppState,
+    client: &reqwest::Client,
+    tenant: TenantId,
+    tx: &mut Tx,
+    job: &Job,
+    tokens: &mut HashMap<TenantId, Option<String>>,
+    sent: &mut bool,
+) -> Result<()> {
+    let mut note: Notification = match serde_json::from_value(job.payload.clone()) {
+        Ok(note) => note,
+        Err(e) => {
+            return outbox::retry_or_fail(tx, job, &format!("invalid payload: {e}"), None).await;
+        }
+    };
+    if let Some(check) = &note.visit {
+        if !outbox::still_relevant(tx, check).await? {
+            return outbox::done(tx, job, Some("skipped: the visit was cancelled or moved")).await;
+        }
+    }
+    let nobody = |why: &str| why.to_string();
+    let Some(recipient) = deliveries::recipient(tx, note.client_id).await? else {
+        let why = nobody("Карточка клиента удалена");
+        deliveries::record(tx, tenant, &attempt(job, &note, None, false, &why)).await?;
+        return outbox::done(tx, job, Some(&why)).await;
+    };
+    if recipient.no_messages {
+        let why = nobody("Клиент отказался от сообщений");
+        deliveries::record(tx, tenant, &attempt(job, &note, None, false, &why)).await?;
+        return outbox::done(tx, job, Some(&why)).await;
+    }
+    let settings = deliveries::settings(tx, &state.config).await?;
+    let mut skipped: Vec<&str> = Vec::new();
+    let mut refusals: Vec<String> = Vec::new();
+    for medium in settings.order.clone() {
+        if note.tried.contains(&medium) {
+            continue;
+        }
+        let Some(address) = recipient.address(medium) else {
+            skipped.push(match medium {
+                Medium::Telegram => "клиент не писал боту",
+                Medium::Sms => "нет телефона",
+                Medium::Email => "нет e-mail",
+            });
+            continue;
+        };
+        let outcome = match medium {
+            Medium::Telegram => match bot_token(state, tenant, tx, tokens).await? {
+                Some(token) => {
+                    let chat_id = address.parse::<i64>().unwrap_or_default();
+                    telegram::send_message(
+                        client,
+                        &state.config.telegram_api_url,
+                        &token,
+                        chat_id,
+                        &note.text,
+                    )
+                    .await
+                }
+                None => {
+                    skipped.push("бот не подключён");
+                    continue;
+                }
+            },
+            Medium::Sms => match &settings.sms {
+                Some(provider) => {
+                    sms::send(
+                        client,
+                        &state.config.smsru_api_url,
+                        provider,
+                        settings.sms_sender.as_deref(),
+                        &address,
+                        &note.short,
+                    )
+                    .await
+                }
+                None => {
+                    skipped.push("SMS не настроены");
+                    continue;
+                }
+            },
+            Medium::Email => match &state.mailer {
+                Some(mailer) => {
+                    let letter = Letter {
+                        to: &address,
+                        from_name: &settings.company,
+                        reply_to: settings.reply_to.as_deref(),
+                        subject: &note.subject,
+                        text: &note.text,
+                    };
+                    mailer.send(&letter).await.map_err(|e| match e {
+                        MailError::Permanent(m) => SendError::Permanent(m),
+                        MailError::Temporary(m) => SendError::Temporary {
+                            message: m,
+                            retry_after: None,
+                        },
+                    })
+                }
+                None => {
+                    skipped.push("почта не настроена");
+                    continue;
+                }
+            },
+        };
+        match outcome {
+            Ok(()) => {
+                *sent = true;
+                deliveries::record(tx, tenant, &attempt(job, &note, Some(medium), true, ""))
+                    .await?;
+                if medium == Medium::Telegram {
+                    let message = TelegramMessage {
+                        chat_id: recipient.chat_id.unwrap_or_default(),
+                        client_id: Some(note.client_id),
+                        text: note.text.clone(),
+                        visit: None,
+                    };
+                    if let Err(e) = outbox::record_sent(tx, &message).await {
+                        tracing::warn!(tenant = tenant.0, job = job.id, error = %e, "worker: sent, but not added to the transcript");
+                    }
+                }
+                return outbox::done(tx, job, None).await;
+            }
+            Err(SendError::Temporary {
+                message,
+                retry_after,
+            }) if job.attempts < job.max_attempts => {
+                tracing::warn!(tenant = tenant.0, job = job.id, channel = medium.as_str(), attempt = job.attempts, error = %message, "worker: message not sent; retrying");
+                let delay = retry_after.unwrap_or_else(|| backoff(job));
+                return outbox::retry_or_fail(tx, job, &message, Some(delay)).await;
+            }
+            Err(SendError::Temporary { message: why, .. } | SendError::Permanent(why)) => {
+                tracing::info!(tenant = tenant.0, job = job.id, channel = medium.as_str(), error = %why, "worker: channel refused; trying the next");
+                deliveries::record(tx, tenant, &attempt(job, &note, Some(medium), false, &why))
+                    .await?;
+                refusals.push(format!("{}: {why}", medium.as_str()));
+                note.tried.push(medium);
+                outbox::update_payload(tx, job, &note).await?;
+            }
+        }
+    }
+    let why = if note.tried.is_empty() {
+        format!("Нет канала: {}", skipped.join(", "))
+    } else if refusals.is_empty() {
+        "Ни один канал не принял сообщение".to_string()
+    } else {
+        format!(
+            "Ни один канал не принял сообщение ({})",
+            refusals.join("; ")
+        )
+    };
+    deliveries::record(tx, tenant, &attempt(job, &note, None, false, &why)).await?;
+    outbox::retry_or_fail(tx, job, &why, None).await
+}
+
+fn attempt<'a>(
+    job: &Job,
+    note: &'a Notification,
+    medium: Option<Medium>,
+    sent: bool,
+    detail: &'a str,
+) -> Attempt<'a> {
+    Attempt {
+        job_id: job.id,
+        client_id: note.client_id,
+        appointment_id: note.appointment_id,
+        event: &note.event,
+        medium,
+        sent,
+        detail,
     }
 }
 

@@ -28,6 +28,16 @@ pub fn validate_account(email: &str, password: &str) -> Result<()> {
     validate_password(password)
 }
 
+/// Everything about a new company that can be checked without the database.
+pub fn validate_new_tenant(new: &NewTenant<'_>) -> Result<()> {
+    if new.name.trim().is_empty() {
+        return Err(Error::validation("Укажите название компании"));
+    }
+    validate_slug(new.slug)?;
+    validate_timezone(new.timezone)?;
+    validate_account(new.admin_email, new.admin_password)
+}
+
 pub fn validate_email(email: &str) -> Result<()> {
     let email = email.trim();
     let valid_email = email.split_once('@').is_some_and(|(local, domain)| {
@@ -81,12 +91,7 @@ pub async fn create_tenant_in(tx: &mut Tx, new: &NewTenant<'_>) -> Result<Tenant
 
 /// [`create_tenant_in`], also returning the first admin's user id.
 async fn create_tenant_and_admin_in(tx: &mut Tx, new: &NewTenant<'_>) -> Result<(TenantId, i64)> {
-    if new.name.trim().is_empty() {
-        return Err(Error::validation("Укажите название компании"));
-    }
-    validate_slug(new.slug)?;
-    validate_timezone(new.timezone)?;
-    validate_account(new.admin_email, new.admin_password)?;
+    validate_new_tenant(new)?;
     let hash = hash_password_limited(new.admin_password).await?;
     let created = sqlx::query!(
         r#"SELECT tenant_id AS "tenant_id!", user_id AS "user_id!"
@@ -156,7 +161,7 @@ pub async fn create_staff_in(
 }
 
 /// Unique violations become a clear conflict; which value collided is in the message.
-fn unique_to_conflict(e: sqlx::Error) -> Error {
+pub(crate) fn unique_to_conflict(e: sqlx::Error) -> Error {
     if let sqlx::Error::Database(db) = &e {
         if db.code().as_deref() == Some("23505") {
             let what = match db.constraint() {

@@ -10,9 +10,10 @@ use super::{Db, Result};
 pub struct TenantFigure {
     /// The company's slug.
     pub tenant: String,
-    /// `jobs`, `concierge_answers_24h`, `concierge_fallbacks_24h` or `concierge_latency_ms_24h`.
+    /// `jobs`, `concierge_answers_24h`, `concierge_fallbacks_24h`, `concierge_latency_ms_24h`,
+    /// `deliveries_sent_24h` or `deliveries_failed_24h`.
     pub metric: String,
-    /// The job status or the concierge engine; empty for the others.
+    /// The job status, the concierge engine or the delivery channel; empty for the others.
     pub label: String,
     pub value: f64,
 }
@@ -29,7 +30,7 @@ pub async fn tenant_metrics(db: &Db) -> Result<Vec<TenantFigure>> {
 }
 
 /// Help text and the label name (if any) of each metric.
-const METRICS: [(&str, &str, Option<&str>); 4] = [
+const METRICS: [(&str, &str, Option<&str>); 6] = [
     (
         "jobs",
         "Jobs of the worker's queue, by status.",
@@ -49,6 +50,16 @@ const METRICS: [(&str, &str, Option<&str>); 4] = [
         "concierge_latency_ms_24h",
         "Mean time of the concierge's answers in the last 24 h, in milliseconds.",
         None,
+    ),
+    (
+        "deliveries_sent_24h",
+        "Notifications to car owners sent in the last 24 h, by channel.",
+        Some("channel"),
+    ),
+    (
+        "deliveries_failed_24h",
+        "Notification attempts refused in the last 24 h, by channel (none: no channel to try).",
+        Some("channel"),
     ),
 ];
 

@@ -13,20 +13,24 @@ pub mod config;
 pub mod conversations;
 pub mod crypto;
 pub mod db;
+pub mod deliveries;
 pub mod demo;
 pub mod error;
 pub mod events;
 pub mod hours;
 pub mod inbox;
+pub mod mail;
 pub mod metrics;
 pub mod outbox;
 pub mod passwords;
 pub mod phone;
 pub mod ratelimit;
 pub mod redis;
+pub mod registration;
 pub mod serde_util;
 pub mod services;
 pub mod shops;
+pub mod sms;
 pub mod telegram;
 pub mod users;
 pub mod work;
@@ -49,6 +53,10 @@ pub struct AppState {
     pub login_address_limiter: Arc<ratelimit::RateLimiter>,
     /// Self-service registrations: 5 an hour per client IP.
     pub registration_limiter: Arc<ratelimit::RateLimiter>,
+    /// Registration letters per e-mail address (`registration::LETTERS_PER_ADDRESS_PER_HOUR`).
+    pub registration_letter_limiter: Arc<ratelimit::RateLimiter>,
+    /// The platform's SMTP server; `None` when `SMTP_HOST` is not set.
+    pub mailer: Option<mail::Mailer>,
     /// For `/health`; `None` when Redis is not configured.
     pub redis: Option<fred::prelude::Client>,
     /// Caches each company's catalogue and the LLM's token between requests.
@@ -94,6 +102,17 @@ impl AppState {
             std::time::Duration::from_secs(3600),
             redis.clone(),
         ));
+        let registration_letter_limiter = Arc::new(ratelimit::RateLimiter::new(
+            registration::LETTERS_PER_ADDRESS_PER_HOUR,
+            std::time::Duration::from_secs(3600),
+            redis.clone(),
+        ));
+        let mailer = match &config.smtp {
+            Some(smtp) => {
+                Some(mail::Mailer::new(smtp).map_err(|e| Error::Internal(e.to_string()))?)
+            }
+            None => None,
+        };
         Ok(AppState {
             db,
             config: Arc::new(config),
@@ -101,6 +120,8 @@ impl AppState {
             login_limiter,
             login_address_limiter,
             registration_limiter,
+            registration_letter_limiter,
+            mailer,
             redis,
             concierge,
         })
@@ -112,25 +133,6 @@ impl AppState {
 pub const REGISTRATIONS_PER_HOUR: u32 = 5;
 
 impl AppState {
-    /// Registers a new company with its first admin (self-service, from the login page), at most
-    /// [`REGISTRATIONS_PER_HOUR`] attempts an hour per client address: beyond,
-    /// `Err(Error::RateLimited(retry_after))` before anything is written. Every attempt that
-    /// reaches the database counts, successful or not, so that guessing free names is limited
-    /// too. Returns the company and the admin's user id.
-    pub async fn register_company(
-        &self,
-        peer: std::net::IpAddr,
-        headers: &axum::http::HeaderMap,
-        new: &accounts::NewTenant<'_>,
-    ) -> Result<(db::TenantId, i64)> {
-        let ip = ratelimit::client_ip(peer, headers, &self.config.trusted_proxies);
-        let key = format!("register|{}", ratelimit::address_key(ip));
-        if let Some(retry_after) = self.registration_limiter.take(&key).await {
-            return Err(Error::RateLimited(retry_after));
-        }
-        accounts::create_tenant_with_admin(&self.db, new).await
-    }
-
     /// Logs in through either door (REST API or the web form), limited to 5 failed attempts a
     /// minute per (client address, username) and [`LOGIN_FAILURES_PER_ADDRESS`] per address
     /// whatever the username: `Err(Error::RateLimited(retry_after))` beyond, even with the right

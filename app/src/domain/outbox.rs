@@ -1,8 +1,12 @@
 //! The outbox: messages to car owners that must go out because something was decided — a
 //! status change by staff, a moved visit, a reminder before it. They are written to `jobs` in
 //! the same transaction as the decision, so either both happen or neither; the worker
-//! (`server/src/worker.rs`) sends them later through the company's bot, retrying until Telegram
-//! accepts. Each job carries a `dedupe_key`, so a decision recorded twice still sends one message.
+//! (`server/src/worker.rs`) sends them later. A notification about a visit
+//! ([`CLIENT_NOTIFICATION`]) goes to the first of the client's channels that works, in the
+//! company's order (Telegram → SMS → e-mail by default): a channel that refuses for good passes
+//! it on to the next, and every attempt is kept in `deliveries` for staff to see
+//! (`super::deliveries`). Each job carries a `dedupe_key`, so a decision recorded twice still
+//! sends one message.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,8 +18,57 @@ use super::{
     Error, Result,
 };
 
-/// `jobs.kind` of a Telegram message to a client.
+/// `jobs.kind` of a Telegram message to a client's chat (a staff reply through the bot).
 pub const TELEGRAM_MESSAGE: &str = "telegram.message";
+/// `jobs.kind` of a notification about a visit, on whichever channel reaches the client.
+pub const CLIENT_NOTIFICATION: &str = "client.notify";
+
+/// A way to reach a car owner (a message medium; `model::Channel` is where a booking came from).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Medium {
+    Telegram,
+    Sms,
+    Email,
+}
+
+impl Medium {
+    pub const ALL: [Medium; 3] = [Medium::Telegram, Medium::Sms, Medium::Email];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Medium::Telegram => "telegram",
+            Medium::Sms => "sms",
+            Medium::Email => "email",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Medium> {
+        Medium::ALL.into_iter().find(|c| c.as_str() == value)
+    }
+}
+
+/// The payload of a [`CLIENT_NOTIFICATION`] job: the texts are written when the decision is
+/// made; which channel carries them is decided when the job runs, from the card as it is then.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub client_id: i64,
+    pub appointment_id: i64,
+    /// `booked`, `confirmed`, `in_progress`, `completed`, `cancelled`, `moved` or `reminder`.
+    pub event: String,
+    /// The e-mail's subject.
+    pub subject: String,
+    /// For Telegram and e-mail.
+    pub text: String,
+    /// For SMS: short, one or two parts.
+    pub short: String,
+    /// Checked again when due (reminders): see [`TelegramMessage::visit`].
+    #[serde(default)]
+    pub visit: Option<VisitCheck>,
+    /// Channels that refused for good already: the next attempt starts after them.
+    #[serde(default)]
+    pub tried: Vec<Medium>,
+}
 
 /// Reminders before a visit when the company has not set its own
 /// (`tenants.notification_settings.reminder_hours`).
@@ -41,8 +94,9 @@ pub struct VisitCheck {
 
 /// What a message about a visit needs to say.
 struct Visit {
+    id: i64,
     client_id: i64,
-    chat_id: Option<i64>,
+    company: String,
     start_time: DateTime<Utc>,
     timezone: String,
     shop_name: String,
@@ -52,11 +106,11 @@ struct Visit {
 async fn visit(tx: &mut Tx, appointment_id: i64) -> Result<Visit> {
     sqlx::query_as!(
         Visit,
-        "SELECT a.client_id, c.telegram_chat_id AS chat_id, a.start_time, s.timezone,
+        "SELECT a.id, a.client_id, t.name AS company, a.start_time, s.timezone,
                 s.name AS shop_name, s.address AS shop_address
          FROM appointments a
-         JOIN clients c ON c.id = a.client_id
          JOIN shops s ON s.id = a.shop_id
+         JOIN tenants t ON t.id = a.tenant_id
          WHERE a.id = $1",
         appointment_id
     )
@@ -76,13 +130,23 @@ impl Visit {
             .to_string())
     }
 
-    /// A message to the visit's client in `chat_id` (the client's chat, known to be there).
-    fn message(&self, chat_id: i64, text: String) -> TelegramMessage {
-        TelegramMessage {
-            chat_id,
-            client_id: Some(self.client_id),
+    /// A notification to the visit's client about `event`.
+    fn notification(
+        &self,
+        event: &str,
+        subject: String,
+        text: String,
+        short: String,
+    ) -> Notification {
+        Notification {
+            client_id: self.client_id,
+            appointment_id: self.id,
+            event: event.into(),
+            subject: format!("{}: {subject}", self.company),
             text,
+            short,
             visit: None,
+            tried: Vec::new(),
         }
     }
 
@@ -95,26 +159,40 @@ impl Visit {
     }
 }
 
-/// The message for the client when staff move a visit to `status`; `None` for statuses the
-/// client is not told about (a new visit is answered in the chat; a no-show is staff's note).
-fn status_text(visit: &Visit, status: Status) -> Result<Option<String>> {
+/// The notification for the client when staff move a visit to `status`; `None` for statuses
+/// the client is not told about (a no-show is staff's note).
+fn status_notification(visit: &Visit, status: Status) -> Result<Option<Notification>> {
     let when = visit.when()?;
     let place = visit.place();
-    Ok(match status {
-        Status::Confirmed => Some(format!(
-            "Ваша запись на {when} подтверждена. Ждём вас: {place}."
-        )),
-        Status::InProgress => Some(format!(
-            "Мастер приступил к работе с вашей машиной (запись на {when}). Сообщим, когда всё будет готово."
-        )),
-        Status::Completed => Some(format!(
-            "Работы по записи на {when} выполнены — машину можно забирать. Спасибо, что выбрали нас!"
-        )),
-        Status::Cancelled => Some(format!(
-            "Ваша запись на {when} отменена сервисом. Напишите нам, если хотите подобрать другое время."
-        )),
-        Status::New | Status::NoShow => None,
-    })
+    let shop = &visit.shop_name;
+    let (event, subject, text, short) = match status {
+        Status::Confirmed => (
+            "confirmed",
+            format!("запись на {when} подтверждена"),
+            format!("Ваша запись на {when} подтверждена. Ждём вас: {place}."),
+            format!("Запись на {when} подтверждена. {shop}"),
+        ),
+        Status::InProgress => (
+            "in_progress",
+            "мастер приступил к работе".to_string(),
+            format!("Мастер приступил к работе с вашей машиной (запись на {when}). Сообщим, когда всё будет готово."),
+            format!("Мастер приступил к работе (запись на {when}). {shop}"),
+        ),
+        Status::Completed => (
+            "completed",
+            "машина готова".to_string(),
+            format!("Работы по записи на {when} выполнены — машину можно забирать. Спасибо, что выбрали нас!"),
+            format!("Работы выполнены, машину можно забирать. {shop}"),
+        ),
+        Status::Cancelled => (
+            "cancelled",
+            format!("запись на {when} отменена"),
+            format!("Ваша запись на {when} отменена сервисом. Напишите нам, если хотите подобрать другое время."),
+            format!("Запись на {when} отменена сервисом. {shop}"),
+        ),
+        Status::New | Status::NoShow => return Ok(None),
+    };
+    Ok(Some(visit.notification(event, subject, text, short)))
 }
 
 /// Queues the message about a status change made by staff (web admin, API). Changes made by the
@@ -126,36 +204,59 @@ pub async fn status_changed(
     status: Status,
 ) -> Result<()> {
     let visit = visit(tx, appointment_id).await?;
-    let (Some(chat_id), Some(text)) = (visit.chat_id, status_text(&visit, status)?) else {
+    let Some(notification) = status_notification(&visit, status)? else {
         return Ok(());
     };
     // Statuses never return to an earlier one, so (visit, status) names the change once.
     let key = format!("status:{appointment_id}:{}", status.as_str());
-    enqueue(tx, tenant, &key, Utc::now(), &visit.message(chat_id, text)).await
+    enqueue(tx, tenant, &key, Utc::now(), &notification).await
+}
+
+/// Queues «you are booked» for a visit booked by staff or through the API (one booked in the
+/// bot is answered in the chat).
+pub async fn booked(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result<()> {
+    let visit = visit(tx, appointment_id).await?;
+    let when = visit.when()?;
+    let notification = visit.notification(
+        "booked",
+        format!("вы записаны на {when}"),
+        format!(
+            "Вы записаны на {when}. Ждём вас: {}. Если планы изменятся, сообщите нам.",
+            visit.place()
+        ),
+        format!("Вы записаны на {when}. {}", visit.shop_name),
+    );
+    enqueue(
+        tx,
+        tenant,
+        &format!("booked:{appointment_id}"),
+        Utc::now(),
+        &notification,
+    )
+    .await
 }
 
 /// Queues «your visit was moved» for a move made by staff.
 pub async fn moved(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result<()> {
     let visit = visit(tx, appointment_id).await?;
-    let Some(chat_id) = visit.chat_id else {
-        return Ok(());
-    };
     let key = format!("moved:{appointment_id}:{}", visit.start_time.timestamp());
-    let text = format!(
-        "Время вашей записи изменилось: ждём вас {}, {}. Если неудобно — напишите нам.",
-        visit.when()?,
-        visit.place()
+    let when = visit.when()?;
+    let notification = visit.notification(
+        "moved",
+        format!("запись перенесена на {when}"),
+        format!(
+            "Время вашей записи изменилось: ждём вас {when}, {}. Если неудобно — напишите нам.",
+            visit.place()
+        ),
+        format!("Запись перенесена на {when}. {}", visit.shop_name),
     );
-    enqueue(tx, tenant, &key, Utc::now(), &visit.message(chat_id, text)).await
+    enqueue(tx, tenant, &key, Utc::now(), &notification).await
 }
 
 /// Queues the reminders before a visit (24 and 2 hours by default), those still ahead. Called
 /// when a visit is booked and when it moves; reminders of the old time are skipped when due.
 pub async fn schedule_reminders(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result<()> {
     let visit = visit(tx, appointment_id).await?;
-    let Some(chat_id) = visit.chat_id else {
-        return Ok(());
-    };
     let hours = reminder_hours(tx).await?;
     let now = Utc::now();
     let when = visit.when()?;
@@ -165,10 +266,16 @@ pub async fn schedule_reminders(tx: &mut Tx, tenant: TenantId, appointment_id: i
         if run_at <= now {
             continue;
         }
-        let text = if h >= 20.0 {
-            format!("Напоминаем: завтра, {when}, ждём вас — {place}. Если планы изменились, отмените или перенесите запись в «Мои записи».")
+        let (text, short) = if h >= 20.0 {
+            (
+                format!("Напоминаем: завтра, {when}, ждём вас — {place}. Если планы изменились, отмените или перенесите запись в «Мои записи»."),
+                format!("Напоминаем: {when} ждём вас. {}", visit.shop_name),
+            )
         } else {
-            format!("Напоминаем: сегодня, {when}, ждём вас — {place}.")
+            (
+                format!("Напоминаем: сегодня, {when}, ждём вас — {place}."),
+                format!("Напоминаем: сегодня, {when}. {}", visit.shop_name),
+            )
         };
         let key = format!(
             "reminder:{appointment_id}:{}:{}",
@@ -176,12 +283,17 @@ pub async fn schedule_reminders(tx: &mut Tx, tenant: TenantId, appointment_id: i
             (h * 60.0) as i64
         );
         // Checked again when due: a reminder of a cancelled or moved visit is skipped.
-        let reminder = TelegramMessage {
+        let reminder = Notification {
             visit: Some(VisitCheck {
                 appointment_id,
                 start_time: visit.start_time,
             }),
-            ..visit.message(chat_id, text)
+            ..visit.notification(
+                "reminder",
+                format!("напоминание о записи на {when}"),
+                text,
+                short,
+            )
         };
         enqueue(tx, tenant, &key, run_at, &reminder).await?;
     }
@@ -212,16 +324,16 @@ async fn enqueue(
     tenant: TenantId,
     dedupe_key: &str,
     run_at: DateTime<Utc>,
-    message: &TelegramMessage,
+    notification: &Notification,
 ) -> Result<()> {
-    let payload =
-        serde_json::to_value(message).map_err(|e| Error::Internal(format!("job payload: {e}")))?;
+    let payload = serde_json::to_value(notification)
+        .map_err(|e| Error::Internal(format!("job payload: {e}")))?;
     sqlx::query!(
         "INSERT INTO jobs (tenant_id, kind, payload, dedupe_key, run_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
         tenant.0,
-        TELEGRAM_MESSAGE,
+        CLIENT_NOTIFICATION,
         payload,
         dedupe_key,
         run_at
@@ -310,6 +422,20 @@ pub async fn retry_or_fail(
     Ok(())
 }
 
+/// Keeps what a job learnt (the channels that refused a notification) for its next attempt.
+pub async fn update_payload(tx: &mut Tx, job: &Job, notification: &Notification) -> Result<()> {
+    let payload = serde_json::to_value(notification)
+        .map_err(|e| Error::Internal(format!("job payload: {e}")))?;
+    sqlx::query!(
+        "UPDATE jobs SET payload = $2, updated_at = now() WHERE id = $1",
+        job.id,
+        payload
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Whether a reminder still fits its visit: not cancelled, finished or moved since.
 pub async fn still_relevant(tx: &mut Tx, check: &VisitCheck) -> Result<bool> {
     let row = sqlx::query!(
@@ -369,10 +495,10 @@ pub async fn reassign_client(tx: &mut Tx, from: i64, into: i64) -> Result<()> {
     sqlx::query!(
         "UPDATE jobs SET payload = jsonb_set(payload, '{client_id}', to_jsonb($2::bigint)),
                 updated_at = now()
-         WHERE status = 'pending' AND kind = $3 AND payload ->> 'client_id' = $1::bigint::text",
+         WHERE status = 'pending' AND kind = ANY($3) AND payload ->> 'client_id' = $1::bigint::text",
         from,
         into,
-        TELEGRAM_MESSAGE
+        &[TELEGRAM_MESSAGE.to_string(), CLIENT_NOTIFICATION.to_string()] as &[String]
     )
     .execute(&mut **tx)
     .await?;

@@ -81,11 +81,13 @@ pub async fn save_company(
     })?;
     company::change(
         &state.db,
+        &state.config,
         tenant,
         CompanyPatch {
             name: Some(name),
             timezone: Some(timezone),
             reminder_hours: Some(hours),
+            ..CompanyPatch::default()
         },
     )
     .await?;
@@ -163,7 +165,7 @@ fn CompanyForm(company: CompanyView, save: ServerAction<SaveCompany>) -> impl In
                 <input id="company-reminders" name="reminder_hours" placeholder="24, 2" aria-describedby="company-reminders-hint"
                     value=company.reminder_hours.clone() prop:value=company.reminder_hours class=INPUT/>
                 <p id="company-reminders-hint" class="text-xs text-slate-500">
-                    "Клиентам в Telegram, до визита: часы через запятую, не больше 5, от 1 до 720. Пусто — не напоминать."
+                    "Клиентам, до визита (по каналам из «Уведомлений»): часы через запятую, не больше 5, от 1 до 720. Пусто — не напоминать."
                 </p>
             </div>
             {move || saved().then(|| view! { <p role="status" class="text-sm text-emerald-700">"Сохранено"</p> })}

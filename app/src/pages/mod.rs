@@ -1,5 +1,6 @@
 pub mod appointment_status;
 pub mod calendar;
+pub mod channels;
 pub mod clients;
 pub mod closures;
 pub mod company;

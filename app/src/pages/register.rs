@@ -1,6 +1,8 @@
-//! Регистрация: a new company with its first admin, from the login page. The company and the
-//! admin are created in one transaction (`accounts::create_tenant_with_admin`, as the CLI's
-//! `tenant create`), and the admin is logged in at once.
+//! Регистрация: a new company with its first admin, from the login page. With the platform's
+//! SMTP the form sends a letter and the link in it creates the company (`/register/confirm`);
+//! the form's answer is the same whether or not the e-mail has an account
+//! (`domain::registration`). Without SMTP (development) the company and the admin are created at
+//! once, in one transaction, and the admin is logged in.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -43,7 +45,9 @@ impl FieldErrors {
 pub async fn register_company(form: Registration) -> Result<FieldErrors, AppError> {
     use crate::domain::{
         accounts::{self, NewTenant, DUPLICATE_EMAIL, DUPLICATE_SLUG},
-        auth, AppState, Error,
+        auth,
+        registration::Registered,
+        AppState, Error,
     };
     use crate::session::ssr::{
         public_url, refused, require_same_origin, set_session_cookie, too_many,
@@ -103,15 +107,23 @@ pub async fn register_company(form: Registration) -> Result<FieldErrors, AppErro
         Ok(FieldErrors(vec![(field.into(), message.into())]))
     };
     match state.register_company(peer.ip(), &headers, &new).await {
-        Ok((_, admin_id)) => {
-            let token = auth::issue_token(&state.config, admin_id, 0)?;
+        Ok(Registered::Created { admin, .. }) => {
+            let token = auth::issue_token(&state.config, admin, 0)?;
             set_session_cookie(&state.config, Some(&token));
             leptos_axum::redirect(&public_url(&state.config, "/"));
             Ok(FieldErrors::default())
         }
+        Ok(Registered::LetterSent) => {
+            leptos_axum::redirect(&public_url(&state.config, "/register/sent"));
+            Ok(FieldErrors::default())
+        }
         Err(Error::Conflict(message)) if message == DUPLICATE_SLUG => at_field("slug", &message),
         Err(Error::Conflict(message)) if message == DUPLICATE_EMAIL => at_field("email", &message),
-        Err(Error::Validation(message)) => Err(refused(&message)),
+        Err(Error::Validation(message) | Error::Unprocessable(message)) => Err(refused(&message)),
+        Err(Error::Unavailable(message)) => Err(AppError::with_status(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            &message,
+        )),
         Err(Error::RateLimited(retry_after)) => Err(too_many(&format!(
             "Слишком много регистраций с этого адреса, повторите через {} мин",
             retry_after.as_secs().div_ceil(60).max(1)
@@ -128,7 +140,7 @@ pub fn RegisterPage() -> impl IntoView {
         <Title text="Регистрация — Auto-Concierge"/>
         <main class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-4 py-8">
             <h1 class="mb-1 text-2xl font-semibold">"Регистрация компании"</h1>
-            <p class="mb-6 text-slate-600">"Компания и её первый администратор. После регистрации вы сразу войдёте."</p>
+            <p class="mb-6 text-slate-600">"Компания и её первый администратор."</p>
             <RegisterForm/>
             <p class="mt-4 text-center text-sm text-slate-600">
                 "Уже есть аккаунт? "
@@ -217,5 +229,77 @@ fn Field(
             {hint.map(|hint| view! { <p class="mt-1 text-xs text-slate-500">{hint}</p> })}
             <p id=error_id class="mt-1 text-sm text-red-700 empty:hidden" aria-live="polite">{move || error.get()}</p>
         </div>
+    }
+}
+
+/// «Проверьте почту»: where the form leads when a letter was sent. Says the same for a new
+/// address and a known one.
+#[component]
+pub fn RegisterSentPage() -> impl IntoView {
+    view! {
+        <Title text="Проверьте почту — Auto-Concierge"/>
+        <main class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-4 py-8">
+            <h1 class="mb-2 text-2xl font-semibold">"Проверьте почту"</h1>
+            <p class="text-slate-700">
+                "Мы отправили письмо на указанный адрес. Откройте ссылку из него, чтобы завершить регистрацию. "
+                "Ссылка действует 24 часа."
+            </p>
+            <p class="mt-2 text-sm text-slate-600">"Письма нет? Проверьте папку «Спам» или зарегистрируйтесь ещё раз через несколько минут."</p>
+            <p class="mt-6 text-center text-sm">
+                <A href=crate::public_path::public_url("/login") attr:class="text-blue-700 underline">"Ко входу"</A>
+            </p>
+        </main>
+    }
+}
+
+/// Follows a registration letter's link: creates the company and logs its admin in. Unknown,
+/// used or expired links, and a name or e-mail taken since the letter, are refused with a way on.
+#[server(endpoint = "confirm_registration")]
+pub async fn confirm_registration(token: String) -> Result<(), AppError> {
+    use crate::domain::{auth, AppState, Error};
+    use crate::session::ssr::{public_url, refused, require_same_origin, set_session_cookie};
+
+    let state = expect_context::<AppState>();
+    require_same_origin().await?;
+    match state.confirm_registration(&token).await {
+        Ok((_, admin)) => {
+            let token = auth::issue_token(&state.config, admin, 0)?;
+            set_session_cookie(&state.config, Some(&token));
+            leptos_axum::redirect(&public_url(&state.config, "/"));
+            Ok(())
+        }
+        Err(Error::NotFound) => Err(refused(
+            "Ссылка устарела или уже использована. Если компания уже создана — войдите; если нет — зарегистрируйтесь ещё раз.",
+        )),
+        Err(Error::Conflict(message)) => Err(refused(&format!(
+            "{message}. Зарегистрируйтесь ещё раз с другими данными или войдите."
+        ))),
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+/// The page a registration letter links to. Creating the company takes a press of the button (a
+/// POST), not the opening of the link: mail scanners that open links must not use it up.
+#[component]
+pub fn RegisterConfirmPage() -> impl IntoView {
+    use crate::components::form::{PlainForm, PRIMARY_BUTTON};
+    let query = leptos_router::hooks::use_query_map();
+    let token = query.with_untracked(|q| q.get("token")).unwrap_or_default();
+    let confirm = ServerAction::<ConfirmRegistration>::new();
+    view! {
+        <Title text="Подтверждение регистрации — Auto-Concierge"/>
+        <main class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-4 py-8">
+            <h1 class="mb-2 text-2xl font-semibold">"Подтверждение регистрации"</h1>
+            <p class="mb-4 text-slate-700">"Нажмите «Подтвердить», чтобы создать компанию и войти."</p>
+            <PlainForm action=confirm class="space-y-3">
+                <input type="hidden" name="token" value=token/>
+                <button type="submit" class=PRIMARY_BUTTON>"Подтвердить"</button>
+            </PlainForm>
+            <p class="mt-6 text-center text-sm">
+                <A href=crate::public_path::public_url("/login") attr:class="text-blue-700 underline">"Ко входу"</A>
+                " · "
+                <A href=crate::public_path::public_url("/register") attr:class="text-blue-700 underline">"Регистрация"</A>
+            </p>
+        </main>
     }
 }

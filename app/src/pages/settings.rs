@@ -159,7 +159,8 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <Title text="Настройки — Auto-Concierge"/>
         <SettingsSections/>
-        <div class="mt-4 lg:w-1/2 lg:pr-2">
+        <div class="mt-4 grid gap-4 lg:grid-cols-2">
+            <crate::pages::channels::ChannelSettings/>
             <crate::pages::password::PasswordForm temporary=false/>
         </div>
     }

@@ -161,6 +161,8 @@ pub struct AppointmentDetail {
     appointment: Appointment,
     /// Oldest first: the booking, then each status change (who, when, channel, reason).
     history: Vec<StatusChange>,
+    /// Messages to the client about this visit and how each went, newest first.
+    deliveries: Vec<app::domain::deliveries::Delivery>,
 }
 
 #[utoipa::path(get, path = "/api/v1/appointments/{id}", tag = "appointments", security(("bearer" = [])),
@@ -173,9 +175,11 @@ pub async fn get(
     let mut tx = staff.read(&state.db).await?;
     let appointment = booking::get(&mut tx, id).await?;
     let history = booking::history(&mut tx, id).await?;
+    let deliveries = app::domain::deliveries::list(&mut tx, Some(id), None).await?;
     Ok(Json(AppointmentDetail {
         appointment,
         history,
+        deliveries,
     }))
 }
 

@@ -31,7 +31,9 @@ pub async fn change_company(
     ApiJson(patch): ApiJson<CompanyPatch>,
 ) -> ApiResult<Json<Company>> {
     staff.require_admin()?;
-    Ok(Json(company::change(&state.db, staff.tenant, patch).await?))
+    Ok(Json(
+        company::change(&state.db, &state.config, staff.tenant, patch).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenant/telegram", tag = "tenant", security(("bearer" = [])),

@@ -150,6 +150,15 @@ async fn fill(tx: &mut Tx, tenant: TenantId) {
     .execute(&mut **tx)
     .await
     .unwrap();
+    sqlx::query(
+        "INSERT INTO deliveries (tenant_id, job_id, client_id, event, channel, status) VALUES ($1, $2, $3, 'reminder', 'sms', 'sent')",
+    )
+    .bind(t)
+    .bind(job)
+    .bind(client)
+    .execute(&mut **tx)
+    .await
+    .unwrap();
 }
 
 /// Every table of the public schema with a `tenant_id` column, from the system catalog.

@@ -177,6 +177,8 @@ async fn staff_status_changes_reach_the_client_once_through_the_bot() {
         assert_eq!(sent(&s.fake, user, text), 1, "{text}");
     }
     assert_eq!(sent(&s.fake, user, "отменена сервисом"), 2);
+    // Booked by staff: each of the four visits was confirmed to the client as well.
+    assert_eq!(sent(&s.fake, user, "Вы записаны на"), 4);
     let jobs: Vec<(String, String, i32)> = sqlx::query_as(
         "SELECT dedupe_key, status, attempts FROM jobs
          WHERE dedupe_key NOT LIKE 'reminder:%' ORDER BY id",
@@ -184,7 +186,7 @@ async fn staff_status_changes_reach_the_client_once_through_the_bot() {
     .fetch_all(&s.db.owner)
     .await
     .unwrap();
-    assert_eq!(jobs.len(), 6, "{jobs:?}");
+    assert_eq!(jobs.len(), 10, "{jobs:?}");
     assert!(
         jobs.iter()
             .all(|(_, status, attempts)| status == "done" && *attempts == 1),
@@ -224,7 +226,8 @@ async fn staff_status_changes_reach_the_client_once_through_the_bot() {
         .await;
     assert!(message["text"].as_str().unwrap().contains("Ждём вас"));
 
-    // A client without Telegram gets nothing queued.
+    // A client without Telegram, and no SMS or e-mail configured: the message is queued, and
+    // why it could not go is on record for staff.
     let (_, walk_in) = s
         .api
         .post(
@@ -234,12 +237,21 @@ async fn staff_status_changes_reach_the_client_once_through_the_bot() {
         .await;
     let other = book(&s.api, walk_in["id"].as_i64().unwrap(), free_day(13), 0).await;
     set_status(&s.api, other["id"].as_i64().unwrap(), "confirmed").await;
-    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE dedupe_key LIKE $1")
-        .bind(format!("%:{}:%", other["id"]))
-        .fetch_one(&s.db.owner)
-        .await
-        .unwrap();
-    assert_eq!(queued, 0);
+    let key = format!("status:{}:confirmed", other["id"]);
+    assert_eq!(settled(&s.db, &key).await, ("failed".to_string(), 1));
+    let why: Vec<(Option<String>, String, String)> = sqlx::query_as(
+        "SELECT channel, status, detail FROM deliveries WHERE appointment_id = $1 AND event = 'confirmed'",
+    )
+    .bind(other["id"].as_i64().unwrap())
+    .fetch_all(&s.db.owner)
+    .await
+    .unwrap();
+    assert_eq!(why.len(), 1, "{why:?}");
+    assert_eq!((why[0].0.as_deref(), why[0].1.as_str()), (None, "failed"));
+    assert!(
+        why[0].2.contains("SMS не настроены") && why[0].2.contains("нет e-mail"),
+        "{why:?}"
+    );
     s.db.drop().await;
 }
 
@@ -249,6 +261,9 @@ async fn a_failed_send_is_retried_and_a_refusal_is_not() {
     let user = 6_660_002;
     let client = bot_client(&s, user).await;
     let visit = book(&s.api, client, free_day(10), 0).await;
+    s.fake
+        .wait_message(SEVER_TOKEN, user, "Вы записаны на")
+        .await;
 
     // Telegram answers 502 once: the worker tries again a few seconds later.
     s.fake.fail_sends(
@@ -658,5 +673,253 @@ async fn a_broken_job_of_one_company_never_holds_up_another() {
     .await
     .unwrap();
     assert_eq!(orphan, None);
+    s.db.drop().await;
+}
+
+/// Deliveries of a visit's `event` as the REST API shows them: (channel, status, detail).
+async fn deliveries_of(api: &Api, visit: i64, event: &str) -> Vec<(String, String, String)> {
+    let (code, detail) = api.get(&format!("/api/v1/appointments/{visit}")).await;
+    assert_eq!(code, 200, "{detail}");
+    let mut rows: Vec<(String, String, String)> = detail["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["event"] == event)
+        .map(|d| {
+            (
+                d["channel"].as_str().unwrap_or("-").to_string(),
+                d["status"].as_str().unwrap().to_string(),
+                d["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rows.reverse(); // oldest first
+    rows
+}
+
+async fn new_client(api: &Api, body: Value) -> i64 {
+    let (code, client) = api.post("/api/v1/clients/", body).await;
+    assert_eq!(code, 201, "{client}");
+    client["id"].as_i64().unwrap()
+}
+
+/// Issue 14: a client without Telegram gets the booking confirmation by SMS, and by e-mail when
+/// the number is invalid; an SMS outage is retried on SMS; a reminder falls through a blocked
+/// bot to SMS. Each attempt is on the visit for staff to see.
+#[tokio::test]
+async fn notifications_fall_through_telegram_sms_and_e_mail() {
+    use crate::common::{sms::FakeSms, smtp::SmtpSink};
+
+    let sms = FakeSms::start().await;
+    let smtp = SmtpSink::start();
+    let mut env = smtp.env();
+    env.push(("SMSRU_API_URL", sms.base.clone()));
+    env.push(("PUBLIC_URL", "https://ac.example.ru".into()));
+    env.push((
+        "METRICS_TOKEN",
+        "metrics-token-for-the-channels-test".into(),
+    ));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let s = setup_with(&env).await;
+
+    // The admin connects SMS.ru; the key is stored and never shown again.
+    let (code, company) = s
+        .api
+        .patch(
+            "/api/v1/tenant",
+            json!({"sms": {"provider": "smsru", "key": "smsru-api-id-123", "sender": "SeverAuto"},
+                   "reply_to_email": "office@sever.demo"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{company}");
+    assert_eq!(company["sms"]["provider"], "smsru");
+    assert_eq!(company["channels"], json!(["telegram", "sms", "email"]));
+    let (_, shown) = s.api.get("/api/v1/tenant").await;
+    assert!(!shown.to_string().contains("smsru-api-id-123"), "{shown}");
+    let stored: String = sqlx::query_scalar("SELECT sms_key_enc FROM tenants WHERE slug = 'sever'")
+        .fetch_one(&s.db.owner)
+        .await
+        .unwrap();
+    assert!(!stored.contains("smsru-api-id-123"));
+    // Half a setting is refused: a provider without its key.
+    let (code, body) = s
+        .api
+        .patch(
+            "/api/v1/tenant",
+            json!({"sms": {"provider": "webhook", "url": "https://sms.example.ru/send"}}),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+
+    // No Telegram, a phone: the confirmation goes by SMS, from the company's sender name.
+    let ivan = new_client(
+        &s.api,
+        json!({"full_name": "Иван", "phone": "+79990001122", "email": "ivan@example.ru"}),
+    )
+    .await;
+    let visit = book(&s.api, ivan, free_day(9), 0).await;
+    let text = sms.wait_for("+79990001122", "Вы записаны на").await;
+    assert_eq!(text.api_id, "smsru-api-id-123");
+    assert_eq!(text.sender.as_deref(), Some("SeverAuto"));
+    assert!(text.text.contains(&when(&visit)), "{text:?}");
+    let id = visit["id"].as_i64().unwrap();
+    assert_eq!(
+        settled(&s.db, &format!("booked:{id}")).await,
+        ("done".to_string(), 1)
+    );
+    assert_eq!(
+        deliveries_of(&s.api, id, "booked").await,
+        vec![("sms".into(), "sent".into(), String::new())]
+    );
+    assert!(
+        smtp.to("ivan@example.ru").is_empty(),
+        "one channel is enough"
+    );
+
+    // An invalid number: SMS.ru refuses it for good, the letter goes instead.
+    let petr = new_client(
+        &s.api,
+        json!({"full_name": "Пётр", "phone": "+79990000000", "email": "petr@example.ru"}),
+    )
+    .await;
+    let visit = book(&s.api, petr, free_day(9), 1).await;
+    let letter = smtp.wait_for("petr@example.ru", 1).await;
+    assert!(letter.subject.contains("Автосервис Север"), "{letter:?}");
+    assert!(letter.from.contains("Автосервис Север"), "{letter:?}");
+    assert!(letter
+        .reply_to
+        .as_deref()
+        .unwrap_or_default()
+        .contains("office@sever.demo"));
+    assert!(letter.text.as_deref().unwrap().contains("Вы записаны на"));
+    assert!(letter.html.is_some());
+    assert_eq!(letter.login.as_deref(), Some(smtp.user));
+    let id = visit["id"].as_i64().unwrap();
+    settled(&s.db, &format!("booked:{id}")).await;
+    let tried = deliveries_of(&s.api, id, "booked").await;
+    assert_eq!(tried.len(), 2, "{tried:?}");
+    assert_eq!(
+        (tried[0].0.as_str(), tried[0].1.as_str()),
+        ("sms", "failed")
+    );
+    assert!(tried[0].2.contains("202"), "{tried:?}");
+    assert_eq!(tried[1], ("email".into(), "sent".into(), String::new()));
+    assert_eq!(sms.refused_to("+79990000000"), 1, "SMS.ru was asked once");
+    assert_eq!(letter.mail_from, "noreply@concierge.test");
+
+    // An SMS.ru outage is not a refusal: the SMS is sent again later, nothing falls through.
+    sms.fail_next(1);
+    let olga = new_client(
+        &s.api,
+        json!({"full_name": "Ольга", "phone": "+79990005566", "email": "olga@example.ru"}),
+    )
+    .await;
+    let visit = book(&s.api, olga, free_day(9), 2).await;
+    sms.wait_for("+79990005566", "Вы записаны на").await;
+    let id = visit["id"].as_i64().unwrap();
+    assert_eq!(
+        settled(&s.db, &format!("booked:{id}")).await,
+        ("done".to_string(), 2)
+    );
+    assert!(smtp.to("olga@example.ru").is_empty());
+
+    // A client of the bot who blocked it: the reminder falls through to SMS.
+    let user = 6_660_077;
+    let client = bot_client(&s, user).await;
+    let (code, body) = s
+        .api
+        .patch(
+            &format!("/api/v1/clients/{client}"),
+            json!({"phone": "+79990003344"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{body}");
+    let visit = book(&s.api, client, free_day(11), 0).await;
+    s.fake
+        .wait_message(SEVER_TOKEN, user, "Вы записаны на")
+        .await;
+    let id = visit["id"].as_i64().unwrap();
+    settled(&s.db, &format!("booked:{id}")).await;
+    s.fake.fail_sends(
+        SEVER_TOKEN,
+        vec![(
+            StatusCode::FORBIDDEN,
+            json!({"ok": false, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}),
+        )],
+    );
+    let reminder: String = sqlx::query_scalar(
+        "UPDATE jobs SET run_at = now() WHERE id = (SELECT id FROM jobs WHERE dedupe_key LIKE $1 ORDER BY run_at LIMIT 1) RETURNING dedupe_key",
+    )
+    .bind(format!("reminder:{id}:%"))
+    .fetch_one(&s.db.owner)
+    .await
+    .unwrap();
+    sms.wait_for("+79990003344", "Напоминаем").await;
+    assert_eq!(settled(&s.db, &reminder).await, ("done".to_string(), 1));
+    let tried = deliveries_of(&s.api, id, "reminder").await;
+    assert_eq!(tried.len(), 2, "{tried:?}");
+    assert_eq!(
+        (tried[0].0.as_str(), tried[0].1.as_str()),
+        ("telegram", "failed")
+    );
+    assert!(tried[0].2.contains("blocked"), "{tried:?}");
+    assert_eq!(tried[1], ("sms".into(), "sent".into(), String::new()));
+
+    // The client card lists them too; a client who asked for no messages gets none.
+    let (_, card) = s.api.get(&format!("/api/v1/clients/{client}")).await;
+    assert!(card["deliveries"].as_array().unwrap().len() >= 3, "{card}");
+    let (code, _) = s
+        .api
+        .patch(
+            &format!("/api/v1/clients/{ivan}"),
+            json!({"no_messages": true}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let sent_before = sms.sent_to("+79990001122").len();
+    let visit = book(&s.api, ivan, free_day(12), 0).await;
+    let id = visit["id"].as_i64().unwrap();
+    settled(&s.db, &format!("booked:{id}")).await;
+    assert_eq!(sms.sent_to("+79990001122").len(), sent_before);
+    let tried = deliveries_of(&s.api, id, "booked").await;
+    assert_eq!(tried.len(), 1);
+    assert!(tried[0].2.contains("отказался"), "{tried:?}");
+
+    // `/metrics` counts them by channel and result.
+    let metrics = reqwest::Client::new()
+        .get(s.server.url("/metrics"))
+        .bearer_auth("metrics-token-for-the-channels-test")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let value = |series: &str| -> Option<f64> {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+    };
+    assert_eq!(
+        value(r#"auto_concierge_deliveries_sent_24h{tenant="sever",channel="sms"}"#),
+        Some(3.0),
+        "{metrics}"
+    );
+    assert_eq!(
+        value(r#"auto_concierge_deliveries_sent_24h{tenant="sever",channel="email"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(r#"auto_concierge_deliveries_failed_24h{tenant="sever",channel="sms"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(r#"auto_concierge_deliveries_failed_24h{tenant="sever",channel="telegram"}"#),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(r#"auto_concierge_deliveries_failed_24h{tenant="sever",channel="none"}"#),
+        Some(1.0)
+    );
     s.db.drop().await;
 }

@@ -354,6 +354,10 @@ pub async fn book(tx: &mut Tx, tenant: TenantId, new: NewBooking) -> Result<i64>
     .await?;
     // In the same transaction as the booking: the reminders exist exactly when the visit does.
     outbox::schedule_reminders(tx, tenant, id).await?;
+    // A visit booked in the bot is confirmed in the chat at once; others get a message.
+    if new.source != Channel::Telegram {
+        outbox::booked(tx, tenant, id).await?;
+    }
     Ok(id)
 }
 

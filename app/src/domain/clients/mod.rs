@@ -53,6 +53,10 @@ pub struct ClientDetail {
     /// another card): for staff to check; nothing is merged by itself.
     pub possible_duplicates: Vec<Client>,
     pub totals: VisitTotals,
+    /// The client asked for no messages: none is sent on any channel.
+    pub no_messages: bool,
+    /// Notifications to the client and how each went (channel, sent or why not), newest first.
+    pub deliveries: Vec<super::deliveries::Delivery>,
 }
 
 /// A client's visits in numbers, for the card's header.
@@ -96,6 +100,8 @@ pub struct ClientPatch {
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     pub notes: Option<String>,
+    /// `true`: the client gets no messages on any channel (they asked).
+    pub no_messages: Option<bool>,
     /// Cars to add to the client.
     #[serde(default)]
     pub add_vehicles: Vec<NewVehicle>,
@@ -188,12 +194,18 @@ pub async fn detail(tx: &mut Tx, id: i64) -> Result<ClientDetail> {
     .await?;
     let possible_duplicates = possible_duplicates(tx, id).await?;
     let totals = totals(tx, id).await?;
+    let no_messages = sqlx::query_scalar!("SELECT no_messages FROM clients WHERE id = $1", id)
+        .fetch_one(&mut **tx)
+        .await?;
+    let deliveries = super::deliveries::list(tx, None, Some(id)).await?;
     Ok(ClientDetail {
         client,
         vehicles,
         appointments,
         possible_duplicates,
         totals,
+        no_messages,
+        deliveries,
     })
 }
 
@@ -304,6 +316,15 @@ pub async fn update(tx: &mut Tx, tenant: TenantId, id: i64, patch: ClientPatch) 
     .fetch_one(&mut **tx)
     .await
     .map_err(duplicate)?;
+    if let Some(no_messages) = patch.no_messages {
+        sqlx::query!(
+            "UPDATE clients SET no_messages = $2 WHERE id = $1",
+            id,
+            no_messages
+        )
+        .execute(&mut **tx)
+        .await?;
+    }
     if let Some(phone) = client
         .phone
         .as_ref()

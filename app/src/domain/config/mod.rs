@@ -64,7 +64,12 @@ pub struct Config {
     pub access_token_expire_minutes: i64,
     /// v1's single bot token; multi-tenant bots keep theirs in the database.
     pub telegram_bot_token: Option<Secret>,
+    /// The company v1's single bot belongs to (`TELEGRAM_BOT_TENANT`, a slug); unset: the only
+    /// company, when there is one.
+    pub telegram_bot_tenant: Option<String>,
     pub telegram_api_url: String,
+    /// SMS.ru's API address (`SMSRU_API_URL`; tests point it at a fake).
+    pub smsru_api_url: String,
     /// `TELEGRAM_MODE=webhook` with `TELEGRAM_WEBHOOK_BASE_URL`: the public base URL under which
     /// Telegram reaches `/telegram/{tenant id}/webhook` (e.g. `https://example.ru/concierge`).
     /// `None`: long polling (the default).
@@ -96,6 +101,13 @@ pub struct Config {
     /// LLM answers of the concierge one company may use a day (`AI_DAILY_CALLS_PER_COMPANY`);
     /// past it the rules answer, and say so. 0: no limit.
     pub ai_daily_calls_per_company: u32,
+    /// The platform's SMTP server (`SMTP_*`); `None`: no e-mail.
+    pub smtp: Option<super::mail::SmtpConfig>,
+    /// Where people reach the web admin from outside (`PUBLIC_URL`, e.g.
+    /// `https://example.ru/concierge`), for links in letters. Never taken from a request's
+    /// `Host`, which anyone can set. Required in production with SMTP; in development it is the
+    /// local site address with the path prefix.
+    pub public_url: String,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -147,8 +159,10 @@ impl Config {
                 .number("ACCESS_TOKEN_EXPIRE_MINUTES", 480, 1..=60 * 24 * 30)?
                 .into(),
             telegram_bot_token: get("TELEGRAM_BOT_TOKEN").map(Secret),
+            telegram_bot_tenant: get("TELEGRAM_BOT_TENANT"),
             telegram_api_url: get("TELEGRAM_API_URL")
                 .unwrap_or_else(|| "https://api.telegram.org".into()),
+            smsru_api_url: get("SMSRU_API_URL").unwrap_or_else(|| "https://sms.ru".into()),
             telegram_webhook_base_url: vars.telegram_webhook_base_url()?,
             ai: ai_config(&get)?,
             data_dir,
@@ -164,6 +178,8 @@ impl Config {
                 2_000,
                 0..=10_000_000,
             )?,
+            smtp: super::mail::SmtpConfig::from_vars(&get)?,
+            public_url: vars.public_url(environment)?,
         })
     }
 }
@@ -196,6 +212,32 @@ impl Vars<'_> {
                     range.end()
                 ))),
             },
+        }
+    }
+
+    /// `PUBLIC_URL` without a trailing slash; see [`Config::public_url`].
+    fn public_url(&self, environment: Environment) -> Result<String, ConfigError> {
+        match self.get("PUBLIC_URL") {
+            Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                Ok(url.trim_end_matches('/').to_string())
+            }
+            Some(url) => Err(ConfigError::Invalid(format!(
+                "PUBLIC_URL must be an http(s) URL such as https://example.ru/concierge, got {url:?}"
+            ))),
+            None if environment == Environment::Production && self.get("SMTP_HOST").is_some() => {
+                Err(ConfigError::Invalid(
+                    "SMTP_HOST needs PUBLIC_URL, the address people open the web admin at \
+                     (e.g. https://example.ru/concierge): letters carry links to it"
+                        .into(),
+                ))
+            }
+            None => {
+                let site = self
+                    .get("LEPTOS_SITE_ADDR")
+                    .unwrap_or_else(|| "127.0.0.1:3000".into());
+                let prefix = public_path_prefix(self.get("PUBLIC_PATH_PREFIX").as_deref())?;
+                Ok(format!("http://{site}{prefix}"))
+            }
         }
     }
 
@@ -345,6 +387,12 @@ pub struct GigaChatAuth {
 /// turn the AI off.
 fn ai_config(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<AiConfig>, ConfigError> {
     let provider = match get("AI_PROVIDER").map(|p| p.to_ascii_lowercase()) {
+        // v1 had no AI_PROVIDER: its GigaChat credentials alone turned GigaChat on.
+        None if get("GIGACHAT_AUTH_KEY").is_some()
+            || (get("GIGACHAT_CLIENT_ID").is_some() && get("GIGACHAT_CLIENT_SECRET").is_some()) =>
+        {
+            AiProvider::GigaChat
+        }
         None => return Ok(None),
         Some(p) if p == "openai" => AiProvider::OpenAi,
         Some(p) if p == "gigachat" => AiProvider::GigaChat,

@@ -244,6 +244,25 @@ fn ai_settings() {
     assert_eq!(ai.base_url, "https://gigachat.devices.sberbank.ru/api/v1");
     assert_eq!(ai.timeout, std::time::Duration::from_secs(3));
 
+    // v1's .env had no AI_PROVIDER: its GigaChat credentials alone meant GigaChat.
+    let ai = Config::from_vars(&vars(&[
+        ("AC_DATA_DIR", d),
+        ("GIGACHAT_CLIENT_ID", "id"),
+        ("GIGACHAT_CLIENT_SECRET", "secret"),
+    ]))
+    .unwrap()
+    .ai
+    .expect("GigaChat from v1's credentials");
+    assert_eq!(ai.provider, AiProvider::GigaChat);
+    assert_eq!(ai.gigachat.unwrap().credentials.expose(), "aWQ6c2VjcmV0");
+    // One half of them is not a configuration: the rules answer, as before.
+    assert!(
+        Config::from_vars(&vars(&[("AC_DATA_DIR", d), ("GIGACHAT_CLIENT_ID", "id")]))
+            .unwrap()
+            .ai
+            .is_none()
+    );
+
     for bad in [
         vec![("AI_PROVIDER", "yandex")],
         vec![("AI_PROVIDER", "gigachat")],

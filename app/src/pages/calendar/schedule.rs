@@ -104,6 +104,7 @@ pub(super) mod ssr {
         booking::{self, Appointment, Channel, FindingsEdit, Status, StatusChange},
         clients,
         db::Tx,
+        deliveries::{self, Delivery},
         hours::WorkingHours,
         services, Error, Result,
     };
@@ -173,6 +174,43 @@ pub(super) mod ssr {
         }
     }
 
+    /// A message to the client as a line of the visit's timeline: «SMS: Напоминание»,
+    /// «отправлено» or «не отправлено», and why not.
+    pub fn delivery_line(delivery: Delivery, tz: Tz) -> HistoryLine {
+        HistoryLine {
+            when: delivery
+                .created_at
+                .with_timezone(&tz)
+                .format("%d.%m.%Y %H:%M")
+                .to_string(),
+            what: format!(
+                "{}: {}",
+                deliveries::channel_label(delivery.channel.as_deref()),
+                deliveries::event_label(&delivery.event)
+            ),
+            who: if delivery.status == "sent" {
+                "сообщение отправлено".to_owned()
+            } else {
+                "сообщение не отправлено".to_owned()
+            },
+            reason: (!delivery.detail.is_empty()).then_some(delivery.detail),
+        }
+    }
+
+    /// The visit's status changes and the messages to its client, in the order they happened.
+    fn timeline(changes: Vec<StatusChange>, sent: Vec<Delivery>, tz: Tz) -> Vec<HistoryLine> {
+        let mut lines: Vec<(DateTime<Utc>, HistoryLine)> = changes
+            .into_iter()
+            .map(|c| (c.created_at.with_timezone(&Utc), history_line(c)))
+            .chain(
+                sent.into_iter()
+                    .map(|d| (d.created_at, delivery_line(d, tz))),
+            )
+            .collect();
+        lines.sort_by_key(|(at, _)| *at);
+        lines.into_iter().map(|(_, line)| line).collect()
+    }
+
     fn edited_findings(edit: FindingsEdit) -> EditedFindings {
         EditedFindings {
             mark: format!(
@@ -193,6 +231,7 @@ pub(super) mod ssr {
         let no_shows = clients::repeated_no_shows(tx, &client_ids).await?;
         let ids: Vec<i64> = appointments.iter().map(|a| a.id).collect();
         let mut histories = booking::histories(tx, &ids).await?;
+        let mut sent = deliveries::for_visits(tx, &ids).await?;
         let mut visits = Vec::with_capacity(appointments.len());
         for a in appointments {
             let client_cars = match cars.entry(a.client_id) {
@@ -252,12 +291,11 @@ pub(super) mod ssr {
                 cancel_reason: a.cancel_reason,
                 vehicle_id: a.vehicle_id,
                 client_cars: client_cars.clone(),
-                history: histories
-                    .remove(&a.id)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(history_line)
-                    .collect(),
+                history: timeline(
+                    histories.remove(&a.id).unwrap_or_default(),
+                    sent.remove(&a.id).unwrap_or_default(),
+                    tz,
+                ),
             });
         }
         Ok(visits)

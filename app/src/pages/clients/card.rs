@@ -26,6 +26,22 @@ pub struct ClientCard {
     pub totals: Totals,
     /// Cards that may be the same person, for staff to check and merge.
     pub possible_duplicates: Vec<Duplicate>,
+    pub no_messages: bool,
+    /// Newest first.
+    pub deliveries: Vec<DeliveryRow>,
+}
+
+/// A notification to the client and how it went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryRow {
+    /// «07.12.2026 14:05», the company's clock.
+    pub at: String,
+    /// «Напоминание».
+    pub event: String,
+    /// «SMS»; «—» when no channel could be tried.
+    pub channel: String,
+    pub sent: bool,
+    pub detail: String,
 }
 
 /// A car as the card shows it and as its form is filled.
@@ -87,7 +103,7 @@ pub async fn load_client_card(id: i64) -> Result<ClientCard, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::domain::{clients, db::Tx, Error};
+    use crate::domain::{clients, db::Tx, deliveries, Error};
     use crate::format::{car_label, rubles};
 
     pub(super) async fn card(tx: &mut Tx, id: i64) -> Result<ClientCard, AppError> {
@@ -118,7 +134,25 @@ mod ssr {
             });
         }
         let t = detail.totals;
+        let zone = crate::domain::company::zone(tx).await?;
+        let deliveries = detail
+            .deliveries
+            .into_iter()
+            .map(|d| DeliveryRow {
+                at: d
+                    .created_at
+                    .with_timezone(&zone)
+                    .format("%d.%m.%Y %H:%M")
+                    .to_string(),
+                event: deliveries::event_label(&d.event).into(),
+                channel: deliveries::channel_label(d.channel.as_deref()).into(),
+                sent: d.status == "sent",
+                detail: d.detail,
+            })
+            .collect();
         Ok(ClientCard {
+            no_messages: detail.no_messages,
+            deliveries,
             notes: detail.client.notes.clone(),
             client: ClientRow::from_client(detail.client),
             cars: detail.vehicles.into_iter().map(car_row).collect(),
@@ -234,11 +268,13 @@ fn ClientCardView(card: ClientCard) -> impl IntoView {
                     phone=card.client.phone.unwrap_or_default()
                     email=card.client.email.unwrap_or_default()
                     notes=card.notes
+                    no_messages=card.no_messages
                 />
             </section>
             <Cars client_id=id cars=card.cars/>
         </div>
         <History visits=card.visits/>
+        <Deliveries deliveries=card.deliveries/>
         <ClientConversation client_id=id/>
     }
 }
@@ -286,6 +322,35 @@ fn Cars(client_id: i64, cars: Vec<CarRow>) -> impl IntoView {
                 <summary class="cursor-pointer text-sm font-medium text-blue-700">"Добавить автомобиль"</summary>
                 <CarForm client_id car=None/>
             </details>
+        </section>
+    }
+}
+
+/// Notifications to the client: on which channel each went, or why it did not.
+#[component]
+pub fn Deliveries(deliveries: Vec<DeliveryRow>) -> impl IntoView {
+    view! {
+        <section class="mt-4 rounded-xl bg-white p-4 shadow" aria-labelledby="deliveries">
+            <h2 id="deliveries" class="mb-2 font-semibold">"Сообщения клиенту"</h2>
+            {if deliveries.is_empty() {
+                view! { <EmptyState text="Сообщений ещё не было."/> }.into_any()
+            } else {
+                view! {
+                    <ul class="divide-y" data-testid="deliveries">
+                        {deliveries.into_iter().map(|d| view! {
+                            <li class="flex flex-col gap-1 py-2 text-sm sm:flex-row sm:items-center sm:gap-4">
+                                <span class="w-36">{d.at}</span>
+                                <span class="w-44">{d.event}</span>
+                                <span class="w-20">{d.channel}</span>
+                                <span class=if d.sent { "w-fit rounded-full border border-emerald-300 bg-emerald-50 px-2 text-emerald-900" } else { "w-fit rounded-full border border-rose-300 bg-rose-50 px-2 text-rose-900" }>
+                                    {if d.sent { "отправлено" } else { "не отправлено" }}
+                                </span>
+                                <span class="flex-1 text-slate-600">{d.detail}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
         </section>
     }
 }

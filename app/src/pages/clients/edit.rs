@@ -16,6 +16,9 @@ pub struct ContactInput {
     pub phone: String,
     pub email: String,
     pub notes: String,
+    /// The checkbox «Не присылать сообщения»: present (`on`) when ticked.
+    #[serde(default)]
+    pub no_messages: Option<String>,
 }
 
 /// A car's form as typed: numbers and the date stay text until the server reads them.
@@ -44,6 +47,7 @@ pub async fn save_client(id: i64, client: ContactInput) -> Result<(), AppError> 
         phone: Some(ssr::filled(client.phone)),
         email: Some(ssr::filled(client.email)),
         notes: Some(client.notes),
+        no_messages: Some(client.no_messages.is_some()),
         ..ClientPatch::default()
     };
     clients::change(&state, tenant, id, patch).await?;
@@ -184,6 +188,7 @@ pub fn ClientContact(
     phone: String,
     email: String,
     notes: String,
+    no_messages: bool,
 ) -> impl IntoView {
     let save = ServerAction::<SaveClient>::new();
     view! {
@@ -198,6 +203,10 @@ pub fn ClientContact(
                 <label for="client-notes" class="block text-sm font-medium">"Заметки"</label>
                 <textarea id="client-notes" name="client[notes]" rows="3" class="w-full rounded-lg border px-3 py-2">{notes}</textarea>
             </div>
+            <label class="flex items-center gap-2 text-sm">
+                <input type="checkbox" name="client[no_messages]" checked=no_messages/>
+                "Не присылать сообщения (клиент отказался)"
+            </label>
             <button type="submit" class=PRIMARY_BUTTON>"Сохранить"</button>
         </PlainForm>
     }

@@ -6,6 +6,7 @@ mod inbox;
 mod phones;
 mod processes;
 mod staff;
+mod v1_config;
 
 use std::time::{Duration, Instant};
 

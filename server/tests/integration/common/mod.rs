@@ -4,6 +4,8 @@
 pub mod cluster;
 pub mod redis;
 pub mod server;
+pub mod sms;
+pub mod smtp;
 pub mod telegram;
 
 use std::collections::HashMap;
@@ -31,7 +33,12 @@ fn url_for(database: &str) -> String {
 }
 
 pub fn test_config() -> Config {
-    let vars: HashMap<String, String> = [
+    config_with(&[])
+}
+
+/// The tests' production configuration with `extra` variables added (or overriding).
+pub fn config_with(extra: &[(&str, &str)]) -> Config {
+    let mut vars: HashMap<String, String> = [
         ("ENVIRONMENT", "production"),
         ("SECRET_KEY", "test-secret-key-test-secret-key-0123"),
         (
@@ -42,6 +49,7 @@ pub fn test_config() -> Config {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Config::from_vars(&vars).expect("test config")
 }
 

@@ -56,7 +56,7 @@ impl FakeTelegram {
     pub async fn start() -> FakeTelegram {
         let mut fake = FakeTelegram::default();
         let app = Router::new()
-            .route("/{tag}/{bot}/{method}", post(bot_method))
+            .route("/{tag}/{bot}/{method}", post(bot_method).get(bot_method))
             .with_state(fake.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         fake.base = format!("http://{}", listener.local_addr().unwrap());
@@ -345,6 +345,21 @@ async fn bot_method(
                     "from": {"id": 111111111, "is_bot": true, "first_name": "Бот"},
                     "text": text,
                 }})),
+            )
+        }
+        "getme" => {
+            let id: i64 = token
+                .split(':')
+                .next()
+                .and_then(|id| id.parse().ok())
+                .unwrap_or(1);
+            fake.state.lock().unwrap().calls.push((token, method, body));
+            (
+                StatusCode::OK,
+                Json(
+                    json!({"ok": true, "result": {"id": id, "is_bot": true, "first_name": "Бот",
+                                                   "username": format!("bot{id}_bot")}}),
+                ),
             )
         }
         "answercallbackquery" | "setwebhook" | "deletewebhook" => {
