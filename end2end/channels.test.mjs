@@ -55,3 +55,40 @@ test('an admin connects SMS and orders the channels; the key is never shown agai
     await page.context().close();
   }
 });
+
+test('an admin edits a message text and sees the preview; an unknown placeholder is refused', async () => {
+  const token = await apiToken(ADMIN);
+  const page = await openPage(browser);
+  try {
+    await logIn(page, ADMIN);
+    await page.goto(`${BASE_URL}/settings`);
+    const texts = page.getByRole('region', { name: 'Тексты сообщений' });
+    await texts.getByText('Подтверждение').click();
+    const group = texts.getByRole('group', { name: 'Подтверждение' });
+    assert.match(await group.getByTestId('preview').textContent(), /Ваша запись на 28\.11 в 10:30 подтверждена/);
+
+    await group.getByLabel('Telegram и e-mail').fill('{клиент}, ждём вас {дата} в {время}, {имя}!');
+    await group.getByRole('button', { name: 'Сохранить' }).click();
+    await group.getByRole('alert').filter({ hasText: 'Неизвестный плейсхолдер {имя}' }).waitFor();
+
+    await group.getByLabel('Telegram и e-mail').fill('{клиент}, ждём вас {дата} в {время}. Работы: {работы}.');
+    await group.getByLabel('SMS').fill('{клиент}, ждём {дата} в {время}');
+    await group.getByRole('button', { name: 'Сохранить' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-template="confirmed"] [data-testid="preview"]')
+      ?.textContent.startsWith('Иван Петров, ждём вас 28.11 в 10:30'));
+    await page.locator('[data-template="confirmed"] summary').click();
+    const saved = page.getByRole('region', { name: 'Тексты сообщений' }).getByRole('group', { name: 'Подтверждение' });
+    assert.match(await saved.getByTestId('sms-length').textContent(), /1 SMS/);
+    const confirmed = (await api(token, 'GET', '/tenant/templates')).body.find((t) => t.event === 'confirmed');
+    assert.equal(confirmed.custom, true);
+    await screenshots(page, 'settings-templates');
+
+    await saved.getByRole('button', { name: 'Вернуть стандартный' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-template="confirmed"] [data-testid="preview"]')
+      ?.textContent.startsWith('Ваша запись на 28.11'));
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await api(token, 'PUT', '/tenant/templates/confirmed', {});
+    await page.context().close();
+  }
+});

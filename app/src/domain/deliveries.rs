@@ -202,18 +202,7 @@ pub async fn for_visits(
 }
 
 /// The Russian name of a notification's event, for staff.
-pub fn event_label(event: &str) -> &'static str {
-    match event {
-        "booked" => "О записи",
-        "confirmed" => "Подтверждение",
-        "in_progress" => "Начало работ",
-        "completed" => "Машина готова",
-        "cancelled" => "Отмена записи",
-        "moved" => "Перенос записи",
-        "reminder" => "Напоминание",
-        _ => "Сообщение",
-    }
-}
+pub use super::templates::event_label;
 
 /// The Russian name of a channel.
 pub fn channel_label(channel: Option<&str>) -> &'static str {

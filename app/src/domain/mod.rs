@@ -32,6 +32,7 @@ pub mod services;
 pub mod shops;
 pub mod sms;
 pub mod telegram;
+pub mod templates;
 pub mod users;
 pub mod work;
 

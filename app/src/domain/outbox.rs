@@ -15,6 +15,7 @@ use super::{
     booking::Status,
     chat,
     db::{Db, TenantId, Tx},
+    templates::{self, Values},
     Error, Result,
 };
 
@@ -96,22 +97,32 @@ pub struct VisitCheck {
 struct Visit {
     id: i64,
     client_id: i64,
+    client_name: String,
     company: String,
+    bot_username: Option<String>,
     start_time: DateTime<Utc>,
     timezone: String,
     shop_name: String,
     shop_address: String,
+    services: String,
+    total_price: rust_decimal::Decimal,
 }
 
 async fn visit(tx: &mut Tx, appointment_id: i64) -> Result<Visit> {
     sqlx::query_as!(
         Visit,
-        "SELECT a.id, a.client_id, t.name AS company, a.start_time, s.timezone,
-                s.name AS shop_name, s.address AS shop_address
-         FROM appointments a
-         JOIN shops s ON s.id = a.shop_id
-         JOIN tenants t ON t.id = a.tenant_id
-         WHERE a.id = $1",
+        r#"SELECT a.id, a.client_id, c.full_name AS client_name, t.name AS company,
+                  t.telegram_bot_username AS bot_username, a.start_time, s.timezone,
+                  s.name AS shop_name, s.address AS shop_address,
+                  coalesce((SELECT string_agg(sv.name, ', ' ORDER BY sv.name)
+                            FROM appointment_services x JOIN services sv ON sv.id = x.service_id
+                            WHERE x.appointment_id = a.id), '') AS "services!",
+                  a.total_price
+           FROM appointments a
+           JOIN clients c ON c.id = a.client_id
+           JOIN shops s ON s.id = a.shop_id
+           JOIN tenants t ON t.id = a.tenant_id
+           WHERE a.id = $1"#,
         appointment_id
     )
     .fetch_optional(&mut **tx)
@@ -122,77 +133,73 @@ async fn visit(tx: &mut Tx, appointment_id: i64) -> Result<Visit> {
 impl Visit {
     /// «28.11 в 10:30» on the shop's clock.
     fn when(&self) -> Result<String> {
-        let tz = super::shops::zone(&self.timezone)?;
-        Ok(self
-            .start_time
-            .with_timezone(&tz)
-            .format("%d.%m в %H:%M")
-            .to_string())
+        let values = self.values()?;
+        Ok(format!("{} в {}", values.date, values.time))
     }
 
-    /// A notification to the visit's client about `event`.
-    fn notification(
+    /// What the placeholders of the company's texts become for this visit.
+    fn values(&self) -> Result<Values> {
+        let tz = super::shops::zone(&self.timezone)?;
+        let local = self.start_time.with_timezone(&tz);
+        Ok(Values {
+            client: self.client_name.trim().to_string(),
+            date: local.format("%d.%m").to_string(),
+            time: local.format("%H:%M").to_string(),
+            shop: self.shop_name.clone(),
+            address: self.shop_address.trim().to_string(),
+            services: self.services.clone(),
+            total: crate::format::rubles(self.total_price),
+            link: self
+                .bot_username
+                .as_ref()
+                .map(|u| format!("https://t.me/{u}"))
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The notification of `event` to the visit's client, in the company's words.
+    async fn notification(
+        &self,
+        tx: &mut Tx,
+        event: &str,
+        subject: String,
+    ) -> Result<Notification> {
+        let (long, short) = templates::texts(tx, event).await?;
+        self.notification_with(event, subject, &long, &short)
+    }
+
+    /// The notification of `event` with these (long, short) texts.
+    fn notification_with(
         &self,
         event: &str,
         subject: String,
-        text: String,
-        short: String,
-    ) -> Notification {
-        Notification {
+        long: &str,
+        short: &str,
+    ) -> Result<Notification> {
+        let values = self.values()?;
+        Ok(Notification {
             client_id: self.client_id,
             appointment_id: self.id,
             event: event.into(),
             subject: format!("{}: {subject}", self.company),
-            text,
-            short,
+            text: templates::render(long, &values),
+            short: templates::render(short, &values),
             visit: None,
             tried: Vec::new(),
-        }
-    }
-
-    fn place(&self) -> String {
-        if self.shop_address.trim().is_empty() {
-            format!("«{}»", self.shop_name)
-        } else {
-            format!("«{}», {}", self.shop_name, self.shop_address.trim())
-        }
+        })
     }
 }
 
-/// The notification for the client when staff move a visit to `status`; `None` for statuses
-/// the client is not told about (a no-show is staff's note).
-fn status_notification(visit: &Visit, status: Status) -> Result<Option<Notification>> {
-    let when = visit.when()?;
-    let place = visit.place();
-    let shop = &visit.shop_name;
-    let (event, subject, text, short) = match status {
-        Status::Confirmed => (
-            "confirmed",
-            format!("запись на {when} подтверждена"),
-            format!("Ваша запись на {when} подтверждена. Ждём вас: {place}."),
-            format!("Запись на {when} подтверждена. {shop}"),
-        ),
-        Status::InProgress => (
-            "in_progress",
-            "мастер приступил к работе".to_string(),
-            format!("Мастер приступил к работе с вашей машиной (запись на {when}). Сообщим, когда всё будет готово."),
-            format!("Мастер приступил к работе (запись на {when}). {shop}"),
-        ),
-        Status::Completed => (
-            "completed",
-            "машина готова".to_string(),
-            format!("Работы по записи на {when} выполнены — машину можно забирать. Спасибо, что выбрали нас!"),
-            format!("Работы выполнены, машину можно забирать. {shop}"),
-        ),
-        Status::Cancelled => (
-            "cancelled",
-            format!("запись на {when} отменена"),
-            format!("Ваша запись на {when} отменена сервисом. Напишите нам, если хотите подобрать другое время."),
-            format!("Запись на {when} отменена сервисом. {shop}"),
-        ),
-        Status::New | Status::NoShow => return Ok(None),
-    };
-    Ok(Some(visit.notification(event, subject, text, short)))
+/// The event and the e-mail subject of a status change made by staff; `None` for statuses the
+/// client is not told about (a no-show is staff's note).
+fn status_event(status: Status, when: &str) -> Option<(&'static str, String)> {
+    Some(match status {
+        Status::Confirmed => ("confirmed", format!("запись на {when} подтверждена")),
+        Status::InProgress => ("in_progress", "мастер приступил к работе".to_string()),
+        Status::Completed => ("completed", "машина готова".to_string()),
+        Status::Cancelled => ("cancelled", format!("запись на {when} отменена")),
+        Status::New | Status::NoShow => return None,
+    })
 }
 
 /// Queues the message about a status change made by staff (web admin, API). Changes made by the
@@ -204,9 +211,10 @@ pub async fn status_changed(
     status: Status,
 ) -> Result<()> {
     let visit = visit(tx, appointment_id).await?;
-    let Some(notification) = status_notification(&visit, status)? else {
+    let Some((event, subject)) = status_event(status, &visit.when()?) else {
         return Ok(());
     };
+    let notification = visit.notification(tx, event, subject).await?;
     // Statuses never return to an earlier one, so (visit, status) names the change once.
     let key = format!("status:{appointment_id}:{}", status.as_str());
     enqueue(tx, tenant, &key, Utc::now(), &notification).await
@@ -216,16 +224,8 @@ pub async fn status_changed(
 /// bot is answered in the chat).
 pub async fn booked(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result<()> {
     let visit = visit(tx, appointment_id).await?;
-    let when = visit.when()?;
-    let notification = visit.notification(
-        "booked",
-        format!("вы записаны на {when}"),
-        format!(
-            "Вы записаны на {when}. Ждём вас: {}. Если планы изменятся, сообщите нам.",
-            visit.place()
-        ),
-        format!("Вы записаны на {when}. {}", visit.shop_name),
-    );
+    let subject = format!("вы записаны на {}", visit.when()?);
+    let notification = visit.notification(tx, "booked", subject).await?;
     enqueue(
         tx,
         tenant,
@@ -240,16 +240,8 @@ pub async fn booked(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Resul
 pub async fn moved(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result<()> {
     let visit = visit(tx, appointment_id).await?;
     let key = format!("moved:{appointment_id}:{}", visit.start_time.timestamp());
-    let when = visit.when()?;
-    let notification = visit.notification(
-        "moved",
-        format!("запись перенесена на {when}"),
-        format!(
-            "Время вашей записи изменилось: ждём вас {when}, {}. Если неудобно — напишите нам.",
-            visit.place()
-        ),
-        format!("Запись перенесена на {when}. {}", visit.shop_name),
-    );
+    let subject = format!("запись перенесена на {}", visit.when()?);
+    let notification = visit.notification(tx, "moved", subject).await?;
     enqueue(tx, tenant, &key, Utc::now(), &notification).await
 }
 
@@ -259,41 +251,38 @@ pub async fn schedule_reminders(tx: &mut Tx, tenant: TenantId, appointment_id: i
     let visit = visit(tx, appointment_id).await?;
     let hours = reminder_hours(tx).await?;
     let now = Utc::now();
-    let when = visit.when()?;
-    let place = visit.place();
+    let subject = format!("напоминание о записи на {}", visit.when()?);
+    let (custom_long, custom_short) = templates::stored(tx, "reminder").await?;
     for h in hours {
         let run_at = visit.start_time - Duration::seconds((h * 3600.0) as i64);
         if run_at <= now {
             continue;
         }
-        let (text, short) = if h >= 20.0 {
-            (
-                format!("Напоминаем: завтра, {when}, ждём вас — {place}. Если планы изменились, отмените или перенесите запись в «Мои записи»."),
-                format!("Напоминаем: {when} ждём вас. {}", visit.shop_name),
-            )
-        } else {
-            (
-                format!("Напоминаем: сегодня, {when}, ждём вас — {place}."),
-                format!("Напоминаем: сегодня, {when}. {}", visit.shop_name),
-            )
-        };
         let key = format!(
             "reminder:{appointment_id}:{}:{}",
             visit.start_time.timestamp(),
             (h * 60.0) as i64
         );
+        // The day before («завтра») or the day itself («сегодня»), unless the company wrote
+        // its own reminder.
+        let (default_long, default_short) = if h >= 20.0 {
+            templates::default_texts("reminder")
+        } else {
+            templates::REMINDER_SAME_DAY
+        };
+        let reminder = visit.notification_with(
+            "reminder",
+            subject.clone(),
+            custom_long.as_deref().unwrap_or(default_long),
+            custom_short.as_deref().unwrap_or(default_short),
+        )?;
         // Checked again when due: a reminder of a cancelled or moved visit is skipped.
         let reminder = Notification {
             visit: Some(VisitCheck {
                 appointment_id,
                 start_time: visit.start_time,
             }),
-            ..visit.notification(
-                "reminder",
-                format!("напоминание о записи на {when}"),
-                text,
-                short,
-            )
+            ..reminder
         };
         enqueue(tx, tenant, &key, run_at, &reminder).await?;
     }

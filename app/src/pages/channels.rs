@@ -199,3 +199,152 @@ fn ChannelsForm(view: ChannelsView) -> impl IntoView {
         </section>
     }
 }
+
+/// One event's texts as the «Тексты сообщений» section shows them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemplateView {
+    pub event: String,
+    pub label: String,
+    pub long: String,
+    pub short: String,
+    pub custom: bool,
+    pub preview: String,
+    pub preview_sms: String,
+    pub sms_parts: usize,
+    pub sms_chars: usize,
+}
+
+#[server]
+pub async fn load_templates() -> Result<(bool, Vec<TemplateView>), AppError> {
+    use crate::domain::templates;
+
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::staff().await?;
+    let mut tx = state.db.tenant_read_tx(tenant).await?;
+    let all = templates::list(&mut tx)
+        .await?
+        .into_iter()
+        .map(|t| TemplateView {
+            label: templates::event_label(&t.event).into(),
+            sms_chars: t.preview_sms.chars().count(),
+            event: t.event,
+            long: t.long,
+            short: t.short,
+            custom: t.custom,
+            preview: t.preview,
+            preview_sms: t.preview_sms,
+            sms_parts: t.sms_parts,
+        })
+        .collect();
+    Ok((user.role.is_admin(), all))
+}
+
+/// An admin's change of one event's texts, as `PUT /api/v1/tenant/templates/{event}` makes it.
+#[server]
+pub async fn save_template(event: String, long: String, short: String) -> Result<(), AppError> {
+    use crate::domain::templates::{self, TemplatePatch};
+
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
+    templates::change(
+        &state.db,
+        tenant,
+        &event,
+        TemplatePatch {
+            long: Some(long),
+            short: Some(short),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// «Вернуть стандартный»: the event's texts go back to the defaults.
+#[server]
+pub async fn reset_template(event: String) -> Result<(), AppError> {
+    use crate::domain::templates::{self, TemplatePatch};
+
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
+    templates::change(&state.db, tenant, &event, TemplatePatch::default()).await?;
+    Ok(())
+}
+
+/// «Тексты сообщений»: each event's long text (Telegram, e-mail) and SMS text, with the
+/// placeholders, a preview on a sample visit and the SMS's length in parts.
+#[component]
+pub fn TemplateSettings() -> impl IntoView {
+    let all = Resource::new(|| (), |_| load_templates());
+    view! {
+        <section class="rounded-xl bg-white p-4 shadow lg:col-span-2" aria-labelledby="templates">
+            <h2 id="templates" class="mb-1 font-semibold">"Тексты сообщений"</h2>
+            <p class="mb-2 text-sm text-slate-600">
+                "Плейсхолдеры: {клиент}, {дата}, {время}, {сервис} (точка), {адрес}, {работы}, {сумма}, {ссылка} (бот компании). Предпросмотр — на примере записи."
+            </p>
+            <Transition fallback=Loading>
+                {move || Suspend::new(async move {
+                    match all.await {
+                        Ok((can_edit, all)) => view! {
+                            <div class="divide-y">
+                                {all.into_iter().map(|t| view! { <TemplateForm t can_edit/> }).collect_view()}
+                            </div>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn TemplateForm(t: TemplateView, can_edit: bool) -> impl IntoView {
+    let save = ServerAction::<SaveTemplate>::new();
+    let reset = ServerAction::<ResetTemplate>::new();
+    let event = t.event.clone();
+    let saved_event = t.event.clone();
+    let (long, short) = (t.long.clone(), t.short.clone());
+    let long_id = format!("template-{}-long", t.event);
+    let short_id = format!("template-{}-short", t.event);
+    let parts = match t.sms_parts {
+        1 => "1 SMS".to_string(),
+        n => format!("{n} SMS"),
+    };
+    view! {
+        <details class="py-2" data-template=t.event.clone()>
+            <summary class="cursor-pointer font-medium">
+                {t.label.clone()}
+                {t.custom.then_some(" · изменён")}
+            </summary>
+            <div class="mt-2 grid gap-3 md:grid-cols-2" role="group" aria-label=t.label.clone()>
+                <PlainForm action=save class="space-y-2">
+                    <input type="hidden" name="event" value=saved_event/>
+                    <div>
+                        <label for=long_id.clone() class="block text-sm font-medium">"Telegram и e-mail"</label>
+                        <textarea id=long_id name="long" rows="3" class=INPUT maxlength="1000" disabled=!can_edit>{long}</textarea>
+                    </div>
+                    <div>
+                        <label for=short_id.clone() class="block text-sm font-medium">"SMS"</label>
+                        <textarea id=short_id name="short" rows="2" class=INPUT maxlength="300" disabled=!can_edit>{short}</textarea>
+                    </div>
+                    {can_edit.then(|| view! { <button type="submit" class=PRIMARY_BUTTON>"Сохранить"</button> })}
+                </PlainForm>
+                <div class="space-y-2 text-sm">
+                    <p class="font-medium">"Предпросмотр"</p>
+                    <p class="whitespace-pre-wrap rounded-lg bg-slate-50 p-2" data-testid="preview">{t.preview.clone()}</p>
+                    <p class="whitespace-pre-wrap rounded-lg bg-slate-50 p-2" data-testid="preview-sms">{t.preview_sms.clone()}</p>
+                    <p class="text-xs text-slate-600" data-testid="sms-length">{format!("SMS: {} символов — {parts}", t.sms_chars)}</p>
+                    {(can_edit && t.custom).then(move || view! {
+                        <PlainForm action=reset>
+                            <input type="hidden" name="event" value=event/>
+                            <button type="submit" class="rounded-lg border px-3 py-1 text-sm">"Вернуть стандартный"</button>
+                        </PlainForm>
+                    })}
+                </div>
+            </div>
+        </details>
+    }
+}

@@ -68,6 +68,8 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(appointments::list, appointments::create))
         .routes(routes!(appointments::get, appointments::update))
         .routes(routes!(tenant::company, tenant::change_company))
+        .routes(routes!(tenant::templates))
+        .routes(routes!(tenant::change_template))
         .routes(routes!(tenant::get, tenant::put, tenant::delete))
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::messages, inbox::reply))

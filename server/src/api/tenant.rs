@@ -8,10 +8,15 @@ use utoipa::ToSchema;
 use app::domain::{
     company::{self, Company, CompanyPatch},
     telegram::{self, BotConnection},
+    templates::{self, EventTemplate, TemplatePatch},
     AppState,
 };
 
-use super::{auth::Staff, error::ApiResult, ApiJson};
+use super::{
+    auth::Staff,
+    error::{ApiPath, ApiResult},
+    ApiJson,
+};
 
 /// The caller's company: name, time zone, reminder hours.
 #[utoipa::path(get, path = "/api/v1/tenant", tag = "tenant", security(("bearer" = [])),
@@ -33,6 +38,37 @@ pub async fn change_company(
     staff.require_admin()?;
     Ok(Json(
         company::change(&state.db, &state.config, staff.tenant, patch).await?,
+    ))
+}
+
+/// The texts of the messages clients get, per event: long (Telegram, e-mail) and short (SMS),
+/// with a preview on a sample visit.
+#[utoipa::path(get, path = "/api/v1/tenant/templates", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = [EventTemplate])))]
+pub async fn templates(
+    State(state): State<AppState>,
+    mut staff: Staff,
+) -> ApiResult<Json<Vec<EventTemplate>>> {
+    let mut tx = staff.read(&state.db).await?;
+    Ok(Json(templates::list(&mut tx).await?))
+}
+
+/// Changes one event's texts (admins). Placeholders: `{клиент}`, `{дата}`, `{время}`,
+/// `{сервис}`, `{адрес}`, `{работы}`, `{сумма}`, `{ссылка}`; any other is refused (422). A text
+/// left out or `null` goes back to the default.
+#[utoipa::path(put, path = "/api/v1/tenant/templates/{event}", tag = "tenant", security(("bearer" = [])),
+    params(("event" = String, Path, description = "booked, confirmed, in_progress, completed, cancelled, moved or reminder")),
+    request_body = TemplatePatch,
+    responses((status = 200, body = EventTemplate), (status = 403), (status = 404), (status = 422)))]
+pub async fn change_template(
+    State(state): State<AppState>,
+    staff: Staff,
+    ApiPath(event): ApiPath<String>,
+    ApiJson(patch): ApiJson<TemplatePatch>,
+) -> ApiResult<Json<EventTemplate>> {
+    staff.require_admin()?;
+    Ok(Json(
+        templates::change(&state.db, staff.tenant, &event, patch).await?,
     ))
 }
 

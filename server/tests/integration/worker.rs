@@ -923,3 +923,74 @@ async fn notifications_fall_through_telegram_sms_and_e_mail() {
     );
     s.db.drop().await;
 }
+
+/// Issue 14, item 4: a company's own text is in the next message, placeholders filled; an
+/// unknown placeholder is refused; «Вернуть стандартный» brings the default back.
+#[tokio::test]
+async fn a_changed_template_is_in_the_next_message() {
+    let s = setup().await;
+    let user = 6_660_088;
+    let client = bot_client(&s, user).await;
+
+    let (code, body) = s
+        .api
+        .put(
+            "/api/v1/tenant/templates/confirmed",
+            json!({"long": "Здравствуйте! Ждём {дата} в {время}, {имя}."}),
+        )
+        .await;
+    assert_eq!(code, 422, "{body}");
+    assert!(body.to_string().contains("{имя}"), "{body}");
+
+    let (code, template) = s
+        .api
+        .put(
+            "/api/v1/tenant/templates/confirmed",
+            json!({"long": "Готово: ждём вас {дата} в {время} в «{сервис}». Работы: {работы}, {сумма}.",
+                   "short": "Ждём {дата} в {время}. {сервис}"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{template}");
+    assert_eq!(template["custom"], true);
+    assert!(
+        template["preview"]
+            .as_str()
+            .unwrap()
+            .starts_with("Готово: ждём вас 28.11 в 10:30"),
+        "{template}"
+    );
+    assert_eq!(template["sms_parts"], 1);
+
+    let visit = book(&s.api, client, free_day(10), 0).await;
+    set_status(&s.api, visit["id"].as_i64().unwrap(), "confirmed").await;
+    let message = s
+        .fake
+        .wait_message(
+            SEVER_TOKEN,
+            user,
+            &format!("Готово: ждём вас {}", when(&visit)),
+        )
+        .await;
+    let text = message["text"].as_str().unwrap();
+    let services = visit["services"][0]["name"].as_str().unwrap_or_default();
+    assert!(text.contains(services), "{text}");
+    assert!(text.contains("₽"), "{text}");
+
+    // Back to the default.
+    let (code, template) = s
+        .api
+        .put("/api/v1/tenant/templates/confirmed", json!({}))
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(template["custom"], false);
+    assert!(template["long"]
+        .as_str()
+        .unwrap()
+        .starts_with("Ваша запись на {дата}"));
+    let (code, _) = s
+        .api
+        .put("/api/v1/tenant/templates/birthday", json!({}))
+        .await;
+    assert_eq!(code, 404);
+    s.db.drop().await;
+}

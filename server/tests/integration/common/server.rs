@@ -285,6 +285,9 @@ impl Api {
     pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::PATCH, path, Some(body)).await
     }
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::PUT, path, Some(body)).await
+    }
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::DELETE, path, None).await
     }
