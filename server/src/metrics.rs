@@ -10,7 +10,9 @@
 //!   (`auto_concierge_jobs{tenant, status}` — failed deliveries included), and the concierge's
 //!   answers to customers in the last 24 h by engine, with how many fell back from the LLM to the
 //!   rules and their mean latency (`auto_concierge_concierge_answers_24h{tenant, engine}`,
-//!   `…_fallbacks_24h{tenant}`, `…_latency_ms_24h{tenant}`).
+//!   `…_fallbacks_24h{tenant}`, `…_latency_ms_24h{tenant}`), the bot's mean reply time
+//!   (`auto_concierge_bot_reply_ms_24h{tenant}`) and notifications by channel and result
+//!   (`auto_concierge_deliveries_sent_24h{tenant, channel}`, `…_failed_24h{tenant, channel}`).
 //!
 //! Who may read it: with `METRICS_TOKEN` set, a request bearing it; without, in development
 //! only, a direct connection from this machine. A production server without a token answers

@@ -11,7 +11,7 @@ pub struct TenantFigure {
     /// The company's slug.
     pub tenant: String,
     /// `jobs`, `concierge_answers_24h`, `concierge_fallbacks_24h`, `concierge_latency_ms_24h`,
-    /// `deliveries_sent_24h` or `deliveries_failed_24h`.
+    /// `bot_reply_ms_24h`, `deliveries_sent_24h` or `deliveries_failed_24h`.
     pub metric: String,
     /// The job status, the concierge engine or the delivery channel; empty for the others.
     pub label: String,
@@ -30,7 +30,7 @@ pub async fn tenant_metrics(db: &Db) -> Result<Vec<TenantFigure>> {
 }
 
 /// Help text and the label name (if any) of each metric.
-const METRICS: [(&str, &str, Option<&str>); 6] = [
+const METRICS: [(&str, &str, Option<&str>); 7] = [
     (
         "jobs",
         "Jobs of the worker's queue, by status.",
@@ -49,6 +49,11 @@ const METRICS: [(&str, &str, Option<&str>); 6] = [
     (
         "concierge_latency_ms_24h",
         "Mean time of the concierge's answers in the last 24 h, in milliseconds.",
+        None,
+    ),
+    (
+        "bot_reply_ms_24h",
+        "Mean time from a customer's message to the bot's reply in the last 24 h, in milliseconds.",
         None,
     ),
     (

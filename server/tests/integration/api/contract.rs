@@ -149,6 +149,15 @@ async fn metrics_count_requests_by_route_and_each_company_s_figures_only_for_the
     .execute(&mut *tx)
     .await
     .unwrap();
+    // The bot's answer 1.5 s later (now() is the transaction's start, the same for both rows).
+    sqlx::query(
+        "INSERT INTO bot_messages (tenant_id, chat_id, direction, author, text, created_at)
+         VALUES ($1, 42, 'out', 'bot', 'Похоже на шаровую опору', now() + interval '1500 milliseconds')",
+    )
+    .bind(sever.0)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     let client = reqwest::Client::new();
@@ -244,6 +253,10 @@ async fn metrics_count_requests_by_route_and_each_company_s_figures_only_for_the
             r#"auto_concierge_concierge_answers_24h{tenant="garage24",engine="rules"}"#
         ),
         None
+    );
+    assert_eq!(
+        series(&text, r#"auto_concierge_bot_reply_ms_24h{tenant="sever"}"#),
+        Some(1500.0)
     );
 
     // A production server without METRICS_TOKEN keeps /metrics closed, even to this machine.
