@@ -256,16 +256,15 @@ async fn notify(
             return outbox::done(tx, job, Some("skipped: the visit was cancelled or moved")).await;
         }
     }
-    let nobody = |why: &str| why.to_string();
     let Some(recipient) = deliveries::recipient(tx, note.client_id).await? else {
-        let why = nobody("Карточка клиента удалена");
-        deliveries::record(tx, tenant, &attempt(job, &note, None, false, &why)).await?;
-        return outbox::done(tx, job, Some(&why)).await;
+        let why = "Карточка клиента удалена";
+        deliveries::record(tx, tenant, &attempt(job, &note, None, false, why)).await?;
+        return outbox::done(tx, job, Some(why)).await;
     };
     if recipient.no_messages {
-        let why = nobody("Клиент отказался от сообщений");
-        deliveries::record(tx, tenant, &attempt(job, &note, None, false, &why)).await?;
-        return outbox::done(tx, job, Some(&why)).await;
+        let why = "Клиент отказался от сообщений";
+        deliveries::record(tx, tenant, &attempt(job, &note, None, false, why)).await?;
+        return outbox::done(tx, job, Some(why)).await;
     }
     let settings = deliveries::settings(tx, &state.config).await?;
     let mut skipped: Vec<&str> = Vec::new();
@@ -285,12 +284,11 @@ async fn notify(
         let outcome = match medium {
             Medium::Telegram => match bot_token(state, tenant, tx, tokens).await? {
                 Some(token) => {
-                    let chat_id = address.parse::<i64>().unwrap_or_default();
                     telegram::send_message(
                         client,
                         &state.config.telegram_api_url,
                         &token,
-                        chat_id,
+                        recipient.chat_id.unwrap_or_default(),
                         &note.text,
                     )
                     .await

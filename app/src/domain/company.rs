@@ -215,7 +215,7 @@ async fn change_channels(
     }
     if let Some(reply_to) = reply_to {
         let reply_to = reply_to.trim();
-        if !reply_to.is_empty() && !mail::is_address(reply_to) {
+        if !reply_to.is_empty() && (reply_to.len() > 254 || !mail::is_address(reply_to)) {
             return Err(Error::validation(
                 "Адрес для ответов: укажите корректный e-mail или оставьте пустым",
             ));
