@@ -12,7 +12,9 @@
 //!   rules and their mean latency (`auto_concierge_concierge_answers_24h{tenant, engine}`,
 //!   `…_fallbacks_24h{tenant}`, `…_latency_ms_24h{tenant}`), the bot's mean reply time
 //!   (`auto_concierge_bot_reply_ms_24h{tenant}`) and notifications by channel and result
-//!   (`auto_concierge_deliveries_sent_24h{tenant, channel}`, `…_failed_24h{tenant, channel}`).
+//!   (`auto_concierge_deliveries_sent_24h{tenant, channel}`, `…_failed_24h{tenant, channel}`),
+//!   webhook attempts by result (`auto_concierge_webhook_deliveries_24h{tenant, result}`) and
+//!   endpoints switched off for failing (`auto_concierge_webhook_endpoints_disabled{tenant}`).
 //!
 //! Who may read it: with `METRICS_TOKEN` set, a request bearing it; without, in development
 //! only, a direct connection from this machine. A production server without a token answers

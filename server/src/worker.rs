@@ -1,7 +1,8 @@
 //! The worker: sends what the outbox (`app::domain::outbox`) queued in `jobs` — staff replies
 //! through a company's bot, and notifications about visits (status changes, moves, reminders)
 //! on the first of the client's channels that works: Telegram, SMS, e-mail, in the company's
-//! order, each attempt kept in `deliveries`.
+//! order, each attempt kept in `deliveries` — and the signed webhooks to the companies' CRMs
+//! (`app::domain::webhooks`), each attempt kept in `webhook_deliveries`.
 //!
 //! Every [`INTERVAL`] it asks which companies have jobs due (the one cross-tenant question,
 //! `platform_due_job_tenants`) and then works through each company's due jobs in that company's
@@ -19,6 +20,7 @@ use app::domain::{
     outbox::{self, Job, Medium, Notification, TelegramMessage},
     sms,
     telegram::{self, SendError},
+    webhooks::{self, Health},
     AppState, Result,
 };
 
@@ -154,6 +156,9 @@ async fn handle(
 ) -> Result<()> {
     if job.kind == outbox::CLIENT_NOTIFICATION {
         return notify(state, client, tenant, tx, job, tokens, sent).await;
+    }
+    if job.kind == webhooks::DELIVER {
+        return deliver_webhook(state, tenant, tx, job, sent).await;
     }
     if job.kind != outbox::TELEGRAM_MESSAGE {
         tracing::error!(tenant = tenant.0, job = job.id, kind = %job.kind, "unknown job kind");
@@ -386,6 +391,87 @@ async fn notify(
     };
     deliveries::record(tx, tenant, &attempt(job, &note, None, false, &why)).await?;
     outbox::retry_or_fail(tx, job, &why, None).await
+}
+
+/// An event for a company's CRM: posted signed; a failure is retried with a growing pause for
+/// [`webhooks::RETRY_FOR`] after the event was queued. An endpoint that has failed for
+/// [`webhooks::DISABLE_AFTER`] is switched off and the company's admins get a letter.
+async fn deliver_webhook(
+    state: &AppState,
+    tenant: TenantId,
+    tx: &mut Tx,
+    job: &Job,
+    sent: &mut bool,
+) -> Result<()> {
+    let event: webhooks::Job = match serde_json::from_value(job.payload.clone()) {
+        Ok(event) => event,
+        Err(e) => {
+            return outbox::retry_or_fail(tx, job, &format!("invalid payload: {e}"), None).await;
+        }
+    };
+    let Some((url, secret)) = webhooks::target(tx, &state.config, event.endpoint_id).await? else {
+        return outbox::done(tx, job, Some("skipped: the endpoint is off or removed")).await;
+    };
+    let outcome = webhooks::post(&state.config, &url, &secret, &event).await;
+    // The receiver has it (or answered): a failure to log that must not send it again.
+    *sent = outcome.ok;
+    let health = webhooks::record(tx, tenant, Some(job.id), &event, job.attempts, &outcome).await?;
+    if outcome.ok {
+        return outbox::done(tx, job, None).await;
+    }
+    let error = outcome.error.unwrap_or_default();
+    if let Health::DisabledNow { url, reason } = &health {
+        tracing::warn!(
+            tenant = tenant.0,
+            endpoint = event.endpoint_id,
+            "webhook endpoint disabled after failing for days"
+        );
+        tell_admins(state, tx, url, reason).await;
+        return outbox::done(tx, job, Some("skipped: the endpoint was disabled")).await;
+    }
+    let queued = event
+        .body
+        .get("created_at")
+        .and_then(|t| t.as_str())
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let expired = queued.is_none_or(|t| {
+        chrono::Utc::now()
+            .signed_duration_since(t)
+            .to_std()
+            .unwrap_or_default()
+            >= webhooks::RETRY_FOR
+    });
+    let delay = (!expired).then(|| webhooks::retry_delay(job.attempts));
+    tracing::info!(tenant = tenant.0, job = job.id, attempt = job.attempts, %error, "webhook not delivered");
+    outbox::retry_or_fail(tx, job, &error, delay).await
+}
+
+/// A letter to the company's admins that an endpoint was switched off (when the platform has
+/// SMTP; the Settings page shows it either way).
+async fn tell_admins(state: &AppState, tx: &mut Tx, url: &str, reason: &str) {
+    let Some(mailer) = &state.mailer else { return };
+    let admins = match webhooks::admin_emails(tx).await {
+        Ok(admins) => admins,
+        Err(e) => {
+            tracing::warn!(error = %e, "webhook: the admins' addresses could not be read");
+            return;
+        }
+    };
+    let text = format!(
+        "Вебхук на адрес {url} выключен: {reason}.\n\nСобытия на него больше не отправляются. Проверьте приёмник и включите адрес снова в Настройках → Вебхуки."
+    );
+    for admin in admins {
+        let letter = Letter {
+            to: &admin,
+            from_name: "Auto-Concierge",
+            reply_to: None,
+            subject: "Вебхук выключен: адрес не принимает события",
+            text: &text,
+        };
+        if let Err(e) = mailer.send(&letter).await {
+            tracing::warn!(error = %e, "webhook: an admin could not be told by e-mail");
+        }
+    }
 }
 
 fn attempt<'a>(

@@ -1,5 +1,6 @@
 //! Per-company figures for `/metrics`, read across companies through the one narrow
-//! `platform_tenant_metrics()` function (counts only; see `migrations/0004_metrics.sql`).
+//! `platform_tenant_metrics()` and `platform_webhook_metrics()` functions (counts only; see
+//! `migrations/0004_metrics.sql`, `0014_webhooks.sql`).
 
 use std::fmt::Write as _;
 
@@ -11,9 +12,11 @@ pub struct TenantFigure {
     /// The company's slug.
     pub tenant: String,
     /// `jobs`, `concierge_answers_24h`, `concierge_fallbacks_24h`, `concierge_latency_ms_24h`,
-    /// `bot_reply_ms_24h`, `deliveries_sent_24h` or `deliveries_failed_24h`.
+    /// `bot_reply_ms_24h`, `deliveries_sent_24h`, `deliveries_failed_24h`,
+    /// `webhook_deliveries_24h` or `webhook_endpoints_disabled`.
     pub metric: String,
-    /// The job status, the concierge engine or the delivery channel; empty for the others.
+    /// The job status, the concierge engine, the delivery channel or the webhook result; empty
+    /// for the others.
     pub label: String,
     pub value: f64,
 }
@@ -22,7 +25,8 @@ pub async fn tenant_metrics(db: &Db) -> Result<Vec<TenantFigure>> {
     Ok(sqlx::query_as!(
         TenantFigure,
         r#"SELECT tenant AS "tenant!", metric AS "metric!", label AS "label!", value AS "value!"
-           FROM platform_tenant_metrics()
+           FROM (SELECT * FROM platform_tenant_metrics()
+                 UNION ALL SELECT * FROM platform_webhook_metrics()) AS figures
            ORDER BY metric, tenant, label"#
     )
     .fetch_all(db.pool())
@@ -30,7 +34,7 @@ pub async fn tenant_metrics(db: &Db) -> Result<Vec<TenantFigure>> {
 }
 
 /// Help text and the label name (if any) of each metric.
-const METRICS: [(&str, &str, Option<&str>); 7] = [
+const METRICS: [(&str, &str, Option<&str>); 9] = [
     (
         "jobs",
         "Jobs of the worker's queue, by status.",
@@ -65,6 +69,16 @@ const METRICS: [(&str, &str, Option<&str>); 7] = [
         "deliveries_failed_24h",
         "Notification attempts refused in the last 24 h, by channel (none: no channel to try).",
         Some("channel"),
+    ),
+    (
+        "webhook_deliveries_24h",
+        "Webhook attempts to the companies' CRMs in the last 24 h, by result (ok: a 2xx answer).",
+        Some("result"),
+    ),
+    (
+        "webhook_endpoints_disabled",
+        "Webhook endpoints switched off after failing for 3 days.",
+        None,
     ),
 ];
 

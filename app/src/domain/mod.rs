@@ -34,6 +34,7 @@ pub mod sms;
 pub mod telegram;
 pub mod templates;
 pub mod users;
+pub mod webhooks;
 pub mod work;
 
 use std::sync::Arc;

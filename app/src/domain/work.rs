@@ -1,8 +1,8 @@
 //! A unit of work: one tenant transaction and the live events it will publish — after it
 //! commits, never before, and never for a change that was rolled back. Use cases open one, do
 //! their work in its transaction, say what happened with [`Work::publish`], and
-//! [`Work::commit`]. Dropping it without a commit rolls the transaction back and forgets the
-//! events.
+//! [`Work::commit`], which also queues the events' webhooks (`super::webhooks`). Dropping it
+//! without a commit rolls the transaction back and forgets the events.
 
 use crate::model::EventKind;
 
@@ -46,8 +46,10 @@ impl Work {
         Ok(())
     }
 
-    /// Commits, then publishes the queued events in order.
-    pub async fn commit(self, bus: &EventBus) -> Result<()> {
+    /// Queues the events' webhooks to the company's CRM in the transaction (so they go out if
+    /// and only if the change does), commits, then publishes the events in order.
+    pub async fn commit(mut self, bus: &EventBus) -> Result<()> {
+        super::webhooks::enqueue(&mut self.tx, self.tenant, &self.events).await?;
         self.tx.commit().await?;
         for (kind, data) in self.events {
             bus.publish(self.tenant, kind, data).await;

@@ -50,26 +50,17 @@ pub async fn load_company() -> Result<CompanyView, AppError> {
     } = crate::session::ssr::staff().await?;
     let mut tx = state.db.tenant_read_tx(tenant).await?;
     let company = company::get(&mut tx).await?;
-    Ok(CompanyView {
-        can_edit: user.role.is_admin(),
-        name: company.name,
-        timezone: company.timezone,
-        reminder_hours: company
-            .reminder_hours
-            .iter()
-            .map(i32::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-    })
+    Ok(ssr::view(company, user.role.is_admin()))
 }
 
-/// An admin's change of the company's settings, as `PATCH /api/v1/tenant` makes it.
+/// An admin's change of the company's settings, as `PATCH /api/v1/tenant` makes it; answers the
+/// settings as saved (normalised), which the form shows.
 #[server]
 pub async fn save_company(
     name: String,
     timezone: String,
     reminder_hours: String,
-) -> Result<(), AppError> {
+) -> Result<CompanyView, AppError> {
     use crate::domain::company::{self, CompanyPatch};
 
     let crate::session::ssr::Caller { state, tenant, .. } =
@@ -79,7 +70,7 @@ pub async fn save_company(
             "За сколько часов напоминать: целые числа через запятую, например 24, 2",
         )
     })?;
-    company::change(
+    let company = company::change(
         &state.db,
         &state.config,
         tenant,
@@ -91,11 +82,28 @@ pub async fn save_company(
         },
     )
     .await?;
-    Ok(())
+    Ok(ssr::view(company, true))
 }
 
 #[cfg(feature = "ssr")]
 mod ssr {
+    use super::CompanyView;
+    use crate::domain::company::Company;
+
+    pub fn view(company: Company, can_edit: bool) -> CompanyView {
+        CompanyView {
+            can_edit,
+            name: company.name,
+            timezone: company.timezone,
+            reminder_hours: company
+                .reminder_hours
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
     /// «24, 2» (or «24 2», «24; 2») as numbers; empty: none. Their range is the domain's rule.
     pub fn hours(text: &str) -> Option<Vec<i64>> {
         text.split([',', ';', ' '])
@@ -139,9 +147,17 @@ pub fn CompanySettings(
 
 #[component]
 fn CompanyForm(company: CompanyView, save: ServerAction<SaveCompany>) -> impl IntoView {
-    let saved = move || matches!(save.value().get(), Some(Ok(())));
-    // The values are properties too: saving loads them again into the same inputs (normalised:
-    // «3, 48, 3» comes back as «48, 3»), and an input the user typed in ignores a new attribute.
+    let saved = move || matches!(save.value().get(), Some(Ok(_)));
+    // The inputs show what the save answered (normalised: «3, 48, 3» comes back as «48, 3») as
+    // properties, since an input the user typed in ignores a new attribute. Nothing else writes
+    // them: no reload replaces the form under a user who goes on typing, and a refused save
+    // leaves the form as typed.
+    let shown = RwSignal::new(company.clone());
+    Effect::new(move |_| {
+        if let Some(Ok(view)) = save.value().get() {
+            shown.set(view);
+        }
+    });
     let current = company.timezone.clone();
     // The company's own zone stays choosable when it is none of the usual ones.
     let other = (!ZONES.iter().any(|(zone, _)| *zone == current)).then(|| current.clone());
@@ -149,11 +165,11 @@ fn CompanyForm(company: CompanyView, save: ServerAction<SaveCompany>) -> impl In
         <EditorForm action=save id="company-title" heading="Компания".to_string() submit="Сохранить">
             <div>
                 <label for="company-name" class="block text-sm font-medium">"Название"</label>
-                <input id="company-name" name="name" required maxlength="200" value=company.name.clone() prop:value=company.name class=INPUT/>
+                <input id="company-name" name="name" required maxlength="200" value=company.name.clone() prop:value=move || shown.with(|v| v.name.clone()) class=INPUT/>
             </div>
             <div>
                 <label for="company-timezone" class="block text-sm font-medium">"Часовой пояс"</label>
-                <select id="company-timezone" name="timezone" class=INPUT>
+                <select id="company-timezone" name="timezone" class=INPUT prop:value=move || shown.with(|v| v.timezone.clone())>
                     {ZONES.iter().map(|(zone, label)| view! {
                         <option value=*zone selected=*zone == current>{*label}</option>
                     }).collect_view()}
@@ -163,7 +179,7 @@ fn CompanyForm(company: CompanyView, save: ServerAction<SaveCompany>) -> impl In
             <div>
                 <label for="company-reminders" class="block text-sm font-medium">"За сколько часов напоминать"</label>
                 <input id="company-reminders" name="reminder_hours" placeholder="24, 2" aria-describedby="company-reminders-hint"
-                    value=company.reminder_hours.clone() prop:value=company.reminder_hours class=INPUT/>
+                    value=company.reminder_hours.clone() prop:value=move || shown.with(|v| v.reminder_hours.clone()) class=INPUT/>
                 <p id="company-reminders-hint" class="text-xs text-slate-500">
                     "Клиентам, до визита (по каналам из «Уведомлений»): часы через запятую, не больше 5, от 1 до 720. Пусто — не напоминать."
                 </p>

@@ -12,6 +12,7 @@ pub mod register;
 pub mod services;
 pub mod settings;
 pub mod shops;
+pub mod webhooks;
 
 use leptos::prelude::*;
 use leptos_router::components::A;

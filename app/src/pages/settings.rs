@@ -163,6 +163,7 @@ pub fn SettingsPage() -> impl IntoView {
             <crate::pages::channels::ChannelSettings/>
             <crate::pages::password::PasswordForm temporary=false/>
             <crate::pages::channels::TemplateSettings/>
+            <crate::pages::webhooks::WebhookSettings/>
         </div>
     }
 }
@@ -195,11 +196,6 @@ fn SettingsSections() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(_)) = reset.value().get() {
             access.refetch();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = save_company.value().get() {
-            company.refetch();
         }
     });
 

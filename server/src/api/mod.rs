@@ -12,6 +12,7 @@ mod services;
 mod shops;
 mod tenant;
 mod users;
+mod webhooks;
 
 use axum::{response::Html, routing::get, Json, Router};
 use utoipa::{
@@ -74,6 +75,11 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::messages, inbox::reply))
         .routes(routes!(inbox::take_over, inbox::hand_back))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::retry))
         .routes(routes!(concierge::analyze))
         .routes(routes!(events::sse))
         .routes(routes!(events::ws))

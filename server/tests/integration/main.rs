@@ -15,4 +15,5 @@ mod demo_and_accounts;
 mod faults;
 mod leptos_config;
 mod tenant_isolation;
+mod webhooks;
 mod worker;

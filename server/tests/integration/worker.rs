@@ -5,23 +5,16 @@
 use std::time::{Duration, Instant};
 
 use crate::common::{
+    free_day,
     server::{token, Api, RoleProcess, TestServer},
     telegram::{connect_bot, tenant, FakeTelegram, SEVER_TOKEN},
     TestDb,
 };
 use axum::http::StatusCode;
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 
 /// A working day well ahead (demo visits cover only ±3 days), not a Sunday.
-fn free_day(ahead: i64) -> NaiveDate {
-    let mut day = Utc::now().date_naive() + chrono::Duration::days(ahead);
-    while day.weekday() == Weekday::Sun {
-        day += chrono::Duration::days(1);
-    }
-    day
-}
-
 struct Setup {
     db: TestDb,
     fake: FakeTelegram,

@@ -108,6 +108,10 @@ pub struct Config {
     /// `Host`, which anyone can set. Required in production with SMTP; in development it is the
     /// local site address with the path prefix.
     pub public_url: String,
+    /// `WEBHOOKS_ALLOW_INTERNAL=true`: webhooks may go to addresses inside the network (a CRM or
+    /// 1C on the shop's own LAN, in an on-premises install). Off by default: in production an
+    /// endpoint resolving to loopback, private or link-local ranges is refused (SSRF).
+    pub webhooks_allow_internal: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -180,6 +184,7 @@ impl Config {
             )?,
             smtp: super::mail::SmtpConfig::from_vars(&get)?,
             public_url: vars.public_url(environment)?,
+            webhooks_allow_internal: vars.flag("WEBHOOKS_ALLOW_INTERNAL")?,
         })
     }
 }
@@ -193,6 +198,17 @@ impl Vars<'_> {
             .get(name)
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
+    }
+
+    /// `true`/`1`/`yes` or `false`/`0`/`no`; unset: false.
+    fn flag(&self, name: &str) -> Result<bool, ConfigError> {
+        match self.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None | Some("false" | "0" | "no") => Ok(false),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some(other) => Err(ConfigError::Invalid(format!(
+                "{name} must be true or false, got {other:?}"
+            ))),
+        }
     }
 
     /// A whole number within `range`, `default` when unset.

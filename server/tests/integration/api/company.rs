@@ -2,9 +2,10 @@
 //! change them, managers read them, another company never sees them), the reminders a booking
 //! queues by them, and the names of a shop's bays.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::*;
+use crate::common::free_day;
 
 /// The `msg` of a 422's first detail.
 fn message(body: &Value) -> &str {
@@ -91,15 +92,6 @@ async fn company_name_zone_and_reminders_are_changed_by_admins_only() {
     assert_ne!(theirs["id"], renamed["id"]);
     drop(server);
     db.drop().await;
-}
-
-/// A working day well ahead of the demo's visits, not a Sunday.
-fn free_day(ahead: i64) -> NaiveDate {
-    let mut day = Utc::now().date_naive() + chrono::Duration::days(ahead);
-    while day.weekday() == Weekday::Sun {
-        day += chrono::Duration::days(1);
-    }
-    day
 }
 
 /// Books the `nth` free time of `day` in the first shop for a client who has the bot; returns

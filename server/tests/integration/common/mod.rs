@@ -2,6 +2,7 @@
 //! and the application's pool working as the unprivileged runtime role.
 
 pub mod cluster;
+pub mod crm;
 pub mod redis;
 pub mod server;
 pub mod sms;
@@ -30,6 +31,16 @@ fn url_for(database: &str) -> String {
     } else {
         format!("{root}/{database}?{query}")
     }
+}
+
+/// A working day (Monday to Saturday: the demo shops' days) `ahead` days from today.
+pub fn free_day(ahead: i64) -> chrono::NaiveDate {
+    use chrono::Datelike;
+    let mut day = chrono::Utc::now().date_naive() + chrono::Duration::days(ahead);
+    while day.weekday() == chrono::Weekday::Sun {
+        day += chrono::Duration::days(1);
+    }
+    day
 }
 
 pub fn test_config() -> Config {
