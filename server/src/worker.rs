@@ -17,7 +17,7 @@ use app::domain::{
     db::{TenantId, Tx},
     deliveries::{self, Attempt},
     mail::{Letter, MailError},
-    outbox::{self, Job, Medium, Notification, TelegramMessage},
+    outbox::{self, Job, Lane, Medium, Notification, TelegramMessage},
     sms,
     telegram::{self, SendError},
     webhooks::{self, Health},
@@ -32,6 +32,8 @@ const INTERVAL: Duration = Duration::from_secs(1);
 /// not starve the others.
 const TENANTS_PER_ROUND: i32 = 100;
 const JOBS_PER_TENANT: usize = 50;
+/// Webhooks per company per round: each may wait [`webhooks::TIMEOUT`] for its receiver.
+const WEBHOOKS_PER_TENANT: usize = 10;
 /// Pause before attempt n+1: 5 s, 10 s, 20 s … up to an hour.
 const FIRST_RETRY: Duration = Duration::from_secs(5);
 const MAX_RETRY: Duration = Duration::from_secs(3600);
@@ -41,8 +43,17 @@ pub fn spawn(state: AppState, shutdown: Shutdown) -> tokio::task::JoinHandle<()>
     tokio::spawn(run(state, shutdown))
 }
 
-/// Runs until `shutdown`; a job in hand is finished first (the `worker` command awaits it).
+/// Runs until `shutdown`; a job in hand is finished first (the `worker` command awaits it). The
+/// webhooks to CRMs run in a lane of their own beside the messages to car owners, so that a
+/// receiver slow to answer never holds up a reminder.
 pub async fn run(state: AppState, shutdown: Shutdown) {
+    let webhooks = tokio::spawn(run_lane(state.clone(), shutdown.clone(), Lane::Webhooks));
+    run_lane(state, shutdown, Lane::Messages).await;
+    let _ = webhooks.await;
+    tracing::info!("worker stopped");
+}
+
+async fn run_lane(state: AppState, shutdown: Shutdown, lane: Lane) {
     let client = match reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .build()
@@ -60,24 +71,32 @@ pub async fn run(state: AppState, shutdown: Shutdown) {
             _ = tick.tick() => {}
             _ = shutdown.wait() => break,
         }
-        if let Err(e) = round(&state, &client, &shutdown).await {
-            tracing::warn!(error = %e, "worker: round failed; trying again");
+        if let Err(e) = round(&state, &client, &shutdown, lane).await {
+            tracing::warn!(error = %e, ?lane, "worker: round failed; trying again");
         }
     }
-    tracing::info!("worker stopped");
 }
 
 /// One pass over the companies with jobs due. A company whose job breaks is left for this round
 /// (its attempt recorded, see [`run_one`]); the others are served all the same.
-async fn round(state: &AppState, client: &reqwest::Client, shutdown: &Shutdown) -> Result<()> {
+async fn round(
+    state: &AppState,
+    client: &reqwest::Client,
+    shutdown: &Shutdown,
+    lane: Lane,
+) -> Result<()> {
     // Decrypted once per round per company; a changed token is picked up at the next round.
     let mut tokens: HashMap<TenantId, Option<String>> = HashMap::new();
+    let per_tenant = match lane {
+        Lane::Messages => JOBS_PER_TENANT,
+        Lane::Webhooks => WEBHOOKS_PER_TENANT,
+    };
     for tenant in outbox::due_tenants(&state.db, TENANTS_PER_ROUND).await? {
-        for _ in 0..JOBS_PER_TENANT {
+        for _ in 0..per_tenant {
             if shutdown.is_triggered() {
                 return Ok(());
             }
-            match run_one(state, client, tenant, &mut tokens).await {
+            match run_one(state, client, tenant, lane, &mut tokens).await {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
@@ -99,10 +118,11 @@ async fn run_one(
     state: &AppState,
     client: &reqwest::Client,
     tenant: TenantId,
+    lane: Lane,
     tokens: &mut HashMap<TenantId, Option<String>>,
 ) -> Result<bool> {
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let Some(job) = outbox::claim(&mut tx).await? else {
+    let Some(job) = outbox::claim(&mut tx, lane).await? else {
         tx.commit().await?;
         return Ok(false);
     };
@@ -415,9 +435,13 @@ async fn deliver_webhook(
     let outcome = webhooks::post(&state.config, &url, &secret, &event).await;
     // The receiver has it (or answered): a failure to log that must not send it again.
     *sent = outcome.ok;
-    let health = webhooks::record(tx, tenant, Some(job.id), &event, job.attempts, &outcome).await?;
+    let attempt = webhooks::next_attempt(tx, job.id).await?;
+    let health = webhooks::record(tx, tenant, Some(job.id), &event, attempt, &outcome).await?;
     if outcome.ok {
         return outbox::done(tx, job, None).await;
+    }
+    if health == Health::Gone {
+        return outbox::done(tx, job, Some("skipped: the endpoint was removed")).await;
     }
     let error = outcome.error.unwrap_or_default();
     if let Health::DisabledNow { url, reason } = &health {

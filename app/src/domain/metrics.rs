@@ -1,6 +1,6 @@
 //! Per-company figures for `/metrics`, read across companies through the one narrow
-//! `platform_tenant_metrics()` and `platform_webhook_metrics()` functions (counts only; see
-//! `migrations/0004_metrics.sql`, `0014_webhooks.sql`).
+//! `platform_tenant_metrics()` and `platform_integration_metrics()` functions (counts only; see
+//! `migrations/0004_metrics.sql`, `0014_webhooks_and_bot_errors.sql`).
 
 use std::fmt::Write as _;
 
@@ -13,10 +13,10 @@ pub struct TenantFigure {
     pub tenant: String,
     /// `jobs`, `concierge_answers_24h`, `concierge_fallbacks_24h`, `concierge_latency_ms_24h`,
     /// `bot_reply_ms_24h`, `deliveries_sent_24h`, `deliveries_failed_24h`,
-    /// `webhook_deliveries_24h` or `webhook_endpoints_disabled`.
+    /// `webhook_deliveries_24h`, `webhook_endpoints_disabled` or `bot_errors_total`.
     pub metric: String,
-    /// The job status, the concierge engine, the delivery channel or the webhook result; empty
-    /// for the others.
+    /// The job status, the concierge engine, the delivery channel, the webhook result or the
+    /// kind of bot error; empty for the others.
     pub label: String,
     pub value: f64,
 }
@@ -26,7 +26,7 @@ pub async fn tenant_metrics(db: &Db) -> Result<Vec<TenantFigure>> {
         TenantFigure,
         r#"SELECT tenant AS "tenant!", metric AS "metric!", label AS "label!", value AS "value!"
            FROM (SELECT * FROM platform_tenant_metrics()
-                 UNION ALL SELECT * FROM platform_webhook_metrics()) AS figures
+                 UNION ALL SELECT * FROM platform_integration_metrics()) AS figures
            ORDER BY metric, tenant, label"#
     )
     .fetch_all(db.pool())
@@ -34,7 +34,7 @@ pub async fn tenant_metrics(db: &Db) -> Result<Vec<TenantFigure>> {
 }
 
 /// Help text and the label name (if any) of each metric.
-const METRICS: [(&str, &str, Option<&str>); 9] = [
+const METRICS: [(&str, &str, Option<&str>); 10] = [
     (
         "jobs",
         "Jobs of the worker's queue, by status.",
@@ -80,6 +80,11 @@ const METRICS: [(&str, &str, Option<&str>); 9] = [
         "Webhook endpoints switched off after failing for 3 days.",
         None,
     ),
+    (
+        "bot_errors_total",
+        "Errors of the company's Telegram bot, by kind (poll: a getUpdates call failed; update: an update not handled).",
+        Some("kind"),
+    ),
 ];
 
 /// A label value as the exposition format wants it: backslash, quote and newline escaped.
@@ -95,7 +100,12 @@ pub fn escape_label(value: &str) -> String {
 pub fn write_prometheus(figures: &[TenantFigure], out: &mut String) {
     for (metric, help, label_name) in METRICS {
         let name = format!("auto_concierge_{metric}");
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        let kind = if metric.ends_with("_total") {
+            "counter"
+        } else {
+            "gauge"
+        };
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for figure in figures.iter().filter(|f| f.metric == metric) {
             let tenant = escape_label(&figure.tenant);
             let label = escape_label(&figure.label);

@@ -363,16 +363,31 @@ pub async fn due_tenants(db: &Db, limit: i32) -> Result<Vec<TenantId>> {
 /// Claims the company's next due job in `tx` (a [`Db::tenant_tx`]). The row stays locked until
 /// `tx` ends, and other workers skip it (`SKIP LOCKED`), so two workers never run one job; the
 /// worker keeps the transaction open while it sends and marks the job done before committing.
-pub async fn claim(tx: &mut Tx) -> Result<Option<Job>> {
+///
+/// `lane` keeps the webhooks to CRMs apart: a receiver may take seconds to answer (or never),
+/// and messages to car owners must not wait behind it, so the worker runs each lane on its own.
+pub async fn claim(tx: &mut Tx, lane: Lane) -> Result<Option<Job>> {
     Ok(sqlx::query_as!(
         Job,
         "UPDATE jobs SET attempts = attempts + 1, updated_at = now()
          WHERE id = (SELECT id FROM jobs WHERE status = 'pending' AND run_at <= now()
+                       AND (kind = $1) = $2
                      ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-         RETURNING id, kind, payload, attempts, max_attempts"
+         RETURNING id, kind, payload, attempts, max_attempts",
+        super::webhooks::DELIVER,
+        lane == Lane::Webhooks
     )
     .fetch_optional(&mut **tx)
     .await?)
+}
+
+/// Which of the queue's jobs a worker loop runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// Messages to car owners (Telegram, SMS, e-mail).
+    Messages,
+    /// Webhooks to the companies' CRMs.
+    Webhooks,
 }
 
 /// The job is finished: sent, or (with `note`) skipped for a reason kept in `last_error`.

@@ -3,6 +3,7 @@
 
 use std::{collections::HashMap, time::Duration};
 
+use chrono::{DateTime, Utc};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -271,6 +272,59 @@ pub async fn connected_bots(db: &Db) -> Result<HashMap<TenantId, StoredBot>> {
             )
         })
         .collect())
+}
+
+/// What went wrong with a company's bot, for `/metrics` and the Settings page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BotFault {
+    /// A `getUpdates` call failed (network, 5xx, 429, a revoked token).
+    Poll,
+    /// An update could not be handled.
+    Update,
+}
+
+/// Counts a bot error of the company and keeps its text (the token already redacted) as the
+/// last one, until [`clear_bot_fault`].
+pub async fn record_bot_fault(
+    db: &Db,
+    tenant: TenantId,
+    fault: BotFault,
+    error: &str,
+) -> Result<()> {
+    let error: String = error.chars().take(500).collect();
+    let mut tx = db.tenant_tx(tenant).await?;
+    sqlx::query!(
+        "UPDATE tenants SET telegram_poll_errors = telegram_poll_errors + CASE WHEN $1 THEN 1 ELSE 0 END,
+                telegram_update_errors = telegram_update_errors + CASE WHEN $1 THEN 0 ELSE 1 END,
+                telegram_last_error = $2, telegram_last_error_at = now()",
+        fault == BotFault::Poll,
+        error
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The bot works again: the last error is no longer shown (the counts stay).
+pub async fn clear_bot_fault(db: &Db, tenant: TenantId) -> Result<()> {
+    let mut tx = db.tenant_tx(tenant).await?;
+    sqlx::query!(
+        "UPDATE tenants SET telegram_last_error = NULL, telegram_last_error_at = NULL
+         WHERE telegram_last_error IS NOT NULL"
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The bot's last error while it persists: (when, what).
+pub async fn bot_fault(tx: &mut Tx) -> Result<Option<(DateTime<Utc>, String)>> {
+    let row = sqlx::query!("SELECT telegram_last_error, telegram_last_error_at FROM tenants")
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.and_then(|r| Some((r.telegram_last_error_at?, r.telegram_last_error?))))
 }
 
 pub async fn status(tx: &mut Tx) -> Result<BotConnection> {

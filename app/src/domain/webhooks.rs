@@ -286,7 +286,8 @@ pub async fn change(
          SET url = coalesce($2, url), events = coalesce($3, events),
              description = coalesce($4, description),
              is_active = coalesce($5, is_active),
-             failing_since = CASE WHEN $5 THEN NULL ELSE failing_since END,
+             failing_since = CASE WHEN $5 OR $2 IS DISTINCT FROM NULL THEN NULL
+                                  ELSE failing_since END,
              disabled_at = CASE WHEN $5 THEN NULL ELSE disabled_at END,
              disabled_reason = CASE WHEN $5 THEN NULL ELSE disabled_reason END,
              updated_at = now()
@@ -316,10 +317,15 @@ pub async fn remove(db: &Db, tenant: TenantId, id: i64) -> Result<()> {
     if gone == 0 {
         return Err(Error::NotFound);
     }
+    // A job the worker holds right now is skipped (it finds the endpoint gone and ends itself):
+    // waiting for it would deadlock with its own insert into the log.
     sqlx::query!(
         "UPDATE jobs SET status = 'done', last_error = 'skipped: the endpoint was removed',
                 updated_at = now()
-         WHERE kind = $1 AND status = 'pending' AND (payload ->> 'endpoint_id')::bigint = $2",
+         WHERE id IN (SELECT id FROM jobs
+                      WHERE kind = $1 AND status = 'pending'
+                        AND (payload ->> 'endpoint_id')::bigint = $2
+                      FOR UPDATE SKIP LOCKED)",
         DELIVER,
         id
     )
@@ -365,6 +371,14 @@ pub async fn enqueue(
     }
     for (kind, data) in wanted {
         let event_type = kind.as_str();
+        let subscribed: Vec<i64> = endpoints
+            .iter()
+            .filter(|e| e.events.is_empty() || e.events.iter().any(|t| t == event_type))
+            .map(|e| e.id)
+            .collect();
+        if subscribed.is_empty() {
+            continue;
+        }
         let data = match kind {
             EventKind::AppointmentCreated | EventKind::AppointmentUpdated => {
                 visit_data(tx, data.clone()).await?
@@ -372,11 +386,8 @@ pub async fn enqueue(
             _ => data.clone(),
         };
         let body = envelope(tx, &new_event_id(), event_type, data).await?;
-        for endpoint in &endpoints {
-            if !endpoint.events.is_empty() && !endpoint.events.iter().any(|e| e == event_type) {
-                continue;
-            }
-            insert_job(tx, tenant, endpoint.id, &body, "pending").await?;
+        for endpoint in subscribed {
+            insert_job(tx, tenant, endpoint, &body, "pending").await?;
         }
     }
     Ok(())
@@ -550,9 +561,12 @@ async fn reachable_address(url: &reqwest::Url) -> Result<SocketAddr> {
             "Адрес «{host}» ведёт во внутреннюю сеть: вебхуки уходят только на адреса в интернете"
         ))
     };
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+    let not_found = || Error::validation(format!("Адрес «{host}» не находится (DNS)"));
+    let lookup = tokio::net::lookup_host((host.trim_matches(['[', ']']), port));
+    let addresses: Vec<SocketAddr> = tokio::time::timeout(Duration::from_secs(5), lookup)
         .await
-        .map_err(|_| Error::validation(format!("Адрес «{host}» не находится (DNS)")))?
+        .map_err(|_| not_found())?
+        .map_err(|_| not_found())?
         .collect();
     if addresses.is_empty() || addresses.iter().any(|a| internal(a.ip())) {
         return Err(refused());
@@ -575,18 +589,33 @@ pub fn internal(ip: IpAddr) -> bool {
                 || a == 0
                 || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
                 || (a == 198 && (18..20).contains(&b)) // benchmarking
+                || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
                 || a >= 240 // reserved
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return internal(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            let first = segments[0];
+            // IPv4-compatible (::a.b.c.d) and 6to4 (2002:a.b.c.d::) addresses carry an IPv4 one.
+            let carried = |high: u16, low: u16| {
+                let [a, b] = high.to_be_bytes();
+                let [c, d] = low.to_be_bytes();
+                std::net::Ipv4Addr::new(a, b, c, d)
+            };
+            if segments[..6].iter().all(|s| *s == 0) {
+                return internal(IpAddr::V4(carried(segments[6], segments[7])));
+            }
+            if first == 0x2002 {
+                return internal(IpAddr::V4(carried(segments[1], segments[2])));
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local
                 || (first & 0xffc0) == 0xfe80 // link-local
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
                 || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
                 || (first == 0x0064 && v6.segments()[1] == 0xff9b) // NAT64 of any address
         }
@@ -620,6 +649,8 @@ pub async fn post(config: &Config, url: &str, secret: &str, job: &Job) -> Outcom
         .timeout(TIMEOUT)
         .connect_timeout(TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy would resolve the name itself, past the address checked here.
+        .no_proxy()
         .user_agent("Auto-Concierge-Webhooks/1");
     if guarded(config) {
         match reachable_address(&parsed).await {
@@ -648,9 +679,17 @@ pub async fn post(config: &Config, url: &str, secret: &str, job: &Job) -> Outcom
         .send()
         .await;
     match response {
-        Ok(response) => {
+        Ok(mut response) => {
             let status = response.status();
-            let text = response.text().await.unwrap_or_default();
+            // Only the start is kept, so only the start is read: a receiver cannot fill memory.
+            let mut bytes = Vec::new();
+            while bytes.len() < EXCERPT_CHARS * 4 {
+                match response.chunk().await {
+                    Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+            let text = String::from_utf8_lossy(&bytes);
             let excerpt: String = text.chars().take(EXCERPT_CHARS).collect();
             Outcome {
                 ok: status.is_success(),
@@ -662,7 +701,8 @@ pub async fn post(config: &Config, url: &str, secret: &str, job: &Job) -> Outcom
         }
         Err(e) if e.is_timeout() => failed(format!("нет ответа за {} с", TIMEOUT.as_secs())),
         Err(e) if e.is_connect() => failed("соединение не установлено".into()),
-        Err(e) => failed(format!("запрос не прошёл: {e}")),
+        // The URL stays out: some CRMs carry their key in it.
+        Err(e) => failed(format!("запрос не прошёл: {}", e.without_url())),
     }
 }
 
@@ -691,6 +731,8 @@ pub async fn target(
 pub enum Health {
     Answering,
     Failing,
+    /// The endpoint was removed while the event was on its way: nothing was logged.
+    Gone,
     /// Failed for [`DISABLE_AFTER`] and switched off now: its admins are to be told.
     DisabledNow {
         url: String,
@@ -708,6 +750,11 @@ pub async fn record(
     attempt: i32,
     outcome: &Outcome,
 ) -> Result<Health> {
+    // In a savepoint: the endpoint may have been removed meanwhile, and its log with it.
+    // Transaction control: runtime, nothing to check.
+    sqlx::query("SAVEPOINT webhook_record")
+        .execute(&mut **tx)
+        .await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO webhook_deliveries (tenant_id, endpoint_id, job_id, event_id, event_type,
                                          attempt, ok, status_code, error, duration_ms, response_excerpt)
@@ -727,12 +774,19 @@ pub async fn record(
     .fetch_optional(&mut **tx)
     .await;
     match id {
-        // The endpoint was removed meanwhile: nothing to keep.
         Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => {
-            return Ok(Health::Failing)
+            // Transaction control: runtime.
+            sqlx::query("ROLLBACK TO SAVEPOINT webhook_record")
+                .execute(&mut **tx)
+                .await?;
+            return Ok(Health::Gone);
         }
         other => other?,
     };
+    // Transaction control: runtime.
+    sqlx::query("RELEASE SAVEPOINT webhook_record")
+        .execute(&mut **tx)
+        .await?;
     if outcome.ok {
         sqlx::query!(
             "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1",
@@ -750,11 +804,11 @@ pub async fn record(
     let row = sqlx::query!(
         r#"UPDATE webhook_endpoints
            SET failing_since = coalesce(failing_since, now()),
-               is_active = CASE WHEN failing_since < now() - make_interval(secs => $2)
+               is_active = CASE WHEN is_active AND failing_since < now() - make_interval(secs => $2)
                                 THEN false ELSE is_active END,
-               disabled_at = CASE WHEN failing_since < now() - make_interval(secs => $2)
+               disabled_at = CASE WHEN is_active AND failing_since < now() - make_interval(secs => $2)
                                   THEN now() ELSE disabled_at END,
-               disabled_reason = CASE WHEN failing_since < now() - make_interval(secs => $2)
+               disabled_reason = CASE WHEN is_active AND failing_since < now() - make_interval(secs => $2)
                                       THEN $3 ELSE disabled_reason END
            WHERE id = $1
            RETURNING url, coalesce(disabled_at = now(), false) AS "disabled_now!""#,
@@ -766,12 +820,15 @@ pub async fn record(
     .await?;
     Ok(match row {
         Some(row) if row.disabled_now => {
-            // Its other pending events wait for no one.
+            // Its other pending events wait for no one (one another worker holds ends itself
+            // when it finds the endpoint off).
             sqlx::query!(
                 "UPDATE jobs SET status = 'done', last_error = 'skipped: the endpoint was disabled',
                         updated_at = now()
-                 WHERE kind = $1 AND status = 'pending'
-                   AND (payload ->> 'endpoint_id')::bigint = $2",
+                 WHERE id IN (SELECT id FROM jobs
+                              WHERE kind = $1 AND status = 'pending'
+                                AND (payload ->> 'endpoint_id')::bigint = $2
+                              FOR UPDATE SKIP LOCKED)",
                 DELIVER,
                 job.endpoint_id
             )
@@ -803,6 +860,9 @@ pub async fn send_test(
 ) -> Result<Delivery> {
     let mut tx = db.tenant_tx(tenant).await?;
     get(&mut tx, endpoint_id).await?;
+    if target(&mut tx, config, endpoint_id).await?.is_none() {
+        return Err(switched_off());
+    }
     let data = serde_json::json!({ "message": "Тестовое событие Auto-Concierge: адрес и подпись работают" });
     let body = envelope(&mut tx, &new_event_id(), TEST_EVENT, data).await?;
     // Kept as a finished job, so that «Повторить» can send the same event again.
@@ -848,20 +908,24 @@ async fn send_now(db: &Db, config: &Config, tenant: TenantId, job_id: i64) -> Re
     let job: Job = serde_json::from_value(payload)
         .map_err(|e| Error::Internal(format!("webhook job {job_id}: {e}")))?;
     let Some((url, secret)) = target(&mut tx, config, job.endpoint_id).await? else {
-        return Err(Error::Conflict(
-            "Адрес выключен: включите его, чтобы отправлять события".into(),
-        ));
+        return Err(switched_off());
     };
-    let attempt = sqlx::query_scalar!(
-        r#"SELECT coalesce(max(attempt), 0) + 1 AS "n!" FROM webhook_deliveries WHERE job_id = $1"#,
-        job_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     tx.commit().await?;
     let outcome = post(config, &url, &secret, &job).await;
     let mut tx = db.tenant_tx(tenant).await?;
+    let attempt = next_attempt(&mut tx, job_id).await?;
     record(&mut tx, tenant, Some(job_id), &job, attempt, &outcome).await?;
+    if outcome.ok {
+        // Delivered now: the worker need not send it again (unless it holds it this moment).
+        sqlx::query!(
+            "UPDATE jobs SET status = 'done', last_error = NULL, updated_at = now()
+             WHERE id IN (SELECT id FROM jobs WHERE id = $1 AND status = 'pending'
+                          FOR UPDATE SKIP LOCKED)",
+            job_id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     let delivery = sqlx::query_as!(
         Delivery,
         "SELECT id, endpoint_id, event_id, event_type, attempt, ok, status_code, error,
@@ -873,6 +937,20 @@ async fn send_now(db: &Db, config: &Config, tenant: TenantId, job_id: i64) -> Re
     .await?;
     tx.commit().await?;
     Ok(delivery)
+}
+
+/// The number of the next attempt at job `job_id`'s event (the worker's and «Повторить»'s alike).
+pub async fn next_attempt(tx: &mut Tx, job_id: i64) -> Result<i32> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT coalesce(max(attempt), 0) + 1 AS "n!" FROM webhook_deliveries WHERE job_id = $1"#,
+        job_id
+    )
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+fn switched_off() -> Error {
+    Error::Conflict("Адрес выключен: включите его, чтобы отправлять события".into())
 }
 
 /// The addresses of the company's active admins (told when an endpoint is disabled).
@@ -912,6 +990,10 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "::127.0.0.1",
+            "2002:a00:1::",
+            "fec0::1",
+            "192.0.0.8",
         ] {
             assert!(internal(ip.parse().unwrap()), "{ip}");
         }

@@ -382,6 +382,9 @@ fn AddStaffForm(add: ServerAction<AddStaffMember>) -> impl IntoView {
 pub struct BotStatus {
     /// The bot's @username (without the @) when one is connected.
     pub username: Option<String>,
+    /// «07.12.2026 09:15: …», the bot's last error while it lasts (polling fails, an update
+    /// could not be handled).
+    pub problem: Option<String>,
 }
 
 #[server]
@@ -391,8 +394,16 @@ pub async fn load_bot_status() -> Result<BotStatus, AppError> {
     let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::admin().await?;
     let mut tx = state.db.tenant_tx(tenant).await?;
     let connection = telegram::status(&mut tx).await?;
+    let zone = crate::domain::company::zone(&mut tx).await?;
+    let problem = telegram::bot_fault(&mut tx).await?.map(|(at, error)| {
+        format!(
+            "{}: {error}",
+            at.with_timezone(&zone).format("%d.%m.%Y %H:%M")
+        )
+    });
     tx.commit().await?;
     Ok(BotStatus {
+        problem: problem.filter(|_| connection.bot_username.is_some()),
         username: connection.bot_username,
     })
 }
@@ -619,7 +630,10 @@ fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
     Effect::new(move |_| {
         bot_connected.set(matches!(
             status.get(),
-            Some(Ok(BotStatus { username: Some(_) }))
+            Some(Ok(BotStatus {
+                username: Some(_),
+                ..
+            }))
         ));
     });
     view! {
@@ -655,7 +669,12 @@ fn BotState(status: Loaded<BotStatus>, disconnect: ServerAction<DisconnectBot>) 
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match status.await {
-                    Ok(BotStatus { username: Some(username) }) => view! {
+                    Ok(BotStatus { username: Some(username), problem }) => view! {
+                        {problem.map(|problem| view! {
+                            <p role="alert" class="mb-2 rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="bot-problem">
+                                "Бот не может связаться с Telegram или обработать сообщение. Последняя ошибка " {problem}
+                            </p>
+                        })}
                         <div class="mb-3 flex flex-wrap items-center gap-3">
                             <p data-testid="bot-status">
                                 "Подключён: "
@@ -670,7 +689,7 @@ fn BotState(status: Loaded<BotStatus>, disconnect: ServerAction<DisconnectBot>) 
                             </ActionForm>
                         </div>
                     }.into_any(),
-                    Ok(BotStatus { username: None }) => view! {
+                    Ok(BotStatus { username: None, .. }) => view! {
                         <p class="mb-3 text-slate-600" data-testid="bot-status">"Бот не подключён: клиенты пока не могут записаться через Telegram."</p>
                     }.into_any(),
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),

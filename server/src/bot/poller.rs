@@ -1,12 +1,17 @@
 //! One company's long-polling loop. Errors of the Bot API (a revoked token, 429, 5xx, timeouts)
-//! are logged and retried with growing pauses; they never end the loop, so they never touch
+//! are logged, counted for the company (`/metrics`, the Settings page) and retried with growing
+//! pauses; they never end the loop, so they never touch
 //! other companies' bots. The loop ends when the supervisor stops it (the bot was removed, its
 //! token changed, the bot lock was lost, or the process shuts down), never in the middle of an
 //! update.
 
 use std::time::Duration;
 
-use app::domain::{db::TenantId, AppState};
+use app::domain::{
+    db::TenantId,
+    telegram::{self, BotFault},
+    AppState,
+};
 use teloxide::{prelude::*, types::AllowedUpdate, RequestError};
 use tokio::sync::oneshot;
 
@@ -20,6 +25,8 @@ const MAX_BACKOFF: Duration = Duration::from_secs(60);
 pub async fn run(state: AppState, tenant: TenantId, bot: Bot, mut stop: oneshot::Receiver<()>) {
     let mut offset: Option<i32> = None;
     let mut backoff = Duration::from_secs(1);
+    // An error is recorded (for `/metrics` and the Settings page); set while it lasts.
+    let mut failing = false;
     // A webhook left from webhook mode makes Telegram refuse `getUpdates`; polling replaces it.
     if let Err(e) = bot.delete_webhook().await {
         tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "deleteWebhook failed");
@@ -39,12 +46,19 @@ pub async fn run(state: AppState, tenant: TenantId, bot: Bot, mut stop: oneshot:
         let pause = match result {
             Ok(updates) => {
                 backoff = Duration::from_secs(1);
+                if std::mem::take(&mut failing) {
+                    if let Err(e) = telegram::clear_bot_fault(&state.db, tenant).await {
+                        tracing::warn!(tenant = tenant.0, error = %e, "bot: the error could not be cleared");
+                    }
+                }
                 for update in updates {
                     // Confirmed at the next call: a crash mid-update gets it again. Telegram's
                     // update ids are signed 32-bit numbers.
                     offset = Some((update.id.0 as i32).saturating_add(1));
                     if let Err(e) = dialogue::handle(&state, tenant, &bot, update).await {
-                        tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "bot update not handled");
+                        let error = redact(&e.to_string(), bot.token());
+                        tracing::warn!(tenant = tenant.0, %error, "bot update not handled");
+                        record(&state, tenant, BotFault::Update, &error).await;
                     }
                 }
                 continue;
@@ -55,10 +69,16 @@ pub async fn run(state: AppState, tenant: TenantId, bot: Bot, mut stop: oneshot:
                     seconds = seconds.seconds(),
                     "Bot API: too many requests"
                 );
+                failing = true;
+                let error = format!("Telegram просит подождать {} с (429)", seconds.seconds());
+                record(&state, tenant, BotFault::Poll, &error).await;
                 seconds.duration()
             }
             Err(e) => {
-                tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), retry_in = ?backoff, "Bot API getUpdates failed");
+                let error = redact(&e.to_string(), bot.token());
+                tracing::warn!(tenant = tenant.0, %error, retry_in = ?backoff, "Bot API getUpdates failed");
+                failing = true;
+                record(&state, tenant, BotFault::Poll, &error).await;
                 let pause = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 pause
@@ -85,6 +105,14 @@ async fn confirm(bot: &Bot, tenant: TenantId, offset: Option<i32>) {
         .unwrap_or(Ok(Vec::new()))
     {
         tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "handled updates not confirmed");
+    }
+}
+
+/// Keeps the error for `/metrics` and the Settings page; a database that cannot take it is
+/// logged and polling goes on.
+pub async fn record(state: &AppState, tenant: TenantId, fault: BotFault, error: &str) {
+    if let Err(e) = telegram::record_bot_fault(&state.db, tenant, fault, error).await {
+        tracing::warn!(tenant = tenant.0, error = %e, "bot: the error could not be recorded");
     }
 }
 

@@ -15,7 +15,10 @@ use axum::{
 use subtle::ConstantTimeEq;
 use teloxide::{types::Update, Bot};
 
-use super::{dialogue, poller::redact};
+use super::{
+    dialogue,
+    poller::{self, redact},
+};
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
@@ -74,7 +77,9 @@ pub async fn receive(
     };
     let bot = Bot::with_client(bot, client.clone()).set_api_url(api_url);
     if let Err(e) = dialogue::handle(&state, tenant, &bot, update).await {
-        tracing::warn!(tenant = tenant.0, error = %redact(&e.to_string(), bot.token()), "bot update not handled");
+        let error = redact(&e.to_string(), bot.token());
+        tracing::warn!(tenant = tenant.0, %error, "bot update not handled");
+        poller::record(&state, tenant, telegram::BotFault::Update, &error).await;
     }
     StatusCode::OK
 }

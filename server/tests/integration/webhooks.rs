@@ -482,3 +482,112 @@ async fn an_address_inside_the_network_is_refused_in_production() {
     assert_eq!(crm.received().len(), 1);
     db.drop().await;
 }
+
+/// A CRM that takes seconds to answer holds up no message to a car owner (webhooks run in a lane
+/// of their own), and its endpoint can be removed while an event waits for the answer: the
+/// removal does not wait for the delivery, and the delivery ends quietly.
+#[tokio::test]
+async fn a_slow_crm_holds_up_no_message_and_can_be_removed_mid_delivery() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    connect_bot(&db, sever, SEVER_TOKEN).await;
+    let telegram = FakeTelegram::start().await;
+    let crm = FakeCrm::start().await;
+    crm.answer_after(Duration::from_secs(6));
+    let url = telegram.url("p1");
+    let server = TestServer::start(
+        &db,
+        &[
+            ("TELEGRAM_API_URL", url.as_str()),
+            ("WEBHOOKS_ALLOW_INTERNAL", "true"),
+        ],
+    )
+    .await;
+    let api = Api::new(
+        &server,
+        token(&server, "admin@sever.demo", "demo-password").await,
+    );
+    let (code, endpoint) = api.post("/api/v1/webhooks", json!({"url": crm.url})).await;
+    assert_eq!(code, 201, "{endpoint}");
+
+    // A customer of the bot: the new card's event is held by the slow CRM...
+    let user = 880_001;
+    telegram.write(SEVER_TOKEN, user, "/start");
+    telegram
+        .wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
+        .await;
+    crm.wait_for("client.created", 1).await;
+    // ...while staff confirm the customer's visit, and the message goes out at once.
+    let client: i64 = sqlx::query_scalar("SELECT id FROM clients WHERE telegram_id = $1")
+        .bind(user)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    let shop = api.get("/api/v1/shops/").await.1[0]["id"].as_i64().unwrap();
+    let service = api.get("/api/v1/services/").await.1[0]["id"]
+        .as_i64()
+        .unwrap();
+    let (_, slots) = api
+        .get(&format!(
+            "/api/v1/shops/{shop}/slots?date={}&service_ids={service}",
+            free_day(4)
+        ))
+        .await;
+    let (code, visit) = api
+        .post(
+            "/api/v1/appointments/",
+            json!({"shop_id": shop, "client_id": client, "service_ids": [service],
+                   "start_time": slots[0]["start_time"]}),
+        )
+        .await;
+    assert_eq!(code, 201, "{visit}");
+    let started = std::time::Instant::now();
+    let (code, _) = api
+        .patch(
+            &format!("/api/v1/appointments/{}", visit["id"]),
+            json!({"status": "confirmed"}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    telegram.wait_message(SEVER_TOKEN, user, "подтвержд").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the message waited for the CRM: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        crm.received().len(),
+        1,
+        "the CRM is still answering the first event"
+    );
+
+    // Removed while the CRM holds the event: at once, not after the delivery.
+    let removing = std::time::Instant::now();
+    let (code, body) = api
+        .delete(&format!("/api/v1/webhooks/{}", endpoint["id"]))
+        .await;
+    assert_eq!(code, 204, "{body}");
+    assert!(
+        removing.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        removing.elapsed()
+    );
+    // The delivery in hand ends quietly: no job left waiting, none failed, no error logged.
+    let mut left = i64::MAX;
+    for _ in 0..200 {
+        left = sqlx::query_scalar(
+            "SELECT count(*) FROM jobs WHERE kind = 'webhook.deliver' AND status <> 'done'",
+        )
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0);
+    assert!(!server.log().contains("job failed"), "{}", server.log());
+    db.drop().await;
+}

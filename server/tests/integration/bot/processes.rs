@@ -134,7 +134,33 @@ async fn a_failing_bot_is_retried_without_disturbing_others_and_a_new_token_repl
             ),
         ],
     );
-    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let server = TestServer::start(
+        &db,
+        &[
+            ("TELEGRAM_API_URL", &fake.url("p1")),
+            ("METRICS_TOKEN", "metrics-token-for-the-bot-errors-test"),
+        ],
+    )
+    .await;
+
+    // While it fails, the company's last error is kept for the Settings page, without the token.
+    let started = Instant::now();
+    let last_error = loop {
+        let error: Option<String> =
+            sqlx::query_scalar("SELECT telegram_last_error FROM tenants WHERE slug = 'garage24'")
+                .fetch_one(&db.owner)
+                .await
+                .unwrap();
+        if let Some(error) = error {
+            break error;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no bot error recorded"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(!last_error.contains(GARAGE_TOKEN), "{last_error}");
 
     let user = 4_440_001;
     fake.write(SEVER_TOKEN, user, "/start");
@@ -142,6 +168,35 @@ async fn a_failing_bot_is_retried_without_disturbing_others_and_a_new_token_repl
     fake.wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
         .await;
     fake.wait_message(GARAGE_TOKEN, user, "«Гараж 24»").await;
+    // Working again: the error is no longer shown; the three failed polls are counted per
+    // company in `/metrics`, Север's bot has none.
+    let shown: Option<String> =
+        sqlx::query_scalar("SELECT telegram_last_error FROM tenants WHERE slug = 'garage24'")
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(shown, None);
+    let metrics = reqwest::Client::new()
+        .get(server.url("/metrics"))
+        .bearer_auth("metrics-token-for-the-bot-errors-test")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("# TYPE auto_concierge_bot_errors_total counter"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"auto_concierge_bot_errors_total{tenant="garage24",kind="poll"} 3"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"auto_concierge_bot_errors_total{tenant="sever",kind="poll"} 0"#),
+        "{metrics}"
+    );
     let log = server.log();
     assert!(log.contains("Bot API getUpdates failed"), "{log}");
     assert!(log.contains("too many requests"), "{log}");

@@ -30,6 +30,8 @@ struct CrmState {
     secret: String,
     fail_next: usize,
     fail_all: bool,
+    /// How long it takes to answer (the request is kept on arrival).
+    delay: Duration,
     received: Vec<Received>,
 }
 
@@ -62,6 +64,10 @@ impl FakeCrm {
 
     pub fn fail_all(&self, on: bool) {
         self.state.lock().unwrap().fail_all = on;
+    }
+
+    pub fn answer_after(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -120,12 +126,18 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
+    let (answer, delay) = take(&crm, &headers, &body);
+    tokio::time::sleep(delay).await;
+    answer
+}
+
+fn take(crm: &FakeCrm, headers: &HeaderMap, body: &[u8]) -> ((StatusCode, String), Duration) {
     let mut state = crm.state.lock().unwrap();
     let header = headers
         .get("x-concierge-signature")
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
-    let verified = verify(&state.secret, header, &body);
+    let verified = verify(&state.secret, header, body);
     let fail = state.fail_all || state.fail_next > 0;
     state.fail_next = state.fail_next.saturating_sub(1);
     let status = if fail { 500 } else { 200 };
@@ -135,17 +147,18 @@ async fn receive(
             .and_then(|h| h.to_str().ok())
             .unwrap_or_default()
             .to_string(),
-        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        body: serde_json::from_slice(body).unwrap_or(Value::Null),
         timestamp: verified.unwrap_or_default(),
         verified: verified.is_some(),
         status,
     });
-    if fail {
+    let answer = if fail {
         (
             StatusCode::INTERNAL_SERVER_ERROR,
             "CRM временно недоступна".into(),
         )
     } else {
         (StatusCode::OK, "{\"accepted\":true}".into())
-    }
+    };
+    (answer, state.delay)
 }

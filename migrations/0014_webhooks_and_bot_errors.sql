@@ -3,6 +3,8 @@
 -- endpoint failing for 3 days is disabled and its admins told) and, per attempt, the event it
 -- carried, the attempt number and the start of the receiver's answer. The event's body itself
 -- stays in its job (`jobs.kind = 'webhook.deliver'`), where «Повторить» takes it from.
+-- And each company's bot errors (issue 14, item 7): the bot runs in its own process, so what its
+-- poller meets is written here for `/metrics` and for the Settings page.
 
 ALTER TABLE webhook_endpoints ADD COLUMN description text NOT NULL DEFAULT ''
     CHECK (length(description) <= 200);
@@ -23,6 +25,14 @@ ALTER TABLE webhook_deliveries ADD COLUMN response_excerpt text;
 -- The per-company metrics read the last day of attempts.
 CREATE INDEX webhook_deliveries_created_idx ON webhook_deliveries (created_at);
 
+-- `getUpdates` calls that failed (network, 5xx, 429, a revoked token) and updates the bot could
+-- not handle, counted since the company began; the last error (the token redacted) and when, kept
+-- until polling works again.
+ALTER TABLE tenants ADD COLUMN telegram_poll_errors bigint NOT NULL DEFAULT 0;
+ALTER TABLE tenants ADD COLUMN telegram_update_errors bigint NOT NULL DEFAULT 0;
+ALTER TABLE tenants ADD COLUMN telegram_last_error text CHECK (length(telegram_last_error) <= 500);
+ALTER TABLE tenants ADD COLUMN telegram_last_error_at timestamptz;
+
 DO $$
 BEGIN
     EXECUTE format('CREATE POLICY platform_functions ON webhook_deliveries FOR SELECT TO %I USING (true)', current_user);
@@ -30,9 +40,10 @@ BEGIN
 END
 $$;
 
--- `/metrics`: webhook attempts of the last day by result, and endpoints disabled for failing.
--- Counts only, never an address. Beside platform_tenant_metrics(), in the same shape.
-CREATE FUNCTION platform_webhook_metrics()
+-- `/metrics`: webhook attempts of the last day by result, endpoints disabled for failing, and the
+-- bots' errors. Counts only, never an address or an error's text. Beside
+-- platform_tenant_metrics(), in the same shape.
+CREATE FUNCTION platform_integration_metrics()
     RETURNS TABLE (tenant text, metric text, label text, value double precision)
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
@@ -50,6 +61,12 @@ AS $$
            count(*) FILTER (WHERE e.disabled_at IS NOT NULL)::double precision
       FROM tenants t JOIN webhook_endpoints e ON e.tenant_id = t.id
      GROUP BY t.slug
+    UNION ALL
+    SELECT t.slug, 'bot_errors_total', k.kind,
+           CASE k.kind WHEN 'poll' THEN t.telegram_poll_errors ELSE t.telegram_update_errors END::double precision
+      FROM tenants t
+     CROSS JOIN (VALUES ('poll'), ('update')) AS k (kind)
+     WHERE t.telegram_bot_token_enc IS NOT NULL OR t.telegram_poll_errors + t.telegram_update_errors > 0
 $$;
-REVOKE ALL ON FUNCTION platform_webhook_metrics() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION platform_webhook_metrics() TO auto_concierge_app;
+REVOKE ALL ON FUNCTION platform_integration_metrics() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION platform_integration_metrics() TO auto_concierge_app;
