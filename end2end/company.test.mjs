@@ -130,3 +130,33 @@ test('the company form works before the WASM loads (JavaScript disabled)', async
     await context.close();
   }
 });
+
+test('an admin lists the jobs the shop does not take; the concierge declines them', async () => {
+  const token = await apiToken(ADMIN);
+  const page = await openPage(browser);
+  try {
+    await logIn(page, ADMIN);
+    await page.goto(`${BASE_URL}/settings`);
+    const section = page.getByRole('region', { name: 'Чем мы не занимаемся' });
+    const field = section.getByLabel('Работы, которые мы не выполняем');
+    assert.equal(await field.inputValue(), '');
+    await field.fill('покраска\n\nкузовной ремонт\n');
+    await section.getByRole('button', { name: 'Сохранить' }).click();
+    await page.waitForFunction(
+      () => document.querySelector('#declined-jobs')?.value === 'покраска\nкузовной ремонт',
+    );
+    assert.deepEqual((await api(token, 'GET', '/tenant')).body.declined_jobs, ['покраска', 'кузовной ремонт']);
+    const answer = await api(token, 'POST', '/concierge/analyze', { text: 'Нужна покраска бампера' });
+    assert.deepEqual(answer.body.declined, ['покраска']);
+    assert.deepEqual(answer.body.services, []);
+    // A job of two letters is refused in place, the text kept.
+    await field.fill('ой');
+    await section.getByRole('button', { name: 'Сохранить' }).click();
+    await section.getByRole('alert').filter({ hasText: 'хотя бы из трёх букв' }).waitFor();
+    assert.equal(await field.inputValue(), 'ой');
+    assert.deepEqual(page.errors, []);
+  } finally {
+    await api(token, 'PATCH', '/tenant', { declined_jobs: [] });
+    await page.context().close();
+  }
+});

@@ -62,13 +62,13 @@ test('an admin adds a webhook, sees its secret once, sends a test event and repe
     // Not a URL: refused in the form, the description kept.
     await section.getByLabel('URL приёмника').fill('ftp://crm.example.ru/hook');
     await section.getByLabel('Описание').fill('amoCRM e2e');
-    await section.getByRole('button', { name: 'Добавить' }).click();
+    await section.getByRole('button', { name: 'Создать вебхук' }).click();
     await section.getByRole('alert').filter({ hasText: 'Адрес вебхука' }).waitFor();
     assert.equal(await section.getByLabel('Описание').inputValue(), 'amoCRM e2e');
 
     await section.getByLabel('URL приёмника').fill(receiverUrl);
     await section.getByLabel('Новая запись').check();
-    await section.getByRole('button', { name: 'Добавить' }).click();
+    await section.getByRole('button', { name: 'Создать вебхук' }).click();
     // The page comes back with the secret, shown until the admin has saved it.
     const shown = page.getByRole('region', { name: 'Вебхуки' }).locator('[data-webhook-secret]');
     await shown.waitFor();

@@ -58,6 +58,9 @@ pub struct Company {
     pub reply_to_email: Option<String>,
     /// The company's SMS account; `null`: no SMS. Its key is never shown again.
     pub sms: Option<SmsAccount>,
+    /// Jobs the shop does not take («кузовной ремонт», «покраска»): the concierge tells a
+    /// customer who asks for one so, instead of offering a wrong service.
+    pub declined_jobs: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -100,6 +103,8 @@ pub struct CompanyPatch {
     /// An e-mail address, or `""` for none.
     pub reply_to_email: Option<String>,
     pub sms: Option<SmsPatch>,
+    /// At most 30 jobs of up to 60 characters (repeats and empty ones dropped); `[]`: none.
+    pub declined_jobs: Option<Vec<String>>,
 }
 
 /// The longest company name, in characters.
@@ -141,6 +146,7 @@ pub async fn get(tx: &mut Tx) -> Result<Company> {
             sender: row.sms_sender,
             url: row.sms_url,
         }),
+        declined_jobs: super::concierge::declined_jobs(tx).await?,
         created_at: row.created_at,
     })
 }
@@ -165,18 +171,27 @@ pub async fn change(
         .map(checked_reminder_hours)
         .transpose()?
         .map(serde_json::Value::from);
+    let declined = patch
+        .declined_jobs
+        .map(super::concierge::declined::checked)
+        .transpose()
+        .map_err(Error::Validation)?
+        .map(serde_json::Value::from);
     let mut tx = db.tenant_tx(tenant).await?;
     // jsonb_set keeps the other notification settings.
     let changed = sqlx::query!(
         "UPDATE tenants SET name = COALESCE($2, name), timezone = COALESCE($3, timezone),
                 notification_settings = CASE WHEN $4::jsonb IS NULL THEN notification_settings
                     ELSE jsonb_set(notification_settings, '{reminder_hours}', $4::jsonb) END,
+                ai_settings = CASE WHEN $5::jsonb IS NULL THEN ai_settings
+                    ELSE jsonb_set(ai_settings, '{declined_jobs}', $5::jsonb) END,
                 updated_at = now()
          WHERE id = $1",
         tenant.0,
         name,
         timezone,
-        reminders
+        reminders,
+        declined
     )
     .execute(&mut *tx)
     .await?;

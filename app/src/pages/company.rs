@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{ErrorNotice, Loading},
-    form::{EditorForm, INPUT},
+    form::{EditorForm, PlainForm, INPUT, PRIMARY_BUTTON},
     loaded::Loaded,
 };
 use crate::error::AppError;
@@ -210,6 +210,83 @@ fn CompanyValues(company: CompanyView) -> impl IntoView {
                 <div><dt class="inline text-slate-500">"Напоминания клиентам: "</dt><dd class="inline">{reminders}</dd></div>
             </dl>
             <p class="mt-2 text-xs text-slate-500">"Изменить их может администратор."</p>
+        </section>
+    }
+}
+
+/// «Чем мы не занимаемся» as the page shows it: one job a line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeclinedView {
+    pub can_edit: bool,
+    pub jobs: Vec<String>,
+}
+
+#[server]
+pub async fn load_declined_jobs() -> Result<DeclinedView, AppError> {
+    let crate::session::ssr::Caller {
+        state,
+        user,
+        tenant,
+    } = crate::session::ssr::staff().await?;
+    let mut tx = state.db.tenant_read_tx(tenant).await?;
+    Ok(DeclinedView {
+        can_edit: user.role.is_admin(),
+        jobs: crate::domain::concierge::declined_jobs(&mut tx).await?,
+    })
+}
+
+/// An admin's list, one job a line, as `PATCH /api/v1/tenant` (`declined_jobs`) takes it.
+#[server]
+pub async fn save_declined_jobs(jobs: String) -> Result<(), AppError> {
+    use crate::domain::company::{self, CompanyPatch};
+
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
+    company::change(
+        &state.db,
+        &state.config,
+        tenant,
+        CompanyPatch {
+            declined_jobs: Some(jobs.lines().map(str::to_string).collect()),
+            ..CompanyPatch::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// «Чем мы не занимаемся»: jobs the shop does not take; the concierge tells a customer who asks
+/// for one so. Server-rendered with a plain form: no WASM behind it.
+#[component]
+pub fn DeclinedJobsSettings() -> impl IntoView {
+    let view = Resource::new(|| (), |_| load_declined_jobs());
+    view! {
+        <Transition fallback=Loading>
+            {move || Suspend::new(async move {
+                match view.await {
+                    Ok(view) => view! { <DeclinedJobsForm view/> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn DeclinedJobsForm(view: DeclinedView) -> impl IntoView {
+    let save = ServerAction::<SaveDeclinedJobs>::new();
+    let text = view.jobs.join("\n");
+    view! {
+        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="declined-title">
+            <h2 id="declined-title" class="mb-1 font-semibold">"Чем мы не занимаемся"</h2>
+            <p class="mb-2 text-sm text-slate-600">
+                "Если клиент просит такую работу, консьерж вежливо ответит, что её здесь не делают, и подберёт услуги только для остального. Одна работа в строке, например «кузовной ремонт», «покраска»."
+            </p>
+            <PlainForm action=save class="space-y-2">
+                <label for="declined-jobs" class="block text-sm font-medium">"Работы, которые мы не выполняем"</label>
+                <textarea id="declined-jobs" name="jobs" rows="4" class=INPUT disabled=!view.can_edit placeholder="кузовной ремонт\nпокраска">{text}</textarea>
+                {view.can_edit.then(|| view! { <button type="submit" class=PRIMARY_BUTTON>"Сохранить"</button> })}
+            </PlainForm>
         </section>
     }
 }

@@ -162,6 +162,7 @@ pub fn SettingsPage() -> impl IntoView {
         <div class="mt-4 grid gap-4 lg:grid-cols-2">
             <crate::pages::channels::ChannelSettings/>
             <crate::pages::password::PasswordForm temporary=false/>
+            <crate::pages::company::DeclinedJobsSettings/>
             <crate::pages::channels::TemplateSettings/>
             <crate::pages::webhooks::WebhookSettings/>
         </div>

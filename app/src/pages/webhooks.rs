@@ -313,7 +313,7 @@ fn Webhooks(view: WebhooksView) -> impl IntoView {
                         }
                     }).collect_view()}
                 </fieldset>
-                <button type="submit" class=PRIMARY_BUTTON>"Добавить"</button>
+                <button type="submit" class=PRIMARY_BUTTON>"Создать вебхук"</button>
             </PlainForm>
         </section>
     }

@@ -648,3 +648,100 @@ async fn the_catalogue_is_built_once_until_it_changes() {
     assert_eq!(third.get(victim).unwrap().name, "Переименованная услуга");
     db.drop().await;
 }
+
+/// Issue 17, item 4: a company lists the jobs it does not take; the concierge says so and offers
+/// services for the rest of the message only — over the API and in the bot — and another
+/// company's concierge is unchanged.
+#[tokio::test]
+async fn a_job_the_shop_does_not_take_is_declined_and_the_rest_answered() {
+    use crate::common::telegram::{connect_bot, tenant, FakeTelegram, SEVER_TOKEN};
+
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever_id = tenant(&db, "sever").await;
+    connect_bot(&db, sever_id, SEVER_TOKEN).await;
+    let fake = FakeTelegram::start().await;
+    let server = TestServer::start(&db, &[("TELEGRAM_API_URL", &fake.url("p1"))]).await;
+    let sever = Api::new(
+        &server,
+        token(&server, "admin@sever.demo", "demo-password").await,
+    );
+    let garage = Api::new(
+        &server,
+        token(&server, "admin@garage24.demo", "demo-password").await,
+    );
+    let manager = Api::new(
+        &server,
+        token(&server, "manager@sever.demo", "demo-password").await,
+    );
+
+    // Admins set the list; it is tidied; a manager cannot change it.
+    let (code, company) = sever
+        .patch(
+            "/api/v1/tenant",
+            json!({"declined_jobs": [" кузовной  ремонт", "покраска", "Покраска", ""]}),
+        )
+        .await;
+    assert_eq!(code, 200, "{company}");
+    assert_eq!(
+        company["declined_jobs"],
+        json!(["кузовной ремонт", "покраска"])
+    );
+    assert_eq!(
+        manager
+            .patch("/api/v1/tenant", json!({"declined_jobs": []}))
+            .await
+            .0,
+        403
+    );
+    let (code, body) = sever
+        .patch("/api/v1/tenant", json!({"declined_jobs": ["ой"]}))
+        .await;
+    assert_eq!(code, 422, "{body}");
+
+    // Two requests in one message: the paint job is declined, the oil change answered.
+    let (code, answer) = sever
+        .post(
+            "/api/v1/concierge/analyze",
+            json!({"text": "Нужно покрасить крыло и поменять масло в двигателе"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{answer}");
+    assert_eq!(answer["declined"], json!(["покраска"]));
+    let services = answer["services"].as_array().unwrap();
+    assert_eq!(services[0]["category"], "oil", "{answer}");
+    // Only the declined job: nothing offered in its place.
+    let (_, answer) = sever
+        .post(
+            "/api/v1/concierge/analyze",
+            json!({"text": "Сколько стоит кузовной ремонт двери?"}),
+        )
+        .await;
+    assert_eq!(answer["declined"], json!(["кузовной ремонт"]), "{answer}");
+    assert_eq!(answer["services"], json!([]), "{answer}");
+    // Another company's concierge does not know Север's list.
+    let (_, other) = garage
+        .post(
+            "/api/v1/concierge/analyze",
+            json!({"text": "Нужно покрасить крыло и поменять масло в двигателе"}),
+        )
+        .await;
+    assert!(other.get("declined").is_none(), "{other}");
+
+    // In the bot: the customer is told, politely, and not offered a wrong service.
+    let user = 6_660_001;
+    fake.write(SEVER_TOKEN, user, "/start");
+    fake.wait_message(SEVER_TOKEN, user, "«Автосервис Север»")
+        .await;
+    fake.write(SEVER_TOKEN, user, "Сделаете кузовной ремонт? Помял дверь");
+    let reply = fake
+        .wait_message(
+            SEVER_TOKEN,
+            user,
+            "такие работы мы не выполняем: кузовной ремонт",
+        )
+        .await;
+    let text = reply["text"].as_str().unwrap();
+    assert!(!text.contains("Подходящие работы"), "{text}");
+    db.drop().await;
+}

@@ -6,6 +6,7 @@
 //! does not validate, the built-in Russian rules ([`rules`]) answer instead, so the concierge
 //! always works. The answer says which engine produced it.
 
+pub mod declined;
 pub mod llm;
 pub mod rules;
 
@@ -52,6 +53,10 @@ pub struct ConciergeAnswer {
     /// With `llm+rules`: what each engine said, kept with the stored analysis.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sources: Option<Sources>,
+    /// Jobs the message asks for that the company does not take (its list in Settings): the
+    /// customer is told so, and the causes and services are about the rest of the message only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub declined: Vec<String>,
 }
 
 /// What each engine said about a message, when the answer combines them.
@@ -302,23 +307,37 @@ impl Concierge {
         text: &str,
     ) -> Result<ConciergeAnswer> {
         check_text(text)?;
+        let started = Instant::now();
         let mut tx = db.tenant_tx(tenant).await?;
         let catalogue = self.catalogue(&mut tx, tenant).await?;
+        let (declined, rest) = declined::find(text, &declined_jobs(&mut tx).await?);
+        if !declined.is_empty() && rest.trim().is_empty() {
+            // Only a job the shop does not take: no cause, no service; the intent is the rules'.
+            tx.commit().await?;
+            let mut answer = rules_answer(&catalogue, text, started, None);
+            answer.diagnoses.clear();
+            answer.services.clear();
+            answer.declined = declined;
+            return Ok(answer);
+        }
+        let text = if declined.is_empty() {
+            text
+        } else {
+            rest.as_str()
+        };
         let within_quota = self.llm.is_none() || self.within_quota(&mut tx).await?;
         tx.commit().await?;
-        if !within_quota {
+        let mut answer = if within_quota {
+            self.analyze(&catalogue, text).await?
+        } else {
             tracing::info!(
                 tenant = tenant.0,
                 "daily LLM quota used up: the rules answer"
             );
-            return Ok(rules_answer(
-                &catalogue,
-                text,
-                Instant::now(),
-                Some("quota"),
-            ));
-        }
-        self.analyze(&catalogue, text).await
+            rules_answer(&catalogue, text, started, Some("quota"))
+        };
+        answer.declined = declined;
+        Ok(answer)
     }
 
     /// The LLM's answer when it gives a valid one in time, otherwise the rules' answer.
@@ -355,6 +374,7 @@ impl Concierge {
                         latency_ms: 0,
                         fallback: None,
                         sources: None,
+                        declined: Vec::new(),
                     };
                     let mut answer = complete_from_rules(answer, unknown, catalogue, text);
                     answer.latency_ms = elapsed_ms(started);
@@ -460,7 +480,20 @@ fn rules_answer(
         latency_ms: elapsed_ms(started),
         fallback: fallback.map(str::to_string),
         sources: None,
+        declined: Vec::new(),
     }
+}
+
+/// The jobs the company does not take (`tenants.ai_settings.declined_jobs`).
+pub async fn declined_jobs(tx: &mut Tx) -> Result<Vec<String>> {
+    let jobs = sqlx::query_scalar!(
+        r#"SELECT coalesce(ai_settings -> 'declined_jobs', '[]') AS "jobs!" FROM tenants"#
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(jobs
+        .and_then(|jobs| serde_json::from_value(jobs).ok())
+        .unwrap_or_default())
 }
 
 fn check_text(text: &str) -> Result<()> {

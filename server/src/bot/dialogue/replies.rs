@@ -113,6 +113,22 @@ pub(super) async fn concierge_answer(
 /// The causes and the services with prices, as the customer reads them.
 fn describe(answer: &ConciergeAnswer) -> String {
     let mut lines = Vec::new();
+    if !answer.declined.is_empty() {
+        lines.push(format!(
+            "К сожалению, такие работы мы не выполняем: {}.",
+            answer.declined.join(", ")
+        ));
+        if answer.diagnoses.is_empty() && answer.services.is_empty() {
+            lines.push(
+                "Если нужно что-то ещё — опишите, что беспокоит, и я подберу работы, \
+                 или позовите менеджера: он подскажет, где с этим помогут."
+                    .to_string(),
+            );
+            return lines.join("\n");
+        }
+        lines.push("По остальному:".to_string());
+        lines.push(String::new());
+    }
     if !answer.diagnoses.is_empty() {
         lines.push("Возможные причины:".to_string());
         lines.extend(answer.diagnoses.iter().map(|d| format!("• {}", d.title)));
