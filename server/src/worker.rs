@@ -450,7 +450,7 @@ async fn deliver_webhook(
             endpoint = event.endpoint_id,
             "webhook endpoint disabled after failing for days"
         );
-        tell_admins(state, tx, url, reason).await;
+        webhooks::tell_admins(state.mailer.as_ref(), tx, url, reason).await;
         return outbox::done(tx, job, Some("skipped: the endpoint was disabled")).await;
     }
     let queued = event
@@ -468,34 +468,6 @@ async fn deliver_webhook(
     let delay = (!expired).then(|| webhooks::retry_delay(job.attempts));
     tracing::info!(tenant = tenant.0, job = job.id, attempt = job.attempts, %error, "webhook not delivered");
     outbox::retry_or_fail(tx, job, &error, delay).await
-}
-
-/// A letter to the company's admins that an endpoint was switched off (when the platform has
-/// SMTP; the Settings page shows it either way).
-async fn tell_admins(state: &AppState, tx: &mut Tx, url: &str, reason: &str) {
-    let Some(mailer) = &state.mailer else { return };
-    let admins = match webhooks::admin_emails(tx).await {
-        Ok(admins) => admins,
-        Err(e) => {
-            tracing::warn!(error = %e, "webhook: the admins' addresses could not be read");
-            return;
-        }
-    };
-    let text = format!(
-        "Вебхук на адрес {url} выключен: {reason}.\n\nСобытия на него больше не отправляются. Проверьте приёмник и включите адрес снова в Настройках → Вебхуки."
-    );
-    for admin in admins {
-        let letter = Letter {
-            to: &admin,
-            from_name: "Auto-Concierge",
-            reply_to: None,
-            subject: "Вебхук выключен: адрес не принимает события",
-            text: &text,
-        };
-        if let Err(e) = mailer.send(&letter).await {
-            tracing::warn!(error = %e, "webhook: an admin could not be told by e-mail");
-        }
-    }
 }
 
 fn attempt<'a>(

@@ -27,7 +27,8 @@ use utoipa::ToSchema;
 use super::{
     crypto,
     db::{Db, TenantId, Tx},
-    Config, Error, Result,
+    mail::{Letter, Mailer},
+    AppState, Config, Error, Result,
 };
 use crate::model::EventKind;
 
@@ -852,12 +853,8 @@ pub fn retry_delay(attempts: i32) -> Duration {
 }
 
 /// «Отправить тестовое событие»: a `ping` sent now, logged like any event.
-pub async fn send_test(
-    db: &Db,
-    config: &Config,
-    tenant: TenantId,
-    endpoint_id: i64,
-) -> Result<Delivery> {
+pub async fn send_test(state: &AppState, tenant: TenantId, endpoint_id: i64) -> Result<Delivery> {
+    let (db, config) = (&state.db, &*state.config);
     let mut tx = db.tenant_tx(tenant).await?;
     get(&mut tx, endpoint_id).await?;
     if target(&mut tx, config, endpoint_id).await?.is_none() {
@@ -868,18 +865,18 @@ pub async fn send_test(
     // Kept as a finished job, so that «Повторить» can send the same event again.
     let job_id = insert_job(&mut tx, tenant, endpoint_id, &body, "done").await?;
     tx.commit().await?;
-    send_now(db, config, tenant, job_id).await
+    send_now(state, tenant, job_id).await
 }
 
 /// «Повторить»: the event of endpoint `endpoint_id`'s logged attempt `delivery_id` sent again
 /// now, as the next attempt.
 pub async fn resend(
-    db: &Db,
-    config: &Config,
+    state: &AppState,
     tenant: TenantId,
     endpoint_id: i64,
     delivery_id: i64,
 ) -> Result<Delivery> {
+    let db = &state.db;
     let mut tx = db.tenant_read_tx(tenant).await?;
     let job_id = sqlx::query_scalar!(
         "SELECT job_id FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2",
@@ -891,11 +888,12 @@ pub async fn resend(
     .ok_or(Error::NotFound)?
     .ok_or_else(|| Error::Conflict("Это событие больше не хранится: повторить нельзя".into()))?;
     drop(tx);
-    send_now(db, config, tenant, job_id).await
+    send_now(state, tenant, job_id).await
 }
 
 /// Sends the event of job `job_id` now (outside the worker), waits for the answer and logs it.
-async fn send_now(db: &Db, config: &Config, tenant: TenantId, job_id: i64) -> Result<Delivery> {
+async fn send_now(state: &AppState, tenant: TenantId, job_id: i64) -> Result<Delivery> {
+    let (db, config) = (&state.db, &*state.config);
     let mut tx = db.tenant_tx(tenant).await?;
     let payload = sqlx::query_scalar!(
         "SELECT payload FROM jobs WHERE id = $1 AND kind = $2",
@@ -914,7 +912,10 @@ async fn send_now(db: &Db, config: &Config, tenant: TenantId, job_id: i64) -> Re
     let outcome = post(config, &url, &secret, &job).await;
     let mut tx = db.tenant_tx(tenant).await?;
     let attempt = next_attempt(&mut tx, job_id).await?;
-    record(&mut tx, tenant, Some(job_id), &job, attempt, &outcome).await?;
+    let health = record(&mut tx, tenant, Some(job_id), &job, attempt, &outcome).await?;
+    if let Health::DisabledNow { url, reason } = &health {
+        tell_admins(state.mailer.as_ref(), &mut tx, url, reason).await;
+    }
     if outcome.ok {
         // Delivered now: the worker need not send it again (unless it holds it this moment).
         sqlx::query!(
@@ -953,13 +954,38 @@ fn switched_off() -> Error {
     Error::Conflict("Адрес выключен: включите его, чтобы отправлять события".into())
 }
 
-/// The addresses of the company's active admins (told when an endpoint is disabled).
-pub async fn admin_emails(tx: &mut Tx) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar!(
+/// A letter to the company's active admins that an endpoint was switched off (when the platform
+/// has SMTP; the Settings page shows it either way). A letter that cannot go is logged.
+pub async fn tell_admins(mailer: Option<&Mailer>, tx: &mut Tx, url: &str, reason: &str) {
+    let Some(mailer) = mailer else { return };
+    let admins = sqlx::query_scalar!(
         "SELECT email FROM users WHERE role = 'admin' AND is_active ORDER BY id"
     )
     .fetch_all(&mut **tx)
-    .await?)
+    .await;
+    let admins = match admins {
+        Ok(admins) => admins,
+        Err(e) => {
+            tracing::warn!(error = %e, "webhook: the admins' addresses could not be read");
+            return;
+        }
+    };
+    let text = format!(
+        "Вебхук на адрес {url} выключен: {reason}.\n\nСобытия на него больше не отправляются. \
+         Проверьте приёмник и включите адрес снова в Настройках → Вебхуки."
+    );
+    for admin in admins {
+        let letter = Letter {
+            to: &admin,
+            from_name: "Auto-Concierge",
+            reply_to: None,
+            subject: "Вебхук выключен: адрес не принимает события",
+            text: &text,
+        };
+        if let Err(e) = mailer.send(&letter).await {
+            tracing::warn!(error = %e, "webhook: an admin could not be told by e-mail");
+        }
+    }
 }
 
 #[cfg(test)]

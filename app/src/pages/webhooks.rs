@@ -207,7 +207,7 @@ pub async fn put_away_webhook_secret(id: i64) -> Result<(), AppError> {
 pub async fn test_webhook(id: i64) -> Result<(), AppError> {
     let crate::session::ssr::Caller { state, tenant, .. } =
         crate::session::ssr::admin_changing().await?;
-    crate::domain::webhooks::send_test(&state.db, &state.config, tenant, id).await?;
+    crate::domain::webhooks::send_test(&state, tenant, id).await?;
     Ok(())
 }
 
@@ -216,7 +216,7 @@ pub async fn test_webhook(id: i64) -> Result<(), AppError> {
 pub async fn retry_webhook(id: i64, delivery: i64) -> Result<(), AppError> {
     let crate::session::ssr::Caller { state, tenant, .. } =
         crate::session::ssr::admin_changing().await?;
-    crate::domain::webhooks::resend(&state.db, &state.config, tenant, id, delivery).await?;
+    crate::domain::webhooks::resend(&state, tenant, id, delivery).await?;
     Ok(())
 }
 

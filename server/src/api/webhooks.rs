@@ -127,9 +127,7 @@ pub async fn test(
     staff.require_admin()?;
     // The receiver may take seconds: no connection is held meanwhile.
     staff.release_tx();
-    Ok(Json(
-        webhooks::send_test(&state.db, &state.config, staff.tenant, id).await?,
-    ))
+    Ok(Json(webhooks::send_test(&state, staff.tenant, id).await?))
 }
 
 /// «Повторить»: sends the event of a logged attempt again now, as its next attempt.
@@ -145,6 +143,6 @@ pub async fn retry(
     // The receiver may take seconds: no connection is held meanwhile.
     staff.release_tx();
     Ok(Json(
-        webhooks::resend(&state.db, &state.config, staff.tenant, id, delivery_id).await?,
+        webhooks::resend(&state, staff.tenant, id, delivery_id).await?,
     ))
 }

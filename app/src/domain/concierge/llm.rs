@@ -246,11 +246,13 @@ fn system_prompt(catalogue: &Catalogue) -> String {
         "Ты — консьерж автосервиса. По сообщению клиента определи его намерение, вероятные \
          причины неисправности и подходящие услуги из каталога ниже.\n\
          Ответь только JSON-объектом без пояснений:\n\
-         {\"intent\": \"booking\" | \"consultation\" | \"other\", \
+         {\"intent\": \"booking\" | \"reschedule\" | \"cancel\" | \"visit_status\" | \"price\" | \"consultation\" | \"other\", \
          \"diagnoses\": [{\"title\": \"причина по-русски\", \"confidence\": число от 0 до 1}], \
          \"services\": [{\"id\": id услуги из каталога, \"score\": число от 0 до 1}]}\n\
-         booking — хочет приехать, записаться, перенести или отменить визит; \
-         consultation — спрашивает о неисправности, цене или сроках; \
+         booking — хочет приехать, записаться; reschedule — перенести свой визит; \
+         cancel — отменить визит; visit_status — спрашивает, готова ли его машина; \
+         price — спрашивает, сколько стоит работа; \
+         consultation — спрашивает о неисправности или сроках; \
          other — всё остальное (часы работы, адрес, оплата, благодарность, спам).\n\
          Не больше 3 причин и 5 услуг, лучшие первыми; только id из каталога.\n\
          Каталог (id: название — категория):\n",
@@ -292,11 +294,12 @@ fn validate(content: &str, catalogue: &Catalogue) -> Result<LlmReply, LlmError> 
         .trim_end_matches("```");
     let reply: Reply = serde_json::from_str(json)
         .map_err(|e| LlmError::Invalid(format!("not the JSON asked for: {e}")))?;
-    let intent = match reply.intent.as_str() {
-        "booking" => "booking",
-        "consultation" => "consultation",
-        "other" => "other",
-        other => return Err(LlmError::Invalid(format!("unknown intent {other:?}"))),
+    let intent = match super::rules::Intent::parse(reply.intent.as_str()) {
+        Some(intent) => intent.as_str(),
+        None => {
+            let other = reply.intent;
+            return Err(LlmError::Invalid(format!("unknown intent {other:?}")));
+        }
     };
     let in_unit = |x: f32| (0.0..=1.0).contains(&x);
     let mut diagnoses = Vec::new();

@@ -34,7 +34,9 @@ pub const MAX_TEXT_CHARS: usize = 4000;
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConciergeAnswer {
-    /// `booking` | `consultation` | `other`.
+    /// `booking` | `reschedule` | `cancel` | `visit_status` («когда будет готова?») | `price` |
+    /// `consultation` | `other`. The last three come with causes and services; moving,
+    /// cancelling and a visit's status are about the customer's own visits and come without.
     pub intent: String,
     /// Likely causes, most confident first (empty when no symptom is described).
     pub diagnoses: Vec<Diagnosis>,

@@ -17,6 +17,7 @@ mod visits;
 use app::domain::{
     chat::{self, Author, NewMessage},
     clients::PhoneSource,
+    concierge::rules::Intent,
     conversations,
     db::{TenantId, Tx},
     events::ReceivedMessage,
@@ -221,11 +222,18 @@ fn needs_human(text: Option<&str>, media: Option<&str>, reply: &Reply) -> Option
     if text.is_some_and(inbox::asks_for_person) {
         return Some(inbox::ASKED_FOR_PERSON);
     }
+    // A question about the customer's own visit is answered from it, with no services.
+    let about_a_visit = reply
+        .analysis
+        .as_ref()
+        .and_then(|a| a["intent"].as_str())
+        .and_then(Intent::parse)
+        .is_some_and(Intent::is_about_a_visit);
     let offered = reply
         .analysis
         .as_ref()
         .and_then(|a| a["services"].as_array())
-        .map(|services| !services.is_empty());
+        .map(|services| !services.is_empty() || about_a_visit);
     (offered == Some(false)).then_some(inbox::NOTHING_TO_OFFER)
 }
 
@@ -268,7 +276,9 @@ async fn answer(
         (Some(text), None, _) if inbox::asks_for_person(text) => {
             Reply::text("Передал ваш вопрос сотрудникам — вам ответят здесь, в этом чате.")
         }
-        (Some(text), None, _) => replies::concierge_answer(state, tenant, conversation, text).await,
+        (Some(text), None, _) => {
+            replies::concierge_answer(state, tenant, customer, conversation, text).await?
+        }
     })
 }
 

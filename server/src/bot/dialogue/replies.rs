@@ -1,13 +1,18 @@
 //! The bot's answers outside booking: the greeting with the menu, what to write for a question,
 //! how to book, and the concierge's answer to a customer's own words.
 
-use app::domain::{company, concierge::ConciergeAnswer, db::TenantId, shops, AppState, Error};
+use app::domain::{
+    company,
+    concierge::{rules::Intent, ConciergeAnswer},
+    db::TenantId,
+    shops, AppState, Error,
+};
 use app::format;
 use teloxide::types::{InlineKeyboardMarkup, ReplyMarkup};
 
 use super::{
     keyboards::{button, menu, Step, CALL_STAFF, MENU_BOOK},
-    BotError, Conversation, OfferedService, Reply, Request,
+    BotError, Conversation, Customer, OfferedService, Reply, Request,
 };
 
 /// `/start`: the company's name and the menu.
@@ -63,24 +68,32 @@ pub(super) async fn how_to_book(state: &AppState, tenant: TenantId) -> Result<Re
 pub(super) async fn concierge_answer(
     state: &AppState,
     tenant: TenantId,
+    customer: &Customer,
     conversation: &mut Conversation,
     text: &str,
-) -> Reply {
+) -> Result<Reply, BotError> {
     let answer = match state
         .concierge
         .analyze_for_tenant(&state.db, tenant, text)
         .await
     {
         Ok(answer) => answer,
-        Err(Error::Validation(reason)) => return Reply::text(reason),
+        Err(Error::Validation(reason)) => return Ok(Reply::text(reason)),
         Err(e) => {
             tracing::error!(tenant = tenant.0, error = %e, "concierge failed");
-            return Reply::text(
+            return Ok(Reply::text(
                 "Не получилось разобрать сообщение. Попробуйте ещё раз чуть позже.",
-            );
+            ));
         }
     };
     let analysis = serde_json::to_value(&answer).ok();
+    // Moving, cancelling, «когда будет готова?»: answered from the customer's visits.
+    if let Some(intent) = Intent::parse(&answer.intent).filter(|i| i.is_about_a_visit()) {
+        let mut reply =
+            super::visits::about_my_visit(state, tenant, customer, conversation, intent).await?;
+        reply.analysis = analysis;
+        return Ok(reply);
+    }
     let markup = if answer.services.is_empty() {
         // Nothing to offer: a person can help (the press marks the conversation for staff).
         Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
@@ -102,12 +115,12 @@ pub(super) async fn concierge_answer(
             )]],
         )))
     };
-    Reply {
+    Ok(Reply {
         before: None,
         text: describe(&answer),
         markup,
         analysis,
-    }
+    })
 }
 
 /// The causes and the services with prices, as the customer reads them.

@@ -5,6 +5,7 @@
 use app::domain::{
     booking::{self, Appointment, AppointmentFilter, Channel, Status},
     company,
+    concierge::rules::Intent,
     db::{TenantId, Tx},
     shops::{self, Shop},
     AppState, Error,
@@ -26,9 +27,24 @@ pub(super) async fn my_appointments(
     request_no: i64,
 ) -> Result<Reply, BotError> {
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let today = company::today(&mut tx).await?;
+    let (appointments, shops) = todays_and_later(&mut tx, customer).await?;
+    tx.commit().await?;
+    Ok(list_reply(
+        &appointments,
+        &shops,
+        request_no,
+        "Ваши записи:",
+    ))
+}
+
+/// The customer's visits from today on, and the company's shops.
+async fn todays_and_later(
+    tx: &mut Tx,
+    customer: &Customer,
+) -> Result<(Vec<Appointment>, Vec<Shop>), BotError> {
+    let today = company::today(tx).await?;
     let appointments = booking::list(
-        &mut tx,
+        tx,
         &AppointmentFilter {
             client_id: Some(customer.client_id),
             date_from: Some(today),
@@ -37,18 +53,27 @@ pub(super) async fn my_appointments(
         },
     )
     .await?;
-    let shops = shops::list(&mut tx, 0, 100).await?;
-    tx.commit().await?;
+    Ok((appointments, shops::list(tx, 0, 100).await?))
+}
+
+/// The upcoming visits under `heading`, each with «Перенести» and «Отменить» while it has not
+/// started.
+fn list_reply(
+    appointments: &[Appointment],
+    shops: &[Shop],
+    request_no: i64,
+    heading: &str,
+) -> Reply {
     let upcoming: Vec<&Appointment> = appointments
         .iter()
         .filter(|a| !a.status.is_final())
         .collect();
     if upcoming.is_empty() {
-        return Ok(Reply::text(
+        return Reply::text(
             "Предстоящих записей нет. Напишите, что нужно сделать, — подберу работы и цены.",
-        ));
+        );
     }
-    let lines: Vec<String> = upcoming.iter().map(|a| visit_line(a, &shops)).collect();
+    let lines: Vec<String> = upcoming.iter().map(|a| visit_line(a, shops)).collect();
     let buttons = upcoming
         .iter()
         .filter(|a| not_started(a))
@@ -70,11 +95,78 @@ pub(super) async fn my_appointments(
             ]
         })
         .collect();
-    Ok(keyboard(
-        format!("Ваши записи:\n{}", lines.join("\n")),
-        buttons,
-        2,
-    ))
+    keyboard(format!("{heading}\n{}", lines.join("\n")), buttons, 2)
+}
+
+/// A message about a visit the customer has, understood by the concierge: moving one goes
+/// straight to choosing the day when there is one visit to move (otherwise the list asks which),
+/// cancelling shows the visits with «Отменить» (the press is the confirmation), and «когда будет
+/// готова?» is answered from the visits' statuses.
+pub(super) async fn about_my_visit(
+    state: &AppState,
+    tenant: TenantId,
+    customer: &Customer,
+    conversation: &mut Conversation,
+    intent: Intent,
+) -> Result<Reply, BotError> {
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let (appointments, shops) = todays_and_later(&mut tx, customer).await?;
+    let movable: Vec<&Appointment> = appointments.iter().filter(|a| not_started(a)).collect();
+    let n = conversation.request_no;
+    let reply = match intent {
+        Intent::Reschedule if movable.len() == 1 => {
+            let appointment = movable[0];
+            conversation.moving = Some(appointment.id);
+            let mut reply = move_day_keyboard(&mut tx, n, appointment).await?;
+            reply.text = format!(
+                "Переносим запись {} ({}). {}",
+                appointment.start_time.format("%d.%m %H:%M"),
+                appointment.service_names(),
+                reply.text
+            );
+            reply
+        }
+        Intent::Reschedule => list_reply(&appointments, &shops, n, "Какую запись перенести?"),
+        Intent::Cancel => list_reply(
+            &appointments,
+            &shops,
+            n,
+            "Какую запись отменить? Нажмите «Отменить» под ней.",
+        ),
+        _ => Reply::text(progress(&appointments)),
+    };
+    tx.commit().await?;
+    Ok(reply)
+}
+
+/// «Когда будет готова?» from today's visits: in the works, ready, or not started yet.
+fn progress(appointments: &[Appointment]) -> String {
+    let when = |a: &Appointment| a.start_time.format("%d.%m %H:%M").to_string();
+    if let Some(a) = appointments.iter().find(|a| a.status == Status::InProgress) {
+        return format!(
+            "Машина в работе (запись {}: {}). Как только закончим, напишем здесь.",
+            when(a),
+            a.service_names()
+        );
+    }
+    if let Some(a) = appointments.iter().find(|a| a.status == Status::Completed) {
+        return format!(
+            "Машина готова: работы по записи {} выполнены ({}). Можно забирать.",
+            when(a),
+            a.service_names()
+        );
+    }
+    if let Some(a) = appointments.iter().find(|a| not_started(a)) {
+        return format!(
+            "Работы ещё не начались: ваша запись {} ({}), {}.",
+            when(a),
+            a.service_names(),
+            status_text(a.status)
+        );
+    }
+    "Не вижу вашей машины в работе. Если вы оставили её у нас, позовите менеджера — он \
+     уточнит здесь же."
+        .to_string()
 }
 
 /// «• 28.11 10:00 — Сервис на Ленина, Замена масла (подтверждена)».

@@ -3,6 +3,7 @@
 
 mod dialogue;
 mod inbox;
+mod intents;
 mod phones;
 mod processes;
 mod staff;

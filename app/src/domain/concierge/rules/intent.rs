@@ -1,5 +1,6 @@
-//! Step 3 of the pipeline: what the customer wants — booking, consultation or other. Signals
-//! are found first, then [`decide_intent`] applies an explicit precedence.
+//! Step 3 of the pipeline: what the customer wants — to book, to move or cancel a visit, how their
+//! car is getting on, a price, a consultation, or something else. Signals are found first, then
+//! [`decide_intent`] applies an explicit precedence.
 
 use super::concepts::{direct_weight, is_car_topic, Concept};
 use super::text::fuzzy_prefix;
@@ -7,21 +8,55 @@ use super::text::fuzzy_prefix;
 /// What the customer wants from this message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intent {
-    /// Wants to come in, or to move / cancel a visit.
+    /// Wants to come in.
     Booking,
-    /// Asks about a symptom, a price or a duration.
+    /// Wants to move a visit («перенесите на четверг», «сдвинуть на час позже»).
+    Reschedule,
+    /// Wants to cancel a visit («отмените запись», «не смогу приехать»).
+    Cancel,
+    /// Asks how the car in the shop is getting on («когда будет готова?», «можно забирать?»).
+    VisitStatus,
+    /// Asks what a job costs («сколько стоит…», «почём…»).
+    Price,
+    /// Asks about a symptom or a duration.
     Consultation,
     /// Opening hours, address, payment, thanks, spam, small talk.
     Other,
 }
 
 impl Intent {
+    pub const ALL: [Intent; 7] = [
+        Intent::Booking,
+        Intent::Reschedule,
+        Intent::Cancel,
+        Intent::VisitStatus,
+        Intent::Price,
+        Intent::Consultation,
+        Intent::Other,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Intent::Booking => "booking",
+            Intent::Reschedule => "reschedule",
+            Intent::Cancel => "cancel",
+            Intent::VisitStatus => "visit_status",
+            Intent::Price => "price",
             Intent::Consultation => "consultation",
             Intent::Other => "other",
         }
+    }
+
+    pub fn parse(value: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|i| i.as_str() == value)
+    }
+
+    /// About a visit the customer already has: answered from their visits, not the catalogue.
+    pub fn is_about_a_visit(self) -> bool {
+        matches!(
+            self,
+            Intent::Reschedule | Intent::Cancel | Intent::VisitStatus
+        )
     }
 }
 
@@ -95,9 +130,20 @@ const SPAM: &[&str] = &[
 ];
 #[rustfmt::skip]
 const CONSULT_WORDS: &[&str] = &[
-    "почем", "цена", "цену", "цены", "ценник", "стоимост", "прайс", "долго", "займет", "занимает",
-    "почему", "отчего", "причин", "опасн", "подскаж", "посовет", "объясн",
+    "долго", "займет", "занимает", "почему", "отчего", "причин", "опасн", "подскаж", "посовет",
+    "объясн",
 ];
+#[rustfmt::skip]
+const PRICE_WORDS: &[&str] = &[
+    "почем", "цена", "цену", "цены", "ценник", "стоимост", "прайс", "расценк",
+];
+/// Moving a visit: `перенести`, `сдвинуть`, `перезаписаться`.
+#[rustfmt::skip]
+const RESCHEDULE: &[&str] = &[
+    "перенес", "перенест", "перенос", "сдвин", "сдвиг", "передвин", "перезапис", "перезапиш",
+];
+#[rustfmt::skip]
+const CAR_WORDS: &[&str] = &["машин", "авто", "тачк", "ласточк"];
 
 fn is_past_tense(w: &str) -> bool {
     ["л", "ла", "ли", "ло", "лся", "лась", "лись"]
@@ -109,8 +155,16 @@ fn is_past_tense(w: &str) -> bool {
 /// [`decide_intent`] reads as a table.
 #[derive(Debug, Default)]
 pub(super) struct IntentSignals {
-    /// Explicit request to book, move or cancel a visit.
+    /// Explicit request to book a visit.
     booking: bool,
+    /// To move a visit.
+    reschedule: bool,
+    /// To cancel a visit.
+    cancel: bool,
+    /// How the car in the shop is getting on.
+    status: bool,
+    /// What a job costs.
+    price: bool,
     /// A softer wish (`хочу на диагностику`, `шиномонтаж на субботу`).
     weak_booking: bool,
     /// An imperative asking the shop to do the work (`посмотрите?`, `замените`).
@@ -181,6 +235,10 @@ pub(super) fn intent_signals(
 
     IntentSignals {
         booking,
+        reschedule: asks_to_reschedule(&w),
+        cancel: asks_to_cancel(&w),
+        status: asks_status(&w),
+        price: asks_price(&w),
         weak_booking,
         request,
         consult: asks_consultation(&w),
@@ -223,8 +281,6 @@ fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
             || x.starts_with("запиш")
             || fuzzy_prefix(&x.chars().collect::<Vec<_>>(), &zapis)
     });
-    let reschedule = w.any(|x| starts_any(x, &["перенес", "перенест", "перенос"]));
-    let cancel = w.any(|x| x.starts_with("отмен"));
     let motion = w.any(|x| starts_any(x, MOTION) && !is_past_tense(x));
     let accept = w.any(|x| starts_any(x, &["примет", "примите", "возьмет", "возьмете"]));
     let to_you = w.any_at(|i| w.at(i) == "к" && w.at(i + 1) == "вам") && !w.any(|x| x == "как");
@@ -237,8 +293,6 @@ fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
     let when_can = w.any_at(|i| w.at(i) == "когда" && matches!(w.at(i + 1), "можно" | "сможете"));
 
     book_verb
-        || reschedule
-        || cancel
         || accept
         || slot
         || when_can
@@ -247,7 +301,61 @@ fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
         || (wish && (day || time_of_day) && !hours)
 }
 
-/// A question about cause, danger, price or duration.
+/// Moving a visit: `перенести`, `сдвинуть на час`, or `поменять время/день` of it.
+fn asks_to_reschedule(w: &Words) -> bool {
+    w.any(|x| starts_any(x, RESCHEDULE))
+        || w.any_at(|i| {
+            starts_any(w.at(i), &["помен", "измен"])
+                && (1..=2).any(|k| starts_any(w.at(i + k), &["время", "дату", "день"]))
+        })
+}
+
+/// Cancelling a visit: `отменить`, or `не смогу приехать` / `не приеду`.
+fn asks_to_cancel(w: &Words) -> bool {
+    w.any(|x| x.starts_with("отмен"))
+        || w.any_at(|i| {
+            w.at(i) == "не"
+                && (starts_any(w.at(i + 1), &["приеду", "приду", "успею", "получится"])
+                    || (matches!(w.at(i + 1), "смогу" | "сможем")
+                        && (1..=2).any(|k| starts_any(w.at(i + k), MOTION))))
+        })
+}
+
+/// How the car in the shop is getting on: `когда будет готова?`, `машина готова?`, `можно
+/// забирать?`, `как там моя машина?`. `готов приехать` is a wish to come, not this.
+fn asks_status(w: &Words) -> bool {
+    let ready = w.any_at(|i| {
+        w.at(i).starts_with("готов")
+            && !starts_any(w.at(i + 1), MOTION)
+            && (w.near(i, 3, |p| {
+                p == "когда" || p == "уже" || starts_any(p, CAR_WORDS) || p == "будет"
+            }) || starts_any(w.at(i + 1), CAR_WORDS)
+                || matches!(w.at(i + 1), "ли" | "уже"))
+    });
+    let collect = w.any_at(|i| {
+        starts_any(w.at(i), &["забира", "забрат", "заберу", "забер"])
+            && w.near(i, 3, |p| matches!(p, "когда" | "можно" | "уже"))
+    });
+    let how_is_it = w.any_at(|i| {
+        w.at(i) == "как"
+            && w.at(i + 1) == "там"
+            && (1..=3).any(|k| starts_any(w.at(i + k), CAR_WORDS))
+    });
+    let finished = w.any(|x| starts_any(x, &["закончил", "доделал", "сделали"]))
+        && w.any(|x| matches!(x, "уже" | "ли" | "когда"));
+    ready || collect || how_is_it || finished || w.any(|x| x.starts_with("статус"))
+}
+
+/// What a job costs: `сколько стоит`, `сколько будет стоить`, `почём`, `цена`.
+fn asks_price(w: &Words) -> bool {
+    w.any(|x| starts_any(x, PRICE_WORDS))
+        || w.any_at(|i| {
+            w.at(i).starts_with("скольк")
+                && (1..=2).any(|k| starts_any(w.at(i + k), &["стоит", "стоить", "обойдет"]))
+        })
+}
+
+/// A question about cause, danger or duration.
 fn asks_consultation(w: &Words) -> bool {
     w.any_at(|i| {
         let x = w.at(i);
@@ -282,22 +390,32 @@ fn asks_consultation(w: &Words) -> bool {
 }
 
 /// Precedence, strongest first:
-/// 1. an explicit booking request wins even over a symptom question
+/// 1. spam is never served;
+/// 2. what is about a visit the customer has: moving it (also when they say they cannot come:
+///    "не смогу в пятницу, перенесите"), cancelling it, how the car is getting on;
+/// 3. an explicit booking request wins even over a symptom question
 ///    ("стучит на кочках, можно записаться на завтра?") — the booking flow
 ///    shows the suggested services anyway;
-/// 2. spam is never served;
-/// 3. a question about cause, price or duration is a consultation, even if the
-///    customer also says they want the work done ("хочу поменять ремень, сколько
-///    по времени?");
-/// 4. a soft wish for a service is a booking, and so is an imperative
+/// 4. a question about price is a price question, and one about cause or duration a
+///    consultation, even if the customer also says they want the work done ("хочу поменять
+///    ремень, сколько по времени?");
+/// 5. a soft wish for a service is a booking, and so is an imperative
 ///    ("посмотрите?") about the car even when phrased as a question;
-/// 5. hours / location / payment / thanks are "other";
-/// 6. a described symptom or part is a consultation; anything else is "other".
+/// 6. hours / location / payment / thanks are "other";
+/// 7. a described symptom or part is a consultation; anything else is "other".
 pub(super) fn decide_intent(s: &IntentSignals) -> Intent {
-    if s.booking && !s.spam {
-        Intent::Booking
-    } else if s.spam {
+    if s.spam {
         Intent::Other
+    } else if s.reschedule {
+        Intent::Reschedule
+    } else if s.cancel {
+        Intent::Cancel
+    } else if s.status {
+        Intent::VisitStatus
+    } else if s.booking {
+        Intent::Booking
+    } else if s.price && (s.car_topic || !s.other_topic) {
+        Intent::Price
     } else if s.consult && (s.car_topic || !s.other_topic) {
         Intent::Consultation
     } else if (s.weak_booking && !s.question) || (s.request && s.car_topic) {
@@ -328,8 +446,6 @@ mod tests {
             "Хочу приехать в субботу",
             "Есть время в пятницу?",
             "когда есть окно?",
-            "Можно перенести запись на четверг?",
-            "Хочу отменить запись",
             "Стучит подвеска, можно к вам в понедельник?",
             "Когда можно подъехать?",
             "шиномонтаж на субботу",
@@ -342,7 +458,6 @@ mod tests {
     fn consultation_intents() {
         for t in [
             "Что это может быть? Стучит спереди",
-            "Сколько стоит замена масла?",
             "Горит чек, это опасно?",
             "Сколько по времени займёт замена ремня ГРМ? Хочу поменять",
             "Тормоза скрипят",
@@ -350,6 +465,32 @@ mod tests {
             "Неделю назад поменял масло, теперь горит лампа. Можно ездить?",
         ] {
             assert_eq!(intent_of(t), Intent::Consultation, "{t}");
+        }
+    }
+
+    #[test]
+    fn intents_about_a_visit_and_prices() {
+        for (t, want) in [
+            ("Можно перенести запись на четверг?", Intent::Reschedule),
+            ("Мне нужно сдвинуть визит на час позже", Intent::Reschedule),
+            (
+                "Не смогу в пятницу, перенесите на понедельник",
+                Intent::Reschedule,
+            ),
+            ("Можно поменять время записи?", Intent::Reschedule),
+            ("Хочу отменить запись", Intent::Cancel),
+            ("Завтра не смогу приехать", Intent::Cancel),
+            ("Когда будет готова машина?", Intent::VisitStatus),
+            ("Машина уже готова?", Intent::VisitStatus),
+            ("Можно забирать?", Intent::VisitStatus),
+            ("Как там моя машина?", Intent::VisitStatus),
+            ("Сколько стоит замена масла?", Intent::Price),
+            ("Почём развал-схождение?", Intent::Price),
+            ("хочу поменять резину, сколько будет стоить?", Intent::Price),
+            ("Готов приехать завтра утром", Intent::Booking),
+            ("Запишите на замену масла, сколько стоит?", Intent::Booking),
+        ] {
+            assert_eq!(intent_of(t), want, "{t}");
         }
     }
 

@@ -106,8 +106,9 @@ impl RulesEngine {
         let car = car::extract_car(&norm, &toks, &words);
 
         // Spam, FAQ and thanks get no suggestions, whatever words they contain
-        // ("спасибо, стук пропал" needs no diagnosis).
-        if intent == Intent::Other {
+        // ("спасибо, стук пропал" needs no diagnosis); nor does a question about a visit the
+        // customer has (moving, cancelling, how the car is getting on).
+        if intent == Intent::Other || intent.is_about_a_visit() {
             return Analysis {
                 intent,
                 diagnoses: Vec::new(),
