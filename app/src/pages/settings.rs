@@ -749,6 +749,10 @@ fn AiCheckResult(found: AiCheck) -> impl IntoView {
     };
     let intent = match found.intent.as_str() {
         "booking" => "запись",
+        "reschedule" => "перенос записи",
+        "cancel" => "отмена записи",
+        "visit_status" => "готова ли машина",
+        "price" => "цена",
         "consultation" => "консультация",
         _ => "другое",
     };

@@ -39,13 +39,17 @@ pub fn find(text: &str, jobs: &[String]) -> (Vec<String>, String) {
             }
         }
     }
-    let rest = words
+    let mut rest = words
         .iter()
         .zip(used)
         .filter(|(_, used)| !used)
         .map(|(w, _)| w.as_str())
         .collect::<Vec<_>>()
         .join(" ");
+    // The engines read a question by its mark.
+    if text.contains('?') && !rest.is_empty() {
+        rest.push('?');
+    }
     (found, rest)
 }
 
@@ -66,15 +70,17 @@ fn significant(job: &str) -> Vec<String> {
         .collect()
 }
 
-/// Two stems of one word family: one begins the other, and the shorter has four letters or
-/// more («покрас» of «покрасить» and «покраск» of «покраска»; «кузов» and «кузовн»).
-fn related(a: &str, b: &str) -> bool {
-    let (short, long) = if a.chars().count() <= b.chars().count() {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    short.chars().count() >= 4 && long.starts_with(short)
+/// A message's stem `word` is of the family of a job's stem `job`: the same, or, for a job stem
+/// of four letters or more, one begins the other within two letters («покрас» of «покрасить» and
+/// «покраск» of «покраска»; «кузов» and «кузовн») — not a longer compound («стекл» is not
+/// «стеклоподъемник»). A short job stem («гбо», «шин») must be the word's own.
+fn related(word: &str, job: &str) -> bool {
+    if word == job {
+        return true;
+    }
+    let (w, j) = (word.chars().count(), job.chars().count());
+    let (short, long) = if w <= j { (word, job) } else { (job, word) };
+    j >= 4 && short.chars().count() >= 4 && long.starts_with(short) && w.abs_diff(j) <= 2
 }
 
 /// The list as an admin typed it: trimmed, without empty lines and repeats, each job checked.
@@ -112,6 +118,8 @@ mod tests {
         let (found, rest) = find("Нужно покрасить крыло и поменять масло", &jobs());
         assert_eq!(found, vec!["покраска".to_string()]);
         assert_eq!(rest, "нужно крыло и поменять масло");
+        let (_, rest) = find("Покрасите дверь? И масло поменяете?", &jobs());
+        assert_eq!(rest, "дверь и масло поменяете?");
         let (found, _) = find("помял дверь, нужен кузовной ремонт", &jobs());
         assert_eq!(found, vec!["кузовной ремонт".to_string()]);
         // Every word of a job must be there: «ремонт» alone is not body work.
@@ -120,6 +128,15 @@ mod tests {
         assert_eq!(rest, "ремонт подвески");
         // Short stems do not match by accident.
         assert!(find("пока", &["покраска".to_string()]).0.is_empty());
+        // Nor does a longer compound, and a short job is matched whole.
+        assert!(find("не работает стеклоподъемник", &["стёкла".to_string()])
+            .0
+            .is_empty());
+        assert_eq!(
+            find("ставим ГБО?", &["ГБО".to_string()]).0,
+            vec!["ГБО".to_string()]
+        );
+        assert!(find("гбошник", &["ГБО".to_string()]).0.is_empty());
     }
 
     #[test]

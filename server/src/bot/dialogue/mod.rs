@@ -222,13 +222,15 @@ fn needs_human(text: Option<&str>, media: Option<&str>, reply: &Reply) -> Option
     if text.is_some_and(inbox::asks_for_person) {
         return Some(inbox::ASKED_FOR_PERSON);
     }
-    // A question about the customer's own visit is answered from it, with no services.
-    let about_a_visit = reply
-        .analysis
-        .as_ref()
-        .and_then(|a| a["intent"].as_str())
-        .and_then(Intent::parse)
-        .is_some_and(Intent::is_about_a_visit);
+    // A question about the customer's own visit is answered from it, with no services — when
+    // there was a visit to answer about.
+    let about_a_visit = reply.analysis.as_ref().is_some_and(|a| {
+        a["intent"]
+            .as_str()
+            .and_then(Intent::parse)
+            .is_some_and(Intent::is_about_a_visit)
+            && a["visit_found"] != false
+    });
     let offered = reply
         .analysis
         .as_ref()

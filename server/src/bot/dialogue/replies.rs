@@ -86,11 +86,25 @@ pub(super) async fn concierge_answer(
             ));
         }
     };
-    let analysis = serde_json::to_value(&answer).ok();
-    // Moving, cancelling, «когда будет готова?»: answered from the customer's visits.
+    let mut analysis = serde_json::to_value(&answer).ok();
+    // Moving, cancelling, «когда будет готова?»: answered from the customer's visits; with no
+    // visit to answer about, a person can help (and the conversation is marked for staff).
     if let Some(intent) = Intent::parse(&answer.intent).filter(|i| i.is_about_a_visit()) {
-        let mut reply =
+        let (mut reply, found) =
             super::visits::about_my_visit(state, tenant, customer, conversation, intent).await?;
+        if !found {
+            reply.markup = Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
+                vec![vec![button(
+                    CALL_STAFF,
+                    Step::CallStaff,
+                    conversation.request_no,
+                    "",
+                )]],
+            )));
+        }
+        if let Some(serde_json::Value::Object(fields)) = analysis.as_mut() {
+            fields.insert("visit_found".into(), found.into());
+        }
         reply.analysis = analysis;
         return Ok(reply);
     }

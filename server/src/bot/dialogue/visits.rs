@@ -101,18 +101,34 @@ fn list_reply(
 /// A message about a visit the customer has, understood by the concierge: moving one goes
 /// straight to choosing the day when there is one visit to move (otherwise the list asks which),
 /// cancelling shows the visits with «Отменить» (the press is the confirmation), and «когда будет
-/// готова?» is answered from the visits' statuses.
+/// готова?» is answered from the visits' statuses. The flag says whether a visit was found to
+/// answer about; when none was, a person should look.
 pub(super) async fn about_my_visit(
     state: &AppState,
     tenant: TenantId,
     customer: &Customer,
     conversation: &mut Conversation,
     intent: Intent,
-) -> Result<Reply, BotError> {
+) -> Result<(Reply, bool), BotError> {
     let mut tx = state.db.tenant_tx(tenant).await?;
     let (appointments, shops) = todays_and_later(&mut tx, customer).await?;
     let movable: Vec<&Appointment> = appointments.iter().filter(|a| not_started(a)).collect();
     let n = conversation.request_no;
+    // A car may stay in the works overnight: those count whatever their day.
+    let in_works = booking::list(
+        &mut tx,
+        &AppointmentFilter {
+            client_id: Some(customer.client_id),
+            status: Some(Status::InProgress),
+            limit: 5,
+            ..AppointmentFilter::default()
+        },
+    )
+    .await?;
+    let found = match intent {
+        Intent::VisitStatus => !in_works.is_empty() || !appointments.is_empty(),
+        _ => !movable.is_empty(),
+    };
     let reply = match intent {
         Intent::Reschedule if movable.len() == 1 => {
             let appointment = movable[0];
@@ -133,16 +149,17 @@ pub(super) async fn about_my_visit(
             n,
             "Какую запись отменить? Нажмите «Отменить» под ней.",
         ),
-        _ => Reply::text(progress(&appointments)),
+        _ => Reply::text(progress(&in_works, &appointments)),
     };
     tx.commit().await?;
-    Ok(reply)
+    Ok((reply, found))
 }
 
-/// «Когда будет готова?» from today's visits: in the works, ready, or not started yet.
-fn progress(appointments: &[Appointment]) -> String {
+/// «Когда будет готова?» from the visits in the works and those from today on: in the works,
+/// ready, or not started yet.
+fn progress(in_works: &[Appointment], appointments: &[Appointment]) -> String {
     let when = |a: &Appointment| a.start_time.format("%d.%m %H:%M").to_string();
-    if let Some(a) = appointments.iter().find(|a| a.status == Status::InProgress) {
+    if let Some(a) = in_works.first() {
         return format!(
             "Машина в работе (запись {}: {}). Как только закончим, напишем здесь.",
             when(a),

@@ -48,6 +48,18 @@ async fn moving_cancelling_status_and_price_are_understood_in_free_text() {
             visit
         }
     };
+    // No visit yet: nothing to cancel, and a person is offered (the chat is marked for staff).
+    fake.write(SEVER_TOKEN, user, "Хочу отменить запись");
+    let reply = fake
+        .wait_message(SEVER_TOKEN, user, "Предстоящих записей нет")
+        .await;
+    assert!(
+        buttons(&reply)
+            .iter()
+            .any(|(text, _)| text == "Позвать менеджера"),
+        "{reply}"
+    );
+
     let visit = book(free_day(5)).await;
     let when = chrono::DateTime::parse_from_rfc3339(visit["start_time"].as_str().unwrap())
         .unwrap()
@@ -121,6 +133,7 @@ async fn moving_cancelling_status_and_price_are_understood_in_free_text() {
     assert_eq!(
         intents,
         [
+            "cancel",
             "reschedule",
             "cancel",
             "visit_status",

@@ -133,15 +133,15 @@ const CONSULT_WORDS: &[&str] = &[
     "долго", "займет", "занимает", "почему", "отчего", "причин", "опасн", "подскаж", "посовет",
     "объясн",
 ];
+/// `почем` is matched whole: it begins `почему`.
 #[rustfmt::skip]
-const PRICE_WORDS: &[&str] = &[
-    "почем", "цена", "цену", "цены", "ценник", "стоимост", "прайс", "расценк",
-];
+const PRICE_WORDS: &[&str] = &["цена", "цену", "цены", "ценник", "стоимост", "прайс", "расценк"];
 /// Moving a visit: `перенести`, `сдвинуть`, `перезаписаться`.
 #[rustfmt::skip]
-const RESCHEDULE: &[&str] = &[
-    "перенес", "перенест", "перенос", "сдвин", "сдвиг", "передвин", "перезапис", "перезапиш",
-];
+const RESCHEDULE: &[&str] = &["перенес", "перенест", "перенос", "сдвин", "передвин"];
+/// Words naming the visit itself.
+#[rustfmt::skip]
+const VISIT_WORDS: &[&str] = &["запис", "визит", "прием", "бронь"];
 #[rustfmt::skip]
 const CAR_WORDS: &[&str] = &["машин", "авто", "тачк", "ласточк"];
 
@@ -159,8 +159,10 @@ pub(super) struct IntentSignals {
     booking: bool,
     /// To move a visit.
     reschedule: bool,
-    /// To cancel a visit.
+    /// To cancel a visit: said outright (`отменить`)...
     cancel: bool,
+    /// ...or as «не смогу приехать», which a request to book outweighs.
+    cannot_come: bool,
     /// How the car in the shop is getting on.
     status: bool,
     /// What a job costs.
@@ -221,7 +223,9 @@ pub(super) fn intent_signals(
     let w = Words(words);
     let request = asks_for_work(&w);
     // An imperative is also a wish: "поменяйте масло в четверг" books like "хочу … в четверг".
-    let wish = request || w.any_at(|i| WISH.contains(&w.at(i)) && !w.can_drive(i));
+    // «Не смогу» is no wish.
+    let wish = request
+        || w.any_at(|i| WISH.contains(&w.at(i)) && !w.can_drive(i) && !w.near(i, 1, |p| p == "не"));
     let hours = asks_hours(&w);
     let booking = asks_to_book(&w, wish, hours, question);
 
@@ -233,11 +237,13 @@ pub(super) fn intent_signals(
     let other_topic = hours
         || w.any(|x| starts_any(x, LOCATION) || starts_any(x, PAYMENT) || starts_any(x, THANKS));
 
+    let cancel = asks_to_cancel(&w);
     IntentSignals {
         booking,
         reschedule: asks_to_reschedule(&w),
-        cancel: asks_to_cancel(&w),
-        status: asks_status(&w),
+        cancel: cancel.0,
+        cannot_come: cancel.1,
+        status: asks_status(&w, question),
         price: asks_price(&w),
         weak_booking,
         request,
@@ -281,7 +287,10 @@ fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
             || x.starts_with("запиш")
             || fuzzy_prefix(&x.chars().collect::<Vec<_>>(), &zapis)
     });
-    let motion = w.any(|x| starts_any(x, MOTION) && !is_past_tense(x));
+    // «Не смогу приехать» is the opposite of coming.
+    let motion = w.any_at(|i| {
+        starts_any(w.at(i), MOTION) && !is_past_tense(w.at(i)) && !w.near(i, 2, |p| p == "не")
+    });
     let accept = w.any(|x| starts_any(x, &["примет", "примите", "возьмет", "возьмете"]));
     let to_you = w.any_at(|i| w.at(i) == "к" && w.at(i + 1) == "вам") && !w.any(|x| x == "как");
     let slot = w.any_at(|i| {
@@ -301,31 +310,52 @@ fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
         || (wish && (day || time_of_day) && !hours)
 }
 
-/// Moving a visit: `перенести`, `сдвинуть на час`, or `поменять время/день` of it.
+/// Moving a visit: `перенести запись`, `сдвинуть визит на час`, `перенесите на четверг`,
+/// `перезаписаться`, or `поменять время` of it. A verb alone is not enough: «перенести АКБ в
+/// багажник» and «бампер сдвинулся» are about the car.
 fn asks_to_reschedule(w: &Words) -> bool {
-    w.any(|x| starts_any(x, RESCHEDULE))
+    let about_a_visit = |i: usize| {
+        (i.saturating_sub(3)..=i + 4).any(|j| {
+            let x = w.at(j);
+            starts_any(x, VISIT_WORDS)
+                || (starts_any(x, DAY) && w.at(j + 1) != "назад")
+                || matches!(
+                    x,
+                    "позже" | "раньше" | "пораньше" | "попозже" | "час" | "часа"
+                )
+        })
+    };
+    w.any(|x| starts_any(x, &["перезапис", "перезапиш"]))
+        || w.any_at(|i| starts_any(w.at(i), RESCHEDULE) && about_a_visit(i))
         || w.any_at(|i| {
-            starts_any(w.at(i), &["помен", "измен"])
-                && (1..=2).any(|k| starts_any(w.at(i + k), &["время", "дату", "день"]))
+            let verb = w.at(i);
+            // «поменять время», not «изменилось время прогрева».
+            starts_any(verb, &["помен", "измен"])
+                && !is_past_tense(verb)
+                && !verb.ends_with("лось")
+                && matches!(w.at(i + 1), "время" | "дату")
         })
 }
 
-/// Cancelling a visit: `отменить`, or `не смогу приехать` / `не приеду`.
-fn asks_to_cancel(w: &Words) -> bool {
-    w.any(|x| x.starts_with("отмен"))
-        || w.any_at(|i| {
-            w.at(i) == "не"
-                && (starts_any(w.at(i + 1), &["приеду", "приду", "успею", "получится"])
-                    || (matches!(w.at(i + 1), "смогу" | "сможем")
-                        && (1..=2).any(|k| starts_any(w.at(i + k), MOTION))))
-        })
+/// Cancelling a visit: `отменить` (`explicit`), or `не смогу приехать` / `не приеду`, which a
+/// request to book in the same message outweighs («сам не смогу приехать, запишите жену»).
+fn asks_to_cancel(w: &Words) -> (bool, bool) {
+    let explicit = w.any(|x| x.starts_with("отмен"));
+    let cannot_come = w.any_at(|i| {
+        w.at(i) == "не"
+            && (matches!(w.at(i + 1), "приеду" | "приду" | "подъеду")
+                || (matches!(w.at(i + 1), "смогу" | "сможем" | "успею" | "получится")
+                    && (2..=3).any(|k| starts_any(w.at(i + k), MOTION))))
+    });
+    (explicit, cannot_come)
 }
 
 /// How the car in the shop is getting on: `когда будет готова?`, `машина готова?`, `можно
-/// забирать?`, `как там моя машина?`. `готов приехать` is a wish to come, not this.
-fn asks_status(w: &Words) -> bool {
+/// забирать?`, `как там моя машина?`, `уже сделали?`. `готов приехать` is a wish to come and
+/// `готовлю машину к зиме` is not about readiness.
+fn asks_status(w: &Words, question: bool) -> bool {
     let ready = w.any_at(|i| {
-        w.at(i).starts_with("готов")
+        matches!(w.at(i), "готов" | "готова" | "готово")
             && !starts_any(w.at(i + 1), MOTION)
             && (w.near(i, 3, |p| {
                 p == "когда" || p == "уже" || starts_any(p, CAR_WORDS) || p == "будет"
@@ -341,14 +371,19 @@ fn asks_status(w: &Words) -> bool {
             && w.at(i + 1) == "там"
             && (1..=3).any(|k| starts_any(w.at(i + k), CAR_WORDS))
     });
-    let finished = w.any(|x| starts_any(x, &["закончил", "доделал", "сделали"]))
-        && w.any(|x| matches!(x, "уже" | "ли" | "когда"));
+    // «Уже сделали?», «закончили ли?» — a question right next to the word, not a story.
+    let finished = question
+        && w.any_at(|i| {
+            matches!(w.at(i), "закончили" | "доделали" | "сделали")
+                && (w.near(i, 1, |p| matches!(p, "уже" | "когда"))
+                    || matches!(w.at(i + 1), "ли" | "уже"))
+        });
     ready || collect || how_is_it || finished || w.any(|x| x.starts_with("статус"))
 }
 
 /// What a job costs: `сколько стоит`, `сколько будет стоить`, `почём`, `цена`.
 fn asks_price(w: &Words) -> bool {
-    w.any(|x| starts_any(x, PRICE_WORDS))
+    w.any(|x| x == "почем" || starts_any(x, PRICE_WORDS))
         || w.any_at(|i| {
             w.at(i).starts_with("скольк")
                 && (1..=2).any(|k| starts_any(w.at(i + k), &["стоит", "стоить", "обойдет"]))
@@ -408,7 +443,7 @@ pub(super) fn decide_intent(s: &IntentSignals) -> Intent {
         Intent::Other
     } else if s.reschedule {
         Intent::Reschedule
-    } else if s.cancel {
+    } else if s.cancel || (s.cannot_come && !s.booking) {
         Intent::Cancel
     } else if s.status {
         Intent::VisitStatus
@@ -488,9 +523,36 @@ mod tests {
             ("Почём развал-схождение?", Intent::Price),
             ("хочу поменять резину, сколько будет стоить?", Intent::Price),
             ("Готов приехать завтра утром", Intent::Booking),
+            ("Почему стучит подвеска?", Intent::Consultation),
+            (
+                "Сам поменять не получится, запишите на субботу",
+                Intent::Booking,
+            ),
+            ("Машину уже сделали?", Intent::VisitStatus),
             ("Запишите на замену масла, сколько стоит?", Intent::Booking),
         ] {
             assert_eq!(intent_of(t), want, "{t}");
+        }
+    }
+
+    /// Words of moving, finishing or readiness in a story about the car are not about a visit.
+    #[test]
+    fn stories_about_the_car_are_not_about_a_visit() {
+        for t in [
+            "Месяц назад сделали ТО, а уже горит чек",
+            "Сиденье не сдвигается",
+            "Бампер сдвинулся после удара",
+            "Нужно перенести АКБ в багажник",
+            "Сможете поменять за день ремень ГРМ?",
+            "Готовлю машину к зиме, что проверить?",
+            "Антифриз уже закончился",
+            "Изменилось время прогрева двигателя",
+        ] {
+            let intent = intent_of(t);
+            assert!(
+                !intent.is_about_a_visit() && intent != Intent::Price,
+                "{t}: {intent:?}"
+            );
         }
     }
 
