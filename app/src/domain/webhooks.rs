@@ -318,21 +318,27 @@ pub async fn remove(db: &Db, tenant: TenantId, id: i64) -> Result<()> {
     if gone == 0 {
         return Err(Error::NotFound);
     }
-    // A job the worker holds right now is skipped (it finds the endpoint gone and ends itself):
-    // waiting for it would deadlock with its own insert into the log.
+    drop_pending(&mut tx, id, "skipped: the endpoint was removed").await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends the endpoint's pending events with `note`. A job a worker holds right now is skipped
+/// (it finds the endpoint gone or off and ends itself): waiting for it would deadlock with its
+/// own insert into the log.
+async fn drop_pending(tx: &mut Tx, endpoint_id: i64, note: &str) -> Result<()> {
     sqlx::query!(
-        "UPDATE jobs SET status = 'done', last_error = 'skipped: the endpoint was removed',
-                updated_at = now()
+        "UPDATE jobs SET status = 'done', last_error = $3, updated_at = now()
          WHERE id IN (SELECT id FROM jobs
                       WHERE kind = $1 AND status = 'pending'
                         AND (payload ->> 'endpoint_id')::bigint = $2
                       FOR UPDATE SKIP LOCKED)",
         DELIVER,
-        id
+        endpoint_id,
+        note
     )
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -821,20 +827,8 @@ pub async fn record(
     .await?;
     Ok(match row {
         Some(row) if row.disabled_now => {
-            // Its other pending events wait for no one (one another worker holds ends itself
-            // when it finds the endpoint off).
-            sqlx::query!(
-                "UPDATE jobs SET status = 'done', last_error = 'skipped: the endpoint was disabled',
-                        updated_at = now()
-                 WHERE id IN (SELECT id FROM jobs
-                              WHERE kind = $1 AND status = 'pending'
-                                AND (payload ->> 'endpoint_id')::bigint = $2
-                              FOR UPDATE SKIP LOCKED)",
-                DELIVER,
-                job.endpoint_id
-            )
-            .execute(&mut **tx)
-            .await?;
+            // Its other pending events wait for no one.
+            drop_pending(tx, job.endpoint_id, "skipped: the endpoint was disabled").await?;
             Health::DisabledNow {
                 url: row.url,
                 reason,

@@ -372,15 +372,8 @@ async fn a_crm_gets_signed_complete_events_and_a_failing_one_is_retried() {
     assert!(endpoint["disabled_at"].is_null() && endpoint["failing_since"].is_null());
 
     // `/metrics` counts the attempts by result.
-    let metrics = reqwest::Client::new()
-        .get(server.url("/metrics"))
-        .bearer_auth("metrics-token-for-the-webhooks-test")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics =
+        crate::common::server::metrics(&server, "metrics-token-for-the-webhooks-test").await;
     let value = |series: &str| -> f64 {
         metrics
             .lines()

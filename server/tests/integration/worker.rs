@@ -879,15 +879,8 @@ async fn notifications_fall_through_telegram_sms_and_e_mail() {
     assert!(tried[0].2.contains("отказался"), "{tried:?}");
 
     // `/metrics` counts them by channel and result.
-    let metrics = reqwest::Client::new()
-        .get(s.server.url("/metrics"))
-        .bearer_auth("metrics-token-for-the-channels-test")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics =
+        crate::common::server::metrics(&s.server, "metrics-token-for-the-channels-test").await;
     let value = |series: &str| -> Option<f64> {
         metrics
             .lines()

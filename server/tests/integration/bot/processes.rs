@@ -176,15 +176,8 @@ async fn a_failing_bot_is_retried_without_disturbing_others_and_a_new_token_repl
             .await
             .unwrap();
     assert_eq!(shown, None);
-    let metrics = reqwest::Client::new()
-        .get(server.url("/metrics"))
-        .bearer_auth("metrics-token-for-the-bot-errors-test")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics =
+        crate::common::server::metrics(&server, "metrics-token-for-the-bot-errors-test").await;
     assert!(
         metrics.contains("# TYPE auto_concierge_bot_errors_total counter"),
         "{metrics}"

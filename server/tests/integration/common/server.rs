@@ -230,6 +230,19 @@ pub async fn login(server: &TestServer, email: &str, password: &str) -> (u16, Op
     (status, body["access_token"].as_str().map(str::to_string))
 }
 
+/// `/metrics` as Prometheus reads it with `METRICS_TOKEN` = `token`.
+pub async fn metrics(server: &TestServer, token: &str) -> String {
+    reqwest::Client::new()
+        .get(server.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// Logs in through the API and returns the bearer token.
 pub async fn token(server: &TestServer, email: &str, password: &str) -> String {
     let (status, token) = login(server, email, password).await;
