@@ -196,6 +196,12 @@ pub(super) fn is_car_topic(c: Concept) -> bool {
     )
 }
 
+/// Concepts that describe what the customer notices (`стучит`, `тяжелый`, `не заводится`): the
+/// block of the declaration from [`Concept::Knock`] to [`Concept::NoPower`].
+pub(super) fn is_symptom(c: Concept) -> bool {
+    (Concept::Knock as u8..=Concept::NoPower as u8).contains(&(c as u8))
+}
+
 /// Service categories known to the rules. Tenants may spell theirs differently;
 /// see [`Category::parse`] and [`infer_category`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -99,9 +99,9 @@ fn eval_concierge_set() {
         "concierge.jsonl: intent accuracy {:.3} ({} msgs), hit@3 {:.3} ({} with categories)",
         s.intent_acc, s.n, s.hit3, s.n_hit
     );
-    assert_eq!(s.n, 30);
-    assert!(s.intent_acc >= 0.90, "intent accuracy {}", s.intent_acc);
-    assert!(s.hit3 >= 0.90, "hit@3 {}", s.hit3);
+    assert!(s.n >= 150, "{} messages", s.n);
+    assert!(s.intent_acc >= 0.96, "intent accuracy {}", s.intent_acc);
+    assert!(s.hit3 >= 0.97, "hit@3 {}", s.hit3);
 }
 
 /// Held-out messages (`data/concierge-heldout/*.jsonl`), written by hand before the engine

@@ -2,7 +2,7 @@
 //! car is getting on, a price, a consultation, or something else. Signals are found first, then
 //! [`decide_intent`] applies an explicit precedence.
 
-use super::concepts::{direct_weight, is_car_topic, Concept};
+use super::concepts::{direct_weight, is_car_topic, is_symptom, Concept};
 use super::text::fuzzy_prefix;
 
 /// What the customer wants from this message.
@@ -97,7 +97,7 @@ const SERVICE_INFINITIVES: &[&str] = &[
     "продиагностировать", "переобуться", "переобуть", "заправить", "отбалансировать",
 ];
 #[rustfmt::skip]
-const SLOT: &[&str] = &["окно", "окна", "окошк", "время", "место", "места", "слот"];
+const SLOT: &[&str] = &["окно", "окна", "окошк", "время", "место", "места", "слот", "дату", "дата"];
 #[rustfmt::skip]
 const HOURS: &[&str] = &[
     // The shop's hours, not a bonnet or a door that "открывается".
@@ -114,15 +114,37 @@ const HOURS: &[&str] = &[
 ];
 #[rustfmt::skip]
 const LOCATION: &[&str] = &[
-    "где", "адрес", "находит", "проехать", "доехать", "добраться", "парковк", "метро", "ориентир",
-    "навигатор", "локаци",
+    "адрес", "находит", "проехать", "доехать", "добраться", "метро", "ориентир", "навигатор",
+    "локаци",
 ];
+/// Words that ask about the place only when no symptom is told: «где вы?», «есть парковка?»,
+/// but «руль тяжелый на парковке» and «не пойму, где течет» are about the car.
+#[rustfmt::skip]
+const LOCATION_IN_STORIES: &[&str] = &["парковк"];
 #[rustfmt::skip]
 const PAYMENT: &[&str] = &[
     "оплат", "картой", "наличн", "налом", "безнал", "перевод", "сбп", "рассрочк", "кредит",
 ];
 #[rustfmt::skip]
 const THANKS: &[&str] = &["спасибо", "спс", "благодар", "отзыв", "молодц"];
+/// A complaint about the shop: outright (`жалоба`, `хамство`, `не извинились`)...
+#[rustfmt::skip]
+const COMPLAINT: &[&str] = &[
+    "жалоб", "пожалуюсь", "претензи", "хамств", "хамят", "хамил", "нахамил", "хамск", "извинил",
+    "извинени", "безобрази",
+];
+/// ...or a harsh word about the service or the staff (`ужасное обслуживание`); the same word
+/// about the car (`скрипят ужасно`) is a symptom told strongly.
+#[rustfmt::skip]
+const HARSH: &[&str] = &[
+    "ужасн", "отвратит", "кошмарн", "отстойн", "безобразн", "худш", "паршив",
+];
+/// The service and the people of the shop, which [`HARSH`] words next to them complain about.
+#[rustfmt::skip]
+const SERVICE_NOUNS: &[&str] = &[
+    "обслуживан", "сервис", "отношени", "персонал", "сотрудник", "менеджер", "администрат",
+    "приемщик", "мастер",
+];
 #[rustfmt::skip]
 const SPAM: &[&str] = &[
     "продам", "продаю", "продается", "куплю", "покупаю", "заработ", "реклам", "http", "www",
@@ -133,17 +155,77 @@ const CONSULT_WORDS: &[&str] = &[
     "долго", "займет", "занимает", "почему", "отчего", "причин", "опасн", "подскаж", "посовет",
     "объясн",
 ];
-/// `почем` is matched whole: it begins `почему`.
+/// `почем` is matched whole: it begins `почему`; so are `цене`, `ценой` (not `ценен`).
 #[rustfmt::skip]
 const PRICE_WORDS: &[&str] = &["цена", "цену", "цены", "ценник", "стоимост", "прайс", "расценк"];
+/// What follows `сколько` in a question of price: `стоит`, `будет стоить`, `обойдется`.
+#[rustfmt::skip]
+const COST_VERBS: &[&str] = &["стоит", "стоить", "стоят", "обойдет", "обойдут"];
+/// `сколько выйдет ТО?` asks the price too, unless it asks for how long ([`DURATION`]).
+#[rustfmt::skip]
+const COMES_TO: &[&str] = &["выйдет", "выйдут", "выходит"];
+/// Words that make `сколько выйдет` a question of time, not money.
+#[rustfmt::skip]
+const DURATION: &[&str] = &["времен", "час", "дн", "дня", "минут", "недел", "долго"];
 /// Moving a visit: `перенести`, `сдвинуть`, `перезаписаться`.
 #[rustfmt::skip]
 const RESCHEDULE: &[&str] = &["перенес", "перенест", "перенос", "сдвин", "передвин"];
 /// Words naming the visit itself.
 #[rustfmt::skip]
 const VISIT_WORDS: &[&str] = &["запис", "визит", "прием", "бронь"];
+/// The visit as a noun (`запись`, `бронь`), not the verb `записаться`: what can be cancelled or
+/// be no longer needed.
+#[rustfmt::skip]
+const VISIT_NOUNS: &[&str] = &[
+    "запись", "записи", "записью", "визит", "визита", "визиту", "бронь", "брони", "бронирован",
+];
+/// Forms of `записать(ся)` that tell of a visit already booked (`я записан`, `записывался`),
+/// not of a wish to book.
+#[rustfmt::skip]
+const BOOKED: &[&str] = &[
+    "записан", "записана", "записаны", "записался", "записалась", "записались", "записывался",
+    "записывалась", "записывались", "записал", "записала", "записали",
+];
+/// Verbs of removing, which with a visit noun cancel it: `удалите запись`, `снимите бронь`,
+/// `отказываюсь от записи`, and `аннулировать` (also with one `н`).
+#[rustfmt::skip]
+const REMOVE: &[&str] = &["удал", "сним", "снят", "убер", "убрат", "отказ", "откаж"];
+#[rustfmt::skip]
+const ANNUL: &[&str] = &["аннул", "анул"];
+/// No longer needed: `не нужна`, `не надо`, `не актуальна`.
+#[rustfmt::skip]
+const NEEDED: &[&str] = &["нужна", "нужен", "нужно", "надо", "актуальн", "требуется"];
+/// Possessives that make «что там с моей…» about the customer's own car or order.
+#[rustfmt::skip]
+const MY: &[&str] = &["моей", "моим", "моя", "мою", "моего", "моем", "нашей", "нашим", "нашу"];
+/// Handing the car over to the shop, told in the past (`сдал`, `оставляла`, `пригнал`).
+#[rustfmt::skip]
+const HANDED_OVER: &[&str] = &[
+    "сдал", "сдала", "сдали", "сдавал", "сдавала", "сдавали", "оставил", "оставила", "оставили",
+    "оставлял", "оставляла", "оставляли", "пригнал", "пригнала", "загнал", "загнала", "отдал",
+    "отдала", "отдавал", "отдавала",
+];
+/// A stage of the work: `на каком этапе`, `на какой стадии`, `как продвигается`, `в каком
+/// состоянии`.
+#[rustfmt::skip]
+const STAGE: &[&str] = &["этап", "стади", "продвига", "состояни"];
+/// Parts for the job (`запчасти`, `детали`) and their arrival (`пришли`, `привезли`).
+#[rustfmt::skip]
+const PARTS: &[&str] = &["запчаст", "детал", "комплектующ"];
+#[rustfmt::skip]
+const ARRIVED: &[&str] = &["пришл", "пришел", "приехал", "привезли", "поступил", "доставили"];
+/// The shop finishing the work, in the future: `когда закончите?`, `когда доделаете?`.
+#[rustfmt::skip]
+const WILL_FINISH: &[&str] = &[
+    "закончите", "доделаете", "сделаете", "почините", "отремонтируете",
+];
 #[rustfmt::skip]
 const CAR_WORDS: &[&str] = &["машин", "авто", "тачк", "ласточк"];
+
+/// `сколько` and its colloquial and transliterated forms (`скока`, `скоко`, `сколко`).
+fn is_how_much(w: &str) -> bool {
+    starts_any(w, &["скольк", "сколк"]) || matches!(w, "скока" | "скоко" | "скок" | "скоки")
+}
 
 fn is_past_tense(w: &str) -> bool {
     ["л", "ла", "ли", "ло", "лся", "лась", "лись"]
@@ -165,6 +247,9 @@ pub(super) struct IntentSignals {
     cannot_come: bool,
     /// How the car in the shop is getting on.
     status: bool,
+    /// Hints of the same that a request to book outweighs (`запчасти пришли?`, `когда
+    /// закончите?`, `сдал машину…, что там?`).
+    soft_status: bool,
     /// What a job costs.
     price: bool,
     /// A softer wish (`хочу на диагностику`, `шиномонтаж на субботу`).
@@ -173,7 +258,7 @@ pub(super) struct IntentSignals {
     request: bool,
     /// A question about cause, danger, price or duration.
     consult: bool,
-    /// Opening hours, location, payment, thanks.
+    /// Opening hours, location, payment, thanks, complaints.
     other_topic: bool,
     spam: bool,
     question: bool,
@@ -234,16 +319,23 @@ pub(super) fn intent_signals(
     let on_day = w.any_at(|i| w.at(i) == "на" && (1..=2).any(|k| starts_any(w.at(i + k), DAY)));
     let weak_booking = (service_wish || on_day) && !hours;
 
+    // «Где» and «парковка» ask about the place unless the message tells a symptom.
+    let symptom = hits.iter().any(|&(_, c)| is_symptom(c));
+    let place = asks_place(&w) || (!symptom && w.any(|x| starts_any(x, LOCATION_IN_STORIES)));
     let other_topic = hours
+        || place
+        || complains(&w)
         || w.any(|x| starts_any(x, LOCATION) || starts_any(x, PAYMENT) || starts_any(x, THANKS));
 
     let cancel = asks_to_cancel(&w);
+    let (status, soft_status) = asks_status(&w, question, symptom);
     IntentSignals {
         booking,
         reschedule: asks_to_reschedule(&w),
         cancel: cancel.0,
         cannot_come: cancel.1,
-        status: asks_status(&w, question),
+        status,
+        soft_status,
         price: asks_price(&w),
         weak_booking,
         request,
@@ -269,7 +361,30 @@ fn asks_for_work(w: &Words) -> bool {
 /// Opening hours: `работаете`, `во сколько`, `до скольки`.
 fn asks_hours(w: &Words) -> bool {
     w.any(|x| starts_any(x, HOURS))
-        || w.any_at(|i| w.at(i).starts_with("скольк") && w.after_hours_preposition(i))
+        || w.any_at(|i| is_how_much(w.at(i)) && w.after_hours_preposition(i))
+}
+
+/// «Где вы?», «где у вас…»: `где` as a question about the shop's place. `где-то` (somewhere)
+/// arrives glued (`гдето`, see `text`); written apart, `где то` is the same.
+fn asks_place(w: &Words) -> bool {
+    w.any_at(|i| {
+        w.at(i) == "где"
+            && !matches!(w.at(i + 1), "то" | "нибудь" | "либо")
+            && !w.near(i, 3, |p| {
+                starts_any(p, &["понять", "пойму", "понимаю", "знаю", "видно"])
+            })
+    })
+}
+
+/// A complaint about the service: an outright word of complaint, or a harsh word right next to
+/// the service or the staff (`ужасное обслуживание`, `мастер отвратительный`).
+fn complains(w: &Words) -> bool {
+    w.any(|x| starts_any(x, COMPLAINT))
+        || w.any_at(|i| {
+            starts_any(w.at(i), HARSH)
+                && (starts_any(w.at(i + 1), SERVICE_NOUNS)
+                    || w.near(i, 1, |p| starts_any(p, SERVICE_NOUNS)))
+        })
 }
 
 /// An explicit request to book, move or cancel a visit.
@@ -282,10 +397,12 @@ fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
     // `запис…` covers запишите/записаться/запись; a one-vowel typo of `запиш`
     // (`запешите`) is accepted, but not of `запис` (that would be `запас(ка)`).
     let zapis: Vec<char> = "запиш".chars().collect();
+    // «Я записан», «записывался» tell of a visit booked already, not of a wish to book.
     let book_verb = w.any(|x| {
-        x.starts_with("запис")
+        (x.starts_with("запис")
             || x.starts_with("запиш")
-            || fuzzy_prefix(&x.chars().collect::<Vec<_>>(), &zapis)
+            || fuzzy_prefix(&x.chars().collect::<Vec<_>>(), &zapis))
+            && !BOOKED.contains(&x)
     });
     // «Не смогу приехать» is the opposite of coming.
     let motion = w.any_at(|i| {
@@ -293,11 +410,17 @@ fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
     });
     let accept = w.any(|x| starts_any(x, &["примет", "примите", "возьмет", "возьмете"]));
     let to_you = w.any_at(|i| w.at(i) == "к" && w.at(i + 1) == "вам") && !w.any(|x| x == "как");
+    // «Есть окно?», «свободное время», «когда ближайшее окошко?» (but not «в ближайшее время»,
+    // which only dates something).
     let slot = w.any_at(|i| {
         starts_any(w.at(i), SLOT)
             && w.near(i, 2, |p| {
                 matches!(p, "есть" | "будет" | "найдется") || p.starts_with("свободн")
             })
+    }) || w.any_at(|i| {
+        w.at(i).starts_with("ближайш")
+            && starts_any(w.at(i + 1), SLOT)
+            && !w.near(i, 1, |p| p == "в")
     }) || (w.any(|x| x.starts_with("свободн")) && question);
     let when_can = w.any_at(|i| w.at(i) == "когда" && matches!(w.at(i + 1), "можно" | "сможете"));
 
@@ -327,6 +450,7 @@ fn asks_to_reschedule(w: &Words) -> bool {
     };
     w.any(|x| starts_any(x, &["перезапис", "перезапиш"]))
         || w.any_at(|i| starts_any(w.at(i), RESCHEDULE) && about_a_visit(i))
+        || asks_other_time(w)
         || w.any_at(|i| {
             let verb = w.at(i);
             // «поменять время», not «изменилось время прогрева».
@@ -337,10 +461,67 @@ fn asks_to_reschedule(w: &Words) -> bool {
         })
 }
 
-/// Cancelling a visit: `отменить` (`explicit`), or `не смогу приехать` / `не приеду`, which a
-/// request to book in the same message outweighs («сам не смогу приехать, запишите жену»).
+/// The customer has a visit and asks for another time: «у меня запись на завтра, а можно на
+/// вечер?», «я записан на пятницу, можно пораньше?». The visit is told first (`у меня запись`,
+/// `моя запись`, `я записан`), then a wish (`можно`, `давайте`, `лучше`) for a day, a time of day
+/// or an hour.
+fn asks_other_time(w: &Words) -> bool {
+    let has_visit = |i: usize| {
+        let x = w.at(i);
+        BOOKED.contains(&x)
+            || (VISIT_NOUNS.contains(&x)
+                && w.near(i, 2, |p| {
+                    matches!(p, "меня" | "моя" | "мою" | "нас" | "наша" | "нашу")
+                }))
+    };
+    let other_time = |j: usize| {
+        let x = w.at(j);
+        starts_any(x, DAY)
+            || starts_any(x, TIME_OF_DAY)
+            || x.chars().next().is_some_and(|c| c.is_ascii_digit())
+            || matches!(
+                x,
+                "после"
+                    | "позже"
+                    | "раньше"
+                    | "пораньше"
+                    | "попозже"
+                    | "другое"
+                    | "другой"
+            )
+    };
+    let wish_for_time = |j: usize| {
+        matches!(w.at(j), "можно" | "давайте" | "лучше" | "нельзя")
+            && (1..=4).any(|k| {
+                let x = w.at(j + k);
+                other_time(j + k)
+                    || (matches!(x, "на" | "в" | "к" | "с") && other_time(j + k + 1))
+            })
+            // «…можно в субботу ещё и развал сделать?» adds a job, it moves nothing.
+            && !(1..=6).any(|k| {
+                let x = w.at(j + k);
+                SERVICE_INFINITIVES.contains(&x) || matches!(x, "еще" | "заодно" | "также" | "тоже")
+            })
+    };
+    w.any_at(|i| has_visit(i) && (i + 1..w.0.len()).any(wish_for_time))
+}
+
+/// Cancelling a visit: `отменить`, `аннулировать`, a visit noun with a verb of removing
+/// (`удалите запись`, `запись можно снять`) or told no longer needed (`запись больше не нужна`)
+/// (`explicit`); or `не смогу приехать` / `не приеду`, which a request to book in the same
+/// message outweighs («сам не смогу приехать, запишите жену»).
 fn asks_to_cancel(w: &Words) -> (bool, bool) {
-    let explicit = w.any(|x| x.starts_with("отмен"));
+    let visit_around = |i: usize, before: usize, after: usize| {
+        (i.saturating_sub(before)..=i + after).any(|j| j != i && VISIT_NOUNS.contains(&w.at(j)))
+    };
+    let removed = w.any_at(|i| starts_any(w.at(i), REMOVE) && visit_around(i, 4, 3));
+    // «Запись … больше не нужна»: the visit noun first, `не` + need within the next words.
+    let not_needed = w.any_at(|i| {
+        VISIT_NOUNS.contains(&w.at(i))
+            && (i + 1..=i + 5).any(|j| w.at(j) == "не" && starts_any(w.at(j + 1), NEEDED))
+    });
+    let explicit =
+        removed || not_needed || w.any(|x| x.starts_with("отмен") || starts_any(x, ANNUL));
     let cannot_come = w.any_at(|i| {
         w.at(i) == "не"
             && (matches!(w.at(i + 1), "приеду" | "приду" | "подъеду")
@@ -351,9 +532,12 @@ fn asks_to_cancel(w: &Words) -> (bool, bool) {
 }
 
 /// How the car in the shop is getting on: `когда будет готова?`, `машина готова?`, `можно
-/// забирать?`, `как там моя машина?`, `уже сделали?`. `готов приехать` is a wish to come and
-/// `готовлю машину к зиме` is not about readiness.
-fn asks_status(w: &Words, question: bool) -> bool {
+/// забирать?`, `как там моя машина?`, `что там с моей ладой?`, `уже сделали?`, `на каком этапе
+/// ремонт?`. `готов приехать` is a wish to come and `готовлю машину к зиме` is not about
+/// readiness. The second value holds the softer hints, which a request to book outweighs:
+/// `запчасти пришли?`, `когда закончите?`, and a car handed over (`сдал машину в понедельник`)
+/// with `что там?` or `есть новости?`.
+fn asks_status(w: &Words, question: bool, symptom: bool) -> (bool, bool) {
     let ready = w.any_at(|i| {
         matches!(w.at(i), "готов" | "готова" | "готово")
             && !starts_any(w.at(i + 1), MOTION)
@@ -366,10 +550,17 @@ fn asks_status(w: &Words, question: bool) -> bool {
         starts_any(w.at(i), &["забира", "забрат", "заберу", "забер"])
             && w.near(i, 3, |p| matches!(p, "когда" | "можно" | "уже"))
     });
+    // «Как там моя машина?», «что там с моей приорой?» — not «что там с ценой?», nor «что там с
+    // моим аккумулятором, почему садится?», which tells a symptom.
     let how_is_it = w.any_at(|i| {
-        w.at(i) == "как"
+        matches!(w.at(i), "как" | "что")
             && w.at(i + 1) == "там"
-            && (1..=3).any(|k| starts_any(w.at(i + k), CAR_WORDS))
+            && (1..=3).any(|k| {
+                starts_any(w.at(i + k), CAR_WORDS) || (!symptom && MY.contains(&w.at(i + k)))
+            })
+    });
+    let stage = w.any_at(|i| {
+        starts_any(w.at(i), STAGE) && w.near(i, 2, |p| starts_any(p, &["каком", "какой", "как"]))
     });
     // «Уже сделали?», «закончили ли?» — a question right next to the word, not a story.
     let finished = question
@@ -378,15 +569,39 @@ fn asks_status(w: &Words, question: bool) -> bool {
                 && (w.near(i, 1, |p| matches!(p, "уже" | "когда"))
                     || matches!(w.at(i + 1), "ли" | "уже"))
         });
-    ready || collect || how_is_it || finished || w.any(|x| x.starts_with("статус"))
+    let strong =
+        ready || collect || how_is_it || stage || finished || w.any(|x| x.starts_with("статус"));
+
+    let parts_came = question
+        && w.any_at(|i| {
+            starts_any(w.at(i), PARTS)
+                && (i.saturating_sub(2)..=i + 2).any(|j| starts_any(w.at(j), ARRIVED))
+        });
+    let will_finish =
+        w.any_at(|i| WILL_FINISH.contains(&w.at(i)) && w.near(i, 2, |p| p == "когда"));
+    // «Сдал октавию в понедельник… что там?»; «сдавал месяц назад» tells of an old visit, and
+    // «что там может течь?» asks about a symptom.
+    let handed_over = question
+        && !w.any(|x| x == "назад")
+        && w.any_at(|i| HANDED_OVER.contains(&w.at(i)) && !w.near(i, 1, |p| p == "не"))
+        && w.any_at(|i| {
+            (matches!(w.at(i), "что" | "как")
+                && w.at(i + 1) == "там"
+                && !matches!(w.at(i + 2), "может" | "могло" | "можно" | "такое" | "за"))
+                || w.at(i) == "новости"
+        });
+    (strong, parts_came || will_finish || handed_over)
 }
 
-/// What a job costs: `сколько стоит`, `сколько будет стоить`, `почём`, `цена`.
+/// What a job costs: `сколько стоит`, `сколько у вас будет стоить`, `скока выйдет`, `почём`,
+/// `цена`; not `сколько по времени выйдет`.
 fn asks_price(w: &Words) -> bool {
-    w.any(|x| x == "почем" || starts_any(x, PRICE_WORDS))
+    w.any(|x| x == "почем" || matches!(x, "цене" | "ценой") || starts_any(x, PRICE_WORDS))
         || w.any_at(|i| {
-            w.at(i).starts_with("скольк")
-                && (1..=2).any(|k| starts_any(w.at(i + k), &["стоит", "стоить", "обойдет"]))
+            is_how_much(w.at(i))
+                && ((1..=3).any(|k| starts_any(w.at(i + k), COST_VERBS))
+                    || ((1..=3).any(|k| starts_any(w.at(i + k), COMES_TO))
+                        && !(1..=4).any(|k| starts_any(w.at(i + k), DURATION))))
         })
 }
 
@@ -394,7 +609,7 @@ fn asks_price(w: &Words) -> bool {
 fn asks_consultation(w: &Words) -> bool {
     w.any_at(|i| {
         let x = w.at(i);
-        (x.starts_with("скольк")
+        (is_how_much(x)
             && !w.after_hours_preposition(i)
             && !starts_any(w.at(i + 1), &["работаете", "открываетесь", "закрываетесь"]))
             || starts_any(x, CONSULT_WORDS)
@@ -427,7 +642,8 @@ fn asks_consultation(w: &Words) -> bool {
 /// Precedence, strongest first:
 /// 1. spam is never served;
 /// 2. what is about a visit the customer has: moving it (also when they say they cannot come:
-///    "не смогу в пятницу, перенесите"), cancelling it, how the car is getting on;
+///    "не смогу в пятницу, перенесите"), cancelling it, how the car is getting on (the softer
+///    hints of it, such as "запчасти пришли?", only without a request to book);
 /// 3. an explicit booking request wins even over a symptom question
 ///    ("стучит на кочках, можно записаться на завтра?") — the booking flow
 ///    shows the suggested services anyway;
@@ -436,7 +652,7 @@ fn asks_consultation(w: &Words) -> bool {
 ///    ремень, сколько по времени?");
 /// 5. a soft wish for a service is a booking, and so is an imperative
 ///    ("посмотрите?") about the car even when phrased as a question;
-/// 6. hours / location / payment / thanks are "other";
+/// 6. hours / location / payment / thanks / complaints are "other";
 /// 7. a described symptom or part is a consultation; anything else is "other".
 pub(super) fn decide_intent(s: &IntentSignals) -> Intent {
     if s.spam {
@@ -445,7 +661,7 @@ pub(super) fn decide_intent(s: &IntentSignals) -> Intent {
         Intent::Reschedule
     } else if s.cancel || (s.cannot_come && !s.booking) {
         Intent::Cancel
-    } else if s.status {
+    } else if s.status || (s.soft_status && !s.booking) {
         Intent::VisitStatus
     } else if s.booking {
         Intent::Booking
@@ -553,6 +769,150 @@ mod tests {
                 !intent.is_about_a_visit() && intent != Intent::Price,
                 "{t}: {intent:?}"
             );
+        }
+    }
+
+    /// Slang and transliterated price questions; `сколько выйдет` by time is no price.
+    #[test]
+    fn price_in_other_words() {
+        for (t, want) in [
+            ("скока стоит замена ремня?", Intent::Price),
+            ("Скоко будет стоить развал?", Intent::Price),
+            ("сколько у вас стоит развал?", Intent::Price),
+            ("Сколько выйдет замена колодок с дисками?", Intent::Price),
+            ("Что там по цене на развал?", Intent::Price),
+            ("что там с ценой на ТО?", Intent::Price),
+            ("skolko stoit razval na kia rio?", Intent::Price),
+            (
+                "Сколько по времени выйдет замена сцепления?",
+                Intent::Consultation,
+            ),
+            (
+                "в ближайшее время хочу поменять ремень, почём?",
+                Intent::Price,
+            ),
+        ] {
+            assert_eq!(intent_of(t), want, "{t}");
+        }
+    }
+
+    /// A nearest slot, and Russian typed in Latin letters.
+    #[test]
+    fn booking_in_other_words() {
+        for t in [
+            "какое ближайшее время на замену масла?",
+            "Ближайшая дата на ТО?",
+            "dobryi den, mozhno priehat zavtra na diagnostiku?",
+            "zapishite na zamenu kolodok v pyatnitsu",
+            "Записался на ТО на субботу",
+        ] {
+            assert_eq!(intent_of(t), Intent::Booking, "{t}");
+        }
+    }
+
+    /// A visit told first, then a wish for another time, moves it; a wish for another job or
+    /// for company does not.
+    #[test]
+    fn other_time_for_a_visit() {
+        for t in [
+            "Я записана на среду на 11, можно попозже?",
+            "у нас запись на субботу, давайте на воскресенье утром",
+        ] {
+            assert_eq!(intent_of(t), Intent::Reschedule, "{t}");
+        }
+        for t in [
+            "Я записан на субботу на ТО, можно в субботу ещё и развал сделать?",
+            "Записалась на пятницу, можно приехать с ребенком?",
+            "Можно на пятницу записаться?",
+        ] {
+            assert_ne!(intent_of(t), Intent::Reschedule, "{t}");
+        }
+    }
+
+    /// Removing a visit, annulling it (with a one-`н` typo) or saying it is no longer needed
+    /// cancels it; the same words about other things do not.
+    #[test]
+    fn cancel_in_other_words() {
+        for t in [
+            "Удалите, пожалуйста, мою запись на среду",
+            "Бронь на субботу уже не нужна",
+            "Аннулируйте визит на завтра",
+            "анулировать запись",
+            "Снимите меня с записи на пятницу",
+            "отказываюсь от записи, справился сам",
+            "otmenite moyu zapis na zavtra",
+        ] {
+            assert_eq!(intent_of(t), Intent::Cancel, "{t}");
+        }
+        for t in [
+            "Запись на ТО нужна на эту неделю",
+            "запись на ТО нужна",
+            "Нужно удалить ошибки, запишите на диагностику",
+            "Снимите колесо и посмотрите тормоза, запишите на завтра",
+            "Можно записаться? Ничего с собой брать не нужно?",
+        ] {
+            assert_eq!(intent_of(t), Intent::Booking, "{t}");
+        }
+    }
+
+    /// The car in the shop asked about in other words; the same words in a question about a
+    /// symptom, a price or a new visit are not about a visit.
+    #[test]
+    fn visit_status_in_other_words() {
+        for t in [
+            "Что там с моей шкодой, уже починили?",
+            "Как продвигается ремонт?",
+            "На какой стадии работы по моей машине?",
+            "Запчасти уже привезли?",
+            "Когда доделаете мою машину?",
+            "Оставила машину утром на ТО, что там?",
+            "kogda budet gotova mashina?",
+        ] {
+            assert_eq!(intent_of(t), Intent::VisitStatus, "{t}");
+        }
+        for (t, want) in [
+            ("Что там может стучать на кочках?", Intent::Consultation),
+            (
+                "Оставил машину на ночь на улице, утром не завелась, что там может быть?",
+                Intent::Consultation,
+            ),
+            (
+                "Сдавал машину месяц назад, а теперь снова стучит, что там?",
+                Intent::Consultation,
+            ),
+            (
+                "Запчасти пришли, когда можно приехать на установку?",
+                Intent::Booking,
+            ),
+            (
+                "Что там с моим аккумулятором, почему садится?",
+                Intent::Consultation,
+            ),
+        ] {
+            assert_eq!(intent_of(t), want, "{t}");
+        }
+    }
+
+    /// Complaints about the service are "other"; a harsh word about the car is a symptom, and
+    /// `где-то` or a car park in a story about the car asks for no address.
+    #[test]
+    fn complaints_and_places_in_stories() {
+        for t in [
+            "Отвратительное обслуживание, мастер нахамил",
+            "Хочу написать жалобу на администратора",
+            "Был записан на 10, приняли только в 12, безобразие",
+            "Есть у вас парковка?",
+            "gde vy nahodites?",
+        ] {
+            assert_eq!(intent_of(t), Intent::Other, "{t}");
+        }
+        for t in [
+            "Тормоза ужасно скрипят",
+            "Стучит где-то сзади",
+            "стучит где то под капотом",
+            "Руль тугой на парковке",
+        ] {
+            assert_eq!(intent_of(t), Intent::Consultation, "{t}");
         }
     }
 

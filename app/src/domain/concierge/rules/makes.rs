@@ -341,6 +341,12 @@ fn car_candidates(word: &str) -> impl Iterator<Item = &'static CarSpelling> {
         .flatten()
 }
 
+/// Is `word` one word of a make's or model's spelling (`toyota`, `camry`, `land`)? Such words
+/// are not transliterated in a message typed in Latin letters.
+pub(super) fn is_car_name(word: &str) -> bool {
+    car_candidates(word).any(|c| c.parts.contains(&word))
+}
+
 pub(super) fn find_make_model(words: &[String]) -> (Option<String>, Option<String>) {
     // The first make mentioned; then a model of it, either right after it or,
     // for models unambiguous on their own, anywhere.

@@ -5,7 +5,9 @@
 //! AI one, one module a step:
 //!
 //! 1. `text` — **normalise + tokenise**: lowercase, `ё`→`е`, alphanumeric tokens, hyphen
-//!    particles (`что-то`) dropped, the abbreviation `ТО` told apart from the word `то`;
+//!    particles (`что-то`) dropped, the abbreviation `ТО` told apart from the word `то`; a
+//!    message typed mostly in Latin letters (`mozhno zapisatsya`) transliterated into Cyrillic,
+//!    car names and `check engine` kept;
 //! 2. `lexicon` — **concepts**: the lexicon, a data file (`app/data/concierge-lexicon.txt`)
 //!    of prefixes, exact forms and short phrases, maps colloquial spellings and synonyms
 //!    (`кондей`, `тосол`, `чек энджин`, `акб`, `переобуться`…) onto the closed set of
@@ -95,7 +97,8 @@ impl RulesEngine {
 
     /// Runs the pipeline of the module docs on one message.
     pub fn analyze(&self, text: &str) -> Analysis {
-        let (norm, toks) = text::tokenize(text);
+        let (norm, mut toks) = text::tokenize(text);
+        text::transliterate_latin(&mut toks, makes::is_car_name);
         let words = text::words_for_matching(&toks, false);
         let hits = lexicon::detect_concepts(&words);
         let cs = lexicon::concept_set(&hits);
