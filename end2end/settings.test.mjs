@@ -1,7 +1,9 @@
 // Settings in Chromium: the Telegram bot connected by token against a fake Bot API (the token is
-// never shown back), the AI provider and its check; managers are refused.
+// never shown back), the company's AI engine (its own model against a fake OpenAI-compatible server,
+// the key never shown back) and its check; managers are refused.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { launch, openPage, logIn, BASE_URL, screenshots } from './browser.mjs';
 import { startFakeTelegram, GOOD_TOKEN, BOT_USERNAME } from './fake-telegram.mjs';
 
@@ -64,23 +66,83 @@ test('an admin connects the Telegram bot by token: @username shown, the token ne
   await page.context().close();
 });
 
-test('the AI provider is shown from the configuration and «Проверить» runs the concierge', async () => {
+/** A fake OpenAI-compatible chat server: answers every `/v1/chat/completions` with `content`
+ *  and keeps each request's Authorization header and model. */
+async function startFakeChat(content) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
+        res.writeHead(404).end();
+        return;
+      }
+      requests.push({ authorization: req.headers.authorization, model: JSON.parse(body).model });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({
+        id: 'chatcmpl-1', object: 'chat.completion', created: 1700000000, model: 'shop-model',
+        choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      }));
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/v1`, requests, close: () => server.close() };
+}
+
+test('an admin gives the company its own model: saved with the key hidden, «Проверить» shows who answered', async () => {
+  const chat = await startFakeChat(JSON.stringify({
+    intent: 'booking', diagnoses: [{ title: 'Износ втулок стабилизатора', confidence: 0.8 }], services: [],
+  }));
   const page = await openPage(browser);
   await logIn(page, 'admin@sever.demo');
   await page.goto(`${BASE_URL}/settings`);
   await page.waitForSelector('[data-hydrated="true"]');
   const ai = page.getByRole('region', { name: 'ИИ-консьерж' });
-  // scripts/e2e.sh configures no LLM: the built-in rules answer.
-  assert.match(await ai.getByTestId('ai-engine').textContent(), /Встроенные правила/);
+  // scripts/e2e.sh configures no LLM: the server's setting is the built-in rules.
+  assert.match(await ai.getByTestId('ai-engine').textContent(), /настройка сервера \(встроенные правила\)/);
   await ai.getByRole('button', { name: 'Проверить' }).click();
   const result = ai.getByTestId('ai-check');
-  await result.waitFor();
+  await result.filter({ hasText: 'Ответил: встроенные правила' }).waitFor();
   assert.match(await result.textContent(), /Ответил: встроенные правила за \d+ мс/);
   assert.match(await result.textContent(), /Намерение: запись/);
   assert.match(await result.textContent(), /Услуги: /);
+
+  // The company's own OpenAI-compatible model.
+  assert.ok(!(await ai.getByLabel('API-ключ').isVisible()), 'no model fields for the server setting');
+  await ai.getByLabel('Движок').selectOption('openai');
+  await ai.getByLabel('Адрес API').fill(chat.url);
+  await ai.getByLabel('Модель').fill('shop-model');
+  await ai.getByLabel('API-ключ').fill('sk-e2e-company-secret');
+  await ai.getByLabel('Время на ответ, секунд').fill('5');
+  await ai.getByRole('button', { name: 'Сохранить настройки ИИ' }).click();
+  await ai.getByRole('status').filter({ hasText: 'Настройки ИИ сохранены' }).waitFor();
+  await ai.getByTestId('ai-engine').filter({ hasText: 'своя модель, OpenAI-совместимый API' }).waitFor();
+  assert.equal(await ai.getByLabel('API-ключ').inputValue(), '', 'the key leaves the field');
+  await ai.getByText('Ключ задан и хранится зашифрованным').waitFor();
+  await ai.getByRole('button', { name: 'Проверить' }).click();
+  await result.filter({ hasText: 'Ответил: LLM' }).waitFor();
+  assert.match(await result.textContent(), /Причины: Износ втулок стабилизатора/);
+  assert.deepEqual(chat.requests.at(-1), { authorization: 'Bearer sk-e2e-company-secret', model: 'shop-model' });
   await screenshots(page, 'settings-ai');
+
+  // After a reload: the choice is kept, the key is not in the page.
+  await page.reload();
+  await page.waitForSelector('[data-hydrated="true"]');
+  assert.ok(!(await page.content()).includes('sk-e2e-company-secret'));
+  assert.equal(await ai.getByLabel('Движок').inputValue(), 'openai');
+  assert.equal(await ai.getByLabel('Адрес API').inputValue(), chat.url);
+
+  // A bad address is refused in place; back to the server's setting for the other tests.
+  await ai.getByLabel('Адрес API').fill('ftp://example.com');
+  await ai.getByRole('button', { name: 'Сохранить настройки ИИ' }).click();
+  await ai.getByRole('alert').filter({ hasText: 'Адрес API' }).waitFor();
+  await ai.getByLabel('Движок').selectOption('platform');
+  await ai.getByRole('button', { name: 'Сохранить настройки ИИ' }).click();
+  await ai.getByTestId('ai-engine').filter({ hasText: 'настройка сервера' }).waitFor();
   assert.deepEqual(page.errors, []);
   await page.context().close();
+  chat.close();
 });
 
 test('a manager can neither see nor call the bot and AI settings', async () => {
@@ -91,7 +153,7 @@ test('a manager can neither see nor call the bot and AI settings', async () => {
   assert.equal(await manager.getByLabel('Токен бота').count(), 0);
   assert.equal(await manager.getByRole('button', { name: 'Проверить' }).count(), 0);
   const cookie = (await manager.context().cookies()).find((c) => c.name === 'ac_session');
-  for (const [endpoint, body] of [['connect_bot', `token=${encodeURIComponent(GOOD_TOKEN)}`], ['check_ai', ''], ['disconnect_bot', '']]) {
+  for (const [endpoint, body] of [['connect_bot', `token=${encodeURIComponent(GOOD_TOKEN)}`], ['check_ai', ''], ['disconnect_bot', ''], ['save_ai', 'engine=rules'], ['load_ai', '']]) {
     const refused = await fetch(`${BASE_URL}/api/${endpoint}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `ac_session=${cookie.value}` },

@@ -222,3 +222,72 @@ impl EventKind {
         }
     }
 }
+
+/// Which engine answers a company's customers, as its admins see it. The key is never returned.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CompanyAi {
+    /// `platform` (the server's own setting, the default), `rules` (the built-in rules only),
+    /// `openai` (an OpenAI-compatible API) or `gigachat`.
+    pub engine: String,
+    /// The chat API's base (`/chat/completions` is appended); `openai` and `gigachat` only.
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    /// The whole answer must arrive within this many seconds, or the rules answer.
+    pub timeout_seconds: u32,
+    /// Whether an API key (GigaChat: the authorization key) is stored.
+    pub key_set: bool,
+    /// GigaChat's scope: `GIGACHAT_API_PERS`, `GIGACHAT_API_B2B` or `GIGACHAT_API_CORP`.
+    pub gigachat_scope: Option<String>,
+    /// GigaChat's OAuth address.
+    pub gigachat_auth_url: Option<String>,
+    /// What `platform` means on this server, in Russian («встроенные правила», «GigaChat,
+    /// модель GigaChat»…).
+    pub platform: String,
+}
+
+/// A company's choice of engine. The key left out (or empty) keeps the stored one when the
+/// engine stays the same.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CompanyAiPatch {
+    /// `platform`, `rules`, `openai` or `gigachat`.
+    pub engine: String,
+    #[serde(default)]
+    pub base_url: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    /// The API key (`openai`; a local model may need none) or GigaChat's authorization key
+    /// (base64 of `client_id:client_secret`). Stored encrypted, never returned.
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default)]
+    pub gigachat_scope: Option<String>,
+    #[serde(default)]
+    pub gigachat_auth_url: Option<String>,
+    /// 1–60; 15 when left out.
+    #[serde(default)]
+    pub timeout_seconds: Option<u32>,
+}
+
+/// The customer message the check of a company's engine sends through the concierge.
+pub const AI_SAMPLE_MESSAGE: &str = "Стучит спереди справа на кочках, можно завтра подъехать?";
+
+/// What a check of the company's engine found on a sample message.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct AiCheck {
+    /// The message checked.
+    pub message: String,
+    /// `llm`, `llm+rules` or `rules`: who answered.
+    pub engine: String,
+    pub latency_ms: u64,
+    pub intent: String,
+    /// The likely causes it named.
+    pub diagnoses: Vec<String>,
+    /// The first suggested services of the company's catalogue.
+    pub services: Vec<String>,
+    /// Why the company's LLM did not answer (the rules did instead); never holds a key.
+    pub llm_failure: Option<String>,
+}

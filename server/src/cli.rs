@@ -336,12 +336,17 @@ async fn concierge_eval(config: &Config, file: &std::path::Path) -> Result<()> {
     let (mut intents_right, mut with_categories, mut hits) = (0usize, 0usize, 0usize);
     let mut engines: BTreeMap<String, usize> = BTreeMap::new();
     let mut latencies = Vec::with_capacity(cases.len());
+    // (labelled, answered) → messages: the confusion table.
+    let mut confusion: BTreeMap<(String, String), usize> = BTreeMap::new();
     for case in &cases {
         let started = Instant::now();
         let answer = concierge.analyze(&catalogue, &case.text).await?;
         latencies.push(started.elapsed());
         *engines.entry(answer.engine).or_default() += 1;
         intents_right += usize::from(answer.intent == case.intent);
+        *confusion
+            .entry((case.intent.clone(), answer.intent.clone()))
+            .or_default() += 1;
         if !case.categories.is_empty() {
             with_categories += 1;
             let hit = answer
@@ -375,12 +380,46 @@ async fn concierge_eval(config: &Config, file: &std::path::Path) -> Result<()> {
         hits as f64 / with_categories.max(1) as f64
     );
     println!("engine: {}", engines.join(", "));
+    print_confusion(&confusion);
     println!(
         "latency p50: {:.3} ms, p99: {:.3} ms",
         percentile(50.0),
         percentile(99.0)
     );
     Ok(())
+}
+
+/// The intents as labelled (rows) against the intents answered (columns), with each row's
+/// accuracy; intents no message was labelled or answered with are left out.
+fn print_confusion(confusion: &BTreeMap<(String, String), usize>) {
+    let intents: Vec<&str> = app::domain::concierge::rules::Intent::ALL
+        .iter()
+        .map(|i| i.as_str())
+        .filter(|i| confusion.keys().any(|(want, got)| want == i || got == i))
+        .collect();
+    let count = |want: &str, got: &str| {
+        confusion
+            .get(&(want.to_string(), got.to_string()))
+            .copied()
+            .unwrap_or(0)
+    };
+    println!("confusion (rows: labelled, columns: answered):");
+    let mut header = format!("{:>14}", "");
+    for got in &intents {
+        header.push_str(&format!(" {got:>12}"));
+    }
+    println!("{header} {:>9}", "accuracy");
+    for want in &intents {
+        let total: usize = intents.iter().map(|got| count(want, got)).sum();
+        if total == 0 {
+            continue;
+        }
+        let mut row = format!("{want:>14}");
+        for got in &intents {
+            row.push_str(&format!(" {:>12}", count(want, got)));
+        }
+        println!("{row} {:>9.3}", count(want, want) as f64 / total as f64);
+    }
 }
 
 /// The owner's URL: `DATABASE_URL` (or v1's `POSTGRES_*`), else the project-local cluster.

@@ -21,6 +21,7 @@ pub mod hours;
 pub mod inbox;
 pub mod mail;
 pub mod metrics;
+pub mod outbound;
 pub mod outbox;
 pub mod passwords;
 pub mod phone;
@@ -72,7 +73,8 @@ impl AppState {
     pub async fn new(db: Db, config: Config) -> Result<Self> {
         let concierge = Arc::new(
             concierge::Concierge::new(config.ai.as_ref())?
-                .with_daily_llm_calls(config.ai_daily_calls_per_company),
+                .with_daily_llm_calls(config.ai_daily_calls_per_company)
+                .for_companies(config.clone()),
         );
         let (events, redis) = match &config.redis_url {
             Some(url) => match (

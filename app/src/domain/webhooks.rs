@@ -13,10 +13,7 @@
 //! resolves to loopback, private, link-local or other internal ranges is refused, when the
 //! endpoint is saved and again at each delivery (the connection goes to the address checked).
 
-use std::{
-    net::{IpAddr, SocketAddr},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
@@ -28,7 +25,7 @@ use super::{
     crypto,
     db::{Db, TenantId, Tx},
     mail::{Letter, Mailer},
-    AppState, Config, Error, Result,
+    outbound, AppState, Config, Error, Result,
 };
 use crate::model::EventKind;
 
@@ -528,105 +525,9 @@ fn checked_description(text: &str) -> Result<String> {
     Ok(text.to_string())
 }
 
-/// The URL as it will be used: `http(s)://host…`, at most 2000 characters, and in production
-/// not an address inside the network (see [`reachable_address`]).
+/// The URL as it will be used (see [`outbound::checked_url`]).
 async fn checked_url(config: &Config, url: &str) -> Result<String> {
-    let url = url.trim();
-    let parsed = reqwest::Url::parse(url)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
-        .filter(|_| url.len() <= 2000)
-        .ok_or_else(|| {
-            Error::validation("Адрес вебхука: полный URL вида https://crm.example.ru/hook")
-        })?;
-    if parsed.username() != "" || parsed.password().is_some() {
-        return Err(Error::validation(
-            "Адрес вебхука не должен содержать логин и пароль: подпись заголовком их заменяет",
-        ));
-    }
-    if guarded(config) {
-        reachable_address(&parsed).await?;
-    }
-    Ok(url.to_string())
-}
-
-/// Whether endpoints inside the network are refused: in production, unless the operator allowed
-/// them (`WEBHOOKS_ALLOW_INTERNAL`, an on-premises install with the CRM on its LAN).
-fn guarded(config: &Config) -> bool {
-    config.is_production() && !config.webhooks_allow_internal
-}
-
-/// Where a delivery may connect in production: the URL's host resolved, every address outside
-/// loopback, private, link-local, shared, multicast and other internal ranges (a CRM is on the
-/// internet; an address inside would let anyone who can add an endpoint probe the platform's own
-/// network). The connection then goes to the address checked, not to a second resolution.
-async fn reachable_address(url: &reqwest::Url) -> Result<SocketAddr> {
-    let host = url.host_str().unwrap_or_default();
-    let port = url.port_or_known_default().unwrap_or(443);
-    let refused = || {
-        Error::validation(format!(
-            "Адрес «{host}» ведёт во внутреннюю сеть: вебхуки уходят только на адреса в интернете"
-        ))
-    };
-    let not_found = || Error::validation(format!("Адрес «{host}» не находится (DNS)"));
-    let lookup = tokio::net::lookup_host((host.trim_matches(['[', ']']), port));
-    let addresses: Vec<SocketAddr> = tokio::time::timeout(Duration::from_secs(5), lookup)
-        .await
-        .map_err(|_| not_found())?
-        .map_err(|_| not_found())?
-        .collect();
-    if addresses.is_empty() || addresses.iter().any(|a| internal(a.ip())) {
-        return Err(refused());
-    }
-    Ok(addresses[0])
-}
-
-/// Whether `ip` is inside a network rather than on the internet.
-pub fn internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
-                || (a == 198 && (18..20).contains(&b)) // benchmarking
-                || (a == 192 && b == 0 && v4.octets()[2] == 0) // IETF protocol assignments
-                || a >= 240 // reserved
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return internal(IpAddr::V4(v4));
-            }
-            let segments = v6.segments();
-            let first = segments[0];
-            // IPv4-compatible (::a.b.c.d) and 6to4 (2002:a.b.c.d::) addresses carry an IPv4 one.
-            let carried = |high: u16, low: u16| {
-                let [a, b] = high.to_be_bytes();
-                let [c, d] = low.to_be_bytes();
-                std::net::Ipv4Addr::new(a, b, c, d)
-            };
-            if segments[..6].iter().all(|s| *s == 0) {
-                return internal(IpAddr::V4(carried(segments[6], segments[7])));
-            }
-            if first == 0x2002 {
-                return internal(IpAddr::V4(carried(segments[1], segments[2])));
-            }
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
-                || (first == 0x0064 && v6.segments()[1] == 0xff9b) // NAT64 of any address
-        }
-    }
+    outbound::checked_url(config, url, "Адрес вебхука", "https://crm.example.ru/hook").await
 }
 
 /// What the receiver answered.
@@ -659,8 +560,8 @@ pub async fn post(config: &Config, url: &str, secret: &str, job: &Job) -> Outcom
         // A proxy would resolve the name itself, past the address checked here.
         .no_proxy()
         .user_agent("Auto-Concierge-Webhooks/1");
-    if guarded(config) {
-        match reachable_address(&parsed).await {
+    if outbound::guarded(config) {
+        match outbound::reachable_address(&parsed).await {
             Ok(address) => {
                 builder = builder.resolve(parsed.host_str().unwrap_or_default(), address)
             }
@@ -993,33 +894,6 @@ mod tests {
             signature("whsec_test", 1_700_000_000, br#"{"a":1}"#),
             "t=1700000000,v1=38877139021993b830af32feea6e18a8da83eb2f6e49ee50bd9e4cf4ca4d3789"
         );
-    }
-
-    #[test]
-    fn internal_addresses_are_recognised() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-            "::127.0.0.1",
-            "2002:a00:1::",
-            "fec0::1",
-            "192.0.0.8",
-        ] {
-            assert!(internal(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["77.88.8.8", "8.8.8.8", "2a02:6b8::feed:0ff"] {
-            assert!(!internal(ip.parse().unwrap()), "{ip}");
-        }
     }
 
     #[test]

@@ -181,7 +181,7 @@ fn SettingsSections() -> impl IntoView {
     // Created here, not inside the sections, so that server and browser create the page's
     // resources in the same order whatever the sections' loading state.
     let bot = load(|| (), |_| load_bot_status());
-    let ai = load(|| (), |_| ai_settings());
+    let ai = load(|| (), |_| load_ai());
     let company = load(|| (), |_| crate::pages::company::load_company());
     // Only a successful addition reloads the list: a refused one keeps the form as typed.
     Effect::new(move |_| {
@@ -433,163 +433,60 @@ pub async fn disconnect_bot() -> Result<(), AppError> {
     Ok(())
 }
 
-/// The AI provider as configured on the server (environment variables), secrets masked.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AiSettingsView {
-    /// «Встроенные правила», «OpenAI-совместимый API» or «GigaChat».
-    pub engine: String,
-    /// `(what, value)` rows; keys and credentials only say whether they are set.
-    pub details: Vec<(String, String)>,
+pub use crate::model::{AiCheck, CompanyAi};
+
+#[server(endpoint = "load_ai")]
+pub async fn load_ai() -> Result<CompanyAi, AppError> {
+    use crate::domain::concierge::company_ai;
+
+    let crate::session::ssr::Caller { state, tenant, .. } = crate::session::ssr::admin().await?;
+    let mut tx = state.db.tenant_read_tx(tenant).await?;
+    Ok(company_ai::get(&mut tx, &state.config).await?)
 }
 
-#[server]
-pub async fn ai_settings() -> Result<AiSettingsView, AppError> {
-    use crate::domain::{config::AiProvider, AppState};
-    use crate::session::ssr::require_admin;
-
-    // Taken before the first await (see `staff_members`).
-    let state = expect_context::<AppState>();
-    require_admin().await?;
-    let set = |secret: bool| {
-        (if secret {
-            "задан (скрыт)"
-        } else {
-            "не задан"
-        })
-        .to_string()
+/// The section's form, as `PUT /api/v1/tenant/ai` takes it; an empty key keeps the stored one.
+#[server(endpoint = "save_ai")]
+pub async fn save_ai(
+    engine: String,
+    #[server(default)] base_url: Option<String>,
+    #[server(default)] model: Option<String>,
+    #[server(default)] key: Option<String>,
+    #[server(default)] gigachat_scope: Option<String>,
+    #[server(default)] gigachat_auth_url: Option<String>,
+    #[server(default)] timeout_seconds: Option<String>,
+) -> Result<CompanyAi, AppError> {
+    use crate::domain::{
+        concierge::company_ai::{self, CompanyAiPatch},
+        Error,
     };
-    let view = match &state.config.ai {
-        None => AiSettingsView {
-            engine: "Встроенные правила".into(),
-            details: vec![(
-                "LLM".into(),
-                "не настроен: на сообщения отвечают встроенные правила (AI_PROVIDER)".into(),
-            )],
-        },
-        Some(ai) => {
-            let mut details = vec![
-                ("Адрес API".into(), ssr::without_credentials(&ai.base_url)),
-                ("Модель".into(), ai.model.clone()),
-                (
-                    "Время на ответ".into(),
-                    format!("{} с, дольше — отвечают правила", ai.timeout.as_secs()),
-                ),
-            ];
-            match (&ai.provider, &ai.gigachat) {
-                (AiProvider::GigaChat, Some(gigachat)) => {
-                    details.push((
-                        "Авторизация".into(),
-                        ssr::without_credentials(&gigachat.auth_url),
-                    ));
-                    details.push(("Scope".into(), gigachat.scope.clone()));
-                    details.push(("Ключ авторизации".into(), set(true)));
-                    details.push((
-                        "Сертификаты НУЦ".into(),
-                        gigachat
-                            .ca_bundle
-                            .as_ref()
-                            .map(|p| p.display().to_string())
-                            .unwrap_or_else(|| "системные".into()),
-                    ));
-                }
-                _ => details.push(("API-ключ".into(), set(ai.api_key.is_some()))),
-            }
-            AiSettingsView {
-                engine: match ai.provider {
-                    AiProvider::OpenAi => "OpenAI-совместимый API".into(),
-                    AiProvider::GigaChat => "GigaChat".into(),
-                },
-                details,
-            }
-        }
+
+    let crate::session::ssr::Caller { state, tenant, .. } =
+        crate::session::ssr::admin_changing().await?;
+    let timeout_seconds = match timeout_seconds.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(t) => Some(
+            t.parse::<u32>()
+                .map_err(|_| Error::validation("Время на ответ: число секунд от 1 до 60"))?,
+        ),
     };
-    Ok(view)
+    let patch = CompanyAiPatch {
+        engine,
+        base_url,
+        model,
+        key,
+        gigachat_scope,
+        gigachat_auth_url,
+        timeout_seconds,
+    };
+    Ok(company_ai::change(&state.db, &state.config, tenant, patch).await?)
 }
 
-/// The customer message the check sends through the concierge.
-pub const SAMPLE_MESSAGE: &str = "Стучит спереди справа на кочках, можно завтра подъехать?";
-
-/// What the check of the AI provider found.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AiCheck {
-    /// `llm` or `rules`: who answered.
-    pub engine: String,
-    pub latency_ms: u64,
-    pub intent: String,
-    /// The first suggested services of the company's catalogue.
-    pub services: Vec<String>,
-    /// Why the configured LLM did not answer (the rules did instead).
-    pub llm_failure: Option<String>,
-}
-
-/// Runs the concierge on [`SAMPLE_MESSAGE`] against the company's catalogue, as the bot would.
+/// Runs the company's engine on a sample message against its catalogue, as the bot would.
 #[server(endpoint = "check_ai")]
 pub async fn check_ai() -> Result<AiCheck, AppError> {
     let crate::session::ssr::Caller { state, tenant, .. } =
         crate::session::ssr::admin_changing().await?;
-    let mut tx = state.db.tenant_tx(tenant).await?;
-    let catalogue = state.concierge.catalogue(&mut tx, tenant).await?;
-    tx.commit().await?;
-    let (answer, llm_failure) = state
-        .concierge
-        .analyze_explained(&catalogue, SAMPLE_MESSAGE)
-        .await?;
-    Ok(AiCheck {
-        engine: answer.engine,
-        latency_ms: answer.latency_ms,
-        intent: answer.intent,
-        services: answer
-            .services
-            .into_iter()
-            .take(3)
-            .map(|s| s.name)
-            .collect(),
-        llm_failure,
-    })
-}
-
-#[cfg(feature = "ssr")]
-mod ssr {
-    /// A URL as it may be shown: `user:password@` taken out.
-    pub fn without_credentials(url: &str) -> String {
-        match url.split_once("://") {
-            Some((scheme, rest)) => match rest.split_once('/').unwrap_or((rest, "")) {
-                (authority, path) if authority.contains('@') => {
-                    let host = authority.rsplit('@').next().unwrap_or_default();
-                    let path = if rest.contains('/') {
-                        format!("/{path}")
-                    } else {
-                        String::new()
-                    };
-                    format!("{scheme}://***@{host}{path}")
-                }
-                _ => url.to_string(),
-            },
-            None => url.to_string(),
-        }
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::without_credentials;
-
-        #[test]
-        fn credentials_are_taken_out_of_urls() {
-            assert_eq!(
-                without_credentials("https://api.openai.com/v1"),
-                "https://api.openai.com/v1"
-            );
-            assert_eq!(
-                without_credentials("http://user:secret@10.0.0.5:8080/v1"),
-                "http://***@10.0.0.5:8080/v1"
-            );
-            assert_eq!(
-                without_credentials("http://key@llm.local"),
-                "http://***@llm.local"
-            );
-            assert_eq!(without_credentials("not a url"), "not a url");
-        }
-    }
+    Ok(crate::domain::concierge::company_ai::check(&state, tenant).await?)
 }
 
 /// Connect the bot by token (shown afterwards as @username only), or disconnect it.
@@ -700,43 +597,140 @@ fn BotState(status: Loaded<BotStatus>, disconnect: ServerAction<DisconnectBot>) 
     }
 }
 
-/// Which AI engine answers customers, and a check that runs it on a sample message.
+/// Which engine answers the company's customers (the server's, the rules, or its own model),
+/// and a check that runs it on a sample message.
 #[component]
-fn AiSettings(settings: Loaded<AiSettingsView>) -> impl IntoView {
-    let check = ServerAction::<CheckAi>::new();
-    let result = move || {
-        check.value().get().map(|result| match result {
-            Ok(found) => view! { <AiCheckResult found/> }.into_any(),
-            Err(error) => view! { <ErrorNotice error/> }.into_any(),
-        })
-    };
+fn AiSettings(settings: Loaded<CompanyAi>) -> impl IntoView {
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="ai-title">
             <h2 id="ai-title" class="mb-2 font-semibold">"ИИ-консьерж"</h2>
             <Transition fallback=Loading>
                 {move || Suspend::new(async move {
                     match settings.await {
-                        Ok(settings) => view! {
-                            <p class="mb-2" data-testid="ai-engine">"Движок: " <span class="font-medium">{settings.engine}</span></p>
-                            <dl class="mb-2 space-y-1 text-sm">
-                                {settings.details.into_iter().map(|(what, value)| view! {
-                                    <div><dt class="inline text-slate-500">{what} ": "</dt><dd class="inline break-all">{value}</dd></div>
-                                }).collect_view()}
-                            </dl>
-                        }.into_any(),
+                        Ok(initial) => view! { <AiForm initial/> }.into_any(),
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
                     }
                 })}
             </Transition>
-            <p class="mb-3 text-xs text-slate-500">"Задаётся переменными окружения сервера (AI_PROVIDER, AI_BASE_URL, AI_MODEL…)."</p>
-            <ActionForm action=check attr:class="space-y-2">
-                <p class="text-sm text-slate-600">"Проверочное сообщение: «" {SAMPLE_MESSAGE} "»"</p>
-                <button type="submit" class="rounded-lg border border-blue-300 px-4 py-2 text-sm font-medium text-blue-800 hover:bg-blue-50 disabled:opacity-60" disabled=move || check.pending().get()>
-                    {move || if check.pending().get() { "Проверяем…" } else { "Проверить" }}
-                </button>
-            </ActionForm>
-            <div class="mt-2" aria-live="polite">{result}</div>
         </section>
+    }
+}
+
+/// The engine's name as a person reads it.
+fn engine_label(engine: &str, platform: &str) -> String {
+    match engine {
+        "rules" => "встроенные правила".into(),
+        "openai" => "своя модель, OpenAI-совместимый API".into(),
+        "gigachat" => "своя модель, GigaChat".into(),
+        _ => format!("настройка сервера ({platform})"),
+    }
+}
+
+/// The form is loaded once; a save's own answer updates what it shows, so typing is never
+/// overwritten by a reload.
+#[component]
+fn AiForm(initial: CompanyAi) -> impl IntoView {
+    let save = ServerAction::<SaveAi>::new();
+    let check = ServerAction::<CheckAi>::new();
+    let current = RwSignal::new(initial.clone());
+    let engine = RwSignal::new(initial.engine.clone());
+    let key_input = NodeRef::<html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(saved)) = save.value().get() {
+            current.set(saved);
+            // The key leaves the field at once; the page never shows it again.
+            if let Some(key) = key_input.get() {
+                key.set_value("");
+            }
+        }
+    });
+    let own = move || matches!(engine.get().as_str(), "openai" | "gigachat");
+    let gigachat = move || engine.get() == "gigachat";
+    let saved = move || {
+        save.value().get().map(|result| match result {
+            Ok(_) => view! { <p role="status" class="text-sm text-emerald-700">"Настройки ИИ сохранены"</p> }.into_any(),
+            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+        })
+    };
+    let checked = move || {
+        check.value().get().map(|result| match result {
+            Ok(found) => view! { <AiCheckResult found/> }.into_any(),
+            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+        })
+    };
+    let platform = initial.platform.clone();
+    let option = move |value: &'static str, label: String| {
+        view! { <option value=value selected=initial.engine == value>{label}</option> }
+    };
+    view! {
+        <p class="mb-2" data-testid="ai-engine">
+            "Отвечает: "
+            <span class="font-medium">{move || { let c = current.get(); engine_label(&c.engine, &c.platform) }}</span>
+        </p>
+        <ActionForm action=save attr:class="space-y-2">
+            <label for="ai-engine-select" class="block text-sm font-medium">"Движок"</label>
+            <select id="ai-engine-select" name="engine" class="w-full rounded-lg border px-3 py-2"
+                on:change=move |ev| engine.set(event_target_value(&ev))>
+                {option("platform", format!("Настройка сервера ({platform})"))}
+                {option("rules", "Встроенные правила".into())}
+                {option("openai", "Своя модель: OpenAI-совместимый API".into())}
+                {option("gigachat", "Своя модель: GigaChat".into())}
+            </select>
+            <fieldset class="space-y-2" hidden=move || !own()>
+                <legend class="sr-only">"Своя модель"</legend>
+                <label for="ai-base-url" class="block text-sm font-medium">"Адрес API"</label>
+                <input id="ai-base-url" name="base_url" type="url" autocomplete="off" spellcheck="false"
+                    value=initial.base_url.clone().unwrap_or_default()
+                    placeholder=move || if gigachat() { "https://gigachat.devices.sberbank.ru/api/v1" } else { "https://api.openai.com/v1" }
+                    class="w-full rounded-lg border px-3 py-2 font-mono text-sm"/>
+                <label for="ai-model" class="block text-sm font-medium">"Модель"</label>
+                <input id="ai-model" name="model" autocomplete="off" spellcheck="false" maxlength="100"
+                    value=initial.model.clone().unwrap_or_default()
+                    placeholder=move || if gigachat() { "GigaChat" } else { "gpt-4o-mini" }
+                    class="w-full rounded-lg border px-3 py-2"/>
+                <label for="ai-key" class="block text-sm font-medium">
+                    {move || if gigachat() { "Ключ авторизации GigaChat" } else { "API-ключ" }}
+                </label>
+                <input id="ai-key" node_ref=key_input name="key" type="password" autocomplete="off" spellcheck="false" aria-describedby="ai-key-hint"
+                    class="w-full rounded-lg border px-3 py-2 font-mono"/>
+                <p id="ai-key-hint" class="text-xs text-slate-500">
+                    {move || if current.get().key_set {
+                        "Ключ задан и хранится зашифрованным; оставьте поле пустым, чтобы его не менять."
+                    } else {
+                        "Хранится зашифрованным и больше не показывается. Локальной модели ключ может быть не нужен."
+                    }}
+                </p>
+                <div class="space-y-2" hidden=move || !gigachat()>
+                    <label for="ai-scope" class="block text-sm font-medium">"Scope GigaChat"</label>
+                    <select id="ai-scope" name="gigachat_scope" class="w-full rounded-lg border px-3 py-2">
+                        {["GIGACHAT_API_PERS", "GIGACHAT_API_B2B", "GIGACHAT_API_CORP"].map(|scope| view! {
+                            <option value=scope selected=initial.gigachat_scope.as_deref() == Some(scope)>{scope}</option>
+                        })}
+                    </select>
+                    <label for="ai-auth-url" class="block text-sm font-medium">"Адрес авторизации GigaChat"</label>
+                    <input id="ai-auth-url" name="gigachat_auth_url" type="url" autocomplete="off" spellcheck="false"
+                        value=initial.gigachat_auth_url.clone().unwrap_or_default()
+                        placeholder="https://ngw.devices.sberbank.ru:9443/api/v2/oauth"
+                        class="w-full rounded-lg border px-3 py-2 font-mono text-sm"/>
+                </div>
+                <label for="ai-timeout" class="block text-sm font-medium">"Время на ответ, секунд"</label>
+                <input id="ai-timeout" name="timeout_seconds" type="number" min="1" max="60" aria-describedby="ai-timeout-hint"
+                    value=initial.timeout_seconds.to_string()
+                    class="w-32 rounded-lg border px-3 py-2"/>
+                <p id="ai-timeout-hint" class="text-xs text-slate-500">"Не ответит за это время — ответят встроенные правила."</p>
+            </fieldset>
+            {saved}
+            <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>
+                {move || if save.pending().get() { "Сохраняем…" } else { "Сохранить настройки ИИ" }}
+            </button>
+        </ActionForm>
+        <ActionForm action=check attr:class="mt-4 space-y-2">
+            <p class="text-sm text-slate-600">"Проверочное сообщение: «" {crate::model::AI_SAMPLE_MESSAGE} "»"</p>
+            <button type="submit" class="rounded-lg border border-blue-300 px-4 py-2 text-sm font-medium text-blue-800 hover:bg-blue-50 disabled:opacity-60" disabled=move || check.pending().get()>
+                {move || if check.pending().get() { "Проверяем…" } else { "Проверить" }}
+            </button>
+        </ActionForm>
+        <div class="mt-2" aria-live="polite">{checked}</div>
     }
 }
 
@@ -760,6 +754,7 @@ fn AiCheckResult(found: AiCheck) -> impl IntoView {
         <div role="status" data-testid="ai-check" class="rounded-lg border border-slate-200 bg-slate-50 p-3 text-sm">
             <p>"Ответил: " <span class="font-medium">{engine}</span> " за " {found.latency_ms} " мс"</p>
             <p>"Намерение: " {intent}</p>
+            {(!found.diagnoses.is_empty()).then(|| view! { <p>"Причины: " {found.diagnoses.join("; ")}</p> })}
             {(!found.services.is_empty()).then(|| view! { <p>"Услуги: " {found.services.join(", ")}</p> })}
             {found.llm_failure.map(|reason| view! {
                 <p class="mt-1 text-red-700">"LLM не ответил, вместо него ответили правила: " {reason}</p>

@@ -72,6 +72,8 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tenant::templates))
         .routes(routes!(tenant::change_template))
         .routes(routes!(tenant::get, tenant::put, tenant::delete))
+        .routes(routes!(tenant::ai, tenant::change_ai))
+        .routes(routes!(tenant::check_ai))
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::messages, inbox::reply))
         .routes(routes!(inbox::take_over, inbox::hand_back))

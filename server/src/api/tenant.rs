@@ -1,5 +1,6 @@
 //! `/tenant`: the company's own settings (name, time zone, reminders; admins change them), and
-//! `/tenant/telegram`: connect the company's bot by token (admins). The token is never returned.
+//! `/tenant/telegram`: connect the company's bot by token (admins), `/tenant/ai`: the company's
+//! engine for the concierge (admins). Tokens and keys are never returned.
 
 use axum::{extract::State, Json};
 use serde::Deserialize;
@@ -7,6 +8,7 @@ use utoipa::ToSchema;
 
 use app::domain::{
     company::{self, Company, CompanyPatch},
+    concierge::company_ai::{self, AiCheck, CompanyAi, CompanyAiPatch},
     telegram::{self, BotConnection},
     templates::{self, EventTemplate, TemplatePatch},
     AppState,
@@ -114,4 +116,42 @@ pub async fn delete(
     staff.require_admin()?;
     staff.release_tx();
     Ok(Json(telegram::disconnect_bot(&state, staff.tenant).await?))
+}
+
+/// Which engine answers the company's customers: the server's setting (`platform`), the
+/// built-in rules, or the company's own OpenAI-compatible API or GigaChat (admins).
+#[utoipa::path(get, path = "/api/v1/tenant/ai", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = CompanyAi), (status = 403)))]
+pub async fn ai(State(state): State<AppState>, mut staff: Staff) -> ApiResult<Json<CompanyAi>> {
+    staff.require_admin()?;
+    let mut tx = staff.read(&state.db).await?;
+    Ok(Json(company_ai::get(&mut tx, &state.config).await?))
+}
+
+/// Sets the company's engine. The key is stored encrypted and never returned; left out, the
+/// stored one is kept while the engine stays the same. In production a model inside the
+/// network is refused (422) unless the operator allowed it.
+#[utoipa::path(put, path = "/api/v1/tenant/ai", tag = "tenant", security(("bearer" = [])),
+    request_body = CompanyAiPatch,
+    responses((status = 200, body = CompanyAi), (status = 403), (status = 422)))]
+pub async fn change_ai(
+    State(state): State<AppState>,
+    mut staff: Staff,
+    ApiJson(patch): ApiJson<CompanyAiPatch>,
+) -> ApiResult<Json<CompanyAi>> {
+    staff.require_admin()?;
+    staff.release_tx();
+    Ok(Json(
+        company_ai::change(&state.db, &state.config, staff.tenant, patch).await?,
+    ))
+}
+
+/// Runs the company's engine on a sample message against its catalogue: who answered, how long
+/// it took, what it said, and why its model did not answer when the rules did.
+#[utoipa::path(post, path = "/api/v1/tenant/ai/check", tag = "tenant", security(("bearer" = [])),
+    responses((status = 200, body = AiCheck), (status = 403)))]
+pub async fn check_ai(State(state): State<AppState>, mut staff: Staff) -> ApiResult<Json<AiCheck>> {
+    staff.require_admin()?;
+    staff.release_tx();
+    Ok(Json(company_ai::check(&state, staff.tenant).await?))
 }

@@ -4,6 +4,7 @@
 
 use std::{
     fmt::Write as _,
+    net::SocketAddr,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
@@ -70,7 +71,22 @@ struct AccessToken {
 
 impl Llm {
     pub fn new(config: &AiConfig) -> Result<Self, Error> {
+        Self::pinned(config, &[])
+    }
+
+    /// A client whose hosts connect only to the addresses given (checked outside the network,
+    /// see [`crate::domain::outbound`]), with no proxy and no redirects, which would lead past
+    /// them: for a company's own model. No pins: an ordinary client (the operator's model).
+    pub fn pinned(config: &AiConfig, pins: &[(String, SocketAddr)]) -> Result<Self, Error> {
         let mut builder = reqwest::Client::builder().connect_timeout(config.timeout);
+        if !pins.is_empty() {
+            builder = builder
+                .no_proxy()
+                .redirect(reqwest::redirect::Policy::none());
+            for (host, address) in pins {
+                builder = builder.resolve(host, *address);
+            }
+        }
         if let Some(path) = config.gigachat.as_ref().and_then(|g| g.ca_bundle.as_ref()) {
             let pem = std::fs::read(path).map_err(|e| {
                 Error::Internal(format!("GIGACHAT_CA_BUNDLE {}: {e}", path.display()))

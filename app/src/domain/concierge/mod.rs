@@ -6,6 +6,7 @@
 //! does not validate, the built-in Russian rules ([`rules`]) answer instead, so the concierge
 //! always works. The answer says which engine produced it.
 
+pub mod company_ai;
 pub mod declined;
 pub mod llm;
 pub mod rules;
@@ -13,7 +14,7 @@ pub mod rules;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 use chrono::{DateTime, Utc};
@@ -24,7 +25,7 @@ use utoipa::ToSchema;
 use super::{
     config::AiConfig,
     db::{Db, TenantId, Tx},
-    Error, Result,
+    Config, Error, Result,
 };
 use rules::{CatalogueEntry, RulesEngine};
 
@@ -225,10 +226,36 @@ struct Fingerprint {
 }
 
 pub struct Concierge {
-    llm: Option<llm::Llm>,
+    /// The server's own model (`AI_PROVIDER`…): for companies that chose nothing else.
+    llm: Option<Arc<llm::Llm>>,
     catalogues: Mutex<HashMap<TenantId, (Fingerprint, Arc<Catalogue>)>>,
-    /// LLM answers a company may use a day; 0: no limit.
+    /// LLM answers a company may use a day of the server's model; 0: no limit.
     daily_llm_calls: u32,
+    /// Set by [`Concierge::for_companies`]: each company's own choice of engine is honoured.
+    config: Option<Config>,
+    /// Each company's engine, built from its stored choice; rebuilt when the choice changes or
+    /// the entry is older than [`ENGINE_TTL`] (so a model's address is resolved and checked
+    /// again).
+    engines: Mutex<HashMap<TenantId, CachedEngine>>,
+}
+
+struct CachedEngine {
+    stored: company_ai::Stored,
+    built: Instant,
+    engine: Arc<company_ai::Engine>,
+}
+
+/// How long a company's model client is reused before its address is resolved again; a model
+/// that could not be used is retried sooner.
+const ENGINE_TTL: Duration = Duration::from_secs(600);
+const BROKEN_ENGINE_TTL: Duration = Duration::from_secs(60);
+
+/// Who answers one message: a model (and whose), or the rules, or the rules because the
+/// company's model cannot be used.
+enum Answerer {
+    Model(Arc<llm::Llm>),
+    Company(Arc<company_ai::Engine>),
+    Rules,
 }
 
 impl Concierge {
@@ -236,15 +263,24 @@ impl Concierge {
     /// unreadable CA bundle), so that it is noticed at start rather than on every message.
     pub fn new(ai: Option<&AiConfig>) -> Result<Self> {
         Ok(Concierge {
-            llm: ai.map(llm::Llm::new).transpose()?,
+            llm: ai.map(llm::Llm::new).transpose()?.map(Arc::new),
             catalogues: Mutex::new(HashMap::new()),
             daily_llm_calls: 0,
+            config: None,
+            engines: Mutex::new(HashMap::new()),
         })
     }
 
     /// At most `calls` LLM answers a day per company (0: no limit); past them the rules answer.
     pub fn with_daily_llm_calls(mut self, calls: u32) -> Self {
         self.daily_llm_calls = calls;
+        self
+    }
+
+    /// Honours each company's own choice of engine (Settings → «ИИ-консьерж»); `config`
+    /// decrypts their keys and says whether their models may be inside the network.
+    pub fn for_companies(mut self, config: Config) -> Self {
+        self.config = Some(config);
         self
     }
 
@@ -300,8 +336,9 @@ impl Concierge {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Analyses a message against a company's catalogue. The catalogue is read in its own short
-    /// transaction, so no database connection is held while the LLM thinks.
+    /// Analyses a message against a company's catalogue, with the company's engine. The
+    /// catalogue and the company's settings are read in their own short transaction, so no
+    /// database connection is held while a model thinks.
     pub async fn analyze_for_tenant(
         &self,
         db: &Db,
@@ -312,7 +349,8 @@ impl Concierge {
         let started = Instant::now();
         let mut tx = db.tenant_tx(tenant).await?;
         let catalogue = self.catalogue(&mut tx, tenant).await?;
-        let (declined, rest) = declined::find(text, &declined_jobs(&mut tx).await?);
+        let settings = company_settings(&mut tx).await?;
+        let (declined, rest) = declined::find(text, &settings.declined_jobs);
         if !declined.is_empty() && rest.trim().is_empty() {
             // Only a job the shop does not take: no cause, no service; the intent is the rules'.
             tx.commit().await?;
@@ -327,10 +365,13 @@ impl Concierge {
         } else {
             rest.as_str()
         };
-        let within_quota = self.llm.is_none() || self.within_quota(&mut tx).await?;
+        let answerer = self.answerer(tenant, &settings.engine).await;
+        // The daily quota guards the server's model only: a company's own is its own affair.
+        let within_quota =
+            !matches!(answerer, Answerer::Model(_)) || self.within_quota(&mut tx).await?;
         tx.commit().await?;
         let mut answer = if within_quota {
-            self.analyze(&catalogue, text).await?
+            self.answer(&answerer, &catalogue, text).await?.0
         } else {
             tracing::info!(
                 tenant = tenant.0,
@@ -342,16 +383,101 @@ impl Concierge {
         Ok(answer)
     }
 
+    /// Runs the company's engine on `text` for the settings page's check: the answer, and why
+    /// the company's (or the server's) model did not answer when the rules did. No quota is
+    /// counted and the declined jobs are not applied: it checks the engine only.
+    pub async fn check_for_tenant(
+        &self,
+        db: &Db,
+        tenant: TenantId,
+        text: &str,
+    ) -> Result<(ConciergeAnswer, Option<String>)> {
+        check_text(text)?;
+        let mut tx = db.tenant_tx(tenant).await?;
+        let catalogue = self.catalogue(&mut tx, tenant).await?;
+        let settings = company_settings(&mut tx).await?;
+        tx.commit().await?;
+        let answerer = self.answerer(tenant, &settings.engine).await;
+        self.answer(&answerer, &catalogue, text).await
+    }
+
     /// The LLM's answer when it gives a valid one in time, otherwise the rules' answer.
     pub async fn analyze(&self, catalogue: &Catalogue, text: &str) -> Result<ConciergeAnswer> {
         Ok(self.analyze_explained(catalogue, text).await?.0)
     }
 
-    /// [`Concierge::analyze`], also saying why the LLM's answer was not used when the rules
-    /// answered in its place (the settings page's check shows it to the admin). The reason never
-    /// contains a key or a URL.
+    /// [`Concierge::analyze`] with the server's model, also saying why its answer was not used
+    /// when the rules answered in its place. The reason never contains a key or a URL.
     pub async fn analyze_explained(
         &self,
+        catalogue: &Catalogue,
+        text: &str,
+    ) -> Result<(ConciergeAnswer, Option<String>)> {
+        let answerer = match &self.llm {
+            Some(llm) => Answerer::Model(llm.clone()),
+            None => Answerer::Rules,
+        };
+        self.answer(&answerer, catalogue, text).await
+    }
+
+    /// Who answers the company's messages now: its stored choice (`stored`, the raw
+    /// `ai_settings.llm`), built once and reused (see [`ENGINE_TTL`]).
+    async fn answerer(&self, tenant: TenantId, raw: &Option<serde_json::Value>) -> Answerer {
+        let platform = || match &self.llm {
+            Some(llm) => Answerer::Model(llm.clone()),
+            None => Answerer::Rules,
+        };
+        let Some(config) = &self.config else {
+            return platform();
+        };
+        let stored = company_ai::Stored::parse(raw.as_ref());
+        if stored.engine == company_ai::PLATFORM {
+            return platform();
+        }
+        if stored.engine == company_ai::RULES {
+            return Answerer::Rules;
+        }
+        let cached = self.engines().get(&tenant).and_then(|c| {
+            let ttl = match *c.engine {
+                company_ai::Engine::Broken(_) => BROKEN_ENGINE_TTL,
+                _ => ENGINE_TTL,
+            };
+            (c.stored == stored && c.built.elapsed() < ttl).then(|| c.engine.clone())
+        });
+        let engine = match cached {
+            Some(engine) => engine,
+            None => {
+                let engine = Arc::new(company_ai::build(config, &stored).await);
+                self.engines().insert(
+                    tenant,
+                    CachedEngine {
+                        stored,
+                        built: Instant::now(),
+                        engine: engine.clone(),
+                    },
+                );
+                engine
+            }
+        };
+        match *engine {
+            company_ai::Engine::Platform => platform(),
+            company_ai::Engine::Rules => Answerer::Rules,
+            _ => Answerer::Company(engine),
+        }
+    }
+
+    fn engines(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, CachedEngine>> {
+        // Single inserts and reads: a poisoned lock leaves nothing half-done.
+        self.engines
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The answer of `answerer`'s model when it gives a valid one in time, otherwise the rules'
+    /// answer and why.
+    async fn answer(
+        &self,
+        answerer: &Answerer,
         catalogue: &Catalogue,
         text: &str,
     ) -> Result<(ConciergeAnswer, Option<String>)> {
@@ -360,7 +486,19 @@ impl Concierge {
         // Why the LLM's answer was not used: a code stored with each bot message (for the AI
         // fallback rate) and a readable reason for the settings page's check.
         let mut fallback: Option<(&str, String)> = None;
-        if let Some(llm) = &self.llm {
+        let llm = match answerer {
+            Answerer::Model(llm) => Some(&**llm),
+            Answerer::Company(engine) => match &**engine {
+                company_ai::Engine::Own(llm) => Some(&**llm),
+                company_ai::Engine::Broken(reason) => {
+                    fallback = Some(("invalid", reason.clone()));
+                    None
+                }
+                company_ai::Engine::Platform | company_ai::Engine::Rules => None,
+            },
+            Answerer::Rules => None,
+        };
+        if let Some(llm) = llm {
             match tokio::time::timeout(llm.timeout(), llm.analyze(catalogue, text)).await {
                 Ok(Ok(reply)) => {
                     let unknown = reply.unknown_services;
@@ -486,16 +624,36 @@ fn rules_answer(
     }
 }
 
-/// The jobs the company does not take (`tenants.ai_settings.declined_jobs`).
-pub async fn declined_jobs(tx: &mut Tx) -> Result<Vec<String>> {
-    let jobs = sqlx::query_scalar!(
-        r#"SELECT coalesce(ai_settings -> 'declined_jobs', '[]') AS "jobs!" FROM tenants"#
+/// What a company set for its concierge: the jobs it does not take and its engine.
+struct CompanySettings {
+    declined_jobs: Vec<String>,
+    /// `ai_settings.llm` as stored (see [`company_ai::Stored`]).
+    engine: Option<serde_json::Value>,
+}
+
+async fn company_settings(tx: &mut Tx) -> Result<CompanySettings> {
+    let row = sqlx::query!(
+        r#"SELECT coalesce(ai_settings -> 'declined_jobs', '[]') AS "jobs!",
+                  ai_settings -> 'llm' AS engine
+           FROM tenants"#
     )
     .fetch_optional(&mut **tx)
     .await?;
-    Ok(jobs
-        .and_then(|jobs| serde_json::from_value(jobs).ok())
-        .unwrap_or_default())
+    Ok(match row {
+        Some(row) => CompanySettings {
+            declined_jobs: serde_json::from_value(row.jobs).unwrap_or_default(),
+            engine: row.engine,
+        },
+        None => CompanySettings {
+            declined_jobs: Vec::new(),
+            engine: None,
+        },
+    })
+}
+
+/// The jobs the company does not take (`tenants.ai_settings.declined_jobs`).
+pub async fn declined_jobs(tx: &mut Tx) -> Result<Vec<String>> {
+    Ok(company_settings(tx).await?.declined_jobs)
 }
 
 fn check_text(text: &str) -> Result<()> {

@@ -108,10 +108,11 @@ pub struct Config {
     /// `Host`, which anyone can set. Required in production with SMTP; in development it is the
     /// local site address with the path prefix.
     pub public_url: String,
-    /// `WEBHOOKS_ALLOW_INTERNAL=true`: webhooks may go to addresses inside the network (a CRM or
-    /// 1C on the shop's own LAN, in an on-premises install). Off by default: in production an
-    /// endpoint resolving to loopback, private or link-local ranges is refused (SSRF).
-    pub webhooks_allow_internal: bool,
+    /// `OUTBOUND_ALLOW_INTERNAL=true` (or its older name `WEBHOOKS_ALLOW_INTERNAL`): webhooks and a
+    /// company's own LLM may go to addresses inside the network (a CRM, 1C or a model on the
+    /// shop's own LAN, in an on-premises install). Off by default: in production a URL resolving
+    /// to loopback, private or link-local ranges is refused (SSRF).
+    pub outbound_allow_internal: bool,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -184,7 +185,8 @@ impl Config {
             )?,
             smtp: super::mail::SmtpConfig::from_vars(&get)?,
             public_url: vars.public_url(environment)?,
-            webhooks_allow_internal: vars.flag("WEBHOOKS_ALLOW_INTERNAL")?,
+            outbound_allow_internal: vars.flag("OUTBOUND_ALLOW_INTERNAL")?
+                || vars.flag("WEBHOOKS_ALLOW_INTERNAL")?,
         })
     }
 }
@@ -374,6 +376,25 @@ pub enum AiProvider {
     GigaChat,
 }
 
+/// Sber's OAuth address for GigaChat tokens.
+pub const GIGACHAT_AUTH_URL: &str = "https://ngw.devices.sberbank.ru:9443/api/v2/oauth";
+
+impl AiProvider {
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            AiProvider::OpenAi => "https://api.openai.com/v1",
+            AiProvider::GigaChat => "https://gigachat.devices.sberbank.ru/api/v1",
+        }
+    }
+
+    pub fn default_model(self) -> &'static str {
+        match self {
+            AiProvider::OpenAi => "gpt-4o-mini",
+            AiProvider::GigaChat => "GigaChat",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct AiConfig {
     pub provider: AiProvider,
@@ -449,26 +470,21 @@ fn ai_config(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<AiConfig>, C
                 }
             };
             Some(GigaChatAuth {
-                auth_url: get("GIGACHAT_AUTH_URL")
-                    .unwrap_or_else(|| "https://ngw.devices.sberbank.ru:9443/api/v2/oauth".into()),
+                auth_url: get("GIGACHAT_AUTH_URL").unwrap_or_else(|| GIGACHAT_AUTH_URL.into()),
                 credentials: Secret(credentials),
                 scope: get("GIGACHAT_SCOPE").unwrap_or_else(|| "GIGACHAT_API_PERS".into()),
                 ca_bundle: get("GIGACHAT_CA_BUNDLE").map(PathBuf::from),
             })
         }
     };
-    let (default_base, default_model) = match provider {
-        AiProvider::OpenAi => ("https://api.openai.com/v1", "gpt-4o-mini"),
-        AiProvider::GigaChat => ("https://gigachat.devices.sberbank.ru/api/v1", "GigaChat"),
-    };
     Ok(Some(AiConfig {
         provider,
         base_url: get("AI_BASE_URL")
-            .unwrap_or_else(|| default_base.into())
+            .unwrap_or_else(|| provider.default_base_url().into())
             .trim_end_matches('/')
             .to_string(),
         api_key: get("AI_API_KEY").map(Secret),
-        model: get("AI_MODEL").unwrap_or_else(|| default_model.into()),
+        model: get("AI_MODEL").unwrap_or_else(|| provider.default_model().into()),
         timeout: std::time::Duration::from_secs(timeout),
         gigachat,
     }))
