@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("clients/:id") view=ClientPage ssr=SsrMode::Async/>
                     <Route path=path!("services") view=ServicesPage ssr=SsrMode::Async/>
                     <Route path=path!("shops") view=ShopsPage ssr=SsrMode::Async/>
+                    <Route path=path!("reports") view=pages::reports::ReportsPage ssr=SsrMode::Async/>
                     <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 <Route path=path!("/login") view=LoginPage/>

@@ -291,3 +291,57 @@ pub struct AiCheck {
     /// Why the company's LLM did not answer (the rules did instead); never holds a key.
     pub llm_failure: Option<String>,
 }
+
+/// The reports of the Reports page and `GET /api/v1/reports/{name}`: `(name, title)`.
+pub const REPORTS: [(&str, &str); 6] = [
+    ("revenue", "Выручка"),
+    ("load", "Загрузка постов"),
+    ("funnel", "Воронка консьержа"),
+    ("no_shows", "Неявки и отмены"),
+    ("services", "Услуги"),
+    ("sources", "Источники записей"),
+];
+
+/// One report: its tables, each with the chart that draws it. The same data gives the JSON of
+/// the API, the CSV export and the page's charts and table views.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Report {
+    /// `revenue`, `load`, `funnel`, `no_shows`, `services` or `sources`.
+    pub name: String,
+    pub title: String,
+    /// The period's first and last day (inclusive), `YYYY-MM-DD`, in each shop's own time zone.
+    pub from: String,
+    pub to: String,
+    pub shop_id: Option<i64>,
+    /// `day`, `week` or `month`: how time series are grouped.
+    pub group: String,
+    pub tables: Vec<ReportTable>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportTable {
+    /// A short Latin key (`by_period`, `by_category`…), stable for API clients and CSV names.
+    pub key: String,
+    pub title: String,
+    pub columns: Vec<ReportColumn>,
+    /// One value per column: a string, a whole number, or a number with a fraction (money in
+    /// rubles, shares in `0..=1`).
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<Object>>))]
+    pub rows: Vec<Vec<serde_json::Value>>,
+    /// How the page draws it: `bars` (the first column along, the `series` columns as bars),
+    /// `heat` (rows × the `series` columns, shares as shades) or `none`.
+    pub chart: String,
+    /// Indexes of the columns the chart draws.
+    pub series: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ReportColumn {
+    pub key: String,
+    pub title: String,
+    /// `text`, `int`, `money` (rubles), `share` (`0..=1`, shown as percent) or `minutes`.
+    pub kind: String,
+}

@@ -9,13 +9,14 @@ use super::{
 };
 use crate::session::{current_user, Logout, SessionUser};
 
-const SECTIONS: [(&str, &str); 7] = [
+const SECTIONS: [(&str, &str); 8] = [
     ("/", "Сводка"),
     ("/calendar", "Календарь"),
     ("/inbox", "Входящие"),
     ("/clients", "Клиенты"),
     ("/services", "Услуги"),
     ("/shops", "Точки"),
+    ("/reports", "Отчёты"),
     ("/settings", "Настройки"),
 ];
 

@@ -590,3 +590,251 @@ pub fn demo_logins() -> Vec<(&'static str, &'static str)> {
         })
         .collect()
 }
+
+/// A year of history for the reports' benchmark (`seed-history`): the company «История» (short
+/// name `istoriya`, admin `admin@istoriya.demo`, the demo password) with three shops in three
+/// time zones, six bays each, open 08:00–21:00 every day, the demo catalogue, 3000 clients, and
+/// `visits_per_day` visits (±20 %) a day for `months` months up to today: 30–90 minutes each on
+/// a 30-minute grid, past ones completed (83 %), not come (6 %) or cancelled (11 %), booked
+/// from Telegram (55 %, each with the customer's message and the concierge's analysis before it),
+/// by staff (35 %) or the API. Deterministic, and refused when the company exists.
+pub mod history {
+    use super::*;
+
+    pub const SLUG: &str = "istoriya";
+    const SHOPS: [(&str, &str); 3] = [
+        ("История на Тверской", "Europe/Moscow"),
+        ("История в Екатеринбурге", "Asia/Yekaterinburg"),
+        ("История в Калининграде", "Europe/Kaliningrad"),
+    ];
+    const BAYS: i32 = 6;
+    const CLIENTS: usize = 3000;
+    const BATCH: usize = 2000;
+
+    /// One generated visit, before it is inserted.
+    struct Visit {
+        shop: i64,
+        bay: i32,
+        client: i64,
+        start: chrono::DateTime<Utc>,
+        minutes: i64,
+        status: &'static str,
+        source: &'static str,
+        created: chrono::DateTime<Utc>,
+        services: Vec<(i64, Decimal, i32)>,
+    }
+
+    /// Creates the company and its history; returns how many visits it holds.
+    pub async fn seed(db: &Db, months: u32, visits_per_day: u32) -> Result<usize> {
+        if tenant_id_by_slug(db, SLUG).await?.is_some() {
+            return Err(super::super::Error::validation(
+                "Компания istoriya уже есть: удалите её (tenant delete) или используйте как есть",
+            ));
+        }
+        let catalogue: Catalogue = serde_json::from_str(CATALOGUE_JSON)
+            .map_err(|e| super::super::Error::Internal(format!("demo catalogue: {e}")))?;
+        let mut tx = db.platform_tx().await?;
+        let tenant = create_tenant_in(
+            &mut tx,
+            &NewTenant {
+                name: "История",
+                slug: SLUG,
+                timezone: "Europe/Moscow",
+                admin_email: "admin@istoriya.demo",
+                admin_password: DEMO_PASSWORD,
+                admin_full_name: "Анна Историк",
+            },
+        )
+        .await?;
+        let services = insert_services(&mut tx, tenant, &catalogue).await?;
+        let services: Vec<(i64, Decimal, i32)> = services
+            .iter()
+            .map(|(id, s)| (*id, s.price, s.duration_minutes))
+            .collect();
+        let day = json!([["08:00", "21:00"]]);
+        let hours = json!({"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day});
+        let mut shops = Vec::new();
+        for (name, zone) in SHOPS {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO shops (tenant_id, name, timezone, bays, working_hours, slot_minutes)
+                 VALUES ($1, $2, $3, $4, $5, 30) RETURNING id",
+            )
+            .bind(tenant.0)
+            .bind(name)
+            .bind(zone)
+            .bind(BAYS)
+            .bind(&hours)
+            .fetch_one(&mut *tx)
+            .await?;
+            shops.push((
+                id,
+                zone.parse::<chrono_tz::Tz>()
+                    .unwrap_or(chrono_tz::Europe::Moscow),
+            ));
+        }
+        let clients: Vec<i64> = sqlx::query_scalar(
+            "INSERT INTO clients (tenant_id, full_name, phone, telegram_id, telegram_chat_id)
+             SELECT $1, 'Клиент ' || i, '+7900' || lpad(i::text, 7, '0'), 500000000 + i, 500000000 + i
+             FROM generate_series(1, $2) AS i RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(CLIENTS as i32)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+
+        let mut rng = Lcg(20_261_207);
+        let today = Utc::now().date_naive();
+        let first = today - Duration::days(i64::from(months) * 30);
+        let now = Utc::now();
+        let mut visits: Vec<Visit> = Vec::new();
+        let mut total = 0;
+        let mut day = first;
+        while day <= today {
+            let wanted = (f64::from(visits_per_day)
+                * (0.8 + 0.4 * (rng.below(1000) as f64 / 1000.0)))
+                as usize;
+            // One cursor per shop and bay: minutes after 08:00 local.
+            let mut cursors = vec![0i64; shops.len() * BAYS as usize];
+            for i in 0..wanted {
+                let lane = (i + rng.below(3)) % cursors.len();
+                let gap = 30 * rng.below(2) as i64;
+                let two = rng.below(10) < 3;
+                let minutes = if two {
+                    90
+                } else {
+                    30 * (1 + rng.below(2) as i64)
+                };
+                let begin = cursors[lane] + gap;
+                if begin + minutes > 13 * 60 {
+                    continue;
+                }
+                cursors[lane] = begin + minutes;
+                let (shop, zone) = shops[lane / BAYS as usize];
+                let local = day.and_hms_opt(8, 0, 0).unwrap_or_default() + Duration::minutes(begin);
+                let Some(start) = zone.from_local_datetime(&local).earliest() else {
+                    continue;
+                };
+                let start = start.with_timezone(&Utc);
+                let lead = Duration::minutes(rng.below(14 * 24 * 60) as i64);
+                let created = (start - lead).min(now);
+                let roll = rng.below(100);
+                let status = if start > now {
+                    if roll < 50 {
+                        "new"
+                    } else {
+                        "confirmed"
+                    }
+                } else if roll < 83 {
+                    "completed"
+                } else if roll < 89 {
+                    "no_show"
+                } else {
+                    "cancelled"
+                };
+                let source = match rng.below(100) {
+                    0..=54 => "telegram",
+                    55..=89 => "web",
+                    _ => "api",
+                };
+                let mut chosen = vec![services[rng.below(services.len())]];
+                if two {
+                    let other = services[rng.below(services.len())];
+                    if other.0 != chosen[0].0 {
+                        chosen.push(other);
+                    }
+                }
+                visits.push(Visit {
+                    shop,
+                    bay: (lane % BAYS as usize) as i32 + 1,
+                    client: clients[rng.below(clients.len())],
+                    start,
+                    minutes,
+                    status,
+                    source,
+                    created,
+                    services: chosen,
+                });
+                total += 1;
+                if visits.len() >= BATCH {
+                    insert_batch(db, tenant, &mut visits).await?;
+                }
+            }
+            day += Duration::days(1);
+        }
+        insert_batch(db, tenant, &mut visits).await?;
+        Ok(total)
+    }
+
+    /// Inserts `visits` (and empties it): the visits, their services, and for Telegram ones
+    /// the customer's message with the concierge's analysis ten minutes before booking.
+    async fn insert_batch(db: &Db, tenant: TenantId, visits: &mut Vec<Visit>) -> Result<()> {
+        if visits.is_empty() {
+            return Ok(());
+        }
+        let mut tx = db.tenant_tx(tenant).await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "INSERT INTO appointments (tenant_id, shop_id, client_id, bay, start_time, end_time,
+                                       status, source, total_price, created_at, updated_at)
+             SELECT $1, shop, client, bay, start_at, start_at + make_interval(mins => minutes::int),
+                    status, source, total, created, created
+             FROM unnest($2::bigint[], $3::bigint[], $4::int[], $5::timestamptz[], $6::bigint[],
+                         $7::text[], $8::text[], $9::numeric[], $10::timestamptz[])
+                  AS t(shop, client, bay, start_at, minutes, status, source, total, created)
+             RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(visits.iter().map(|v| v.shop).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.client).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.bay).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.start).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.minutes).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.status).collect::<Vec<_>>())
+        .bind(visits.iter().map(|v| v.source).collect::<Vec<_>>())
+        .bind(
+            visits
+                .iter()
+                .map(|v| v.services.iter().map(|s| s.1).sum::<Decimal>())
+                .collect::<Vec<_>>(),
+        )
+        .bind(visits.iter().map(|v| v.created).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await?;
+        let (mut appointment, mut service, mut price, mut minutes) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (id, visit) in ids.iter().zip(visits.iter()) {
+            for (s, p, m) in &visit.services {
+                appointment.push(*id);
+                service.push(*s);
+                price.push(*p);
+                minutes.push(*m);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes)
+             SELECT $1, a, s, p, m FROM unnest($2::bigint[], $3::bigint[], $4::numeric[], $5::int[]) AS t(a, s, p, m)",
+        )
+        .bind(tenant.0)
+        .bind(appointment)
+        .bind(service)
+        .bind(price)
+        .bind(minutes)
+        .execute(&mut *tx)
+        .await?;
+        let telegram: Vec<&Visit> = visits.iter().filter(|v| v.source == "telegram").collect();
+        sqlx::query(
+            "INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, text, analysis, created_at)
+             SELECT $1, 500000000 + c, c, 'in', 'customer', 'Хочу записаться',
+                    '{\"engine\": \"rules\", \"intent\": \"booking\"}'::jsonb, at - interval '10 minutes'
+             FROM unnest($2::bigint[], $3::timestamptz[]) AS t(c, at)",
+        )
+        .bind(tenant.0)
+        .bind(telegram.iter().map(|v| v.client).collect::<Vec<_>>())
+        .bind(telegram.iter().map(|v| v.created).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        visits.clear();
+        Ok(())
+    }
+}

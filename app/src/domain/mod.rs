@@ -28,6 +28,7 @@ pub mod phone;
 pub mod ratelimit;
 pub mod redis;
 pub mod registration;
+pub mod reports;
 pub mod serde_util;
 pub mod services;
 pub mod shops;

@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod login;
 pub mod password;
 pub mod register;
+pub mod reports;
 pub mod services;
 pub mod settings;
 pub mod shops;

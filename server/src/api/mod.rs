@@ -8,6 +8,7 @@ mod concierge;
 mod error;
 mod events;
 mod inbox;
+mod reports;
 mod services;
 mod shops;
 mod tenant;
@@ -74,6 +75,7 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tenant::get, tenant::put, tenant::delete))
         .routes(routes!(tenant::ai, tenant::change_ai))
         .routes(routes!(tenant::check_ai))
+        .routes(routes!(reports::report))
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::messages, inbox::reply))
         .routes(routes!(inbox::take_over, inbox::hand_back))

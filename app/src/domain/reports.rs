@@ -1,0 +1,1005 @@
+//! Reports an owner decides on: revenue, bay load, the concierge's funnel, no-shows and
+//! cancellations, the service mix and the visits' sources, over a period of days. Days are each
+//! shop's own local days (a visit at 00:30 in Moscow is on that Moscow date, whatever UTC says),
+//! so shops in different time zones and DST changes count right. Every query runs in the
+//! company's read transaction, through Row-Level Security, as the runtime role.
+//!
+//! A report is a set of tables ([`ReportTable`]); the API returns them as JSON or CSV, the
+//! Reports page draws each as an SVG chart with its table beside it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+
+use super::{db::Tx, hours::WorkingHours, Error, Result};
+pub use crate::model::{Report, ReportColumn, ReportTable, REPORTS};
+
+/// The longest period one report covers.
+pub const MAX_DAYS: i64 = 366;
+
+/// How a time series is grouped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Day,
+    Week,
+    Month,
+}
+
+impl Group {
+    pub fn parse(value: Option<&str>) -> Result<Group> {
+        match value.map(str::trim).unwrap_or("day") {
+            "" | "day" => Ok(Group::Day),
+            "week" => Ok(Group::Week),
+            "month" => Ok(Group::Month),
+            other => Err(Error::validation(format!(
+                "Группировка «{other}»: day, week или month"
+            ))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Day => "day",
+            Group::Week => "week",
+            Group::Month => "month",
+        }
+    }
+
+    /// The first day of the bucket `date` falls in.
+    fn bucket(self, date: NaiveDate) -> NaiveDate {
+        match self {
+            Group::Day => date,
+            Group::Week => date - Duration::days(date.weekday().num_days_from_monday().into()),
+            Group::Month => date.with_day(1).unwrap_or(date),
+        }
+    }
+
+    /// Every bucket of `from..=to`, so that a chart shows empty days as zeros.
+    fn buckets(self, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+        let mut out: Vec<NaiveDate> = Vec::new();
+        let mut day = from;
+        while day <= to {
+            let bucket = self.bucket(day);
+            if out.last() != Some(&bucket) {
+                out.push(bucket);
+            }
+            day += Duration::days(1);
+        }
+        out
+    }
+}
+
+/// What a report covers: `from..=to` (local days), one shop or all, grouped by day, week or
+/// month.
+#[derive(Clone, Copy, Debug)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub shop_id: Option<i64>,
+    pub group: Group,
+}
+
+impl Period {
+    /// Checks a requested period; `from`/`to` left out: the last 30 days up to `today`.
+    pub fn new(
+        today: NaiveDate,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        shop_id: Option<i64>,
+        group: Group,
+    ) -> Result<Period> {
+        let to = to.unwrap_or(today);
+        let from = from.unwrap_or(to - Duration::days(29));
+        if from > to {
+            return Err(Error::validation("Начало периода позже его конца"));
+        }
+        if (to - from).num_days() >= MAX_DAYS {
+            return Err(Error::validation(format!(
+                "Период: не длиннее {MAX_DAYS} дней"
+            )));
+        }
+        Ok(Period {
+            from,
+            to,
+            shop_id,
+            group,
+        })
+    }
+}
+
+/// Whether the reader sees money (admins) or not (managers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    Admin,
+    Manager,
+}
+
+/// Builds report `name` for the company of `tx`. Managers get no money figures: the revenue
+/// report is refused them (403) and the others come without their money columns.
+pub async fn build(tx: &mut Tx, name: &str, period: Period, audience: Audience) -> Result<Report> {
+    let title = REPORTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| t.to_string())
+        .ok_or(Error::NotFound)?;
+    if let Some(shop) = period.shop_id {
+        let known = sqlx::query_scalar::<_, i64>("SELECT id FROM shops WHERE id = $1")
+            .bind(shop)
+            .fetch_optional(&mut **tx)
+            .await?;
+        if known.is_none() {
+            return Err(Error::validation("Нет такой точки"));
+        }
+    }
+    let tables = match name {
+        "revenue" if audience == Audience::Manager => return Err(Error::Forbidden),
+        "revenue" => revenue(tx, &period).await?,
+        "load" => load(tx, &period).await?,
+        "funnel" => funnel(tx, &period).await?,
+        "no_shows" => no_shows(tx, &period).await?,
+        "services" => services(tx, &period).await?,
+        _ => sources(tx, &period).await?,
+    };
+    let tables = match audience {
+        Audience::Admin => tables,
+        Audience::Manager => tables.into_iter().map(without_money).collect(),
+    };
+    Ok(Report {
+        name: name.into(),
+        title,
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        shop_id: period.shop_id,
+        group: period.group.as_str().into(),
+        tables,
+    })
+}
+
+/// The names of the reports `audience` may open.
+pub fn available(audience: Audience) -> Vec<&'static str> {
+    REPORTS
+        .iter()
+        .map(|(name, _)| *name)
+        .filter(|name| audience == Audience::Admin || *name != "revenue")
+        .collect()
+}
+
+fn without_money(mut table: ReportTable) -> ReportTable {
+    let keep: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| table.columns[i].kind != "money")
+        .collect();
+    table.series = table
+        .series
+        .iter()
+        .filter_map(|s| keep.iter().position(|k| k == s))
+        .collect();
+    if table.series.is_empty() {
+        table.chart = "none".into();
+    }
+    table.columns = keep.iter().map(|&i| table.columns[i].clone()).collect();
+    table.rows = table
+        .rows
+        .into_iter()
+        .map(|row| keep.iter().map(|&i| row[i].clone()).collect())
+        .collect();
+    table
+}
+
+fn column(key: &str, title: &str, kind: &str) -> ReportColumn {
+    ReportColumn {
+        key: key.into(),
+        title: title.into(),
+        kind: kind.into(),
+    }
+}
+
+fn table(
+    key: &str,
+    title: &str,
+    columns: Vec<ReportColumn>,
+    rows: Vec<Vec<Value>>,
+    chart: &str,
+    series: Vec<usize>,
+) -> ReportTable {
+    ReportTable {
+        key: key.into(),
+        title: title.into(),
+        columns,
+        rows,
+        chart: chart.into(),
+        series,
+    }
+}
+
+fn money(value: Decimal) -> Value {
+    json!(value.round_dp(2).to_string().parse::<f64>().unwrap_or(0.0))
+}
+
+fn share(part: i64, whole: i64) -> Value {
+    if whole == 0 {
+        json!(0.0)
+    } else {
+        json!(((part as f64 / whole as f64) * 1000.0).round() / 1000.0)
+    }
+}
+
+/// The visits of the period as a CTE: `v(id, status, source, total_price, created_at, day,
+/// local_start, local_end, shop_id, bay, client_id)`, the day being the shop's local date. The
+/// coarse UTC bounds let the `(tenant_id, start_time)` index find them; the local date decides.
+/// Parameters: `$1` from, `$2` to, `$3` shop or NULL.
+const VISITS: &str = "WITH v AS (
+    SELECT a.id, a.status, a.source, a.total_price, a.created_at, a.shop_id, a.bay, a.client_id,
+           (a.start_time AT TIME ZONE s.timezone)::date AS day,
+           a.start_time AT TIME ZONE s.timezone AS local_start,
+           a.end_time AT TIME ZONE s.timezone AS local_end,
+           a.start_time
+    FROM appointments a JOIN shops s ON s.id = a.shop_id
+    WHERE a.start_time >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
+      AND a.start_time < ($2::date + 2)::timestamp AT TIME ZONE 'UTC'
+      AND ($3::bigint IS NULL OR a.shop_id = $3)
+      AND (a.start_time AT TIME ZONE s.timezone)::date BETWEEN $1 AND $2
+)";
+
+/// Statuses of visits that hold (or held) their bay.
+const LIVE: &str = "status NOT IN ('cancelled', 'no_show')";
+
+async fn revenue(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
+    let rows: Vec<(NaiveDate, String, Decimal)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT day, status, sum(total_price) FROM v GROUP BY day, status"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let counts: Vec<(NaiveDate, String, i64)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT day, status, count(*) FROM v GROUP BY day, status"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    // bucket → (booked sum, booked visits, completed sum, completed visits)
+    let mut by: BTreeMap<NaiveDate, (Decimal, i64, Decimal, i64)> = period
+        .group
+        .buckets(period.from, period.to)
+        .into_iter()
+        .map(|b| (b, Default::default()))
+        .collect();
+    let live = |status: &str| status != "cancelled" && status != "no_show";
+    for (day, status, sum) in rows {
+        let entry = by.entry(period.group.bucket(day)).or_default();
+        if live(&status) {
+            entry.0 += sum;
+        }
+        if status == "completed" {
+            entry.2 += sum;
+        }
+    }
+    for (day, status, n) in counts {
+        let entry = by.entry(period.group.bucket(day)).or_default();
+        if live(&status) {
+            entry.1 += n;
+        }
+        if status == "completed" {
+            entry.3 += n;
+        }
+    }
+    let average = |sum: Decimal, n: i64| {
+        if n == 0 {
+            money(Decimal::ZERO)
+        } else {
+            money(sum / Decimal::from(n))
+        }
+    };
+    let mut total = (Decimal::ZERO, 0, Decimal::ZERO, 0);
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    for (bucket, (booked, booked_n, done, done_n)) in &by {
+        total = (
+            total.0 + booked,
+            total.1 + booked_n,
+            total.2 + done,
+            total.3 + done_n,
+        );
+        rows.push(vec![
+            json!(bucket.to_string()),
+            money(*booked),
+            json!(booked_n),
+            money(*done),
+            json!(done_n),
+            average(*done, *done_n),
+        ]);
+    }
+    let summary = vec![vec![
+        json!("Итого"),
+        money(total.0),
+        json!(total.1),
+        money(total.2),
+        json!(total.3),
+        average(total.2, total.3),
+    ]];
+    let columns = || {
+        vec![
+            column("period", "Период", "text"),
+            column("booked", "Записано, ₽", "money"),
+            column("booked_visits", "Записей", "int"),
+            column("completed", "Выполнено, ₽", "money"),
+            column("completed_visits", "Выполнено визитов", "int"),
+            column("average_ticket", "Средний чек, ₽", "money"),
+        ]
+    };
+    let categories: Vec<(String, i64, Decimal)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT coalesce(nullif(sv.category, ''), 'без категории'), count(*), sum(aps.price)
+         FROM v JOIN appointment_services aps ON aps.appointment_id = v.id
+                JOIN services sv ON sv.id = aps.service_id
+         WHERE v.status = 'completed'
+         GROUP BY 1 ORDER BY 3 DESC, 1"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(vec![
+        table(
+            "by_period",
+            "Записано и выполнено",
+            columns(),
+            rows,
+            "bars",
+            vec![1, 3],
+        ),
+        table(
+            "total",
+            "За весь период",
+            columns(),
+            summary,
+            "none",
+            vec![],
+        ),
+        table(
+            "by_category",
+            "Выполнено по категориям услуг",
+            vec![
+                column("category", "Категория", "text"),
+                column("services", "Услуг", "int"),
+                column("revenue", "Выручка, ₽", "money"),
+            ],
+            categories
+                .into_iter()
+                .map(|(c, n, sum)| vec![json!(c), json!(n), money(sum)])
+                .collect(),
+            "bars",
+            vec![2],
+        ),
+    ])
+}
+
+/// How many times each weekday occurs in the period.
+fn weekday_counts(period: &Period) -> [i64; 7] {
+    let mut counts = [0i64; 7];
+    let mut day = period.from;
+    while day <= period.to {
+        counts[day.weekday().num_days_from_monday() as usize] += 1;
+        day += Duration::days(1);
+    }
+    counts
+}
+
+/// Open minutes of one bay in each hour of each weekday, from the shop's working hours.
+fn open_minutes(hours: &WorkingHours) -> [[i64; 24]; 7] {
+    let mut open = [[0i64; 24]; 7];
+    let monday = NaiveDate::from_isoywd_opt(2024, 1, Weekday::Mon).unwrap_or_default();
+    for (d, row) in open.iter_mut().enumerate() {
+        let weekday = monday + Duration::days(d as i64);
+        for interval in hours.day(weekday.weekday()) {
+            let (start, end) = interval.on(weekday);
+            for (h, cell) in row.iter_mut().enumerate() {
+                let slot_start = weekday.and_hms_opt(h as u32, 0, 0).unwrap_or_default();
+                let slot_end = slot_start + Duration::hours(1);
+                let overlap = (end.min(slot_end) - start.max(slot_start)).num_minutes();
+                *cell += overlap.max(0);
+            }
+        }
+    }
+    open
+}
+
+const WEEKDAYS: [&str; 7] = ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"];
+
+async fn load(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
+    // Minutes live visits hold, by local weekday (1 = Monday) and hour, and by shop and bay.
+    let cells: Vec<(i32, i32, f64)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT extract(isodow FROM h)::int, extract(hour FROM h)::int,
+                sum(extract(epoch FROM least(h + interval '1 hour', v.local_end) - greatest(h, v.local_start)) / 60)::float8
+         FROM v, generate_series(date_trunc('hour', v.local_start), v.local_end - interval '1 second', interval '1 hour') AS h
+         WHERE v.{LIVE}
+         GROUP BY 1, 2"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let bays: Vec<(i64, String, i32, f64)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT s.id, s.name, v.bay, sum(extract(epoch FROM v.local_end - v.local_start) / 60)::float8
+         FROM v JOIN shops s ON s.id = v.shop_id WHERE v.{LIVE}
+         GROUP BY 1, 2, 3"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let shops: Vec<(i64, String, i32, Value)> = sqlx::query_as(
+        "SELECT id, name, bays, working_hours FROM shops
+         WHERE ($1::bigint IS NULL OR id = $1) ORDER BY id",
+    )
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let weekdays = weekday_counts(period);
+    // Open bay-minutes per weekday and hour over the period, all bays of the shops.
+    let mut capacity = [[0i64; 24]; 7];
+    let mut per_bay_open: HashMap<i64, i64> = HashMap::new();
+    for (id, _, bay_count, hours) in &shops {
+        let open = WorkingHours::from_json(hours).map(|h| open_minutes(&h))?;
+        let mut bay_open = 0;
+        for d in 0..7 {
+            for h in 0..24 {
+                capacity[d][h] += open[d][h] * weekdays[d] * i64::from(*bay_count);
+                bay_open += open[d][h] * weekdays[d];
+            }
+        }
+        per_bay_open.insert(*id, bay_open);
+    }
+    let mut used = [[0f64; 24]; 7];
+    for (dow, hour, minutes) in cells {
+        if let (Some(d), Ok(h)) = ((dow as usize).checked_sub(1), usize::try_from(hour)) {
+            if d < 7 && h < 24 {
+                used[d][h] += minutes;
+            }
+        }
+    }
+    let load_of = |d: usize, h: usize| {
+        if capacity[d][h] == 0 {
+            None
+        } else {
+            Some(((used[d][h] / capacity[d][h] as f64) * 1000.0).round() / 1000.0)
+        }
+    };
+    // The heat map covers the hours any shop is open.
+    let open_hours: Vec<usize> = (0..24)
+        .filter(|&h| (0..7).any(|d| capacity[d][h] > 0))
+        .collect();
+    let mut columns = vec![column("weekday", "День недели", "text")];
+    columns.extend(
+        open_hours
+            .iter()
+            .map(|h| column(&format!("h{h:02}"), &format!("{h:02}:00"), "share")),
+    );
+    let heat_rows: Vec<Vec<Value>> = (0..7)
+        .map(|d| {
+            let mut row = vec![json!(WEEKDAYS[d])];
+            row.extend(
+                open_hours
+                    .iter()
+                    .map(|&h| load_of(d, h).map(Value::from).unwrap_or(Value::Null)),
+            );
+            row
+        })
+        .collect();
+    let mut idle: Vec<(usize, usize, f64)> = (0..7)
+        .flat_map(|d| (0..24).map(move |h| (d, h)))
+        .filter_map(|(d, h)| load_of(d, h).map(|l| (d, h, l)))
+        .collect();
+    idle.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+    let idle_rows = idle
+        .into_iter()
+        .take(10)
+        .map(|(d, h, l)| {
+            vec![
+                json!(WEEKDAYS[d]),
+                json!(format!("{h:02}:00–{:02}:00", h + 1)),
+                json!(l),
+            ]
+        })
+        .collect();
+    let mut bay_rows: Vec<Vec<Value>> = Vec::new();
+    for (id, name, bay_count, _) in &shops {
+        for bay in 1..=*bay_count {
+            let minutes = bays
+                .iter()
+                .find(|(s, _, b, _)| s == id && *b == bay)
+                .map(|r| r.3)
+                .unwrap_or(0.0);
+            let open = per_bay_open.get(id).copied().unwrap_or(0);
+            let value = if open == 0 {
+                json!(0.0)
+            } else {
+                json!(((minutes / open as f64) * 1000.0).round() / 1000.0)
+            };
+            bay_rows.push(vec![json!(format!("{name}, пост {bay}")), value]);
+        }
+    }
+    let series: Vec<usize> = (1..columns.len()).collect();
+    Ok(vec![
+        table(
+            "heat",
+            "Загрузка по дням недели и часам",
+            columns,
+            heat_rows,
+            "heat",
+            series,
+        ),
+        table(
+            "by_bay",
+            "Загрузка постов за период",
+            vec![
+                column("bay", "Точка и пост", "text"),
+                column("load", "Загрузка", "share"),
+            ],
+            bay_rows,
+            "bars",
+            vec![1],
+        ),
+        table(
+            "idle",
+            "Самые свободные часы (рабочее время)",
+            vec![
+                column("weekday", "День", "text"),
+                column("hour", "Час", "text"),
+                column("load", "Загрузка", "share"),
+            ],
+            idle_rows,
+            "none",
+            vec![],
+        ),
+    ])
+}
+
+/// Channel names as staff read them.
+fn channel(source: &str) -> &'static str {
+    match source {
+        "telegram" => "Telegram",
+        "web" => "Сотрудники (веб)",
+        _ => "API",
+    }
+}
+
+async fn funnel(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
+    // Conversations in the company's time zone: a chat belongs to no shop.
+    let chats: (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(DISTINCT m.chat_id),
+                count(DISTINCT m.chat_id) FILTER (WHERE m.analysis ? 'engine'),
+                count(DISTINCT m.chat_id) FILTER (WHERE m.analysis ->> 'intent' = 'booking')
+         FROM bot_messages m CROSS JOIN tenants t
+         WHERE m.direction = 'in'
+           AND m.created_at >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
+           AND m.created_at < ($2::date + 2)::timestamp AT TIME ZONE 'UTC'
+           AND (m.created_at AT TIME ZONE t.timezone)::date BETWEEN $1 AND $2",
+    )
+    .bind(period.from)
+    .bind(period.to)
+    .fetch_one(&mut **tx)
+    .await?;
+    let booked: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT source, count(*), count(*) FILTER (WHERE status = 'completed')
+         FROM v GROUP BY source"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let engines: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT m.analysis ->> 'engine', count(*), count(*) FILTER (WHERE m.analysis ? 'fallback')
+         FROM bot_messages m CROSS JOIN tenants t
+         WHERE m.direction = 'in' AND m.analysis ? 'engine'
+           AND m.created_at >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
+           AND m.created_at < ($2::date + 2)::timestamp AT TIME ZONE 'UTC'
+           AND (m.created_at AT TIME ZONE t.timezone)::date BETWEEN $1 AND $2
+         GROUP BY 1 ORDER BY 2 DESC",
+    )
+    .bind(period.from)
+    .bind(period.to)
+    .fetch_all(&mut **tx)
+    .await?;
+    // Minutes from a client's first message to a visit booked in the bot, median over visits.
+    let median: Option<f64> = sqlx::query_scalar(&format!(
+        "{VISITS} SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes)
+         FROM (SELECT extract(epoch FROM v.created_at - first.at) / 60 AS minutes
+               FROM v CROSS JOIN LATERAL (
+                   SELECT min(m.created_at) AS at FROM bot_messages m
+                   WHERE m.client_id = v.client_id AND m.direction = 'in'
+                     AND m.created_at <= v.created_at
+                     AND m.created_at > v.created_at - interval '30 days') first
+               WHERE v.source = 'telegram' AND first.at IS NOT NULL) t"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let of = |source: &str| {
+        booked
+            .iter()
+            .find(|(s, _, _)| s == source)
+            .map(|r| (r.1, r.2))
+            .unwrap_or((0, 0))
+    };
+    let steps = vec![
+        column("step", "Шаг", "text"),
+        column("telegram", "Telegram", "int"),
+        column("web", "Сотрудники (веб)", "int"),
+        column("api", "API", "int"),
+    ];
+    let (tg, web, api) = (of("telegram"), of("web"), of("api"));
+    let na = Value::Null;
+    let rows = vec![
+        vec![json!("Разговоры"), json!(chats.0), na.clone(), na.clone()],
+        vec![
+            json!("Ответил консьерж"),
+            json!(chats.1),
+            na.clone(),
+            na.clone(),
+        ],
+        vec![json!("Хотели записаться"), json!(chats.2), na.clone(), na],
+        vec![json!("Записались"), json!(tg.0), json!(web.0), json!(api.0)],
+        vec![
+            json!("Визит выполнен"),
+            json!(tg.1),
+            json!(web.1),
+            json!(api.1),
+        ],
+    ];
+    let total_answers: i64 = engines.iter().map(|e| e.1).sum();
+    let fallbacks: i64 = engines.iter().map(|e| e.2).sum();
+    let mut engine_rows: Vec<Vec<Value>> = engines
+        .iter()
+        .map(|(engine, n, _)| vec![json!(engine), json!(n), share(*n, total_answers)])
+        .collect();
+    engine_rows.push(vec![
+        json!("ответили правила вместо LLM"),
+        json!(fallbacks),
+        share(fallbacks, total_answers),
+    ]);
+    Ok(vec![
+        table(
+            "steps",
+            "От сообщения до визита",
+            steps,
+            rows,
+            "bars",
+            vec![1],
+        ),
+        table(
+            "engines",
+            "Кто отвечал",
+            vec![
+                column("engine", "Движок", "text"),
+                column("answers", "Ответов", "int"),
+                column("share", "Доля", "share"),
+            ],
+            engine_rows,
+            "none",
+            vec![],
+        ),
+        table(
+            "time_to_book",
+            "От первого сообщения до записи (медиана)",
+            vec![
+                column("what", "", "text"),
+                column("minutes", "Минут", "minutes"),
+            ],
+            vec![vec![
+                json!("Telegram"),
+                median
+                    .map(|m| json!((m * 10.0).round() / 10.0))
+                    .unwrap_or(Value::Null),
+            ]],
+            "none",
+            vec![],
+        ),
+    ])
+}
+
+async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
+    let by_day: Vec<(NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT day, count(*),
+                count(*) FILTER (WHERE status = 'no_show'),
+                count(*) FILTER (WHERE status = 'cancelled'),
+                count(*) FILTER (WHERE status = 'completed')
+         FROM v GROUP BY day"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    // bucket → (visits, no-shows, cancelled, completed)
+    let mut by: BTreeMap<NaiveDate, (i64, i64, i64, i64)> = period
+        .group
+        .buckets(period.from, period.to)
+        .into_iter()
+        .map(|b| (b, Default::default()))
+        .collect();
+    for (day, all, no_show, cancelled, completed) in by_day {
+        let e = by.entry(period.group.bucket(day)).or_default();
+        *e = (e.0 + all, e.1 + no_show, e.2 + cancelled, e.3 + completed);
+    }
+    let rate_columns = |first: (&str, &str)| {
+        vec![
+            column(first.0, first.1, "text"),
+            column("visits", "Записей", "int"),
+            column("no_shows", "Не пришли", "int"),
+            column("no_show_rate", "Доля неявок", "share"),
+            column("cancelled", "Отменены", "int"),
+            column("cancel_rate", "Доля отмен", "share"),
+        ]
+    };
+    // A no-show's share is of the visits that came due: completed or not come.
+    let rate_row = |label: String, (all, no_show, cancelled, completed): (i64, i64, i64, i64)| {
+        vec![
+            json!(label),
+            json!(all),
+            json!(no_show),
+            share(no_show, no_show + completed),
+            json!(cancelled),
+            share(cancelled, all),
+        ]
+    };
+    let period_rows = by
+        .into_iter()
+        .map(|(bucket, counts)| rate_row(bucket.to_string(), counts))
+        .collect();
+    let lead: Vec<(i32, i64, i64, i64, i64)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT CASE WHEN v.start_time - v.created_at < interval '1 day' THEN 0
+                         WHEN v.start_time - v.created_at < interval '4 days' THEN 1
+                         WHEN v.start_time - v.created_at < interval '8 days' THEN 2
+                         ELSE 3 END,
+                count(*), count(*) FILTER (WHERE status = 'no_show'),
+                count(*) FILTER (WHERE status = 'cancelled'),
+                count(*) FILTER (WHERE status = 'completed')
+         FROM v GROUP BY 1 ORDER BY 1"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    const LEADS: [&str; 4] = ["меньше суток", "1–3 дня", "4–7 дней", "больше недели"];
+    let lead_rows = (0..4)
+        .map(|i| {
+            let counts = lead
+                .iter()
+                .find(|r| r.0 == i)
+                .map(|r| (r.1, r.2, r.3, r.4))
+                .unwrap_or_default();
+            rate_row(LEADS[i as usize].to_string(), counts)
+        })
+        .collect();
+    let repeated: Vec<(String, Option<String>, i64, i64)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT c.full_name, c.phone, count(*) FILTER (WHERE v.status = 'no_show'), count(*)
+         FROM v JOIN clients c ON c.id = v.client_id
+         GROUP BY c.id, c.full_name, c.phone
+         HAVING count(*) FILTER (WHERE v.status = 'no_show') >= 2
+         ORDER BY 3 DESC, 1 LIMIT 50"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(vec![
+        table(
+            "by_period",
+            "По периодам",
+            rate_columns(("period", "Период")),
+            period_rows,
+            "bars",
+            vec![3, 5],
+        ),
+        table(
+            "by_lead_time",
+            "По сроку записи заранее",
+            rate_columns(("lead_time", "Записались за")),
+            lead_rows,
+            "bars",
+            vec![3, 5],
+        ),
+        table(
+            "repeated",
+            "Клиенты, не пришедшие дважды и больше",
+            vec![
+                column("client", "Клиент", "text"),
+                column("phone", "Телефон", "text"),
+                column("no_shows", "Не пришёл", "int"),
+                column("visits", "Записей", "int"),
+            ],
+            repeated
+                .into_iter()
+                .map(|(name, phone, n, all)| {
+                    vec![
+                        json!(name),
+                        json!(phone.unwrap_or_default()),
+                        json!(n),
+                        json!(all),
+                    ]
+                })
+                .collect(),
+            "none",
+            vec![],
+        ),
+    ])
+}
+
+async fn services(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
+    let mix: Vec<(String, i64, Decimal)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT sv.name, count(*) FILTER (WHERE v.{LIVE}),
+                coalesce(sum(aps.price) FILTER (WHERE v.status = 'completed'), 0)
+         FROM v JOIN appointment_services aps ON aps.appointment_id = v.id
+                JOIN services sv ON sv.id = aps.service_id
+         GROUP BY sv.id, sv.name ORDER BY 2 DESC, 1"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let pairs: Vec<(String, String, i64)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT s1.name, s2.name, count(*)
+         FROM v JOIN appointment_services a1 ON a1.appointment_id = v.id
+                JOIN appointment_services a2 ON a2.appointment_id = v.id AND a2.service_id > a1.service_id
+                JOIN services s1 ON s1.id = a1.service_id
+                JOIN services s2 ON s2.id = a2.service_id
+         WHERE v.{LIVE}
+         GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 15"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(vec![
+        table(
+            "mix",
+            "Услуги: сколько записано и сколько принесли",
+            vec![
+                column("service", "Услуга", "text"),
+                column("booked", "Записано", "int"),
+                column("revenue", "Выручка (выполнено), ₽", "money"),
+            ],
+            mix.into_iter()
+                .map(|(name, n, sum)| vec![json!(name), json!(n), money(sum)])
+                .collect(),
+            "bars",
+            vec![1, 2],
+        ),
+        table(
+            "pairs",
+            "Что записывают вместе",
+            vec![
+                column("first", "Услуга", "text"),
+                column("second", "Вместе с", "text"),
+                column("visits", "Визитов", "int"),
+            ],
+            pairs
+                .into_iter()
+                .map(|(a, b, n)| vec![json!(a), json!(b), json!(n)])
+                .collect(),
+            "none",
+            vec![],
+        ),
+    ])
+}
+
+async fn sources(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
+    let rows: Vec<(NaiveDate, String, i64)> = sqlx::query_as(&format!(
+        "{VISITS} SELECT day, source, count(*) FROM v GROUP BY 1, 2"
+    ))
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    const SOURCES: [&str; 3] = ["telegram", "web", "api"];
+    let mut by: BTreeMap<NaiveDate, [i64; 3]> = period
+        .group
+        .buckets(period.from, period.to)
+        .into_iter()
+        .map(|b| (b, [0; 3]))
+        .collect();
+    for (day, source, n) in rows {
+        if let Some(i) = SOURCES.iter().position(|s| *s == source) {
+            by.entry(period.group.bucket(day)).or_default()[i] += n;
+        }
+    }
+    let mut columns = vec![column("period", "Период", "text")];
+    for s in SOURCES {
+        columns.push(column(s, channel(s), "int"));
+    }
+    for s in SOURCES {
+        columns.push(column(
+            &format!("{s}_share"),
+            &format!("Доля: {}", channel(s)),
+            "share",
+        ));
+    }
+    let rows = by
+        .into_iter()
+        .map(|(bucket, counts)| {
+            let all: i64 = counts.iter().sum();
+            let mut row = vec![json!(bucket.to_string())];
+            row.extend(counts.iter().map(|n| json!(n)));
+            row.extend(counts.iter().map(|n| share(*n, all)));
+            row
+        })
+        .collect();
+    Ok(vec![table(
+        "by_period",
+        "Откуда записи",
+        columns,
+        rows,
+        "bars",
+        vec![1, 2, 3],
+    )])
+}
+
+/// The report as CSV for Excel in a Russian locale: UTF-8 with a BOM (so Cyrillic opens
+/// right), `;` between fields and a decimal comma; each table under its title, tables apart by
+/// an empty line. Shares are percents.
+pub fn csv(report: &Report) -> String {
+    let mut out = String::from('\u{feff}');
+    let field = |text: &str| {
+        if text.contains([';', '"', '\n', '\r']) {
+            format!("\"{}\"", text.replace('"', "\"\""))
+        } else {
+            text.to_string()
+        }
+    };
+    for (i, table) in report.tables.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\r\n");
+        }
+        out.push_str(&field(&format!(
+            "{} — {} ({}–{})",
+            report.title, table.title, report.from, report.to
+        )));
+        out.push_str("\r\n");
+        let header: Vec<String> = table.columns.iter().map(|c| field(&c.title)).collect();
+        out.push_str(&header.join(";"));
+        out.push_str("\r\n");
+        for row in &table.rows {
+            let cells: Vec<String> = row
+                .iter()
+                .zip(&table.columns)
+                .map(|(value, column)| field(&csv_value(value, &column.kind)))
+                .collect();
+            out.push_str(&cells.join(";"));
+            out.push_str("\r\n");
+        }
+    }
+    out
+}
+
+fn csv_value(value: &Value, kind: &str) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            let text = match kind {
+                "share" => format!("{:.1}", x * 100.0),
+                "money" => format!("{x:.2}"),
+                "int" => format!("{x:.0}"),
+                _ => n.to_string(),
+            };
+            text.replace('.', ",")
+        }
+        other => other.to_string(),
+    }
+}

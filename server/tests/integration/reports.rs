@@ -1,0 +1,645 @@
+//! Reports (issue 16): each report's numbers against a small fixture counted by hand — two
+//! shops in Moscow and London across the UK's DST change, visits near midnight that belong to
+//! another local day than their UTC one — read through RLS as the runtime role; managers get no
+//! money; another company sees none of it; the API's JSON and CSV.
+
+use app::domain::{
+    accounts::{self, NewTenant},
+    db::TenantId,
+    reports::{self, Audience, Group, Period, Report},
+    Error,
+};
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+
+use crate::common::{
+    server::{token, Api, TestServer},
+    TestDb,
+};
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+/// The fixture company: shop A (Moscow, 2 bays) and shop B (London, 1 bay), both 09:00–21:00
+/// every day, the services «Масло» (oil, 1000 ₽) and «Колодки» (brakes, 2000 ₽), and the
+/// visits of 27–31 March 2026 (UK summer time starts on Sunday 29 March).
+async fn fixture(db: &TestDb) -> (TenantId, i64, i64) {
+    let tenant = accounts::create_tenant(
+        &db.app,
+        &NewTenant {
+            name: "Отчётный сервис",
+            slug: "otchet",
+            timezone: "Europe/Moscow",
+            admin_email: "admin@otchet.test",
+            admin_password: "report-password-1",
+            admin_full_name: "Ольга Отчётова",
+        },
+    )
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO users (tenant_id, email, password_hash, full_name, role)
+         SELECT $1, 'manager@otchet.test', password_hash, 'Менеджер', 'manager' FROM users
+         WHERE email = 'admin@otchet.test'",
+    )
+    .bind(tenant.0)
+    .execute(&db.owner)
+    .await
+    .unwrap();
+    let hours = json!({"mon": [["09:00","21:00"]], "tue": [["09:00","21:00"]], "wed": [["09:00","21:00"]],
+        "thu": [["09:00","21:00"]], "fri": [["09:00","21:00"]], "sat": [["09:00","21:00"]], "sun": [["09:00","21:00"]]});
+    let shop = |name: &'static str, zone: &'static str, bays: i32| {
+        let (owner, hours) = (db.owner.clone(), hours.clone());
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO shops (tenant_id, name, timezone, bays, working_hours) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(tenant.0)
+            .bind(name)
+            .bind(zone)
+            .bind(bays)
+            .bind(hours)
+            .fetch_one(&owner)
+            .await
+            .unwrap()
+        }
+    };
+    let (a, b) = (
+        shop("Москва", "Europe/Moscow", 2).await,
+        shop("Лондон", "Europe/London", 1).await,
+    );
+    let service = |name: &'static str, category: &'static str, price: i32| {
+        let owner = db.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO services (tenant_id, name, category, price, duration_minutes) VALUES ($1, $2, $3, $4, 30) RETURNING id",
+            )
+            .bind(tenant.0)
+            .bind(name)
+            .bind(category)
+            .bind(price)
+            .fetch_one(&owner)
+            .await
+            .unwrap()
+        }
+    };
+    let (oil, brakes) = (
+        service("Масло", "oil", 1000).await,
+        service("Колодки", "brakes", 2000).await,
+    );
+    let client = |name: &'static str| {
+        let owner = db.owner.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO clients (tenant_id, full_name) VALUES ($1, $2) RETURNING id",
+            )
+            .bind(tenant.0)
+            .bind(name)
+            .fetch_one(&owner)
+            .await
+            .unwrap()
+        }
+    };
+    let (first, second) = (client("Первый").await, client("Второй").await);
+    // (shop, bay, client, start UTC, minutes, status, source, created UTC, services)
+    let visits: [(i64, i32, i64, &str, i32, &str, &str, &str, &[i64]); 7] = [
+        // Sat 28 March 10:00 in Moscow.
+        (
+            a,
+            1,
+            first,
+            "2026-03-28 07:00Z",
+            60,
+            "completed",
+            "telegram",
+            "2026-03-26 10:00Z",
+            &[oil, brakes],
+        ),
+        // Sun 29 March 00:30 in Moscow: the 28th in UTC.
+        (
+            a,
+            2,
+            second,
+            "2026-03-28 21:30Z",
+            30,
+            "completed",
+            "web",
+            "2026-03-20 10:00Z",
+            &[oil],
+        ),
+        // Sun 29 March 10:00 in London, summer time (UTC+1).
+        (
+            b,
+            1,
+            second,
+            "2026-03-29 09:00Z",
+            60,
+            "no_show",
+            "api",
+            "2026-03-29 08:30Z",
+            &[brakes],
+        ),
+        // Mon 30 March 00:30 in London: the 29th in UTC.
+        (
+            b,
+            1,
+            second,
+            "2026-03-29 23:30Z",
+            30,
+            "cancelled",
+            "telegram",
+            "2026-03-10 10:00Z",
+            &[oil],
+        ),
+        // Mon 30 March 12:00 in Moscow.
+        (
+            a,
+            1,
+            first,
+            "2026-03-30 09:00Z",
+            30,
+            "completed",
+            "telegram",
+            "2026-03-27 12:00Z",
+            &[brakes],
+        ),
+        // Outside the period: Fri 27 March 23:30 in Moscow, and Tue 31 March 00:10 in Moscow
+        // (still the 30th in UTC).
+        (
+            a,
+            1,
+            first,
+            "2026-03-27 20:30Z",
+            30,
+            "completed",
+            "web",
+            "2026-03-20 10:00Z",
+            &[brakes],
+        ),
+        (
+            a,
+            2,
+            first,
+            "2026-03-30 21:10Z",
+            30,
+            "completed",
+            "web",
+            "2026-03-20 10:00Z",
+            &[brakes],
+        ),
+    ];
+    for (shop, bay, client, start, minutes, status, source, created, services) in visits {
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO appointments (tenant_id, shop_id, bay, client_id, start_time, end_time, status, source, total_price, created_at)
+             VALUES ($1, $2, $3, $4, $5::timestamptz, $5::timestamptz + make_interval(mins => $6), $7, $8,
+                     (SELECT sum(price) FROM services WHERE id = ANY($10)), $9::timestamptz) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(shop)
+        .bind(bay)
+        .bind(client)
+        .bind(start)
+        .bind(minutes)
+        .bind(status)
+        .bind(source)
+        .bind(created)
+        .bind(services)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes)
+             SELECT $1, $2, id, price, 30 FROM services WHERE id = ANY($3)",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .bind(services)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    }
+    // Three chats on 28 March: one the rules answered (wants to book), one the rules answered
+    // in the LLM's place (it timed out), one not analysed; and the first client's message of
+    // 26 March, 20 minutes before the first visit was booked.
+    for (chat, client, at, analysis) in [
+        (1i64, Some(first), "2026-03-26 09:40Z", Value::Null),
+        (
+            1,
+            Some(first),
+            "2026-03-28 09:00Z",
+            json!({"engine": "rules", "intent": "booking"}),
+        ),
+        (
+            2,
+            None,
+            "2026-03-28 10:00Z",
+            json!({"engine": "rules", "intent": "consultation", "fallback": "timeout"}),
+        ),
+        (3, None, "2026-03-28 11:00Z", Value::Null),
+    ] {
+        sqlx::query(
+            "INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, text, analysis, created_at)
+             VALUES ($1, $2, $3, 'in', 'customer', 'текст', $4, $5::timestamptz)",
+        )
+        .bind(tenant.0)
+        .bind(chat)
+        .bind(client)
+        .bind((!analysis.is_null()).then_some(analysis))
+        .bind(at)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    }
+    (tenant, a, b)
+}
+
+fn period(shop: Option<i64>) -> Period {
+    Period::new(
+        date("2026-12-07"),
+        Some(date("2026-03-28")),
+        Some(date("2026-03-30")),
+        shop,
+        Group::Day,
+    )
+    .unwrap()
+}
+
+async fn report(
+    db: &TestDb,
+    tenant: TenantId,
+    name: &str,
+    period: Period,
+    audience: Audience,
+) -> Report {
+    let mut tx = db.app.tenant_read_tx(tenant).await.unwrap();
+    reports::build(&mut tx, name, period, audience)
+        .await
+        .unwrap()
+}
+
+/// The rows of table `key`, as JSON.
+fn rows(report: &Report, key: &str) -> Vec<Vec<Value>> {
+    report
+        .tables
+        .iter()
+        .find(|t| t.key == key)
+        .unwrap_or_else(|| panic!("no table {key} in {report:?}"))
+        .rows
+        .clone()
+}
+
+#[tokio::test]
+async fn reports_count_the_fixture_by_each_shops_local_day() {
+    let db = TestDb::new().await;
+    let (tenant, _, london) = fixture(&db).await;
+
+    let revenue = report(&db, tenant, "revenue", period(None), Audience::Admin).await;
+    assert_eq!(
+        rows(&revenue, "by_period"),
+        vec![
+            vec![
+                json!("2026-03-28"),
+                json!(3000.0),
+                json!(1),
+                json!(3000.0),
+                json!(1),
+                json!(3000.0)
+            ],
+            vec![
+                json!("2026-03-29"),
+                json!(1000.0),
+                json!(1),
+                json!(1000.0),
+                json!(1),
+                json!(1000.0)
+            ],
+            vec![
+                json!("2026-03-30"),
+                json!(2000.0),
+                json!(1),
+                json!(2000.0),
+                json!(1),
+                json!(2000.0)
+            ],
+        ]
+    );
+    assert_eq!(
+        rows(&revenue, "total"),
+        vec![vec![
+            json!("Итого"),
+            json!(6000.0),
+            json!(3),
+            json!(6000.0),
+            json!(3),
+            json!(2000.0)
+        ]]
+    );
+    assert_eq!(
+        rows(&revenue, "by_category"),
+        vec![
+            vec![json!("brakes"), json!(2), json!(4000.0)],
+            vec![json!("oil"), json!(2), json!(2000.0)],
+        ]
+    );
+    // London alone: a no-show and a cancellation, no revenue.
+    let london_only = report(
+        &db,
+        tenant,
+        "revenue",
+        period(Some(london)),
+        Audience::Admin,
+    )
+    .await;
+    assert_eq!(
+        rows(&london_only, "total"),
+        vec![vec![
+            json!("Итого"),
+            json!(0.0),
+            json!(0),
+            json!(0.0),
+            json!(0),
+            json!(0.0)
+        ]]
+    );
+
+    let no_shows = report(&db, tenant, "no_shows", period(None), Audience::Admin).await;
+    assert_eq!(
+        rows(&no_shows, "by_period"),
+        vec![
+            vec![
+                json!("2026-03-28"),
+                json!(1),
+                json!(0),
+                json!(0.0),
+                json!(0),
+                json!(0.0)
+            ],
+            vec![
+                json!("2026-03-29"),
+                json!(2),
+                json!(1),
+                json!(0.5),
+                json!(0),
+                json!(0.0)
+            ],
+            vec![
+                json!("2026-03-30"),
+                json!(2),
+                json!(0),
+                json!(0.0),
+                json!(1),
+                json!(0.5)
+            ],
+        ]
+    );
+    // Booked less than a day ahead: the no-show; more than a week: the cancellation.
+    let lead = rows(&no_shows, "by_lead_time");
+    assert_eq!(
+        lead[0],
+        vec![
+            json!("меньше суток"),
+            json!(1),
+            json!(1),
+            json!(1.0),
+            json!(0),
+            json!(0.0)
+        ]
+    );
+    assert_eq!(
+        lead[1],
+        vec![
+            json!("1–3 дня"),
+            json!(2),
+            json!(0),
+            json!(0.0),
+            json!(0),
+            json!(0.0)
+        ]
+    );
+    assert_eq!(
+        lead[3],
+        vec![
+            json!("больше недели"),
+            json!(2),
+            json!(0),
+            json!(0.0),
+            json!(1),
+            json!(0.5)
+        ]
+    );
+
+    let sources = report(&db, tenant, "sources", period(None), Audience::Admin).await;
+    let counts: Vec<Vec<Value>> = rows(&sources, "by_period")
+        .into_iter()
+        .map(|r| r[..4].to_vec())
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            vec![json!("2026-03-28"), json!(1), json!(0), json!(0)],
+            vec![json!("2026-03-29"), json!(0), json!(1), json!(1)],
+            vec![json!("2026-03-30"), json!(2), json!(0), json!(0)],
+        ]
+    );
+
+    let services = report(&db, tenant, "services", period(None), Audience::Admin).await;
+    assert_eq!(
+        rows(&services, "mix"),
+        vec![
+            vec![json!("Колодки"), json!(2), json!(4000.0)],
+            vec![json!("Масло"), json!(2), json!(2000.0)],
+        ]
+    );
+    assert_eq!(
+        rows(&services, "pairs"),
+        vec![vec![json!("Масло"), json!("Колодки"), json!(1)]]
+    );
+
+    // Load: Saturday 10:00 holds the 60 minutes of three open bay-hours; Monday 12:00, 30.
+    let load = report(&db, tenant, "load", period(None), Audience::Admin).await;
+    let heat = &load.tables[0];
+    let column = heat.columns.iter().position(|c| c.key == "h10").unwrap();
+    let noon = heat.columns.iter().position(|c| c.key == "h12").unwrap();
+    assert_eq!(heat.rows[5][0], json!("Сб"));
+    assert_eq!(heat.rows[5][column], json!(0.333));
+    assert_eq!(heat.rows[0][noon], json!(0.167));
+    assert_eq!(heat.rows[6][column], json!(0.0), "the no-show holds no bay");
+    assert_eq!(heat.columns.len(), 1 + 12, "09:00–21:00");
+    // Bay 1 of Moscow: 90 minutes of 3 × 12 open hours.
+    assert_eq!(
+        rows(&load, "by_bay")[0],
+        vec![json!("Москва, пост 1"), json!(0.042)]
+    );
+
+    let funnel = report(&db, tenant, "funnel", period(None), Audience::Admin).await;
+    let steps = rows(&funnel, "steps");
+    assert_eq!(steps[0][1], json!(3), "conversations");
+    assert_eq!(steps[1][1], json!(2), "answered by the concierge");
+    assert_eq!(steps[2][1], json!(1), "wanted to book");
+    assert_eq!(
+        &steps[3][1..],
+        &[json!(3), json!(1), json!(1)],
+        "booked per channel"
+    );
+    assert_eq!(
+        &steps[4][1..],
+        &[json!(2), json!(1), json!(0)],
+        "completed per channel"
+    );
+    assert_eq!(
+        rows(&funnel, "engines"),
+        vec![
+            vec![json!("rules"), json!(2), json!(1.0)],
+            vec![json!("ответили правила вместо LLM"), json!(1), json!(0.5)],
+        ]
+    );
+    // 20 minutes for the first visit, 1580 for the second (the same first message).
+    assert_eq!(rows(&funnel, "time_to_book")[0][1], json!(800.0));
+
+    // Weeks: 28 and 29 March are one ISO week, 30 March the next.
+    let weekly = Period {
+        group: Group::Week,
+        ..period(None)
+    };
+    let by_week = rows(
+        &report(&db, tenant, "revenue", weekly, Audience::Admin).await,
+        "by_period",
+    );
+    assert_eq!(by_week.len(), 2);
+    assert_eq!(
+        (by_week[0][0].clone(), by_week[0][3].clone()),
+        (json!("2026-03-23"), json!(4000.0))
+    );
+
+    let csv = reports::csv(&revenue);
+    assert!(csv.starts_with('\u{feff}'), "a BOM for Excel");
+    assert!(
+        csv.contains("Период;Записано, ₽;Записей;Выполнено, ₽"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("2026-03-28;3000,00;1;3000,00;1;3000,00"),
+        "{csv}"
+    );
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn managers_get_no_money_and_other_companies_nothing() {
+    let db = TestDb::new().await;
+    let (tenant, _, _) = fixture(&db).await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = accounts::tenant_id_by_slug(&db.app, "sever")
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut tx = db.app.tenant_read_tx(tenant).await.unwrap();
+    let refused = reports::build(&mut tx, "revenue", period(None), Audience::Manager).await;
+    assert!(matches!(refused, Err(Error::Forbidden)), "{refused:?}");
+    drop(tx);
+    let services = report(&db, tenant, "services", period(None), Audience::Manager).await;
+    assert!(services
+        .tables
+        .iter()
+        .all(|t| t.columns.iter().all(|c| c.kind != "money")));
+    assert_eq!(rows(&services, "mix")[0], vec![json!("Колодки"), json!(2)]);
+    assert_eq!(reports::available(Audience::Manager).len(), 5);
+
+    // Another company: none of the fixture's visits, messages or shops.
+    for name in [
+        "revenue", "sources", "funnel", "no_shows", "services", "load",
+    ] {
+        let other = report(&db, sever, name, period(None), Audience::Admin).await;
+        let numbers: f64 = other
+            .tables
+            .iter()
+            .flat_map(|t| t.rows.iter())
+            .flat_map(|r| r.iter().skip(1))
+            .filter_map(Value::as_f64)
+            .sum();
+        assert_eq!(numbers, 0.0, "{name}: {other:?}");
+    }
+    let fixture_shop: i64 = sqlx::query_scalar("SELECT min(id) FROM shops WHERE tenant_id = $1")
+        .bind(tenant.0)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+    let mut tx = db.app.tenant_read_tx(sever).await.unwrap();
+    let hidden = reports::build(
+        &mut tx,
+        "sources",
+        period(Some(fixture_shop)),
+        Audience::Admin,
+    )
+    .await;
+    assert!(matches!(hidden, Err(Error::Validation(_))), "{hidden:?}");
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn reports_over_the_api_as_json_and_csv() {
+    let db = TestDb::new().await;
+    fixture(&db).await;
+    let server = TestServer::start(&db, &[]).await;
+    let admin = Api::new(
+        &server,
+        token(&server, "admin@otchet.test", "report-password-1").await,
+    );
+    let manager = Api::new(
+        &server,
+        token(&server, "manager@otchet.test", "report-password-1").await,
+    );
+    let query = "from=2026-03-28&to=2026-03-30";
+
+    let (status, body) = admin.get(&format!("/api/v1/reports/revenue?{query}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["tables"][1]["rows"][0][3], json!(6000.0));
+    assert_eq!(body["from"], "2026-03-28");
+    let (status, _) = manager
+        .get(&format!("/api/v1/reports/revenue?{query}"))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = manager
+        .get(&format!("/api/v1/reports/services?{query}"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["tables"][0]["columns"].as_array().unwrap().len(), 2);
+
+    for bad in [
+        "/api/v1/reports/revenue?from=2026-03-30&to=2026-03-01",
+        "/api/v1/reports/revenue?from=2025-01-01&to=2026-03-01",
+        "/api/v1/reports/revenue?from=yesterday",
+        "/api/v1/reports/revenue?group=year",
+        "/api/v1/reports/revenue?format=xlsx",
+        "/api/v1/reports/revenue?shop_id=999999",
+    ] {
+        let (status, body) = admin.get(bad).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+    }
+    let (status, _) = admin.get("/api/v1/reports/weather").await;
+    assert_eq!(status, 404);
+
+    let csv = reqwest::Client::new()
+        .get(server.url(&format!("/api/v1/reports/no_shows?{query}&format=csv")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("report-no_shows-2026-03-28-2026-03-30.csv"));
+    let text = csv.text().await.unwrap();
+    assert!(text.starts_with('\u{feff}'));
+    assert!(text.contains("2026-03-29;2;1;50,0;0;0,0"), "{text}");
+    let anonymous = reqwest::get(server.url("/api/v1/reports/revenue"))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    drop(server);
+    db.drop().await;
+}
