@@ -752,6 +752,9 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
             share(cancelled, all),
         ]
     };
+    let total = by.values().fold((0, 0, 0, 0), |t, c| {
+        (t.0 + c.0, t.1 + c.1, t.2 + c.2, t.3 + c.3)
+    });
     let period_rows = by
         .into_iter()
         .map(|(bucket, counts)| rate_row(bucket.to_string(), counts))
@@ -802,6 +805,14 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
             period_rows,
             "bars",
             vec![3, 5],
+        ),
+        table(
+            "total",
+            "За весь период",
+            rate_columns(("period", "Период")),
+            vec![rate_row("Итого".into(), total)],
+            "none",
+            vec![],
         ),
         table(
             "by_lead_time",

@@ -217,6 +217,7 @@ fn Reports(data: ReportsView) -> impl IntoView {
             "Период: " {russian_date(&data.from)} " — " {russian_date(&data.to)}
             {(!money).then(|| " · без денежных показателей (они видны администраторам)")}
         </p>
+        <Summary reports=data.reports.clone()/>
         <nav aria-label="Отчёты" class="mb-4 flex flex-wrap gap-2 text-sm">
             {reports.iter().map(|r| view! {
                 <a class="rounded-full border px-3 py-1 text-blue-800 hover:bg-blue-50" href=format!("#report-{}", r.name)>{r.title.clone()}</a>
@@ -236,6 +237,65 @@ fn Reports(data: ReportsView) -> impl IntoView {
                 }
             }).collect_view()}
         </div>
+    }
+}
+
+/// The period at a glance: revenue, the emptiest hour, the bot's conversion, no-shows.
+#[component]
+fn Summary(reports: Vec<Report>) -> impl IntoView {
+    let cell = |report: &str,
+                table: &str,
+                row: usize,
+                col: usize|
+     -> Option<(serde_json::Value, String)> {
+        let t = reports
+            .iter()
+            .find(|r| r.name == report)?
+            .tables
+            .iter()
+            .find(|t| t.key == table)?;
+        let value = t.rows.get(row)?.get(col)?.clone();
+        let kind = t.columns.get(col)?.kind.clone();
+        Some((value, kind))
+    };
+    let text = |c: Option<(serde_json::Value, String)>| c.map(|(v, k)| cell_text(&v, &k));
+    let mut tiles: Vec<(&str, String)> = Vec::new();
+    if let Some(done) = text(cell("revenue", "total", 0, 3)) {
+        tiles.push(("Выполнено работ", done));
+    }
+    if let Some(average) = text(cell("revenue", "total", 0, 5)) {
+        tiles.push(("Средний чек", average));
+    }
+    if let (Some(day), Some(hour), Some(load)) = (
+        text(cell("load", "idle", 0, 0)),
+        text(cell("load", "idle", 0, 1)),
+        text(cell("load", "idle", 0, 2)),
+    ) {
+        tiles.push(("Самый свободный час", format!("{day} {hour} · {load}")));
+    }
+    if let (Some((talks, _)), Some((booked, _))) =
+        (cell("funnel", "steps", 0, 1), cell("funnel", "steps", 3, 1))
+    {
+        let (talks, booked) = (number(&talks), number(&booked));
+        let value = if talks > 0.0 {
+            cell_text(&serde_json::json!((booked / talks).min(1.0)), "share")
+        } else {
+            "—".into()
+        };
+        tiles.push(("Разговоров с ботом → записей", value));
+    }
+    if let Some(rate) = text(cell("no_shows", "total", 0, 3)) {
+        tiles.push(("Не пришли", rate));
+    }
+    view! {
+        <dl class="mb-4 grid grid-cols-2 gap-3 sm:grid-cols-3 lg:grid-cols-5" aria-label="Коротко о периоде">
+            {tiles.into_iter().map(|(what, value)| view! {
+                <div class="rounded-xl bg-white p-3 shadow">
+                    <dt class="text-xs text-slate-500">{what}</dt>
+                    <dd class="text-lg font-semibold">{value}</dd>
+                </div>
+            }).collect_view()}
+        </dl>
     }
 }
 
@@ -289,6 +349,9 @@ const SERIES_COLOURS: [&str; 3] = ["#1d4ed8", "#059669", "#d97706"];
 fn TableBlock(table: ReportTable) -> impl IntoView {
     let chart = match table.chart.as_str() {
         "heat" => Some(view! { <HeatMap table=table.clone()/> }.into_any()),
+        "bars" if !table.rows.is_empty() && table.columns[0].key == "period" => {
+            Some(view! { <ColumnChart table=table.clone()/> }.into_any())
+        }
         "bars" if !table.rows.is_empty() => {
             Some(view! { <BarChart table=table.clone()/> }.into_any())
         }
@@ -390,6 +453,82 @@ fn BarChart(table: ReportTable) -> impl IntoView {
         <div class="mb-1">{legend}</div>
         <svg viewBox=format!("0 0 {WIDTH} {height:.0}") class="w-full max-w-3xl" role="group" aria-label=table.title.clone()>
             {bars}
+        </svg>
+    }
+}
+
+/// A time series as columns, one group per period; a column shows its number on hover and on
+/// keyboard focus (and says it to screen readers).
+#[component]
+fn ColumnChart(table: ReportTable) -> impl IntoView {
+    const WIDTH: f64 = 640.0;
+    const HEIGHT: f64 = 200.0;
+    const BOTTOM: f64 = 20.0;
+    const TOP: f64 = 16.0;
+    let series = table.series.clone();
+    let max = table
+        .rows
+        .iter()
+        .flat_map(|row| series.iter().map(move |&i| number(&row[i])))
+        .fold(0.0f64, f64::max)
+        .max(f64::EPSILON);
+    let n = table.rows.len().max(1);
+    let group_w = WIDTH / n as f64;
+    let bar_w = (group_w * 0.8 / series.len() as f64).max(1.0);
+    let plot_h = HEIGHT - BOTTOM - TOP;
+    // Every label would crowd a month of days: about eight of them.
+    let every = n.div_ceil(8);
+    let legend = series
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            view! {
+                <span class="mr-3 inline-flex items-center gap-1 text-xs">
+                    <span class="inline-block h-3 w-3 rounded-sm" style=format!("background:{}", SERIES_COLOURS[k % 3])></span>
+                    {table.columns[i].title.clone()}
+                </span>
+            }
+        })
+        .collect_view();
+    let columns = table
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(r, row)| {
+            let x0 = r as f64 * group_w + group_w * 0.1;
+            let label = cell_text(&row[0], &table.columns[0].kind);
+            let short: String = label.chars().take(5).collect();
+            let bars = series
+                .iter()
+                .enumerate()
+                .map(|(k, &i)| {
+                    let value = number(&row[i]);
+                    let text = cell_text(&row[i], &table.columns[i].kind);
+                    let h = (value / max * plot_h).max(if value > 0.0 { 1.0 } else { 0.0 });
+                    let x = x0 + k as f64 * bar_w;
+                    let y = TOP + plot_h - h;
+                    let name = format!("{label}, {}: {text}", table.columns[i].title);
+                    let aria = name.clone();
+                    view! {
+                        <g tabindex="0" role="img" aria-label=aria class="group outline-none">
+                            <title>{name}</title>
+                            <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{:.1}", (bar_w - 1.0).max(1.0)) height=format!("{h:.1}") fill=SERIES_COLOURS[k % 3] class="group-hover:opacity-80 group-focus:opacity-80"/>
+                            <text x=format!("{:.1}", x + bar_w / 2.0) y=format!("{:.1}", (y - 3.0).max(10.0)) text-anchor="middle" font-size="10" fill="#0f172a" class="opacity-0 group-hover:opacity-100 group-focus:opacity-100">{text}</text>
+                        </g>
+                    }
+                })
+                .collect_view();
+            let tick = (r % every == 0).then(|| view! {
+                <text x=format!("{:.1}", x0 + group_w * 0.4) y=HEIGHT - 5.0 text-anchor=if r == 0 { "start" } else { "middle" } font-size="10" fill="#475569">{short}</text>
+            });
+            view! { {bars} {tick} }
+        })
+        .collect_view();
+    view! {
+        <div class="mb-1">{legend}</div>
+        <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="w-full max-w-3xl" role="group" aria-label=table.title.clone()>
+            <line x1="0" x2=WIDTH y1=TOP + plot_h y2=TOP + plot_h stroke="#cbd5e1"/>
+            {columns}
         </svg>
     }
 }
