@@ -72,11 +72,15 @@ const MOTION: &[&str] = &[
     "загоню", "пригнат", "пригоню", "подгоню", "подогнат", "заскоч", "приезж", "подъезж", "прийти",
     "приду", "подойти", "подойду",
 ];
+/// Getting in to the shop (`попасть к вам`, `попаду на шиномонтаж`), which counts as coming only
+/// before `к`/`на`: «попасть в яму» is a story.
+#[rustfmt::skip]
+const GET_IN: &[&str] = &["попасть", "попаду", "попадем", "попадём"];
 /// Wish or possibility, which turns a day word or a motion verb into a request.
 #[rustfmt::skip]
 const WISH: &[&str] = &[
     "можно", "хочу", "хотел", "хотела", "хотим", "надо", "нужно", "нужна", "нужен", "могу", "смогу",
-    "сможете", "получится", "планирую", "хотелось",
+    "сможете", "можете", "получится", "планирую", "хотелось", "давайте", "давай",
 ];
 #[rustfmt::skip]
 const DAY: &[&str] = &[
@@ -91,10 +95,24 @@ const IMPERATIVE: &[&str] = &[
     "посмотрите", "гляньте", "поменяйте", "замените", "сделайте", "проверьте", "почините",
     "отремонтируйте", "продиагностируйте", "примите", "залейте", "заправьте", "переобуйте",
 ];
+/// The shop's work asked as a question in the future (`глянете?`, `сделаете в субботу?`): with a
+/// day or an hour next to it, like an imperative, it asks for a visit.
+#[rustfmt::skip]
+const WILL_YOU: &[&str] = &[
+    "глянете", "посмотрите", "сделаете", "поменяете", "почините", "проверите", "продиагностируете",
+    "отремонтируете", "переобуете", "возьметесь", "займетесь",
+];
+/// Days that name a visit's date, unlike `неделю` or `числа`, which also date a story.
+#[rustfmt::skip]
+const VISIT_DAY: &[&str] = &[
+    "сегодня", "завтра", "послезавтра", "понедельн", "вторник", "среду", "четверг", "пятниц",
+    "суббот", "воскресен", "выходн",
+];
 #[rustfmt::skip]
 const SERVICE_INFINITIVES: &[&str] = &[
     "поменять", "заменить", "сделать", "починить", "пройти", "отремонтировать", "проверить",
-    "продиагностировать", "переобуться", "переобуть", "заправить", "отбалансировать",
+    "продиагностировать", "переобуться", "переобуть", "заправить", "отбалансировать", "посмотреть",
+    "глянуть",
 ];
 #[rustfmt::skip]
 const SLOT: &[&str] = &["окно", "окна", "окошк", "время", "место", "места", "слот", "дату", "дата"];
@@ -147,13 +165,20 @@ const SERVICE_NOUNS: &[&str] = &[
 ];
 #[rustfmt::skip]
 const SPAM: &[&str] = &[
+    // `продаю` but not `продают` (shops sell things: «везде продают розовый»).
     "продам", "продаю", "продается", "куплю", "покупаю", "заработ", "реклам", "http", "www",
     "казино", "крипт", "инвест",
 ];
 #[rustfmt::skip]
 const CONSULT_WORDS: &[&str] = &[
     "долго", "займет", "занимает", "почему", "отчего", "причин", "опасн", "подскаж", "посовет",
-    "объясн",
+    "объясн", "отличает", "отличаю", "разниц",
+];
+/// Mixing or diluting fluids (`мешать`, `смешивать`, `разбавить`, `совместимы`): a question
+/// about what to pour, never a request for work.
+#[rustfmt::skip]
+const MIXING: &[&str] = &[
+    "смешив", "смешат", "смешает", "смешают", "смешал", "намеша", "перемеш", "разбав", "совместим",
 ];
 /// `почем` is matched whole: it begins `почему`; so are `цене`, `ценой` (not `ценен`).
 #[rustfmt::skip]
@@ -197,7 +222,10 @@ const ANNUL: &[&str] = &["аннул", "анул"];
 const NEEDED: &[&str] = &["нужна", "нужен", "нужно", "надо", "актуальн", "требуется"];
 /// Possessives that make «что там с моей…» about the customer's own car or order.
 #[rustfmt::skip]
-const MY: &[&str] = &["моей", "моим", "моя", "мою", "моего", "моем", "нашей", "нашим", "нашу"];
+const MY: &[&str] = &[
+    "моей", "моим", "моя", "мою", "моего", "моем", "мой", "моему", "нашей", "нашим", "нашу", "наш",
+    "нашему", "нашего",
+];
 /// Handing the car over to the shop, told in the past (`сдал`, `оставляла`, `пригнал`).
 #[rustfmt::skip]
 const HANDED_OVER: &[&str] = &[
@@ -213,12 +241,49 @@ const STAGE: &[&str] = &["этап", "стади", "продвига", "сост
 #[rustfmt::skip]
 const PARTS: &[&str] = &["запчаст", "детал", "комплектующ"];
 #[rustfmt::skip]
-const ARRIVED: &[&str] = &["пришл", "пришел", "приехал", "привезли", "поступил", "доставили"];
+const ARRIVED: &[&str] = &[
+    "пришл", "пришел", "приехал", "привезли", "подвезли", "поступил", "доставили", "заказали",
+    "придут", "приедут", "привезут",
+];
+/// The shop's finding told in the past (`нашли причину?`, `выяснили?`, `посмотрели мою машину?`):
+/// about the customer's car only next to `уже`/`ли`, `вы`, a possessive or «что там».
+#[rustfmt::skip]
+const FOUND: &[&str] = &[
+    "нашли", "выяснили", "разобрались", "определили", "обнаружили", "поняли", "посмотрели",
+    "глянули", "проверили", "продиагностировали",
+];
+/// The same, told of one mechanic: `мастер нашёл причину?`.
+#[rustfmt::skip]
+const FOUND_ONE: &[&str] = &[
+    "нашел", "выяснил", "разобрался", "определил", "обнаружил", "понял", "посмотрел", "глянул",
+    "проверил",
+];
+/// Standing in the shop: `машина у вас стоит`, `третий день у вас торчит`.
+#[rustfmt::skip]
+const STANDS: &[&str] = &["стоит", "стоять", "простаива", "торчит", "находится", "пылится"];
+/// Striking a name off the list: `вычеркните меня`.
+#[rustfmt::skip]
+const STRIKE: &[&str] = &["вычерк"];
+/// Freeing a slot or a visit: `освобождаю окно на пятницу`.
+#[rustfmt::skip]
+const FREE: &[&str] = &["освобож", "освобод"];
+/// Words that offer another time after «не смогу»: `давайте`, `можно`, `лучше`, `могу`.
+#[rustfmt::skip]
+const OFFER: &[&str] = &[
+    "давайте", "давай", "можно", "лучше", "тогда", "могу", "смогу", "сможем", "приеду", "подъеду",
+    "заеду", "удобно", "получится", "перенесите", "запишите", "поставьте",
+];
 /// The shop finishing the work, in the future: `когда закончите?`, `когда доделаете?`.
 #[rustfmt::skip]
 const WILL_FINISH: &[&str] = &[
     "закончите", "доделаете", "сделаете", "почините", "отремонтируете",
 ];
+/// Getting to the shop, said after «не успею»: `доехать`, `добраться`.
+#[rustfmt::skip]
+const ARRIVING: &[&str] = &["доех", "доед", "добер", "добрат"];
+/// Collecting the car: `забирать`, `забрать`, `заберу`.
+#[rustfmt::skip]
+const COLLECT: &[&str] = &["забира", "забрат", "заберу", "забер"];
 #[rustfmt::skip]
 const CAR_WORDS: &[&str] = &["машин", "авто", "тачк", "ласточк"];
 
@@ -227,10 +292,32 @@ fn is_how_much(w: &str) -> bool {
     starts_any(w, &["скольк", "сколк"]) || matches!(w, "скока" | "скоко" | "скок" | "скоки")
 }
 
+/// A verb of the customer coming (`приеду`, `подъехать`); not `приехал`, which narrates, nor
+/// `придут`/`приедут`, which tell of parts or of other people.
+fn is_coming(w: &str) -> bool {
+    starts_any(w, MOTION) && !is_past_tense(w) && !w.ends_with("ут")
+}
+
 fn is_past_tense(w: &str) -> bool {
     ["л", "ла", "ли", "ло", "лся", "лась", "лись"]
         .iter()
         .any(|e| w.ends_with(e))
+}
+
+/// A verb in the past (`опустил`, `загорелся`, `поменяли`, `было`): a vowel, `л`, then `а`/`и`/`о`
+/// or nothing, then `ся`/`сь` or nothing. Nouns such as `масло` or `стекло` have a consonant
+/// before the `л`.
+fn looks_past(w: &str) -> bool {
+    let stem = w
+        .strip_suffix("ся")
+        .or_else(|| w.strip_suffix("сь"))
+        .unwrap_or(w);
+    let mut rev = stem.chars().rev();
+    let mut c = rev.next();
+    if matches!(c, Some('а' | 'и' | 'о')) {
+        c = rev.next();
+    }
+    c == Some('л') && rev.next().is_some_and(super::text::is_ru_vowel) && rev.next().is_some()
 }
 
 /// Signals found in a message, kept separate so the precedence in
@@ -294,6 +381,36 @@ impl<'a> Words<'a> {
         starts_any(self.at(i + 1), &["ездить", "ехать", "дальше"])
     }
 
+    /// Does a word in `from..=to` (clamped to the message) satisfy `pred`?
+    fn within(&self, from: usize, to: usize, pred: impl Fn(&str) -> bool) -> bool {
+        (from..=to.min(self.0.len())).any(|j| pred(self.at(j)))
+    }
+
+    /// A day or an hour that dates a story: a verb in the past right after it, or after an hour
+    /// that follows it («в субботу опустил окно», «сегодня утром загорелся чек»).
+    fn story_date(&self, j: usize) -> bool {
+        looks_past(self.at(j + 1))
+            || (starts_any(self.at(j + 1), TIME_OF_DAY) && looks_past(self.at(j + 2)))
+    }
+
+    /// A day or an hour the customer could come at: `в субботу`, `завтра`, `с утра`, `к 10`, `на
+    /// этой неделе`. Not the story's `по утрам`, `неделю назад`, `уже неделю` or `в субботу
+    /// опустил`.
+    fn visit_time(&self, j: usize) -> bool {
+        let x = self.at(j);
+        let prev = if j == 0 { "" } else { self.at(j - 1) };
+        if self.story_date(j) {
+            return false;
+        }
+        (starts_any(x, VISIT_DAY) && self.at(j + 1) != "назад")
+            || (starts_any(x, TIME_OF_DAY) && prev != "по")
+            || (x.starts_with("недел")
+                && (matches!(prev, "на" | "в" | "эту" | "этой" | "через")
+                    || prev.starts_with("след")))
+            || (x.chars().next().is_some_and(|c| c.is_ascii_digit())
+                && matches!(prev, "в" | "к" | "на"))
+    }
+
     /// `во сколько`, `до скольки`: the word at `i` asks about opening hours.
     fn after_hours_preposition(&self, i: usize) -> bool {
         self.near(i, 1, |p| matches!(p, "во" | "до" | "со" | "с"))
@@ -310,13 +427,17 @@ pub(super) fn intent_signals(
     // An imperative is also a wish: "поменяйте масло в четверг" books like "хочу … в четверг".
     // «Не смогу» is no wish.
     let wish = request
-        || w.any_at(|i| WISH.contains(&w.at(i)) && !w.can_drive(i) && !w.near(i, 1, |p| p == "не"));
+        || w.any_at(|i| WISH.contains(&w.at(i)) && !w.can_drive(i) && !w.near(i, 1, |p| p == "не"))
+        // «Мне бы на диагностику», «нам бы окошко».
+        || w.any_at(|i| w.at(i) == "бы" && w.near(i, 1, |p| matches!(p, "мне" | "нам")));
     let hours = asks_hours(&w);
     let booking = asks_to_book(&w, wish, hours, question);
 
     // A wish about anything a service is named after (parts, systems, diagnostics).
     let service_wish = wish && hits.iter().any(|&(_, c)| direct_weight(c) >= 0.6);
-    let on_day = w.any_at(|i| w.at(i) == "на" && (1..=2).any(|k| starts_any(w.at(i + k), DAY)));
+    let on_day = w.any_at(|i| {
+        w.at(i) == "на" && (1..=2).any(|k| starts_any(w.at(i + k), DAY) && !w.story_date(i + k))
+    });
     let weak_booking = (service_wish || on_day) && !hours;
 
     // «Где» and «парковка» ask about the place unless the message tells a symptom.
@@ -328,34 +449,35 @@ pub(super) fn intent_signals(
         || w.any(|x| starts_any(x, LOCATION) || starts_any(x, PAYMENT) || starts_any(x, THANKS));
 
     let cancel = asks_to_cancel(&w);
-    let (status, soft_status) = asks_status(&w, question, symptom);
+    let price = asks_price(&w);
+    let (status, soft_status) = asks_status(&w, question, symptom, price);
     IntentSignals {
         booking,
-        reschedule: asks_to_reschedule(&w),
+        reschedule: asks_to_reschedule(&w) || asks_another_day(&w),
         cancel: cancel.0,
         cannot_come: cancel.1,
         status,
         soft_status,
-        price: asks_price(&w),
+        price,
         weak_booking,
         request,
         consult: asks_consultation(&w),
         other_topic,
-        spam: w.any(|x| starts_any(x, SPAM)),
+        spam: w.any(|x| starts_any(x, SPAM) && !x.starts_with("продают")),
         question,
         car_topic: hits.iter().any(|&(_, c)| is_car_topic(c)),
     }
 }
 
-/// An imperative, or "Можно (у вас) поменять колодки?": the customer asks for the work itself
-/// (unlike "можно ли …").
+/// An imperative, the shop's work in the future ("глянете?"), or "Можно (у вас) поменять колодки?",
+/// "сможете посмотреть?": the customer asks for the work itself (unlike "можно ли …").
 fn asks_for_work(w: &Words) -> bool {
     let can_do = w.any_at(|i| {
-        w.at(i) == "можно"
+        matches!(w.at(i), "можно" | "можете" | "сможете")
             && w.at(i + 1) != "ли"
             && (1..=3).any(|k| SERVICE_INFINITIVES.contains(&w.at(i + k)))
     });
-    can_do || w.any(|x| IMPERATIVE.contains(&x))
+    can_do || w.any(|x| IMPERATIVE.contains(&x) || WILL_YOU.contains(&x))
 }
 
 /// Opening hours: `работаете`, `во сколько`, `до скольки`.
@@ -389,9 +511,19 @@ fn complains(w: &Words) -> bool {
 
 /// An explicit request to book, move or cancel a visit.
 fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
-    // "неделю назад" dates the past, it does not ask for a day.
-    let day = w.any_at(|i| starts_any(w.at(i), DAY) && w.at(i + 1) != "назад");
-    let time_of_day = w.any(|x| starts_any(x, TIME_OF_DAY));
+    // "неделю назад" dates the past, it does not ask for a day; nor does "уже неделю" (but "на
+    // следующей неделе" does).
+    let day = w.any_at(|i| {
+        let x = w.at(i);
+        starts_any(x, DAY)
+            && w.at(i + 1) != "назад"
+            && !w.story_date(i)
+            && (!x.starts_with("недел") || w.visit_time(i))
+    });
+    // «С утра», «вечером»; not the habitual «по утрам» nor «утром загорелся», which tell a story.
+    let time_of_day = w.any_at(|i| {
+        starts_any(w.at(i), TIME_OF_DAY) && !w.near(i, 1, |p| p == "по") && !w.story_date(i)
+    });
     let when = w.any(|x| x == "когда");
 
     // `запис…` covers запишите/записаться/запись; a one-vowel typo of `запиш`
@@ -406,7 +538,18 @@ fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
     });
     // «Не смогу приехать» is the opposite of coming.
     let motion = w.any_at(|i| {
-        starts_any(w.at(i), MOTION) && !is_past_tense(w.at(i)) && !w.near(i, 2, |p| p == "не")
+        let x = w.at(i);
+        (is_coming(x)
+            || (GET_IN.contains(&x) && (1..=2).any(|k| matches!(w.at(i + k), "к" | "на"))))
+            && !w.near(i, 2, |p| p == "не")
+    });
+    // «Глянете в субботу с утра?», «завтра посмотрите?», «замените в пятницу?»: the shop's work
+    // asked for a day or an hour next to it. «Когда сделаете?» asks after a car in the shop.
+    let work_at_time = w.any_at(|i| {
+        let x = w.at(i);
+        (WILL_YOU.contains(&x) || IMPERATIVE.contains(&x))
+            && !w.near(i, 1, |p| p == "когда")
+            && (i.saturating_sub(2)..=i + 4).any(|j| j != i && w.visit_time(j))
     });
     let accept = w.any(|x| starts_any(x, &["примет", "примите", "возьмет", "возьмете"]));
     let to_you = w.any_at(|i| w.at(i) == "к" && w.at(i + 1) == "вам") && !w.any(|x| x == "как");
@@ -421,12 +564,26 @@ fn asks_to_book(w: &Words, wish: bool, hours: bool, question: bool) -> bool {
         w.at(i).starts_with("ближайш")
             && starts_any(w.at(i + 1), SLOT)
             && !w.near(i, 1, |p| p == "в")
-    }) || (w.any(|x| x.starts_with("свободн")) && question);
+    }) || (w.any(|x| x.starts_with("свободн")) && question)
+        || w.any_at(|i| {
+            let x = w.at(i);
+            starts_any(x, SLOT)
+                // «Окошко найдется?», «окно на субботу», «место на 10».
+                && (matches!(w.at(i + 1), "есть" | "будет" | "найдется" | "найдете")
+                    || (matches!(w.at(i + 1), "на" | "в" | "к")
+                        && (w.visit_time(i + 2) || w.visit_time(i + 3)))
+                    // «Мне бы окошко», «нужно место» (not «нужно время», which may be the job's).
+                    || (x != "время"
+                        && w.near(i, 2, |p| {
+                            matches!(p, "бы" | "нужно" | "нужна" | "нужен" | "хочу" | "дайте")
+                        })))
+        });
     let when_can = w.any_at(|i| w.at(i) == "когда" && matches!(w.at(i + 1), "можно" | "сможете"));
 
     book_verb
         || accept
         || slot
+        || work_at_time
         || when_can
         || (motion && (wish || day || time_of_day || when || question))
         || (to_you && (wish || day))
@@ -474,22 +631,7 @@ fn asks_other_time(w: &Words) -> bool {
                     matches!(p, "меня" | "моя" | "мою" | "нас" | "наша" | "нашу")
                 }))
     };
-    let other_time = |j: usize| {
-        let x = w.at(j);
-        starts_any(x, DAY)
-            || starts_any(x, TIME_OF_DAY)
-            || x.chars().next().is_some_and(|c| c.is_ascii_digit())
-            || matches!(
-                x,
-                "после"
-                    | "позже"
-                    | "раньше"
-                    | "пораньше"
-                    | "попозже"
-                    | "другое"
-                    | "другой"
-            )
-    };
+    let other_time = |j: usize| is_other_time(w, j);
     let wish_for_time = |j: usize| {
         matches!(w.at(j), "можно" | "давайте" | "лучше" | "нельзя")
             && (1..=4).any(|k| {
@@ -506,10 +648,89 @@ fn asks_other_time(w: &Words) -> bool {
     w.any_at(|i| has_visit(i) && (i + 1..w.0.len()).any(wish_for_time))
 }
 
-/// Cancelling a visit: `отменить`, `аннулировать`, a visit noun with a verb of removing
-/// (`удалите запись`, `запись можно снять`) or told no longer needed (`запись больше не нужна`)
-/// (`explicit`); or `не смогу приехать` / `не приеду`, which a request to book in the same
-/// message outweighs («сам не смогу приехать, запишите жену»).
+/// A day, an hour or another time asked for: `четверг`, `утром`, `11`, `позже`, `на след
+/// неделю`, `другой день`.
+fn is_other_time(w: &Words, j: usize) -> bool {
+    let x = w.at(j);
+    starts_any(x, DAY)
+        || starts_any(x, TIME_OF_DAY)
+        || x.chars().next().is_some_and(|c| c.is_ascii_digit())
+        || starts_any(x, &["след", "друг"])
+        || matches!(x, "после" | "позже" | "раньше" | "пораньше" | "попозже")
+}
+
+/// «Не смогу» at `i` (the `не`) about coming: `не приеду`, `не смогу приехать`, `приехать никак
+/// не смогу`, `в среду не получится`, `к 10 не успеваю`, `меня не ждите`. `не могу` counts only
+/// with a day or an hour: «не могу приехать, не заводится» asks for help.
+fn cannot_come_at(w: &Words, i: usize) -> bool {
+    let next = w.at(i + 1);
+    let time_near = || (i.saturating_sub(3)..=i + 3).any(|j| j != i && w.visit_time(j));
+    // «Завтра никак», but not «никак не заводится».
+    if w.at(i) == "никак" {
+        return next != "не" && time_near();
+    }
+    if w.at(i) != "не" {
+        return false;
+    }
+    // «Не успеваю забрать сегодня» is about collecting the car, «не ждите, пока сломается» advice.
+    if (i + 1..=i + 3).any(|j| starts_any(w.at(j), COLLECT))
+        || (next == "ждите" && matches!(w.at(i + 2), "пока" | "когда"))
+    {
+        return false;
+    }
+    let coming = |x: &str| is_coming(x) || starts_any(x, ARRIVING);
+    // «Не смогу выехать, не заводится»: the modal governs another verb.
+    let other_verb = (i + 2..=i + 3).any(|j| {
+        let x = w.at(j);
+        ["ть", "ться", "ти", "тись"].iter().any(|e| x.ends_with(e)) && !coming(x)
+    });
+    let motion_near = (2..=3).any(|k| coming(w.at(i + k))) || w.near(i, 3, is_coming);
+    matches!(
+        next,
+        "приеду" | "приду" | "подъеду" | "заеду" | "попаду" | "ждите"
+    ) || (matches!(
+        next,
+        "смогу"
+            | "сможем"
+            | "успею"
+            | "успеем"
+            | "успеваю"
+            | "получится"
+            | "получается"
+            | "выйдет"
+    ) && !other_verb
+        && (motion_near || time_near()))
+        || (next == "могу" && !other_verb && time_near())
+}
+
+/// Cannot come, then another time offered: «в среду никак не смогу, давайте на след неделю», «к 9
+/// не успеваю, можно к 11?», «завтра не получится, а в пятницу можно?». The new time follows a
+/// word of offer ([`OFFER`]) after the «не смогу», or lies past that clause with the offer right
+/// after it. A wish to book someone or something new (`можно записать жену на субботу`) moves
+/// nothing.
+fn asks_another_day(w: &Words) -> bool {
+    if w.any(|x| x.starts_with("записат")) {
+        return false;
+    }
+    let offer = |o: usize| OFFER.contains(&w.at(o)) && !w.near(o, 1, |p| p == "не");
+    // «…а в пятницу есть время?»
+    let slot_after = |o: usize| w.at(o) == "есть" || starts_any(w.at(o), SLOT);
+    w.any_at(|i| {
+        cannot_come_at(w, i)
+            && (i + 3..w.0.len()).any(|j| {
+                is_other_time(w, j)
+                    && ((i + 2..j).any(offer)
+                        || (j >= i + 4 && (j + 1..=j + 2).any(|o| offer(o) || slot_after(o))))
+            })
+    })
+}
+
+/// Cancelling a visit: `отменить`, `аннулировать`, `отбой`, a visit noun with a verb of removing
+/// (`удалите запись`, `запись можно снять`) or told no longer needed (`запись больше не нужна`),
+/// the customer struck off or taken off for a day (`на среду меня вычеркивайте`, `уберите меня на
+/// среду`), a slot freed (`освобождаю окно`), a day no longer current (`на субботу уже не
+/// актуально`) (`explicit`); or «не смогу» about coming ([`cannot_come_at`]), which a request to
+/// book in the same message outweighs («сам не смогу приехать, запишите жену»).
 fn asks_to_cancel(w: &Words) -> (bool, bool) {
     let visit_around = |i: usize, before: usize, after: usize| {
         (i.saturating_sub(before)..=i + after).any(|j| j != i && VISIT_NOUNS.contains(&w.at(j)))
@@ -520,14 +741,41 @@ fn asks_to_cancel(w: &Words) -> (bool, bool) {
         VISIT_NOUNS.contains(&w.at(i))
             && (i + 1..=i + 5).any(|j| w.at(j) == "не" && starts_any(w.at(j + 1), NEEDED))
     });
-    let explicit =
-        removed || not_needed || w.any(|x| x.starts_with("отмен") || starts_any(x, ANNUL));
-    let cannot_come = w.any_at(|i| {
-        w.at(i) == "не"
-            && (matches!(w.at(i + 1), "приеду" | "приду" | "подъеду")
-                || (matches!(w.at(i + 1), "смогу" | "сможем" | "успею" | "получится")
-                    && (2..=3).any(|k| starts_any(w.at(i + k), MOTION))))
+    // «Уберите меня на среду», «снимите нас из списка» — not «удалите меня из рассылки».
+    let removed_me = w.any_at(|i| {
+        starts_any(w.at(i), REMOVE)
+            && (1..=2).any(|k| matches!(w.at(i + k), "меня" | "нас"))
+            && (i.saturating_sub(4)..=i + 4)
+                .any(|j| w.visit_time(j) || w.at(j).starts_with("списк"))
     });
+    // «На среду меня вычеркивайте», «вычеркните, пожалуйста» — not «вычеркните ошибку из чека».
+    let struck = w.any_at(|i| {
+        starts_any(w.at(i), STRIKE)
+            && (matches!(w.at(i + 1), "" | "пожалуйста" | "плиз" | "тогда" | "уже")
+                || (i.saturating_sub(4)..=i + 3).any(|j| {
+                    let x = w.at(j);
+                    matches!(x, "меня" | "нас") || VISIT_NOUNS.contains(&x) || w.visit_time(j)
+                }))
+    });
+    // «Освобождаю окно на пятницу», «освободите мое место».
+    let freed = w.any_at(|i| {
+        starts_any(w.at(i), FREE)
+            && (i + 1..=i + 3).any(|j| starts_any(w.at(j), SLOT) || VISIT_NOUNS.contains(&w.at(j)))
+    });
+    // «На субботу уже не актуально».
+    let stale = w.any_at(|i| {
+        w.at(i) == "не"
+            && w.at(i + 1).starts_with("актуальн")
+            && (i.saturating_sub(4)..i).any(|j| w.visit_time(j))
+    });
+    let explicit = removed
+        || not_needed
+        || removed_me
+        || struck
+        || freed
+        || stale
+        || w.any(|x| x.starts_with("отмен") || starts_any(x, ANNUL) || x == "отбой");
+    let cannot_come = w.any_at(|i| cannot_come_at(w, i));
     (explicit, cannot_come)
 }
 
@@ -535,9 +783,10 @@ fn asks_to_cancel(w: &Words) -> (bool, bool) {
 /// забирать?`, `как там моя машина?`, `что там с моей ладой?`, `уже сделали?`, `на каком этапе
 /// ремонт?`. `готов приехать` is a wish to come and `готовлю машину к зиме` is not about
 /// readiness. The second value holds the softer hints, which a request to book outweighs:
-/// `запчасти пришли?`, `когда закончите?`, and a car handed over (`сдал машину в понедельник`)
-/// with `что там?` or `есть новости?`.
-fn asks_status(w: &Words, question: bool, symptom: bool) -> (bool, bool) {
+/// `запчасти пришли?`, `когда закончите?`, a car handed over (`сдал машину в понедельник`) with
+/// `что там?` or `есть новости?`, what the shop found (`нашли уже причину?`), the car standing in
+/// the shop since a day (`машина у вас с понедельника стоит`), `сколько ещё ждать?`.
+fn asks_status(w: &Words, question: bool, symptom: bool, price: bool) -> (bool, bool) {
     let ready = w.any_at(|i| {
         matches!(w.at(i), "готов" | "готова" | "готово")
             && !starts_any(w.at(i + 1), MOTION)
@@ -547,17 +796,34 @@ fn asks_status(w: &Words, question: bool, symptom: bool) -> (bool, bool) {
                 || matches!(w.at(i + 1), "ли" | "уже"))
     });
     let collect = w.any_at(|i| {
-        starts_any(w.at(i), &["забира", "забрат", "заберу", "забер"])
-            && w.near(i, 3, |p| matches!(p, "когда" | "можно" | "уже"))
+        starts_any(w.at(i), COLLECT) && w.near(i, 3, |p| matches!(p, "когда" | "можно" | "уже"))
     });
-    // «Как там моя машина?», «что там с моей приорой?» — not «что там с ценой?», nor «что там с
-    // моим аккумулятором, почему садится?», which tells a symptom.
+    // The shop's finding asked after: «нашли уже причину?», «вы посмотрели?», «что там по моей
+    // приоре, нашли причину стука?», «ну что, выяснили?»; not «в другом сервисе не нашли
+    // причину» nor «мне уже проверили аккумулятор, он целый».
+    let found = question
+        && !w.any(|x| x == "назад" || x.starts_with("прошл"))
+        && w.any_at(|i| {
+            let by_mechanic = FOUND_ONE.contains(&w.at(i))
+                && w.near(i, 2, |p| starts_any(p, &["мастер", "механик"]));
+            let by_the_shop = FOUND.contains(&w.at(i))
+                && (matches!(w.at(i + 1), "уже" | "ли")
+                    || w.near(i, 2, |p| p == "вы")
+                    || w.within(i.saturating_sub(3), i + 3, |p| MY.contains(&p))
+                    || w.near(i, 3, |p| p == "там")
+                    || (w.near(i, 2, |p| p == "что") && w.near(i, 3, |p| p == "ну")));
+            (by_mechanic || by_the_shop) && !w.near(i, 1, |p| p == "не")
+        });
+    // «Как там моя машина?», «что там с моей приорой?», «что по моей машине?» — not «что там с
+    // ценой?», nor «что там с моим аккумулятором, почему садится?», which tells a symptom (unless
+    // it asks what the shop found about it).
     let how_is_it = w.any_at(|i| {
-        matches!(w.at(i), "как" | "что")
+        let x = w.at(i);
+        let mine = |k: usize| MY.contains(&w.at(i + k)) && (!symptom || found);
+        (matches!(x, "как" | "что")
             && w.at(i + 1) == "там"
-            && (1..=3).any(|k| {
-                starts_any(w.at(i + k), CAR_WORDS) || (!symptom && MY.contains(&w.at(i + k)))
-            })
+            && (1..=4).any(|k| starts_any(w.at(i + k), CAR_WORDS) || mine(k)))
+            || (x == "что" && w.at(i + 1) == "по" && (2..=3).any(mine))
     });
     let stage = w.any_at(|i| {
         starts_any(w.at(i), STAGE) && w.near(i, 2, |p| starts_any(p, &["каком", "какой", "как"]))
@@ -572,10 +838,46 @@ fn asks_status(w: &Words, question: bool, symptom: bool) -> (bool, bool) {
     let strong =
         ready || collect || how_is_it || stage || finished || w.any(|x| x.starts_with("статус"));
 
+    // «Запчасти пришли?», «запчасти по моему заказ-наряду приехали?», «детали заказали?»; not
+    // «запчасти привезли свои, можно поставить?».
     let parts_came = question
         && w.any_at(|i| {
             starts_any(w.at(i), PARTS)
-                && (i.saturating_sub(2)..=i + 2).any(|j| starts_any(w.at(j), ARRIVED))
+                && (i.saturating_sub(2)..=i + 5).any(|j| starts_any(w.at(j), ARRIVED))
+                // «Запчасти привезли свои» are the customer's own.
+                && !w.within(i.saturating_sub(2), i + 3, |p| p.starts_with("сво"))
+        });
+    // The car standing in the shop for a while: «машина у вас с понедельника стоит», «моя машина
+    // уже третий день у вас»; not «сколько у вас стоит…» nor «у меня машина стоит неделю».
+    let since = |j: usize| {
+        let (x, next) = (w.at(j), w.at(j + 1));
+        (matches!(x, "с" | "со")
+            && (starts_any(next, DAY) || starts_any(next, TIME_OF_DAY) || next == "вчера"))
+            || (matches!(
+                x,
+                "уже"
+                    | "который"
+                    | "второй"
+                    | "третий"
+                    | "четвертый"
+                    | "целую"
+                    | "целый"
+            ) && starts_any(next, &["день", "дня", "дней", "недел", "сутк"]))
+    };
+    let at_shop = !price
+        && w.any_at(|i| {
+            starts_any(w.at(i), CAR_WORDS)
+                && (i.saturating_sub(3)..=i + 3).any(|v| w.at(v) == "у" && w.at(v + 1) == "вас")
+                && (i.saturating_sub(4)..=i + 7)
+                    .any(|j| (starts_any(w.at(j), STANDS) && w.at(j + 1) != "ли") || since(j))
+        });
+    // «Сколько ещё ждать?», «ещё долго ждать машину?».
+    let wait_more = question
+        && w.any_at(|i| {
+            w.at(i) == "еще"
+                && w.within(i.saturating_sub(2), i + 2, |p| {
+                    matches!(p, "ждать" | "ждем" | "жду" | "ожидать")
+                })
         });
     let will_finish =
         w.any_at(|i| WILL_FINISH.contains(&w.at(i)) && w.near(i, 2, |p| p == "когда"));
@@ -590,7 +892,8 @@ fn asks_status(w: &Words, question: bool, symptom: bool) -> (bool, bool) {
                 && !matches!(w.at(i + 2), "может" | "могло" | "можно" | "такое" | "за"))
                 || w.at(i) == "новости"
         });
-    (strong, parts_came || will_finish || handed_over)
+    let soft = parts_came || will_finish || handed_over || found || at_shop || wait_more;
+    (strong, soft)
 }
 
 /// What a job costs: `сколько стоит`, `сколько у вас будет стоить`, `скока выйдет`, `почём`,
@@ -605,13 +908,20 @@ fn asks_price(w: &Words) -> bool {
         })
 }
 
-/// A question about cause, danger or duration.
+/// A question about cause, danger or duration; whether fluids mix (`мешать можно?`); which is
+/// better (`какое масло лучше?`).
 fn asks_consultation(w: &Words) -> bool {
     w.any_at(|i| {
         let x = w.at(i);
-        (is_how_much(x)
-            && !w.after_hours_preposition(i)
-            && !starts_any(w.at(i + 1), &["работаете", "открываетесь", "закрываетесь"]))
+        starts_any(x, MIXING)
+            || matches!(x, "мешать" | "мешают" | "мешаются")
+            || (x == "лучше"
+                && w.near(i, 3, |p| {
+                    matches!(p, "какое" | "какой" | "какую" | "какие" | "что" | "чем")
+                }))
+            || (is_how_much(x)
+                && !w.after_hours_preposition(i)
+                && !starts_any(w.at(i + 1), &["работаете", "открываетесь", "закрываетесь"]))
             || starts_any(x, CONSULT_WORDS)
             || (matches!(x, "можно" | "нормально") && w.can_drive(i))
             || (x == "что"
@@ -913,6 +1223,206 @@ mod tests {
             "Руль тугой на парковке",
         ] {
             assert_eq!(intent_of(t), Intent::Consultation, "{t}");
+        }
+    }
+
+    /// A visit asked for indirectly: the shop's work in the future or an imperative with a day or
+    /// an hour next to it, a slot wished for (`мне бы окошко`), getting in (`попасть к вам`). A
+    /// request for a slot outweighs a price question in the same message. Without a time, «посмотрите,
+    /// что это?» asks what it is, and a habitual `по утрам` or `уже неделю` is no time for a visit.
+    #[test]
+    fn booking_asked_indirectly() {
+        for t in [
+            "стучит спереди справа на кочках. глянете в субботу с утра?",
+            "в четверг после обеда посмотрите?",
+            "Подвеска гремит, посмотрите?",
+            "а завтра вечером глянете ходовую?",
+            "Можете завтра посмотреть подвеску?",
+            "мне бы окошко на завтра. И сколько по деньгам выйдет замена колодок?",
+            "Мне бы на диагностику в пятницу",
+            "На субботу окошко найдется?",
+            "окошко на завтра есть? и почем развал?",
+            "Нужно место на вторник под замену масла",
+            "в пятницу реально попасть на шиномонтаж?",
+            "давайте в субботу в 10, нужно ТО",
+            "сделаете замену масла в понедельник?",
+            "glyanete v subbotu utrom?",
+            "глянете?",
+            "сможете посмотреть?",
+            "а можно на след неделе глянуть подвеску?",
+        ] {
+            assert_eq!(intent_of(t), Intent::Booking, "{t}");
+        }
+        for t in [
+            "Стучит спереди, посмотрите, что это может быть?",
+            "по утрам стучит спереди, посмотрите, что это может быть?",
+            "уже неделю горит чек, гляньте, что это может быть?",
+            "Влетел в яму, что это может быть? Руль стоит криво",
+            // A day with a verb in the past dates a story.
+            "сегодня утром загорелся чек, посмотрите, что это может быть?",
+            "окно в субботу опустил, а теперь не поднимается",
+            "на выходных поменял колодки, скрипят, это нормально?",
+        ] {
+            assert_eq!(intent_of(t), Intent::Consultation, "{t}");
+        }
+        assert_eq!(intent_of("Когда сделаете мою машину?"), Intent::VisitStatus);
+    }
+
+    /// Which fluid to pour, whether two mix, which is better: a consultation, also when the shops
+    /// «продают» something and without a question mark.
+    #[test]
+    fn fluids_are_a_consultation() {
+        for t in [
+            "антифриз у меня зеленый залит, а везде продают розовый. мешать можно или менять?",
+            "можно ли смешивать антифриз разных цветов?",
+            "Тосол с антифризом мешать можно",
+            "какое масло лучше залить в двигатель, 5w30 или 5w40?",
+            "Чем отличается красный антифриз от зеленого?",
+            "тормозную жидкость DOT4 и DOT5 можно смешать?",
+            "масло другого производителя долить можно, не страшно?",
+            "в магазинах продают только красный антифриз, а у меня зеленый. что делать?",
+            "антифриз разбавить водой можно зимой?",
+        ] {
+            assert_eq!(intent_of(t), Intent::Consultation, "{t}");
+        }
+        assert_eq!(intent_of("Продаю антифриз, недорого"), Intent::Other);
+        assert_eq!(
+            intent_of("Запишите на замену антифриза, мешать не хочу"),
+            Intent::Booking
+        );
+    }
+
+    /// «Не смогу» about a day, then another time offered, moves the visit; «не смогу» alone
+    /// cancels it; a wish to book someone else, or «не могу» about a car that will not start,
+    /// moves nothing.
+    #[test]
+    fn cannot_come_then_another_time() {
+        for t in [
+            "ребенок заболел, в среду на ТО приехать никак не смогу( давайте на след неделю какой нибудь день",
+            "Завтра не получится приехать, давайте в пятницу?",
+            "в четверг к 9 не успеваю, можно к 11?",
+            "Не смогу в понедельник, можно в среду?",
+            "на работе завал, сегодня не приеду, давайте завтра",
+            "заболел, в субботу никак не смогу, могу в понедельник утром",
+            "На 10 утра не успеваю, а на 12 можно?",
+            "в пятницу не получится, лучше на следующей неделе",
+            "Не успеваю к 10, можно попозже?",
+            "Завтра никак, работа. Можно на послезавтра?",
+            "прошу прощения, в четверг не получается, а в пятницу есть время?",
+        ] {
+            assert_eq!(intent_of(t), Intent::Reschedule, "{t}");
+        }
+        for t in [
+            "Завтра не смогу приехать",
+            "в среду никак не получится приехать, извините",
+        ] {
+            assert_eq!(intent_of(t), Intent::Cancel, "{t}");
+        }
+        for t in [
+            "Сам не смогу приехать, можно записать жену на субботу?",
+            "Не смогу приехать раньше субботы, можно записаться на субботу?",
+            "в будни не могу, можно в субботу приехать?",
+        ] {
+            assert_eq!(intent_of(t), Intent::Booking, "{t}");
+        }
+        // Collecting the car is no visit to move.
+        for t in [
+            "не успеваю забрать сегодня, можно завтра заберу?",
+            "не получится сегодня забрать машину",
+        ] {
+            assert!(
+                !matches!(intent_of(t), Intent::Reschedule | Intent::Cancel),
+                "{t}"
+            );
+        }
+        for t in [
+            "не могу приехать, машина не заводится, что делать?",
+            "завтра не смогу выехать, машина не заводится, что делать?",
+        ] {
+            assert_eq!(intent_of(t), Intent::Consultation, "{t}");
+        }
+    }
+
+    /// Struck off, taken off the list, not to be waited for, a slot freed, no longer current:
+    /// the visit is cancelled. The same verbs about a receipt, an order or a mailing are not.
+    #[test]
+    fn cancel_struck_off() {
+        for t in [
+            "у знакомого в гараже уже поменяли колодки, так что на среду меня вычеркивайте",
+            "Вычеркните меня на пятницу",
+            "вычеркните пожалуйста, планы поменялись",
+            "уберите меня из записи на субботу",
+            "Уберите меня на среду",
+            "на завтра нас не ждите, машину продали",
+            "Меня завтра не ждите",
+            "отбой по записи на четверг",
+            "на субботу уже не актуально, разобрался сам",
+            "Освобождаю свое окно на пятницу",
+            "ne zhdite menya zavtra",
+        ] {
+            assert_eq!(intent_of(t), Intent::Cancel, "{t}");
+        }
+        for t in [
+            "вычеркните ошибку из чека",
+            "Вычеркните из заказа замену фильтра, остальное делайте",
+            "уберите меня из рассылки",
+            "Снимите колесо и посмотрите тормоза, запишите на завтра",
+            "не ждите, пока сломается, меняйте ремень вовремя?",
+            "отбойник стучит спереди",
+        ] {
+            assert_ne!(intent_of(t), Intent::Cancel, "{t}");
+        }
+    }
+
+    /// The car in the shop asked after: what the shop found, parts for the customer's order, the
+    /// car standing there since a day, how much longer to wait. The same words in a story about
+    /// another shop, the customer's own garage or a price are not about a visit.
+    #[test]
+    fn visit_status_asked_after() {
+        for t in [
+            "что там по моей приоре, нашли причину стука?",
+            "chto tam po moey priore, nashli prichinu?",
+            "запчасти по моему заказ-наряду приехали? машина у вас с понедельника на рейке стоит",
+            "машина у вас стоит уже неделю, когда будет готова",
+            "Нашли уже, что стучит?",
+            "вы уже посмотрели мою машину?",
+            "Что по моей машине?",
+            "Детали на мою шкоду заказали?",
+            "Моя машина у вас третий день стоит, что по срокам?",
+            "Сколько ещё ждать машину?",
+            "как там мой заказ?",
+            "ну что, выяснили, почему троит?",
+            "мастер нашел причину?",
+            "как там дела с моей машиной?",
+            "сколько ещё ждать, пока запчасти придут?",
+            "когда приедут запчасти на мою машину?",
+        ] {
+            assert_eq!(intent_of(t), Intent::VisitStatus, "{t}");
+        }
+        for (t, want) in [
+            (
+                "В другом сервисе не нашли причину стука, что это может быть?",
+                Intent::Consultation,
+            ),
+            (
+                "Мне уже проверили аккумулятор, он целый, почему не заводится?",
+                Intent::Consultation,
+            ),
+            (
+                "У меня машина стоит неделю, не заводится, что делать?",
+                Intent::Consultation,
+            ),
+            ("Сколько у вас стоит покраска машины?", Intent::Price),
+        ] {
+            assert_eq!(intent_of(t), want, "{t}");
+        }
+        for t in [
+            "Сколько ждать запись на шиномонтаж?",
+            "Можно машину у вас оставить на ночь?",
+            "запчасти привезли свои, можно поставить у вас?",
+            "в прошлый раз мастер нашел причину, а стук вернулся, почему?",
+        ] {
+            assert!(!intent_of(t).is_about_a_visit(), "{t}");
         }
     }
 
