@@ -92,6 +92,9 @@ impl Period {
     ) -> Result<Period> {
         let to = to.unwrap_or(today);
         let from = from.unwrap_or(to - Duration::days(29));
+        if from.year() < 2000 || to.year() > 2100 {
+            return Err(Error::validation("Период: даты с 2000 по 2100 год"));
+        }
         if from > to {
             return Err(Error::validation("Начало периода позже его конца"));
         }

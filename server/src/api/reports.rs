@@ -40,7 +40,8 @@ pub struct ReportQuery {
 
 #[utoipa::path(get, path = "/api/v1/reports/{name}", tag = "reports", security(("bearer" = [])),
     params(("name" = String, Path, description = "revenue, load, funnel, no_shows, services or sources"), ReportQuery),
-    responses((status = 200, body = Report, description = "The report; with `format=csv` a CSV file"),
+    responses((status = 200, description = "The report; with `format=csv` a CSV file",
+               content((Report = "application/json"), (String = "text/csv"))),
               (status = 403, description = "A manager asked for the revenue report"),
               (status = 404), (status = 422)))]
 pub async fn report(
