@@ -9,19 +9,25 @@ use rust_decimal::Decimal;
 /// `12 345 ₽`, `990,50 ₽` (kopecks only when there are any), digits grouped the Russian way
 /// with non-breaking spaces; the amount in kopecks.
 pub fn kopecks(amount: i64) -> String {
-    let whole = (amount / 100).unsigned_abs().to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push('\u{a0}');
-        }
-        grouped.push(digit);
-    }
+    let grouped = grouped((amount / 100).unsigned_abs());
     let sign = if amount < 0 { "−" } else { "" };
     match (amount % 100).unsigned_abs() {
         0 => format!("{sign}{grouped}\u{a0}₽"),
         cents => format!("{sign}{grouped},{cents:02}\u{a0}₽"),
     }
+}
+
+/// `12 345`: digits grouped by three with non-breaking spaces, the Russian way.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{a0}');
+        }
+        out.push(digit);
+    }
+    out
 }
 
 /// [`kopecks`] of an amount in rubles (rounded to the kopeck).

@@ -593,7 +593,7 @@ pub fn demo_logins() -> Vec<(&'static str, &'static str)> {
 
 /// A year of history for the reports' benchmark (`seed-history`): the company «История» (short
 /// name `istoriya`, admin `admin@istoriya.demo`, the demo password) with three shops in three
-/// time zones, six bays each, open 08:00–21:00 every day, the demo catalogue, 3000 clients, and
+/// time zones, ten bays each, open 08:00–21:00 every day, the demo catalogue, 3000 clients, and
 /// `visits_per_day` visits (±20 %) a day for `months` months up to today: 30–90 minutes each on
 /// a 30-minute grid, past ones completed (83 %), not come (6 %) or cancelled (11 %), booked
 /// from Telegram (55 %, each with the customer's message and the concierge's analysis before it),
@@ -607,7 +607,7 @@ pub mod history {
         ("История в Екатеринбурге", "Asia/Yekaterinburg"),
         ("История в Калининграде", "Europe/Kaliningrad"),
     ];
-    const BAYS: i32 = 6;
+    const BAYS: i32 = 10;
     const CLIENTS: usize = 3000;
     const BATCH: usize = 2000;
 

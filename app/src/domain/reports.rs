@@ -136,6 +136,11 @@ pub async fn build(tx: &mut Tx, name: &str, period: Period, audience: Audience) 
             return Err(Error::validation("Нет такой точки"));
         }
     }
+    // The planner's estimates for the day ranges are high enough to turn JIT compilation on,
+    // which alone costs more (about 120 ms a query here) than the queries themselves.
+    sqlx::query("SET LOCAL jit = off")
+        .execute(&mut **tx)
+        .await?;
     let tables = match name {
         "revenue" if audience == Audience::Manager => return Err(Error::Forbidden),
         "revenue" => revenue(tx, &period).await?,
@@ -229,41 +234,52 @@ fn share(part: i64, whole: i64) -> Value {
 }
 
 /// The visits of the period as a CTE: `v(id, status, source, total_price, created_at, day,
-/// local_start, local_end, shop_id, bay, client_id)`, the day being the shop's local date. The
-/// coarse UTC bounds let the `(tenant_id, start_time)` index find them; the local date decides.
+/// start_time, end_time, local_start, local_end, shop_id, bay, client_id)`, the day being the
+/// shop's local date. Each local day of each shop is turned into its UTC bounds once (`days`:
+/// a few hundred rows, DST included), and the visits are found by those ranges through the
+/// `(tenant_id, shop_id, start_time)` index, so no visit's time is converted to find its day.
 /// Parameters: `$1` from, `$2` to, `$3` shop or NULL.
-const VISITS: &str = "WITH v AS (
+const VISITS: &str = "WITH days AS MATERIALIZED (
+    SELECT s.id AS shop_id, s.timezone, d::date AS day,
+           d AT TIME ZONE s.timezone AS lo, (d + interval '1 day') AT TIME ZONE s.timezone AS hi
+    FROM shops s, generate_series($1::date::timestamp, $2::date::timestamp, interval '1 day') AS d
+    WHERE $3::bigint IS NULL OR s.id = $3
+), v AS (
     SELECT a.id, a.status, a.source, a.total_price, a.created_at, a.shop_id, a.bay, a.client_id,
-           (a.start_time AT TIME ZONE s.timezone)::date AS day,
-           a.start_time AT TIME ZONE s.timezone AS local_start,
-           a.end_time AT TIME ZONE s.timezone AS local_end,
-           a.start_time
-    FROM appointments a JOIN shops s ON s.id = a.shop_id
-    WHERE a.start_time >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
-      AND a.start_time < ($2::date + 2)::timestamp AT TIME ZONE 'UTC'
-      AND ($3::bigint IS NULL OR a.shop_id = $3)
-      AND (a.start_time AT TIME ZONE s.timezone)::date BETWEEN $1 AND $2
+           days.day, a.start_time, a.end_time,
+           a.start_time AT TIME ZONE days.timezone AS local_start,
+           a.end_time AT TIME ZONE days.timezone AS local_end
+    FROM days CROSS JOIN LATERAL (
+        -- OFFSET 0 keeps this a per-day index range scan: flattened, the planner sorts every
+        -- visit against every day instead.
+        SELECT * FROM appointments a
+        WHERE a.shop_id = days.shop_id AND a.start_time >= days.lo AND a.start_time < days.hi
+        OFFSET 0
+    ) a
 )";
+
+/// Runs `select`, which reads the CTE `v` of [`VISITS`], over the period's visits.
+async fn over_visits<T>(tx: &mut Tx, period: &Period, select: &str) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    Ok(sqlx::query_as(&format!("{VISITS} {select}"))
+        .bind(period.from)
+        .bind(period.to)
+        .bind(period.shop_id)
+        .fetch_all(&mut **tx)
+        .await?)
+}
 
 /// Statuses of visits that hold (or held) their bay.
 const LIVE: &str = "status NOT IN ('cancelled', 'no_show')";
 
 async fn revenue(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
-    let rows: Vec<(NaiveDate, String, Decimal)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT day, status, sum(total_price) FROM v GROUP BY day, status"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let counts: Vec<(NaiveDate, String, i64)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT day, status, count(*) FROM v GROUP BY day, status"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
+    let rows: Vec<(NaiveDate, String, i64, Decimal)> = over_visits(
+        tx,
+        period,
+        "SELECT day, status, count(*), sum(total_price) FROM v GROUP BY day, status",
+    )
     .await?;
     // bucket → (booked sum, booked visits, completed sum, completed visits)
     let mut by: BTreeMap<NaiveDate, (Decimal, i64, Decimal, i64)> = period
@@ -273,21 +289,14 @@ async fn revenue(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
         .map(|b| (b, Default::default()))
         .collect();
     let live = |status: &str| status != "cancelled" && status != "no_show";
-    for (day, status, sum) in rows {
+    for (day, status, n, sum) in rows {
         let entry = by.entry(period.group.bucket(day)).or_default();
         if live(&status) {
             entry.0 += sum;
-        }
-        if status == "completed" {
-            entry.2 += sum;
-        }
-    }
-    for (day, status, n) in counts {
-        let entry = by.entry(period.group.bucket(day)).or_default();
-        if live(&status) {
             entry.1 += n;
         }
         if status == "completed" {
+            entry.2 += sum;
             entry.3 += n;
         }
     }
@@ -334,17 +343,15 @@ async fn revenue(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
             column("average_ticket", "Средний чек, ₽", "money"),
         ]
     };
-    let categories: Vec<(String, i64, Decimal)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT coalesce(nullif(sv.category, ''), 'без категории'), count(*), sum(aps.price)
+    let categories: Vec<(String, i64, Decimal)> = over_visits(
+        tx,
+        period,
+        "SELECT coalesce(nullif(sv.category, ''), 'без категории'), count(*), sum(aps.price)
          FROM v JOIN appointment_services aps ON aps.appointment_id = v.id
                 JOIN services sv ON sv.id = aps.service_id
          WHERE v.status = 'completed'
-         GROUP BY 1 ORDER BY 3 DESC, 1"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
+         GROUP BY 1 ORDER BY 3 DESC, 1",
+    )
     .await?;
     Ok(vec![
         table(
@@ -415,28 +422,14 @@ const WEEKDAYS: [&str; 7] = ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "В
 
 async fn load(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
     // Minutes live visits hold, by local weekday (1 = Monday) and hour, and by shop and bay.
-    let cells: Vec<(i32, i32, f64)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT extract(isodow FROM h)::int, extract(hour FROM h)::int,
+    let cells: Vec<(i32, i32, f64)> = over_visits(tx, period, &format!("SELECT extract(isodow FROM h)::int, extract(hour FROM h)::int,
                 sum(extract(epoch FROM least(h + interval '1 hour', v.local_end) - greatest(h, v.local_start)) / 60)::float8
          FROM v, generate_series(date_trunc('hour', v.local_start), v.local_end - interval '1 second', interval '1 hour') AS h
          WHERE v.{LIVE}
-         GROUP BY 1, 2"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
-    .await?;
-    let bays: Vec<(i64, String, i32, f64)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT s.id, s.name, v.bay, sum(extract(epoch FROM v.local_end - v.local_start) / 60)::float8
+         GROUP BY 1, 2")).await?;
+    let bays: Vec<(i64, String, i32, f64)> = over_visits(tx, period, &format!("SELECT s.id, s.name, v.bay, sum(extract(epoch FROM v.end_time - v.start_time) / 60)::float8
          FROM v JOIN shops s ON s.id = v.shop_id WHERE v.{LIVE}
-         GROUP BY 1, 2, 3"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
-    .await?;
+         GROUP BY 1, 2, 3")).await?;
     let shops: Vec<(i64, String, i32, Value)> = sqlx::query_as(
         "SELECT id, name, bays, working_hours FROM shops
          WHERE ($1::bigint IS NULL OR id = $1) ORDER BY id",
@@ -581,30 +574,26 @@ async fn funnel(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
                 count(DISTINCT m.chat_id) FILTER (WHERE m.analysis ->> 'intent' = 'booking')
          FROM bot_messages m CROSS JOIN tenants t
          WHERE m.direction = 'in'
-           AND m.created_at >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
-           AND m.created_at < ($2::date + 2)::timestamp AT TIME ZONE 'UTC'
-           AND (m.created_at AT TIME ZONE t.timezone)::date BETWEEN $1 AND $2",
+           AND m.created_at >= $1::date::timestamp AT TIME ZONE t.timezone
+           AND m.created_at < ($2::date + 1)::timestamp AT TIME ZONE t.timezone",
     )
     .bind(period.from)
     .bind(period.to)
     .fetch_one(&mut **tx)
     .await?;
-    let booked: Vec<(String, i64, i64)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT source, count(*), count(*) FILTER (WHERE status = 'completed')
-         FROM v GROUP BY source"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
+    let booked: Vec<(String, i64, i64)> = over_visits(
+        tx,
+        period,
+        "SELECT source, count(*), count(*) FILTER (WHERE status = 'completed')
+         FROM v GROUP BY source",
+    )
     .await?;
     let engines: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT m.analysis ->> 'engine', count(*), count(*) FILTER (WHERE m.analysis ? 'fallback')
          FROM bot_messages m CROSS JOIN tenants t
          WHERE m.direction = 'in' AND m.analysis ? 'engine'
-           AND m.created_at >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
-           AND m.created_at < ($2::date + 2)::timestamp AT TIME ZONE 'UTC'
-           AND (m.created_at AT TIME ZONE t.timezone)::date BETWEEN $1 AND $2
+           AND m.created_at >= $1::date::timestamp AT TIME ZONE t.timezone
+           AND m.created_at < ($2::date + 1)::timestamp AT TIME ZONE t.timezone
          GROUP BY 1 ORDER BY 2 DESC",
     )
     .bind(period.from)
@@ -612,21 +601,21 @@ async fn funnel(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
     .fetch_all(&mut **tx)
     .await?;
     // Minutes from a client's first message to a visit booked in the bot, median over visits.
-    let median: Option<f64> = sqlx::query_scalar(&format!(
-        "{VISITS} SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes)
+    let median: Option<f64> = over_visits::<(Option<f64>,)>(
+        tx,
+        period,
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes)
          FROM (SELECT extract(epoch FROM v.created_at - first.at) / 60 AS minutes
                FROM v CROSS JOIN LATERAL (
                    SELECT min(m.created_at) AS at FROM bot_messages m
                    WHERE m.client_id = v.client_id AND m.direction = 'in'
                      AND m.created_at <= v.created_at
                      AND m.created_at > v.created_at - interval '30 days') first
-               WHERE v.source = 'telegram' AND first.at IS NOT NULL) t"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_one(&mut **tx)
-    .await?;
+               WHERE v.source = 'telegram' AND first.at IS NOT NULL) t",
+    )
+    .await?
+    .first()
+    .and_then(|row| row.0);
     let of = |source: &str| {
         booked
             .iter()
@@ -711,17 +700,15 @@ async fn funnel(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
 }
 
 async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
-    let by_day: Vec<(NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT day, count(*),
+    let by_day: Vec<(NaiveDate, i64, i64, i64, i64)> = over_visits(
+        tx,
+        period,
+        "SELECT day, count(*),
                 count(*) FILTER (WHERE status = 'no_show'),
                 count(*) FILTER (WHERE status = 'cancelled'),
                 count(*) FILTER (WHERE status = 'completed')
-         FROM v GROUP BY day"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
+         FROM v GROUP BY day",
+    )
     .await?;
     // bucket → (visits, no-shows, cancelled, completed)
     let mut by: BTreeMap<NaiveDate, (i64, i64, i64, i64)> = period
@@ -762,20 +749,18 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
         .into_iter()
         .map(|(bucket, counts)| rate_row(bucket.to_string(), counts))
         .collect();
-    let lead: Vec<(i32, i64, i64, i64, i64)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT CASE WHEN v.start_time - v.created_at < interval '1 day' THEN 0
+    let lead: Vec<(i32, i64, i64, i64, i64)> = over_visits(
+        tx,
+        period,
+        "SELECT CASE WHEN v.start_time - v.created_at < interval '1 day' THEN 0
                          WHEN v.start_time - v.created_at < interval '4 days' THEN 1
                          WHEN v.start_time - v.created_at < interval '8 days' THEN 2
                          ELSE 3 END,
                 count(*), count(*) FILTER (WHERE status = 'no_show'),
                 count(*) FILTER (WHERE status = 'cancelled'),
                 count(*) FILTER (WHERE status = 'completed')
-         FROM v GROUP BY 1 ORDER BY 1"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
+         FROM v GROUP BY 1 ORDER BY 1",
+    )
     .await?;
     const LEADS: [&str; 4] = ["меньше суток", "1–3 дня", "4–7 дней", "больше недели"];
     let lead_rows = (0..4)
@@ -788,17 +773,15 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
             rate_row(LEADS[i as usize].to_string(), counts)
         })
         .collect();
-    let repeated: Vec<(String, Option<String>, i64, i64)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT c.full_name, c.phone, count(*) FILTER (WHERE v.status = 'no_show'), count(*)
+    let repeated: Vec<(String, Option<String>, i64, i64)> = over_visits(
+        tx,
+        period,
+        "SELECT c.full_name, c.phone, count(*) FILTER (WHERE v.status = 'no_show'), count(*)
          FROM v JOIN clients c ON c.id = v.client_id
          GROUP BY c.id, c.full_name, c.phone
          HAVING count(*) FILTER (WHERE v.status = 'no_show') >= 2
-         ORDER BY 3 DESC, 1 LIMIT 50"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
+         ORDER BY 3 DESC, 1 LIMIT 50",
+    )
     .await?;
     Ok(vec![
         table(
@@ -852,32 +835,25 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
 }
 
 async fn services(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
-    let mix: Vec<(String, i64, Decimal)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT sv.name, count(*) FILTER (WHERE v.{LIVE}),
+    let mix: Vec<(String, i64, Decimal)> = over_visits(
+        tx,
+        period,
+        &format!(
+            "SELECT sv.name, count(*) FILTER (WHERE v.{LIVE}),
                 coalesce(sum(aps.price) FILTER (WHERE v.status = 'completed'), 0)
          FROM v JOIN appointment_services aps ON aps.appointment_id = v.id
                 JOIN services sv ON sv.id = aps.service_id
          GROUP BY sv.id, sv.name ORDER BY 2 DESC, 1"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
+        ),
+    )
     .await?;
-    let pairs: Vec<(String, String, i64)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT s1.name, s2.name, count(*)
+    let pairs: Vec<(String, String, i64)> = over_visits(tx, period, &format!("SELECT s1.name, s2.name, count(*)
          FROM v JOIN appointment_services a1 ON a1.appointment_id = v.id
                 JOIN appointment_services a2 ON a2.appointment_id = v.id AND a2.service_id > a1.service_id
                 JOIN services s1 ON s1.id = a1.service_id
                 JOIN services s2 ON s2.id = a2.service_id
          WHERE v.{LIVE}
-         GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 15"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
-    .await?;
+         GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 15")).await?;
     Ok(vec![
         table(
             "mix",
@@ -912,13 +888,11 @@ async fn services(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
 }
 
 async fn sources(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
-    let rows: Vec<(NaiveDate, String, i64)> = sqlx::query_as(&format!(
-        "{VISITS} SELECT day, source, count(*) FROM v GROUP BY 1, 2"
-    ))
-    .bind(period.from)
-    .bind(period.to)
-    .bind(period.shop_id)
-    .fetch_all(&mut **tx)
+    let rows: Vec<(NaiveDate, String, i64)> = over_visits(
+        tx,
+        period,
+        "SELECT day, source, count(*) FROM v GROUP BY 1, 2",
+    )
     .await?;
     const SOURCES: [&str; 3] = ["telegram", "web", "api"];
     let mut by: BTreeMap<NaiveDate, [i64; 3]> = period

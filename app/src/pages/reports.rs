@@ -215,7 +215,7 @@ fn Reports(data: ReportsView) -> impl IntoView {
         <PeriodForm data=Some(data.clone())/>
         <p class="mb-3 text-sm text-slate-600">
             "Период: " {russian_date(&data.from)} " — " {russian_date(&data.to)}
-            {(!money).then(|| " · без денежных показателей (они видны администраторам)")}
+            {(!money).then_some(" · без денежных показателей (они видны администраторам)")}
         </p>
         <Summary reports=data.reports.clone()/>
         <nav aria-label="Отчёты" class="mb-4 flex flex-wrap gap-2 text-sm">
@@ -323,23 +323,45 @@ fn cell_text(value: &serde_json::Value, kind: &str) -> String {
 }
 
 fn group_digits(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push('\u{a0}');
-        }
-        out.push(d);
-    }
+    let digits = crate::format::grouped(n.unsigned_abs());
     if n < 0 {
-        format!("−{out}")
+        format!("−{digits}")
     } else {
-        out
+        digits
     }
 }
 
 fn number(value: &serde_json::Value) -> f64 {
     value.as_f64().unwrap_or(0.0)
+}
+
+/// The largest number a chart draws (never zero, so that heights divide).
+fn series_max(table: &ReportTable) -> f64 {
+    table
+        .rows
+        .iter()
+        .flat_map(|row| table.series.iter().map(move |&i| number(&row[i])))
+        .fold(0.0f64, f64::max)
+        .max(f64::EPSILON)
+}
+
+/// Which colour is which column.
+#[component]
+fn Legend(table: ReportTable) -> impl IntoView {
+    let items = table
+        .series
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            view! {
+                <span class="mr-3 inline-flex items-center gap-1 text-xs">
+                    <span class="inline-block h-3 w-3 rounded-sm" style=format!("background:{}", SERIES_COLOURS[k % 3])></span>
+                    {table.columns[i].title.clone()}
+                </span>
+            }
+        })
+        .collect_view();
+    view! { <div class="mb-1">{items}</div> }
 }
 
 /// Colours of a chart's series, in order.
@@ -395,27 +417,10 @@ fn BarChart(table: ReportTable) -> impl IntoView {
     const BAR_H: f64 = 14.0;
     const WIDTH: f64 = 640.0;
     let series = table.series.clone();
-    let max = table
-        .rows
-        .iter()
-        .flat_map(|row| series.iter().map(move |&i| number(&row[i])))
-        .fold(0.0f64, f64::max)
-        .max(f64::EPSILON);
+    let max = series_max(&table);
     let group_h = BAR_H * series.len() as f64 + 8.0;
     let height = group_h * table.rows.len() as f64 + 24.0;
     let plot_w = WIDTH - LABEL_W - 90.0;
-    let legend = series
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            view! {
-                <span class="mr-3 inline-flex items-center gap-1 text-xs">
-                    <span class="inline-block h-3 w-3 rounded-sm" style=format!("background:{}", SERIES_COLOURS[k % 3])></span>
-                    {table.columns[i].title.clone()}
-                </span>
-            }
-        })
-        .collect_view();
     let bars = table
         .rows
         .iter()
@@ -450,7 +455,7 @@ fn BarChart(table: ReportTable) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="mb-1">{legend}</div>
+        <Legend table=table.clone()/>
         <svg viewBox=format!("0 0 {WIDTH} {height:.0}") class="w-full max-w-3xl" role="group" aria-label=table.title.clone()>
             {bars}
         </svg>
@@ -466,30 +471,13 @@ fn ColumnChart(table: ReportTable) -> impl IntoView {
     const BOTTOM: f64 = 20.0;
     const TOP: f64 = 16.0;
     let series = table.series.clone();
-    let max = table
-        .rows
-        .iter()
-        .flat_map(|row| series.iter().map(move |&i| number(&row[i])))
-        .fold(0.0f64, f64::max)
-        .max(f64::EPSILON);
+    let max = series_max(&table);
     let n = table.rows.len().max(1);
     let group_w = WIDTH / n as f64;
     let bar_w = (group_w * 0.8 / series.len() as f64).max(1.0);
     let plot_h = HEIGHT - BOTTOM - TOP;
     // Every label would crowd a month of days: about eight of them.
     let every = n.div_ceil(8);
-    let legend = series
-        .iter()
-        .enumerate()
-        .map(|(k, &i)| {
-            view! {
-                <span class="mr-3 inline-flex items-center gap-1 text-xs">
-                    <span class="inline-block h-3 w-3 rounded-sm" style=format!("background:{}", SERIES_COLOURS[k % 3])></span>
-                    {table.columns[i].title.clone()}
-                </span>
-            }
-        })
-        .collect_view();
     let columns = table
         .rows
         .iter()
@@ -525,7 +513,7 @@ fn ColumnChart(table: ReportTable) -> impl IntoView {
         })
         .collect_view();
     view! {
-        <div class="mb-1">{legend}</div>
+        <Legend table=table.clone()/>
         <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="w-full max-w-3xl" role="group" aria-label=table.title.clone()>
             <line x1="0" x2=WIDTH y1=TOP + plot_h y2=TOP + plot_h stroke="#cbd5e1"/>
             {columns}
