@@ -6,13 +6,13 @@
 #
 #   scripts/bench-reports.sh        # release server on a fresh database
 #
-# VISITS_PER_DAY (default 275), MONTHS (default 12), ROUNDS (requests per report and period,
+# VISITS_PER_DAY (default 300), MONTHS (default 12), ROUNDS (requests per report and period,
 # default 20), P95_FLOOR_MS (default 200).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-VISITS_PER_DAY="${VISITS_PER_DAY:-275}"
+VISITS_PER_DAY="${VISITS_PER_DAY:-300}"
 MONTHS="${MONTHS:-12}"
 ROUNDS="${ROUNDS:-20}"
 P95_FLOOR_MS="${P95_FLOOR_MS:-200}"
