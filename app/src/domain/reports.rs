@@ -600,18 +600,22 @@ async fn funnel(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
     .bind(period.to)
     .fetch_all(&mut **tx)
     .await?;
-    // Minutes from a client's first message to a visit booked in the bot, median over visits.
+    // Minutes from a client's first message (of the period, or of the 30 days before it) to a
+    // visit booked in the bot, median over visits: the first messages are found once per
+    // client, not once per visit.
     let median: Option<f64> = over_visits::<(Option<f64>,)>(
         tx,
         period,
-        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes)
-         FROM (SELECT extract(epoch FROM v.created_at - first.at) / 60 AS minutes
-               FROM v CROSS JOIN LATERAL (
-                   SELECT min(m.created_at) AS at FROM bot_messages m
-                   WHERE m.client_id = v.client_id AND m.direction = 'in'
-                     AND m.created_at <= v.created_at
-                     AND m.created_at > v.created_at - interval '30 days') first
-               WHERE v.source = 'telegram' AND first.at IS NOT NULL) t",
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM v.created_at - f.first) / 60)
+         FROM v JOIN (
+             SELECT m.client_id, min(m.created_at) AS first
+             FROM bot_messages m CROSS JOIN tenants t
+             WHERE m.direction = 'in' AND m.client_id IS NOT NULL
+               AND m.created_at >= ($1::date - 30)::timestamp AT TIME ZONE t.timezone
+               AND m.created_at < ($2::date + 1)::timestamp AT TIME ZONE t.timezone
+             GROUP BY m.client_id
+         ) f ON f.client_id = v.client_id AND f.first <= v.created_at
+         WHERE v.source = 'telegram'",
     )
     .await?
     .first()

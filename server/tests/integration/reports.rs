@@ -17,6 +17,19 @@ use crate::common::{
     TestDb,
 };
 
+/// (shop, bay, client, start UTC, minutes, status, source, created UTC, services)
+type FixtureVisit<'a> = (
+    i64,
+    i32,
+    i64,
+    &'a str,
+    i32,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a [i64],
+);
+
 fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
@@ -103,7 +116,7 @@ async fn fixture(db: &TestDb) -> (TenantId, i64, i64) {
     };
     let (first, second) = (client("Первый").await, client("Второй").await);
     // (shop, bay, client, start UTC, minutes, status, source, created UTC, services)
-    let visits: [(i64, i32, i64, &str, i32, &str, &str, &str, &[i64]); 7] = [
+    let visits: [FixtureVisit; 7] = [
         // Sat 28 March 10:00 in Moscow.
         (
             a,
