@@ -18,6 +18,7 @@ test('an admin connects SMS and orders the channels; the key is never shown agai
   try {
     await logIn(page, ADMIN);
     await page.goto(`${BASE_URL}/settings`);
+    await page.waitForSelector('[data-hydrated="true"]');
     const section = page.getByRole('region', { name: 'Уведомления' });
     assert.equal(await section.getByLabel('Сначала').inputValue(), 'telegram');
     assert.equal(await section.getByLabel('Провайдер').inputValue(), 'none');
@@ -37,8 +38,14 @@ test('an admin connects SMS and orders the channels; the key is never shown agai
     await section.getByLabel('В последнюю очередь').selectOption('email');
     await section.getByLabel('Адрес для ответов на письма').fill('office@garage24.demo');
     await section.getByRole('button', { name: 'Сохранить' }).click();
-    await page.waitForFunction(() => document.querySelector('#sms-provider')?.value === 'smsru'
-      && document.querySelector('#sms-key')?.value === '');
+    // Saved: the page comes back with the key field empty. Refused: say why at once.
+    await Promise.race([
+      page.waitForFunction(() => document.querySelector('#sms-provider')?.value === 'smsru'
+        && document.querySelector('#sms-key')?.value === ''),
+      section.getByRole('alert').waitFor().then(async () => {
+        throw new Error(`the save was refused: ${await section.getByRole('alert').textContent()}`);
+      }),
+    ]);
     const company = (await api(token, 'GET', '/tenant')).body;
     assert.deepEqual(company.channels, ['sms', 'telegram', 'email']);
     assert.deepEqual(company.sms, { provider: 'smsru', sender: 'Garage24', url: null });

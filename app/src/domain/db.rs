@@ -84,7 +84,7 @@ impl Db {
     /// tenant's rows only. The setting is transaction-local (`is_local = true`), so a pooled
     /// connection never carries it into the next request.
     pub async fn tenant_tx(&self, tenant: TenantId) -> Result<Tx> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin(None).await?;
         scope_to_tenant(&mut tx, tenant).await?;
         Ok(tx)
     }
@@ -98,13 +98,32 @@ impl Db {
 
     /// A [`ReadTx`] with no tenant yet (see [`Db::platform_tx`]).
     pub async fn platform_read_tx(&self) -> Result<ReadTx> {
-        Ok(ReadTx(self.pool.begin_with("BEGIN READ ONLY").await?))
+        Ok(ReadTx(self.begin(Some("BEGIN READ ONLY")).await?))
     }
 
     /// A transaction with no tenant: it sees no tenant rows and may only call the narrow
     /// `platform_*` functions (login lookup, tenant creation, the list of bots to run).
     pub async fn platform_tx(&self) -> Result<Tx> {
-        Ok(self.pool.begin().await?)
+        self.begin(None).await
+    }
+
+    /// Begins a transaction in a task of its own. sqlx queues no ROLLBACK for a transaction
+    /// whose BEGIN was sent but not yet answered when the caller's future is dropped (a request
+    /// cancelled by a browser that reloads), so the pooled connection would carry that
+    /// transaction — `READ ONLY`, say — into the next request, whose writes would then fail.
+    /// Spawned, the BEGIN always completes, and a caller gone by then drops the finished
+    /// transaction, which rolls back (`faults::requests::a_read_cancelled_while_it_begins…`).
+    async fn begin(&self, statement: Option<&'static str>) -> Result<Tx> {
+        let pool = self.pool.clone();
+        let begun = tokio::spawn(async move {
+            match statement {
+                Some(statement) => pool.begin_with(statement).await,
+                None => pool.begin().await,
+            }
+        })
+        .await
+        .map_err(|e| super::Error::Internal(format!("beginning a transaction: {e}")))?;
+        Ok(begun?)
     }
 }
 

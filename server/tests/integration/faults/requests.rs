@@ -143,3 +143,50 @@ async fn a_bot_stopped_mid_answer_finishes_it_and_never_answers_twice() {
     let _ = std::fs::remove_file(&log);
     db.drop().await;
 }
+
+/// A request cancelled while its read transaction begins (a browser that reloads the page while a
+/// server function starts) must not leave its pooled connection inside a READ ONLY transaction:
+/// the next request on that connection would have every write refused («cannot execute … in a
+/// read-only transaction»). sqlx queues no ROLLBACK for a transaction whose BEGIN had not
+/// answered yet. Seen in the browser tests as a webhook that could not be removed.
+#[tokio::test]
+async fn a_read_cancelled_while_it_begins_leaves_no_read_only_connection() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let tenant = app::domain::accounts::tenant_id_by_slug(&db.app, "sever")
+        .await
+        .unwrap()
+        .unwrap();
+    // Cancel reads at every point of their start: after 1, 2, … polls.
+    for polls in 0..300usize {
+        let mut read = Box::pin(db.app.tenant_read_tx(tenant));
+        for _ in 0..polls % 30 {
+            let ready = std::future::poll_fn(|cx| {
+                std::task::Poll::Ready(std::future::Future::poll(read.as_mut(), cx).is_ready())
+            })
+            .await;
+            if ready {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        drop(read);
+    }
+    // Every connection of the pool now takes a write.
+    let mut writes = Vec::new();
+    for _ in 0..20 {
+        let db = db.app.clone();
+        writes.push(tokio::spawn(async move {
+            let mut tx = db.tenant_tx(tenant).await?;
+            sqlx::query("UPDATE tenants SET updated_at = now()")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, app::domain::Error>(())
+        }));
+    }
+    for write in writes {
+        write.await.unwrap().unwrap();
+    }
+    db.drop().await;
+}
