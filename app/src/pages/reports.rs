@@ -456,9 +456,12 @@ fn BarChart(table: ReportTable) -> impl IntoView {
         .collect_view();
     view! {
         <Legend table=table.clone()/>
-        <svg viewBox=format!("0 0 {WIDTH} {height:.0}") class="w-full max-w-3xl" role="group" aria-label=table.title.clone()>
-            {bars}
-        </svg>
+        // On a phone the chart keeps a readable size and scrolls sideways.
+        <div class="overflow-x-auto">
+            <svg viewBox=format!("0 0 {WIDTH} {height:.0}") class="w-full min-w-[520px] max-w-3xl" role="group" aria-label=table.title.clone()>
+                {bars}
+            </svg>
+        </div>
     }
 }
 
@@ -514,10 +517,12 @@ fn ColumnChart(table: ReportTable) -> impl IntoView {
         .collect_view();
     view! {
         <Legend table=table.clone()/>
-        <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="w-full max-w-3xl" role="group" aria-label=table.title.clone()>
+        <div class="overflow-x-auto">
+        <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") class="w-full min-w-[520px] max-w-3xl" role="group" aria-label=table.title.clone()>
             <line x1="0" x2=WIDTH y1=TOP + plot_h y2=TOP + plot_h stroke="#cbd5e1"/>
             {columns}
         </svg>
+        </div>
     }
 }
 
