@@ -13,7 +13,7 @@ use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
-use super::{db::Tx, hours::WorkingHours, Error, Result};
+use super::{auth::Role, db::Tx, hours::WorkingHours, Error, Result};
 pub use crate::model::{Report, ReportColumn, ReportTable, REPORTS};
 
 /// The longest period one report covers.
@@ -117,6 +117,30 @@ impl Period {
 pub enum Audience {
     Admin,
     Manager,
+}
+
+impl Audience {
+    /// Admins see money; managers do not.
+    pub fn of(role: Role) -> Audience {
+        if role.is_admin() {
+            Audience::Admin
+        } else {
+            Audience::Manager
+        }
+    }
+}
+
+/// The period a reader asked for, checked; `from`/`to` left out count back from the company's
+/// today.
+pub async fn period(
+    tx: &mut Tx,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    shop_id: Option<i64>,
+    group: Option<&str>,
+) -> Result<Period> {
+    let today = super::company::today(tx).await?;
+    Period::new(today, from, to, shop_id, Group::parse(group)?)
 }
 
 /// Builds report `name` for the company of `tx`. Managers get no money figures: the revenue

@@ -36,9 +36,8 @@ pub async fn load_reports(
     group: String,
 ) -> Result<ReportsView, AppError> {
     use crate::domain::{
-        company,
-        reports::{self, Audience, Group, Period},
-        Error,
+        reports::{self, Audience},
+        shops, Error,
     };
 
     let crate::session::ssr::Caller {
@@ -61,24 +60,21 @@ pub async fn load_reports(
                 .map_err(|_| Error::validation("Нет такой точки"))?,
         ),
     };
-    let audience = if user.role.is_admin() {
-        Audience::Admin
-    } else {
-        Audience::Manager
-    };
+    let audience = Audience::of(user.role);
     let mut tx = state.db.tenant_read_tx(tenant).await?;
-    let today = company::today(&mut tx).await?;
-    let period = Period::new(
-        today,
+    let period = reports::period(
+        &mut tx,
         date(&from, "Начало периода")?,
         date(&to, "Конец периода")?,
         shop_id,
-        Group::parse(Some(&group))?,
-    )?;
-    let shops = sqlx::query_as::<_, (i64, String)>("SELECT id, name FROM shops ORDER BY id")
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(Error::from)?;
+        Some(&group),
+    )
+    .await?;
+    let shops = shops::list(&mut tx, 0, 1000)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
     let mut built = Vec::new();
     for name in reports::available(audience) {
         built.push(reports::build(&mut tx, name, period, audience).await?);

@@ -13,8 +13,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use app::domain::{
-    company,
-    reports::{self, Audience, Group, Period, Report},
+    reports::{self, Audience, Report},
     AppState, Error,
 };
 
@@ -56,20 +55,16 @@ pub async fn report(
         "csv" => true,
         _ => return Err(Error::validation("Формат: json или csv").into()),
     };
-    let audience = if staff.user.role.is_admin() {
-        Audience::Admin
-    } else {
-        Audience::Manager
-    };
+    let audience = Audience::of(staff.user.role);
     let mut tx = state.db.tenant_read_tx(staff.tenant).await?;
-    let today = company::today(&mut tx).await?;
-    let period = Period::new(
-        today,
+    let period = reports::period(
+        &mut tx,
         query.from,
         query.to,
         query.shop_id,
-        Group::parse(query.group.as_deref())?,
-    )?;
+        query.group.as_deref(),
+    )
+    .await?;
     let report = reports::build(&mut tx, &name, period, audience).await?;
     drop(tx);
     if !csv {

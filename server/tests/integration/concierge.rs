@@ -822,23 +822,18 @@ async fn each_company_brings_its_own_model() {
     let concierge = Concierge::new(Some(&openai(platform_url, Duration::from_secs(5))))
         .unwrap()
         .for_companies(config.clone());
+    // Stores a company's choice as its admin would.
+    let choose = |tenant, patch| {
+        let (db, config) = (db.app.clone(), config.clone());
+        async move {
+            company_ai::change(&db, &config, tenant, patch)
+                .await
+                .unwrap()
+        }
+    };
 
-    company_ai::change(
-        &db.app,
-        &config,
-        sever,
-        own_model(&own_url, Some("sever-key")),
-    )
-    .await
-    .unwrap();
-    let view = company_ai::change(
-        &db.app,
-        &config,
-        garage,
-        own_model(&refusing_url, Some("wrong-key")),
-    )
-    .await
-    .unwrap();
+    choose(sever, own_model(&own_url, Some("sever-key"))).await;
+    let view = choose(garage, own_model(&refusing_url, Some("wrong-key"))).await;
     assert!(view.key_set);
     assert!(!serde_json::to_string(&view).unwrap().contains("wrong-key"));
 
@@ -872,31 +867,18 @@ async fn each_company_brings_its_own_model() {
     );
 
     // Back to the server's model, and the rules only although the server has one.
-    company_ai::change(&db.app, &config, garage, engine_only("platform"))
-        .await
-        .unwrap();
+    choose(garage, engine_only("platform")).await;
     let answer = ask(&concierge, &db, garage).await;
     assert!(answer.engine.starts_with("llm"), "{answer:?}");
     assert_eq!(platform.requests()[0].0, "Bearer test-key");
-    company_ai::change(&db.app, &config, sever, engine_only("rules"))
-        .await
-        .unwrap();
+    choose(sever, engine_only("rules")).await;
     let answer = ask(&concierge, &db, sever).await;
     assert_eq!((answer.engine.as_str(), answer.fallback), ("rules", None));
     assert_eq!(own.requests().len(), 2);
 
     // The key is kept while the engine stays (left out of the change), encrypted at rest.
-    company_ai::change(
-        &db.app,
-        &config,
-        sever,
-        own_model(&own_url, Some("sever-key")),
-    )
-    .await
-    .unwrap();
-    let kept = company_ai::change(&db.app, &config, sever, own_model(&own_url, None))
-        .await
-        .unwrap();
+    choose(sever, own_model(&own_url, Some("sever-key"))).await;
+    let kept = choose(sever, own_model(&own_url, None)).await;
     assert!(kept.key_set);
     ask(&concierge, &db, sever).await;
     assert_eq!(own.requests().last().unwrap().0, "Bearer sever-key");

@@ -58,7 +58,7 @@ impl Stored {
             })
     }
 
-    fn provider(&self) -> Option<AiProvider> {
+    pub fn provider(&self) -> Option<AiProvider> {
         match self.engine.as_str() {
             OPENAI => Some(AiProvider::OpenAi),
             GIGACHAT => Some(AiProvider::GigaChat),
@@ -73,30 +73,18 @@ impl Stored {
     }
 }
 
-/// The company's engine as it answers.
+/// The company's own model, as built from what it stored.
 pub(super) enum Engine {
-    /// The server's setting (`AI_PROVIDER`…), with its daily quota.
-    Platform,
-    /// The built-in rules, whatever the server has.
-    Rules,
-    /// The company's own model.
     Own(Box<Llm>),
-    /// The company's model cannot be used (its address no longer resolves outside the network,
-    /// its key cannot be decrypted): the rules answer, and the reason is shown in the check.
+    /// The model cannot be used (its address no longer resolves outside the network, its key
+    /// cannot be decrypted): the rules answer, and the reason is shown in the check.
     Broken(String),
 }
 
-/// Builds the company's engine from what it stored. In production (unless the operator allowed
-/// internal addresses) the model's hosts are resolved now, checked to lie outside the network,
-/// and the client connects to those addresses only.
-pub(super) async fn build(config: &Config, stored: &Stored) -> Engine {
-    let Some(provider) = stored.provider() else {
-        return if stored.engine == RULES {
-            Engine::Rules
-        } else {
-            Engine::Platform
-        };
-    };
+/// Builds the company's own model (`provider` is the stored engine's). In production (unless
+/// the operator allowed internal addresses) the model's hosts are resolved now, checked to lie
+/// outside the network, and the client connects to those addresses only.
+pub(super) async fn build(config: &Config, stored: &Stored, provider: AiProvider) -> Engine {
     match own_llm(config, stored, provider).await {
         Ok(llm) => Engine::Own(Box::new(llm)),
         Err(e) => Engine::Broken(e.to_string()),
@@ -182,30 +170,26 @@ pub(super) async fn stored_raw(tx: &mut Tx) -> Result<Option<serde_json::Value>>
 }
 
 fn view(config: &Config, stored: &Stored) -> CompanyAi {
-    let own = stored.provider().is_some();
+    let provider = stored.provider();
+    let gigachat = provider == Some(AiProvider::GigaChat);
     CompanyAi {
         engine: stored.engine.clone(),
-        base_url: own.then(|| {
-            stored.base_url.clone().unwrap_or_else(|| {
-                stored
-                    .provider()
-                    .map(|p| p.default_base_url().to_string())
-                    .unwrap_or_default()
-            })
+        base_url: provider.map(|p| {
+            stored
+                .base_url
+                .clone()
+                .unwrap_or_else(|| p.default_base_url().into())
         }),
-        model: own.then(|| {
-            stored.model.clone().unwrap_or_else(|| {
-                stored
-                    .provider()
-                    .map(|p| p.default_model().to_string())
-                    .unwrap_or_default()
-            })
+        model: provider.map(|p| {
+            stored
+                .model
+                .clone()
+                .unwrap_or_else(|| p.default_model().into())
         }),
         timeout_seconds: stored.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS),
-        key_set: own && stored.key.is_some(),
-        gigachat_scope: (stored.engine == GIGACHAT)
-            .then(|| stored.scope.clone().unwrap_or_else(|| SCOPES[0].into())),
-        gigachat_auth_url: (stored.engine == GIGACHAT).then(|| {
+        key_set: provider.is_some() && stored.key.is_some(),
+        gigachat_scope: gigachat.then(|| stored.scope.clone().unwrap_or_else(|| SCOPES[0].into())),
+        gigachat_auth_url: gigachat.then(|| {
             stored
                 .auth_url
                 .clone()

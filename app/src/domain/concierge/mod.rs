@@ -431,23 +431,24 @@ impl Concierge {
             return platform();
         };
         let stored = company_ai::Stored::parse(raw.as_ref());
-        if stored.engine == company_ai::PLATFORM {
-            return platform();
-        }
-        if stored.engine == company_ai::RULES {
-            return Answerer::Rules;
-        }
+        let Some(provider) = stored.provider() else {
+            return if stored.engine == company_ai::RULES {
+                Answerer::Rules
+            } else {
+                platform()
+            };
+        };
         let cached = self.engines().get(&tenant).and_then(|c| {
             let ttl = match *c.engine {
                 company_ai::Engine::Broken(_) => BROKEN_ENGINE_TTL,
-                _ => ENGINE_TTL,
+                company_ai::Engine::Own(_) => ENGINE_TTL,
             };
             (c.stored == stored && c.built.elapsed() < ttl).then(|| c.engine.clone())
         });
         let engine = match cached {
             Some(engine) => engine,
             None => {
-                let engine = Arc::new(company_ai::build(config, &stored).await);
+                let engine = Arc::new(company_ai::build(config, &stored, provider).await);
                 self.engines().insert(
                     tenant,
                     CachedEngine {
@@ -459,11 +460,7 @@ impl Concierge {
                 engine
             }
         };
-        match *engine {
-            company_ai::Engine::Platform => platform(),
-            company_ai::Engine::Rules => Answerer::Rules,
-            _ => Answerer::Company(engine),
-        }
+        Answerer::Company(engine)
     }
 
     fn engines(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, CachedEngine>> {
@@ -494,7 +491,6 @@ impl Concierge {
                     fallback = Some(("invalid", reason.clone()));
                     None
                 }
-                company_ai::Engine::Platform | company_ai::Engine::Rules => None,
             },
             Answerer::Rules => None,
         };
