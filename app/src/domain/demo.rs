@@ -766,13 +766,27 @@ pub mod history {
         Ok(total)
     }
 
-    /// Inserts `visits` (and empties it): the visits, their services, and for Telegram ones
-    /// the customer's message with the concierge's analysis ten minutes before booking.
+    /// Inserts `visits` (and empties it): for Telegram ones the customer's message with the
+    /// concierge's analysis, from minutes to two days before booking; the visits; their services.
     async fn insert_batch(db: &Db, tenant: TenantId, visits: &mut Vec<Visit>) -> Result<()> {
         if visits.is_empty() {
             return Ok(());
         }
         let mut tx = db.tenant_tx(tenant).await?;
+        // The messages first: a Telegram visit remembers when its customer first wrote.
+        let telegram: Vec<&Visit> = visits.iter().filter(|v| v.source == "telegram").collect();
+        sqlx::query(
+            "INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, text, analysis, created_at)
+             SELECT $1, 500000000 + c, c, 'in', 'customer', 'Хочу записаться',
+                    '{\"engine\": \"rules\", \"intent\": \"booking\"}'::jsonb,
+                    at - (5 + extract(epoch FROM at)::bigint % 2880) * interval '1 minute'
+             FROM unnest($2::bigint[], $3::timestamptz[]) AS t(c, at)",
+        )
+        .bind(tenant.0)
+        .bind(telegram.iter().map(|v| v.client).collect::<Vec<_>>())
+        .bind(telegram.iter().map(|v| v.created).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "INSERT INTO appointments (tenant_id, shop_id, client_id, bay, start_time, end_time,
                                        status, source, total_price, created_at, updated_at)
@@ -819,18 +833,6 @@ pub mod history {
         .bind(service)
         .bind(price)
         .bind(minutes)
-        .execute(&mut *tx)
-        .await?;
-        let telegram: Vec<&Visit> = visits.iter().filter(|v| v.source == "telegram").collect();
-        sqlx::query(
-            "INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, text, analysis, created_at)
-             SELECT $1, 500000000 + c, c, 'in', 'customer', 'Хочу записаться',
-                    '{\"engine\": \"rules\", \"intent\": \"booking\"}'::jsonb, at - interval '10 minutes'
-             FROM unnest($2::bigint[], $3::timestamptz[]) AS t(c, at)",
-        )
-        .bind(tenant.0)
-        .bind(telegram.iter().map(|v| v.client).collect::<Vec<_>>())
-        .bind(telegram.iter().map(|v| v.created).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

@@ -1,8 +1,11 @@
 //! Reports an owner decides on: revenue, bay load, the concierge's funnel, no-shows and
 //! cancellations, the service mix and the visits' sources, over a period of days. Days are each
 //! shop's own local days (a visit at 00:30 in Moscow is on that Moscow date, whatever UTC says),
-//! so shops in different time zones and DST changes count right. Every query runs in the
-//! company's read transaction, through Row-Level Security, as the runtime role.
+//! so shops in different time zones and DST changes count right. The reports read daily rollups
+//! that triggers keep with every change of a visit, its services or a message
+//! (`migrations/0016_report_rollups.sql`), so a year costs a few thousand rows per shop, not
+//! every visit. Every query runs in the company's read transaction, through Row-Level Security,
+//! as the runtime role.
 //!
 //! A report is a set of tables ([`ReportTable`]); the API returns them as JSON or CSV, the
 //! Reports page draws each as an SVG chart with its table beside it.
@@ -160,8 +163,8 @@ pub async fn build(tx: &mut Tx, name: &str, period: Period, audience: Audience) 
             return Err(Error::validation("Нет такой точки"));
         }
     }
-    // The planner's estimates for the day ranges are high enough to turn JIT compilation on,
-    // which alone costs more (about 120 ms a query here) than the queries themselves.
+    // JIT compilation, which the planner turns on for a year's estimates, costs more (about
+    // 120 ms a query here) than the queries themselves.
     sqlx::query("SET LOCAL jit = off")
         .execute(&mut **tx)
         .await?;
@@ -257,37 +260,18 @@ fn share(part: i64, whole: i64) -> Value {
     }
 }
 
-/// The visits of the period as a CTE: `v(id, status, source, total_price, created_at, day,
-/// start_time, end_time, local_start, local_end, shop_id, bay, client_id)`, the day being the
-/// shop's local date. Each local day of each shop is turned into its UTC bounds once (`days`:
-/// a few hundred rows, DST included), and the visits are found by those ranges through the
-/// `(tenant_id, shop_id, start_time)` index, so no visit's time is converted to find its day.
-/// Parameters: `$1` from, `$2` to, `$3` shop or NULL.
-const VISITS: &str = "WITH days AS MATERIALIZED (
-    SELECT s.id AS shop_id, s.timezone, d::date AS day,
-           d AT TIME ZONE s.timezone AS lo, (d + interval '1 day') AT TIME ZONE s.timezone AS hi
-    FROM shops s, generate_series($1::date::timestamp, $2::date::timestamp, interval '1 day') AS d
-    WHERE $3::bigint IS NULL OR s.id = $3
-), v AS (
-    SELECT a.id, a.status, a.source, a.total_price, a.created_at, a.shop_id, a.bay, a.client_id,
-           days.day, a.start_time, a.end_time,
-           a.start_time AT TIME ZONE days.timezone AS local_start,
-           a.end_time AT TIME ZONE days.timezone AS local_end
-    FROM days CROSS JOIN LATERAL (
-        -- OFFSET 0 keeps this a per-day index range scan: flattened, the planner sorts every
-        -- visit against every day instead.
-        SELECT * FROM appointments a
-        WHERE a.shop_id = days.shop_id AND a.start_time >= days.lo AND a.start_time < days.hi
-        OFFSET 0
-    ) a
-)";
-
-/// Runs `select`, which reads the CTE `v` of [`VISITS`], over the period's visits.
-async fn over_visits<T>(tx: &mut Tx, period: &Period, select: &str) -> Result<Vec<T>>
+/// The period's rows of a daily rollup (`migrations/0016_report_rollups.sql`), `r` in
+/// `select`: each shop's local days from `$1` to `$2`, the shop `$3` or all. A year is a few
+/// thousand rows per shop, whatever the number of visits.
+async fn over_days<T>(tx: &mut Tx, period: &Period, select: &str) -> Result<Vec<T>>
 where
     T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
 {
-    Ok(sqlx::query_as(&format!("{VISITS} {select}"))
+    let select = select.replace(
+        "{period}",
+        "r.day BETWEEN $1 AND $2 AND ($3::bigint IS NULL OR r.shop_id = $3)",
+    );
+    Ok(sqlx::query_as(&select)
         .bind(period.from)
         .bind(period.to)
         .bind(period.shop_id)
@@ -298,11 +282,18 @@ where
 /// Statuses of visits that hold (or held) their bay.
 const LIVE: &str = "status NOT IN ('cancelled', 'no_show')";
 
+/// A rollup's visits of a group, then those not come, cancelled and completed.
+const OUTCOMES: &str = "sum(r.visits)::int8,
+    coalesce(sum(r.visits) FILTER (WHERE r.status = 'no_show'), 0)::int8,
+    coalesce(sum(r.visits) FILTER (WHERE r.status = 'cancelled'), 0)::int8,
+    coalesce(sum(r.visits) FILTER (WHERE r.status = 'completed'), 0)::int8";
+
 async fn revenue(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
-    let rows: Vec<(NaiveDate, String, i64, Decimal)> = over_visits(
+    let rows: Vec<(NaiveDate, String, i64, Decimal)> = over_days(
         tx,
         period,
-        "SELECT day, status, count(*), sum(total_price) FROM v GROUP BY day, status",
+        "SELECT r.day, r.status, sum(r.visits)::int8, sum(r.amount) FROM report_visit_days r
+         WHERE {period} GROUP BY 1, 2",
     )
     .await?;
     // bucket → (booked sum, booked visits, completed sum, completed visits)
@@ -367,14 +358,13 @@ async fn revenue(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
             column("average_ticket", "Средний чек, ₽", "money"),
         ]
     };
-    let categories: Vec<(String, i64, Decimal)> = over_visits(
+    let categories: Vec<(String, i64, Decimal)> = over_days(
         tx,
         period,
-        "SELECT coalesce(nullif(sv.category, ''), 'без категории'), count(*), sum(aps.price)
-         FROM v JOIN appointment_services aps ON aps.appointment_id = v.id
-                JOIN services sv ON sv.id = aps.service_id
-         WHERE v.status = 'completed'
-         GROUP BY 1 ORDER BY 3 DESC, 1",
+        "SELECT coalesce(nullif(sv.category, ''), 'без категории'), sum(r.visits)::int8, sum(r.amount)
+         FROM report_service_days r JOIN services sv ON sv.id = r.service_id
+         WHERE {period} AND r.status = 'completed'
+         GROUP BY 1 HAVING sum(r.visits) <> 0 ORDER BY 3 DESC, 1",
     )
     .await?;
     Ok(vec![
@@ -446,14 +436,21 @@ const WEEKDAYS: [&str; 7] = ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "В
 
 async fn load(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
     // Minutes live visits hold, by local weekday (1 = Monday) and hour, and by shop and bay.
-    let cells: Vec<(i32, i32, f64)> = over_visits(tx, period, &format!("SELECT extract(isodow FROM h)::int, extract(hour FROM h)::int,
-                sum(extract(epoch FROM least(h + interval '1 hour', v.local_end) - greatest(h, v.local_start)) / 60)::float8
-         FROM v, generate_series(date_trunc('hour', v.local_start), v.local_end - interval '1 second', interval '1 hour') AS h
-         WHERE v.{LIVE}
-         GROUP BY 1, 2")).await?;
-    let bays: Vec<(i64, String, i32, f64)> = over_visits(tx, period, &format!("SELECT s.id, s.name, v.bay, sum(extract(epoch FROM v.end_time - v.start_time) / 60)::float8
-         FROM v JOIN shops s ON s.id = v.shop_id WHERE v.{LIVE}
-         GROUP BY 1, 2, 3")).await?;
+    let cells: Vec<(i32, i32, f64)> = over_days(
+        tx,
+        period,
+        "SELECT extract(isodow FROM r.day)::int, r.hour::int, sum(r.minutes)::float8
+         FROM report_hour_days r WHERE {period} GROUP BY 1, 2",
+    )
+    .await?;
+    let bays: Vec<(i64, String, i32, f64)> = over_days(
+        tx,
+        period,
+        "SELECT s.id, s.name, r.bay, sum(r.minutes)::float8
+         FROM report_bay_days r JOIN shops s ON s.id = r.shop_id
+         WHERE {period} GROUP BY 1, 2, 3",
+    )
+    .await?;
     let shops: Vec<(i64, String, i32, Value)> = sqlx::query_as(
         "SELECT id, name, bays, working_hours FROM shops
          WHERE ($1::bigint IS NULL OR id = $1) ORDER BY id",
@@ -590,60 +587,52 @@ fn channel(source: &str) -> &'static str {
     }
 }
 
+/// The spans of `report_wait_days.wait`, in order.
+const WAITS: [&str; 6] = [
+    "меньше 15 минут",
+    "15 минут – час",
+    "1–6 часов",
+    "6–24 часа",
+    "1–7 дней",
+    "больше недели",
+];
+
 async fn funnel(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
-    // Conversations in the company's time zone: a chat belongs to no shop.
+    // Conversations by the company's local days: a chat belongs to no shop.
     let chats: (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(DISTINCT m.chat_id),
-                count(DISTINCT m.chat_id) FILTER (WHERE m.analysis ? 'engine'),
-                count(DISTINCT m.chat_id) FILTER (WHERE m.analysis ->> 'intent' = 'booking')
-         FROM bot_messages m CROSS JOIN tenants t
-         WHERE m.direction = 'in'
-           AND m.created_at >= $1::date::timestamp AT TIME ZONE t.timezone
-           AND m.created_at < ($2::date + 1)::timestamp AT TIME ZONE t.timezone",
+        "SELECT count(DISTINCT chat_id), count(DISTINCT chat_id) FILTER (WHERE answered),
+                count(DISTINCT chat_id) FILTER (WHERE wanted)
+         FROM report_chat_days WHERE day BETWEEN $1 AND $2",
     )
     .bind(period.from)
     .bind(period.to)
     .fetch_one(&mut **tx)
     .await?;
-    let booked: Vec<(String, i64, i64)> = over_visits(
+    let booked: Vec<(String, i64, i64)> = over_days(
         tx,
         period,
-        "SELECT source, count(*), count(*) FILTER (WHERE status = 'completed')
-         FROM v GROUP BY source",
+        "SELECT r.source, sum(r.visits)::int8,
+                coalesce(sum(r.visits) FILTER (WHERE r.status = 'completed'), 0)::int8
+         FROM report_visit_days r WHERE {period} GROUP BY 1",
     )
     .await?;
     let engines: Vec<(String, i64, i64)> = sqlx::query_as(
-        "SELECT m.analysis ->> 'engine', count(*), count(*) FILTER (WHERE m.analysis ? 'fallback')
-         FROM bot_messages m CROSS JOIN tenants t
-         WHERE m.direction = 'in' AND m.analysis ? 'engine'
-           AND m.created_at >= $1::date::timestamp AT TIME ZONE t.timezone
-           AND m.created_at < ($2::date + 1)::timestamp AT TIME ZONE t.timezone
-         GROUP BY 1 ORDER BY 2 DESC",
+        "SELECT engine, sum(answers)::int8, sum(fallbacks)::int8
+         FROM report_engine_days WHERE day BETWEEN $1 AND $2
+         GROUP BY 1 HAVING sum(answers) <> 0 ORDER BY 2 DESC, 1",
     )
     .bind(period.from)
     .bind(period.to)
     .fetch_all(&mut **tx)
     .await?;
-    // Minutes from a client's first message (of the period, or of the 30 days before it) to a
-    // visit booked in the bot, median over visits: the first messages are found once per
-    // client, not once per visit.
-    let median: Option<f64> = over_visits::<(Option<f64>,)>(
+    // Time from a client's first message (within the 30 days before) to a visit booked in the
+    // bot, as the share of visits in each span.
+    let waits: Vec<(i16, i64)> = over_days(
         tx,
         period,
-        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM v.created_at - f.first) / 60)
-         FROM v JOIN (
-             SELECT m.client_id, min(m.created_at) AS first
-             FROM bot_messages m CROSS JOIN tenants t
-             WHERE m.direction = 'in' AND m.client_id IS NOT NULL
-               AND m.created_at >= ($1::date - 30)::timestamp AT TIME ZONE t.timezone
-               AND m.created_at < ($2::date + 1)::timestamp AT TIME ZONE t.timezone
-             GROUP BY m.client_id
-         ) f ON f.client_id = v.client_id AND f.first <= v.created_at
-         WHERE v.source = 'telegram'",
+        "SELECT r.wait, sum(r.visits)::int8 FROM report_wait_days r WHERE {period} GROUP BY 1",
     )
-    .await?
-    .first()
-    .and_then(|row| row.0);
+    .await?;
     let of = |source: &str| {
         booked
             .iter()
@@ -676,6 +665,7 @@ async fn funnel(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
             json!(api.1),
         ],
     ];
+    let waited: i64 = waits.iter().map(|w| w.1).sum();
     let total_answers: i64 = engines.iter().map(|e| e.1).sum();
     let fallbacks: i64 = engines.iter().map(|e| e.2).sum();
     let mut engine_rows: Vec<Vec<Value>> = engines
@@ -710,32 +700,35 @@ async fn funnel(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
         ),
         table(
             "time_to_book",
-            "От первого сообщения до записи (медиана)",
+            "От первого сообщения до записи в Telegram",
             vec![
-                column("what", "", "text"),
-                column("minutes", "Минут", "minutes"),
+                column("wait", "Прошло", "text"),
+                column("visits", "Записей", "int"),
+                column("share", "Доля", "share"),
             ],
-            vec![vec![
-                json!("Telegram"),
-                median
-                    .map(|m| json!((m * 10.0).round() / 10.0))
-                    .unwrap_or(Value::Null),
-            ]],
-            "none",
-            vec![],
+            WAITS
+                .iter()
+                .enumerate()
+                .map(|(i, label)| {
+                    let n = waits
+                        .iter()
+                        .find(|(w, _)| usize::try_from(*w) == Ok(i))
+                        .map(|w| w.1)
+                        .unwrap_or(0);
+                    vec![json!(label), json!(n), share(n, waited)]
+                })
+                .collect(),
+            "bars",
+            vec![1],
         ),
     ])
 }
 
 async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
-    let by_day: Vec<(NaiveDate, i64, i64, i64, i64)> = over_visits(
+    let by_day: Vec<(NaiveDate, i64, i64, i64, i64)> = over_days(
         tx,
         period,
-        "SELECT day, count(*),
-                count(*) FILTER (WHERE status = 'no_show'),
-                count(*) FILTER (WHERE status = 'cancelled'),
-                count(*) FILTER (WHERE status = 'completed')
-         FROM v GROUP BY day",
+        &format!("SELECT r.day, {OUTCOMES} FROM report_visit_days r WHERE {{period}} GROUP BY 1"),
     )
     .await?;
     // bucket → (visits, no-shows, cancelled, completed)
@@ -777,17 +770,10 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
         .into_iter()
         .map(|(bucket, counts)| rate_row(bucket.to_string(), counts))
         .collect();
-    let lead: Vec<(i32, i64, i64, i64, i64)> = over_visits(
+    let lead: Vec<(i16, i64, i64, i64, i64)> = over_days(
         tx,
         period,
-        "SELECT CASE WHEN v.start_time - v.created_at < interval '1 day' THEN 0
-                         WHEN v.start_time - v.created_at < interval '4 days' THEN 1
-                         WHEN v.start_time - v.created_at < interval '8 days' THEN 2
-                         ELSE 3 END,
-                count(*), count(*) FILTER (WHERE status = 'no_show'),
-                count(*) FILTER (WHERE status = 'cancelled'),
-                count(*) FILTER (WHERE status = 'completed')
-         FROM v GROUP BY 1 ORDER BY 1",
+        &format!("SELECT r.lead, {OUTCOMES} FROM report_visit_days r WHERE {{period}} GROUP BY 1"),
     )
     .await?;
     const LEADS: [&str; 4] = ["меньше суток", "1–3 дня", "4–7 дней", "больше недели"];
@@ -795,21 +781,36 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
         .map(|i| {
             let counts = lead
                 .iter()
-                .find(|r| r.0 == i)
+                .find(|r| i16::try_from(i) == Ok(r.0))
                 .map(|r| (r.1, r.2, r.3, r.4))
                 .unwrap_or_default();
             rate_row(LEADS[i as usize].to_string(), counts)
         })
         .collect();
-    let repeated: Vec<(String, Option<String>, i64, i64)> = over_visits(
-        tx,
-        period,
-        "SELECT c.full_name, c.phone, count(*) FILTER (WHERE v.status = 'no_show'), count(*)
-         FROM v JOIN clients c ON c.id = v.client_id
-         GROUP BY c.id, c.full_name, c.phone
-         HAVING count(*) FILTER (WHERE v.status = 'no_show') >= 2
-         ORDER BY 3 DESC, 1 LIMIT 50",
+    // Few visits are no-shows: they are found by status and a UTC range a day wider than the
+    // period on each side, then kept by their shop's local day.
+    let repeated: Vec<(String, Option<String>, i64, i64)> = sqlx::query_as(
+        "WITH local AS (
+             SELECT a.id, a.client_id, a.status FROM appointments a JOIN shops s ON s.id = a.shop_id
+             WHERE a.start_time >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
+               AND a.start_time < ($2::date + 2)::timestamp AT TIME ZONE 'UTC'
+               AND (a.start_time AT TIME ZONE s.timezone)::date BETWEEN $1 AND $2
+               AND ($3::bigint IS NULL OR a.shop_id = $3)
+         ), missed AS (
+             SELECT c.id, c.full_name, c.phone, count(*) AS n
+             FROM local v JOIN clients c ON c.id = v.client_id
+             WHERE v.status = 'no_show'
+             GROUP BY c.id HAVING count(*) >= 2
+             ORDER BY 4 DESC, 2, 1 LIMIT 50
+         )
+         SELECT m.full_name, m.phone, m.n,
+                (SELECT count(*) FROM local v WHERE v.client_id = m.id)
+         FROM missed m ORDER BY 3 DESC, 1, m.id",
     )
+    .bind(period.from)
+    .bind(period.to)
+    .bind(period.shop_id)
+    .fetch_all(&mut **tx)
     .await?;
     Ok(vec![
         table(
@@ -863,25 +864,29 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
 }
 
 async fn services(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
-    let mix: Vec<(String, i64, Decimal)> = over_visits(
+    let mix: Vec<(String, i64, Decimal)> = over_days(
         tx,
         period,
         &format!(
-            "SELECT sv.name, count(*) FILTER (WHERE v.{LIVE}),
-                coalesce(sum(aps.price) FILTER (WHERE v.status = 'completed'), 0)
-         FROM v JOIN appointment_services aps ON aps.appointment_id = v.id
-                JOIN services sv ON sv.id = aps.service_id
-         GROUP BY sv.id, sv.name ORDER BY 2 DESC, 1"
+            "SELECT sv.name, coalesce(sum(r.visits) FILTER (WHERE r.{LIVE}), 0)::int8,
+                    coalesce(sum(r.amount) FILTER (WHERE r.status = 'completed'), 0)
+             FROM report_service_days r JOIN services sv ON sv.id = r.service_id
+             WHERE {{period}}
+             GROUP BY sv.id, sv.name HAVING sum(r.visits) <> 0 ORDER BY 2 DESC, 1"
         ),
     )
     .await?;
-    let pairs: Vec<(String, String, i64)> = over_visits(tx, period, &format!("SELECT s1.name, s2.name, count(*)
-         FROM v JOIN appointment_services a1 ON a1.appointment_id = v.id
-                JOIN appointment_services a2 ON a2.appointment_id = v.id AND a2.service_id > a1.service_id
-                JOIN services s1 ON s1.id = a1.service_id
-                JOIN services s2 ON s2.id = a2.service_id
-         WHERE v.{LIVE}
-         GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 15")).await?;
+    let pairs: Vec<(String, String, i64)> = over_days(
+        tx,
+        period,
+        "SELECT s1.name, s2.name, sum(r.visits)::int8
+         FROM report_pair_days r JOIN services s1 ON s1.id = r.service_id
+                                 JOIN services s2 ON s2.id = r.other_id
+         WHERE {period}
+         GROUP BY s1.id, s1.name, s2.id, s2.name HAVING sum(r.visits) > 0
+         ORDER BY 3 DESC, 1, 2 LIMIT 15",
+    )
+    .await?;
     Ok(vec![
         table(
             "mix",
@@ -916,10 +921,11 @@ async fn services(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
 }
 
 async fn sources(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
-    let rows: Vec<(NaiveDate, String, i64)> = over_visits(
+    let rows: Vec<(NaiveDate, String, i64)> = over_days(
         tx,
         period,
-        "SELECT day, source, count(*) FROM v GROUP BY 1, 2",
+        "SELECT r.day, r.source, sum(r.visits)::int8 FROM report_visit_days r
+         WHERE {period} GROUP BY 1, 2",
     )
     .await?;
     const SOURCES: [&str; 3] = ["telegram", "web", "api"];

@@ -202,37 +202,7 @@ async fn fixture(db: &TestDb) -> (TenantId, i64, i64) {
             &[brakes],
         ),
     ];
-    for (shop, bay, client, start, minutes, status, source, created, services) in visits {
-        let id = sqlx::query_scalar::<_, i64>(
-            "INSERT INTO appointments (tenant_id, shop_id, bay, client_id, start_time, end_time, status, source, total_price, created_at)
-             VALUES ($1, $2, $3, $4, $5::timestamptz, $5::timestamptz + make_interval(mins => $6), $7, $8,
-                     (SELECT sum(price) FROM services WHERE id = ANY($10)), $9::timestamptz) RETURNING id",
-        )
-        .bind(tenant.0)
-        .bind(shop)
-        .bind(bay)
-        .bind(client)
-        .bind(start)
-        .bind(minutes)
-        .bind(status)
-        .bind(source)
-        .bind(created)
-        .bind(services)
-        .fetch_one(&db.owner)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes)
-             SELECT $1, $2, id, price, 30 FROM services WHERE id = ANY($3)",
-        )
-        .bind(tenant.0)
-        .bind(id)
-        .bind(services)
-        .execute(&db.owner)
-        .await
-        .unwrap();
-    }
-    // Three chats on 28 March: one the rules answered (wants to book), one the rules answered
+    // Written before the visits are booked, as in the bot. Three chats on 28 March: one the rules answered (wants to book), one the rules answered
     // in the LLM's place (it timed out), one not analysed; and the first client's message of
     // 26 March, 20 minutes before the first visit was booked.
     for (chat, client, at, analysis) in [
@@ -260,6 +230,36 @@ async fn fixture(db: &TestDb) -> (TenantId, i64, i64) {
         .bind(client)
         .bind((!analysis.is_null()).then_some(analysis))
         .bind(at)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    }
+    for (shop, bay, client, start, minutes, status, source, created, services) in visits {
+        let id = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO appointments (tenant_id, shop_id, bay, client_id, start_time, end_time, status, source, total_price, created_at)
+             VALUES ($1, $2, $3, $4, $5::timestamptz, $5::timestamptz + make_interval(mins => $6), $7, $8,
+                     (SELECT sum(price) FROM services WHERE id = ANY($10)), $9::timestamptz) RETURNING id",
+        )
+        .bind(tenant.0)
+        .bind(shop)
+        .bind(bay)
+        .bind(client)
+        .bind(start)
+        .bind(minutes)
+        .bind(status)
+        .bind(source)
+        .bind(created)
+        .bind(services)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes)
+             SELECT $1, $2, id, price, 30 FROM services WHERE id = ANY($3)",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .bind(services)
         .execute(&db.owner)
         .await
         .unwrap();
@@ -507,8 +507,15 @@ async fn reports_count_the_fixture_by_each_shops_local_day() {
             vec![json!("ответили правила вместо LLM"), json!(1), json!(0.5)],
         ]
     );
-    // 20 minutes for the first visit, 1580 for the second (the same first message).
-    assert_eq!(rows(&funnel, "time_to_book")[0][1], json!(800.0));
+    // 20 minutes for the first visit, 1580 (a day and a bit) for the second, from the same
+    // first message; the cancelled Telegram visit was booked before anyone wrote.
+    let waits = rows(&funnel, "time_to_book");
+    assert_eq!(
+        waits.iter().map(|w| w[1].clone()).collect::<Vec<_>>(),
+        vec![json!(0), json!(1), json!(0), json!(0), json!(1), json!(0)]
+    );
+    assert_eq!(waits[1][0], json!("15 минут – час"));
+    assert_eq!(waits[4][2], json!(0.5));
 
     // Weeks: 28 and 29 March are one ISO week, 30 March the next.
     let weekly = Period {
@@ -654,5 +661,86 @@ async fn reports_over_the_api_as_json_and_csv() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
     drop(server);
+    db.drop().await;
+}
+
+/// Every rollup row with a non-zero figure, as text, in one order: what the reports read.
+async fn rollups(tx: &mut app::domain::db::Tx) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT x FROM (
+             SELECT 'visit ' || row(r.*)::text AS x FROM report_visit_days r WHERE visits <> 0 OR amount <> 0
+             UNION ALL SELECT 'hour ' || row(r.*)::text FROM report_hour_days r WHERE minutes <> 0
+             UNION ALL SELECT 'bay ' || row(r.*)::text FROM report_bay_days r WHERE minutes <> 0
+             UNION ALL SELECT 'service ' || row(r.*)::text FROM report_service_days r WHERE visits <> 0 OR amount <> 0
+             UNION ALL SELECT 'pair ' || row(r.*)::text FROM report_pair_days r WHERE visits <> 0
+             UNION ALL SELECT 'wait ' || row(r.*)::text FROM report_wait_days r WHERE visits <> 0
+             UNION ALL SELECT 'chat ' || row(r.*)::text FROM report_chat_days r
+             UNION ALL SELECT 'engine ' || row(r.*)::text FROM report_engine_days r WHERE answers <> 0 OR fallbacks <> 0
+         ) t ORDER BY 1",
+    )
+    .fetch_all(&mut **tx)
+    .await
+    .unwrap()
+}
+
+/// The triggers keep the rollups exactly as a recount from scratch would make them, through
+/// every kind of change staff, the bot and the worker make — as the runtime role, under RLS.
+#[tokio::test]
+async fn rollups_kept_by_triggers_equal_a_recount() {
+    let db = TestDb::new().await;
+    let (tenant, moscow, london) = fixture(&db).await;
+    let mut tx = db.app.tenant_tx(tenant).await.unwrap();
+    let before = rollups(&mut tx).await;
+    assert!(before.iter().any(|r| r.starts_with("pair ")), "{before:?}");
+    assert!(before.iter().any(|r| r.starts_with("wait ")), "{before:?}");
+    for change in [
+        // Statuses change, a visit moves a day and to another bay, one changes shop.
+        "UPDATE appointments SET status = 'no_show' WHERE status = 'completed' AND source = 'telegram'",
+        "UPDATE appointments SET status = 'completed' WHERE status = 'cancelled'",
+        "UPDATE appointments SET start_time = start_time + interval '1 day 30 minutes',
+                                 end_time = end_time + interval '1 day 30 minutes', bay = 2
+         WHERE source = 'web' AND shop_id = $moscow",
+        "UPDATE appointments SET shop_id = $london, bay = 1, start_time = start_time + interval '7 days',
+                                 end_time = end_time + interval '7 days'
+         WHERE id = (SELECT min(id) FROM appointments WHERE shop_id = $moscow)",
+        // Services: replaced as the visit editor does (delete, then insert), repriced, added.
+        "DELETE FROM appointment_services WHERE appointment_id IN (SELECT id FROM appointments WHERE source = 'web')",
+        "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes)
+         SELECT a.tenant_id, a.id, s.id, s.price + 5, 30 FROM appointments a, services s WHERE a.source = 'web'",
+        "UPDATE appointment_services SET price = price * 2 WHERE price > 1500",
+        // A note alone changes nothing; a visit deleted takes its services with it.
+        "UPDATE appointments SET customer_note = 'стучит' WHERE true",
+        "DELETE FROM appointments WHERE source = 'api'",
+        // Messages analysed later; the shop and the company change time zone.
+        "UPDATE bot_messages SET analysis = '{\"engine\": \"openai\", \"intent\": \"booking\", \"fallback\": \"invalid\"}'
+         WHERE analysis IS NULL",
+        "UPDATE shops SET timezone = 'Asia/Vladivostok' WHERE id = $london",
+        "UPDATE tenants SET timezone = 'Asia/Yekaterinburg' WHERE true",
+    ] {
+        let change = change
+            .replace("$moscow", &moscow.to_string())
+            .replace("$london", &london.to_string());
+        sqlx::query(&change)
+            .execute(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("{change}: {e}"));
+    }
+    let kept = rollups(&mut tx).await;
+    assert_ne!(kept, before, "the changes must show in the rollups");
+    for shop in [moscow, london] {
+        sqlx::query("SELECT report_rebuild_shop($1)")
+            .bind(shop)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    sqlx::query("SELECT report_rebuild_messages($1)")
+        .bind(tenant.0)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let recounted = rollups(&mut tx).await;
+    assert_eq!(kept, recounted);
+    tx.rollback().await.unwrap();
     db.drop().await;
 }

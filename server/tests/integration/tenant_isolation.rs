@@ -88,9 +88,19 @@ async fn fill(tx: &mut Tx, tenant: TenantId) {
     .fetch_one(&mut **tx)
     .await
     .unwrap();
+    // The customer writes first, then books in the bot: every report rollup gets a row.
+    sqlx::query(
+        "INSERT INTO bot_messages (tenant_id, chat_id, client_id, direction, author, text, analysis)
+         VALUES ($1, 1001, $2, 'in', 'customer', 'Стучит', '{\"engine\": \"rules\", \"intent\": \"booking\"}')",
+    )
+    .bind(t)
+    .bind(client)
+    .execute(&mut **tx)
+    .await
+    .unwrap();
     let appointment: i64 = sqlx::query_scalar(
         "INSERT INTO appointments (tenant_id, shop_id, client_id, vehicle_id, bay, start_time, end_time, source)
-         VALUES ($1, $2, $3, $4, 1, '2030-01-10 10:00+03', '2030-01-10 10:30+03', 'web') RETURNING id",
+         VALUES ($1, $2, $3, $4, 1, '2030-01-10 10:00+03', '2030-01-10 10:30+03', 'telegram') RETURNING id",
     )
     .bind(t)
     .bind(shop)
@@ -99,12 +109,22 @@ async fn fill(tx: &mut Tx, tenant: TenantId) {
     .fetch_one(&mut **tx)
     .await
     .unwrap();
+    let filter: i64 = sqlx::query_scalar(
+        "INSERT INTO services (tenant_id, shop_id, name, price, duration_minutes) VALUES ($1, $2, 'Filter', 500, 15) RETURNING id",
+    )
+    .bind(t)
+    .bind(shop)
+    .fetch_one(&mut **tx)
+    .await
+    .unwrap();
     sqlx::query(
-        "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes) VALUES ($1, $2, $3, 1200, 30)",
+        "INSERT INTO appointment_services (tenant_id, appointment_id, service_id, price, duration_minutes)
+         VALUES ($1, $2, $3, 1200, 30), ($1, $2, $4, 500, 15)",
     )
     .bind(t)
     .bind(appointment)
     .bind(service)
+    .bind(filter)
     .execute(&mut **tx)
     .await
     .unwrap();
