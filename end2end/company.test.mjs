@@ -21,7 +21,7 @@ test('an admin names the bays of a shop and the calendar shows the names', async
     await logIn(page, ADMIN);
     await page.goto(`${BASE_URL}/shops`);
     await waitForHydration(page);
-    await page.getByRole('region', { name: shop.name }).getByRole('button', { name: /Изменить/ }).click();
+    await page.getByRole('region', { name: shop.name }).getByRole('link', { name: /Изменить/ }).click();
     const form = page.getByRole('region', { name: `Изменить: ${shop.name}` });
     await form.getByLabel('Названия постов').fill('Подъёмник\nРазвал-схождение');
     await form.getByRole('button', { name: 'Сохранить' }).click();
@@ -30,11 +30,11 @@ test('an admin names the bays of a shop and the calendar shows the names', async
     assert.deepEqual((await api(token, 'GET', `/shops/${shop.id}`)).body.bay_names, ['Подъёмник', 'Развал-схождение']);
 
     // Too long a name is refused in place.
-    await page.getByRole('region', { name: shop.name }).getByRole('button', { name: /Изменить/ }).click();
+    await page.getByRole('region', { name: shop.name }).getByRole('link', { name: /Изменить/ }).click();
     await form.getByLabel('Названия постов').fill('Подъёмник для грузовых микроавтобусов и фургонов');
     await form.getByRole('button', { name: 'Сохранить' }).click();
     await form.getByRole('alert').filter({ hasText: 'длиннее 40 символов' }).waitFor();
-    await form.getByRole('button', { name: 'Отмена' }).click();
+    await form.getByRole('link', { name: 'Отмена' }).click();
 
     const day = workingDay(40);
     await page.goto(`${BASE_URL}/calendar?shop=${shop.id}&date=${day}&view=day`);

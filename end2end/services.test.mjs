@@ -55,7 +55,7 @@ test('a service keeps its concierge keywords and is offered in one shop or in al
   // Offered everywhere after an edit; the form opens with what was saved.
   await admin.goto(`${BASE_URL}/services`);
   await admin.waitForSelector('[data-hydrated="true"]');
-  await admin.getByRole('button', { name: 'Изменить Диагностика скрипа' }).click();
+  await admin.getByRole('link', { name: 'Изменить Диагностика скрипа' }).click();
   const edit = admin.getByRole('region', { name: 'Изменить: Диагностика скрипа' });
   assert.equal(await edit.getByLabel('Слова и симптомы для консьержа').inputValue(), 'скрип, скрипит на кочках');
   assert.equal(await edit.getByLabel('Где оказывается').inputValue(), String(other.id));

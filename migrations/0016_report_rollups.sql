@@ -12,6 +12,12 @@
 --   report_chat_days     conversations per company local day: answered, wanted to book
 --   report_engine_days   the concierge's answers per company local day and engine
 --
+-- A bulk import (`seed-history`) sets `app.report_rollups = 'deferred'` for its transactions:
+-- the triggers then leave the rollups alone, and the import recounts them once at the end.
+-- Row by row, the triggers' cached plans would be those made while the tables were small (a
+-- scan of all of a visit's table instead of its index) until the next ANALYZE, which this
+-- machine's PostgreSQL, with autovacuum off, never runs by itself.
+--
 -- The rollups are derived data: every change of a visit, of its services, of an incoming
 -- message, or of a shop's or the company's time zone updates them in the same transaction, and
 -- `report_rebuild_shop` / `report_rebuild_messages` recompute them from scratch (used here to
@@ -201,38 +207,39 @@ $$;
 
 -- Applies the change of one visit from `was` to `now` (either NULL) to the visit rollups.
 -- `service` set: only that service of the visit (added or removed) and the pairs it makes.
+-- PL/pgSQL, not SQL: its statements are planned once per session (with the row functions
+-- inlined), where an SQL function's would be planned again on every call (5 times slower).
 CREATE FUNCTION report_apply(was appointments, now appointments, service bigint DEFAULT NULL)
     RETURNS void
-    LANGUAGE sql VOLATILE
+    LANGUAGE plpgsql VOLATILE
 AS $$
-    INSERT INTO report_visit_days AS r
-    SELECT tenant_id, day, shop_id, status, source, lead, sum(visits), sum(amount)
-    FROM (SELECT * FROM report_visit_rows(was, -1) UNION ALL SELECT * FROM report_visit_rows(now, 1)) d
-    WHERE service IS NULL
-    GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(visits) <> 0 OR sum(amount) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT (tenant_id, day, shop_id, status, source, lead)
-    DO UPDATE SET visits = r.visits + excluded.visits, amount = r.amount + excluded.amount;
+BEGIN
+    IF service IS NULL THEN
+        INSERT INTO report_visit_days AS r
+        SELECT tenant_id, day, shop_id, status, source, lead, sum(visits), sum(amount)
+        FROM (SELECT * FROM report_visit_rows(was, -1) UNION ALL SELECT * FROM report_visit_rows(now, 1)) d
+        GROUP BY 1, 2, 3, 4, 5, 6 HAVING sum(visits) <> 0 OR sum(amount) <> 0 ORDER BY 1, 2, 3, 4, 5, 6
+        ON CONFLICT (tenant_id, day, shop_id, status, source, lead)
+        DO UPDATE SET visits = r.visits + excluded.visits, amount = r.amount + excluded.amount;
 
-    INSERT INTO report_hour_days AS r
-    SELECT tenant_id, day, shop_id, hour, sum(minutes)
-    FROM (SELECT * FROM report_hour_rows(was, -1) UNION ALL SELECT * FROM report_hour_rows(now, 1)) d
-    WHERE service IS NULL
-    GROUP BY 1, 2, 3, 4 HAVING sum(minutes) <> 0 ORDER BY 1, 2, 3, 4
-    ON CONFLICT (tenant_id, day, shop_id, hour) DO UPDATE SET minutes = r.minutes + excluded.minutes;
+        INSERT INTO report_hour_days AS r
+        SELECT tenant_id, day, shop_id, hour, sum(minutes)
+        FROM (SELECT * FROM report_hour_rows(was, -1) UNION ALL SELECT * FROM report_hour_rows(now, 1)) d
+        GROUP BY 1, 2, 3, 4 HAVING sum(minutes) <> 0 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, day, shop_id, hour) DO UPDATE SET minutes = r.minutes + excluded.minutes;
 
-    INSERT INTO report_bay_days AS r
-    SELECT tenant_id, day, shop_id, bay, sum(minutes)
-    FROM (SELECT * FROM report_bay_rows(was, -1) UNION ALL SELECT * FROM report_bay_rows(now, 1)) d
-    WHERE service IS NULL
-    GROUP BY 1, 2, 3, 4 HAVING sum(minutes) <> 0 ORDER BY 1, 2, 3, 4
-    ON CONFLICT (tenant_id, day, shop_id, bay) DO UPDATE SET minutes = r.minutes + excluded.minutes;
+        INSERT INTO report_bay_days AS r
+        SELECT tenant_id, day, shop_id, bay, sum(minutes)
+        FROM (SELECT * FROM report_bay_rows(was, -1) UNION ALL SELECT * FROM report_bay_rows(now, 1)) d
+        GROUP BY 1, 2, 3, 4 HAVING sum(minutes) <> 0 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, day, shop_id, bay) DO UPDATE SET minutes = r.minutes + excluded.minutes;
 
-    INSERT INTO report_wait_days AS r
-    SELECT tenant_id, day, shop_id, wait, sum(visits)
-    FROM (SELECT * FROM report_wait_rows(was, -1) UNION ALL SELECT * FROM report_wait_rows(now, 1)) d
-    WHERE service IS NULL
-    GROUP BY 1, 2, 3, 4 HAVING sum(visits) <> 0 ORDER BY 1, 2, 3, 4
-    ON CONFLICT (tenant_id, day, shop_id, wait) DO UPDATE SET visits = r.visits + excluded.visits;
+        INSERT INTO report_wait_days AS r
+        SELECT tenant_id, day, shop_id, wait, sum(visits)
+        FROM (SELECT * FROM report_wait_rows(was, -1) UNION ALL SELECT * FROM report_wait_rows(now, 1)) d
+        GROUP BY 1, 2, 3, 4 HAVING sum(visits) <> 0 ORDER BY 1, 2, 3, 4
+        ON CONFLICT (tenant_id, day, shop_id, wait) DO UPDATE SET visits = r.visits + excluded.visits;
+    END IF;
 
     INSERT INTO report_service_days AS r
     SELECT tenant_id, day, shop_id, service_id, status, sum(visits), sum(amount)
@@ -249,11 +256,14 @@ AS $$
     GROUP BY 1, 2, 3, 4, 5 HAVING sum(visits) <> 0 ORDER BY 1, 2, 3, 4, 5
     ON CONFLICT (tenant_id, day, shop_id, service_id, other_id)
     DO UPDATE SET visits = r.visits + excluded.visits;
-$$;
+END $$;
 
 -- A Telegram visit remembers when the customer first wrote (within the 30 days before).
+-- Planned on each call: it runs in bulk imports too, and a plan cached while the messages were
+-- few would read all of them.
 CREATE FUNCTION report_first_message() RETURNS trigger
     LANGUAGE plpgsql
+    SET plan_cache_mode = force_custom_plan
 AS $$
 BEGIN
     IF NEW.source = 'telegram' AND NEW.first_message_at IS NULL THEN
@@ -278,11 +288,11 @@ DECLARE
 BEGIN
     IF TG_OP <> 'INSERT' THEN was := OLD; END IF;
     IF TG_OP <> 'DELETE' THEN now := NEW; END IF;
-    IF TG_OP <> 'UPDATE'
+    IF current_setting('app.report_rollups', true) IS DISTINCT FROM 'deferred' AND (TG_OP <> 'UPDATE'
        OR (OLD.shop_id, OLD.bay, OLD.start_time, OLD.end_time, OLD.status, OLD.source,
            OLD.total_price, OLD.created_at, OLD.first_message_at)
           IS DISTINCT FROM (NEW.shop_id, NEW.bay, NEW.start_time, NEW.end_time, NEW.status,
-                            NEW.source, NEW.total_price, NEW.created_at, NEW.first_message_at) THEN
+                            NEW.source, NEW.total_price, NEW.created_at, NEW.first_message_at)) THEN
         PERFORM report_apply(was, now);
     END IF;
     IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
@@ -302,10 +312,12 @@ AS $$
 DECLARE
     a appointments;
 BEGIN
-    SELECT * INTO a FROM appointments
-    WHERE tenant_id = coalesce(NEW.tenant_id, OLD.tenant_id)
-      AND id = coalesce(NEW.appointment_id, OLD.appointment_id);
-    IF FOUND THEN
+    IF current_setting('app.report_rollups', true) IS DISTINCT FROM 'deferred' THEN
+        SELECT * INTO a FROM appointments
+        WHERE tenant_id = coalesce(NEW.tenant_id, OLD.tenant_id)
+          AND id = coalesce(NEW.appointment_id, OLD.appointment_id);
+    END IF;
+    IF a.id IS NOT NULL THEN
         IF TG_OP <> 'INSERT' THEN
             -- The row is still there: take it away with the pairs it makes.
             PERFORM report_apply(a, NULL, OLD.service_id);
@@ -399,7 +411,9 @@ AS $$
 DECLARE
     d date := report_message_day(NEW);
 BEGIN
-    IF d IS NULL THEN RETURN NULL; END IF;
+    IF d IS NULL OR current_setting('app.report_rollups', true) = 'deferred' THEN
+        RETURN NULL;
+    END IF;
     INSERT INTO report_chat_days AS r (tenant_id, day, chat_id, answered, wanted)
     VALUES (NEW.tenant_id, d, NEW.chat_id, coalesce(NEW.analysis ? 'engine', false),
             coalesce(NEW.analysis ->> 'intent' = 'booking', false))

@@ -97,6 +97,39 @@ where
     }
 }
 
+/// [`EditorForm`] with no WASM: a card with a heading and a [`PlainForm`] that reloads the page
+/// (or follows the server function's redirect) once saved. `cancel`: where «Отмена» leads.
+#[component]
+pub fn PlainEditor<S>(
+    action: ServerAction<S>,
+    /// The heading's id, which labels the card.
+    id: &'static str,
+    heading: String,
+    submit: &'static str,
+    #[prop(default = None)] cancel: Option<String>,
+    children: Children,
+) -> impl IntoView
+where
+    S: ServerFn + DeserializeOwned + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    view! {
+        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby=id>
+            <h2 id=id class="mb-2 font-semibold">{heading}</h2>
+            <PlainForm action class="space-y-3">
+                {children()}
+                <div class="flex gap-2">
+                    <button type="submit" class=PRIMARY_BUTTON>{submit}</button>
+                    {cancel.map(|href| view! {
+                        <a href=public_url(&href) class="rounded-lg border px-4 py-2 text-sm">"Отмена"</a>
+                    })}
+                </div>
+            </PlainForm>
+        </section>
+    }
+}
+
 /// The look of a form's main button.
 pub const PRIMARY_BUTTON: &str =
     "rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60";

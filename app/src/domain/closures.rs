@@ -158,7 +158,11 @@ fn check(new: &NewClosure, bays: i32, today: NaiveDate) -> Result<()> {
 }
 
 /// Live visits of `closure`'s day that its hours or its closed bay no longer hold.
-async fn visits_to_move(tx: &mut Tx, shop_id: i64, closure: &Closure) -> Result<Vec<Appointment>> {
+pub async fn visits_to_move(
+    tx: &mut Tx,
+    shop_id: i64,
+    closure: &Closure,
+) -> Result<Vec<Appointment>> {
     let (hours, tz) = booking::shop_hours(tx, shop_id).await?;
     let visits = booking::list(
         tx,

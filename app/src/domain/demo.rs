@@ -763,6 +763,18 @@ pub mod history {
             day += Duration::days(1);
         }
         insert_batch(db, tenant, &mut visits).await?;
+        let mut tx = db.tenant_tx(tenant).await?;
+        for (shop, _) in &shops {
+            sqlx::query("SELECT report_rebuild_shop($1)")
+                .bind(shop)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("SELECT report_rebuild_messages($1)")
+            .bind(tenant.0)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(total)
     }
 
@@ -773,6 +785,10 @@ pub mod history {
             return Ok(());
         }
         let mut tx = db.tenant_tx(tenant).await?;
+        // The reports' rollups are counted once at the end (migration 0016), not row by row.
+        sqlx::query("SET LOCAL app.report_rollups = 'deferred'")
+            .execute(&mut *tx)
+            .await?;
         // The messages first: a Telegram visit remembers when its customer first wrote.
         let telegram: Vec<&Visit> = visits.iter().filter(|v| v.source == "telegram").collect();
         sqlx::query(

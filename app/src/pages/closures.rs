@@ -1,14 +1,14 @@
 //! Выходные и сокращённые дни, on the Точки page: holidays, short days and a bay out of
-//! service, per shop. Admins add and remove them; adding one over booked visits lists those
-//! visits with a link to each in the calendar.
+//! service, per shop. Admins add and remove them with plain forms (no WASM: the page reloads);
+//! a closure over booked visits lists those visits, with a link to each in the calendar, until
+//! they are moved.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
-    form::{error_since, ActionForm, Field, INPUT, PRIMARY_BUTTON},
-    loaded::load,
+    form::{Field, PlainForm, INPUT, PRIMARY_BUTTON},
 };
 use crate::error::AppError;
 use crate::public_path::public_url;
@@ -31,9 +31,11 @@ pub struct ClosureRow {
     /// «Закрыто», «Пост 2 закрыт», «Сокращённый день: 10:00–16:00».
     pub what: String,
     pub reason: String,
+    /// Live visits of the day the closure leaves outside the hours.
+    pub to_move: Vec<VisitToMove>,
 }
 
-/// A visit a new closure leaves outside the hours: `(calendar link, «09:00 Иванов Иван»)`.
+/// A visit a closure leaves outside the hours: `(calendar link, «09:00 Иванов Иван»)`.
 pub type VisitToMove = (String, String);
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -63,7 +65,8 @@ pub async fn load_closures() -> Result<ClosuresView, AppError> {
     let mut rows = Vec::new();
     for shop in &shops {
         for c in closures::upcoming(&mut tx, shop.id).await? {
-            rows.push(ssr::row(&shop.name, c));
+            let to_move = closures::visits_to_move(&mut tx, shop.id, &c).await?;
+            rows.push(ssr::row(&shop.name, c, ssr::links(shop.id, to_move)));
         }
     }
     tx.commit().await?;
@@ -84,19 +87,7 @@ pub async fn add_closure(closure: ClosureInput) -> Result<Vec<VisitToMove>, AppE
     let shop_id = closure.shop_id;
     let new = ssr::read(closure)?;
     let added = closures::add(&state, tenant, shop_id, new).await?;
-    Ok(added
-        .visits_to_move
-        .into_iter()
-        .map(|a| {
-            let start = a.start_time.format("%H:%M");
-            let link = format!(
-                "/calendar?shop={shop_id}&date={}&visit={}",
-                a.start_time.date_naive(),
-                a.id
-            );
-            (link, format!("{start} {}", a.client.full_name))
-        })
-        .collect())
+    Ok(ssr::links(shop_id, added.visits_to_move))
 }
 
 #[server]
@@ -109,14 +100,33 @@ pub async fn remove_closure(shop_id: i64, id: i64) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use super::{ClosureInput, ClosureRow};
+    use super::{ClosureInput, ClosureRow, VisitToMove};
     use crate::{
-        domain::closures::{Closure, NewClosure},
+        domain::{
+            booking::Appointment,
+            closures::{Closure, NewClosure},
+        },
         error::AppError,
         session::ssr::refused,
     };
 
-    pub(super) fn row(shop_name: &str, c: Closure) -> ClosureRow {
+    /// Each visit as a link to it in the calendar, with its time and client.
+    pub(super) fn links(shop_id: i64, visits: Vec<Appointment>) -> Vec<VisitToMove> {
+        visits
+            .into_iter()
+            .map(|a| {
+                let link = format!(
+                    "/calendar?shop={shop_id}&date={}&visit={}",
+                    a.start_time.date_naive(),
+                    a.id
+                );
+                let start = a.start_time.format("%H:%M");
+                (link, format!("{start} {}", a.client.full_name))
+            })
+            .collect()
+    }
+
+    pub(super) fn row(shop_name: &str, c: Closure, to_move: Vec<VisitToMove>) -> ClosureRow {
         let what = match (c.bay, c.opens, c.closes) {
             (Some(bay), _, _) => format!("Пост {bay} закрыт"),
             (None, Some(opens), Some(closes)) => format!(
@@ -137,6 +147,7 @@ mod ssr {
             ),
             what,
             reason: c.reason,
+            to_move,
         }
     }
 
@@ -181,23 +192,9 @@ mod ssr {
 }
 
 /// The closures of every shop and, for admins, the form that adds one.
-#[island]
+#[component]
 pub fn ClosuresEditor() -> impl IntoView {
-    let add = ServerAction::<AddClosure>::new();
-    let remove = ServerAction::<RemoveClosure>::new();
-    let view_data = load(|| (), |_| load_closures());
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = add.value().get() {
-            view_data.refetch();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = remove.value().get() {
-            view_data.refetch();
-        }
-    });
-    let add_error = error_since(add.into(), 0);
-    let remove_error = error_since(remove.into(), 0);
+    let view_data = Resource::new(|| (), |_| load_closures());
     view! {
         <section class="mt-6 rounded-xl bg-white p-4 shadow" aria-labelledby="closures-title">
             <h2 id="closures-title" class="mb-1 font-semibold">"Выходные и сокращённые дни"</h2>
@@ -206,57 +203,56 @@ pub fn ClosuresEditor() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match view_data.await {
                         Ok(data) => view! {
-                            <ClosureList rows=data.closures can_edit=data.can_edit remove/>
-                            {data.can_edit.then(|| view! { <ClosureForm shops=data.shops add/> })}
+                            <ClosureList rows=data.closures can_edit=data.can_edit/>
+                            {data.can_edit.then(|| view! { <ClosureForm shops=data.shops/> })}
                         }.into_any(),
                         Err(error) => view! { <ErrorNotice error/> }.into_any(),
                     }
                 })}
             </Transition>
-            {move || remove_error().map(|error| view! { <ErrorNotice error/> })}
-            {move || add_error().map(|error| view! { <ErrorNotice error/> })}
-            {move || add.value().get().and_then(Result::ok).filter(|v| !v.is_empty()).map(|visits| view! {
-                <div role="status" class="mt-3 rounded-lg border border-amber-300 bg-amber-50 p-3 text-sm">
-                    <p class="font-medium">"На этот день уже есть записи — перенесите их:"</p>
-                    <ul class="mt-1 list-disc pl-5">
-                        {visits.into_iter().map(|(link, text)| view! {
-                            <li><a class="text-blue-700 underline" href=public_url(&link)>{text}</a></li>
-                        }).collect_view()}
-                    </ul>
-                </div>
-            })}
         </section>
     }
 }
 
 #[component]
-fn ClosureList(
-    rows: Vec<ClosureRow>,
-    can_edit: bool,
-    remove: ServerAction<RemoveClosure>,
-) -> impl IntoView {
+fn ClosureList(rows: Vec<ClosureRow>, can_edit: bool) -> impl IntoView {
     if rows.is_empty() {
         return view! { <EmptyState text="Особых дней нет: точки работают по своему расписанию."/> }
             .into_any();
     }
     view! {
         <ul class="mb-3 divide-y" aria-label="Особые дни">
-            {rows.into_iter().map(|row| view! {
-                <li class="flex flex-wrap items-center gap-2 py-2 text-sm">
-                    <span class="w-32 font-medium">{row.day.clone()}</span>
-                    <span>{row.shop_name.clone()}</span>
-                    <span class="text-slate-700">{row.what.clone()}</span>
-                    <span class="flex-1 text-slate-500">{row.reason.clone()}</span>
-                    {can_edit.then(|| view! {
-                        <ActionForm action=remove>
-                            <input type="hidden" name="shop_id" value=row.shop_id/>
-                            <input type="hidden" name="id" value=row.id/>
-                            <button type="submit" class="rounded-lg border px-2 py-0.5 text-xs">
-                                "Удалить"<span class="sr-only">" " {row.day.clone()} " " {row.shop_name.clone()}</span>
-                            </button>
-                        </ActionForm>
-                    })}
-                </li>
+            {rows.into_iter().map(|row| {
+                let remove = ServerAction::<RemoveClosure>::new();
+                view! {
+                    <li class="py-2 text-sm">
+                        <div class="flex flex-wrap items-center gap-2">
+                            <span class="w-32 font-medium">{row.day.clone()}</span>
+                            <span>{row.shop_name.clone()}</span>
+                            <span class="text-slate-700">{row.what.clone()}</span>
+                            <span class="flex-1 text-slate-500">{row.reason.clone()}</span>
+                            {can_edit.then(|| view! {
+                                <PlainForm action=remove>
+                                    <input type="hidden" name="shop_id" value=row.shop_id/>
+                                    <input type="hidden" name="id" value=row.id/>
+                                    <button type="submit" class="rounded-lg border px-2 py-0.5 text-xs">
+                                        "Удалить"<span class="sr-only">" " {row.day.clone()} " " {row.shop_name.clone()}</span>
+                                    </button>
+                                </PlainForm>
+                            })}
+                        </div>
+                        {(!row.to_move.is_empty()).then(|| view! {
+                            <div role="status" class="mt-2 rounded-lg border border-amber-300 bg-amber-50 p-3">
+                                <p class="font-medium">"На этот день уже есть записи — перенесите их:"</p>
+                                <ul class="mt-1 list-disc pl-5">
+                                    {row.to_move.into_iter().map(|(link, text)| view! {
+                                        <li><a class="text-blue-700 underline" href=public_url(&link)>{text}</a></li>
+                                    }).collect_view()}
+                                </ul>
+                            </div>
+                        })}
+                    </li>
+                }
             }).collect_view()}
         </ul>
     }
@@ -264,9 +260,10 @@ fn ClosureList(
 }
 
 #[component]
-fn ClosureForm(shops: Vec<(i64, String, i32)>, add: ServerAction<AddClosure>) -> impl IntoView {
+fn ClosureForm(shops: Vec<(i64, String, i32)>) -> impl IntoView {
+    let add = ServerAction::<AddClosure>::new();
     view! {
-        <ActionForm action=add attr:class="grid gap-2 border-t pt-3 sm:grid-cols-3">
+        <PlainForm action=add class="grid gap-2 border-t pt-3 sm:grid-cols-3">
             <div>
                 <label for="closure-shop" class="block text-sm font-medium">"Точка"</label>
                 <select id="closure-shop" name="closure[shop_id]" class=INPUT>
@@ -291,8 +288,8 @@ fn ClosureForm(shops: Vec<(i64, String, i32)>, add: ServerAction<AddClosure>) ->
                 <Field id="closure-reason" label="Причина" name="closure[reason]" placeholder="Новый год" value=""/>
             </div>
             <div class="flex items-end">
-                <button type="submit" class=PRIMARY_BUTTON disabled=move || add.pending().get()>"Добавить"</button>
+                <button type="submit" class=PRIMARY_BUTTON>"Добавить"</button>
             </div>
-        </ActionForm>
+        </PlainForm>
     }
 }

@@ -1,15 +1,14 @@
 //! «Компания», a section of the Settings page: the company's name, time zone and the reminders
-//! its clients get before a visit. Admins change them; managers see them. Rendered inside the
-//! Settings page's island (no island of its own: the WASM bundle is over its budget), with a
-//! plain form that also works before hydration.
+//! its clients get before a visit. Admins change them; managers see them. Server-rendered with a
+//! plain form (no WASM): a save brings the page back with «Сохранено» and the values as saved
+//! (normalised).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{ErrorNotice, Loading},
-    form::{EditorForm, PlainForm, INPUT, PRIMARY_BUTTON},
-    loaded::Loaded,
+    form::{PlainEditor, PlainForm, INPUT, PRIMARY_BUTTON},
 };
 use crate::error::AppError;
 
@@ -54,7 +53,7 @@ pub async fn load_company() -> Result<CompanyView, AppError> {
 }
 
 /// An admin's change of the company's settings, as `PATCH /api/v1/tenant` makes it; answers the
-/// settings as saved (normalised), which the form shows.
+/// settings as saved (normalised), and sends the page back to show them with «Сохранено».
 #[server]
 pub async fn save_company(
     name: String,
@@ -82,6 +81,10 @@ pub async fn save_company(
         },
     )
     .await?;
+    leptos_axum::redirect(&crate::session::ssr::public_url(
+        &state.config,
+        "/settings?saved=company",
+    ));
     Ok(ssr::view(company, true))
 }
 
@@ -126,50 +129,32 @@ mod ssr {
     }
 }
 
-/// The section: the form for admins, the values for managers.
+/// The section: the form for admins, the values for managers. `saved`: the page came back
+/// from a save.
 #[component]
-pub fn CompanySettings(
-    company: Loaded<CompanyView>,
-    save: ServerAction<SaveCompany>,
-) -> impl IntoView {
-    view! {
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match company.await {
-                    Ok(view) if view.can_edit => view! { <CompanyForm company=view save/> }.into_any(),
-                    Ok(view) => view! { <CompanyValues company=view/> }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                }
-            })}
-        </Transition>
+pub fn CompanySettings(company: CompanyView, #[prop(optional)] saved: bool) -> impl IntoView {
+    if company.can_edit {
+        view! { <CompanyForm company saved/> }.into_any()
+    } else {
+        view! { <CompanyValues company/> }.into_any()
     }
 }
 
 #[component]
-fn CompanyForm(company: CompanyView, save: ServerAction<SaveCompany>) -> impl IntoView {
-    let saved = move || matches!(save.value().get(), Some(Ok(_)));
-    // The inputs show what the save answered (normalised: «3, 48, 3» comes back as «48, 3») as
-    // properties, since an input the user typed in ignores a new attribute. Nothing else writes
-    // them: no reload replaces the form under a user who goes on typing, and a refused save
-    // leaves the form as typed.
-    let shown = RwSignal::new(company.clone());
-    Effect::new(move |_| {
-        if let Some(Ok(view)) = save.value().get() {
-            shown.set(view);
-        }
-    });
+fn CompanyForm(company: CompanyView, saved: bool) -> impl IntoView {
+    let save = ServerAction::<SaveCompany>::new();
     let current = company.timezone.clone();
     // The company's own zone stays choosable when it is none of the usual ones.
     let other = (!ZONES.iter().any(|(zone, _)| *zone == current)).then(|| current.clone());
     view! {
-        <EditorForm action=save id="company-title" heading="Компания".to_string() submit="Сохранить">
+        <PlainEditor action=save id="company-title" heading="Компания".to_string() submit="Сохранить">
             <div>
                 <label for="company-name" class="block text-sm font-medium">"Название"</label>
-                <input id="company-name" name="name" required maxlength="200" value=company.name.clone() prop:value=move || shown.with(|v| v.name.clone()) class=INPUT/>
+                <input id="company-name" name="name" required maxlength="200" value=company.name.clone() class=INPUT/>
             </div>
             <div>
                 <label for="company-timezone" class="block text-sm font-medium">"Часовой пояс"</label>
-                <select id="company-timezone" name="timezone" class=INPUT prop:value=move || shown.with(|v| v.timezone.clone())>
+                <select id="company-timezone" name="timezone" class=INPUT>
                     {ZONES.iter().map(|(zone, label)| view! {
                         <option value=*zone selected=*zone == current>{*label}</option>
                     }).collect_view()}
@@ -179,13 +164,13 @@ fn CompanyForm(company: CompanyView, save: ServerAction<SaveCompany>) -> impl In
             <div>
                 <label for="company-reminders" class="block text-sm font-medium">"За сколько часов напоминать"</label>
                 <input id="company-reminders" name="reminder_hours" placeholder="24, 2" aria-describedby="company-reminders-hint"
-                    value=company.reminder_hours.clone() prop:value=move || shown.with(|v| v.reminder_hours.clone()) class=INPUT/>
+                    value=company.reminder_hours.clone() class=INPUT/>
                 <p id="company-reminders-hint" class="text-xs text-slate-500">
                     "Клиентам, до визита (по каналам из «Уведомлений»): часы через запятую, не больше 5, от 1 до 720. Пусто — не напоминать."
                 </p>
             </div>
-            {move || saved().then(|| view! { <p role="status" class="text-sm text-emerald-700">"Сохранено"</p> })}
-        </EditorForm>
+            {saved.then(|| view! { <p role="status" class="text-sm text-emerald-700">"Сохранено"</p> })}
+        </PlainEditor>
     }
 }
 

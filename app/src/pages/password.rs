@@ -3,18 +3,19 @@
 //! by every staff page until they have set their own.
 
 use crate::error::AppError;
-use leptos::{html, prelude::*};
+use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 
 use crate::components::{
     feedback::{ErrorNotice, Loading},
-    form::{ActionForm, INPUT, PRIMARY_BUTTON},
+    form::{ActionForm, PlainForm, INPUT, PRIMARY_BUTTON},
 };
 use crate::session::{current_user, Logout};
 
 /// Changes the caller's password. Their other sessions end; this one goes on with a fresh
-/// session cookie. Out of a temporary password it leads on to the dashboard.
+/// session cookie. Out of a temporary password it leads on to the dashboard; otherwise back to
+/// Settings, which says it is done.
 // A stable URL (no generated suffix) so that tests and logs can name it.
 #[server(endpoint = "change_password")]
 pub async fn change_password(
@@ -37,9 +38,12 @@ pub async fn change_password(
     let subject = passwords::change_own(&state, &user, &current_password, &new_password).await?;
     let token = auth::issue_token(&state.config, subject.user_id, subject.version)?;
     ssr::set_session_cookie(&state.config, Some(&token));
-    if user.must_change_password {
-        leptos_axum::redirect(&ssr::public_url(&state.config, "/"));
-    }
+    let next = if user.must_change_password {
+        "/"
+    } else {
+        "/settings?saved=password"
+    };
+    leptos_axum::redirect(&ssr::public_url(&state.config, next));
     Ok(())
 }
 
@@ -79,31 +83,18 @@ pub fn PasswordPage() -> impl IntoView {
     }
 }
 
-/// «Сменить пароль»: the current (or `temporary`) password and the new one twice.
-#[island]
+/// «Сменить пароль»: the current (or `temporary`) password and the new one twice. A plain form
+/// (no WASM): the page it leads to says the password was changed, with nothing typed left on it.
+#[component]
 pub fn PasswordForm(temporary: bool) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
-    let form = NodeRef::<html::Form>::new();
-    // Typed passwords do not stay on the screen once changed.
-    Effect::new(move |_| {
-        if let (Some(Ok(())), Some(form)) = (change.value().get(), form.get()) {
-            form.reset();
-        }
-    });
-    let result = move || {
-        match change.value().get() {
-        Some(Ok(())) => Some(
-            view! { <p role="status" class="text-sm text-emerald-700">"Пароль изменён, другие сеансы завершены"</p> }
-                .into_any(),
-        ),
-        Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
-        None => None,
-    }
-    };
+    let changed = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("saved"))
+        .is_some_and(|saved| saved == "password");
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="change-password">
             <h2 id="change-password" class="mb-2 font-semibold">"Сменить пароль"</h2>
-            <ActionForm action=change node_ref=form attr:class="space-y-3">
+            <PlainForm action=change class="space-y-3">
                 <div>
                     <label for="current-password" class="block text-sm font-medium">
                         {if temporary { "Временный пароль" } else { "Текущий пароль" }}
@@ -119,9 +110,11 @@ pub fn PasswordForm(temporary: bool) -> impl IntoView {
                     <label for="repeat-password" class="block text-sm font-medium">"Новый пароль ещё раз"</label>
                     <input id="repeat-password" name="repeat_password" type="password" required autocomplete="new-password" class=INPUT/>
                 </div>
-                {result}
-                <button type="submit" class=PRIMARY_BUTTON disabled=move || change.pending().get()>"Сменить пароль"</button>
-            </ActionForm>
+                {changed.then(|| view! {
+                    <p role="status" class="text-sm text-emerald-700">"Пароль изменён, другие сеансы завершены"</p>
+                })}
+                <button type="submit" class=PRIMARY_BUTTON>"Сменить пароль"</button>
+            </PlainForm>
         </section>
     }
 }

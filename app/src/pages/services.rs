@@ -1,4 +1,6 @@
 //! Услуги: the company's catalogue. Admins add, change and remove services; managers read it.
+//! Server-rendered with plain forms (no WASM): «Изменить» opens the page with `?edit=<id>`, and
+//! a save brings the list back.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -7,8 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
-    form::{ActionForm, EditorForm, Field, TextArea, INPUT},
-    loaded::load,
+    form::{Field, PlainEditor, PlainForm, TextArea, INPUT},
 };
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -116,6 +117,8 @@ pub async fn save_service(service: ServiceInput) -> Result<(), AppError> {
         }
         None => services::add(&state.db, tenant, service).await?,
     };
+    // Back to the list with the form empty (followed by `public/forms.js`, or natively).
+    leptos_axum::redirect(&crate::session::ssr::public_url(&state.config, "/services"));
     Ok(())
 }
 
@@ -191,45 +194,28 @@ pub fn ServicesPage() -> impl IntoView {
     }
 }
 
-/// The catalogue and its form: the page's island.
-#[island]
+/// The catalogue and its form; `?edit=<id>` puts that service in the form.
+#[component]
 fn ServicesEditor() -> impl IntoView {
-    let save = ServerAction::<SaveService>::new();
-    let remove = ServerAction::<RemoveService>::new();
-    let catalogue = load(|| (), |_| load_catalogue());
-    // The service being edited; `None` means the form adds a new one.
-    let editing = RwSignal::new(None::<ServiceRow>);
-    // Only successful changes reload the list: a refused one keeps the form as typed, with its
-    // message.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = save.value().get() {
-            editing.set(None);
-            catalogue.refetch();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = remove.value().get() {
-            catalogue.refetch();
-        }
-    });
-
+    let catalogue = Resource::new(|| (), |_| load_catalogue());
+    let editing = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("edit"))
+        .and_then(|id| id.parse::<i64>().ok());
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match catalogue.await {
-                    Ok(catalogue) => view! {
-                        <div class="grid gap-4 lg:grid-cols-3">
-                            <div class="lg:col-span-2">
-                                <ServiceList services=catalogue.services shops=catalogue.shops.clone() can_edit=catalogue.can_edit editing remove/>
+                    Ok(catalogue) => {
+                        let service = editing.and_then(|id| catalogue.services.iter().find(|s| s.id == id).cloned());
+                        view! {
+                            <div class="grid gap-4 lg:grid-cols-3">
+                                <div class="lg:col-span-2">
+                                    <ServiceList services=catalogue.services shops=catalogue.shops.clone() can_edit=catalogue.can_edit/>
+                                </div>
+                                {catalogue.can_edit.then(|| view! { <ServiceForm service shops=catalogue.shops/> })}
                             </div>
-                            {catalogue.can_edit.then(|| {
-                                let shops = catalogue.shops;
-                                view! {
-                                    {move || view! { <ServiceForm service=editing.get() shops=shops.clone() save editing/> }}
-                                }
-                            })}
-                        </div>
-                    }.into_any(),
+                        }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
@@ -242,22 +228,18 @@ fn ServiceList(
     services: Vec<ServiceRow>,
     shops: Vec<(i64, String)>,
     can_edit: bool,
-    editing: RwSignal<Option<ServiceRow>>,
-    remove: ServerAction<RemoveService>,
 ) -> impl IntoView {
     if services.is_empty() {
         return view! { <EmptyState text="Услуг пока нет."/> }.into_any();
     }
-    let error = move || remove.value().get().and_then(Result::err);
     view! {
-        {move || error().map(|error| view! { <ErrorNotice error/> })}
         <ul class="divide-y rounded-xl bg-white shadow" aria-label="Каталог услуг">
             {services.into_iter().map(|service| {
-                let row = service.clone();
                 // Where it is offered, when not everywhere.
                 let only_in = service.shop_id.map(|id| {
                     shops.iter().find(|(shop, _)| *shop == id).map(|(_, name)| name.clone()).unwrap_or_default()
                 });
+                let remove = ServerAction::<RemoveService>::new();
                 view! {
                     <li class="flex flex-col gap-2 px-4 py-3 sm:flex-row sm:items-center" data-service=service.id>
                         <div class="flex-1">
@@ -274,16 +256,16 @@ fn ServiceList(
                             })}
                         </div>
                         {can_edit.then(|| view! {
-                            <div class="flex gap-2">
-                                <button type="button" class="rounded-lg border px-3 py-1 text-sm" on:click=move |_| editing.set(Some(row.clone()))>
+                            <div class="flex flex-wrap items-start gap-2">
+                                <a class="rounded-lg border px-3 py-1 text-sm" href=crate::public_path::public_url(&format!("/services?edit={}#service-form", service.id))>
                                     "Изменить"<span class="sr-only">" " {service.name.clone()}</span>
-                                </button>
-                                <ActionForm action=remove>
+                                </a>
+                                <PlainForm action=remove>
                                     <input type="hidden" name="id" value=service.id/>
                                     <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700">
                                         "Удалить"<span class="sr-only">" " {service.name.clone()}</span>
                                     </button>
-                                </ActionForm>
+                                </PlainForm>
                             </div>
                         })}
                     </li>
@@ -295,12 +277,8 @@ fn ServiceList(
 }
 
 #[component]
-fn ServiceForm(
-    service: Option<ServiceRow>,
-    shops: Vec<(i64, String)>,
-    save: ServerAction<SaveService>,
-    editing: RwSignal<Option<ServiceRow>>,
-) -> impl IntoView {
+fn ServiceForm(service: Option<ServiceRow>, shops: Vec<(i64, String)>) -> impl IntoView {
+    let save = ServerAction::<SaveService>::new();
     let is_new = service.is_none();
     let service = service.unwrap_or(ServiceRow {
         is_active: true,
@@ -311,9 +289,9 @@ fn ServiceForm(
     } else {
         (format!("Изменить: {}", service.name), "Сохранить")
     };
-    let on_cancel = (!is_new).then(|| Callback::new(move |()| editing.set(None)));
+    let cancel = (!is_new).then(|| "/services".to_string());
     view! {
-        <EditorForm action=save id="service-form" heading submit on_cancel>
+        <PlainEditor action=save id="service-form" heading submit cancel>
             {(!is_new).then(|| view! { <input type="hidden" name="service[id]" value=service.id/> })}
             <Field id="service-name" label="Название" name="service[name]" required=true value=service.name.clone()/>
             <Field id="service-category" label="Категория" name="service[category]" value=service.category.clone()/>
@@ -339,6 +317,6 @@ fn ServiceForm(
                 <input type="checkbox" name="service[is_active]" value="on" checked=service.is_active/>
                 "Активна (предлагается клиентам)"
             </label>
-        </EditorForm>
+        </PlainEditor>
     }
 }

@@ -2,6 +2,9 @@
 //! new staff accounts, its Telegram bot and the AI provider behind the concierge. Admins only; a
 //! manager gets a page that says so rather than an error, with the company's settings to read,
 //! and every server function here refuses them. Everyone can change their own password here.
+//! Server-rendered with plain forms (no WASM; a change brings the page back, `?saved=…` saying
+//! what was saved); only a password reset (its temporary password is shown once) and the AI form
+//! (its fields follow the engine, its check answers in place) are islands.
 
 use crate::error::AppError;
 use leptos::{html, prelude::*};
@@ -10,8 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
-    form::{error_since, ActionForm},
-    loaded::{load, Loaded},
+    form::{PlainForm, INPUT, PRIMARY_BUTTON},
 };
 use crate::pages::company::CompanySettings;
 
@@ -151,6 +153,10 @@ pub async fn add_staff_member(
         },
     )
     .await?;
+    leptos_axum::redirect(&crate::session::ssr::public_url(
+        &state.config,
+        "/settings?saved=staff",
+    ));
     Ok(())
 }
 
@@ -169,60 +175,50 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// Company, staff, bot and AI sections (or, for a manager, why not and the company to read): the
-/// page's island.
-#[island]
+/// Company, staff, bot and AI sections (or, for a manager, why not and the company to read).
+#[component]
 fn SettingsSections() -> impl IntoView {
-    let add = ServerAction::<AddStaffMember>::new();
-    let change = ServerAction::<ChangeStaffMember>::new();
-    let reset = ServerAction::<ResetStaffPassword>::new();
-    let save_company = ServerAction::<crate::pages::company::SaveCompany>::new();
-    let access = load(|| (), |_| staff_members());
-    // Created here, not inside the sections, so that server and browser create the page's
-    // resources in the same order whatever the sections' loading state.
-    let bot = load(|| (), |_| load_bot_status());
-    let ai = load(|| (), |_| load_ai());
-    let company = load(|| (), |_| crate::pages::company::load_company());
-    // Only a successful addition reloads the list: a refused one keeps the form as typed.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = add.value().get() {
-            access.refetch();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = change.value().get() {
-            access.refetch();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = reset.value().get() {
-            access.refetch();
-        }
-    });
-
+    let access = Resource::new(|| (), |_| staff_members());
+    let company = Resource::new(|| (), |_| crate::pages::company::load_company());
+    let bot = Resource::new(|| (), |_| load_bot_status());
+    let ai = Resource::new(|| (), |_| load_ai());
+    // What the page came back from saving, if it did.
+    let saved = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("saved"))
+        .unwrap_or_default();
     view! {
         <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match access.await {
-                    Ok(StaffAccess::Allowed(members)) => view! {
-                        <h1 class="mb-4 text-2xl font-semibold">"Настройки"</h1>
-                        <div class="grid gap-4 lg:grid-cols-2">
-                            <CompanySettings company save=save_company/>
-                            <StaffList members change reset/>
-                            <AddStaffForm add/>
-                            <BotSettings status=bot/>
-                            <AiSettings settings=ai/>
-                        </div>
-                    }.into_any(),
-                    Ok(StaffAccess::Forbidden) => view! {
-                        <NotAllowed/>
-                        <div class="mx-auto mt-4 max-w-md">
-                            <CompanySettings company save=save_company/>
-                        </div>
-                    }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                }
-            })}
+            {move || {
+                let saved = saved.clone();
+                Suspend::new(async move {
+                    let company = match company.await {
+                        Ok(company) => company,
+                        Err(error) => return view! { <ErrorNotice error/> }.into_any(),
+                    };
+                    match access.await {
+                        Ok(StaffAccess::Allowed(members)) => {
+                            let (bot, ai) = (bot.await, ai.await);
+                            view! {
+                                <h1 class="mb-4 text-2xl font-semibold">"Настройки"</h1>
+                                <div class="grid gap-4 lg:grid-cols-2">
+                                    <CompanySettings company saved=saved == "company"/>
+                                    <StaffList members/>
+                                    <AddStaffForm added=saved == "staff"/>
+                                    <BotSettings status=bot connected=saved == "bot"/>
+                                    <AiSettings settings=ai/>
+                                </div>
+                            }.into_any()
+                        }
+                        Ok(StaffAccess::Forbidden) => view! {
+                            <NotAllowed/>
+                            <div class="mx-auto mt-4 max-w-md">
+                                <CompanySettings company/>
+                            </div>
+                        }.into_any(),
+                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
+                    }
+                })
+            }}
         </Transition>
     }
 }
@@ -238,24 +234,16 @@ fn NotAllowed() -> impl IntoView {
 }
 
 #[component]
-fn StaffList(
-    members: Vec<StaffMember>,
-    change: ServerAction<ChangeStaffMember>,
-    reset: ServerAction<ResetStaffPassword>,
-) -> impl IntoView {
-    let error = error_since(change.into(), change.version().get_untracked());
-    let reset_error = error_since(reset.into(), reset.version().get_untracked());
+fn StaffList(members: Vec<StaffMember>) -> impl IntoView {
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="staff">
             <h2 id="staff" class="mb-2 font-semibold">"Сотрудники"</h2>
-            {move || error().map(|error| view! { <ErrorNotice error/> })}
-            {move || reset_error().map(|error| view! { <ErrorNotice error/> })}
             {if members.is_empty() {
                 view! { <EmptyState text="Сотрудников нет."/> }.into_any()
             } else {
                 view! {
                     <ul class="divide-y" aria-label="Сотрудники компании">
-                        {members.into_iter().map(|m| view! { <StaffRow member=m change reset/> }).collect_view()}
+                        {members.into_iter().map(|member| view! { <StaffRow member/> }).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -263,14 +251,9 @@ fn StaffList(
     }
 }
 
-/// A staff member with their role, last login, and the admin's buttons; after a reset of their
-/// password, the temporary one.
+/// A staff member with their role, last login, and the admin's buttons.
 #[component]
-fn StaffRow(
-    member: StaffMember,
-    change: ServerAction<ChangeStaffMember>,
-    reset: ServerAction<ResetStaffPassword>,
-) -> impl IntoView {
+fn StaffRow(member: StaffMember) -> impl IntoView {
     let m = member;
     let (role_change, role_label) = if m.role == crate::model::Role::Admin {
         ("manager", "Сделать менеджером")
@@ -283,44 +266,21 @@ fn StaffRow(
         ("activate", "Включить")
     };
     let (id, email) = (m.id, m.email.clone());
-    let reset_button = (!m.is_you).then(|| {
+    let button = |action: &'static str, label: &'static str| {
+        let change = ServerAction::<ChangeStaffMember>::new();
         let email = email.clone();
         view! {
-            <ActionForm action=reset>
-                <input type="hidden" name="id" value=id/>
-                <button type="submit" class="rounded-lg border px-2 py-0.5 text-xs disabled:opacity-60" disabled=move || reset.pending().get()>
-                    "Сбросить пароль"<span class="sr-only">" " {email}</span>
-                </button>
-            </ActionForm>
-        }
-    });
-    let temporary = move || {
-        reset
-            .value()
-            .get()
-            .and_then(Result::ok)
-            .filter(|t| t.user_id == id)
-            .map(|t| view! {
-                <div role="status" data-testid="temporary-password" class="w-full rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm">
-                    <p>"Временный пароль: " <code class="select-all font-mono text-base font-semibold">{t.password}</code></p>
-                    <p class="text-slate-700">"Передайте сотруднику; при входе он задаст новый. Больше пароль не будет показан."</p>
-                </div>
-            })
-    };
-    let button = move |action: &'static str, label: &'static str| {
-        let email = email.clone();
-        view! {
-            <ActionForm action=change>
+            <PlainForm action=change>
                 <input type="hidden" name="id" value=id/>
                 <input type="hidden" name="change" value=action/>
-                <button type="submit" class="rounded-lg border px-2 py-0.5 text-xs disabled:opacity-60" disabled=move || change.pending().get()>
+                <button type="submit" class="rounded-lg border px-2 py-0.5 text-xs">
                     {label}<span class="sr-only">" " {email}</span>
                 </button>
-            </ActionForm>
+            </PlainForm>
         }
     };
     view! {
-        <li class="flex flex-wrap items-center gap-2 py-2" data-staff=m.id>
+        <li class="flex flex-wrap items-start gap-2 py-2" data-staff=m.id>
             <div class="flex-1">
                 <p class="font-medium">{m.full_name.clone()} {(!m.is_active).then_some(" (отключён)")}</p>
                 <p class="text-sm text-slate-600">
@@ -331,49 +291,65 @@ fn StaffRow(
             </div>
             {button(role_change, role_label)}
             {button(active_change, active_label)}
-            {reset_button}
-            {temporary}
+            {(!m.is_you).then(|| view! { <PasswordReset id email=m.email.clone()/> })}
         </li>
     }
 }
 
+/// «Сбросить пароль» and, once reset, the temporary password: shown this once, so it is answered
+/// in place rather than after a reload.
+#[island]
+fn PasswordReset(id: i64, email: String) -> impl IntoView {
+    let reset = ServerAction::<ResetStaffPassword>::new();
+    view! {
+        <leptos::form::ActionForm action=reset>
+            <input type="hidden" name="id" value=id/>
+            <button type="submit" class="rounded-lg border px-2 py-0.5 text-xs disabled:opacity-60" disabled=move || reset.pending().get()>
+                "Сбросить пароль"<span class="sr-only">" " {email}</span>
+            </button>
+        </leptos::form::ActionForm>
+        {move || reset.value().get().map(|result| match result {
+            Ok(t) => view! {
+                <div role="status" data-testid="temporary-password" class="w-full rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm">
+                    <p>"Временный пароль: " <code class="select-all font-mono text-base font-semibold">{t.password}</code></p>
+                    <p class="text-slate-700">"Передайте сотруднику; при входе он задаст новый. Больше пароль не будет показан."</p>
+                    <p class="text-slate-700">"Сотрудник ждёт смены пароля: его прежние сеансы закрыты."</p>
+                </div>
+            }.into_any(),
+            Err(error) => view! { <ErrorNotice error/> }.into_any(),
+        })}
+    }
+}
+
 #[component]
-fn AddStaffForm(add: ServerAction<AddStaffMember>) -> impl IntoView {
-    let result = move || match add.value().get() {
-        Some(Ok(())) => Some(
-            view! { <p role="status" class="text-sm text-emerald-700">"Сотрудник добавлен"</p> }
-                .into_any(),
-        ),
-        Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
-        None => None,
-    };
-    let input = "w-full rounded-lg border px-3 py-2";
+fn AddStaffForm(added: bool) -> impl IntoView {
+    let add = ServerAction::<AddStaffMember>::new();
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="add-staff">
             <h2 id="add-staff" class="mb-2 font-semibold">"Добавить сотрудника"</h2>
-            <ActionForm action=add attr:class="space-y-3">
+            <PlainForm action=add class="space-y-3">
                 <div>
                     <label for="staff-name" class="block text-sm font-medium">"Имя"</label>
-                    <input id="staff-name" name="full_name" required class=input/>
+                    <input id="staff-name" name="full_name" required class=INPUT/>
                 </div>
                 <div>
                     <label for="staff-email" class="block text-sm font-medium">"E-mail"</label>
-                    <input id="staff-email" name="email" type="email" required autocomplete="off" class=input/>
+                    <input id="staff-email" name="email" type="email" required autocomplete="off" class=INPUT/>
                 </div>
                 <div>
                     <label for="staff-role" class="block text-sm font-medium">"Роль"</label>
-                    <select id="staff-role" name="role" class=input>
+                    <select id="staff-role" name="role" class=INPUT>
                         <option value="manager">"Менеджер"</option>
                         <option value="admin">"Администратор"</option>
                     </select>
                 </div>
                 <div>
                     <label for="staff-password" class="block text-sm font-medium">"Пароль"</label>
-                    <input id="staff-password" name="password" type="password" required autocomplete="new-password" class=input/>
+                    <input id="staff-password" name="password" type="password" required autocomplete="new-password" class=INPUT/>
                 </div>
-                {result}
-                <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || add.pending().get()>"Добавить"</button>
-            </ActionForm>
+                {added.then(|| view! { <p role="status" class="text-sm text-emerald-700">"Сотрудник добавлен"</p> })}
+                <button type="submit" class=PRIMARY_BUTTON>"Добавить"</button>
+            </PlainForm>
         </section>
     }
 }
@@ -420,6 +396,10 @@ pub async fn connect_bot(token: String) -> Result<String, AppError> {
     let crate::session::ssr::Caller { state, tenant, .. } =
         crate::session::ssr::admin_changing().await?;
     let connection = telegram::connect_bot(&state, tenant, &token).await?;
+    leptos_axum::redirect(&crate::session::ssr::public_url(
+        &state.config,
+        "/settings?saved=bot",
+    ));
     Ok(connection.bot_username.unwrap_or_default())
 }
 
@@ -490,128 +470,78 @@ pub async fn check_ai() -> Result<AiCheck, AppError> {
 }
 
 /// Connect the bot by token (shown afterwards as @username only), or disconnect it.
+/// `connected`: the page came back from connecting it.
 #[component]
-fn BotSettings(status: Loaded<BotStatus>) -> impl IntoView {
+fn BotSettings(status: Result<BotStatus, AppError>, connected: bool) -> impl IntoView {
     let connect = ServerAction::<ConnectBot>::new();
-    let disconnect = ServerAction::<DisconnectBot>::new();
-    let form = NodeRef::<html::Form>::new();
-    // A connected token leaves the field at once; the page never shows it again.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = connect.value().get() {
-            if let Some(form) = form.get() {
-                form.reset();
-            }
-            status.refetch();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = disconnect.value().get() {
-            status.refetch();
-        }
-    });
-    let connect_result = move || {
-        match connect.value().get() {
-        Some(Ok(username)) => Some(
-            view! { <p role="status" class="text-sm text-emerald-700">"Бот @" {username} " подключён"</p> }
-                .into_any(),
-        ),
-        Some(Err(error)) => Some(view! { <ErrorNotice error/> }.into_any()),
-        None => None,
-    }
-    };
-    let disconnect_error = move || disconnect.value().get().and_then(Result::err);
-    // With a bot connected the form replaces its token. Kept by an effect (which runs in the
-    // browser only, once the island is hydrated): the server renders the form before the status
-    // has loaded, and an island may hydrate after it has, so a label read straight from the
-    // status would keep the server's text.
-    let bot_connected = RwSignal::new(false);
-    Effect::new(move |_| {
-        bot_connected.set(matches!(
-            status.get(),
-            Some(Ok(BotStatus {
-                username: Some(_),
-                ..
-            }))
-        ));
-    });
+    let username = status.as_ref().ok().and_then(|s| s.username.clone());
+    let has_bot = username.is_some();
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="bot-title">
             <h2 id="bot-title" class="mb-2 font-semibold">"Telegram-бот"</h2>
-            <BotState status disconnect/>
-            {move || disconnect_error().map(|error| view! { <ErrorNotice error/> })}
-            <ActionForm action=connect node_ref=form attr:class="space-y-2">
+            <BotState status/>
+            <PlainForm action=connect class="space-y-2">
                 <label for="bot-token" class="block text-sm font-medium">
-                    {move || if bot_connected.get() { "Новый токен бота" } else { "Токен бота" }}
+                    {if has_bot { "Новый токен бота" } else { "Токен бота" }}
                 </label>
                 <input id="bot-token" name="token" type="password" required autocomplete="off" spellcheck="false" aria-describedby="bot-token-hint" class="w-full rounded-lg border px-3 py-2 font-mono"/>
-                <p id="bot-token-hint" class="text-xs text-slate-500">"Его выдаёт @BotFather: 123456789:AA… Токен хранится зашифрованным и больше не показывается."</p>
-                {connect_result}
-                <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || connect.pending().get()>
-                    {move || if connect.pending().get() {
-                        "Проверяем токен…"
-                    } else if bot_connected.get() {
-                        "Заменить токен"
-                    } else {
-                        "Подключить"
-                    }}
+                <p id="bot-token-hint" class="text-xs text-slate-500">"Его выдаёт @BotFather: 123456789:AA… Токен проверяется в Telegram, хранится зашифрованным и больше не показывается."</p>
+                {username.filter(|_| connected).map(|username| view! {
+                    <p role="status" class="text-sm text-emerald-700">"Бот @" {username} " подключён"</p>
+                })}
+                <button type="submit" class=PRIMARY_BUTTON>
+                    {if has_bot { "Заменить токен" } else { "Подключить" }}
                 </button>
-            </ActionForm>
+            </PlainForm>
         </section>
     }
 }
 
 /// Which bot is connected, with «Отключить бота», or that none is.
 #[component]
-fn BotState(status: Loaded<BotStatus>, disconnect: ServerAction<DisconnectBot>) -> impl IntoView {
-    view! {
-        <Transition fallback=Loading>
-            {move || Suspend::new(async move {
-                match status.await {
-                    Ok(BotStatus { username: Some(username), problem }) => view! {
-                        {problem.map(|problem| view! {
-                            <p role="alert" class="mb-2 rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="bot-problem">
-                                "Бот не может связаться с Telegram или обработать сообщение. Последняя ошибка " {problem}
-                            </p>
-                        })}
-                        <div class="mb-3 flex flex-wrap items-center gap-3">
-                            <p data-testid="bot-status">
-                                "Подключён: "
-                                <a class="font-medium text-blue-700 underline" href=format!("https://t.me/{username}") target="_blank" rel="noopener">
-                                    "@" {username.clone()}
-                                </a>
-                            </p>
-                            <ActionForm action=disconnect>
-                                <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700 hover:bg-red-50 disabled:opacity-60" disabled=move || disconnect.pending().get()>
-                                    "Отключить бота"
-                                </button>
-                            </ActionForm>
-                        </div>
-                    }.into_any(),
-                    Ok(BotStatus { username: None, .. }) => view! {
-                        <p class="mb-3 text-slate-600" data-testid="bot-status">"Бот не подключён: клиенты пока не могут записаться через Telegram."</p>
-                    }.into_any(),
-                    Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                }
-            })}
-        </Transition>
+fn BotState(status: Result<BotStatus, AppError>) -> impl IntoView {
+    match status {
+        Ok(BotStatus { username: Some(username), problem }) => {
+            let disconnect = ServerAction::<DisconnectBot>::new();
+            view! {
+                {problem.map(|problem| view! {
+                    <p role="alert" class="mb-2 rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="bot-problem">
+                        "Бот не может связаться с Telegram или обработать сообщение. Последняя ошибка " {problem}
+                    </p>
+                })}
+                <div class="mb-3 flex flex-wrap items-center gap-3">
+                    <p data-testid="bot-status">
+                        "Подключён: "
+                        <a class="font-medium text-blue-700 underline" href=format!("https://t.me/{username}") target="_blank" rel="noopener">
+                            "@" {username.clone()}
+                        </a>
+                    </p>
+                    <PlainForm action=disconnect>
+                        <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700 hover:bg-red-50">
+                            "Отключить бота"
+                        </button>
+                    </PlainForm>
+                </div>
+            }.into_any()
+        }
+        Ok(BotStatus { username: None, .. }) => view! {
+            <p class="mb-3 text-slate-600" data-testid="bot-status">"Бот не подключён: клиенты пока не могут записаться через Telegram."</p>
+        }.into_any(),
+        Err(error) => view! { <ErrorNotice error/> }.into_any(),
     }
 }
 
 /// Which engine answers the company's customers (the server's, the rules, or its own model),
 /// and a check that runs it on a sample message.
 #[component]
-fn AiSettings(settings: Loaded<CompanyAi>) -> impl IntoView {
+fn AiSettings(settings: Result<CompanyAi, AppError>) -> impl IntoView {
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="ai-title">
             <h2 id="ai-title" class="mb-2 font-semibold">"ИИ-консьерж"</h2>
-            <Transition fallback=Loading>
-                {move || Suspend::new(async move {
-                    match settings.await {
-                        Ok(initial) => view! { <AiForm initial/> }.into_any(),
-                        Err(error) => view! { <ErrorNotice error/> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {match settings {
+                Ok(initial) => view! { <AiForm initial/> }.into_any(),
+                Err(error) => view! { <ErrorNotice error/> }.into_any(),
+            }}
         </section>
     }
 }
@@ -627,8 +557,9 @@ fn engine_label(engine: &str, platform: &str) -> String {
 }
 
 /// The form is loaded once; a save's own answer updates what it shows, so typing is never
-/// overwritten by a reload.
-#[component]
+/// overwritten by a reload. The page's island: the fields follow the engine chosen, and the check
+/// answers in place.
+#[island]
 fn AiForm(initial: CompanyAi) -> impl IntoView {
     let save = ServerAction::<SaveAi>::new();
     let check = ServerAction::<CheckAi>::new();
@@ -667,7 +598,7 @@ fn AiForm(initial: CompanyAi) -> impl IntoView {
             "Отвечает: "
             <span class="font-medium">{move || { let c = current.get(); engine_label(&c.engine, &c.platform) }}</span>
         </p>
-        <ActionForm action=save attr:class="space-y-2">
+        <leptos::form::ActionForm action=save attr:class="space-y-2">
             <label for="ai-engine-select" class="block text-sm font-medium">"Движок"</label>
             <select id="ai-engine-select" name="engine" class="w-full rounded-lg border px-3 py-2"
                 on:change=move |ev| engine.set(event_target_value(&ev))>
@@ -723,13 +654,13 @@ fn AiForm(initial: CompanyAi) -> impl IntoView {
             <button type="submit" class="rounded-lg bg-blue-700 px-4 py-2 text-sm font-medium text-white hover:bg-blue-800 disabled:opacity-60" disabled=move || save.pending().get()>
                 {move || if save.pending().get() { "Сохраняем…" } else { "Сохранить настройки ИИ" }}
             </button>
-        </ActionForm>
-        <ActionForm action=check attr:class="mt-4 space-y-2">
+        </leptos::form::ActionForm>
+        <leptos::form::ActionForm action=check attr:class="mt-4 space-y-2">
             <p class="text-sm text-slate-600">"Проверочное сообщение: «" {crate::model::AI_SAMPLE_MESSAGE} "»"</p>
             <button type="submit" class="rounded-lg border border-blue-300 px-4 py-2 text-sm font-medium text-blue-800 hover:bg-blue-50 disabled:opacity-60" disabled=move || check.pending().get()>
                 {move || if check.pending().get() { "Проверяем…" } else { "Проверить" }}
             </button>
-        </ActionForm>
+        </leptos::form::ActionForm>
         <div class="mt-2" aria-live="polite">{checked}</div>
     }
 }

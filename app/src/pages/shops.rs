@@ -7,8 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::components::{
     feedback::{EmptyState, ErrorNotice, Loading},
-    form::{ActionForm, EditorForm, Field, TextArea, INPUT},
-    loaded::load,
+    form::{Field, PlainEditor, PlainForm, TextArea, INPUT},
 };
 
 /// Days as the working-hours JSON names them, with their Russian names.
@@ -139,6 +138,8 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
             .await?
         }
     };
+    // Back to the list with the form empty (followed by `public/forms.js`, or natively).
+    leptos_axum::redirect(&crate::session::ssr::public_url(&state.config, "/shops"));
     Ok(())
 }
 
@@ -221,39 +222,26 @@ pub fn ShopsPage() -> impl IntoView {
     }
 }
 
-/// The shops and their form: the page's island.
-#[island]
+/// The shops and their form; `?edit=<id>` puts that shop in the form.
+#[component]
 fn ShopsEditor() -> impl IntoView {
-    let save = ServerAction::<SaveShop>::new();
-    let remove = ServerAction::<RemoveShop>::new();
-    let view_data = load(|| (), |_| load_shops());
-    // The shop being edited; `None` means the form adds a new one.
-    let editing = RwSignal::new(None::<ShopInput>);
-    // Only successful changes reload the list: a refused one keeps the form as typed.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = save.value().get() {
-            editing.set(None);
-            view_data.refetch();
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(())) = remove.value().get() {
-            view_data.refetch();
-        }
-    });
-
+    let view_data = Resource::new(|| (), |_| load_shops());
+    let editing = leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("edit"))
+        .and_then(|id| id.parse::<i64>().ok());
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Ok(data) => view! {
-                        <div class="grid gap-4 lg:grid-cols-2">
-                            <ShopList shops=data.shops can_edit=data.can_edit editing remove/>
-                            {data.can_edit.then(|| view! {
-                                {move || view! { <ShopForm shop=editing.get() save editing/> }}
-                            })}
-                        </div>
-                    }.into_any(),
+                    Ok(data) => {
+                        let shop = editing.and_then(|id| data.shops.iter().find(|s| s.id == Some(id)).cloned());
+                        view! {
+                            <div class="grid gap-4 lg:grid-cols-2">
+                                <ShopList shops=data.shops can_edit=data.can_edit/>
+                                {data.can_edit.then(|| view! { <ShopForm shop/> })}
+                            </div>
+                        }.into_any()
+                    }
                     Err(error) => view! { <ErrorNotice error/> }.into_any(),
                 }
             })}
@@ -262,23 +250,16 @@ fn ShopsEditor() -> impl IntoView {
 }
 
 #[component]
-fn ShopList(
-    shops: Vec<ShopInput>,
-    can_edit: bool,
-    editing: RwSignal<Option<ShopInput>>,
-    remove: ServerAction<RemoveShop>,
-) -> impl IntoView {
+fn ShopList(shops: Vec<ShopInput>, can_edit: bool) -> impl IntoView {
     if shops.is_empty() {
         return view! { <EmptyState text="Точек пока нет."/> }.into_any();
     }
-    let error = move || remove.value().get().and_then(Result::err);
     view! {
         <div class="space-y-3">
-            {move || error().map(|error| view! { <ErrorNotice error/> })}
             {shops.into_iter().map(|shop| {
-                let row = shop.clone();
                 let id = shop.id.unwrap_or_default();
                 let name = shop.name.clone();
+                let remove = ServerAction::<RemoveShop>::new();
                 view! {
                     <section class="rounded-xl bg-white p-4 shadow" aria-label=shop.name.clone()>
                         <h2 class="font-semibold">{shop.name.clone()}</h2>
@@ -296,16 +277,16 @@ fn ShopList(
                             }).collect_view()}
                         </dl>
                         {can_edit.then(|| view! {
-                            <div class="mt-3 flex gap-2">
-                                <button type="button" class="rounded-lg border px-3 py-1 text-sm" on:click=move |_| editing.set(Some(row.clone()))>
+                            <div class="mt-3 flex flex-wrap items-start gap-2">
+                                <a class="rounded-lg border px-3 py-1 text-sm" href=crate::public_path::public_url(&format!("/shops?edit={id}#shop-form"))>
                                     "Изменить"<span class="sr-only">" " {name.clone()}</span>
-                                </button>
-                                <ActionForm action=remove>
+                                </a>
+                                <PlainForm action=remove>
                                     <input type="hidden" name="id" value=id/>
                                     <button type="submit" class="rounded-lg border border-red-300 px-3 py-1 text-sm text-red-700">
                                         "Удалить"<span class="sr-only">" " {name}</span>
                                     </button>
-                                </ActionForm>
+                                </PlainForm>
                             </div>
                         })}
                     </section>
@@ -330,11 +311,8 @@ fn bay_list(names: &str) -> String {
 }
 
 #[component]
-fn ShopForm(
-    shop: Option<ShopInput>,
-    save: ServerAction<SaveShop>,
-    editing: RwSignal<Option<ShopInput>>,
-) -> impl IntoView {
+fn ShopForm(shop: Option<ShopInput>) -> impl IntoView {
+    let save = ServerAction::<SaveShop>::new();
     let is_new = shop.is_none();
     let shop = shop.unwrap_or_else(|| ShopInput {
         timezone: "Europe/Moscow".into(),
@@ -356,9 +334,9 @@ fn ShopForm(
     } else {
         (format!("Изменить: {}", shop.name), "Сохранить")
     };
-    let on_cancel = (!is_new).then(|| Callback::new(move |()| editing.set(None)));
+    let cancel = (!is_new).then(|| "/shops".to_string());
     view! {
-        <EditorForm action=save id="shop-form" heading submit on_cancel>
+        <PlainEditor action=save id="shop-form" heading submit cancel>
             {shop.id.map(|id| view! { <input type="hidden" name="shop[id]" value=id/> })}
             <Field id="shop-name" label="Название" name="shop[name]" required=true value=shop.name.clone()/>
             <div class="grid gap-2 sm:grid-cols-2">
@@ -394,6 +372,6 @@ fn ShopForm(
                     }).collect_view()}
                 </div>
             </fieldset>
-        </EditorForm>
+        </PlainEditor>
     }
 }
