@@ -15,7 +15,7 @@ test('the login page is rendered on the server before any script runs', async ()
   assert.match(html, /data-hydrated="false"/);
 });
 
-test('the page hydrates: a click on "Показать пароль" changes the page', async () => {
+test('the page hydrates, and «Показать пароль» (public/forms.js) shows the password', async () => {
   const page = await openPage(browser);
   await page.goto(`${BASE_URL}/login`);
   await waitForHydration(page);

@@ -36,3 +36,13 @@ document.addEventListener('submit', async (event) => {
     buttons.forEach((b) => { b.disabled = false; });
   }
 });
+
+// «Показать пароль»: a button with `data-toggle-password="<input id>"` shows and hides it.
+document.addEventListener('click', (event) => {
+  const button = event.target instanceof Element && event.target.closest('[data-toggle-password]');
+  const input = button && document.getElementById(button.dataset.togglePassword);
+  if (!input) return;
+  const show = input.type === 'password';
+  input.type = show ? 'text' : 'password';
+  button.textContent = show ? 'Скрыть пароль' : 'Показать пароль';
+});

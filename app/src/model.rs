@@ -342,6 +342,6 @@ pub struct ReportTable {
 pub struct ReportColumn {
     pub key: String,
     pub title: String,
-    /// `text`, `int`, `money` (rubles), `share` (`0..=1`, shown as percent) or `minutes`.
+    /// `text`, `int`, `money` (rubles) or `share` (`0..=1`, shown as percent).
     pub kind: String,
 }

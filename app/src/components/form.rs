@@ -9,7 +9,7 @@
 use leptos::{form::FromFormData, html, prelude::*, server_fn::ServerFn};
 use serde::de::DeserializeOwned;
 
-use crate::{components::feedback::ErrorNotice, error::AppError, public_path::public_url};
+use crate::{error::AppError, public_path::public_url};
 
 #[component]
 pub fn ActionForm<S>(
@@ -63,41 +63,7 @@ pub fn error_since<A: Send + Sync + 'static, O: Clone + Send + Sync + 'static>(
     }
 }
 
-/// The card of an add-or-change form: its heading, the fields, the action's error, the submit
-/// button and, when changing (`on_cancel`), «Отмена».
-#[component]
-pub fn EditorForm<S>(
-    action: ServerAction<S>,
-    /// The heading's id, which labels the card.
-    id: &'static str,
-    heading: String,
-    submit: &'static str,
-    #[prop(default = None)] on_cancel: Option<Callback<()>>,
-    children: Children,
-) -> impl IntoView
-where
-    S: ServerFn<Error = AppError> + DeserializeOwned + Clone + Send + Sync + 'static,
-    S::Output: Clone + Send + Sync + 'static,
-{
-    let error = error_since(action.into(), action.version().get_untracked());
-    view! {
-        <section class="rounded-xl bg-white p-4 shadow" aria-labelledby=id>
-            <h2 id=id class="mb-2 font-semibold">{heading}</h2>
-            <ActionForm action attr:class="space-y-3">
-                {children()}
-                {move || error().map(|error| view! { <ErrorNotice error/> })}
-                <div class="flex gap-2">
-                    <button type="submit" class=PRIMARY_BUTTON disabled=move || action.pending().get()>{submit}</button>
-                    {on_cancel.map(|cancel| view! {
-                        <button type="button" class="rounded-lg border px-4 py-2 text-sm" on:click=move |_| cancel.run(())>"Отмена"</button>
-                    })}
-                </div>
-            </ActionForm>
-        </section>
-    }
-}
-
-/// [`EditorForm`] with no WASM: a card with a heading and a [`PlainForm`] that reloads the page
+/// An editor card with no WASM: a heading and a [`PlainForm`] that reloads the page
 /// (or follows the server function's redirect) once saved. `cancel`: where «Отмена» leads.
 #[component]
 pub fn PlainEditor<S>(

@@ -310,7 +310,6 @@ fn cell_text(value: &serde_json::Value, kind: &str) -> String {
             match kind {
                 "money" => kopecks((x * 100.0).round() as i64),
                 "share" => format!("{:.1}\u{a0}%", x * 100.0).replace('.', ","),
-                "minutes" => format!("{}\u{a0}мин", format!("{x:.1}").replace('.', ",")),
                 _ => group_digits(x.round() as i64),
             }
         }
