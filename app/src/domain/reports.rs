@@ -788,24 +788,30 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
         })
         .collect();
     // Few visits are no-shows: they are found by status and a UTC range a day wider than the
-    // period on each side, then kept by their shop's local day.
+    // period on each side, then kept by their shop's local day; the 50 clients who missed most
+    // then have all their visits of the period counted, each through the client's index.
     let repeated: Vec<(String, Option<String>, i64, i64)> = sqlx::query_as(
-        "WITH local AS (
-             SELECT a.id, a.client_id, a.status FROM appointments a JOIN shops s ON s.id = a.shop_id
-             WHERE a.start_time >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
+        "WITH missed AS (
+             SELECT a.client_id, count(*) AS n
+             FROM appointments a JOIN shops s ON s.id = a.shop_id
+             WHERE a.status = 'no_show'
+               AND a.start_time >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
                AND a.start_time < ($2::date + 2)::timestamp AT TIME ZONE 'UTC'
                AND (a.start_time AT TIME ZONE s.timezone)::date BETWEEN $1 AND $2
                AND ($3::bigint IS NULL OR a.shop_id = $3)
-         ), missed AS (
-             SELECT c.id, c.full_name, c.phone, count(*) AS n
-             FROM local v JOIN clients c ON c.id = v.client_id
-             WHERE v.status = 'no_show'
-             GROUP BY c.id HAVING count(*) >= 2
-             ORDER BY 4 DESC, 2, 1 LIMIT 50
+             GROUP BY a.client_id HAVING count(*) >= 2
+         ), top AS (
+             SELECT c.id, c.full_name, c.phone, m.n FROM missed m JOIN clients c ON c.id = m.client_id
+             ORDER BY m.n DESC, c.full_name, c.id LIMIT 50
          )
-         SELECT m.full_name, m.phone, m.n,
-                (SELECT count(*) FROM local v WHERE v.client_id = m.id)
-         FROM missed m ORDER BY 3 DESC, 1, m.id",
+         SELECT t.full_name, t.phone, t.n,
+                (SELECT count(*) FROM appointments a JOIN shops s ON s.id = a.shop_id
+                 WHERE a.client_id = t.id
+                   AND a.start_time >= ($1::date - 1)::timestamp AT TIME ZONE 'UTC'
+                   AND a.start_time < ($2::date + 2)::timestamp AT TIME ZONE 'UTC'
+                   AND (a.start_time AT TIME ZONE s.timezone)::date BETWEEN $1 AND $2
+                   AND ($3::bigint IS NULL OR a.shop_id = $3))
+         FROM top t ORDER BY 3 DESC, 1, t.id",
     )
     .bind(period.from)
     .bind(period.to)

@@ -517,6 +517,25 @@ async fn reports_count_the_fixture_by_each_shops_local_day() {
     assert_eq!(waits[1][0], json!("15 минут – час"));
     assert_eq!(waits[4][2], json!(0.5));
 
+    // Clients who missed twice: all four of the first client's visits missed, two of them in
+    // the period by Moscow's days (the 27th at 23:30 and the 31st at 00:10 are not).
+    let mut tx = db.app.tenant_tx(tenant).await.unwrap();
+    sqlx::query(
+        "UPDATE appointments SET status = 'no_show'
+         WHERE client_id = (SELECT id FROM clients WHERE full_name = 'Первый')",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let missed = reports::build(&mut tx, "no_shows", period(None), Audience::Admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        rows(&missed, "repeated"),
+        vec![vec![json!("Первый"), json!(""), json!(2), json!(2)]]
+    );
+    tx.rollback().await.unwrap();
+
     // Weeks: 28 and 29 March are one ISO week, 30 March the next.
     let weekly = Period {
         group: Group::Week,
