@@ -168,3 +168,27 @@ mod tests {
         }
     }
 }
+
+/// A service category as customers read it: the demo catalogue's codes (`suspension`…) in
+/// Russian, a company's own words as typed, «Другое» for none.
+pub fn category_label(category: &str) -> String {
+    let label = match category.trim() {
+        "" => "Другое",
+        "aircon" => "Кондиционер",
+        "alignment" => "Развал-схождение",
+        "brakes" => "Тормоза",
+        "cooling" => "Охлаждение",
+        "diagnostics" => "Диагностика",
+        "electrical" => "Электрика",
+        "engine" => "Двигатель",
+        "exhaust" => "Выхлопная система",
+        "maintenance" => "Техобслуживание",
+        "oil" => "Масло и жидкости",
+        "steering" => "Рулевое управление",
+        "suspension" => "Подвеска",
+        "tires" => "Шины и колёса",
+        "transmission" => "Трансмиссия",
+        other => other,
+    };
+    label.to_string()
+}

@@ -361,7 +361,7 @@ async fn revenue(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
     let categories: Vec<(String, i64, Decimal)> = over_days(
         tx,
         period,
-        "SELECT coalesce(nullif(sv.category, ''), 'без категории'), sum(r.visits)::int8, sum(r.amount)
+        "SELECT sv.category, sum(r.visits)::int8, sum(r.amount)
          FROM report_service_days r JOIN services sv ON sv.id = r.service_id
          WHERE {period} AND r.status = 'completed'
          GROUP BY 1 HAVING sum(r.visits) <> 0 ORDER BY 3 DESC, 1",
@@ -394,7 +394,13 @@ async fn revenue(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
             ],
             categories
                 .into_iter()
-                .map(|(c, n, sum)| vec![json!(c), json!(n), money(sum)])
+                .map(|(c, n, sum)| {
+                    vec![
+                        json!(crate::format::category_label(&c)),
+                        json!(n),
+                        money(sum),
+                    ]
+                })
                 .collect(),
             "bars",
             vec![2],

@@ -351,8 +351,8 @@ async fn reports_count_the_fixture_by_each_shops_local_day() {
     assert_eq!(
         rows(&revenue, "by_category"),
         vec![
-            vec![json!("brakes"), json!(2), json!(4000.0)],
-            vec![json!("oil"), json!(2), json!(2000.0)],
+            vec![json!("Тормоза"), json!(2), json!(4000.0)],
+            vec![json!("Масло и жидкости"), json!(2), json!(2000.0)],
         ]
     );
     // London alone: a no-show and a cancellation, no revenue.

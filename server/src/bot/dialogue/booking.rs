@@ -1,12 +1,14 @@
-//! Booking by buttons under the concierge's answer: «Записаться» → service → shop (when there
-//! are several) → day → start time → phone and car ([`super::contact`]) → confirmation. Each
-//! press is one step; a press that does not fit the conversation is stale (`None`).
+//! Booking by buttons: «Записаться» under the concierge's answer → one of its services, or
+//! «Записаться» in the menu → the catalogue (a section → a service, as many as wanted); then
+//! the shop (when several offer them all) → day → start time → phone and car
+//! ([`super::contact`]) → confirmation. Each press is one step; a press that does not fit the
+//! conversation is stale (`None`).
 
 use app::domain::{
     booking::{self, Channel, NewBooking},
     clients,
     db::{TenantId, Tx},
-    services, shops, Error,
+    services, shops, AppState, Error,
 };
 use chrono::{DateTime, NaiveDate};
 
@@ -15,8 +17,11 @@ use app::model::EventKind;
 use super::{
     contact::{car_label, car_question, phone_question},
     keyboards::{button, day_keyboard, keyboard, slot_keyboard, Press, Step},
-    Awaiting, BotError, Conversation, Customer, Draft, Outcome, Reply, Request,
+    Awaiting, BotError, Conversation, Customer, Draft, OfferedService, Outcome, Reply, Request,
 };
+
+/// Most services one visit booked from the catalogue holds.
+const MAX_PICKED: usize = 10;
 
 /// One step of booking; when booked, the answer carries the new appointment's id.
 pub(super) async fn booking_step(
@@ -37,6 +42,14 @@ pub(super) async fn booking_step(
         Step::Slot => choose_time(tx, customer, conversation, press).await?,
         Step::Car | Step::SkipCar => choose_car(tx, customer, conversation, press).await?,
         Step::Confirm => return confirm(tx, tenant, customer, conversation).await,
+        Step::Category => section(tx, conversation, press).await?,
+        Step::Pick => pick(tx, conversation, press).await?,
+        Step::Done => match conversation.draft.as_mut() {
+            Some(draft) if !draft.service_ids.is_empty() => {
+                Some(shops_for(tx, conversation.request_no, draft).await?)
+            }
+            _ => None,
+        },
         Step::Cancel => {
             conversation.draft = None;
             conversation.awaiting = None;
@@ -84,21 +97,34 @@ async fn choose_service(
         return Ok(None);
     };
     let draft = conversation.draft.insert(Draft {
-        service_id: Some(service),
+        service_ids: vec![service],
         ..Draft::default()
     });
-    // Only the shops that offer the service (a service of one shop is offered there alone).
-    let offered_in = services::get(tx, service).await?.shop_id;
+    Ok(Some(shops_for(tx, n, draft).await?))
+}
+
+/// The shops that offer every service of the draft (a service of one shop is offered there
+/// alone): to pick one, or straight the days when only one does.
+async fn shops_for(tx: &mut Tx, n: i64, draft: &mut Draft) -> Result<Reply, BotError> {
+    let mut only_in = Vec::new();
+    for id in &draft.service_ids {
+        only_in.extend(services::get(tx, *id).await?.shop_id);
+    }
     let shops: Vec<_> = shops::list(tx, 0, 100)
         .await?
         .into_iter()
-        .filter(|shop| offered_in.is_none_or(|id| id == shop.id))
+        .filter(|shop| only_in.iter().all(|id| *id == shop.id))
         .collect();
-    let reply = match shops.as_slice() {
+    draft.shop_id = None;
+    Ok(match shops.as_slice() {
+        [] if draft.service_ids.len() > 1 => Reply::text(
+            "Эти работы делают в разных наших сервисах — запишитесь на них по отдельности: \
+             нажмите «Записаться» ещё раз.",
+        ),
         [] => Reply::text("Запись пока недоступна: у компании не указан ни один сервис."),
         [shop] => {
             draft.shop_id = Some(shop.id);
-            day_keyboard(tx, n, shop.id, service).await?
+            day_keyboard(tx, n, shop.id, &draft.service_ids).await?
         }
         shops => keyboard(
             "В какой сервис удобнее приехать?".into(),
@@ -108,8 +134,139 @@ async fn choose_service(
                 .collect(),
             1,
         ),
+    })
+}
+
+/// «Записаться» in the menu: the catalogue's sections, for a customer who knows what the car
+/// needs. A new request: the buttons of earlier answers go stale.
+pub(super) async fn catalogue(
+    state: &AppState,
+    tenant: TenantId,
+    conversation: &mut Conversation,
+) -> Result<Reply, BotError> {
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let sections = sections(&mut tx).await?;
+    tx.commit().await?;
+    if sections.is_empty() {
+        return super::replies::how_to_book(state, tenant).await;
+    }
+    conversation.request_no += 1;
+    conversation.last_request = Some(Request {
+        text: String::new(),
+        services: Vec::new(),
+        summary: String::new(),
+        analysis: None,
+    });
+    conversation.draft = Some(Draft::default());
+    Ok(sections_keyboard(
+        conversation.request_no,
+        &sections,
+        "Выберите раздел — или просто опишите словами, что с машиной, и я подберу работы сам.",
+    ))
+}
+
+/// The sections of the catalogue (services' categories) that have a service on offer, in order.
+async fn sections(tx: &mut Tx) -> Result<Vec<String>, BotError> {
+    let mut sections: Vec<String> = services::list(tx, None, 0, 1000)
+        .await?
+        .into_iter()
+        .filter(|s| s.is_active)
+        .map(|s| app::format::category_label(&s.category))
+        .collect();
+    sections.sort();
+    sections.dedup();
+    Ok(sections)
+}
+
+/// A section's button carries its place in [`sections`].
+fn sections_keyboard(n: i64, sections: &[String], text: &str) -> Reply {
+    keyboard(
+        text.into(),
+        sections
+            .iter()
+            .enumerate()
+            .map(|(i, name)| button(name.clone(), Step::Category, n, i))
+            .collect(),
+        2,
+    )
+}
+
+/// A section of the catalogue: its services with prices, and the way back to all sections.
+async fn section(
+    tx: &mut Tx,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Option<Reply>, BotError> {
+    let n = conversation.request_no;
+    // Under an answer with nothing to offer, the catalogue starts the booking.
+    conversation.draft.get_or_insert_with(Draft::default);
+    let sections = sections(tx).await?;
+    let Some(name) = press
+        .value
+        .parse::<usize>()
+        .ok()
+        .and_then(|i| sections.get(i))
+    else {
+        return Ok(Some(sections_keyboard(n, &sections, "Выберите раздел:")));
     };
-    Ok(Some(reply))
+    let mut buttons: Vec<_> = services::list(tx, None, 0, 1000)
+        .await?
+        .into_iter()
+        .filter(|s| s.is_active && app::format::category_label(&s.category) == *name)
+        .map(|s| {
+            let label = format!("{} · {}", s.name, app::format::rubles(s.price));
+            button(label, Step::Pick, n, s.id)
+        })
+        .collect();
+    buttons.push(button("← Все разделы", Step::Category, n, "all"));
+    Ok(Some(keyboard(format!("{name}: что записать?"), buttons, 1)))
+}
+
+/// A service from the catalogue joins the visit: then another, or the shop and time.
+async fn pick(
+    tx: &mut Tx,
+    conversation: &mut Conversation,
+    press: &Press,
+) -> Result<Option<Reply>, BotError> {
+    let n = conversation.request_no;
+    let (Some(request), Some(draft)) = (
+        conversation.last_request.as_mut(),
+        conversation.draft.as_mut(),
+    ) else {
+        return Ok(None);
+    };
+    let Ok(id) = press.value.parse::<i64>() else {
+        return Ok(None);
+    };
+    let service = match services::get(tx, id).await {
+        Ok(service) if service.is_active => service,
+        Ok(_) | Err(Error::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if !draft.service_ids.contains(&id) && draft.service_ids.len() < MAX_PICKED {
+        draft.service_ids.push(id);
+        request.services.push(OfferedService {
+            id,
+            name: service.name,
+        });
+    }
+    let chosen: Vec<&str> = request
+        .services
+        .iter()
+        .filter(|s| draft.service_ids.contains(&s.id))
+        .map(|s| s.name.as_str())
+        .collect();
+    Ok(Some(keyboard(
+        format!(
+            "Выбрано: {}.\nДобавить ещё работу или выбрать сервис и время?",
+            chosen.join(", ")
+        ),
+        vec![
+            button("Выбрать сервис и время", Step::Done, n, ""),
+            button("Добавить ещё работу", Step::Category, n, "all"),
+        ],
+        1,
+    )))
 }
 
 /// A shop of the company (after the service): then the day.
@@ -122,16 +279,16 @@ async fn choose_shop(
     let (Ok(shop), Some(draft)) = (press.value.parse::<i64>(), conversation.draft.as_mut()) else {
         return Ok(None);
     };
-    let Some(service) = draft.service_id else {
+    if draft.service_ids.is_empty() {
         return Ok(None);
-    };
+    }
     match shops::get(tx, shop).await {
         Ok(shop) => draft.shop_id = Some(shop.id),
         Err(Error::NotFound) => return Ok(None),
         Err(e) => return Err(e.into()),
     }
     draft.day = None;
-    Ok(Some(day_keyboard(tx, n, shop, service).await?))
+    Ok(Some(day_keyboard(tx, n, shop, &draft.service_ids).await?))
 }
 
 /// A day: then its free start times.
@@ -144,15 +301,17 @@ async fn choose_day(
     let Some(draft) = conversation.draft.as_mut() else {
         return Ok(None);
     };
-    let (Some(service), Some(shop), Ok(day)) = (
-        draft.service_id,
+    let (false, Some(shop), Ok(day)) = (
+        draft.service_ids.is_empty(),
         draft.shop_id,
         press.value.parse::<NaiveDate>(),
     ) else {
         return Ok(None);
     };
     draft.day = Some(day);
-    Ok(Some(slot_keyboard(tx, n, shop, day, service).await?))
+    Ok(Some(
+        slot_keyboard(tx, n, shop, day, &draft.service_ids).await?,
+    ))
 }
 
 /// A start time, checked again (it may have been taken since the keyboard was shown): then the
@@ -167,8 +326,8 @@ async fn choose_time(
     let Some(draft) = conversation.draft.as_mut() else {
         return Ok(None);
     };
-    let (Some(service), Some(shop), Some(day), Some(start)) = (
-        draft.service_id,
+    let (false, Some(shop), Some(day), Some(start)) = (
+        draft.service_ids.is_empty(),
         draft.shop_id,
         draft.day,
         press
@@ -179,9 +338,9 @@ async fn choose_time(
     ) else {
         return Ok(None);
     };
-    let slots = booking::free_slots(tx, shop, day, &[service]).await?;
+    let slots = booking::free_slots(tx, shop, day, &draft.service_ids).await?;
     if !slots.iter().any(|slot| slot.start_time == start) {
-        let mut reply = slot_keyboard(tx, n, shop, day, service).await?;
+        let mut reply = slot_keyboard(tx, n, shop, day, &draft.service_ids).await?;
         reply.text = format!("Это время уже заняли. {}", reply.text);
         return Ok(Some(reply));
     }
@@ -248,16 +407,19 @@ async fn confirm(
     let (Some(request), Some(draft)) = (&conversation.last_request, &conversation.draft) else {
         return Ok(None);
     };
-    let (Some(service), Some(shop), Some(day), Some(start)) =
-        (draft.service_id, draft.shop_id, draft.day, draft.start)
-    else {
+    let (false, Some(shop), Some(day), Some(start)) = (
+        draft.service_ids.is_empty(),
+        draft.shop_id,
+        draft.day,
+        draft.start,
+    ) else {
         return Ok(None);
     };
     let new = NewBooking {
         shop_id: shop,
         client_id: customer.client_id,
         vehicle_id: draft.vehicle_id,
-        service_ids: vec![service],
+        service_ids: draft.service_ids.clone(),
         start_time: start,
         end_time: None,
         bay: None,
@@ -281,7 +443,7 @@ async fn confirm(
         }
         // Taken between the choice and the confirmation (another customer or staff).
         Err(Error::Conflict(_)) => {
-            let mut reply = slot_keyboard(tx, n, shop, day, service).await?;
+            let mut reply = slot_keyboard(tx, n, shop, day, &draft.service_ids).await?;
             reply.text = format!("Это время только что заняли. {}", reply.text);
             Ok(Some((reply, None)))
         }
@@ -296,7 +458,8 @@ pub(super) async fn confirmation(
     request: &Request,
     draft: &Draft,
 ) -> Result<Reply, BotError> {
-    let (Some(service), Some(shop), Some(start)) = (draft.service_id, draft.shop_id, draft.start)
+    let (false, Some(shop), Some(start)) =
+        (draft.service_ids.is_empty(), draft.shop_id, draft.start)
     else {
         return Ok(Reply::text(
             "Запись сбилась — напишите, что нужно сделать, и начнём заново.",
@@ -307,8 +470,10 @@ pub(super) async fn confirmation(
     let name = request
         .services
         .iter()
-        .find(|s| s.id == service)
-        .map_or("", |s| s.name.as_str());
+        .filter(|s| draft.service_ids.contains(&s.id))
+        .map(|s| s.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let car = draft
         .vehicle
         .as_ref()

@@ -21,6 +21,7 @@ pub(super) const MENU_ASK: &str = "Задать вопрос";
 pub(super) const MENU_MINE: &str = "Мои записи";
 const SHARE_PHONE: &str = "📱 Отправить номер";
 pub(super) const CALL_STAFF: &str = "Позвать менеджера";
+pub(super) const CATALOGUE: &str = "Выбрать из каталога";
 /// How many days the customer is offered: the first days with free time…
 const BOOKING_DAYS: usize = 7;
 /// …within this many days from today.
@@ -51,10 +52,13 @@ pub(super) enum Step {
     MoveDay,
     MoveSlot,
     CallStaff,
+    Category,
+    Pick,
+    Done,
 }
 
 impl Step {
-    const ALL: [(Step, &'static str); 14] = [
+    const ALL: [(Step, &'static str); 17] = [
         (Step::Book, "book"),
         (Step::Service, "svc"),
         (Step::Shop, "shop"),
@@ -69,6 +73,9 @@ impl Step {
         (Step::MoveDay, "mday"),
         (Step::MoveSlot, "mslot"),
         (Step::CallStaff, "staff"),
+        (Step::Category, "cat"),
+        (Step::Pick, "pick"),
+        (Step::Done, "done"),
     ];
 
     fn code(self) -> &'static str {
@@ -109,6 +116,9 @@ impl Press {
             Step::MoveDay => "(выбран день переноса)",
             Step::MoveSlot => "(выбрано время переноса)",
             Step::CallStaff => CALL_STAFF,
+            Step::Category => "(раздел каталога)",
+            Step::Pick => "(добавлена услуга)",
+            Step::Done => "Выбрать сервис и время",
         }
     }
 }
@@ -242,9 +252,9 @@ pub(super) async fn day_keyboard(
     tx: &mut Tx,
     n: i64,
     shop: i64,
-    service: i64,
+    services: &[i64],
 ) -> Result<Reply, BotError> {
-    let days = booking_days(tx, shop, &[service]).await?;
+    let days = booking_days(tx, shop, services).await?;
     days_or_phone(
         tx,
         shop,
@@ -262,11 +272,11 @@ pub(super) async fn slot_keyboard(
     n: i64,
     shop: i64,
     day: NaiveDate,
-    service: i64,
+    services: &[i64],
 ) -> Result<Reply, BotError> {
-    let slots = booking::free_slots(tx, shop, day, &[service]).await?;
+    let slots = booking::free_slots(tx, shop, day, services).await?;
     if slots.is_empty() {
-        return Ok(no_time_on(day, day_keyboard(tx, n, shop, service).await?));
+        return Ok(no_time_on(day, day_keyboard(tx, n, shop, services).await?));
     }
     Ok(times(day, &slots, |slot| {
         button(

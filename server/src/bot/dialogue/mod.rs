@@ -4,7 +4,8 @@
 //! restart or a takeover by another process loses nothing.
 //!
 //! Here: the entry (a message or a button press) and what the dialogue remembers. The steps
-//! live beside it: [`booking`] (service → shop → day → time → confirmation), [`contact`] (the
+//! live beside it: [`booking`] (service, or services from the catalogue → shop → day → time →
+//! confirmation), [`contact`] (the
 //! phone and car questions), [`visits`] («Мои записи»: move, cancel), [`replies`] (greeting,
 //! the concierge's answer, how to book) and [`keyboards`] (the buttons and what they carry).
 
@@ -79,7 +80,9 @@ struct Request {
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct Draft {
-    service_id: Option<i64>,
+    /// One service of the concierge's offer, or those picked from the catalogue.
+    #[serde(default)]
+    service_ids: Vec<i64>,
     shop_id: Option<i64>,
     day: Option<NaiveDate>,
     start: Option<DateTime<Utc>>,
@@ -263,7 +266,7 @@ async fn answer(
              случилось, я сразу подскажу возможные причины и цены.",
         ),
         (Some(text), _, _) if is_start(text) => replies::greeting(state, tenant).await?,
-        (Some(MENU_BOOK), _, _) => replies::how_to_book(state, tenant).await?,
+        (Some(MENU_BOOK), _, _) => booking::catalogue(state, tenant, conversation).await?,
         (Some(MENU_ASK), _, _) => replies::how_to_ask(),
         (Some(MENU_MINE), _, _) => {
             visits::my_appointments(state, tenant, customer, conversation.request_no).await?

@@ -11,7 +11,7 @@ use app::format;
 use teloxide::types::{InlineKeyboardMarkup, ReplyMarkup};
 
 use super::{
-    keyboards::{button, menu, Step, CALL_STAFF, MENU_BOOK},
+    keyboards::{button, menu, Step, CALL_STAFF, CATALOGUE, MENU_BOOK},
     BotError, Conversation, Customer, OfferedService, Reply, Request,
 };
 
@@ -109,14 +109,15 @@ pub(super) async fn concierge_answer(
         return Ok(reply);
     }
     let markup = if answer.services.is_empty() {
-        // Nothing to offer: a person can help (the press marks the conversation for staff).
+        // Nothing to offer: the catalogue (the customer's words kept with the visit booked
+        // from it), or a person (the press marks the conversation for staff).
+        remember_request(conversation, text, &answer, analysis.clone());
+        let n = conversation.request_no;
         Some(ReplyMarkup::InlineKeyboard(InlineKeyboardMarkup::new(
-            vec![vec![button(
-                CALL_STAFF,
-                Step::CallStaff,
-                conversation.request_no,
-                "",
-            )]],
+            vec![
+                vec![button(CATALOGUE, Step::Category, n, "all")],
+                vec![button(CALL_STAFF, Step::CallStaff, n, "")],
+            ],
         )))
     } else {
         remember_request(conversation, text, &answer, analysis.clone());
@@ -164,7 +165,7 @@ fn describe(answer: &ConciergeAnswer) -> String {
     if answer.services.is_empty() {
         lines.push(
             "Подходящей услуги в нашем каталоге я не нашёл. Опишите подробнее, что происходит, \
-             или позовите менеджера — он ответит здесь же."
+             выберите работу из каталога или позовите менеджера — он ответит здесь же."
                 .to_string(),
         );
     } else {

@@ -373,3 +373,146 @@ async fn a_service_of_one_shop_is_booked_there_without_asking_for_the_shop() {
         "the shop question was asked"
     );
 }
+
+/// «Записаться» in the menu opens the catalogue: a section, a service, another one, then the
+/// shop, the day and the time, and one visit holds both services (issue 15: no describing the
+/// problem is needed to book).
+#[tokio::test]
+async fn the_menu_books_several_services_from_the_catalogue() {
+    let (db, fake, _server) = super::sever_with_bot().await;
+    let sever = tenant(&db, "sever").await;
+    // A section with two services offered in every shop.
+    let (category, names): (String, Vec<String>) = sqlx::query_as(
+        "SELECT category, (array_agg(name ORDER BY name))[1:2] FROM services
+         WHERE tenant_id = $1 AND is_active AND shop_id IS NULL AND category <> ''
+         GROUP BY category HAVING count(*) >= 2 ORDER BY category LIMIT 1",
+    )
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let user = 5_550_088;
+    fake.write(SEVER_TOKEN, user, "Записаться");
+    let sections = fake
+        .wait_message(SEVER_TOKEN, user, "Выберите раздел — или просто опишите")
+        .await;
+    let (_, section) = buttons(&sections)
+        .into_iter()
+        .find(|(text, _)| *text == app::format::category_label(&category))
+        .unwrap_or_else(|| panic!("no section for {category} in {sections}"));
+
+    for (i, name) in names.iter().enumerate() {
+        let mark = fake.mark(SEVER_TOKEN);
+        fake.press(SEVER_TOKEN, user, &section);
+        let services = fake
+            .wait_message_after(SEVER_TOKEN, user, "что записать?", mark)
+            .await;
+        let offered = buttons(&services);
+        assert!(
+            offered.iter().any(|(text, _)| text == "← Все разделы"),
+            "{offered:?}"
+        );
+        let price: i64 = sqlx::query_scalar(
+            "SELECT price::bigint FROM services WHERE tenant_id = $1 AND name = $2",
+        )
+        .bind(sever.0)
+        .bind(name)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+        let (_, pick) = offered
+            .into_iter()
+            .find(|(text, _)| *text == format!("{name} · {}", super::rubles(price)))
+            .unwrap_or_else(|| panic!("{name} with its price not offered in {services}"));
+        let mark = fake.mark(SEVER_TOKEN);
+        fake.press(SEVER_TOKEN, user, &pick);
+        let chosen = fake
+            .wait_message_after(SEVER_TOKEN, user, "Выбрано:", mark)
+            .await;
+        let expected = names[..=i].join(", ");
+        assert!(
+            chosen["text"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("Выбрано: {expected}.")),
+            "{chosen}"
+        );
+        let next = if i + 1 < names.len() {
+            "Добавить ещё работу"
+        } else {
+            "Выбрать сервис и время"
+        };
+        let (_, data) = buttons(&chosen)
+            .into_iter()
+            .find(|(text, _)| text == next)
+            .unwrap();
+        let mark = fake.mark(SEVER_TOKEN);
+        fake.press(SEVER_TOKEN, user, &data);
+        if i + 1 < names.len() {
+            fake.wait_message_after(SEVER_TOKEN, user, "Выберите раздел:", mark)
+                .await;
+        }
+    }
+    let shops = fake
+        .wait_message(SEVER_TOKEN, user, "В какой сервис удобнее приехать?")
+        .await;
+    fake.press(SEVER_TOKEN, user, &buttons(&shops)[0].1);
+    let days = fake.wait_message(SEVER_TOKEN, user, "Выберите день").await;
+    fake.press(SEVER_TOKEN, user, &buttons(&days)[1].1);
+    let slots = fake
+        .wait_message(SEVER_TOKEN, user, "Свободное время")
+        .await;
+    fake.press(SEVER_TOKEN, user, &buttons(&slots)[0].1);
+    fake.wait_message(SEVER_TOKEN, user, "номер телефона").await;
+    fake.share_contact(SEVER_TOKEN, user, "79161114455");
+    let car = fake
+        .wait_message(SEVER_TOKEN, user, "На какой машине")
+        .await;
+    let (_, skip) = buttons(&car)
+        .into_iter()
+        .find(|(text, _)| text == "Пропустить")
+        .unwrap();
+    fake.press(SEVER_TOKEN, user, &skip);
+    let confirm = fake
+        .wait_message(SEVER_TOKEN, user, "Проверьте запись")
+        .await;
+    assert!(
+        confirm["text"]
+            .as_str()
+            .unwrap()
+            .contains(&names.join(", ")),
+        "{confirm}"
+    );
+    let (_, ok) = buttons(&confirm)
+        .into_iter()
+        .find(|(text, _)| text == "Подтвердить")
+        .unwrap();
+    fake.press(SEVER_TOKEN, user, &ok);
+    fake.wait_message(SEVER_TOKEN, user, "Готово, вы записаны")
+        .await;
+    let (source, note, booked, total): (String, String, Vec<String>, i64) = sqlx::query_as(
+        "SELECT a.source, a.customer_note, array_agg(s.name ORDER BY s.name),
+                a.total_price::bigint
+         FROM appointments a JOIN clients c ON c.id = a.client_id
+         JOIN appointment_services x ON x.appointment_id = a.id
+         JOIN services s ON s.id = x.service_id
+         WHERE c.telegram_id = $1 AND a.tenant_id = $2 GROUP BY a.id",
+    )
+    .bind(user)
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(source, "telegram");
+    assert_eq!(note, "", "nothing was described");
+    assert_eq!(booked, names);
+    let prices: i64 = sqlx::query_scalar(
+        "SELECT sum(price)::bigint FROM services WHERE tenant_id = $1 AND name = ANY($2)",
+    )
+    .bind(sever.0)
+    .bind(&names)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(total, prices);
+}

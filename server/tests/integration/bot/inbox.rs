@@ -178,8 +178,8 @@ async fn a_takeover_lapses_after_two_hours_of_staff_silence() {
         .await;
 }
 
-/// When the concierge has nothing to offer, the answer offers a person; the press marks the
-/// conversation for staff and tells the customer so.
+/// When the concierge has nothing to offer, the answer offers the catalogue and a person; the
+/// latter's press marks the conversation for staff and tells the customer so.
 #[tokio::test]
 async fn nothing_to_offer_comes_with_a_call_for_a_manager() {
     let (db, fake, server) = sever_with_bot().await;
@@ -193,11 +193,16 @@ async fn nothing_to_offer_comes_with_a_call_for_a_manager() {
             "Подходящей услуги в нашем каталоге я не нашёл",
         )
         .await;
-    let (label, data) = buttons(&answer)
-        .into_iter()
-        .next()
-        .expect("a way on: the manager button");
-    assert_eq!(label, "Позвать менеджера");
+    // Two ways on: the catalogue, and a person.
+    let labels: Vec<String> = buttons(&answer).into_iter().map(|b| b.0).collect();
+    assert_eq!(labels, ["Выбрать из каталога", "Позвать менеджера"]);
+    let (_, catalogue) = buttons(&answer).into_iter().next().unwrap();
+    fake.press(SEVER_TOKEN, user, &catalogue);
+    let sections = fake
+        .wait_message(SEVER_TOKEN, user, "Выберите раздел:")
+        .await;
+    assert!(buttons(&sections).len() >= 2, "{sections}");
+    let (_, data) = buttons(&answer).into_iter().nth(1).unwrap();
     fake.press(SEVER_TOKEN, user, &data);
     fake.wait_message(SEVER_TOKEN, user, "Передал ваш вопрос сотрудникам")
         .await;
