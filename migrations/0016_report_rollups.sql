@@ -350,8 +350,8 @@ END $$;
 CREATE TRIGGER report_visit_service_changed BEFORE INSERT OR UPDATE OR DELETE ON appointment_services
     FOR EACH ROW EXECUTE FUNCTION report_visit_service_changed();
 
--- Recomputes one shop's visit rollups from its visits.
-CREATE FUNCTION report_rebuild_shop(p_shop bigint) RETURNS void
+-- Drops one shop's visit rollups.
+CREATE FUNCTION report_forget_shop(p_shop bigint) RETURNS void
     LANGUAGE sql VOLATILE
 AS $$
     DELETE FROM report_visit_days WHERE shop_id = p_shop;
@@ -360,6 +360,13 @@ AS $$
     DELETE FROM report_service_days WHERE shop_id = p_shop;
     DELETE FROM report_pair_days WHERE shop_id = p_shop;
     DELETE FROM report_wait_days WHERE shop_id = p_shop;
+$$;
+
+-- Recomputes one shop's visit rollups from its visits.
+CREATE FUNCTION report_rebuild_shop(p_shop bigint) RETURNS void
+    LANGUAGE sql VOLATILE
+AS $$
+    SELECT report_forget_shop(p_shop);
     INSERT INTO report_visit_days
     SELECT r.tenant_id, r.day, r.shop_id, r.status, r.source, r.lead, sum(r.visits), sum(r.amount)
     FROM appointments a, report_visit_rows(a, 1) r WHERE a.shop_id = p_shop GROUP BY 1, 2, 3, 4, 5, 6;
@@ -386,12 +393,7 @@ CREATE FUNCTION report_shop_changed() RETURNS trigger
 AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        DELETE FROM report_visit_days WHERE shop_id = OLD.id;
-        DELETE FROM report_hour_days WHERE shop_id = OLD.id;
-        DELETE FROM report_bay_days WHERE shop_id = OLD.id;
-        DELETE FROM report_service_days WHERE shop_id = OLD.id;
-        DELETE FROM report_pair_days WHERE shop_id = OLD.id;
-        DELETE FROM report_wait_days WHERE shop_id = OLD.id;
+        PERFORM report_forget_shop(OLD.id);
     ELSIF OLD.timezone IS DISTINCT FROM NEW.timezone THEN
         PERFORM report_rebuild_shop(NEW.id);
     END IF;

@@ -43,6 +43,8 @@ struct DemoShop {
     open: &'static str,
     close: &'static str,
     sunday: bool,
+    /// Latitude and longitude, for the bot's nearest shop.
+    location: (f64, f64),
 }
 
 struct DemoTenant {
@@ -70,6 +72,7 @@ const TENANTS: &[DemoTenant] = &[
                 open: "09:00",
                 close: "20:00",
                 sunday: false,
+                location: (55.8395, 37.4867),
             },
             DemoShop {
                 name: "Север в Химках",
@@ -79,6 +82,7 @@ const TENANTS: &[DemoTenant] = &[
                 open: "09:00",
                 close: "20:00",
                 sunday: false,
+                location: (55.8890, 37.4440),
             },
         ],
         seed: 7,
@@ -96,6 +100,7 @@ const TENANTS: &[DemoTenant] = &[
             open: "08:00",
             close: "22:00",
             sunday: true,
+            location: (55.6760, 37.5650),
         }],
         seed: 1013,
     },
@@ -245,14 +250,17 @@ async fn insert_shops<'d>(
             "sun": if shop.sunday { day.clone() } else { json!([]) },
         });
         let id = sqlx::query_scalar!(
-            "INSERT INTO shops (tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes)
-             VALUES ($1, $2, $3, $4, 'Europe/Moscow', $5, $6, 30) RETURNING id",
+            "INSERT INTO shops (tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes,
+                                latitude, longitude)
+             VALUES ($1, $2, $3, $4, 'Europe/Moscow', $5, $6, 30, $7, $8) RETURNING id",
             tenant.0,
             shop.name,
             shop.address,
             shop.phone,
             shop.bays,
             hours,
+            shop.location.0,
+            shop.location.1,
         )
         .fetch_one(&mut **tx)
         .await?;

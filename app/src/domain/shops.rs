@@ -29,6 +29,9 @@ pub struct Shop {
     /// Staff's names of the bays: entry i names bay i+1 («Подъёмник»); an empty entry, or none,
     /// means «Пост N». At most `bays` entries.
     pub bay_names: Vec<String>,
+    /// Where the shop is (WGS 84 degrees), for the bot's «nearest shop»; both or neither.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
 }
 
 impl Shop {
@@ -101,6 +104,11 @@ pub struct NewShop {
     /// Entry i names bay i+1; empty for «Пост N».
     #[serde(default)]
     pub bay_names: Vec<String>,
+    /// Where the shop is: both coordinates or neither.
+    #[serde(default)]
+    pub latitude: Option<f64>,
+    #[serde(default)]
+    pub longitude: Option<f64>,
 }
 
 fn moscow() -> String {
@@ -124,6 +132,54 @@ pub struct ShopPatch {
     pub slot_minutes: Option<i32>,
     /// Replaces every name; without it the names stay (those of removed bays go).
     pub bay_names: Option<Vec<String>>,
+    /// Replaces the location: both coordinates, or both `null` to forget it; without them
+    /// it stays.
+    #[serde(default, deserialize_with = "super::serde_util::double_option")]
+    #[schema(value_type = Option<f64>)]
+    pub latitude: Option<Option<f64>>,
+    #[serde(default, deserialize_with = "super::serde_util::double_option")]
+    #[schema(value_type = Option<f64>)]
+    pub longitude: Option<Option<f64>>,
+}
+
+/// Both coordinates or neither, within the Earth's.
+fn checked_location(latitude: Option<f64>, longitude: Option<f64>) -> Result<Option<(f64, f64)>> {
+    match (latitude, longitude) {
+        (None, None) => Ok(None),
+        (Some(lat), Some(lon))
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+        {
+            Ok(Some((lat, lon)))
+        }
+        (Some(_), Some(_)) => Err(Error::validation(
+            "Координаты: широта от −90 до 90, долгота от −180 до 180",
+        )),
+        _ => Err(Error::validation(
+            "Координаты: укажите и широту, и долготу (или ни то, ни другое)",
+        )),
+    }
+}
+
+/// The shop nearest to a point, with the distance in kilometres; shops without a location are
+/// not considered.
+pub fn nearest<'a>(shops: &'a [Shop], latitude: f64, longitude: f64) -> Option<(&'a Shop, f64)> {
+    shops
+        .iter()
+        .filter_map(|shop| {
+            let (lat, lon) = (shop.latitude?, shop.longitude?);
+            Some((shop, distance_km(latitude, longitude, lat, lon)))
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+/// Great-circle distance (haversine) between two points, in kilometres.
+fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    const EARTH_KM: f64 = 6371.0;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lon2 - lon1).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_KM * h.sqrt().asin()
 }
 
 /// Checks a shop's settings; returns the working hours in their canonical form (all 7 days).
@@ -151,7 +207,8 @@ fn validate(
 pub async fn list(tx: &mut Tx, skip: i64, limit: i64) -> Result<Vec<Shop>> {
     Ok(sqlx::query_as!(
         Shop,
-        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes, bay_names
+        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes, bay_names,
+                latitude, longitude
          FROM shops ORDER BY id OFFSET $1 LIMIT $2",
         skip,
         limit
@@ -163,7 +220,8 @@ pub async fn list(tx: &mut Tx, skip: i64, limit: i64) -> Result<Vec<Shop>> {
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Shop> {
     sqlx::query_as!(
         Shop,
-        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes, bay_names
+        "SELECT id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes, bay_names,
+                latitude, longitude
          FROM shops WHERE id = $1",
         id
     )
@@ -181,13 +239,14 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewShop) -> Result<Shop>
         new.slot_minutes,
     )?;
     let bay_names = checked_bay_names(new.bay_names, new.bays)?;
+    let location = checked_location(new.latitude, new.longitude)?;
     Ok(sqlx::query_as!(
         Shop,
         "INSERT INTO shops (tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes,
-                            bay_names)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                            bay_names, latitude, longitude)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          RETURNING id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes,
-                   bay_names",
+                   bay_names, latitude, longitude",
         tenant.0,
         new.name.trim(),
         new.address.trim(),
@@ -196,7 +255,9 @@ pub async fn create(tx: &mut Tx, tenant: TenantId, new: NewShop) -> Result<Shop>
         new.bays,
         hours,
         new.slot_minutes,
-        &bay_names
+        &bay_names,
+        location.map(|l| l.0),
+        location.map(|l| l.1)
     )
     .fetch_one(&mut **tx)
     .await?)
@@ -224,16 +285,20 @@ pub async fn update(tx: &mut Tx, id: i64, patch: ShopPatch) -> Result<Shop> {
             bays,
         )?,
     };
+    let location = checked_location(
+        patch.latitude.unwrap_or(current.latitude),
+        patch.longitude.unwrap_or(current.longitude),
+    )?;
     if bays < current.bays {
         no_upcoming_visits_beyond(tx, id, bays).await?;
     }
     Ok(sqlx::query_as!(
         Shop,
         "UPDATE shops SET name = $2, address = $3, phone = $4, timezone = $5, bays = $6, working_hours = $7,
-                slot_minutes = $8, bay_names = $9, updated_at = now()
+                slot_minutes = $8, bay_names = $9, latitude = $10, longitude = $11, updated_at = now()
          WHERE id = $1
          RETURNING id, tenant_id, name, address, phone, timezone, bays, working_hours, slot_minutes,
-                   bay_names",
+                   bay_names, latitude, longitude",
         id,
         name.trim(),
         address.trim(),
@@ -242,7 +307,9 @@ pub async fn update(tx: &mut Tx, id: i64, patch: ShopPatch) -> Result<Shop> {
         bays,
         hours,
         slot_minutes,
-        &bay_names
+        &bay_names,
+        location.map(|l| l.0),
+        location.map(|l| l.1)
     )
     .fetch_one(&mut **tx)
     .await?)
@@ -350,7 +417,54 @@ mod tests {
             working_hours: Value::Null,
             slot_minutes: 30,
             bay_names: names(&["", "Развал"]),
+            latitude: None,
+            longitude: None,
         };
         assert_eq!(shop.bay_labels(), names(&["Пост 1", "Развал", "Пост 3"]));
+    }
+
+    #[test]
+    fn the_nearest_shop_is_by_great_circle_distance() {
+        let shop = |id: i64, at: Option<(f64, f64)>| Shop {
+            id,
+            tenant_id: 1,
+            name: format!("{id}"),
+            address: String::new(),
+            phone: String::new(),
+            timezone: "Europe/Moscow".into(),
+            bays: 1,
+            working_hours: Value::Null,
+            slot_minutes: 30,
+            bay_names: Vec::new(),
+            latitude: at.map(|a| a.0),
+            longitude: at.map(|a| a.1),
+        };
+        // Tverskaya (Moscow centre), Mytishchi, and a shop with no location.
+        let shops = [
+            shop(1, Some((55.7650, 37.6050))),
+            shop(2, Some((55.9116, 37.7308))),
+            shop(3, None),
+        ];
+        // From Moscow's Red Square: the centre, about 1.4 km away.
+        let (near, km) = nearest(&shops, 55.7539, 37.6208).expect("a shop");
+        assert_eq!(near.id, 1);
+        assert!((1.0..2.0).contains(&km), "{km}");
+        // From Korolyov: Mytishchi.
+        assert_eq!(nearest(&shops, 55.9162, 37.8545).map(|s| s.0.id), Some(2));
+        assert!(nearest(&shops[2..], 55.75, 37.62).is_none());
+        // Moscow–Saint Petersburg is about 634 km.
+        assert!((distance_km(55.7558, 37.6173, 59.9343, 30.3351) - 634.0).abs() < 5.0);
+    }
+
+    #[test]
+    fn a_location_is_both_coordinates_within_range_or_none() {
+        assert_eq!(checked_location(None, None).ok(), Some(None));
+        assert_eq!(
+            checked_location(Some(55.75), Some(37.62)).ok(),
+            Some(Some((55.75, 37.62)))
+        );
+        assert!(checked_location(Some(55.75), None).is_err());
+        assert!(checked_location(Some(91.0), Some(37.0)).is_err());
+        assert!(checked_location(Some(55.0), Some(-181.0)).is_err());
     }
 }

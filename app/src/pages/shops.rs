@@ -36,6 +36,9 @@ pub struct ShopInput {
     pub hours: Vec<String>,
     /// The bays' names, one a line in the order of the bays; an empty line keeps «Пост N».
     pub bay_names: String,
+    /// «55.7558, 37.6173» (latitude, longitude) or empty: where the shop is, for the bot.
+    #[serde(default)]
+    pub location: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -73,6 +76,10 @@ pub async fn load_shops() -> Result<ShopsView, AppError> {
                 bays: shop.bays.to_string(),
                 slot_minutes: shop.slot_minutes.to_string(),
                 bay_names: shop.bay_names.join("\n"),
+                location: match (shop.latitude, shop.longitude) {
+                    (Some(lat), Some(lon)) => format!("{lat}, {lon}"),
+                    _ => String::new(),
+                },
             })
             .collect(),
     })
@@ -97,6 +104,7 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
         .map_err(|_| refused("Шаг записи: целое число минут"))?;
     let working_hours = ssr::hours_json(&shop.hours).map_err(|m| refused(&m))?;
     let bay_names: Vec<String> = shop.bay_names.lines().map(str::to_string).collect();
+    let (latitude, longitude) = ssr::location(&shop.location).map_err(|m| refused(&m))?;
     let timezone = match shop.timezone.trim() {
         "" => "Europe/Moscow".to_string(),
         tz => tz.to_string(),
@@ -116,6 +124,8 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
                     working_hours: Some(working_hours),
                     slot_minutes: Some(slot_minutes),
                     bay_names: Some(bay_names),
+                    latitude: Some(latitude),
+                    longitude: Some(longitude),
                 },
             )
             .await?
@@ -133,6 +143,8 @@ pub async fn save_shop(shop: ShopInput) -> Result<(), AppError> {
                     working_hours,
                     slot_minutes,
                     bay_names,
+                    latitude,
+                    longitude,
                 },
             )
             .await?
@@ -159,6 +171,32 @@ mod ssr {
     use serde_json::{Map, Value};
 
     use super::DAYS;
+
+    /// «55.7558, 37.6173» (or with a space, or a semicolon, between them) → both coordinates;
+    /// empty → neither. Their ranges are checked by `shops`.
+    pub fn location(text: &str) -> Result<(Option<f64>, Option<f64>), String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok((None, None));
+        }
+        let parts: Vec<&str> = text
+            .split([',', ';', ' '])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .collect();
+        match parts.as_slice() {
+            [lat, lon] => match (lat.parse::<f64>(), lon.parse::<f64>()) {
+                (Ok(lat), Ok(lon)) if lat.is_finite() && lon.is_finite() => {
+                    Ok((Some(lat), Some(lon)))
+                }
+                _ => Err(LOCATION_FORMAT.to_string()),
+            },
+            _ => Err(LOCATION_FORMAT.to_string()),
+        }
+    }
+
+    const LOCATION_FORMAT: &str =
+        "Координаты: широта и долгота через запятую, например 55.7558, 37.6173";
 
     /// `[["09:00","13:00"],["14:00","20:00"]]` → «09:00-13:00, 14:00-20:00».
     pub fn day_text(day: &Value) -> String {
@@ -208,6 +246,22 @@ mod ssr {
             assert_eq!(day_text(&json["sun"]), "");
             days[1] = "с девяти".into();
             assert!(hours_json(&days).is_err());
+        }
+
+        #[test]
+        fn coordinates_are_read_as_the_maps_copy_them() {
+            assert_eq!(location(""), Ok((None, None)));
+            assert_eq!(
+                location(" 55.7558, 37.6173 "),
+                Ok((Some(55.7558), Some(37.6173)))
+            );
+            assert_eq!(
+                location("55.7558 37.6173"),
+                Ok((Some(55.7558), Some(37.6173)))
+            );
+            assert!(location("55,7558, 37,6173").is_err());
+            assert!(location("Москва").is_err());
+            assert!(location("55.7").is_err());
         }
     }
 }
@@ -342,6 +396,14 @@ fn ShopForm(shop: Option<ShopInput>) -> impl IntoView {
             <div class="grid gap-2 sm:grid-cols-2">
                 <Field id="shop-address" label="Адрес" name="shop[address]" value=shop.address.clone()/>
                 <Field id="shop-phone" label="Телефон" name="shop[phone]" kind="tel" value=shop.phone.clone()/>
+            </div>
+            <div>
+                <label for="shop-location" class="block text-sm font-medium">"Координаты"</label>
+                <input id="shop-location" name="shop[location]" value=shop.location.clone() placeholder="55.7558, 37.6173"
+                    inputmode="decimal" aria-describedby="shop-location-hint" class=INPUT/>
+                <p id="shop-location-hint" class="text-xs text-slate-500">
+                    "Широта и долгота через запятую (в Яндекс Картах — правой кнопкой по точке). Клиенту, приславшему боту геопозицию, бот предложит ближайшую точку."
+                </p>
             </div>
             <div class="grid grid-cols-3 gap-2">
                 <Field id="shop-bays" label="Постов" name="shop[bays]" inputmode="numeric" required=true value=shop.bays.clone()/>

@@ -106,16 +106,14 @@ async fn choose_service(
 /// The shops that offer every service of the draft (a service of one shop is offered there
 /// alone): to pick one, or straight the days when only one does.
 async fn shops_for(tx: &mut Tx, n: i64, draft: &mut Draft) -> Result<Reply, BotError> {
-    let mut only_in = Vec::new();
-    for id in &draft.service_ids {
-        only_in.extend(services::get(tx, *id).await?.shop_id);
-    }
-    let shops: Vec<_> = shops::list(tx, 0, 100)
-        .await?
-        .into_iter()
-        .filter(|shop| only_in.iter().all(|id| *id == shop.id))
-        .collect();
+    let shops = offering(tx, &draft.service_ids).await?;
     draft.shop_id = None;
+    // Shops on the map: the customer may send where they are instead of choosing.
+    let near = if shops.iter().any(|s| s.latitude.is_some()) {
+        " Или отправьте геопозицию (📎 → Геопозиция) — выберу ближайший."
+    } else {
+        ""
+    };
     Ok(match shops.as_slice() {
         [] if draft.service_ids.len() > 1 => Reply::text(
             "Эти работы делают в разных наших сервисах — запишитесь на них по отдельности: \
@@ -127,7 +125,7 @@ async fn shops_for(tx: &mut Tx, n: i64, draft: &mut Draft) -> Result<Reply, BotE
             day_keyboard(tx, n, shop.id, &draft.service_ids).await?
         }
         shops => keyboard(
-            "В какой сервис удобнее приехать?".into(),
+            format!("В какой сервис удобнее приехать?{near}"),
             shops
                 .iter()
                 .map(|s| button(format!("{}, {}", s.name, s.address), Step::Shop, n, s.id))
@@ -135,6 +133,78 @@ async fn shops_for(tx: &mut Tx, n: i64, draft: &mut Draft) -> Result<Reply, BotE
             1,
         ),
     })
+}
+
+/// The company's shops that offer every one of `services`.
+async fn offering(tx: &mut Tx, services: &[i64]) -> Result<Vec<shops::Shop>, BotError> {
+    let mut only_in = Vec::new();
+    for id in services {
+        only_in.extend(services::get(tx, *id).await?.shop_id);
+    }
+    Ok(shops::list(tx, 0, 100)
+        .await?
+        .into_iter()
+        .filter(|shop| only_in.iter().all(|id| *id == shop.id))
+        .collect())
+}
+
+/// A location the customer shared: while they choose the shop of a booking, the nearest that
+/// offers its services is chosen and the days follow; otherwise the nearest shop is named.
+pub(super) async fn nearest_shop(
+    state: &AppState,
+    tenant: TenantId,
+    conversation: &mut Conversation,
+    (latitude, longitude): (f64, f64),
+) -> Result<Reply, BotError> {
+    let n = conversation.request_no;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let choosing = conversation
+        .draft
+        .as_mut()
+        .filter(|d| !d.service_ids.is_empty() && d.shop_id.is_none() && d.start.is_none());
+    if let Some(draft) = choosing {
+        let shops = offering(&mut tx, &draft.service_ids).await?;
+        if let Some((shop, km)) = shops::nearest(&shops, latitude, longitude) {
+            draft.shop_id = Some(shop.id);
+            let days = day_keyboard(&mut tx, n, shop.id, &draft.service_ids).await?;
+            tx.commit().await?;
+            return Ok(Reply {
+                text: format!(
+                    "Ближайший к вам — «{}», {} ({}).\n{}",
+                    shop.name,
+                    shop.address,
+                    distance(km),
+                    days.text
+                ),
+                ..days
+            });
+        }
+    }
+    let shops = shops::list(&mut tx, 0, 100).await?;
+    tx.commit().await?;
+    let Some((shop, km)) = shops::nearest(&shops, latitude, longitude) else {
+        return super::replies::how_to_book(state, tenant).await;
+    };
+    let phone = match shop.phone.trim() {
+        "" => String::new(),
+        phone => format!(", телефон {phone}"),
+    };
+    Ok(Reply::text(format!(
+        "Ближайший к вам сервис — «{}»: {}{phone} ({}). Чтобы записаться, нажмите «Записаться» \
+         или опишите, что с машиной.",
+        shop.name,
+        shop.address,
+        distance(km)
+    )))
+}
+
+/// «≈ 800 м», «≈ 12,5 км».
+fn distance(km: f64) -> String {
+    if km < 1.0 {
+        format!("≈ {} м", ((km * 1000.0 / 50.0).round() * 50.0).max(50.0))
+    } else {
+        format!("≈ {:.1} км", km).replace('.', ",")
+    }
 }
 
 /// «Записаться» in the menu: the catalogue's sections, for a customer who knows what the car

@@ -163,6 +163,8 @@ async fn on_message(
         .contact()
         .filter(|contact| contact.user_id == Some(from.id))
         .map(|contact| contact.phone_number.clone());
+    // A location shared from the attachment menu: the nearest shop.
+    let location = message.location().map(|l| (l.latitude, l.longitude));
     let chat_id = message.chat.id.0;
 
     let mut work = Work::begin(&state.db, tenant).await?;
@@ -171,7 +173,11 @@ async fn on_message(
     let written = text.as_deref().or(shared_phone.as_deref());
     // A photo, a voice message, a video or a file without words: kept for staff by what it is.
     let media = media_kind(&message);
-    let written = written.or(media).unwrap_or("(без текста)");
+    let shared_place = location.map(|(lat, lon)| format!("📍 Геопозиция: {lat:.5}, {lon:.5}"));
+    let written = written
+        .or(media)
+        .or(shared_place.as_deref())
+        .unwrap_or("(без текста)");
     let message_id = record(work.tx(), &customer, Author::Customer, written).await?;
     work.publish(Event::MessageReceived(&ReceivedMessage {
         id: message_id,
@@ -194,6 +200,7 @@ async fn on_message(
         &mut conversation,
         text,
         shared_phone,
+        location,
     )
     .await?;
 
@@ -252,6 +259,7 @@ async fn answer(
     conversation: &mut Conversation,
     text: Option<&str>,
     shared_phone: Option<String>,
+    location: Option<(f64, f64)>,
 ) -> Result<Reply, BotError> {
     if text.is_some_and(|t| is_start(t) || [MENU_BOOK, MENU_ASK, MENU_MINE].contains(&t)) {
         conversation.awaiting = None;
@@ -261,10 +269,13 @@ async fn answer(
             let source = PhoneSource::OwnContact;
             contact::phone_answer(state, tenant, customer, conversation, &phone, source).await?
         }
-        (None, _, None) => Reply::text(
-            "Спасибо! Это увидят сотрудники и ответят здесь. А если опишете словами, что \
-             случилось, я сразу подскажу возможные причины и цены.",
-        ),
+        (None, _, None) => match location {
+            Some(at) => booking::nearest_shop(state, tenant, conversation, at).await?,
+            None => Reply::text(
+                "Спасибо! Это увидят сотрудники и ответят здесь. А если опишете словами, что \
+                 случилось, я сразу подскажу возможные причины и цены.",
+            ),
+        },
         (Some(text), _, _) if is_start(text) => replies::greeting(state, tenant).await?,
         (Some(MENU_BOOK), _, _) => booking::catalogue(state, tenant, conversation).await?,
         (Some(MENU_ASK), _, _) => replies::how_to_ask(),

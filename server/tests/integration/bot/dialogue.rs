@@ -516,3 +516,83 @@ async fn the_menu_books_several_services_from_the_catalogue() {
     .unwrap();
     assert_eq!(total, prices);
 }
+
+/// A location shared from Telegram's attachment menu (issue 15): while choosing the shop of a
+/// booking, the nearest shop that offers the service is chosen and the days follow; otherwise
+/// the nearest shop is named with its distance.
+#[tokio::test]
+async fn a_shared_location_picks_the_nearest_shop() {
+    let (db, fake, _server) = super::sever_with_bot().await;
+    let sever = tenant(&db, "sever").await;
+    let location = |user: i64, latitude: f64, longitude: f64| {
+        json!({"message": {
+            "message_id": 9, "date": 1_764_000_000,
+            "chat": {"id": user, "type": "private", "first_name": "Иван"},
+            "from": FakeTelegram::user(user),
+            "location": {"latitude": latitude, "longitude": longitude},
+        }})
+    };
+    let khimki: i64 =
+        sqlx::query_scalar("SELECT id FROM shops WHERE tenant_id = $1 AND name = 'Север в Химках'")
+            .bind(sever.0)
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+
+    let user = 5_550_099;
+    fake.write(SEVER_TOKEN, user, "стучит спереди справа на кочках");
+    let answer = fake
+        .wait_message(SEVER_TOKEN, user, "Подходящие работы")
+        .await;
+    fake.press(SEVER_TOKEN, user, &buttons(&answer)[0].1);
+    let services = fake
+        .wait_message(SEVER_TOKEN, user, "Какую работу записать?")
+        .await;
+    fake.press(SEVER_TOKEN, user, &buttons(&services)[0].1);
+    fake.wait_message(SEVER_TOKEN, user, "Или отправьте геопозицию")
+        .await;
+    // A few hundred metres from the Khimki shop.
+    fake.push(SEVER_TOKEN, location(user, 55.8870, 37.4460));
+    let days = fake
+        .wait_message(SEVER_TOKEN, user, "Ближайший к вам — «Север в Химках»")
+        .await;
+    assert!(days["text"].as_str().unwrap().contains(" м)"), "{days}");
+    assert!(!buttons(&days).is_empty(), "the days follow: {days}");
+    let chosen: Option<i64> = sqlx::query_scalar(
+        "SELECT (state -> 'draft' ->> 'shop_id')::bigint FROM bot_conversations
+         WHERE tenant_id = $1 AND chat_id = $2",
+    )
+    .bind(sever.0)
+    .bind(user)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(chosen, Some(khimki));
+
+    // Outside a booking: the nearest shop, its address, phone and distance.
+    let other = 5_550_100;
+    fake.push(SEVER_TOKEN, location(other, 55.8300, 37.4950));
+    let named = fake
+        .wait_message(
+            SEVER_TOKEN,
+            other,
+            "Ближайший к вам сервис — «Север на Ленинградке»",
+        )
+        .await;
+    let text = named["text"].as_str().unwrap();
+    assert!(
+        text.contains("Ленинградское ш., 52")
+            && text.contains("+74951234501")
+            && text.contains("км)"),
+        "{text}"
+    );
+    let kept: String = sqlx::query_scalar(
+        "SELECT text FROM bot_messages WHERE tenant_id = $1 AND chat_id = $2 AND direction = 'in'",
+    )
+    .bind(sever.0)
+    .bind(other)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(kept, "📍 Геопозиция: 55.83000, 37.49500");
+}
