@@ -94,8 +94,21 @@ pub struct ChatMessage {
     pub text: String,
     /// Which concierge engine analysed an incoming message (`rules`, `llm`), if any.
     pub engine: Option<String>,
+    /// What the customer sent besides words (`photo`, `voice`, `audio`, `video`, `video_note`,
+    /// `document`), opened by staff at `GET /api/v1/inbox/messages/{id}/attachment`.
+    pub attachment: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+/// A file a customer sent the bot: its kind and Telegram's id of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub kind: String,
+    pub file_id: String,
+}
+
+/// The largest file a bot may download from Telegram.
+pub const MAX_ATTACHMENT_BYTES: usize = 20 * 1024 * 1024;
 
 /// A message to add to the transcript.
 pub struct NewMessage<'a> {
@@ -153,6 +166,68 @@ pub async fn attach_analysis(
     Ok(())
 }
 
+/// Keeps what a customer's message carried besides words (see [`attachment`]).
+pub async fn attach_file(tx: &mut Tx, message_id: i64, file: &Attachment) -> Result<()> {
+    let file = serde_json::to_value(file).map_err(|e| Error::Internal(e.to_string()))?;
+    sqlx::query!(
+        "UPDATE bot_messages SET attachment = $1 WHERE id = $2",
+        file,
+        message_id
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Use case: staff open what a customer sent the bot. The file is fetched from Telegram with
+/// the company's bot (`getFile`) and handed over as it is, with its content type; the token
+/// never leaves the server. `NotFound` for a message of another company or without a file.
+pub async fn attachment(
+    db: &Db,
+    config: &Config,
+    tenant: TenantId,
+    message_id: i64,
+) -> Result<(Vec<u8>, &'static str)> {
+    let mut read = db.tenant_read_tx(tenant).await?;
+    let tx: &mut Tx = &mut read;
+    let stored = sqlx::query_scalar!(
+        "SELECT attachment FROM bot_messages WHERE id = $1 AND attachment IS NOT NULL",
+        message_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .flatten()
+    .ok_or(Error::NotFound)?;
+    let bot = telegram::stored_bot(tx).await?;
+    drop(read);
+    let file: Attachment =
+        serde_json::from_value(stored).map_err(|e| Error::Internal(e.to_string()))?;
+    let token = bot
+        .ok_or_else(|| Error::validation("Бот компании не подключён (Настройки → Telegram)"))?
+        .token(config)?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    let bytes = telegram::download(
+        &client,
+        &config.telegram_api_url,
+        &token,
+        &file.file_id,
+        MAX_ATTACHMENT_BYTES,
+    )
+    .await?;
+    let content_type = match file.kind.as_str() {
+        "photo" => "image/jpeg",
+        "voice" => "audio/ogg",
+        "audio" => "audio/mpeg",
+        "video" | "video_note" => "video/mp4",
+        _ => "application/octet-stream",
+    };
+    Ok((bytes, content_type))
+}
+
 /// A transcript message as stored; [`ChatMessage`] once its direction and author are read.
 struct MessageRow {
     id: i64,
@@ -161,6 +236,7 @@ struct MessageRow {
     staff_name: Option<String>,
     text: String,
     engine: Option<String>,
+    attachment: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -175,6 +251,7 @@ impl TryFrom<MessageRow> for ChatMessage {
             staff_name: row.staff_name,
             text: row.text,
             engine: row.engine,
+            attachment: row.attachment,
             created_at: row.created_at,
         })
     }
@@ -191,7 +268,8 @@ pub async fn transcript(tx: &mut Tx, client_id: i64, limit: i64) -> Result<Vec<C
     let rows = sqlx::query_as!(
         MessageRow,
         r#"SELECT m.id, m.direction, m.author, u.full_name AS "staff_name?", m.text,
-                  m.analysis ->> 'engine' AS engine, m.created_at
+                  m.analysis ->> 'engine' AS engine, m.attachment ->> 'kind' AS attachment,
+                  m.created_at
            FROM bot_messages m LEFT JOIN users u ON u.id = m.staff_user_id
            WHERE m.client_id = $1 ORDER BY m.id DESC LIMIT $2"#,
         client_id,
@@ -269,7 +347,8 @@ pub async fn staff_reply(
     let row = sqlx::query_as!(
         MessageRow,
         r#"SELECT m.id, m.direction, m.author, u.full_name AS "staff_name?", m.text,
-                  m.analysis ->> 'engine' AS engine, m.created_at
+                  m.analysis ->> 'engine' AS engine, m.attachment ->> 'kind' AS attachment,
+                  m.created_at
            FROM bot_messages m LEFT JOIN users u ON u.id = m.staff_user_id
            WHERE m.id = $1"#,
         id

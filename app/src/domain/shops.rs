@@ -162,7 +162,7 @@ fn checked_location(latitude: Option<f64>, longitude: Option<f64>) -> Result<Opt
 
 /// The shop nearest to a point, with the distance in kilometres; shops without a location are
 /// not considered.
-pub fn nearest<'a>(shops: &'a [Shop], latitude: f64, longitude: f64) -> Option<(&'a Shop, f64)> {
+pub fn nearest(shops: &[Shop], latitude: f64, longitude: f64) -> Option<(&Shop, f64)> {
     shops
         .iter()
         .filter_map(|shop| {

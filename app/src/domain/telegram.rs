@@ -140,6 +140,69 @@ pub async fn send_message(
     .await
 }
 
+/// Downloads a file a user sent the bot: `getFile` gives its path, then the file is read from
+/// the Bot API's file URL, at most `limit` bytes. Errors never quote the URLs, which hold the
+/// token: `Unavailable` when Telegram does not answer, `NotFound` when it no longer has the file.
+pub async fn download(
+    client: &reqwest::Client,
+    api_url: &str,
+    token: &str,
+    file_id: &str,
+    limit: usize,
+) -> Result<Vec<u8>> {
+    #[derive(Deserialize)]
+    struct FileAnswer {
+        ok: bool,
+        result: Option<FileInfo>,
+    }
+    #[derive(Deserialize)]
+    struct FileInfo {
+        file_path: Option<String>,
+    }
+    let base = api_url.trim_end_matches('/');
+    let unavailable = |e: reqwest::Error| {
+        Error::Unavailable(format!("Telegram не отвечает: {}", e.without_url()))
+    };
+    let answer: FileAnswer = client
+        .post(format!("{base}/bot{token}/getFile"))
+        .timeout(Duration::from_secs(15))
+        .json(&serde_json::json!({ "file_id": file_id }))
+        .send()
+        .await
+        .map_err(unavailable)?
+        .json()
+        .await
+        .map_err(unavailable)?;
+    let path = answer
+        .result
+        .filter(|_| answer.ok)
+        .and_then(|f| f.file_path)
+        .ok_or(Error::NotFound)?;
+    // Telegram's paths are like `photos/file_0.jpg`: nothing that could leave the bot's folder.
+    if path.split('/').any(|part| part.is_empty() || part == "..") {
+        return Err(Error::NotFound);
+    }
+    let mut response = client
+        .get(format!("{base}/file/bot{token}/{path}"))
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .map_err(unavailable)?;
+    if !response.status().is_success() {
+        return Err(Error::NotFound);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(unavailable)? {
+        if bytes.len() + chunk.len() > limit {
+            return Err(Error::validation(
+                "Файл больше 20 МБ: откройте его в Telegram",
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
 /// Calls a Bot API method with a JSON body; `Ok` when Telegram answers `{"ok": true}`.
 async fn call(
     client: &reqwest::Client,

@@ -2,7 +2,12 @@
 //! «needs a person» mark, the transcript, a staff reply through the bot, and the takeover that
 //! silences the bot in a conversation.
 
-use axum::{extract::State, Json};
+use axum::{
+    extract::State,
+    http::{header, HeaderMap},
+    response::{IntoResponse, Response},
+    Json,
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -13,7 +18,7 @@ use app::domain::{
 };
 
 use super::{
-    auth::Staff,
+    auth::{stream_caller, Staff},
     error::{ApiPath, ApiResult},
     ApiJson,
 };
@@ -104,4 +109,42 @@ pub async fn hand_back(
     Ok(Json(
         inbox::hand_back(&state, staff.tenant, client_id).await?,
     ))
+}
+
+/// The photo, voice message, video or file a customer sent the bot, fetched from Telegram with
+/// the company's bot. Read-only, so the web admin's session cookie is accepted (same origin
+/// only), as for the event streams: the transcript links straight to it.
+#[utoipa::path(get, path = "/api/v1/inbox/messages/{message_id}/attachment", tag = "inbox", security(("bearer" = [])),
+    params(("message_id" = i64, Path)),
+    responses((status = 200, description = "The file as Telegram keeps it",
+               content((Vec<u8> = "image/jpeg"), (Vec<u8> = "audio/ogg"), (Vec<u8> = "application/octet-stream"))),
+              (status = 404, description = "No such message with a file in this company, or Telegram no longer has it"),
+              (status = 422, description = "No bot connected, or the file is over 20 MB"),
+              (status = 502, description = "Telegram did not answer")))]
+pub async fn attachment(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiPath(message_id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let (staff, _) = stream_caller(&state, &headers, None).await?;
+    let (bytes, content_type) =
+        chat::attachment(&state.db, &state.config, staff.tenant, message_id).await?;
+    let disposition = if content_type == "application/octet-stream" {
+        "attachment"
+    } else {
+        "inline"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_DISPOSITION, disposition.to_string()),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_string()),
+            (
+                header::HeaderName::from_static("x-content-type-options"),
+                "nosniff".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

@@ -79,6 +79,7 @@ pub fn routes() -> (Router<ServerState>, utoipa::openapi::OpenApi) {
         .routes(routes!(inbox::list))
         .routes(routes!(inbox::messages, inbox::reply))
         .routes(routes!(inbox::take_over, inbox::hand_back))
+        .routes(routes!(inbox::attachment))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
         .routes(routes!(webhooks::deliveries))

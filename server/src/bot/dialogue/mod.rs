@@ -172,13 +172,17 @@ async fn on_message(
     let mut conversation: Conversation = conversations::load(work.tx(), chat_id).await?;
     let written = text.as_deref().or(shared_phone.as_deref());
     // A photo, a voice message, a video or a file without words: kept for staff by what it is.
-    let media = media_kind(&message);
+    let attachment = media_kind(&message);
+    let media = attachment.as_ref().map(|(label, _)| *label);
     let shared_place = location.map(|(lat, lon)| format!("📍 Геопозиция: {lat:.5}, {lon:.5}"));
     let written = written
         .or(media)
         .or(shared_place.as_deref())
         .unwrap_or("(без текста)");
     let message_id = record(work.tx(), &customer, Author::Customer, written).await?;
+    if let Some((_, file)) = &attachment {
+        chat::attach_file(work.tx(), message_id, file).await?;
+    }
     work.publish(Event::MessageReceived(&ReceivedMessage {
         id: message_id,
         chat_id,
@@ -412,18 +416,30 @@ async fn record(
     Ok(chat::record(tx, &message).await?)
 }
 
-/// What a message without words carries, as the transcript names it.
-fn media_kind(message: &Message) -> Option<&'static str> {
-    if message.photo().is_some() {
-        Some("(фото)")
-    } else if message.voice().is_some() || message.audio().is_some() {
-        Some("(голосовое сообщение)")
-    } else if message.video().is_some() || message.video_note().is_some() {
-        Some("(видео)")
-    } else if message.document().is_some() {
-        Some("(файл)")
+/// What a message carries besides words: how the transcript names it, and the file for staff
+/// to open (the largest size of a photo).
+fn media_kind(message: &Message) -> Option<(&'static str, chat::Attachment)> {
+    let file = |kind: &str, meta: &teloxide::types::FileMeta| chat::Attachment {
+        kind: kind.to_string(),
+        file_id: meta.id.0.clone(),
+    };
+    if let Some(sizes) = message.photo() {
+        let largest = sizes
+            .iter()
+            .max_by_key(|s| u64::from(s.width) * u64::from(s.height))?;
+        Some(("(фото)", file("photo", &largest.file)))
+    } else if let Some(voice) = message.voice() {
+        Some(("(голосовое сообщение)", file("voice", &voice.file)))
+    } else if let Some(audio) = message.audio() {
+        Some(("(аудио)", file("audio", &audio.file)))
+    } else if let Some(video) = message.video() {
+        Some(("(видео)", file("video", &video.file)))
+    } else if let Some(note) = message.video_note() {
+        Some(("(видеосообщение)", file("video_note", &note.file)))
     } else {
-        None
+        message
+            .document()
+            .map(|document| ("(файл)", file("document", &document.file)))
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::*;
 
-use crate::common::server::Api;
+use crate::common::{server::Api, telegram::FAKE_FILE};
 
 async fn api(server: &TestServer, email: &str) -> Api {
     Api::new(
@@ -244,4 +244,53 @@ async fn a_photo_is_kept_for_staff_and_answered_politely() {
     .await;
     let (_, messages) = admin.get(&format!("/api/v1/inbox/{client}/messages")).await;
     assert_eq!(messages[0]["text"], "(фото)", "{messages}");
+    assert_eq!(messages[0]["attachment"], "photo", "{messages}");
+
+    // Staff open it: the server fetches it with the company's bot (getFile, then the file).
+    let id = messages[0]["id"].as_i64().unwrap();
+    let url = server.url(&format!("/api/v1/inbox/messages/{id}/attachment"));
+    let token = crate::common::server::token(&server, "manager@sever.demo", "demo-password").await;
+    let http = reqwest::Client::new();
+    let opened = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(opened.status(), 200);
+    assert_eq!(opened.headers()["content-type"], "image/jpeg");
+    assert_eq!(opened.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(&opened.bytes().await.unwrap()[..], FAKE_FILE);
+    assert!(fake
+        .calls(SEVER_TOKEN, "getfile")
+        .iter()
+        .any(|body| body["file_id"] == "AgAD-photo"));
+    // Not without a login, not for another company, not for a message without a file.
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 401);
+    let other = crate::common::server::token(&server, "admin@garage24.demo", "demo-password").await;
+    assert_eq!(
+        http.get(&url)
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let (_, all) = admin.get(&format!("/api/v1/inbox/{client}/messages")).await;
+    let answer = all[1]["id"].as_i64().unwrap();
+    let plain = server.url(&format!("/api/v1/inbox/messages/{answer}/attachment"));
+    assert_eq!(
+        http.get(&plain)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    // One Telegram no longer keeps: 404 with a reason, the token in no answer.
+    sqlx::query("UPDATE bot_messages SET attachment = '{\"kind\": \"photo\", \"file_id\": \"gone-1\"}' WHERE id = $1")
+        .bind(id)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let gone = http.get(&url).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(gone.status(), 404);
+    assert!(!gone.text().await.unwrap().contains(SEVER_TOKEN));
 }

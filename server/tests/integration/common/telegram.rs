@@ -15,7 +15,7 @@ use axum::{
     body::Bytes,
     extract::{Path, State},
     http::StatusCode,
-    routing::post,
+    routing::{get, post},
     Json, Router,
 };
 use futures::StreamExt;
@@ -57,6 +57,7 @@ impl FakeTelegram {
         let mut fake = FakeTelegram::default();
         let app = Router::new()
             .route("/{tag}/{bot}/{method}", post(bot_method).get(bot_method))
+            .route("/{tag}/file/{bot}/{*path}", get(file))
             .with_state(fake.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         fake.base = format!("http://{}", listener.local_addr().unwrap());
@@ -267,6 +268,27 @@ impl FakeTelegram {
     }
 }
 
+/// The bytes of every file the fake Bot API serves.
+pub const FAKE_FILE: &[u8] = b"\xff\xd8\xff\xe0 fake jpeg from the fake Bot API";
+
+/// `GET /file/bot<token>/<file_path>`: the file, for a path `getFile` gave.
+async fn file(
+    State(fake): State<FakeTelegram>,
+    Path((_tag, bot, path)): Path<(String, String, String)>,
+) -> (StatusCode, Vec<u8>) {
+    let token = bot.strip_prefix("bot").unwrap_or_default().to_string();
+    fake.state
+        .lock()
+        .unwrap()
+        .calls
+        .push((token, "file".into(), json!({ "path": path })));
+    if path.starts_with("files/") {
+        (StatusCode::OK, FAKE_FILE.to_vec())
+    } else {
+        (StatusCode::NOT_FOUND, Vec::new())
+    }
+}
+
 async fn bot_method(
     State(fake): State<FakeTelegram>,
     Path((tag, bot, method)): Path<(String, String, String)>,
@@ -360,6 +382,26 @@ async fn bot_method(
                     json!({"ok": true, "result": {"id": id, "is_bot": true, "first_name": "Бот",
                                                    "username": format!("bot{id}_bot")}}),
                 ),
+            )
+        }
+        // Every file the fake knows is a small JPEG at `files/<file_id>.jpg`; `gone-…` ids are
+        // files Telegram no longer keeps.
+        "getfile" => {
+            let file_id = body["file_id"].as_str().unwrap_or_default().to_string();
+            fake.state.lock().unwrap().calls.push((token, method, body));
+            if file_id.starts_with("gone-") {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({"ok": false, "error_code": 400,
+                                "description": "Bad Request: invalid file_id"})),
+                );
+            }
+            (
+                StatusCode::OK,
+                Json(json!({"ok": true, "result": {
+                    "file_id": file_id, "file_unique_id": "AQAD", "file_size": FAKE_FILE.len(),
+                    "file_path": format!("files/{file_id}.jpg"),
+                }})),
             )
         }
         "answercallbackquery" | "setwebhook" | "deletewebhook" => {
