@@ -19,9 +19,9 @@ pub struct ChatLine {
     pub text: String,
     /// `ДД.ММ ЧЧ:ММ` in the company's time zone.
     pub at: String,
-    /// What the client sent besides words, to open: the path of the file, and whether it is a
-    /// photo (shown in place) rather than a voice message, a video or a file (a link).
-    pub attachment: Option<(String, bool)>,
+    /// What the client sent besides words (a photo, a voice message, a video, a file): the
+    /// path that opens it.
+    pub attachment: Option<String>,
 }
 
 /// The last messages with the client, oldest first.
@@ -49,10 +49,9 @@ pub async fn client_chat(client_id: i64) -> Result<Vec<ChatLine>, AppError> {
                 Author::Bot => "Бот".to_string(),
             },
             outgoing: m.direction == Direction::Out,
-            attachment: m.attachment.map(|kind| {
-                let path = format!("/api/v1/inbox/messages/{}/attachment", m.id);
-                (path, kind == "photo")
-            }),
+            attachment: m
+                .attachment
+                .map(|_| format!("/api/v1/inbox/messages/{}/attachment", m.id)),
             text: m.text,
             at: m
                 .created_at
@@ -162,15 +161,8 @@ fn ChatLines(lines: Vec<ChatLine>) -> impl IntoView {
                     <li class=bubble data-message=line.id>
                         <p class="text-xs text-slate-500">{line.who} " · " {line.at}</p>
                         <p class="whitespace-pre-line">{line.text}</p>
-                        {line.attachment.map(|(path, photo)| {
-                            let href = crate::public_path::public_url(&path);
-                            let src = href.clone();
-                            view! {
-                                <a href=href target="_blank" rel="noopener" class="text-sm text-blue-700 underline">
-                                    {photo.then(|| view! { <img src=src alt="Фото от клиента" loading="lazy" class="my-1 max-h-48 rounded"/> })}
-                                    "Открыть"
-                                </a>
-                            }
+                        {line.attachment.map(|path| view! {
+                            <a href=crate::public_path::public_url(&path) target="_blank" rel="noopener" class="text-sm text-blue-700 underline">"Открыть"</a>
                         })}
                     </li>
                 }
