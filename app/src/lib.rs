@@ -88,6 +88,8 @@ pub fn App() -> impl IntoView {
                 // Outside the staff frame: a temporary password leads here from every staff page.
                 <Route path=path!("/password") view=PasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=RegisterPage/>
+                // Car owners: a company's public page, no login.
+                <Route path=path!("/b/:slug") view=pages::public::PublicPage ssr=SsrMode::Async/>
                 <Route path=path!("/register/sent") view=pages::register::RegisterSentPage/>
                 <Route path=path!("/register/confirm") view=pages::register::RegisterConfirmPage/>
             </Routes>

@@ -345,3 +345,34 @@ pub struct ReportColumn {
     /// `text`, `int`, `money` (rubles) or `share` (`0..=1`, shown as percent).
     pub kind: String,
 }
+
+// --- The public page of a company (`/b/{slug}`, `pages::public`, `domain::public`) ---
+
+/// What the public page shows of a company.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicCompany {
+    pub name: String,
+    pub shops: Vec<PublicShop>,
+    /// Sections of the catalogue, in order: (section, its services).
+    pub sections: Vec<(String, Vec<PublicService>)>,
+    /// The company's bot (`@…` without the @), when one is connected.
+    pub bot: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicShop {
+    pub name: String,
+    pub address: String,
+    pub phone: String,
+    /// («Пн», «09:00–20:00» or «выходной») for each day of the week.
+    pub hours: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicService {
+    pub name: String,
+    pub description: String,
+    /// «1 500 ₽».
+    pub price: String,
+    pub minutes: i32,
+}

@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod outbox;
 pub mod passwords;
 pub mod phone;
+pub mod public;
 pub mod ratelimit;
 pub mod redis;
 pub mod registration;

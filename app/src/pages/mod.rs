@@ -8,6 +8,7 @@ pub mod dashboard;
 pub mod inbox;
 pub mod login;
 pub mod password;
+pub mod public;
 pub mod register;
 pub mod reports;
 pub mod services;

@@ -14,6 +14,7 @@ mod concierge;
 mod demo_and_accounts;
 mod faults;
 mod leptos_config;
+mod public_page;
 mod reports;
 mod tenant_isolation;
 mod webhooks;
