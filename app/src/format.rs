@@ -105,6 +105,33 @@ pub fn plural(n: i64, forms: [&'static str; 3]) -> &'static str {
     }
 }
 
+/// A service category as customers read it: the demo catalogue's codes (`suspension`…) in
+/// Russian, a company's own words as typed, «Другое» for none.
+pub fn category_label(category: &str) -> String {
+    let label = match category.trim() {
+        "" => "Другое",
+        "aircon" => "Кондиционер",
+        "alignment" => "Развал-схождение",
+        "brakes" => "Тормоза",
+        "cooling" => "Охлаждение",
+        "diagnostics" => "Диагностика",
+        "electrical" => "Электрика",
+        "engine" => "Двигатель",
+        "exhaust" => "Выхлопная система",
+        "maintenance" => "Техобслуживание",
+        "oil" => "Масло и жидкости",
+        "steering" => "Рулевое управление",
+        "suspension" => "Подвеска",
+        "tires" => "Шины и колёса",
+        "transmission" => "Трансмиссия",
+        other => other,
+    };
+    label.to_string()
+}
+
+/// The days of the week, Monday first, as tables and schedules abbreviate them.
+pub const WEEKDAYS: [&str; 7] = ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"];
+
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
@@ -167,28 +194,4 @@ mod tests {
             assert_eq!(plural(n, forms), form, "{n}");
         }
     }
-}
-
-/// A service category as customers read it: the demo catalogue's codes (`suspension`…) in
-/// Russian, a company's own words as typed, «Другое» for none.
-pub fn category_label(category: &str) -> String {
-    let label = match category.trim() {
-        "" => "Другое",
-        "aircon" => "Кондиционер",
-        "alignment" => "Развал-схождение",
-        "brakes" => "Тормоза",
-        "cooling" => "Охлаждение",
-        "diagnostics" => "Диагностика",
-        "electrical" => "Электрика",
-        "engine" => "Двигатель",
-        "exhaust" => "Выхлопная система",
-        "maintenance" => "Техобслуживание",
-        "oil" => "Масло и жидкости",
-        "steering" => "Рулевое управление",
-        "suspension" => "Подвеска",
-        "tires" => "Шины и колёса",
-        "transmission" => "Трансмиссия",
-        other => other,
-    };
-    label.to_string()
 }

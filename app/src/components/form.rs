@@ -63,6 +63,21 @@ pub fn error_since<A: Send + Sync + 'static, O: Clone + Send + Sync + 'static>(
     }
 }
 
+/// What a plain form's redirect brought back: `?saved=<what>` after a save that reloads the
+/// page (the page then says it was saved).
+pub fn saved() -> String {
+    leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("saved"))
+        .unwrap_or_default()
+}
+
+/// The record a page opened with `?edit=<id>` puts in its [`PlainEditor`].
+pub fn editing() -> Option<i64> {
+    leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get("edit"))
+        .and_then(|id| id.parse().ok())
+}
+
 /// An editor card with no WASM: a heading and a [`PlainForm`] that reloads the page
 /// (or follows the server function's redirect) once saved. `cancel`: where «Отмена» leads.
 #[component]

@@ -35,6 +35,21 @@ pub struct Interval {
     end: u16,
 }
 
+/// «09:00–13:00».
+impl std::fmt::Display for Interval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (from, to) = (self.start, self.end);
+        write!(
+            f,
+            "{:02}:{:02}–{:02}:{:02}",
+            from / 60,
+            from % 60,
+            to / 60,
+            to % 60
+        )
+    }
+}
+
 impl Interval {
     /// The interval on `date` as local wall-clock times; "24:00" is midnight of the next day
     /// (or the end of time, on the last day chrono can represent: never a panic).
@@ -81,6 +96,19 @@ impl WorkingHours {
     /// The opening intervals of a day of the week; empty when the shop is closed.
     pub fn day(&self, weekday: Weekday) -> &[Interval] {
         &self.days[weekday.num_days_from_monday() as usize]
+    }
+
+    /// A day of the week as people write it: «09:00–13:00, 14:00–20:00», or «выходной».
+    pub fn day_text(&self, weekday: Weekday) -> String {
+        let intervals = self.day(weekday);
+        if intervals.is_empty() {
+            return "выходной".to_string();
+        }
+        intervals
+            .iter()
+            .map(Interval::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The opening intervals of a calendar date; empty when the shop is closed.
@@ -419,5 +447,17 @@ mod tests {
             at("2030-01-15T06:00:00Z"),
             at("2030-01-15T07:00:00Z")
         ));
+    }
+
+    #[test]
+    fn weekly_hours_read_as_people_write_them() {
+        let hours = WorkingHours::from_json(&json!({
+            "mon": [["09:00", "13:00"], ["14:00", "20:00"]], "tue": [], "sat": [["10:00", "24:00"]]
+        }))
+        .expect("valid hours");
+        assert_eq!(hours.day_text(Weekday::Mon), "09:00–13:00, 14:00–20:00");
+        assert_eq!(hours.day_text(Weekday::Tue), "выходной");
+        assert_eq!(hours.day_text(Weekday::Sun), "выходной");
+        assert_eq!(hours.day_text(Weekday::Sat), "10:00–24:00");
     }
 }

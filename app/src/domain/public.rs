@@ -3,18 +3,12 @@
 //! company publishes anyway: its name, shops (address, phone, weekly hours), active services
 //! with prices, and its bot's username.
 
-use super::{accounts, company, db::Db, services, shops, telegram, Error, Result};
-use crate::model::{PublicCompany, PublicService, PublicShop};
+use chrono::Weekday;
 
-const DAYS: [(&str, &str); 7] = [
-    ("mon", "Пн"),
-    ("tue", "Вт"),
-    ("wed", "Ср"),
-    ("thu", "Чт"),
-    ("fri", "Пт"),
-    ("sat", "Сб"),
-    ("sun", "Вс"),
-];
+use super::{
+    accounts, company, db::Db, hours::WorkingHours, services, shops, telegram, Error, Result,
+};
+use crate::model::{PublicCompany, PublicService, PublicShop};
 
 /// The company of `slug`; `NotFound` when there is none.
 pub async fn company(db: &Db, slug: &str) -> Result<PublicCompany> {
@@ -28,67 +22,42 @@ pub async fn company(db: &Db, slug: &str) -> Result<PublicCompany> {
     let mut read = db.tenant_read_tx(tenant).await?;
     let name = company::get(&mut read).await?.name;
     let shops = shops::list(&mut read, 0, 100).await?;
-    let catalogue = services::list(&mut read, None, 0, 1000).await?;
+    let catalogue = services::by_section(&mut read).await?;
     let bot = telegram::status(&mut read).await?.bot_username;
     drop(read);
-    let mut sections: Vec<(String, Vec<PublicService>)> = Vec::new();
-    for service in catalogue.into_iter().filter(|s| s.is_active) {
-        let section = crate::format::category_label(&service.category);
-        let entry = PublicService {
-            name: service.name,
-            description: service.description,
-            price: crate::format::rubles(service.price),
-            minutes: service.duration_minutes,
-        };
-        match sections.iter_mut().find(|(name, _)| *name == section) {
-            Some((_, list)) => list.push(entry),
-            None => sections.push((section, vec![entry])),
-        }
-    }
-    sections.sort_by(|a, b| a.0.cmp(&b.0));
+    let sections = catalogue
+        .into_iter()
+        .map(|(section, list)| {
+            let list = list
+                .into_iter()
+                .map(|service| PublicService {
+                    price: crate::format::rubles(service.price),
+                    minutes: service.duration_minutes,
+                    name: service.name,
+                    description: service.description,
+                })
+                .collect();
+            (section, list)
+        })
+        .collect();
     Ok(PublicCompany {
         name,
         shops: shops
             .into_iter()
-            .map(|shop| PublicShop {
-                hours: DAYS
-                    .iter()
-                    .map(|(key, day)| (day.to_string(), hours_text(&shop.working_hours[*key])))
-                    .collect(),
-                name: shop.name,
-                address: shop.address,
-                phone: shop.phone,
+            .map(|shop| {
+                let hours = WorkingHours::from_json(&shop.working_hours)?;
+                Ok(PublicShop {
+                    hours: std::iter::successors(Some(Weekday::Mon), |d| Some(d.succ()))
+                        .zip(crate::format::WEEKDAYS)
+                        .map(|(weekday, day)| (day.to_string(), hours.day_text(weekday)))
+                        .collect(),
+                    name: shop.name,
+                    address: shop.address,
+                    phone: shop.phone,
+                })
             })
-            .collect(),
+            .collect::<Result<_>>()?,
         sections,
         bot,
     })
-}
-
-/// `[["09:00","13:00"],["14:00","20:00"]]` → «09:00–13:00, 14:00–20:00»; none → «выходной».
-fn hours_text(day: &serde_json::Value) -> String {
-    let intervals: Vec<String> = day
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|i| Some(format!("{}–{}", i.get(0)?.as_str()?, i.get(1)?.as_str()?)))
-        .collect();
-    if intervals.is_empty() {
-        "выходной".to_string()
-    } else {
-        intervals.join(", ")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn weekly_hours_read_as_people_write_them() {
-        let day = serde_json::json!([["09:00", "13:00"], ["14:00", "20:00"]]);
-        assert_eq!(hours_text(&day), "09:00–13:00, 14:00–20:00");
-        assert_eq!(hours_text(&serde_json::json!([])), "выходной");
-        assert_eq!(hours_text(&serde_json::Value::Null), "выходной");
-    }
 }

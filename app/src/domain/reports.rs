@@ -59,15 +59,13 @@ impl Group {
         }
     }
 
-    /// Every bucket of `from..=to`, so that a chart shows empty days as zeros.
-    fn buckets(self, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
-        let mut out: Vec<NaiveDate> = Vec::new();
+    /// Every bucket of `from..=to`, each with an empty `T`, so that a chart shows empty days
+    /// as zeros.
+    fn buckets<T: Default>(self, from: NaiveDate, to: NaiveDate) -> BTreeMap<NaiveDate, T> {
+        let mut out = BTreeMap::new();
         let mut day = from;
         while day <= to {
-            let bucket = self.bucket(day);
-            if out.last() != Some(&bucket) {
-                out.push(bucket);
-            }
+            out.entry(self.bucket(day)).or_default();
             day += Duration::days(1);
         }
         out
@@ -297,12 +295,8 @@ async fn revenue(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
     )
     .await?;
     // bucket → (booked sum, booked visits, completed sum, completed visits)
-    let mut by: BTreeMap<NaiveDate, (Decimal, i64, Decimal, i64)> = period
-        .group
-        .buckets(period.from, period.to)
-        .into_iter()
-        .map(|b| (b, Default::default()))
-        .collect();
+    let mut by: BTreeMap<NaiveDate, (Decimal, i64, Decimal, i64)> =
+        period.group.buckets(period.from, period.to);
     let live = |status: &str| status != "cancelled" && status != "no_show";
     for (day, status, n, sum) in rows {
         let entry = by.entry(period.group.bucket(day)).or_default();
@@ -438,7 +432,7 @@ fn open_minutes(hours: &WorkingHours) -> [[i64; 24]; 7] {
     open
 }
 
-const WEEKDAYS: [&str; 7] = ["Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс"];
+use crate::format::WEEKDAYS;
 
 async fn load(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
     // Minutes live visits hold, by local weekday (1 = Monday) and hour, and by shop and bay.
@@ -738,12 +732,8 @@ async fn no_shows(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
     )
     .await?;
     // bucket → (visits, no-shows, cancelled, completed)
-    let mut by: BTreeMap<NaiveDate, (i64, i64, i64, i64)> = period
-        .group
-        .buckets(period.from, period.to)
-        .into_iter()
-        .map(|b| (b, Default::default()))
-        .collect();
+    let mut by: BTreeMap<NaiveDate, (i64, i64, i64, i64)> =
+        period.group.buckets(period.from, period.to);
     for (day, all, no_show, cancelled, completed) in by_day {
         let e = by.entry(period.group.bucket(day)).or_default();
         *e = (e.0 + all, e.1 + no_show, e.2 + cancelled, e.3 + completed);
@@ -941,12 +931,7 @@ async fn sources(tx: &mut Tx, period: &Period) -> Result<Vec<ReportTable>> {
     )
     .await?;
     const SOURCES: [&str; 3] = ["telegram", "web", "api"];
-    let mut by: BTreeMap<NaiveDate, [i64; 3]> = period
-        .group
-        .buckets(period.from, period.to)
-        .into_iter()
-        .map(|b| (b, [0; 3]))
-        .collect();
+    let mut by: BTreeMap<NaiveDate, [i64; 3]> = period.group.buckets(period.from, period.to);
     for (day, source, n) in rows {
         if let Some(i) = SOURCES.iter().position(|s| *s == source) {
             by.entry(period.group.bucket(day)).or_default()[i] += n;

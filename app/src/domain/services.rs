@@ -114,6 +114,26 @@ pub async fn list(
     .await?)
 }
 
+/// The active services by section (their category as customers read it, see
+/// `format::category_label`), sections in order: the catalogue as the bot and the public page
+/// offer it.
+pub async fn by_section(tx: &mut Tx) -> Result<Vec<(String, Vec<Service>)>> {
+    let mut sections: Vec<(String, Vec<Service>)> = Vec::new();
+    for service in list(tx, None, 0, 1000)
+        .await?
+        .into_iter()
+        .filter(|s| s.is_active)
+    {
+        let label = crate::format::category_label(&service.category);
+        match sections.iter_mut().find(|(name, _)| *name == label) {
+            Some((_, services)) => services.push(service),
+            None => sections.push((label, vec![service])),
+        }
+    }
+    sections.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(sections)
+}
+
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Service> {
     sqlx::query_as!(
         Service,

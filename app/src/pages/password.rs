@@ -88,9 +88,7 @@ pub fn PasswordPage() -> impl IntoView {
 #[component]
 pub fn PasswordForm(temporary: bool) -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
-    let changed = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get("saved"))
-        .is_some_and(|saved| saved == "password");
+    let changed = crate::components::form::saved() == "password";
     view! {
         <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="change-password">
             <h2 id="change-password" class="mb-2 font-semibold">"Сменить пароль"</h2>

@@ -198,9 +198,7 @@ pub fn ServicesPage() -> impl IntoView {
 #[component]
 fn ServicesEditor() -> impl IntoView {
     let catalogue = Resource::new(|| (), |_| load_catalogue());
-    let editing = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get("edit"))
-        .and_then(|id| id.parse::<i64>().ok());
+    let editing = crate::components::form::editing();
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

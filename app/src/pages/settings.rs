@@ -183,9 +183,7 @@ fn SettingsSections() -> impl IntoView {
     let bot = Resource::new(|| (), |_| load_bot_status());
     let ai = Resource::new(|| (), |_| load_ai());
     // What the page came back from saving, if it did.
-    let saved = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get("saved"))
-        .unwrap_or_default();
+    let saved = crate::components::form::saved();
     view! {
         <Transition fallback=Loading>
             {move || {

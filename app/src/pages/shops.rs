@@ -280,9 +280,7 @@ pub fn ShopsPage() -> impl IntoView {
 #[component]
 fn ShopsEditor() -> impl IntoView {
     let view_data = Resource::new(|| (), |_| load_shops());
-    let editing = leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get("edit"))
-        .and_then(|id| id.parse::<i64>().ok());
+    let editing = crate::components::form::editing();
     view! {
         <Transition fallback=Loading>
             {move || Suspend::new(async move {

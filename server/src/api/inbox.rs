@@ -118,6 +118,8 @@ pub async fn hand_back(
     params(("message_id" = i64, Path)),
     responses((status = 200, description = "The file as Telegram keeps it",
                content((Vec<u8> = "image/jpeg"), (Vec<u8> = "audio/ogg"), (Vec<u8> = "application/octet-stream"))),
+              (status = 401, description = "No valid token or session"),
+              (status = 403, description = "A session cookie sent from another site"),
               (status = 404, description = "No such message with a file in this company, or Telegram no longer has it"),
               (status = 422, description = "No bot connected, or the file is over 20 MB"),
               (status = 502, description = "Telegram did not answer")))]

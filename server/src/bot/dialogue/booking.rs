@@ -215,7 +215,7 @@ pub(super) async fn catalogue(
     conversation: &mut Conversation,
 ) -> Result<Reply, BotError> {
     let mut tx = state.db.tenant_tx(tenant).await?;
-    let sections = sections(&mut tx).await?;
+    let sections = services::by_section(&mut tx).await?;
     tx.commit().await?;
     if sections.is_empty() {
         return super::replies::how_to_book(state, tenant).await;
@@ -235,27 +235,14 @@ pub(super) async fn catalogue(
     ))
 }
 
-/// The sections of the catalogue (services' categories) that have a service on offer, in order.
-async fn sections(tx: &mut Tx) -> Result<Vec<String>, BotError> {
-    let mut sections: Vec<String> = services::list(tx, None, 0, 1000)
-        .await?
-        .into_iter()
-        .filter(|s| s.is_active)
-        .map(|s| app::format::category_label(&s.category))
-        .collect();
-    sections.sort();
-    sections.dedup();
-    Ok(sections)
-}
-
-/// A section's button carries its place in [`sections`].
-fn sections_keyboard(n: i64, sections: &[String], text: &str) -> Reply {
+/// A section's button carries its place in [`services::by_section`].
+fn sections_keyboard(n: i64, sections: &[(String, Vec<services::Service>)], text: &str) -> Reply {
     keyboard(
         text.into(),
         sections
             .iter()
             .enumerate()
-            .map(|(i, name)| button(name.clone(), Step::Category, n, i))
+            .map(|(i, (name, _))| button(name.clone(), Step::Category, n, i))
             .collect(),
         2,
     )
@@ -270,8 +257,8 @@ async fn section(
     let n = conversation.request_no;
     // Under an answer with nothing to offer, the catalogue starts the booking.
     conversation.draft.get_or_insert_with(Draft::default);
-    let sections = sections(tx).await?;
-    let Some(name) = press
+    let sections = services::by_section(tx).await?;
+    let Some((name, list)) = press
         .value
         .parse::<usize>()
         .ok()
@@ -279,10 +266,8 @@ async fn section(
     else {
         return Ok(Some(sections_keyboard(n, &sections, "Выберите раздел:")));
     };
-    let mut buttons: Vec<_> = services::list(tx, None, 0, 1000)
-        .await?
-        .into_iter()
-        .filter(|s| s.is_active && app::format::category_label(&s.category) == *name)
+    let mut buttons: Vec<_> = list
+        .iter()
         .map(|s| {
             let label = format!("{} · {}", s.name, app::format::rubles(s.price));
             button(label, Step::Pick, n, s.id)
