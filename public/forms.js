@@ -46,3 +46,10 @@ document.addEventListener('click', (event) => {
   input.type = show ? 'text' : 'password';
   button.textContent = show ? 'Скрыть пароль' : 'Показать пароль';
 });
+
+// Inside a shop's own site (the embed snippet's iframe), a public page tells the frame its height.
+if (window.parent !== window && document.body) {
+  const report = () => window.parent.postMessage({ type: 'auto-concierge:height', height: document.documentElement.scrollHeight }, '*');
+  new ResizeObserver(report).observe(document.body);
+  report();
+}

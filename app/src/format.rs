@@ -84,6 +84,12 @@ pub fn weekday_short(date: NaiveDate) -> &'static str {
     }
 }
 
+/// A day as the pickers show it: «пт 28.11».
+#[cfg(feature = "ssr")]
+pub fn day_label(date: NaiveDate) -> String {
+    format!("{} {}", weekday_short(date), date.format("%d.%m"))
+}
+
 /// `2026-12-31` as people here write it: `31.12.2026` (anything else as it is).
 pub fn russian_date(iso: &str) -> String {
     let parts: Vec<&str> = iso.split('-').collect();

@@ -46,7 +46,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name={public_path::META_NAME} content=prefix.clone()/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true root=prefix.clone()/>
+                // The public pages for car owners have no island: they load no WASM at all.
+                {(!public_path::is_public_page()).then(|| view! {
+                    <HydrationScripts options islands=true root=prefix.clone()/>
+                })}
                 <link rel="icon" href=format!("{prefix}/favicon.svg") type="image/svg+xml"/>
                 // Plain forms posted in place (no WASM): `components::form::PlainForm`.
                 <script src=format!("{prefix}/forms.js") defer></script>
@@ -90,6 +93,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/register") view=RegisterPage/>
                 // Car owners: a company's public page, no login.
                 <Route path=path!("/b/:slug") view=pages::public::PublicPage ssr=SsrMode::Async/>
+                <Route path=path!("/b/:slug/card") view=pages::public::PublicCardPage ssr=SsrMode::Async/>
+                <Route path=path!("/b/:slug/book") view=pages::public::PublicBookingPage ssr=SsrMode::Async/>
+                <Route path=path!("/b/:slug/v/:token") view=pages::public::PublicVisitPage ssr=SsrMode::Async/>
                 <Route path=path!("/register/sent") view=pages::register::RegisterSentPage/>
                 <Route path=path!("/register/confirm") view=pages::register::RegisterConfirmPage/>
             </Routes>

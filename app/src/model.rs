@@ -139,7 +139,8 @@ impl Channel {
     pub fn label(self) -> &'static str {
         match self {
             Channel::Telegram => "Telegram",
-            Channel::Web => "Админка",
+            // Staff in the web admin and car owners on the public page alike.
+            Channel::Web => "Сайт и админка",
             Channel::Api => "API",
             Channel::System => "Система",
         }
@@ -352,15 +353,23 @@ pub struct ReportColumn {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublicCompany {
     pub name: String,
+    pub slug: String,
     pub shops: Vec<PublicShop>,
     /// Sections of the catalogue, in order: (section, its services).
     pub sections: Vec<(String, Vec<PublicService>)>,
     /// The company's bot (`@…` without the @), when one is connected.
     pub bot: Option<String>,
+    /// Whether car owners may book on the page (the company can switch it off).
+    pub booking: bool,
+    /// The company's colour (`#1d4ed8`) for the page's buttons and heading, if set.
+    pub color: Option<String>,
+    /// The company's logo (an `https://` address), if set.
+    pub logo: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublicShop {
+    pub id: i64,
     pub name: String,
     pub address: String,
     pub phone: String,
@@ -370,9 +379,126 @@ pub struct PublicShop {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublicService {
+    pub id: i64,
     pub name: String,
     pub description: String,
     /// «1 500 ₽».
     pub price: String,
     pub minutes: i32,
+}
+
+/// What a car owner chose so far on the booking page (`/b/{slug}/book?…`), read from its query:
+/// the words (`q`), the services (`s`, repeated or comma-separated), the shop, the day.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct BookingQuery {
+    pub q: String,
+    pub services: Vec<i64>,
+    pub shop: Option<i64>,
+    /// `2026-12-24`.
+    pub day: Option<String>,
+}
+
+impl BookingQuery {
+    /// The query string of these choices (without the `?`), for the links of the next steps.
+    pub fn to_query(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.q.is_empty() {
+            parts.push(format!("q={}", encode_query(&self.q)));
+        }
+        if !self.services.is_empty() {
+            let ids: Vec<String> = self.services.iter().map(i64::to_string).collect();
+            parts.push(format!("s={}", ids.join(",")));
+        }
+        if let Some(shop) = self.shop {
+            parts.push(format!("shop={shop}"));
+        }
+        if let Some(day) = &self.day {
+            parts.push(format!("day={}", encode_query(day)));
+        }
+        parts.join("&")
+    }
+
+    /// These choices with `change` applied, as a query string.
+    pub fn with(&self, change: impl FnOnce(&mut BookingQuery)) -> String {
+        let mut next = self.clone();
+        change(&mut next);
+        next.to_query()
+    }
+}
+
+/// `text` for a URL's query: everything but unreserved ASCII percent-encoded as UTF-8.
+pub fn encode_query(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// One step of booking on the public page: what the choices so far lead to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicBooking {
+    pub company: PublicCompany,
+    pub query: BookingQuery,
+    /// The concierge's answer to the customer's words, while no service is chosen.
+    pub findings: Option<PublicFindings>,
+    /// The services chosen, with their total («4 500 ₽») and length in minutes.
+    pub chosen: Vec<PublicService>,
+    pub total: String,
+    pub minutes: i32,
+    /// The shops that offer every chosen service, and the one chosen.
+    pub shops: Vec<PublicShop>,
+    pub shop: Option<PublicShop>,
+    /// Days with free time at the chosen shop: (label «пт 28.11», `2026-11-28`).
+    pub days: Vec<(String, String)>,
+    /// Free start times of the chosen day: («10:30», RFC 3339 start). Never who holds the rest.
+    pub times: Vec<(String, String)>,
+    /// Why the next step cannot be taken («Эти работы делают в разных сервисах…»), if so.
+    pub notice: Option<String>,
+}
+
+/// The concierge's answer on the public page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicFindings {
+    pub causes: Vec<String>,
+    pub services: Vec<PublicService>,
+    /// Jobs the company does not take that the words asked for.
+    pub declined: Vec<String>,
+}
+
+/// A visit as its manage link (`/b/{slug}/v/{token}`) shows it to the customer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicVisit {
+    pub company: PublicCompany,
+    pub shop: PublicShop,
+    /// «пт 28.11.2026, 10:30».
+    pub when: String,
+    pub services: Vec<String>,
+    pub total: String,
+    /// «Ждёт подтверждения», «Подтверждена», «Отменена»…
+    pub status: String,
+    /// Not started yet: it may be cancelled or moved.
+    pub changeable: bool,
+    /// When moving: days with free time for the visit's services, and the chosen day's times.
+    pub days: Vec<(String, String)>,
+    pub day: Option<String>,
+    pub times: Vec<(String, String)>,
+}
+
+/// The company's public page as Settings shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PublicSetup {
+    /// `https://…/b/{slug}`: the page's address.
+    pub address: String,
+    pub booking: bool,
+    pub max_future_visits: i32,
+    /// `#1d4ed8`, or empty.
+    pub color: String,
+    /// `https://…`, or empty.
+    pub logo: String,
 }

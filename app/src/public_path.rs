@@ -51,6 +51,20 @@ pub fn provide_on_server(prefix: &str) {
     }
 }
 
+/// Whether this request is for a company's public pages (`/b/…`), which have no island and so
+/// need none of the WASM (the server sees paths without the prefix).
+pub fn is_public_page() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<axum::http::request::Parts>()
+            .is_some_and(|parts| parts.uri.path().starts_with("/b/"))
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
 /// A request that arrives with the prefix still on (a proxy that does not strip it, or someone
 /// asking the server directly with the public URL) is routed as if it had been stripped.
 #[cfg(feature = "ssr")]

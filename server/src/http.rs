@@ -83,6 +83,7 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
             "/telegram/{tenant}/webhook",
             axum::routing::post(crate::bot::webhook::receive),
         )
+        .route("/b/{slug}/qr.svg", get(public_qr))
         .merge(crate::api::router())
         .route("/api/v1/{*rest}", axum::routing::any(api_not_found))
         .leptos_routes_with_context(&server_state, routes, context.clone(), {
@@ -103,6 +104,29 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(request_id))
         .with_state(server_state)
+}
+
+/// The public page's address as a QR code (SVG), for the printed card and the shop's own
+/// channels; 404 for an unknown company.
+async fn public_qr(
+    axum::extract::State(state): axum::extract::State<ServerState>,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+) -> Response {
+    match app::domain::public::qr_svg(&state.app.db, &state.app.config, &slug).await {
+        Ok(svg) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+                (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            svg,
+        )
+            .into_response(),
+        Err(app::domain::Error::NotFound) => axum::http::StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "QR code");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// The largest request body read (axum's own default for its extractors).

@@ -3,6 +3,16 @@
 
 use super::{Config, Error, Result};
 
+/// An unguessable token for a link (32 random bytes, URL-safe base64): the link carries it, the
+/// database keeps only its SHA-256 (`sha256(convert_to(token, 'UTF8'))`).
+pub fn random_token() -> String {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
 pub fn encrypt(config: &Config, plain: &str) -> Result<String> {
     let fernet = fernet::Fernet::new(config.encryption_key.expose())
         .ok_or_else(|| Error::Internal("ENCRYPTION_KEY is not a Fernet key".into()))?;

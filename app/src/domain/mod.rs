@@ -60,6 +60,8 @@ pub struct AppState {
     pub registration_limiter: Arc<ratelimit::RateLimiter>,
     /// Registration letters per e-mail address (`registration::LETTERS_PER_ADDRESS_PER_HOUR`).
     pub registration_letter_limiter: Arc<ratelimit::RateLimiter>,
+    /// Bookings and the concierge's answers on the companies' public pages.
+    pub public_limits: Arc<public::Limits>,
     /// The platform's SMTP server; `None` when `SMTP_HOST` is not set.
     pub mailer: Option<mail::Mailer>,
     /// For `/health`; `None` when Redis is not configured.
@@ -113,6 +115,7 @@ impl AppState {
             std::time::Duration::from_secs(3600),
             redis.clone(),
         ));
+        let public_limits = Arc::new(public::Limits::new(redis.clone()));
         let mailer = match &config.smtp {
             Some(smtp) => {
                 Some(mail::Mailer::new(smtp).map_err(|e| Error::Internal(e.to_string()))?)
@@ -127,6 +130,7 @@ impl AppState {
             login_address_limiter,
             registration_limiter,
             registration_letter_limiter,
+            public_limits,
             mailer,
             redis,
             concierge,

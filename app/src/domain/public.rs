@@ -1,47 +1,138 @@
-//! What a company shows car owners on its public page (`/b/{slug}`, issue 15): read by the
-//! company's slug, without a login, through Row-Level Security as that company. Only what the
-//! company publishes anyway: its name, shops (address, phone, weekly hours), active services
-//! with prices, and its bot's username.
+//! The company's public page (`/b/{slug}`, issue 15): what car owners see without a login, and
+//! booking there. Everything is read and written by the company's slug through Row-Level
+//! Security as that company, and only what it publishes anyway is shown: its name, shops
+//! (address, phone, weekly hours), active services with prices, free start times (never who
+//! holds the others) and the customer's own visit behind its manage link.
+//!
+//! Booking goes through the same use cases as staff and the bot (`booking::free_slots`,
+//! `booking::book`, `booking::change`) with source `web` and status `new`. A phone typed on the
+//! page proves nothing, so it never attaches a visit to a card staff or Telegram vouched for: the
+//! visit gets a card of its own with the phone as the customer's word (`unverified_phone`), and
+//! staff see the pair as possible duplicates, as with a phone typed in the bot.
+//!
+//! Abuse: a hidden field people never fill (`website`), bookings per client address and per
+//! phone, the concierge's answers per address, and at most the company's number of future visits
+//! per phone (`tenants.public_max_future_visits`, 3 by default). A company may switch the page's
+//! booking off.
 
-use chrono::Weekday;
+use std::{net::IpAddr, time::Duration as StdDuration};
+
+use chrono::{DateTime, NaiveDate, Utc, Weekday};
 
 use super::{
-    accounts, company, db::Db, hours::WorkingHours, services, shops, telegram, Error, Result,
+    accounts,
+    booking::{self, Appointment, Channel, NewBooking, Status},
+    clients::{self, NewClient, NewVehicle, PhoneSource},
+    db::{Db, TenantId, Tx},
+    events::Event,
+    hours::WorkingHours,
+    ratelimit::{self, RateLimiter},
+    services, shops, telegram,
+    work::Work,
+    AppState, Error, Result,
 };
-use crate::model::{PublicCompany, PublicService, PublicShop};
+use crate::model::{
+    BookingQuery, PublicBooking, PublicCompany, PublicFindings, PublicService, PublicShop,
+    PublicVisit,
+};
 
-/// The company of `slug`; `NotFound` when there is none.
-pub async fn company(db: &Db, slug: &str) -> Result<PublicCompany> {
+/// Bookings one client address may make on public pages in an hour.
+pub const BOOKINGS_PER_ADDRESS_PER_HOUR: u32 = 10;
+/// Bookings one phone may get on a company's page in a day.
+pub const BOOKINGS_PER_PHONE_PER_DAY: u32 = 5;
+/// The concierge's answers one client address may ask for in an hour (each may cost a model call).
+pub const ANSWERS_PER_ADDRESS_PER_HOUR: u32 = 30;
+/// Days with free time the day picker shows.
+const DAYS_SHOWN: usize = 14;
+/// Most services one visit booked on the page holds.
+const MAX_CHOSEN: usize = 10;
+
+const SWITCHED_OFF: &str =
+    "Запись на сайте сейчас выключена — позвоните в сервис, телефоны на странице компании";
+const HONEYPOT: &str = "Запись не принята. Если вы человек, позвоните в сервис";
+
+/// The public pages' rate limits (in Redis when configured, shared by all server processes).
+pub struct Limits {
+    bookings_per_address: RateLimiter,
+    bookings_per_phone: RateLimiter,
+    answers_per_address: RateLimiter,
+}
+
+impl Limits {
+    pub fn new(redis: Option<fred::prelude::Client>) -> Self {
+        let hour = StdDuration::from_secs(3600);
+        Limits {
+            bookings_per_address: RateLimiter::new(
+                BOOKINGS_PER_ADDRESS_PER_HOUR,
+                hour,
+                redis.clone(),
+            ),
+            bookings_per_phone: RateLimiter::new(
+                BOOKINGS_PER_PHONE_PER_DAY,
+                hour * 24,
+                redis.clone(),
+            ),
+            answers_per_address: RateLimiter::new(ANSWERS_PER_ADDRESS_PER_HOUR, hour, redis),
+        }
+    }
+}
+
+/// The company's own settings for its page.
+struct PageSettings {
+    booking: bool,
+    max_future_visits: i32,
+    color: Option<String>,
+    logo: Option<String>,
+}
+
+async fn settings(tx: &mut Tx) -> Result<PageSettings> {
+    let row = sqlx::query!(
+        "SELECT is_active, public_booking, public_max_future_visits, brand_color, logo_url
+         FROM tenants"
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .filter(|row| row.is_active)
+    .ok_or(Error::NotFound)?;
+    Ok(PageSettings {
+        booking: row.public_booking,
+        max_future_visits: row.public_max_future_visits,
+        color: row.brand_color,
+        logo: row.logo_url,
+    })
+}
+
+/// The company of `slug`; `NotFound` for none (or a switched-off account).
+async fn tenant(db: &Db, slug: &str) -> Result<TenantId> {
     let slug = slug.trim();
     if slug.is_empty() || slug.len() > 64 {
         return Err(Error::NotFound);
     }
-    let tenant = accounts::tenant_id_by_slug(db, slug)
+    accounts::tenant_id_by_slug(db, slug)
         .await?
-        .ok_or(Error::NotFound)?;
+        .ok_or(Error::NotFound)
+}
+
+/// The company of `slug` as its page shows it; `NotFound` when there is none.
+pub async fn company(db: &Db, slug: &str) -> Result<PublicCompany> {
+    let tenant = tenant(db, slug).await?;
     let mut read = db.tenant_read_tx(tenant).await?;
-    let name = company::get(&mut read).await?.name;
-    let shops = shops::list(&mut read, 0, 100).await?;
-    let catalogue = services::by_section(&mut read).await?;
-    let bot = telegram::status(&mut read).await?.bot_username;
-    drop(read);
+    read_company(&mut read, slug).await
+}
+
+async fn read_company(tx: &mut Tx, slug: &str) -> Result<PublicCompany> {
+    let page = settings(tx).await?;
+    let name = super::company::name(tx).await?;
+    let shops = shops::list(tx, 0, 100).await?;
+    let catalogue = services::by_section(tx).await?;
+    let bot = telegram::status(tx).await?.bot_username;
     let sections = catalogue
         .into_iter()
-        .map(|(section, list)| {
-            let list = list
-                .into_iter()
-                .map(|service| PublicService {
-                    price: crate::format::rubles(service.price),
-                    minutes: service.duration_minutes,
-                    name: service.name,
-                    description: service.description,
-                })
-                .collect();
-            (section, list)
-        })
+        .map(|(section, list)| (section, list.into_iter().map(public_service).collect()))
         .collect();
     Ok(PublicCompany {
         name,
+        slug: slug.trim().to_string(),
         shops: shops
             .into_iter()
             .map(|shop| {
@@ -51,6 +142,7 @@ pub async fn company(db: &Db, slug: &str) -> Result<PublicCompany> {
                         .zip(crate::format::WEEKDAYS)
                         .map(|(weekday, day)| (day.to_string(), hours.day_text(weekday)))
                         .collect(),
+                    id: shop.id,
                     name: shop.name,
                     address: shop.address,
                     phone: shop.phone,
@@ -59,5 +151,666 @@ pub async fn company(db: &Db, slug: &str) -> Result<PublicCompany> {
             .collect::<Result<_>>()?,
         sections,
         bot,
+        booking: page.booking,
+        color: page.color,
+        logo: page.logo,
     })
+}
+
+fn public_service(service: services::Service) -> PublicService {
+    PublicService {
+        id: service.id,
+        price: crate::format::rubles(service.price),
+        minutes: service.duration_minutes,
+        name: service.name,
+        description: service.description,
+    }
+}
+
+/// Where the choices of `query` lead on the booking page: the concierge's answer to the words
+/// (while nothing is chosen), the chosen services, the shops offering them all, the days with
+/// free time at the chosen shop and that day's free start times.
+pub async fn booking_step(
+    state: &AppState,
+    slug: &str,
+    query: BookingQuery,
+    client: IpAddr,
+) -> Result<PublicBooking> {
+    let tenant = tenant(&state.db, slug).await?;
+    let mut tx = state.db.tenant_read_tx(tenant).await?;
+    let company = read_company(&mut tx, slug).await?;
+    if !company.booking {
+        return Err(Error::Unprocessable(SWITCHED_OFF.into()));
+    }
+    let catalogue: Vec<&PublicService> = company.sections.iter().flat_map(|(_, s)| s).collect();
+    let mut chosen: Vec<PublicService> = Vec::new();
+    for id in &query.services {
+        if let Some(service) = catalogue.iter().find(|s| s.id == *id) {
+            if !chosen.iter().any(|c| c.id == *id) && chosen.len() < MAX_CHOSEN {
+                chosen.push((*service).clone());
+            }
+        }
+    }
+    let ids: Vec<i64> = chosen.iter().map(|s| s.id).collect();
+    let mut step = PublicBooking {
+        query: BookingQuery {
+            services: ids.clone(),
+            ..query.clone()
+        },
+        findings: None,
+        total: String::new(),
+        minutes: 0,
+        shops: Vec::new(),
+        shop: None,
+        days: Vec::new(),
+        times: Vec::new(),
+        notice: None,
+        chosen,
+        company,
+    };
+    if ids.is_empty() {
+        drop(tx);
+        step.query.shop = None;
+        step.query.day = None;
+        let words = query.q.trim();
+        if !words.is_empty() {
+            step.findings = Some(findings(state, tenant, words, client).await?);
+        }
+        return Ok(step);
+    }
+    let services = services_of(&mut tx, &ids).await?;
+    step.total = crate::format::rubles(services.iter().map(|s| s.price).sum());
+    step.minutes = services.iter().map(|s| s.duration_minutes).sum();
+    let offering: Vec<i64> = shops::offering(&mut tx, &ids)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    step.shops = step
+        .company
+        .shops
+        .iter()
+        .filter(|s| offering.contains(&s.id))
+        .cloned()
+        .collect();
+    step.shop = match step.shops.as_slice() {
+        [] => {
+            step.notice = Some(if ids.len() > 1 {
+                "Эти работы делают в разных наших сервисах — запишитесь на них по отдельности."
+                    .into()
+            } else {
+                "Запись на эту работу пока недоступна — позвоните в сервис.".into()
+            });
+            None
+        }
+        [only] => Some(only.clone()),
+        shops => query
+            .shop
+            .and_then(|id| shops.iter().find(|s| s.id == id).cloned()),
+    };
+    step.query.shop = step.shop.as_ref().map(|s| s.id);
+    let Some(shop) = step.shop.clone() else {
+        step.query.day = None;
+        return Ok(step);
+    };
+    step.days = booking::free_days(&mut tx, shop.id, &ids, DAYS_SHOWN)
+        .await?
+        .into_iter()
+        .map(day_choice)
+        .collect();
+    if step.days.is_empty() {
+        step.notice = Some(no_time(&shop));
+    }
+    let day = query
+        .day
+        .as_deref()
+        .and_then(|d| d.parse::<NaiveDate>().ok());
+    step.query.day = day.map(|d| d.to_string());
+    if let Some(day) = day {
+        step.times = times(&mut tx, shop.id, day, &ids).await?;
+        if step.times.is_empty() {
+            step.notice = Some(format!(
+                "На {} свободного времени уже нет — выберите другой день.",
+                crate::format::day_label(day)
+            ));
+        }
+    }
+    Ok(step)
+}
+
+/// The concierge's answer to what the customer wrote, counted against their address.
+async fn findings(
+    state: &AppState,
+    tenant: TenantId,
+    words: &str,
+    client: IpAddr,
+) -> Result<PublicFindings> {
+    let key = format!("public-words|{}", ratelimit::address_key(client));
+    if let Some(retry) = state.public_limits.answers_per_address.take(&key).await {
+        return Err(Error::RateLimited(retry));
+    }
+    let answer = state
+        .concierge
+        .analyze_for_tenant(&state.db, tenant, words)
+        .await?;
+    Ok(PublicFindings {
+        causes: answer.diagnoses.into_iter().map(|d| d.title).collect(),
+        services: answer
+            .services
+            .into_iter()
+            .map(|s| PublicService {
+                id: s.id,
+                price: crate::format::rubles(s.price),
+                minutes: s.duration_minutes,
+                name: s.name,
+                description: String::new(),
+            })
+            .collect(),
+        declined: answer.declined,
+    })
+}
+
+async fn services_of(tx: &mut Tx, ids: &[i64]) -> Result<Vec<services::Service>> {
+    let mut list = Vec::with_capacity(ids.len());
+    for id in ids {
+        list.push(services::get(tx, *id).await?);
+    }
+    Ok(list)
+}
+
+fn day_choice(day: NaiveDate) -> (String, String) {
+    (crate::format::day_label(day), day.to_string())
+}
+
+fn no_time(shop: &PublicShop) -> String {
+    match shop.phone.trim() {
+        "" => format!(
+            "В ближайшие три недели в «{}» свободного времени нет.",
+            shop.name
+        ),
+        phone => format!(
+            "В ближайшие три недели в «{}» свободного времени нет — позвоните: {phone}.",
+            shop.name
+        ),
+    }
+}
+
+/// Free start times of `day`: («10:30», RFC 3339).
+async fn times(
+    tx: &mut Tx,
+    shop: i64,
+    day: NaiveDate,
+    services: &[i64],
+) -> Result<Vec<(String, String)>> {
+    Ok(booking::free_slots(tx, shop, day, services)
+        .await?
+        .into_iter()
+        .map(|slot| {
+            (
+                slot.start_time.format("%H:%M").to_string(),
+                slot.start_time.to_rfc3339(),
+            )
+        })
+        .collect())
+}
+
+/// What the booking form sends.
+#[derive(Clone, Debug, Default)]
+pub struct BookingForm {
+    pub q: String,
+    pub services: Vec<i64>,
+    pub shop: i64,
+    /// RFC 3339, one of the offered start times.
+    pub start: String,
+    pub name: String,
+    pub phone: String,
+    pub make: String,
+    pub model: String,
+    pub plate: String,
+    /// The honeypot: hidden from people, filled by bots.
+    pub website: String,
+}
+
+/// Use case: a car owner books on the public page. Returns the manage link's token (shown once;
+/// only its hash is kept). `appointment.created` (and `client.created` for a new card) once
+/// committed, so the visit appears live in the staff calendar.
+pub async fn book(
+    state: &AppState,
+    slug: &str,
+    form: BookingForm,
+    client: IpAddr,
+) -> Result<String> {
+    if !form.website.trim().is_empty() {
+        return Err(Error::validation(HONEYPOT));
+    }
+    let tenant = tenant(&state.db, slug).await?;
+    let name = form.name.trim();
+    if name.is_empty() {
+        return Err(Error::validation("Укажите, как к вам обращаться"));
+    }
+    if name.chars().count() > 100 {
+        return Err(Error::validation("Имя — не длиннее 100 знаков"));
+    }
+    let phone = super::phone::normalize(form.phone.trim())
+        .ok_or_else(|| Error::validation("Укажите телефон полностью, например +7 916 123-45-67"))?;
+    let start = DateTime::parse_from_rfc3339(form.start.trim())
+        .map_err(|_| Error::validation("Выберите время визита"))?;
+    if form.services.is_empty() || form.services.len() > MAX_CHOSEN {
+        return Err(Error::validation("Выберите работы для визита"));
+    }
+    let words = form.q.trim();
+    if words.chars().count() > 2000 {
+        return Err(Error::validation("Описание — не длиннее 2000 знаков"));
+    }
+    let address = format!("public-book|{}", ratelimit::address_key(client));
+    if let Some(retry) = state
+        .public_limits
+        .bookings_per_address
+        .take(&address)
+        .await
+    {
+        return Err(Error::RateLimited(retry));
+    }
+    let by_phone = format!("public-book|{}|{phone}", tenant.0);
+    if let Some(retry) = state.public_limits.bookings_per_phone.take(&by_phone).await {
+        return Err(Error::RateLimited(retry));
+    }
+    // The concierge thinks before the transaction opens: no connection waits on a model.
+    let analysis = match words {
+        "" => None,
+        words => Some(
+            state
+                .concierge
+                .analyze_for_tenant(&state.db, tenant, words)
+                .await?,
+        ),
+    };
+    let mut work = Work::begin(&state.db, tenant).await?;
+    let page = settings(work.tx()).await?;
+    if !page.booking {
+        return Err(Error::Unprocessable(SWITCHED_OFF.into()));
+    }
+    let ahead = future_visits(work.tx(), &phone).await?;
+    if ahead >= i64::from(page.max_future_visits) {
+        return Err(Error::Unprocessable(format!(
+            "На этот номер уже есть записи вперёд ({ahead}). Чтобы записаться ещё, позвоните в сервис."
+        )));
+    }
+    // Only an offered start: free now, not past, within the shop's hours and the weeks ahead.
+    let shop_tz = booking::shop_hours(work.tx(), form.shop).await?.1;
+    let day = start.with_timezone(&shop_tz).date_naive();
+    within_weeks_shown(work.tx(), day).await?;
+    let offered = booking::free_slots(work.tx(), form.shop, day, &form.services).await?;
+    if !offered.iter().any(|slot| slot.start_time == start) {
+        return Err(Error::Conflict(
+            "Это время уже заняли — выберите другое".into(),
+        ));
+    }
+    if !shops::offering(work.tx(), &form.services)
+        .await?
+        .iter()
+        .any(|s| s.id == form.shop)
+    {
+        return Err(Error::validation("Этих работ в выбранном сервисе нет"));
+    }
+    let (card, created) = web_client(work.tx(), tenant, name, &phone).await?;
+    let car = NewVehicle {
+        make: form.make.trim().to_string(),
+        model: form.model.trim().to_string(),
+        plate: Some(form.plate.trim().to_string()).filter(|p| !p.is_empty()),
+        ..NewVehicle::default()
+    };
+    let vehicle_id = if car.make.is_empty() && car.model.is_empty() && car.plate.is_none() {
+        None
+    } else {
+        Some(clients::cars::add_in(&mut work, card.id, car).await?.id)
+    };
+    let id = booking::book(
+        work.tx(),
+        tenant,
+        NewBooking {
+            shop_id: form.shop,
+            client_id: card.id,
+            vehicle_id,
+            service_ids: form.services.clone(),
+            start_time: start.with_timezone(&Utc),
+            end_time: None,
+            bay: None,
+            source: Channel::Web,
+            customer_note: words.to_string(),
+            ai_summary: analysis
+                .as_ref()
+                .map(|a| {
+                    a.diagnoses
+                        .iter()
+                        .map(|d| d.title.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .unwrap_or_default(),
+            ai_analysis: analysis
+                .as_ref()
+                .map(serde_json::to_value)
+                .transpose()
+                .map_err(|e| Error::Internal(e.to_string()))?,
+            created_by: None,
+        },
+    )
+    .await?;
+    let token = super::crypto::random_token();
+    sqlx::query!(
+        "INSERT INTO visit_links (tenant_id, appointment_id, token_hash)
+         VALUES ($1, $2, sha256(convert_to($3, 'UTF8')))",
+        tenant.0,
+        id,
+        token
+    )
+    .execute(&mut **work.tx())
+    .await?;
+    let appointment = booking::get(work.tx(), id).await?;
+    if created {
+        work.publish(Event::ClientCreated(&card))?;
+    }
+    work.publish(Event::AppointmentCreated(&appointment))?;
+    work.commit(&state.events).await?;
+    Ok(token)
+}
+
+/// Only days the page offers: from today to the weeks the day picker searches
+/// ([`booking::SEARCH_DAYS`]); a time further ahead was never shown, so it is not taken.
+async fn within_weeks_shown(tx: &mut Tx, day: NaiveDate) -> Result<()> {
+    let today = super::company::today(tx).await?;
+    if day < today || day > today + chrono::Duration::days(booking::SEARCH_DAYS) {
+        return Err(Error::Conflict(
+            "Это время недоступно для записи — выберите другое".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Live visits ahead held by cards with this phone, vouched for or typed.
+async fn future_visits(tx: &mut Tx, phone: &str) -> Result<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM appointments a JOIN clients c ON c.id = a.client_id
+           WHERE (c.phone = $1 OR c.unverified_phone = $1)
+             AND a.status IN ('new', 'confirmed') AND a.start_time > now()"#,
+        phone
+    )
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// The card a booking on the page goes to: one this page made before for the same typed phone
+/// (never vouched for, no Telegram: the same word as now), or a new one with the phone as the
+/// customer's word, marked as a possible duplicate of any card that has it.
+async fn web_client(
+    tx: &mut Tx,
+    tenant: TenantId,
+    name: &str,
+    phone: &str,
+) -> Result<(clients::Client, bool)> {
+    let earlier = sqlx::query_scalar!(
+        "SELECT id FROM clients
+         WHERE unverified_phone = $1 AND phone IS NULL AND telegram_id IS NULL
+         ORDER BY id LIMIT 1",
+        phone
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(id) = earlier {
+        return Ok((clients::get(tx, id).await?, false));
+    }
+    let card = clients::create(
+        tx,
+        tenant,
+        NewClient {
+            full_name: name.to_string(),
+            phone: None,
+            email: None,
+            telegram_id: None,
+            notes: "Записался на сайте".into(),
+            vehicles: Vec::new(),
+        },
+    )
+    .await?;
+    clients::attach_phone(tx, card.id, phone, PhoneSource::Typed).await?;
+    let card = clients::get(tx, card.id).await?;
+    Ok((card, true))
+}
+
+/// The visit behind a manage link; `NotFound` for an unknown or revoked token.
+async fn linked_visit(tx: &mut Tx, token: &str) -> Result<Appointment> {
+    let token = token.trim();
+    if token.is_empty() || token.len() > 100 {
+        return Err(Error::NotFound);
+    }
+    let id = sqlx::query_scalar!(
+        "SELECT appointment_id FROM visit_links
+         WHERE token_hash = sha256(convert_to($1, 'UTF8')) AND revoked_at IS NULL",
+        token
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    booking::get(tx, id).await
+}
+
+/// The visit of a manage link as the customer sees it; with `day`, that day's free times to
+/// move it to.
+pub async fn visit(db: &Db, slug: &str, token: &str, day: Option<&str>) -> Result<PublicVisit> {
+    let tenant = tenant(db, slug).await?;
+    let mut tx = db.tenant_read_tx(tenant).await?;
+    let appointment = linked_visit(&mut tx, token).await?;
+    let company = read_company(&mut tx, slug).await?;
+    let shop = company
+        .shops
+        .iter()
+        .find(|s| s.id == appointment.shop_id)
+        .cloned()
+        .ok_or(Error::NotFound)?;
+    let changeable = Status::can_transition(appointment.status, Status::Cancelled)
+        && appointment.start_time > Utc::now();
+    let mut days = Vec::new();
+    let mut times_of_day = Vec::new();
+    let day = day.and_then(|d| d.parse::<NaiveDate>().ok());
+    if changeable {
+        days = booking::free_days(&mut tx, shop.id, &appointment.service_ids, DAYS_SHOWN)
+            .await?
+            .into_iter()
+            .map(day_choice)
+            .collect();
+        if let Some(day) = day {
+            times_of_day = times(&mut tx, shop.id, day, &appointment.service_ids).await?;
+        }
+    }
+    Ok(PublicVisit {
+        when: format!(
+            "{}, {}",
+            crate::format::day_label(appointment.start_time.date_naive()),
+            appointment.start_time.format("%H:%M")
+        ),
+        services: appointment
+            .services
+            .iter()
+            .map(|s| s.name.clone())
+            .collect(),
+        total: crate::format::rubles(appointment.total_price),
+        status: status_text(appointment.status).into(),
+        changeable,
+        days,
+        day: day.map(|d| d.to_string()),
+        times: times_of_day,
+        shop,
+        company,
+    })
+}
+
+fn status_text(status: Status) -> &'static str {
+    match status {
+        Status::New => "Ждёт подтверждения сервисом",
+        Status::Confirmed => "Подтверждена",
+        Status::InProgress => "Машина в работе",
+        Status::Completed => "Выполнена",
+        Status::Cancelled => "Отменена",
+        Status::NoShow => "Неявка",
+    }
+}
+
+/// Use case: the customer cancels their visit through its manage link (a visit that has not
+/// started, as in the bot); `appointment.updated` once committed.
+pub async fn cancel(state: &AppState, slug: &str, token: &str) -> Result<()> {
+    let tenant = tenant(&state.db, slug).await?;
+    let mut work = Work::begin(&state.db, tenant).await?;
+    let appointment = linked_visit(work.tx(), token).await?;
+    if !Status::can_transition(appointment.status, Status::Cancelled) {
+        return Err(Error::Unprocessable(
+            "Эту запись уже нельзя отменить — позвоните в сервис".into(),
+        ));
+    }
+    booking::change(
+        work.tx(),
+        tenant,
+        appointment.id,
+        booking::Change {
+            status: Some(Status::Cancelled),
+            reason: Some("Клиент отменил запись на сайте".into()),
+            ..booking::Change::default()
+        },
+        None,
+        Channel::Web,
+    )
+    .await?;
+    let appointment = booking::get(work.tx(), appointment.id).await?;
+    work.publish(Event::AppointmentUpdated(&appointment))?;
+    work.commit(&state.events).await
+}
+
+/// Use case: the customer moves their visit through its manage link to one of the offered free
+/// start times; `appointment.updated` once committed.
+pub async fn reschedule(state: &AppState, slug: &str, token: &str, start: &str) -> Result<()> {
+    let tenant = tenant(&state.db, slug).await?;
+    let start = DateTime::parse_from_rfc3339(start.trim())
+        .map_err(|_| Error::validation("Выберите новое время"))?;
+    let mut work = Work::begin(&state.db, tenant).await?;
+    let appointment = linked_visit(work.tx(), token).await?;
+    if !Status::can_transition(appointment.status, Status::Cancelled)
+        || appointment.start_time <= Utc::now()
+    {
+        return Err(Error::Unprocessable(
+            "Эту запись уже нельзя перенести — позвоните в сервис".into(),
+        ));
+    }
+    let shop_tz = booking::shop_hours(work.tx(), appointment.shop_id).await?.1;
+    let day = start.with_timezone(&shop_tz).date_naive();
+    within_weeks_shown(work.tx(), day).await?;
+    let offered = booking::free_slots(
+        work.tx(),
+        appointment.shop_id,
+        day,
+        &appointment.service_ids,
+    )
+    .await?;
+    if !offered.iter().any(|slot| slot.start_time == start) {
+        return Err(Error::Conflict(
+            "Это время уже заняли — выберите другое".into(),
+        ));
+    }
+    booking::change(
+        work.tx(),
+        tenant,
+        appointment.id,
+        booking::Change {
+            start_time: Some(start.with_timezone(&Utc)),
+            ..booking::Change::default()
+        },
+        None,
+        Channel::Web,
+    )
+    .await?;
+    let appointment = booking::get(work.tx(), appointment.id).await?;
+    work.publish(Event::AppointmentUpdated(&appointment))?;
+    work.commit(&state.events).await
+}
+
+/// The company's page as its admin sets it up (Settings → «Запись на сайте»).
+pub async fn setup(tx: &mut Tx, config: &super::Config) -> Result<crate::model::PublicSetup> {
+    let row = sqlx::query!(
+        "SELECT slug, public_booking, public_max_future_visits, brand_color, logo_url FROM tenants"
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    Ok(crate::model::PublicSetup {
+        address: format!("{}/b/{}", config.public_url.trim_end_matches('/'), row.slug),
+        booking: row.public_booking,
+        max_future_visits: row.public_max_future_visits,
+        color: row.brand_color.unwrap_or_default(),
+        logo: row.logo_url.unwrap_or_default(),
+    })
+}
+
+/// Use case: an admin switches the page's booking on or off, caps the future visits per phone
+/// (1 to 20) and sets the page's colour (`#1d4ed8`, or empty) and logo (`https://…`, or empty).
+pub async fn change_setup(
+    db: &Db,
+    tenant: TenantId,
+    booking: bool,
+    max_future_visits: i32,
+    color: &str,
+    logo: &str,
+) -> Result<()> {
+    if !(1..=20).contains(&max_future_visits) {
+        return Err(Error::validation(
+            "Будущих записей на один телефон: от 1 до 20",
+        ));
+    }
+    let color = color.trim().to_lowercase();
+    let color_ok = color.len() == 7
+        && color.starts_with('#')
+        && color[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if !color.is_empty() && !color_ok {
+        return Err(Error::validation(
+            "Цвет страницы: шесть шестнадцатеричных цифр, например #1d4ed8",
+        ));
+    }
+    let logo = logo.trim();
+    if !logo.is_empty()
+        && (!logo.starts_with("https://")
+            || logo.len() > 500
+            || logo
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c == '<'))
+    {
+        return Err(Error::validation(
+            "Логотип: ссылка https://… на картинку, не длиннее 500 знаков",
+        ));
+    }
+    let mut tx = db.tenant_tx(tenant).await?;
+    sqlx::query!(
+        "UPDATE tenants SET public_booking = $1, public_max_future_visits = $2,
+                brand_color = NULLIF($3, ''), logo_url = NULLIF($4, ''), updated_at = now()",
+        booking,
+        max_future_visits,
+        color,
+        logo
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The page's address of `slug` as a QR code (SVG), for the printed card at the reception desk.
+pub async fn qr_svg(db: &Db, config: &super::Config, slug: &str) -> Result<String> {
+    let tenant = tenant(db, slug).await?;
+    let mut tx = db.tenant_read_tx(tenant).await?;
+    settings(&mut tx).await?;
+    let address = setup(&mut tx, config).await?.address;
+    let code = qrcode::QrCode::with_error_correction_level(address.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| Error::Internal(format!("QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(240, 240)
+        .quiet_zone(true)
+        .build())
 }

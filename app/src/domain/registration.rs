@@ -7,9 +7,7 @@
 //! else's name. Without SMTP (a development machine) the company is created at once and its
 //! admin logged in; a production server without SMTP does not register companies.
 
-use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use chrono::{Duration, Utc};
-use rand::RngCore;
 
 use super::{
     accounts::{self, NewTenant},
@@ -105,9 +103,7 @@ impl AppState {
                 ),
             )
         } else {
-            let mut bytes = [0u8; 32];
-            rand::rngs::OsRng.fill_bytes(&mut bytes);
-            let token = URL_SAFE_NO_PAD.encode(bytes);
+            let token = super::crypto::random_token();
             sqlx::query!(
                 "SELECT platform_request_registration(sha256(convert_to($1, 'UTF8')), $2, $3, $4, $5, $6, $7, $8)",
                 token,

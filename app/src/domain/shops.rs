@@ -204,6 +204,20 @@ fn validate(
         .map_err(|e| Error::Internal(format!("working hours: {e}")))
 }
 
+/// The company's shops that offer every one of `services` (a service of one shop is offered
+/// there alone): where a visit with them can be booked.
+pub async fn offering(tx: &mut Tx, services: &[i64]) -> Result<Vec<Shop>> {
+    let mut only_in = Vec::new();
+    for id in services {
+        only_in.extend(super::services::get(tx, *id).await?.shop_id);
+    }
+    Ok(list(tx, 0, 100)
+        .await?
+        .into_iter()
+        .filter(|shop| only_in.iter().all(|id| *id == shop.id))
+        .collect())
+}
+
 pub async fn list(tx: &mut Tx, skip: i64, limit: i64) -> Result<Vec<Shop>> {
     Ok(sqlx::query_as!(
         Shop,

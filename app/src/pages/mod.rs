@@ -9,6 +9,7 @@ pub mod inbox;
 pub mod login;
 pub mod password;
 pub mod public;
+pub mod public_setup;
 pub mod register;
 pub mod reports;
 pub mod services;

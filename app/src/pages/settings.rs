@@ -167,6 +167,7 @@ pub fn SettingsPage() -> impl IntoView {
         <SettingsSections/>
         <div class="mt-4 grid gap-4 lg:grid-cols-2">
             <crate::pages::channels::ChannelSettings/>
+            <crate::pages::public_setup::PublicSetupSettings/>
             <crate::pages::password::PasswordForm temporary=false/>
             <crate::pages::company::DeclinedJobsSettings/>
             <crate::pages::channels::TemplateSettings/>

@@ -63,7 +63,7 @@ async fn the_public_page_shows_shops_prices_and_how_to_book_without_a_login() {
     assert!(!html.contains(&hidden), "a withdrawn service is shown");
     assert!(!html.contains("Гараж 24"), "another company is shown");
     assert!(
-        !html.contains("Записаться в Telegram"),
+        !html.contains("нашему боту в Telegram"),
         "no bot yet: the phones are the way"
     );
 
@@ -75,4 +75,405 @@ async fn the_public_page_shows_shops_prices_and_how_to_book_without_a_login() {
     let (status, html) = page(&server, "/b/no-such-company").await;
     assert_eq!(status, 404);
     assert!(html.contains("Такого автосервиса у нас нет"));
+}
+
+/// Posts a public page's form as a browser without JavaScript does; the answer is not followed.
+async fn post(
+    server: &TestServer,
+    function: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let response = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(server.url(&format!("/api/{function}")))
+        .header("accept", "application/json")
+        .form(fields)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, location, response.text().await.unwrap())
+}
+
+/// The value of the first `<attribute>="…"` after `after` in `html`.
+fn first_after(html: &str, after: &str, attribute: &str) -> Option<String> {
+    let from = html.find(after)? + after.len();
+    let rest = &html[from..];
+    let start = rest.find(&format!("{attribute}=\""))? + attribute.len() + 2;
+    let end = rest[start..].find('"')?;
+    Some(rest[start..start + end].replace("&amp;", "&"))
+}
+
+/// The booking page's link to the first day with free time: its `day=` value.
+fn first_day(html: &str) -> String {
+    let at = html.find("day=").expect("a day with free time") + 4;
+    html[at..at + 10].to_string()
+}
+
+/// The shop of `tenant` the visit goes to, and its visits' client names on `day` (which the
+/// page must never show).
+async fn shop_offering(db: &TestDb, tenant: app::domain::db::TenantId, service: i64) -> i64 {
+    let mut tx = db.app.tenant_tx(tenant).await.unwrap();
+    let shops = app::domain::shops::offering(&mut tx, &[service])
+        .await
+        .unwrap();
+    shops[0].id
+}
+
+#[tokio::test]
+async fn a_car_owner_books_on_the_public_page_and_manages_the_visit_by_its_link() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    let server = TestServer::start(&db, &[]).await;
+    let words = "стучит спереди справа на кочках";
+
+    // The words: the concierge's causes and services with prices, the first one ticked.
+    let (status, html) = page(
+        &server,
+        &format!("/b/sever/book?q={}", app::model::encode_query(words)),
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Что это может быть") && html.contains("Подходящие работы"),
+        "{html}"
+    );
+    assert!(html.contains("₽"), "prices");
+    let service: i64 = first_after(&html, "Подходящие работы", "value")
+        .and_then(|v| v.parse().ok())
+        .expect("a suggested service");
+    let shop = shop_offering(&db, sever, service).await;
+
+    // The shop, then the days with free time, then that day's times: times only.
+    let base = format!(
+        "/b/sever/book?q={}&s={service}&shop={shop}",
+        app::model::encode_query(words)
+    );
+    let (status, html) = page(&server, &base).await;
+    assert_eq!(status, 200);
+    let day = first_day(&html);
+    let (_, html) = page(&server, &format!("{base}&day={day}")).await;
+    let start = first_after(&html, "name=\"start\"", "value").expect("a free time");
+    assert!(start.starts_with(&day), "{start} on {day}");
+    let holders: Vec<String> = sqlx::query_scalar(
+        "SELECT c.full_name FROM appointments a JOIN clients c ON c.id = a.client_id
+         WHERE a.tenant_id = $1 AND a.shop_id = $2 AND a.status IN ('new', 'confirmed')",
+    )
+    .bind(sever.0)
+    .bind(shop)
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert!(!holders.is_empty(), "the demo has visits at the shop");
+    for name in &holders {
+        assert!(
+            !html.contains(name.as_str()),
+            "the page shows who holds a time: {name}"
+        );
+    }
+
+    // Booked without JavaScript: the browser is sent to the visit's manage link.
+    let service_text = service.to_string();
+    let shop_text = shop.to_string();
+    let form = |start: &str| {
+        vec![
+            ("slug", "sever".to_string()),
+            ("q", words.to_string()),
+            ("services", service_text.clone()),
+            ("shop", shop_text.clone()),
+            ("start", start.to_string()),
+            ("name", "Ольга Веб".to_string()),
+            ("phone", "8 (916) 555-12-34".to_string()),
+            ("make", "Kia".to_string()),
+            ("model", "Rio".to_string()),
+            ("plate", "а123вс77".to_string()),
+            ("website", String::new()),
+        ]
+    };
+    let fields = form(&start);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, location, body) = post(&server, "public_book", &fields).await;
+    assert!(
+        (300..400).contains(&status) || status == 200,
+        "{status} {body}"
+    );
+    let token = location
+        .strip_prefix("/b/sever/v/")
+        .and_then(|rest| rest.strip_suffix("?done=booked"))
+        .unwrap_or_else(|| panic!("redirect to the manage link, got {location:?}"))
+        .to_string();
+    assert!(token.len() >= 40, "an unguessable token: {token}");
+
+    let (id, source, status, note, summary, card_phone, typed, car): (
+        i64, String, String, String, String, Option<String>, Option<String>, Option<String>,
+    ) = sqlx::query_as(
+        "SELECT a.id, a.source, a.status, a.customer_note, a.ai_summary, c.phone, c.unverified_phone,
+                (SELECT v.make || ' ' || v.model FROM vehicles v WHERE v.id = a.vehicle_id)
+         FROM appointments a JOIN clients c ON c.id = a.client_id
+         WHERE a.tenant_id = $1 AND c.full_name = 'Ольга Веб'",
+    )
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!((source.as_str(), status.as_str()), ("web", "new"));
+    assert_eq!(note, words, "the customer's words are kept");
+    assert!(!summary.is_empty(), "the concierge's causes are kept");
+    assert_eq!(
+        card_phone, None,
+        "a typed phone is the customer's word, not the card's phone"
+    );
+    assert_eq!(typed.as_deref(), Some("+79165551234"));
+    assert_eq!(car.as_deref(), Some("Kia Rio"));
+    // Only the token's hash is kept.
+    let (hashes, plain): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE token_hash = sha256(convert_to($2, 'UTF8'))),
+                count(*) FILTER (WHERE position(convert_to($2, 'UTF8') IN token_hash) > 0)
+         FROM visit_links WHERE appointment_id = $1",
+    )
+    .bind(id)
+    .bind(&token)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!((hashes, plain), (1, 0));
+
+    let link = format!("/b/sever/v/{token}");
+    let (status, html) = page(&server, &format!("{link}?done=booked")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Вы записаны") && html.contains("Ждёт подтверждения"),
+        "{html}"
+    );
+
+    // Moved to another free time through the link.
+    let (_, html) = page(&server, &format!("{link}?day={day}")).await;
+    let new_start = first_after(&html, "name=\"start\"", "value").expect("a time to move to");
+    let (status, location, body) = post(
+        &server,
+        "public_move",
+        &[("slug", "sever"), ("token", &token), ("start", &new_start)],
+    )
+    .await;
+    assert!(status < 400, "{status} {body}");
+    assert_eq!(location, format!("{link}?done=moved"));
+    let moved: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT start_time FROM appointments WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(
+        moved,
+        chrono::DateTime::parse_from_rfc3339(&new_start).unwrap()
+    );
+
+    // The link is this company's only, and a made-up token shows nothing.
+    assert_eq!(
+        page(&server, &format!("/b/garage24/v/{token}")).await.0,
+        404
+    );
+    assert_eq!(page(&server, "/b/sever/v/made-up-token").await.0, 404);
+
+    // Cancelled through the link: the visit says so and offers nothing more.
+    let (status, location, body) = post(
+        &server,
+        "public_cancel",
+        &[("slug", "sever"), ("token", &token)],
+    )
+    .await;
+    assert!(status < 400, "{status} {body}");
+    assert_eq!(location, format!("{link}?done=cancelled"));
+    let (status, reason): (String, Option<String>) =
+        sqlx::query_as("SELECT status, cancel_reason FROM appointments WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.owner)
+            .await
+            .unwrap();
+    assert_eq!(status, "cancelled");
+    assert_eq!(reason.as_deref(), Some("Клиент отменил запись на сайте"));
+    let (_, html) = page(&server, &link).await;
+    assert!(
+        html.contains("Отменена") && !html.contains("Отменить запись"),
+        "{html}"
+    );
+    let (status, _, body) = post(
+        &server,
+        "public_cancel",
+        &[("slug", "sever"), ("token", &token)],
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn the_public_page_refuses_bots_caps_visits_per_phone_and_can_be_switched_off() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    let server = TestServer::start(&db, &[]).await;
+    let (service, shop): (i64, i64) = sqlx::query_as(
+        "SELECT s.id, sh.id FROM services s JOIN shops sh ON sh.tenant_id = s.tenant_id
+         WHERE s.tenant_id = $1 AND s.is_active AND s.shop_id IS NULL ORDER BY s.id, sh.id LIMIT 1",
+    )
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let base = format!("/b/sever/book?s={service}&shop={shop}");
+    let (_, html) = page(&server, &base).await;
+    let day = first_day(&html);
+    let (_, html) = page(&server, &format!("{base}&day={day}")).await;
+    let times: Vec<String> = html
+        .match_indices("name=\"start\" value=\"")
+        .map(|(at, m)| {
+            let rest = &html[at + m.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect();
+    assert!(times.len() >= 3, "{times:?}");
+    // A staff card already holds this phone.
+    let staff_card: (i64, String) = sqlx::query_as(
+        "SELECT id, phone FROM clients WHERE tenant_id = $1 AND phone IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let book = |start: String, phone: String, website: &'static str| {
+        let service = service.to_string();
+        let shop = shop.to_string();
+        let server = &server;
+        async move {
+            let fields = [
+                ("slug", "sever".to_string()),
+                ("q", String::new()),
+                ("services", service),
+                ("shop", shop),
+                ("start", start),
+                ("name", "Пётр Сайт".to_string()),
+                ("phone", phone),
+                ("make", String::new()),
+                ("model", String::new()),
+                ("plate", String::new()),
+                ("website", website.to_string()),
+            ];
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            post(server, "public_book", &fields).await
+        }
+    };
+    let count = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM appointments a JOIN clients c ON c.id = a.client_id
+             WHERE a.tenant_id = $1 AND c.full_name = 'Пётр Сайт'",
+        )
+        .bind(sever.0)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap()
+    };
+
+    // The honeypot: a bot that fills every field books nothing.
+    let (status, _, body) = book(
+        times[0].clone(),
+        staff_card.1.clone(),
+        "https://spam.example",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("Запись не принята"), "{body}");
+    assert_eq!(count().await, 0);
+
+    // Typing a staff card's phone books on a card of its own, marked as a possible duplicate:
+    // nobody reaches another person's card by typing their number.
+    sqlx::query("UPDATE tenants SET public_max_future_visits = 1 WHERE id = $1")
+        .bind(sever.0)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let staff_visits_before: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM appointments WHERE client_id = $1 AND status IN ('new', 'confirmed') AND start_time > now()",
+    )
+    .bind(staff_card.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let (status, _, body) = book(times[0].clone(), "+79005550001".into(), "").await;
+    assert!(status < 400, "{status} {body}");
+    assert_eq!(count().await, 1);
+    // At most the company's number of future visits per phone (here 1), however it is written.
+    let (status, _, body) = book(times[1].clone(), "8 900 555-00-01".into(), "").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("уже есть записи"), "{body}");
+    assert_eq!(count().await, 1);
+    if staff_visits_before == 0 {
+        let (status, _, body) = book(times[2].clone(), staff_card.1.clone(), "").await;
+        assert!(status < 400, "{status} {body}");
+        let (card, marked): (i64, i64) = sqlx::query_as(
+            "SELECT a.client_id, (SELECT count(*) FROM client_duplicates d
+                                  WHERE $2 IN (d.client_id, d.other_id) AND a.client_id IN (d.client_id, d.other_id))
+             FROM appointments a WHERE a.start_time = $1::timestamptz AND a.tenant_id = $3",
+        )
+        .bind(&times[2])
+        .bind(staff_card.0)
+        .bind(sever.0)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap();
+        assert_ne!(card, staff_card.0, "typing a phone reached a staff card");
+        assert_eq!(marked, 1, "the pair is marked for staff");
+    }
+
+    // Bookings per address: the eleventh in an hour is refused whatever it is.
+    sqlx::query("UPDATE tenants SET public_max_future_visits = 20 WHERE id = $1")
+        .bind(sever.0)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let mut last = 0;
+    // Times the page never offers: past, and beyond the weeks it shows.
+    let far = (chrono::Utc::now() + chrono::Duration::days(60))
+        .format("%Y-%m-%dT10:00:00+03:00")
+        .to_string();
+    for i in 0..12 {
+        let start = if i % 2 == 0 {
+            "2020-01-01T10:00:00+03:00".to_string()
+        } else {
+            far.clone()
+        };
+        let (status, _, body) = book(start, format!("+7900555{:04}", 100 + i), "").await;
+        last = status;
+        if status == 429 {
+            break;
+        }
+        assert!(
+            matches!(status, 400 | 409),
+            "a time nobody offered: {status} {body}"
+        );
+    }
+    assert_eq!(last, 429, "the limit per address");
+
+    // Switched off: the booking pages say to call, and a post books nothing.
+    sqlx::query("UPDATE tenants SET public_booking = false WHERE id = $1")
+        .bind(sever.0)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let (status, html) = page(&server, &base).await;
+    assert_eq!(status, 422);
+    assert!(html.contains("Запись на сайте сейчас выключена"), "{html}");
+    let (_, html) = page(&server, "/b/sever").await;
+    assert!(
+        html.contains("Запись на сайте сейчас выключена") && !html.contains("Подобрать работы")
+    );
+    db.drop().await;
 }

@@ -109,6 +109,16 @@ async fn fill(tx: &mut Tx, tenant: TenantId) {
     .fetch_one(&mut **tx)
     .await
     .unwrap();
+    // The visit's manage link, as the public page keeps it (the token's hash only).
+    sqlx::query(
+        "INSERT INTO visit_links (tenant_id, appointment_id, token_hash)
+         VALUES ($1, $2, sha256(convert_to('token-' || $1::text, 'UTF8')))",
+    )
+    .bind(t)
+    .bind(appointment)
+    .execute(&mut **tx)
+    .await
+    .unwrap();
     let filter: i64 = sqlx::query_scalar(
         "INSERT INTO services (tenant_id, shop_id, name, price, duration_minutes) VALUES ($1, $2, 'Filter', 500, 15) RETURNING id",
     )

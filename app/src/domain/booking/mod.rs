@@ -287,6 +287,32 @@ pub async fn free_slots(
     Ok(slots)
 }
 
+/// The first `wanted` days with free time at `shop` for a visit with `services`, within
+/// [`SEARCH_DAYS`] from the company's today: a day off, a closure, a full day or today's past
+/// hours are not offered. What the bot's and the public page's day pickers show.
+pub async fn free_days(
+    tx: &mut Tx,
+    shop_id: i64,
+    service_ids: &[i64],
+    wanted: usize,
+) -> Result<Vec<NaiveDate>> {
+    let today = super::company::today(tx).await?;
+    let mut days = Vec::new();
+    for offset in 0..SEARCH_DAYS {
+        let day = today + Duration::days(offset);
+        if !free_slots(tx, shop_id, day, service_ids).await?.is_empty() {
+            days.push(day);
+            if days.len() == wanted {
+                break;
+            }
+        }
+    }
+    Ok(days)
+}
+
+/// How far ahead [`free_days`] looks.
+pub const SEARCH_DAYS: i64 = 21;
+
 /// A shop's hours with its closures applied, and its time zone (for checks outside booking).
 pub async fn shop_hours(tx: &mut Tx, shop_id: i64) -> Result<(WorkingHours, Tz)> {
     let shop = load_shop(tx, shop_id, Lock::None).await?;

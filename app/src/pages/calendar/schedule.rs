@@ -158,8 +158,12 @@ pub(super) mod ssr {
     /// A status change as a line of the visit's timeline.
     pub fn history_line(change: StatusChange) -> HistoryLine {
         let who = match (change.changed_by_name, change.channel) {
+            // Staff on the web are in the admin; nobody logged in on the web is the customer on
+            // the company's public page.
+            (Some(name), Channel::Web) => format!("{name} · Админка"),
             (Some(name), channel) => format!("{name} · {}", channel.label()),
             (None, Channel::Telegram) => "Клиент · Telegram".to_owned(),
+            (None, Channel::Web) => "Клиент · сайт".to_owned(),
             (None, Channel::System) => "Система".to_owned(),
             (None, channel) => channel.label().to_owned(),
         };

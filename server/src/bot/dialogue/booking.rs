@@ -106,7 +106,7 @@ async fn choose_service(
 /// The shops that offer every service of the draft (a service of one shop is offered there
 /// alone): to pick one, or straight the days when only one does.
 async fn shops_for(tx: &mut Tx, n: i64, draft: &mut Draft) -> Result<Reply, BotError> {
-    let shops = offering(tx, &draft.service_ids).await?;
+    let shops = shops::offering(tx, &draft.service_ids).await?;
     draft.shop_id = None;
     // Shops on the map: the customer may send where they are instead of choosing.
     let near = if shops.iter().any(|s| s.latitude.is_some()) {
@@ -135,19 +135,6 @@ async fn shops_for(tx: &mut Tx, n: i64, draft: &mut Draft) -> Result<Reply, BotE
     })
 }
 
-/// The company's shops that offer every one of `services`.
-async fn offering(tx: &mut Tx, services: &[i64]) -> Result<Vec<shops::Shop>, BotError> {
-    let mut only_in = Vec::new();
-    for id in services {
-        only_in.extend(services::get(tx, *id).await?.shop_id);
-    }
-    Ok(shops::list(tx, 0, 100)
-        .await?
-        .into_iter()
-        .filter(|shop| only_in.iter().all(|id| *id == shop.id))
-        .collect())
-}
-
 /// A location the customer shared: while they choose the shop of a booking, the nearest that
 /// offers its services is chosen and the days follow; otherwise the nearest shop is named.
 pub(super) async fn nearest_shop(
@@ -163,7 +150,7 @@ pub(super) async fn nearest_shop(
         .as_mut()
         .filter(|d| !d.service_ids.is_empty() && d.shop_id.is_none() && d.start.is_none());
     if let Some(draft) = choosing {
-        let shops = offering(&mut tx, &draft.service_ids).await?;
+        let shops = shops::offering(&mut tx, &draft.service_ids).await?;
         if let Some((shop, km)) = shops::nearest(&shops, latitude, longitude) {
             draft.shop_id = Some(shop.id);
             let days = day_keyboard(&mut tx, n, shop.id, &draft.service_ids).await?;

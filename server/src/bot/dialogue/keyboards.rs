@@ -3,12 +3,11 @@
 
 use app::domain::{
     booking::{self, Appointment, Slot},
-    company,
     db::Tx,
     shops,
 };
 use app::format;
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use teloxide::types::{
     ButtonRequest, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, KeyboardMarkup,
     ReplyMarkup,
@@ -22,10 +21,8 @@ pub(super) const MENU_MINE: &str = "Мои записи";
 const SHARE_PHONE: &str = "📱 Отправить номер";
 pub(super) const CALL_STAFF: &str = "Позвать менеджера";
 pub(super) const CATALOGUE: &str = "Выбрать из каталога";
-/// How many days the customer is offered: the first days with free time…
+/// How many days the customer is offered: the first days with free time.
 const BOOKING_DAYS: usize = 7;
-/// …within this many days from today.
-const SEARCH_DAYS: i64 = 21;
 /// Most start times offered at once (Telegram keyboards get unwieldy beyond that).
 const MAX_SLOTS: usize = 24;
 
@@ -168,31 +165,17 @@ pub(super) fn share_phone() -> ReplyMarkup {
     )
 }
 
-/// The days a customer may pick, with their labels («пт 28.11»): only days with free time at
-/// `shop` for `services` (a day off, a closure, a full day or today's past hours are not
-/// offered), the first [`BOOKING_DAYS`] of the next [`SEARCH_DAYS`].
+/// The days a customer may pick, with their labels («пт 28.11»): see [`booking::free_days`].
 async fn booking_days(
     tx: &mut Tx,
     shop: i64,
     services: &[i64],
 ) -> Result<Vec<(String, NaiveDate)>, BotError> {
-    let today = company::today(tx).await?;
-    let mut days = Vec::new();
-    for offset in 0..SEARCH_DAYS {
-        let day = today + Duration::days(offset);
-        if booking::free_slots(tx, shop, day, services)
-            .await?
-            .is_empty()
-        {
-            continue;
-        }
-        let weekday = format::weekday_short(day);
-        days.push((format!("{weekday} {}", day.format("%d.%m")), day));
-        if days.len() == BOOKING_DAYS {
-            break;
-        }
-    }
-    Ok(days)
+    Ok(booking::free_days(tx, shop, services, BOOKING_DAYS)
+        .await?
+        .into_iter()
+        .map(|day| (format::day_label(day), day))
+        .collect())
 }
 
 /// The days as buttons, or — when the weeks ahead are full — the shop's phone, so that the
