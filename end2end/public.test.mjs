@@ -57,10 +57,10 @@ test('a car owner books on a phone without JavaScript and cancels by the link', 
   // No WASM on the public pages.
   assert.equal(await page.locator('script[type=module], link[rel=modulepreload]').count(), 0);
   await screenshots(page, 'public-page');
+  await page.setViewportSize({ width: 390, height: 800 });
 
   await upToTheTimes(page);
-  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390));
-  await page.setViewportSize({ width: 390, height: 800 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the booking step fits the phone');
   await page.screenshot({ path: 'end2end/artifacts/public-booking-390.png', fullPage: true });
   await contacts(page, 'Инна Безскриптова', '+7 916 700-00-01');
   await page.getByRole('button', { name: 'Записаться' }).click();

@@ -277,7 +277,7 @@ fn Company(company: PublicCompany) -> impl IntoView {
                     view! {
                         <form method="get" action=book.clone()>
                             <Catalogue sections checked=Vec::new() pick=true/>
-                            <button type="submit" class=BRAND_BUTTON>"Выбрать время"</button>
+                            <div class="sticky bottom-3"><button type="submit" class=format!("{BRAND_BUTTON} shadow-lg")>"Выбрать время"</button></div>
                         </form>
                     }.into_any()
                 } else {
@@ -316,7 +316,7 @@ fn Catalogue(
             view! {
                 <section class="mb-3 rounded-xl bg-white p-4 shadow" aria-label=section.clone()>
                     <h3 class="mb-1 font-medium">{section.clone()}</h3>
-                    <ul class="divide-y">
+                    <ul class="divide-y divide-slate-100">
                         {services.into_iter().map(|s| {
                             let on = checked.contains(&s.id);
                             view! { <ServiceRow service=s pick checked=on/> }
@@ -331,28 +331,32 @@ fn Catalogue(
 #[component]
 fn ServiceRow(service: PublicService, pick: bool, checked: bool) -> impl IntoView {
     let id = format!("service-{}", service.id);
-    let text = view! {
+    let name = view! {
         <span>
             {service.name.clone()}
             {(!service.description.is_empty()).then(|| view! { <span class="block text-sm text-slate-600">{service.description.clone()}</span> })}
         </span>
+    };
+    let price = view! {
         <span class="whitespace-nowrap font-medium">{service.price.clone()} <span class="text-sm font-normal text-slate-500">" · " {service.minutes} " мин"</span></span>
     };
     if pick {
         let label_for = id.clone();
         view! {
             <li class="py-2">
-                <label for=label_for class="flex cursor-pointer flex-wrap items-start justify-between gap-x-4">
+                <label for=label_for class="flex cursor-pointer items-start justify-between gap-x-4">
                     <span class="flex gap-2">
-                        <input id=id type="checkbox" name="s" value=service.id.to_string() checked=checked class="mt-1 h-4 w-4"/>
-                        {text}
+                        <input id=id type="checkbox" name="s" value=service.id.to_string() checked=checked class="mt-1 h-4 w-4 shrink-0"/>
+                        {name}
                     </span>
+                    {price}
                 </label>
             </li>
         }
         .into_any()
     } else {
-        view! { <li class="flex flex-wrap justify-between gap-x-4 py-2">{text}</li> }.into_any()
+        view! { <li class="flex flex-wrap justify-between gap-x-4 py-2">{name}{price}</li> }
+            .into_any()
     }
 }
 
@@ -478,7 +482,7 @@ fn ChooseWorks(step: PublicBooking) -> impl IntoView {
                             <form method="get" action=book.clone() class="mt-3">
                                 <input type="hidden" name="q" value=words.clone()/>
                                 <h3 class="font-medium">"Подходящие работы"</h3>
-                                <ul class="divide-y">
+                                <ul class="divide-y divide-slate-100">
                                     {f.services.into_iter().map(|s| {
                                         let on = suggested.contains(&s.id);
                                         view! { <ServiceRow service=s pick=true checked=on/> }
@@ -504,7 +508,7 @@ fn ChooseWorks(step: PublicBooking) -> impl IntoView {
             <form method="get" action=book.clone()>
                 <input type="hidden" name="q" value=words.clone()/>
                 <Catalogue sections checked=Vec::new() pick=true/>
-                <button type="submit" class=BRAND_BUTTON>"Выбрать время"</button>
+                <div class="sticky bottom-3"><button type="submit" class=format!("{BRAND_BUTTON} shadow-lg")>"Выбрать время"</button></div>
             </form>
         </section>
     }

@@ -477,3 +477,66 @@ async fn the_public_page_refuses_bots_caps_visits_per_phone_and_can_be_switched_
     );
     db.drop().await;
 }
+
+#[tokio::test]
+async fn the_page_takes_the_company_colour_and_logo_and_its_qr_code_leads_to_it() {
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    let change = |color: &'static str, logo: &'static str, max: i32| {
+        let db = db.app.clone();
+        async move { app::domain::public::change_setup(&db, sever, true, max, color, logo).await }
+    };
+    for (color, logo, max) in [
+        ("blue", "", 3),
+        ("#12345", "", 3),
+        ("", "http://logo.example/a.png", 3),
+        ("", "https://logo.example/a b.png", 3),
+        ("", "", 0),
+        ("", "", 21),
+    ] {
+        assert!(
+            matches!(
+                change(color, logo, max).await,
+                Err(app::domain::Error::Validation(_))
+            ),
+            "{color:?} {logo:?} {max} must be refused"
+        );
+    }
+    change("#0F766E", "https://logo.example/sever.png", 2)
+        .await
+        .unwrap();
+    let server = TestServer::start(&db, &[]).await;
+    let (_, html) = page(&server, "/b/sever").await;
+    assert!(html.contains("--brand: #0f766e"), "the colour, normalised");
+    assert!(
+        html.contains("src=\"https://logo.example/sever.png\""),
+        "the logo"
+    );
+    let mut tx = db.app.tenant_tx(sever).await.unwrap();
+    let config = crate::common::test_config();
+    let setup = app::domain::public::setup(&mut tx, &config).await.unwrap();
+    assert_eq!(
+        (setup.max_future_visits, setup.color.as_str()),
+        (2, "#0f766e")
+    );
+    assert!(setup.address.ends_with("/b/sever"), "{}", setup.address);
+    drop(tx);
+
+    let response = reqwest::get(server.url("/b/sever/qr.svg")).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/svg+xml");
+    let svg = response.text().await.unwrap();
+    assert!(svg.contains("<svg") && svg.contains("<path"), "{svg}");
+    assert_eq!(
+        reqwest::get(server.url("/b/nobody/qr.svg"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let (status, html) = page(&server, "/b/sever/card").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Запишитесь онлайн") && html.contains("/b/sever/qr.svg"));
+    db.drop().await;
+}
