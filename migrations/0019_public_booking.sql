@@ -28,3 +28,24 @@ ALTER TABLE visit_links FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON visit_links
     USING (tenant_id = (SELECT app_current_tenant()))
     WITH CHECK (tenant_id = (SELECT app_current_tenant()));
+
+-- A booking waiting for the one-time code sent by SMS to the phone typed on the page (companies
+-- with an SMS account): the form as typed, the code's hash (SHA-256 of the pending link's token
+-- and the code), the attempts made; gone once booked, and useless after `expires_at`.
+CREATE TABLE public_codes (
+    id          bigserial   PRIMARY KEY,
+    tenant_id   bigint      NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    token_hash  bytea       NOT NULL UNIQUE CHECK (length(token_hash) = 32),
+    code_hash   bytea       NOT NULL CHECK (length(code_hash) = 32),
+    phone       text        NOT NULL,
+    booking     jsonb       NOT NULL,
+    attempts    integer     NOT NULL DEFAULT 0,
+    expires_at  timestamptz NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX public_codes_tenant_idx ON public_codes (tenant_id, expires_at);
+ALTER TABLE public_codes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public_codes FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON public_codes
+    USING (tenant_id = (SELECT app_current_tenant()))
+    WITH CHECK (tenant_id = (SELECT app_current_tenant()));

@@ -94,6 +94,7 @@ pub fn App() -> impl IntoView {
                 // Car owners: a company's public page, no login.
                 <Route path=path!("/b/:slug") view=pages::public::PublicPage ssr=SsrMode::Async/>
                 <Route path=path!("/b/:slug/card") view=pages::public::PublicCardPage ssr=SsrMode::Async/>
+                <Route path=path!("/b/:slug/confirm/:token") view=pages::public::PublicConfirmPage ssr=SsrMode::Async/>
                 <Route path=path!("/b/:slug/book") view=pages::public::PublicBookingPage ssr=SsrMode::Async/>
                 <Route path=path!("/b/:slug/v/:token") view=pages::public::PublicVisitPage ssr=SsrMode::Async/>
                 <Route path=path!("/register/sent") view=pages::register::RegisterSentPage/>

@@ -222,10 +222,22 @@ pub async fn status_changed(
 
 /// Queues «you are booked» for a visit booked by staff or through the API (one booked in the
 /// bot is answered in the chat).
-pub async fn booked(tx: &mut Tx, tenant: TenantId, appointment_id: i64) -> Result<()> {
+///
+/// `manage`: the visit's manage link (a booking on the public page), added to the texts.
+pub async fn booked(
+    tx: &mut Tx,
+    tenant: TenantId,
+    appointment_id: i64,
+    manage: Option<&str>,
+) -> Result<()> {
     let visit = visit(tx, appointment_id).await?;
     let subject = format!("вы записаны на {}", visit.when()?);
-    let notification = visit.notification(tx, "booked", subject).await?;
+    let mut notification = visit.notification(tx, "booked", subject).await?;
+    if let Some(link) = manage {
+        let line = format!("Перенести или отменить: {link}");
+        notification.text = format!("{}\n{line}", notification.text);
+        notification.short = format!("{} {line}", notification.short);
+    }
     enqueue(
         tx,
         tenant,

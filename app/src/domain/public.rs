@@ -355,7 +355,7 @@ async fn times(
 }
 
 /// What the booking form sends.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct BookingForm {
     pub q: String,
     pub services: Vec<i64>,
@@ -368,40 +368,39 @@ pub struct BookingForm {
     pub model: String,
     pub plate: String,
     /// The honeypot: hidden from people, filled by bots.
+    #[serde(skip)]
     pub website: String,
 }
 
-/// Use case: a car owner books on the public page. Returns the manage link's token (shown once;
-/// only its hash is kept). `appointment.created` (and `client.created` for a new card) once
-/// committed, so the visit appears live in the staff calendar.
+/// What a booking on the page came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Booked {
+    /// Booked: the manage link's token (shown once; only its hash is kept).
+    Visit(String),
+    /// The company sends SMS: a one-time code went to the phone, and the booking waits for it
+    /// behind this token (`/b/{slug}/confirm/{token}`).
+    CodeSent(String),
+}
+
+/// How long a code sent by SMS is good for, and how many tries it allows.
+const CODE_MINUTES: i64 = 10;
+const CODE_TRIES: i32 = 5;
+
+/// Use case: a car owner books on the public page. The form is checked (the honeypot, the
+/// limits, the cap on future visits per phone, an offered time); then, when the company sends
+/// SMS, a one-time code goes to the phone and the visit waits for it ([`confirm`]); otherwise the
+/// visit is booked at once ([`Booked::Visit`]).
 pub async fn book(
     state: &AppState,
     slug: &str,
     form: BookingForm,
     client: IpAddr,
-) -> Result<String> {
+) -> Result<Booked> {
     if !form.website.trim().is_empty() {
         return Err(Error::validation(HONEYPOT));
     }
     let tenant = tenant(&state.db, slug).await?;
-    let name = form.name.trim();
-    if name.is_empty() {
-        return Err(Error::validation("Укажите, как к вам обращаться"));
-    }
-    if name.chars().count() > 100 {
-        return Err(Error::validation("Имя — не длиннее 100 знаков"));
-    }
-    let phone = super::phone::normalize(form.phone.trim())
-        .ok_or_else(|| Error::validation("Укажите телефон полностью, например +7 916 123-45-67"))?;
-    let start = DateTime::parse_from_rfc3339(form.start.trim())
-        .map_err(|_| Error::validation("Выберите время визита"))?;
-    if form.services.is_empty() || form.services.len() > MAX_CHOSEN {
-        return Err(Error::validation("Выберите работы для визита"));
-    }
-    let words = form.q.trim();
-    if words.chars().count() > 2000 {
-        return Err(Error::validation("Описание — не длиннее 2000 знаков"));
-    }
+    let phone = checked_form(&form)?;
     let address = format!("public-book|{}", ratelimit::address_key(client));
     if let Some(retry) = state
         .public_limits
@@ -415,6 +414,189 @@ pub async fn book(
     if let Some(retry) = state.public_limits.bookings_per_phone.take(&by_phone).await {
         return Err(Error::RateLimited(retry));
     }
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let channels = super::deliveries::settings(&mut tx, &state.config).await?;
+    let Some(provider) = channels.sms else {
+        drop(tx);
+        return finish(state, tenant, form, &phone, false)
+            .await
+            .map(Booked::Visit);
+    };
+    bookable(&mut tx, &form, &phone).await?;
+    let token = super::crypto::random_token();
+    let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
+    let booking = serde_json::to_value(&form).map_err(|e| Error::Internal(e.to_string()))?;
+    sqlx::query!(
+        "INSERT INTO public_codes (tenant_id, token_hash, code_hash, phone, booking, expires_at)
+         VALUES ($1, sha256(convert_to($2, 'UTF8')), sha256(convert_to($2 || $3, 'UTF8')), $4, $5,
+                 now() + make_interval(mins => $6))",
+        tenant.0,
+        token,
+        code,
+        phone,
+        booking,
+        CODE_MINUTES as i32
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let text = format!(
+        "Код для записи в «{}»: {code}. Никому его не сообщайте.",
+        channels.company
+    );
+    super::sms::send(
+        &reqwest::Client::new(),
+        &state.config.smsru_api_url,
+        &provider,
+        channels.sms_sender.as_deref(),
+        &phone,
+        &text,
+    )
+    .await
+    .map_err(|e| {
+        tracing::warn!(tenant = tenant.0, error = %e, "the booking code could not be sent");
+        Error::Unavailable(
+            "Не удалось отправить SMS с кодом — проверьте номер или позвоните в сервис".into(),
+        )
+    })?;
+    Ok(Booked::CodeSent(token))
+}
+
+/// Use case: the code sent by SMS, typed on the page: the phone is the customer's, so the visit
+/// goes to the card that has it (found or created), and is booked. Returns the manage link's
+/// token. At most [`CODE_TRIES`] tries in [`CODE_MINUTES`] minutes.
+pub async fn confirm(state: &AppState, slug: &str, token: &str, code: &str) -> Result<String> {
+    let tenant = tenant(&state.db, slug).await?;
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    let pending = sqlx::query!(
+        r#"UPDATE public_codes SET attempts = attempts + 1
+           WHERE token_hash = sha256(convert_to($1, 'UTF8')) AND expires_at > now() AND attempts < $2
+           RETURNING id, phone, booking, code_hash = sha256(convert_to($1 || $3, 'UTF8')) AS "right!""#,
+        token.trim(),
+        CODE_TRIES,
+        code.trim()
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| {
+        Error::Unprocessable(
+            "Код больше не действует — запишитесь ещё раз, мы пришлём новый".into(),
+        )
+    })?;
+    if !pending.right {
+        tx.commit().await?;
+        return Err(Error::validation("Код не подходит — проверьте SMS"));
+    }
+    sqlx::query!("DELETE FROM public_codes WHERE id = $1", pending.id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let form: BookingForm =
+        serde_json::from_value(pending.booking).map_err(|e| Error::Internal(e.to_string()))?;
+    finish(state, tenant, form, &pending.phone, true).await
+}
+
+/// Whether a code is waiting behind `token` (the confirmation page shows the phone's end).
+pub async fn pending_phone(db: &Db, slug: &str, token: &str) -> Result<String> {
+    let tenant = tenant(db, slug).await?;
+    let mut tx = db.tenant_read_tx(tenant).await?;
+    let phone = sqlx::query_scalar!(
+        "SELECT phone FROM public_codes
+         WHERE token_hash = sha256(convert_to($1, 'UTF8')) AND expires_at > now()",
+        token.trim()
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    let tail: String = phone
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    Ok(format!("…{tail}"))
+}
+
+/// The form's own checks; the phone in E.164.
+fn checked_form(form: &BookingForm) -> Result<String> {
+    let name = form.name.trim();
+    if name.is_empty() {
+        return Err(Error::validation("Укажите, как к вам обращаться"));
+    }
+    if name.chars().count() > 100 {
+        return Err(Error::validation("Имя — не длиннее 100 знаков"));
+    }
+    let phone = super::phone::normalize(form.phone.trim())
+        .ok_or_else(|| Error::validation("Укажите телефон полностью, например +7 916 123-45-67"))?;
+    DateTime::parse_from_rfc3339(form.start.trim())
+        .map_err(|_| Error::validation("Выберите время визита"))?;
+    if form.services.is_empty() || form.services.len() > MAX_CHOSEN {
+        return Err(Error::validation("Выберите работы для визита"));
+    }
+    if form.q.trim().chars().count() > 2000 {
+        return Err(Error::validation("Описание — не длиннее 2000 знаков"));
+    }
+    for (value, what) in [
+        (&form.make, "Марка"),
+        (&form.model, "Модель"),
+        (&form.plate, "Госномер"),
+    ] {
+        if value.trim().chars().count() > 50 {
+            return Err(Error::validation(format!("{what} — не длиннее 50 знаков")));
+        }
+    }
+    Ok(phone)
+}
+
+/// Whether the company takes this booking now: the page switched on, the phone under the cap
+/// on future visits, the time one the page offers (free, not past, within the weeks shown) at
+/// a shop that does the works.
+async fn bookable(tx: &mut Tx, form: &BookingForm, phone: &str) -> Result<()> {
+    let page = settings(tx).await?;
+    if !page.booking {
+        return Err(Error::Unprocessable(SWITCHED_OFF.into()));
+    }
+    let ahead = future_visits(tx, phone).await?;
+    if ahead >= i64::from(page.max_future_visits) {
+        return Err(Error::Unprocessable(format!(
+            "На этот номер уже есть записи вперёд ({ahead}). Чтобы записаться ещё, позвоните в сервис."
+        )));
+    }
+    let start = DateTime::parse_from_rfc3339(form.start.trim())
+        .map_err(|_| Error::validation("Выберите время визита"))?;
+    let shop_tz = booking::shop_hours(tx, form.shop).await?.1;
+    let day = start.with_timezone(&shop_tz).date_naive();
+    within_weeks_shown(tx, day).await?;
+    let offered = booking::free_slots(tx, form.shop, day, &form.services).await?;
+    if !offered.iter().any(|slot| slot.start_time == start) {
+        return Err(Error::Conflict(
+            "Это время уже заняли — выберите другое".into(),
+        ));
+    }
+    if !shops::offering(tx, &form.services)
+        .await?
+        .iter()
+        .any(|s| s.id == form.shop)
+    {
+        return Err(Error::validation("Этих работ в выбранном сервисе нет"));
+    }
+    Ok(())
+}
+
+/// Books the visit of a checked form: for a phone confirmed by a code, on the card that has it;
+/// for a typed one, on a card of its own ([`web_client`]). Then its manage link, and the message
+/// «вы записаны» with that link by the company's channels. `appointment.created` (and
+/// `client.created` for a new card) once committed, so the visit appears live in the calendar.
+async fn finish(
+    state: &AppState,
+    tenant: TenantId,
+    form: BookingForm,
+    phone: &str,
+    confirmed: bool,
+) -> Result<String> {
+    let words = form.q.trim();
     // The concierge thinks before the transaction opens: no connection waits on a model.
     let analysis = match words {
         "" => None,
@@ -426,34 +608,15 @@ pub async fn book(
         ),
     };
     let mut work = Work::begin(&state.db, tenant).await?;
-    let page = settings(work.tx()).await?;
-    if !page.booking {
-        return Err(Error::Unprocessable(SWITCHED_OFF.into()));
-    }
-    let ahead = future_visits(work.tx(), &phone).await?;
-    if ahead >= i64::from(page.max_future_visits) {
-        return Err(Error::Unprocessable(format!(
-            "На этот номер уже есть записи вперёд ({ahead}). Чтобы записаться ещё, позвоните в сервис."
-        )));
-    }
-    // Only an offered start: free now, not past, within the shop's hours and the weeks ahead.
-    let shop_tz = booking::shop_hours(work.tx(), form.shop).await?.1;
-    let day = start.with_timezone(&shop_tz).date_naive();
-    within_weeks_shown(work.tx(), day).await?;
-    let offered = booking::free_slots(work.tx(), form.shop, day, &form.services).await?;
-    if !offered.iter().any(|slot| slot.start_time == start) {
-        return Err(Error::Conflict(
-            "Это время уже заняли — выберите другое".into(),
-        ));
-    }
-    if !shops::offering(work.tx(), &form.services)
-        .await?
-        .iter()
-        .any(|s| s.id == form.shop)
-    {
-        return Err(Error::validation("Этих работ в выбранном сервисе нет"));
-    }
-    let (card, created) = web_client(work.tx(), tenant, name, &phone).await?;
+    bookable(work.tx(), &form, phone).await?;
+    let start = DateTime::parse_from_rfc3339(form.start.trim())
+        .map_err(|_| Error::validation("Выберите время визита"))?;
+    let name = form.name.trim();
+    let (card, created) = if confirmed {
+        clients::find_or_create_by_phone(work.tx(), tenant, name, phone).await?
+    } else {
+        web_client(work.tx(), tenant, name, phone).await?
+    };
     let car = NewVehicle {
         make: form.make.trim().to_string(),
         model: form.model.trim().to_string(),
@@ -465,6 +628,14 @@ pub async fn book(
     } else {
         Some(clients::cars::add_in(&mut work, card.id, car).await?.id)
     };
+    let token = super::crypto::random_token();
+    let slug = sqlx::query_scalar!("SELECT slug FROM tenants")
+        .fetch_one(&mut **work.tx())
+        .await?;
+    let link = format!(
+        "{}/b/{slug}/v/{token}",
+        state.config.public_url.trim_end_matches('/')
+    );
     let id = booking::book(
         work.tx(),
         tenant,
@@ -494,10 +665,10 @@ pub async fn book(
                 .transpose()
                 .map_err(|e| Error::Internal(e.to_string()))?,
             created_by: None,
+            manage_link: Some(link),
         },
     )
     .await?;
-    let token = super::crypto::random_token();
     sqlx::query!(
         "INSERT INTO visit_links (tenant_id, appointment_id, token_hash)
          VALUES ($1, $2, sha256(convert_to($3, 'UTF8')))",

@@ -75,8 +75,28 @@ pub async fn public_book(
         plate,
         website,
     };
-    let token = public::book(&state, &slug, form, client).await?;
-    leptos_axum::redirect(&public_url(&format!("/b/{slug}/v/{token}?done=booked")));
+    let next = match public::book(&state, &slug, form, client).await? {
+        public::Booked::Visit(token) => format!("/b/{slug}/v/{token}?done=booked"),
+        public::Booked::CodeSent(token) => format!("/b/{slug}/confirm/{token}"),
+    };
+    leptos_axum::redirect(&public_url(&next));
+    Ok(())
+}
+
+/// Where a code sent by SMS waits: the end of the phone it went to.
+#[server(endpoint = "public_pending")]
+pub async fn load_public_pending(slug: String, token: String) -> Result<String, AppError> {
+    let state = expect_context::<crate::domain::AppState>();
+    let found = crate::domain::public::pending_phone(&state.db, &slug, &token).await;
+    Ok(ssr::with_status(found)?)
+}
+
+/// The code typed: the visit is booked and the browser goes to its manage link.
+#[server(endpoint = "public_confirm")]
+pub async fn public_confirm(slug: String, token: String, code: String) -> Result<(), AppError> {
+    let state = expect_context::<crate::domain::AppState>();
+    let visit = crate::domain::public::confirm(&state, &slug, &token, &code).await?;
+    leptos_axum::redirect(&public_url(&format!("/b/{slug}/v/{visit}?done=booked")));
     Ok(())
 }
 
@@ -804,6 +824,60 @@ pub fn PublicCardPage() -> impl IntoView {
                     Err(error) => missing(error, None, NO_COMPANY),
                 }
             })}
+        </Suspense>
+    }
+}
+
+/// `/b/{slug}/confirm/{token}`: the code sent by SMS to the phone typed on the page.
+#[component]
+pub fn PublicConfirmPage() -> impl IntoView {
+    let (slug, token) = use_params_map().with_untracked(|p| {
+        (
+            p.get("slug").unwrap_or_default(),
+            p.get("token").unwrap_or_default(),
+        )
+    });
+    let back = public_url(&format!("/b/{slug}"));
+    let pending = Resource::new(
+        move || (slug.clone(), token.clone()),
+        |(slug, token)| async move {
+            let company = load_public_company(slug.clone()).await?;
+            let phone = load_public_pending(slug, token.clone()).await?;
+            Ok::<_, AppError>((company, phone, token))
+        },
+    );
+    view! {
+        <Suspense fallback=Loading>
+            {move || {
+                let back = back.clone();
+                Suspend::new(async move {
+                    match pending.await {
+                        Ok((company, phone, token)) => {
+                            let action = ServerAction::<PublicConfirm>::new();
+                            let slug = company.slug.clone();
+                            let title = format!("Код из SMS — {}", company.name);
+                            view! {
+                                <Frame company title>
+                                    <section class="rounded-xl bg-white p-4 shadow" aria-labelledby="code-title">
+                                        <h1 id="code-title" class="text-xl font-semibold">"Подтвердите телефон"</h1>
+                                        <p class="mt-1 text-sm text-slate-700">"Мы отправили SMS с кодом на номер " {phone} ". Введите его — и запись готова. Код действует 10 минут."</p>
+                                        <PlainForm action class="mt-3 space-y-3">
+                                            <input type="hidden" name="slug" value=slug/>
+                                            <input type="hidden" name="token" value=token/>
+                                            <div>
+                                                <label for="public-code" class="block text-sm font-medium">"Код из SMS"</label>
+                                                <input id="public-code" name="code" required=true inputmode="numeric" autocomplete="one-time-code" maxlength="6" class=INPUT/>
+                                            </div>
+                                            <button type="submit" class=BRAND_BUTTON>"Подтвердить запись"</button>
+                                        </PlainForm>
+                                    </section>
+                                </Frame>
+                            }.into_any()
+                        }
+                        Err(error) => missing(error, Some(back), "Код больше не действует: запишитесь ещё раз, мы пришлём новый"),
+                    }
+                })
+            }}
         </Suspense>
     }
 }

@@ -148,6 +148,7 @@ pub async fn create(
                 ai_summary: String::new(),
                 ai_analysis: None,
                 created_by: Some(staff.user.id),
+                manage_link: None,
             }
         })
         .await?;

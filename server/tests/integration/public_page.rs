@@ -540,3 +540,170 @@ async fn the_page_takes_the_company_colour_and_logo_and_its_qr_code_leads_to_it(
     assert!(html.contains("Запишитесь онлайн") && html.contains("/b/sever/qr.svg"));
     db.drop().await;
 }
+
+/// A company with SMS: the phone typed on the page is confirmed with a one-time code before the
+/// visit exists; the code goes by SMS, a wrong one is refused (five tries), the right one books
+/// the visit on the card that has the phone, and the «вы записаны» message carries the manage
+/// link.
+#[tokio::test]
+async fn with_sms_the_phone_is_confirmed_by_a_code_before_the_visit_is_booked() {
+    use app::domain::company::{self, CompanyPatch, SmsPatch};
+
+    let db = TestDb::new().await;
+    app::domain::demo::seed_demo(&db.app).await.unwrap();
+    let sever = tenant(&db, "sever").await;
+    let sms = crate::common::sms::FakeSms::start().await;
+    company::change(
+        &db.app,
+        &crate::common::test_config(),
+        sever,
+        CompanyPatch {
+            sms: Some(SmsPatch {
+                provider: "smsru".into(),
+                key: Some("sever-api-id".into()),
+                sender: None,
+                url: None,
+            }),
+            ..CompanyPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    let server = TestServer::start(
+        &db,
+        &[
+            ("SMSRU_API_URL", sms.base.as_str()),
+            ("PUBLIC_URL", "https://ac.example.ru/concierge"),
+        ],
+    )
+    .await;
+    // A staff card with this phone: once the code proves the phone, the visit is that card's.
+    let (card, phone): (i64, String) = sqlx::query_as(
+        "SELECT id, phone FROM clients WHERE tenant_id = $1 AND phone IS NOT NULL ORDER BY id LIMIT 1",
+    )
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let (service, shop): (i64, i64) = sqlx::query_as(
+        "SELECT s.id, sh.id FROM services s JOIN shops sh ON sh.tenant_id = s.tenant_id
+         WHERE s.tenant_id = $1 AND s.is_active AND s.shop_id IS NULL ORDER BY s.id, sh.id LIMIT 1",
+    )
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let base = format!("/b/sever/book?s={service}&shop={shop}");
+    let (_, html) = page(&server, &base).await;
+    let (_, html) = page(&server, &format!("{base}&day={}", first_day(&html))).await;
+    let start = first_after(&html, "name=\"start\"", "value").unwrap();
+    let before: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM appointments WHERE tenant_id = $1 AND start_time = $2::timestamptz",
+    )
+    .bind(sever.0)
+    .bind(&start)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    let (service, shop) = (service.to_string(), shop.to_string());
+    let (status, location, body) = post(
+        &server,
+        "public_book",
+        &[
+            ("slug", "sever"),
+            ("q", ""),
+            ("services", &service),
+            ("shop", &shop),
+            ("start", &start),
+            ("name", "Сергей Кодов"),
+            ("phone", &phone),
+            ("make", ""),
+            ("model", ""),
+            ("plate", ""),
+            ("website", ""),
+        ],
+    )
+    .await;
+    assert!(status < 400, "{status} {body}");
+    let token = location
+        .strip_prefix("/b/sever/confirm/")
+        .unwrap_or_else(|| panic!("the code page, got {location:?}"))
+        .to_string();
+    let visits = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM appointments WHERE tenant_id = $1 AND start_time = $2::timestamptz",
+        )
+        .bind(sever.0)
+        .bind(&start)
+        .fetch_one(&db.owner)
+        .await
+        .unwrap()
+    };
+    assert_eq!(visits().await, before, "nothing is booked before the code");
+    let sent = sms.wait_for(&phone, "Код для записи").await;
+    let code: String = sent.text.chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(code.len(), 6, "{}", sent.text);
+    let (_, html) = page(&server, &format!("/b/sever/confirm/{token}")).await;
+    assert!(
+        html.contains(&format!("…{}", &phone[phone.len() - 4..])),
+        "{html}"
+    );
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (status, _, body) = post(
+        &server,
+        "public_confirm",
+        &[("slug", "sever"), ("token", &token), ("code", wrong)],
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("Код не подходит"), "{body}");
+    assert_eq!(visits().await, before);
+
+    let (status, location, body) = post(
+        &server,
+        "public_confirm",
+        &[("slug", "sever"), ("token", &token), ("code", &code)],
+    )
+    .await;
+    assert!(status < 400, "{status} {body}");
+    let link = location
+        .strip_suffix("?done=booked")
+        .expect("the manage link")
+        .to_string();
+    let booked_for: i64 = sqlx::query_scalar(
+        "SELECT client_id FROM appointments WHERE tenant_id = $1 AND start_time = $2::timestamptz AND status = 'new'
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(sever.0)
+    .bind(&start)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(
+        booked_for, card,
+        "a confirmed phone books on the card that has it"
+    );
+    // The code is used up.
+    let (status, _, _) = post(
+        &server,
+        "public_confirm",
+        &[("slug", "sever"), ("token", &token), ("code", &code)],
+    )
+    .await;
+    assert_eq!(status, 422);
+    // «Вы записаны» with the manage link, queued for the client's channels.
+    let message: String = sqlx::query_scalar(
+        "SELECT payload->>'text' FROM jobs WHERE tenant_id = $1 AND dedupe_key LIKE 'booked:%'
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(sever.0)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert!(
+        message.contains(&format!("https://ac.example.ru/concierge{link}")),
+        "{message}"
+    );
+    db.drop().await;
+}

@@ -119,6 +119,16 @@ async fn fill(tx: &mut Tx, tenant: TenantId) {
     .execute(&mut **tx)
     .await
     .unwrap();
+    // A booking on the public page waiting for its SMS code.
+    sqlx::query(
+        "INSERT INTO public_codes (tenant_id, token_hash, code_hash, phone, booking, expires_at)
+         VALUES ($1, sha256(convert_to('pending-' || $1::text, 'UTF8')), sha256(convert_to('code', 'UTF8')),
+                 '+79160000003', '{}', now() + interval '10 minutes')",
+    )
+    .bind(t)
+    .execute(&mut **tx)
+    .await
+    .unwrap();
     let filter: i64 = sqlx::query_scalar(
         "INSERT INTO services (tenant_id, shop_id, name, price, duration_minutes) VALUES ($1, $2, 'Filter', 500, 15) RETURNING id",
     )

@@ -69,6 +69,9 @@ pub struct NewBooking {
     pub ai_summary: String,
     pub ai_analysis: Option<serde_json::Value>,
     pub created_by: Option<i64>,
+    /// The customer's own link to the visit (a booking on the public page), given in the
+    /// «вы записаны» message.
+    pub manage_link: Option<String>,
 }
 
 /// A change to an appointment; `None` leaves that part as it is.
@@ -382,7 +385,7 @@ pub async fn book(tx: &mut Tx, tenant: TenantId, new: NewBooking) -> Result<i64>
     outbox::schedule_reminders(tx, tenant, id).await?;
     // A visit booked in the bot is confirmed in the chat at once; others get a message.
     if new.source != Channel::Telegram {
-        outbox::booked(tx, tenant, id).await?;
+        outbox::booked(tx, tenant, id, new.manage_link.as_deref()).await?;
     }
     Ok(id)
 }

@@ -521,6 +521,7 @@ pub async fn book_visit(form: BookingForm) -> Result<i64, AppError> {
         ai_summary: String::new(),
         ai_analysis: None,
         created_by: Some(user.id),
+        manage_link: None,
     })
     .await?;
     Ok(appointment.id)

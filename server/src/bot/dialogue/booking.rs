@@ -470,6 +470,7 @@ async fn confirm(
         ai_summary: request.summary.clone(),
         ai_analysis: request.analysis.clone(),
         created_by: None,
+        manage_link: None,
     };
     conversation.awaiting = None;
     match booking::book(tx, tenant, new).await {

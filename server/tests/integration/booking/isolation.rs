@@ -139,6 +139,7 @@ async fn a_change_that_does_not_commit_publishes_nothing() {
             ai_summary: String::new(),
             ai_analysis: None,
             created_by: None,
+            manage_link: None,
         }
     };
 

@@ -156,6 +156,7 @@ fn visit(shop_id: i64, client_id: i64, service_ids: &[i64], start: &str) -> NewB
         ai_summary: String::new(),
         ai_analysis: None,
         created_by: None,
+        manage_link: None,
     }
 }
 
