@@ -120,3 +120,42 @@ test('a bot-like client that fills the hidden field is refused, and nothing is b
   assert.match(page.url(), /\/book\?/);
   await page.context().close();
 });
+
+test('an admin switches the page off and on in Settings, and prints the QR card', async () => {
+  const page = await openPage(browser);
+  await logIn(page, 'admin@sever.demo');
+  await page.goto(`${BASE_URL}/settings`);
+  const section = page.getByRole('region', { name: 'Запись на сайте' });
+  await section.getByRole('link', { name: /\/b\/sever$/ }).waitFor();
+  assert.match(await section.getByLabel('Код для сайта сервиса (вставьте в страницу)').inputValue(), /<iframe src="[^"]+\/b\/sever"[^>]*data-auto-concierge><\/iframe>\s*<script src="[^"]+\/embed\.js" async><\/script>/);
+  const qr = await page.request.get(`${BASE_URL}/b/sever/qr.svg`);
+  assert.equal(qr.headers()['content-type'], 'image/svg+xml');
+
+  await section.getByLabel('Клиенты могут записываться на странице').uncheck();
+  await section.getByLabel('Цвет страницы').fill('#0F766E');
+  await section.getByRole('button', { name: 'Сохранить' }).click();
+  await page.getByRole('region', { name: 'Запись на сайте' }).getByText('Сохранено').waitFor();
+  const visitor = await openPage(browser, { width: 390, height: 800 });
+  await visitor.goto(`${BASE_URL}/b/sever`);
+  await visitor.getByText('Запись на сайте сейчас выключена').waitFor();
+  assert.equal(await visitor.getByRole('button', { name: 'Подобрать работы' }).count(), 0);
+
+  const again = page.getByRole('region', { name: 'Запись на сайте' });
+  await again.getByLabel('Клиенты могут записываться на странице').check();
+  await again.getByRole('button', { name: 'Сохранить' }).click();
+  await page.getByRole('region', { name: 'Запись на сайте' }).getByText('Сохранено').waitFor();
+  assert.ok(await page.getByRole('region', { name: 'Запись на сайте' }).getByLabel('Клиенты могут записываться на странице').isChecked());
+  await visitor.goto(`${BASE_URL}/b/sever`);
+  await visitor.getByRole('button', { name: 'Подобрать работы' }).waitFor();
+
+  // The A5 card for the reception desk.
+  await visitor.setViewportSize({ width: 700, height: 1000 });
+  await visitor.goto(`${BASE_URL}/b/sever/card`);
+  await visitor.getByText('Запишитесь онлайн').waitFor();
+  await visitor.locator('img[alt="QR-код страницы записи"]').evaluate((img) => img.decode());
+  await visitor.locator('article').screenshot({ path: 'end2end/artifacts/public-card.png' });
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(visitor.errors, []);
+  await page.context().close();
+  await visitor.context().close();
+});

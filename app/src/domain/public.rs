@@ -566,15 +566,7 @@ async fn bookable(tx: &mut Tx, form: &BookingForm, phone: &str) -> Result<()> {
     }
     let start = DateTime::parse_from_rfc3339(form.start.trim())
         .map_err(|_| Error::validation("Выберите время визита"))?;
-    let shop_tz = booking::shop_hours(tx, form.shop).await?.1;
-    let day = start.with_timezone(&shop_tz).date_naive();
-    within_weeks_shown(tx, day).await?;
-    let offered = booking::free_slots(tx, form.shop, day, &form.services).await?;
-    if !offered.iter().any(|slot| slot.start_time == start) {
-        return Err(Error::Conflict(
-            "Это время уже заняли — выберите другое".into(),
-        ));
-    }
+    offered(tx, form.shop, &form.services, start).await?;
     if !shops::offering(tx, &form.services)
         .await?
         .iter()
@@ -687,13 +679,27 @@ async fn finish(
     Ok(token)
 }
 
-/// Only days the page offers: from today to the weeks the day picker searches
-/// ([`booking::SEARCH_DAYS`]); a time further ahead was never shown, so it is not taken.
-async fn within_weeks_shown(tx: &mut Tx, day: NaiveDate) -> Result<()> {
+/// Whether `start` is a time the page offers for these services at `shop`: free now, not past,
+/// within the shop's hours and within the weeks the day picker searches
+/// ([`booking::SEARCH_DAYS`]); a time the page never showed is not taken.
+async fn offered(
+    tx: &mut Tx,
+    shop: i64,
+    services: &[i64],
+    start: DateTime<chrono::FixedOffset>,
+) -> Result<()> {
+    let shop_tz = booking::shop_hours(tx, shop).await?.1;
+    let day = start.with_timezone(&shop_tz).date_naive();
     let today = super::company::today(tx).await?;
     if day < today || day > today + chrono::Duration::days(booking::SEARCH_DAYS) {
         return Err(Error::Conflict(
             "Это время недоступно для записи — выберите другое".into(),
+        ));
+    }
+    let slots = booking::free_slots(tx, shop, day, services).await?;
+    if !slots.iter().any(|slot| slot.start_time == start) {
+        return Err(Error::Conflict(
+            "Это время уже заняли — выберите другое".into(),
         ));
     }
     Ok(())
@@ -830,70 +836,61 @@ fn status_text(status: Status) -> &'static str {
 /// Use case: the customer cancels their visit through its manage link (a visit that has not
 /// started, as in the bot); `appointment.updated` once committed.
 pub async fn cancel(state: &AppState, slug: &str, token: &str) -> Result<()> {
-    let tenant = tenant(&state.db, slug).await?;
-    let mut work = Work::begin(&state.db, tenant).await?;
-    let appointment = linked_visit(work.tx(), token).await?;
-    if !Status::can_transition(appointment.status, Status::Cancelled) {
-        return Err(Error::Unprocessable(
-            "Эту запись уже нельзя отменить — позвоните в сервис".into(),
-        ));
-    }
-    booking::change(
-        work.tx(),
-        tenant,
-        appointment.id,
-        booking::Change {
-            status: Some(Status::Cancelled),
-            reason: Some("Клиент отменил запись на сайте".into()),
-            ..booking::Change::default()
-        },
-        None,
-        Channel::Web,
-    )
-    .await?;
-    let appointment = booking::get(work.tx(), appointment.id).await?;
-    work.publish(Event::AppointmentUpdated(&appointment))?;
-    work.commit(&state.events).await
+    change_linked(state, slug, token, VisitChange::Cancel).await
 }
 
 /// Use case: the customer moves their visit through its manage link to one of the offered free
 /// start times; `appointment.updated` once committed.
 pub async fn reschedule(state: &AppState, slug: &str, token: &str, start: &str) -> Result<()> {
-    let tenant = tenant(&state.db, slug).await?;
     let start = DateTime::parse_from_rfc3339(start.trim())
         .map_err(|_| Error::validation("Выберите новое время"))?;
+    change_linked(state, slug, token, VisitChange::MoveTo(start)).await
+}
+
+/// What a customer may do to their visit through its manage link.
+enum VisitChange {
+    Cancel,
+    MoveTo(DateTime<chrono::FixedOffset>),
+}
+
+/// The customer's change to the visit behind a manage link, while it has not started, applied as
+/// the customer's on the web; `appointment.updated` once committed.
+async fn change_linked(state: &AppState, slug: &str, token: &str, what: VisitChange) -> Result<()> {
+    let tenant = tenant(&state.db, slug).await?;
     let mut work = Work::begin(&state.db, tenant).await?;
     let appointment = linked_visit(work.tx(), token).await?;
     if !Status::can_transition(appointment.status, Status::Cancelled)
         || appointment.start_time <= Utc::now()
     {
         return Err(Error::Unprocessable(
-            "Эту запись уже нельзя перенести — позвоните в сервис".into(),
+            "Эту запись уже нельзя изменить — позвоните в сервис".into(),
         ));
     }
-    let shop_tz = booking::shop_hours(work.tx(), appointment.shop_id).await?.1;
-    let day = start.with_timezone(&shop_tz).date_naive();
-    within_weeks_shown(work.tx(), day).await?;
-    let offered = booking::free_slots(
-        work.tx(),
-        appointment.shop_id,
-        day,
-        &appointment.service_ids,
-    )
-    .await?;
-    if !offered.iter().any(|slot| slot.start_time == start) {
-        return Err(Error::Conflict(
-            "Это время уже заняли — выберите другое".into(),
-        ));
-    }
+    let change = match what {
+        VisitChange::Cancel => booking::Change {
+            status: Some(Status::Cancelled),
+            reason: Some("Клиент отменил запись на сайте".into()),
+            ..booking::Change::default()
+        },
+        VisitChange::MoveTo(start) => {
+            offered(
+                work.tx(),
+                appointment.shop_id,
+                &appointment.service_ids,
+                start,
+            )
+            .await?;
+            booking::Change {
+                start_time: Some(start.with_timezone(&Utc)),
+                ..booking::Change::default()
+            }
+        }
+    };
     booking::change(
         work.tx(),
         tenant,
         appointment.id,
-        booking::Change {
-            start_time: Some(start.with_timezone(&Utc)),
-            ..booking::Change::default()
-        },
+        change,
         None,
         Channel::Web,
     )

@@ -578,18 +578,9 @@ fn ChooseTime(step: PublicBooking) -> impl IntoView {
         view! {
             <section class="mt-4 rounded-xl bg-white p-4 shadow" aria-labelledby="day-title">
                 <h2 id="day-title" class="font-semibold">"День"</h2>
-                <ul class="mt-2 grid grid-cols-3 gap-2 sm:grid-cols-5">
-                    {step.days.iter().map(|(label, day)| {
-                        let current = chosen.as_deref() == Some(day.as_str());
-                        let href = link(query.with(|q| q.day = Some(day.clone())));
-                        view! {
-                            <li><a href=href aria-current=current.then_some("date")
-                                class=if current { "block rounded-lg border-2 border-[var(--brand,#1d4ed8)] p-2 text-center font-medium" } else { "block rounded-lg border p-2 text-center hover:bg-slate-50" }>
-                                {label.clone()}
-                            </a></li>
-                        }
-                    }).collect_view()}
-                </ul>
+                <DayLinks
+                    days=step.days.iter().map(|(label, day)| (label.clone(), day.clone(), link(query.with(|q| q.day = Some(day.clone()))))).collect()
+                    chosen/>
             </section>
         }
     });
@@ -602,6 +593,42 @@ fn ChooseTime(step: PublicBooking) -> impl IntoView {
         {notice}
         {days}
         {contact}
+    }
+}
+
+/// Days with free time as links (label, `2026-12-24`, where the link leads); `chosen` marked.
+#[component]
+fn DayLinks(days: Vec<(String, String, String)>, chosen: Option<String>) -> impl IntoView {
+    view! {
+        <ul class="mt-2 grid grid-cols-3 gap-2 sm:grid-cols-5">
+            {days.into_iter().map(|(label, day, href)| {
+                let current = chosen.as_deref() == Some(day.as_str());
+                view! {
+                    <li><a href=href aria-current=current.then_some("date")
+                        class=if current { "block rounded-lg border-2 border-[var(--brand,#1d4ed8)] p-2 text-center font-medium" } else { "block rounded-lg border p-2 text-center hover:bg-slate-50" }>
+                        {label}
+                    </a></li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// Free start times as radio buttons named `start` (label «10:30», value RFC 3339).
+#[component]
+fn TimeChoice(times: Vec<(String, String)>, prefix: &'static str) -> impl IntoView {
+    view! {
+        <div class="mt-2 grid grid-cols-4 gap-2 sm:grid-cols-6">
+            {times.into_iter().enumerate().map(|(i, (label, start))| {
+                let id = format!("{prefix}-{i}");
+                view! {
+                    <div>
+                        <input id=id.clone() type="radio" name="start" value=start required=true class="peer sr-only"/>
+                        <label for=id class="block cursor-pointer rounded-lg border p-2 text-center peer-checked:border-2 peer-checked:border-[var(--brand,#1d4ed8)] peer-checked:font-semibold peer-focus-visible:ring-2">{label}</label>
+                    </div>
+                }
+            }).collect_view()}
+        </div>
     }
 }
 
@@ -620,17 +647,7 @@ fn ContactForm(step: PublicBooking) -> impl IntoView {
                 <input type="hidden" name="shop" value=query.shop.unwrap_or_default().to_string()/>
                 <fieldset>
                     <legend id="time-title" class="font-semibold">"Время"</legend>
-                    <div class="mt-2 grid grid-cols-4 gap-2 sm:grid-cols-6">
-                        {step.times.iter().enumerate().map(|(i, (label, start))| {
-                            let id = format!("time-{i}");
-                            view! {
-                                <div>
-                                    <input id=id.clone() type="radio" name="start" value=start.clone() required=true class="peer sr-only"/>
-                                    <label for=id class="block cursor-pointer rounded-lg border p-2 text-center peer-checked:border-2 peer-checked:border-[var(--brand,#1d4ed8)] peer-checked:font-semibold peer-focus-visible:ring-2">{label.clone()}</label>
-                                </div>
-                            }
-                        }).collect_view()}
-                    </div>
+                    <TimeChoice times=step.times.clone() prefix="time"/>
                 </fieldset>
                 <div>
                     <label for="public-name" class="block text-sm font-medium">"Как к вам обращаться"</label>
@@ -717,17 +734,9 @@ fn Visit(visit: PublicVisit, done: Option<String>) -> impl IntoView {
                     view! { <p class="mt-1 text-sm text-slate-700">"В ближайшие недели свободного времени нет — позвоните в сервис."</p> }.into_any()
                 } else {
                     view! {
-                        <ul class="mt-2 grid grid-cols-3 gap-2 sm:grid-cols-5">
-                            {visit.days.iter().map(|(label, day)| {
-                                let current = chosen.as_deref() == Some(day.as_str());
-                                view! {
-                                    <li><a href=format!("{here}?day={day}") aria-current=current.then_some("date")
-                                        class=if current { "block rounded-lg border-2 border-[var(--brand,#1d4ed8)] p-2 text-center font-medium" } else { "block rounded-lg border p-2 text-center hover:bg-slate-50" }>
-                                        {label.clone()}
-                                    </a></li>
-                                }
-                            }).collect_view()}
-                        </ul>
+                        <DayLinks
+                            days=visit.days.iter().map(|(label, day)| (label.clone(), day.clone(), format!("{here}?day={day}"))).collect()
+                            chosen=chosen.clone()/>
                     }.into_any()
                 }}
                 {(chosen.is_some()).then(|| view! { <MoveForm slug=slug.clone() token=token.clone() times=visit.times.clone()/> })}
@@ -777,17 +786,7 @@ fn MoveForm(slug: String, token: String, times: Vec<(String, String)>) -> impl I
             <input type="hidden" name="token" value=token/>
             <fieldset>
                 <legend class="text-sm font-medium">"Новое время"</legend>
-                <div class="mt-2 grid grid-cols-4 gap-2 sm:grid-cols-6">
-                    {times.into_iter().enumerate().map(|(i, (label, start))| {
-                        let id = format!("move-{i}");
-                        view! {
-                            <div>
-                                <input id=id.clone() type="radio" name="start" value=start required=true class="peer sr-only"/>
-                                <label for=id class="block cursor-pointer rounded-lg border p-2 text-center peer-checked:border-2 peer-checked:border-[var(--brand,#1d4ed8)] peer-checked:font-semibold peer-focus-visible:ring-2">{label}</label>
-                            </div>
-                        }
-                    }).collect_view()}
-                </div>
+                <TimeChoice times prefix="move"/>
             </fieldset>
             <button type="submit" class=PRIMARY_BUTTON>"Перенести"</button>
         </PlainForm>
@@ -795,8 +794,8 @@ fn MoveForm(slug: String, token: String, times: Vec<(String, String)>) -> impl I
     .into_any()
 }
 
-/// `/b/{slug}/card`: an A5 card for the reception desk — the company, «Запишитесь онлайн», the
-/// page's QR code and address — laid out for printing.
+/// `/b/{slug}/card`: an A5 card for the reception desk — the company, «Запишитесь онлайн» and
+/// the page's QR code — laid out for printing.
 #[component]
 pub fn PublicCardPage() -> impl IntoView {
     let slug = slug_param();
