@@ -185,3 +185,24 @@ test('/metrics is never reachable through the public site, by any spelling of it
   // The rest of the site is still served.
   assert.equal(await rawGet(`${proxy.protocol}//${proxy.host}`, '/concierge/health', auth), 200);
 });
+
+test('under /concierge/: a car owner books on the public page and reaches the manage link — nothing escapes the prefix', async () => {
+  const page = await openPage(browser, { width: 390, height: 800 });
+  const { escaped } = watchRequests(page);
+  await page.goto(`${PREFIXED}/b/sever`);
+  await page.getByLabel('Опишите, что случилось с машиной').fill('скрипят тормоза');
+  await page.getByRole('button', { name: 'Подобрать работы' }).click();
+  await page.getByRole('region', { name: 'Что это может быть' }).getByRole('button', { name: 'Выбрать время' }).click();
+  const shops = page.getByRole('region', { name: 'В какой сервис удобнее приехать?' });
+  if (await shops.count()) await shops.getByRole('link').first().click();
+  await page.getByRole('region', { name: 'День' }).getByRole('link').first().click();
+  await page.getByRole('group', { name: 'Время' }).locator('label').first().click();
+  await page.getByLabel('Как к вам обращаться').fill('Префикс Клиентов');
+  await page.getByLabel('Телефон', { exact: true }).fill('+7 916 700-00-09');
+  await page.getByRole('button', { name: 'Записаться' }).click();
+  await page.getByText('Вы записаны!').waitFor();
+  assert.ok(page.url().startsWith(`${PREFIXED}/b/sever/v/`), page.url());
+  assert.deepEqual(escaped, []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

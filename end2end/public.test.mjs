@@ -159,3 +159,18 @@ test('an admin switches the page off and on in Settings, and prints the QR card'
   await page.context().close();
   await visitor.context().close();
 });
+
+test('the embed snippet on a shop’s own site shows the page in a frame that grows with it', async () => {
+  const page = await openPage(browser, { width: 1024, height: 800 });
+  // The shop's site: another origin (a blank page) with the snippet from Settings.
+  await page.setContent(`<h1>Сайт сервиса</h1>
+    <iframe src="${BASE_URL}/b/sever" title="Запись в автосервис" style="width:100%;min-height:600px;border:0" data-auto-concierge></iframe>
+    <script src="${BASE_URL}/embed.js"></script>`);
+  const frame = page.frameLocator('iframe[data-auto-concierge]');
+  await frame.getByRole('button', { name: 'Подобрать работы' }).waitFor();
+  await page.waitForFunction(() => parseInt(document.querySelector('iframe').style.height, 10) > 1000);
+  const inner = await page.frames()[1].evaluate(() => document.documentElement.scrollHeight);
+  const outer = await page.evaluate(() => parseInt(document.querySelector('iframe').style.height, 10));
+  assert.ok(Math.abs(inner - outer) <= 2, `the frame is ${outer}px, its page ${inner}px`);
+  await page.context().close();
+});

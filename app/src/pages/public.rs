@@ -79,7 +79,7 @@ pub async fn public_book(
         public::Booked::Visit(token) => format!("/b/{slug}/v/{token}?done=booked"),
         public::Booked::CodeSent(token) => format!("/b/{slug}/confirm/{token}"),
     };
-    leptos_axum::redirect(&public_url(&next));
+    leptos_axum::redirect(&crate::session::ssr::public_url(&state.config, &next));
     Ok(())
 }
 
@@ -96,7 +96,10 @@ pub async fn load_public_pending(slug: String, token: String) -> Result<String, 
 pub async fn public_confirm(slug: String, token: String, code: String) -> Result<(), AppError> {
     let state = expect_context::<crate::domain::AppState>();
     let visit = crate::domain::public::confirm(&state, &slug, &token, &code).await?;
-    leptos_axum::redirect(&public_url(&format!("/b/{slug}/v/{visit}?done=booked")));
+    leptos_axum::redirect(&crate::session::ssr::public_url(
+        &state.config,
+        &format!("/b/{slug}/v/{visit}?done=booked"),
+    ));
     Ok(())
 }
 
@@ -116,7 +119,10 @@ pub async fn load_public_visit(
 pub async fn public_cancel(slug: String, token: String) -> Result<(), AppError> {
     let state = expect_context::<crate::domain::AppState>();
     crate::domain::public::cancel(&state, &slug, &token).await?;
-    leptos_axum::redirect(&public_url(&format!("/b/{slug}/v/{token}?done=cancelled")));
+    leptos_axum::redirect(&crate::session::ssr::public_url(
+        &state.config,
+        &format!("/b/{slug}/v/{token}?done=cancelled"),
+    ));
     Ok(())
 }
 
@@ -124,7 +130,10 @@ pub async fn public_cancel(slug: String, token: String) -> Result<(), AppError> 
 pub async fn public_move(slug: String, token: String, start: String) -> Result<(), AppError> {
     let state = expect_context::<crate::domain::AppState>();
     crate::domain::public::reschedule(&state, &slug, &token, &start).await?;
-    leptos_axum::redirect(&public_url(&format!("/b/{slug}/v/{token}?done=moved")));
+    leptos_axum::redirect(&crate::session::ssr::public_url(
+        &state.config,
+        &format!("/b/{slug}/v/{token}?done=moved"),
+    ));
     Ok(())
 }
 
