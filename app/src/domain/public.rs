@@ -367,6 +367,9 @@ pub struct BookingForm {
     pub make: String,
     pub model: String,
     pub plate: String,
+    /// Where to send the visit's link (optional; the card's e-mail when the card is the page's).
+    #[serde(default)]
+    pub email: String,
     /// The honeypot: hidden from people, filled by bots.
     #[serde(skip)]
     pub website: String,
@@ -423,6 +426,10 @@ pub async fn book(
             .map(Booked::Visit);
     };
     bookable(&mut tx, &form, &phone).await?;
+    // Codes long expired (never typed) go as new ones come.
+    sqlx::query!("DELETE FROM public_codes WHERE expires_at < now() - interval '1 day'")
+        .execute(&mut *tx)
+        .await?;
     let token = super::crypto::random_token();
     let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
     let booking = serde_json::to_value(&form).map_err(|e| Error::Internal(e.to_string()))?;
@@ -538,6 +545,12 @@ fn checked_form(form: &BookingForm) -> Result<String> {
     if form.q.trim().chars().count() > 2000 {
         return Err(Error::validation("Описание — не длиннее 2000 знаков"));
     }
+    let email = form.email.trim();
+    if !email.is_empty() && (email.len() > 254 || !super::mail::is_address(email)) {
+        return Err(Error::validation(
+            "E-mail: укажите корректный адрес или оставьте пустым",
+        ));
+    }
     for (value, what) in [
         (&form.make, "Марка"),
         (&form.model, "Модель"),
@@ -607,7 +620,7 @@ async fn finish(
     let (card, created) = if confirmed {
         clients::find_or_create_by_phone(work.tx(), tenant, name, phone).await?
     } else {
-        web_client(work.tx(), tenant, name, phone).await?
+        web_client(work.tx(), tenant, name, phone, form.email.trim()).await?
     };
     let car = NewVehicle {
         make: form.make.trim().to_string(),
@@ -725,7 +738,9 @@ async fn web_client(
     tenant: TenantId,
     name: &str,
     phone: &str,
+    email: &str,
 ) -> Result<(clients::Client, bool)> {
+    let email = Some(email.to_string()).filter(|e| !e.is_empty());
     let earlier = sqlx::query_scalar!(
         "SELECT id FROM clients
          WHERE unverified_phone = $1 AND phone IS NULL AND telegram_id IS NULL
@@ -735,6 +750,16 @@ async fn web_client(
     .fetch_optional(&mut **tx)
     .await?;
     if let Some(id) = earlier {
+        // The page's own card: the address given now is where this visit's link goes.
+        if let Some(email) = &email {
+            sqlx::query!(
+                "UPDATE clients SET email = $2, updated_at = now() WHERE id = $1",
+                id,
+                email
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
         return Ok((clients::get(tx, id).await?, false));
     }
     let card = clients::create(
@@ -743,7 +768,7 @@ async fn web_client(
         NewClient {
             full_name: name.to_string(),
             phone: None,
-            email: None,
+            email,
             telegram_id: None,
             notes: "Записался на сайте".into(),
             vehicles: Vec::new(),

@@ -9,6 +9,10 @@
 //!   contact form, which books through `booking::book` (source `web`).
 //! - `/b/{slug}/v/{token}`: the visit behind its manage link: cancel or move it.
 
+// The booking form posts its fields flat (`name=…&phone=…`, readable with JavaScript off): one
+// server-function argument each, more than clippy's seven.
+#![allow(clippy::too_many_arguments)]
+
 use crate::components::{
     feedback::Loading,
     form::{PlainForm, INPUT, PRIMARY_BUTTON},
@@ -28,7 +32,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 pub async fn load_public_company(slug: String) -> Result<PublicCompany, AppError> {
     let state = expect_context::<crate::domain::AppState>();
     let found = crate::domain::public::company(&state.db, &slug).await;
-    Ok(ssr::with_status(found)?)
+    ssr::with_status(found)
 }
 
 /// One step of booking on the page of `slug`, as `query` chose so far.
@@ -40,11 +44,10 @@ pub async fn load_public_booking(
     let state = expect_context::<crate::domain::AppState>();
     let client = ssr::client_address(&state).await?;
     let found = crate::domain::public::booking_step(&state, &slug, query, client).await;
-    Ok(ssr::with_status(found)?)
+    ssr::with_status(found)
 }
 
 /// Books the visit; on success the browser goes to the visit's manage link.
-#[allow(clippy::too_many_arguments)]
 #[server(endpoint = "public_book")]
 pub async fn public_book(
     slug: String,
@@ -58,6 +61,7 @@ pub async fn public_book(
     model: String,
     plate: String,
     website: String,
+    #[server(default)] email: Option<String>,
 ) -> Result<(), AppError> {
     use crate::domain::public::{self, BookingForm};
 
@@ -73,6 +77,7 @@ pub async fn public_book(
         make,
         model,
         plate,
+        email: email.unwrap_or_default(),
         website,
     };
     let next = match public::book(&state, &slug, form, client).await? {
@@ -88,7 +93,7 @@ pub async fn public_book(
 pub async fn load_public_pending(slug: String, token: String) -> Result<String, AppError> {
     let state = expect_context::<crate::domain::AppState>();
     let found = crate::domain::public::pending_phone(&state.db, &slug, &token).await;
-    Ok(ssr::with_status(found)?)
+    ssr::with_status(found)
 }
 
 /// The code typed: the visit is booked and the browser goes to its manage link.
@@ -112,7 +117,7 @@ pub async fn load_public_visit(
 ) -> Result<PublicVisit, AppError> {
     let state = expect_context::<crate::domain::AppState>();
     let found = crate::domain::public::visit(&state.db, &slug, &token, day.as_deref()).await;
-    Ok(ssr::with_status(found)?)
+    ssr::with_status(found)
 }
 
 #[server(endpoint = "public_cancel")]
@@ -665,6 +670,11 @@ fn ContactForm(step: PublicBooking) -> impl IntoView {
                 <div>
                     <label for="public-phone" class="block text-sm font-medium">"Телефон"</label>
                     <input id="public-phone" name="phone" type="tel" required=true autocomplete="tel" inputmode="tel" placeholder="+7 916 123-45-67" class=INPUT/>
+                </div>
+                <div>
+                    <label for="public-email" class="block text-sm font-medium">"E-mail (необязательно)"</label>
+                    <input id="public-email" name="email" type="email" autocomplete="email" maxlength="254" aria-describedby="public-email-hint" class=INPUT/>
+                    <p id="public-email-hint" class="text-xs text-slate-500">"Пришлём письмо со ссылкой, по которой запись можно перенести или отменить."</p>
                 </div>
                 <fieldset class="grid grid-cols-1 gap-2 sm:grid-cols-3">
                     <legend class="text-sm font-medium">"Автомобиль (необязательно)"</legend>

@@ -127,6 +127,19 @@ async fn shop_offering(db: &TestDb, tenant: app::domain::db::TenantId, service: 
     shops[0].id
 }
 
+/// The visit as the page booked it: id, source, status, note, summary, the card's phone and
+/// typed phone, its car.
+type BookedRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
 #[tokio::test]
 async fn a_car_owner_books_on_the_public_page_and_manages_the_visit_by_its_link() {
     let db = TestDb::new().await;
@@ -195,6 +208,7 @@ async fn a_car_owner_books_on_the_public_page_and_manages_the_visit_by_its_link(
             ("make", "Kia".to_string()),
             ("model", "Rio".to_string()),
             ("plate", "а123вс77".to_string()),
+            ("email", "olga@example.ru".to_string()),
             ("website", String::new()),
         ]
     };
@@ -212,9 +226,7 @@ async fn a_car_owner_books_on_the_public_page_and_manages_the_visit_by_its_link(
         .to_string();
     assert!(token.len() >= 40, "an unguessable token: {token}");
 
-    let (id, source, status, note, summary, card_phone, typed, car): (
-        i64, String, String, String, String, Option<String>, Option<String>, Option<String>,
-    ) = sqlx::query_as(
+    let (id, source, status, note, summary, card_phone, typed, car): BookedRow = sqlx::query_as(
         "SELECT a.id, a.source, a.status, a.customer_note, a.ai_summary, c.phone, c.unverified_phone,
                 (SELECT v.make || ' ' || v.model FROM vehicles v WHERE v.id = a.vehicle_id)
          FROM appointments a JOIN clients c ON c.id = a.client_id
@@ -233,6 +245,31 @@ async fn a_car_owner_books_on_the_public_page_and_manages_the_visit_by_its_link(
     );
     assert_eq!(typed.as_deref(), Some("+79165551234"));
     assert_eq!(car.as_deref(), Some("Kia Rio"));
+    let email: Option<String> = sqlx::query_scalar(
+        "SELECT c.email FROM appointments a JOIN clients c ON c.id = a.client_id WHERE a.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(
+        email.as_deref(),
+        Some("olga@example.ru"),
+        "where the visit's link goes"
+    );
+    // «Вы записаны» with the manage link, queued for the client's channels (here the e-mail).
+    let message: String = sqlx::query_scalar(
+        "SELECT payload->>'text' FROM jobs WHERE tenant_id = $1 AND dedupe_key = 'booked:' || $2::text",
+    )
+    .bind(sever.0)
+    .bind(id)
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert!(
+        message.contains(&format!("/b/sever/v/{token}")),
+        "{message}"
+    );
     // Only the token's hash is kept.
     let (hashes, plain): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE token_hash = sha256(convert_to($2, 'UTF8'))),
