@@ -11,8 +11,8 @@ ALTER TABLE tenants ADD COLUMN logo_url text
     CHECK (logo_url ~ '^https://' AND length(logo_url) <= 500);
 
 -- The customer's link to their visit, `/b/{slug}/v/{token}`: only a hash of the token is kept
--- (SHA-256 of 32 random bytes), so the table cannot be read back into links. Revoked when the
--- visit is cancelled through it, or by staff.
+-- (SHA-256 of 32 random bytes), so the table cannot be read back into links. A revoked link
+-- (`revoked_at`) opens nothing; a cancelled visit's link still shows it as cancelled.
 CREATE TABLE visit_links (
     id              bigserial   PRIMARY KEY,
     tenant_id       bigint      NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,

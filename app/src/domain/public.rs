@@ -42,6 +42,13 @@ pub const BOOKINGS_PER_ADDRESS_PER_HOUR: u32 = 10;
 pub const BOOKINGS_PER_PHONE_PER_DAY: u32 = 5;
 /// The concierge's answers one client address may ask for in an hour (each may cost a model call).
 pub const ANSWERS_PER_ADDRESS_PER_HOUR: u32 = 30;
+/// Booking steps with a shop chosen (each reads up to three weeks of availability) one client
+/// address may load in an hour.
+pub const STEPS_PER_ADDRESS_PER_HOUR: u32 = 600;
+/// SMS codes one phone may get in an hour, from all companies together.
+pub const CODES_PER_PHONE_PER_HOUR: u32 = 3;
+/// SMS codes one company sends in an hour.
+pub const CODES_PER_COMPANY_PER_HOUR: u32 = 100;
 /// Days with free time the day picker shows.
 const DAYS_SHOWN: usize = 14;
 /// Most services one visit booked on the page holds.
@@ -56,6 +63,9 @@ pub struct Limits {
     bookings_per_address: RateLimiter,
     bookings_per_phone: RateLimiter,
     answers_per_address: RateLimiter,
+    steps_per_address: RateLimiter,
+    codes_per_phone: RateLimiter,
+    codes_per_company: RateLimiter,
 }
 
 impl Limits {
@@ -72,7 +82,14 @@ impl Limits {
                 hour * 24,
                 redis.clone(),
             ),
-            answers_per_address: RateLimiter::new(ANSWERS_PER_ADDRESS_PER_HOUR, hour, redis),
+            answers_per_address: RateLimiter::new(
+                ANSWERS_PER_ADDRESS_PER_HOUR,
+                hour,
+                redis.clone(),
+            ),
+            steps_per_address: RateLimiter::new(STEPS_PER_ADDRESS_PER_HOUR, hour, redis.clone()),
+            codes_per_phone: RateLimiter::new(CODES_PER_PHONE_PER_HOUR, hour, redis.clone()),
+            codes_per_company: RateLimiter::new(CODES_PER_COMPANY_PER_HOUR, hour, redis),
         }
     }
 }
@@ -253,6 +270,10 @@ pub async fn booking_step(
         step.query.day = None;
         return Ok(step);
     };
+    let key = format!("public-step|{}", ratelimit::address_key(client));
+    if let Some(retry) = state.public_limits.steps_per_address.take(&key).await {
+        return Err(Error::RateLimited(retry));
+    }
     step.days = booking::free_days(&mut tx, shop.id, &ids, DAYS_SHOWN)
         .await?
         .into_iter()
@@ -413,11 +434,14 @@ pub async fn book(
     {
         return Err(Error::RateLimited(retry));
     }
+    let mut tx = state.db.tenant_tx(tenant).await?;
+    // Only a booking the company would take counts against the phone: posts with a bad time
+    // cannot lock someone else's number out.
+    bookable(&mut tx, &form, &phone).await?;
     let by_phone = format!("public-book|{}|{phone}", tenant.0);
     if let Some(retry) = state.public_limits.bookings_per_phone.take(&by_phone).await {
         return Err(Error::RateLimited(retry));
     }
-    let mut tx = state.db.tenant_tx(tenant).await?;
     let channels = super::deliveries::settings(&mut tx, &state.config).await?;
     let Some(provider) = channels.sms else {
         drop(tx);
@@ -425,7 +449,22 @@ pub async fn book(
             .await
             .map(Booked::Visit);
     };
-    bookable(&mut tx, &form, &phone).await?;
+    // SMS cost the company money: a phone gets few codes from all companies together, and a
+    // company sends a bounded number an hour, however many addresses ask.
+    for (limiter, key) in [
+        (
+            &state.public_limits.codes_per_phone,
+            format!("public-code|{phone}"),
+        ),
+        (
+            &state.public_limits.codes_per_company,
+            format!("public-code|{}", tenant.0),
+        ),
+    ] {
+        if let Some(retry) = limiter.take(&key).await {
+            return Err(Error::RateLimited(retry));
+        }
+    }
     // Codes long expired (never typed) go as new ones come.
     sqlx::query!("DELETE FROM public_codes WHERE expires_at < now() - interval '1 day'")
         .execute(&mut *tx)
@@ -622,17 +661,18 @@ async fn finish(
     } else {
         web_client(work.tx(), tenant, name, phone, form.email.trim()).await?
     };
-    let car = NewVehicle {
-        make: form.make.trim().to_string(),
-        model: form.model.trim().to_string(),
-        plate: Some(form.plate.trim().to_string()).filter(|p| !p.is_empty()),
-        ..NewVehicle::default()
-    };
-    let vehicle_id = if car.make.is_empty() && car.model.is_empty() && car.plate.is_none() {
-        None
-    } else {
-        Some(clients::cars::add_in(&mut work, card.id, car).await?.id)
-    };
+    let email = form.email.trim();
+    if confirmed && card.email.is_none() && !email.is_empty() {
+        // The phone is proven: the card is this customer's, and it had no address yet.
+        sqlx::query!(
+            "UPDATE clients SET email = $2, updated_at = now() WHERE id = $1",
+            card.id,
+            email
+        )
+        .execute(&mut **work.tx())
+        .await?;
+    }
+    let vehicle_id = visit_car(&mut work, card.id, &form).await?;
     let token = super::crypto::random_token();
     let slug = sqlx::query_scalar!("SELECT slug FROM tenants")
         .fetch_one(&mut **work.tx())
@@ -703,8 +743,13 @@ async fn offered(
 ) -> Result<()> {
     let shop_tz = booking::shop_hours(tx, shop).await?.1;
     let day = start.with_timezone(&shop_tz).date_naive();
+    // The picker's days are today and the next SEARCH_DAYS − 1, today by the company's clock;
+    // the shop's own clock may be a day on near midnight.
     let today = super::company::today(tx).await?;
-    if day < today || day > today + chrono::Duration::days(booking::SEARCH_DAYS) {
+    let shop_today = Utc::now().with_timezone(&shop_tz).date_naive();
+    if day < today.min(shop_today)
+        || day >= today.max(shop_today) + chrono::Duration::days(booking::SEARCH_DAYS)
+    {
         return Err(Error::Conflict(
             "Это время недоступно для записи — выберите другое".into(),
         ));
@@ -730,9 +775,11 @@ async fn future_visits(tx: &mut Tx, phone: &str) -> Result<i64> {
     .await?)
 }
 
-/// The card a booking on the page goes to: one this page made before for the same typed phone
-/// (never vouched for, no Telegram: the same word as now), or a new one with the phone as the
-/// customer's word, marked as a possible duplicate of any card that has it.
+/// The card a booking with a typed (unproven) phone goes to: always a new one, with the phone as
+/// the customer's word and the e-mail typed on this form, marked as a possible duplicate of any
+/// card that has the phone. An earlier card with the same typed phone is never reused: anybody
+/// can type anybody's number, and the card's e-mail is where the visit's link and later messages
+/// go. Staff merge the pair when it is one person.
 async fn web_client(
     tx: &mut Tx,
     tenant: TenantId,
@@ -740,35 +787,13 @@ async fn web_client(
     phone: &str,
     email: &str,
 ) -> Result<(clients::Client, bool)> {
-    let email = Some(email.to_string()).filter(|e| !e.is_empty());
-    let earlier = sqlx::query_scalar!(
-        "SELECT id FROM clients
-         WHERE unverified_phone = $1 AND phone IS NULL AND telegram_id IS NULL
-         ORDER BY id LIMIT 1",
-        phone
-    )
-    .fetch_optional(&mut **tx)
-    .await?;
-    if let Some(id) = earlier {
-        // The page's own card: the address given now is where this visit's link goes.
-        if let Some(email) = &email {
-            sqlx::query!(
-                "UPDATE clients SET email = $2, updated_at = now() WHERE id = $1",
-                id,
-                email
-            )
-            .execute(&mut **tx)
-            .await?;
-        }
-        return Ok((clients::get(tx, id).await?, false));
-    }
     let card = clients::create(
         tx,
         tenant,
         NewClient {
             full_name: name.to_string(),
             phone: None,
-            email,
+            email: Some(email.to_string()).filter(|e| !e.is_empty()),
             telegram_id: None,
             notes: "Записался на сайте".into(),
             vehicles: Vec::new(),
@@ -778,6 +803,35 @@ async fn web_client(
     clients::attach_phone(tx, card.id, phone, PhoneSource::Typed).await?;
     let card = clients::get(tx, card.id).await?;
     Ok((card, true))
+}
+
+/// The car of the visit: one of the card's with this plate (or, without a plate, this make and
+/// model), else a new one; none when nothing was typed.
+async fn visit_car(work: &mut Work, card: i64, form: &BookingForm) -> Result<Option<i64>> {
+    let car = NewVehicle {
+        make: form.make.trim().to_string(),
+        model: form.model.trim().to_string(),
+        plate: Some(form.plate.trim().to_string()).filter(|p| !p.is_empty()),
+        ..NewVehicle::default()
+    };
+    if car.make.is_empty() && car.model.is_empty() && car.plate.is_none() {
+        return Ok(None);
+    }
+    let plate = car.plate.as_deref().map(clients::normalize_plate);
+    let same = clients::cars::list(work.tx(), card)
+        .await?
+        .into_iter()
+        .find(|v| match &plate {
+            Some(plate) => v.plate.as_deref() == Some(plate.as_str()),
+            None => {
+                v.make.to_lowercase() == car.make.to_lowercase()
+                    && v.model.to_lowercase() == car.model.to_lowercase()
+            }
+        });
+    Ok(Some(match same {
+        Some(vehicle) => vehicle.id,
+        None => clients::cars::add_in(work, card, car).await?.id,
+    }))
 }
 
 /// The visit behind a manage link; `NotFound` for an unknown or revoked token.
@@ -816,13 +870,16 @@ pub async fn visit(db: &Db, slug: &str, token: &str, day: Option<&str>) -> Resul
     let mut times_of_day = Vec::new();
     let day = day.and_then(|d| d.parse::<NaiveDate>().ok());
     if changeable {
-        days = booking::free_days(&mut tx, shop.id, &appointment.service_ids, DAYS_SHOWN)
-            .await?
-            .into_iter()
-            .map(day_choice)
-            .collect();
-        if let Some(day) = day {
-            times_of_day = times(&mut tx, shop.id, day, &appointment.service_ids).await?;
+        // A work withdrawn since (or moved to another shop) cannot be booked again: then the
+        // visit is shown with «Отменить» only, and moving is the shop's phone.
+        let ids = &appointment.service_ids;
+        match booking::free_days(&mut tx, shop.id, ids, DAYS_SHOWN).await {
+            Ok(found) => days = found.into_iter().map(day_choice).collect(),
+            Err(Error::Validation(_) | Error::Unprocessable(_)) => {}
+            Err(e) => return Err(e),
+        }
+        if let (Some(day), false) = (day, days.is_empty()) {
+            times_of_day = times(&mut tx, shop.id, day, ids).await?;
         }
     }
     Ok(PublicVisit {
@@ -883,7 +940,11 @@ enum VisitChange {
 async fn change_linked(state: &AppState, slug: &str, token: &str, what: VisitChange) -> Result<()> {
     let tenant = tenant(&state.db, slug).await?;
     let mut work = Work::begin(&state.db, tenant).await?;
+    let page = settings(work.tx()).await?;
     let appointment = linked_visit(work.tx(), token).await?;
+    if matches!(what, VisitChange::MoveTo(_)) && !page.booking {
+        return Err(Error::Unprocessable(SWITCHED_OFF.into()));
+    }
     if !Status::can_transition(appointment.status, Status::Cancelled)
         || appointment.start_time <= Utc::now()
     {

@@ -283,6 +283,42 @@ async fn a_car_owner_books_on_the_public_page_and_manages_the_visit_by_its_link(
     .unwrap();
     assert_eq!((hashes, plain), (1, 0));
 
+    // Someone else types Ольга's phone with their own e-mail: their visit gets a card of its
+    // own. Ольга's card, its e-mail and so her visit's messages and link stay hers.
+    let other_start = html
+        .match_indices("name=\"start\" value=\"")
+        .map(|(at, m)| {
+            let rest = &html[at + m.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .find(|s| *s != start)
+        .expect("another free time");
+    let mut other = form(&other_start);
+    for (key, value) in other.iter_mut() {
+        match *key {
+            "name" => *value = "Чужой Человек".into(),
+            "email" => *value = "evil@example.ru".into(),
+            _ => {}
+        }
+    }
+    let other: Vec<(&str, &str)> = other.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, _, body) = post(&server, "public_book", &other).await;
+    assert!(status < 400, "{status} {body}");
+    let cards: Vec<(i64, Option<String>)> = sqlx::query_as(
+        "SELECT c.id, c.email FROM appointments a JOIN clients c ON c.id = a.client_id
+         WHERE a.tenant_id = $1 AND c.unverified_phone = '+79165551234' ORDER BY a.id",
+    )
+    .bind(sever.0)
+    .fetch_all(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(cards.len(), 2, "{cards:?}");
+    assert_ne!(
+        cards[0].0, cards[1].0,
+        "a typed phone reused another booking's card"
+    );
+    assert_eq!(cards[0].1.as_deref(), Some("olga@example.ru"));
+
     let link = format!("/b/sever/v/{token}");
     let (status, html) = page(&server, &format!("{link}?done=booked")).await;
     assert_eq!(status, 200);
@@ -319,6 +355,20 @@ async fn a_car_owner_books_on_the_public_page_and_manages_the_visit_by_its_link(
         404
     );
     assert_eq!(page(&server, "/b/sever/v/made-up-token").await.0, 404);
+
+    // The work withdrawn by staff since: the visit still shows, with «Отменить» (moving is
+    // the shop's phone then).
+    sqlx::query("UPDATE services SET is_active = false WHERE id = $1")
+        .bind(service)
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let (status, html) = page(&server, &format!("{link}?day={day}")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Отменить запись") && !html.contains("name=\"start\""),
+        "{html}"
+    );
 
     // Cancelled through the link: the visit says so and offers nothing more.
     let (status, location, body) = post(
