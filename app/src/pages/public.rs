@@ -35,6 +35,17 @@ pub async fn load_public_company(slug: String) -> Result<PublicCompany, AppError
     ssr::with_status(found)
 }
 
+/// The page's address as people outside reach it (`PUBLIC_URL` + `/b/{slug}`), for the card.
+#[server(endpoint = "public_address")]
+pub async fn load_public_address(slug: String) -> Result<String, AppError> {
+    let state = expect_context::<crate::domain::AppState>();
+    Ok(format!(
+        "{}/b/{}",
+        state.config.public_url.trim_end_matches('/'),
+        slug.trim()
+    ))
+}
+
 /// One step of booking on the page of `slug`, as `query` chose so far.
 #[server(endpoint = "public_booking")]
 pub async fn load_public_booking(
@@ -813,18 +824,26 @@ fn MoveForm(slug: String, token: String, times: Vec<(String, String)>) -> impl I
     .into_any()
 }
 
-/// `/b/{slug}/card`: an A5 card for the reception desk — the company, «Запишитесь онлайн» and
-/// the page's QR code — laid out for printing.
+/// `/b/{slug}/card`: an A5 card for the reception desk — the company, «Запишитесь онлайн», the
+/// page's QR code and, for those without a camera, its address — laid out for printing.
 #[component]
 pub fn PublicCardPage() -> impl IntoView {
     let slug = slug_param();
-    let company = Resource::new(move || slug.clone(), load_public_company);
+    let company = Resource::new(
+        move || slug.clone(),
+        |slug| async move {
+            let company = load_public_company(slug.clone()).await?;
+            let address = load_public_address(slug).await?;
+            Ok::<_, AppError>((company, address))
+        },
+    );
     view! {
         <Suspense fallback=Loading>
             {move || Suspend::new(async move {
                 match company.await {
-                    Ok(company) => {
+                    Ok((company, address)) => {
                         let qr = public_url(&format!("/b/{}/qr.svg", company.slug));
+                        let shown = address.split_once("://").map(|(_, rest)| rest.to_string()).unwrap_or(address);
                         view! {
                             <Title text=format!("Карточка для печати — {}", company.name)/>
                             <style>"@page { size: A5 portrait; margin: 0 } @media print { .no-print { display: none } body { background: white } }"</style>
@@ -835,7 +854,8 @@ pub fn PublicCardPage() -> impl IntoView {
                                 <p class="text-2xl">"Запишитесь онлайн"</p>
                                 <p class="text-lg text-slate-700">"Опишите, что случилось с машиной, — подскажем причину, цену и свободное время"</p>
                                 <img src=qr alt="QR-код страницы записи" class="h-[70mm] w-[70mm]"/>
-                                <p class="text-base text-slate-600">"Наведите камеру телефона на код"</p>
+                                <p class="text-base text-slate-600">"Наведите камеру телефона на код или откройте"</p>
+                                <p class="break-all font-mono text-lg" data-card-address="">{shown}</p>
                             </article>
                         }.into_any()
                     }

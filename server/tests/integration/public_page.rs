@@ -625,6 +625,12 @@ async fn the_page_takes_the_company_colour_and_logo_and_its_qr_code_leads_to_it(
     let (status, html) = page(&server, "/b/sever/card").await;
     assert_eq!(status, 200);
     assert!(html.contains("Запишитесь онлайн") && html.contains("/b/sever/qr.svg"));
+    let at = html.find("data-card-address").expect("the address line");
+    let line = &html[at..(at + 200).min(html.len())];
+    assert!(
+        line.contains("/b/sever"),
+        "the page's address on the card: {line}"
+    );
     db.drop().await;
 }
 
