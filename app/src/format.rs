@@ -84,6 +84,17 @@ pub fn weekday_short(date: NaiveDate) -> &'static str {
     }
 }
 
+/// What the day pickers say when a shop has no free time in the weeks they search, with its
+/// phone to call when it has one.
+#[cfg(feature = "ssr")]
+pub fn no_free_time(shop: &str, phone: &str) -> String {
+    let call = match phone.trim() {
+        "" => String::new(),
+        phone => format!(" Позвоните, пожалуйста: {phone}."),
+    };
+    format!("В ближайшие три недели в «{shop}» свободного времени нет.{call}")
+}
+
 /// A day as the pickers show it: «пт 28.11».
 #[cfg(feature = "ssr")]
 pub fn day_label(date: NaiveDate) -> String {

@@ -100,6 +100,7 @@ pub fn router(state: AppState, leptos: LeptosOptions) -> Router {
             crate::metrics::track,
         ))
         .layer(axum::middleware::from_fn(refuse_nul))
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(TraceLayer::new_for_http())
         .layer(axum::middleware::from_fn(request_id))
@@ -127,6 +128,31 @@ async fn public_qr(
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// A server function's refusal answers with its own status. Leptos answers every server-function
+/// error with 500 unless the function set another, and one whose arguments cannot be read (a
+/// field missing, a number that is not one) never runs to set it; the error's JSON
+/// (`AppError`) carries the status it means, 400 for such arguments.
+async fn server_fn_status(request: axum::extract::Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let meant = serde_json::from_slice::<app::error::AppError>(&bytes)
+        .ok()
+        .and_then(|error| axum::http::StatusCode::from_u16(error.status).ok())
+        .filter(|status| status.is_client_error() || status.is_server_error());
+    if let Some(status) = meant {
+        parts.status = status;
+    }
+    Response::from_parts(parts, bytes.into())
 }
 
 /// The largest request body read (axum's own default for its extractors).

@@ -367,12 +367,7 @@ async fn concierge_analyses(tx: &mut Tx, tenant: TenantId) -> Result<Vec<(String
             let names: Vec<&str> = answer.services.iter().map(|s| s.name.as_str()).collect();
             format!("Предложено: {}", names.join(", "))
         } else {
-            answer
-                .diagnoses
-                .iter()
-                .map(|d| d.title.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
+            answer.summary()
         };
         let analysis = serde_json::to_value(&answer)
             .map_err(|e| super::Error::Internal(format!("demo analysis: {e}")))?;

@@ -235,10 +235,10 @@ pub async fn booking_step(
         }
         return Ok(step);
     }
-    let services = services_of(&mut tx, &ids).await?;
+    let services = services::get_all(&mut tx, &ids).await?;
     step.total = crate::format::rubles(services.iter().map(|s| s.price).sum());
     step.minutes = services.iter().map(|s| s.duration_minutes).sum();
-    let offering: Vec<i64> = shops::offering(&mut tx, &ids)
+    let offering: Vec<i64> = shops::offering_for(&mut tx, &services)
         .await?
         .into_iter()
         .map(|s| s.id)
@@ -280,7 +280,7 @@ pub async fn booking_step(
         .map(day_choice)
         .collect();
     if step.days.is_empty() {
-        step.notice = Some(no_time(&shop));
+        step.notice = Some(crate::format::no_free_time(&shop.name, &shop.phone));
     }
     let day = query
         .day
@@ -331,29 +331,8 @@ async fn findings(
     })
 }
 
-async fn services_of(tx: &mut Tx, ids: &[i64]) -> Result<Vec<services::Service>> {
-    let mut list = Vec::with_capacity(ids.len());
-    for id in ids {
-        list.push(services::get(tx, *id).await?);
-    }
-    Ok(list)
-}
-
 fn day_choice(day: NaiveDate) -> (String, String) {
     (crate::format::day_label(day), day.to_string())
-}
-
-fn no_time(shop: &PublicShop) -> String {
-    match shop.phone.trim() {
-        "" => format!(
-            "В ближайшие три недели в «{}» свободного времени нет.",
-            shop.name
-        ),
-        phone => format!(
-            "В ближайшие три недели в «{}» свободного времени нет — позвоните: {phone}.",
-            shop.name
-        ),
-    }
 }
 
 /// Free start times of `day`: («10:30», RFC 3339).
@@ -445,7 +424,7 @@ pub async fn book(
     let channels = super::deliveries::settings(&mut tx, &state.config).await?;
     let Some(provider) = channels.sms else {
         drop(tx);
-        return finish(state, tenant, form, &phone, false)
+        return finish(state, slug, tenant, form, &phone, false)
             .await
             .map(Booked::Visit);
     };
@@ -513,14 +492,20 @@ pub async fn book(
 /// token. At most [`CODE_TRIES`] tries in [`CODE_MINUTES`] minutes.
 pub async fn confirm(state: &AppState, slug: &str, token: &str, code: &str) -> Result<String> {
     let tenant = tenant(&state.db, slug).await?;
+    let token = link_token(token).map_err(|_| {
+        Error::Unprocessable(
+            "Код больше не действует — запишитесь ещё раз, мы пришлём новый".into(),
+        )
+    })?;
+    let code: String = code.trim().chars().take(10).collect();
     let mut tx = state.db.tenant_tx(tenant).await?;
     let pending = sqlx::query!(
         r#"UPDATE public_codes SET attempts = attempts + 1
            WHERE token_hash = sha256(convert_to($1, 'UTF8')) AND expires_at > now() AND attempts < $2
            RETURNING id, phone, booking, code_hash = sha256(convert_to($1 || $3, 'UTF8')) AS "right!""#,
-        token.trim(),
+        token,
         CODE_TRIES,
-        code.trim()
+        code
     )
     .fetch_optional(&mut *tx)
     .await?
@@ -539,17 +524,18 @@ pub async fn confirm(state: &AppState, slug: &str, token: &str, code: &str) -> R
     tx.commit().await?;
     let form: BookingForm =
         serde_json::from_value(pending.booking).map_err(|e| Error::Internal(e.to_string()))?;
-    finish(state, tenant, form, &pending.phone, true).await
+    finish(state, slug, tenant, form, &pending.phone, true).await
 }
 
 /// Whether a code is waiting behind `token` (the confirmation page shows the phone's end).
 pub async fn pending_phone(db: &Db, slug: &str, token: &str) -> Result<String> {
     let tenant = tenant(db, slug).await?;
+    let token = link_token(token)?;
     let mut tx = db.tenant_read_tx(tenant).await?;
     let phone = sqlx::query_scalar!(
         "SELECT phone FROM public_codes
          WHERE token_hash = sha256(convert_to($1, 'UTF8')) AND expires_at > now()",
-        token.trim()
+        token
     )
     .fetch_optional(&mut **tx)
     .await?
@@ -635,6 +621,7 @@ async fn bookable(tx: &mut Tx, form: &BookingForm, phone: &str) -> Result<()> {
 /// `client.created` for a new card) once committed, so the visit appears live in the calendar.
 async fn finish(
     state: &AppState,
+    slug: &str,
     tenant: TenantId,
     form: BookingForm,
     phone: &str,
@@ -652,6 +639,8 @@ async fn finish(
         ),
     };
     let mut work = Work::begin(&state.db, tenant).await?;
+    // Again, in the booking's transaction: the time may have gone while the concierge thought
+    // or since the code was sent.
     bookable(work.tx(), &form, phone).await?;
     let start = DateTime::parse_from_rfc3339(form.start.trim())
         .map_err(|_| Error::validation("Выберите время визита"))?;
@@ -664,22 +653,18 @@ async fn finish(
     let email = form.email.trim();
     if confirmed && card.email.is_none() && !email.is_empty() {
         // The phone is proven: the card is this customer's, and it had no address yet.
-        sqlx::query!(
-            "UPDATE clients SET email = $2, updated_at = now() WHERE id = $1",
-            card.id,
-            email
-        )
-        .execute(&mut **work.tx())
-        .await?;
+        let patch = clients::ClientPatch {
+            email: Some(Some(email.to_string())),
+            ..clients::ClientPatch::default()
+        };
+        clients::update(work.tx(), tenant, card.id, patch).await?;
     }
     let vehicle_id = visit_car(&mut work, card.id, &form).await?;
     let token = super::crypto::random_token();
-    let slug = sqlx::query_scalar!("SELECT slug FROM tenants")
-        .fetch_one(&mut **work.tx())
-        .await?;
     let link = format!(
-        "{}/b/{slug}/v/{token}",
-        state.config.public_url.trim_end_matches('/')
+        "{}/b/{}/v/{token}",
+        state.config.public_url.trim_end_matches('/'),
+        slug.trim()
     );
     let id = booking::book(
         work.tx(),
@@ -694,16 +679,7 @@ async fn finish(
             bay: None,
             source: Channel::Web,
             customer_note: words.to_string(),
-            ai_summary: analysis
-                .as_ref()
-                .map(|a| {
-                    a.diagnoses
-                        .iter()
-                        .map(|d| d.title.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                })
-                .unwrap_or_default(),
+            ai_summary: analysis.as_ref().map(|a| a.summary()).unwrap_or_default(),
             ai_analysis: analysis
                 .as_ref()
                 .map(serde_json::to_value)
@@ -834,12 +810,19 @@ async fn visit_car(work: &mut Work, card: i64, form: &BookingForm) -> Result<Opt
     }))
 }
 
-/// The visit behind a manage link; `NotFound` for an unknown or revoked token.
-async fn linked_visit(tx: &mut Tx, token: &str) -> Result<Appointment> {
+/// A link's token as typed in a URL or a form, trimmed; `NotFound` for one no link can have
+/// (ours are 43 characters).
+fn link_token(token: &str) -> Result<&str> {
     let token = token.trim();
     if token.is_empty() || token.len() > 100 {
         return Err(Error::NotFound);
     }
+    Ok(token)
+}
+
+/// The visit behind a manage link; `NotFound` for an unknown or revoked token.
+async fn linked_visit(tx: &mut Tx, token: &str) -> Result<Appointment> {
+    let token = link_token(token)?;
     let id = sqlx::query_scalar!(
         "SELECT appointment_id FROM visit_links
          WHERE token_hash = sha256(convert_to($1, 'UTF8')) AND revoked_at IS NULL",

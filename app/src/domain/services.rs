@@ -134,6 +134,15 @@ pub async fn by_section(tx: &mut Tx) -> Result<Vec<(String, Vec<Service>)>> {
     Ok(sections)
 }
 
+/// The services `ids` in that order; `NotFound` when one is not this company's.
+pub async fn get_all(tx: &mut Tx, ids: &[i64]) -> Result<Vec<Service>> {
+    let mut list = Vec::with_capacity(ids.len());
+    for id in ids {
+        list.push(get(tx, *id).await?);
+    }
+    Ok(list)
+}
+
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Service> {
     sqlx::query_as!(
         Service,

@@ -207,10 +207,13 @@ fn validate(
 /// The company's shops that offer every one of `services` (a service of one shop is offered
 /// there alone): where a visit with them can be booked.
 pub async fn offering(tx: &mut Tx, services: &[i64]) -> Result<Vec<Shop>> {
-    let mut only_in = Vec::new();
-    for id in services {
-        only_in.extend(super::services::get(tx, *id).await?.shop_id);
-    }
+    let services = super::services::get_all(tx, services).await?;
+    offering_for(tx, &services).await
+}
+
+/// [`offering`] for services already read.
+pub async fn offering_for(tx: &mut Tx, services: &[super::services::Service]) -> Result<Vec<Shop>> {
+    let only_in: Vec<i64> = services.iter().filter_map(|s| s.shop_id).collect();
     Ok(list(tx, 0, 100)
         .await?
         .into_iter()

@@ -77,6 +77,9 @@ pub async fn public_book(
     use crate::domain::public::{self, BookingForm};
 
     let state = expect_context::<crate::domain::AppState>();
+    // Posted from this site only: another site cannot spend its visitors' addresses on the
+    // page's limits.
+    crate::session::ssr::require_same_origin().await?;
     let client = ssr::client_address(&state).await?;
     let form = BookingForm {
         q,
@@ -111,6 +114,9 @@ pub async fn load_public_pending(slug: String, token: String) -> Result<String, 
 #[server(endpoint = "public_confirm")]
 pub async fn public_confirm(slug: String, token: String, code: String) -> Result<(), AppError> {
     let state = expect_context::<crate::domain::AppState>();
+    // Posted from this site only: another site cannot spend its visitors' addresses on the
+    // page's limits.
+    crate::session::ssr::require_same_origin().await?;
     let visit = crate::domain::public::confirm(&state, &slug, &token, &code).await?;
     leptos_axum::redirect(&crate::session::ssr::public_url(
         &state.config,
@@ -134,6 +140,9 @@ pub async fn load_public_visit(
 #[server(endpoint = "public_cancel")]
 pub async fn public_cancel(slug: String, token: String) -> Result<(), AppError> {
     let state = expect_context::<crate::domain::AppState>();
+    // Posted from this site only: another site cannot spend its visitors' addresses on the
+    // page's limits.
+    crate::session::ssr::require_same_origin().await?;
     crate::domain::public::cancel(&state, &slug, &token).await?;
     leptos_axum::redirect(&crate::session::ssr::public_url(
         &state.config,
@@ -145,6 +154,9 @@ pub async fn public_cancel(slug: String, token: String) -> Result<(), AppError> 
 #[server(endpoint = "public_move")]
 pub async fn public_move(slug: String, token: String, start: String) -> Result<(), AppError> {
     let state = expect_context::<crate::domain::AppState>();
+    // Posted from this site only: another site cannot spend its visitors' addresses on the
+    // page's limits.
+    crate::session::ssr::require_same_origin().await?;
     crate::domain::public::reschedule(&state, &slug, &token, &start).await?;
     leptos_axum::redirect(&crate::session::ssr::public_url(
         &state.config,

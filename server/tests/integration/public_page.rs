@@ -469,6 +469,33 @@ async fn the_public_page_refuses_bots_caps_visits_per_phone_and_can_be_switched_
         .unwrap()
     };
 
+    // Another site's page cannot post the form from its visitors' browsers.
+    let foreign = reqwest::Client::new()
+        .post(server.url("/api/public_book"))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[
+            ("slug", "sever"),
+            ("q", ""),
+            ("services", &service.to_string()),
+            ("shop", &shop.to_string()),
+            ("start", &times[0]),
+            ("name", "Пётр Сайт"),
+            ("phone", "+79005550009"),
+            ("make", ""),
+            ("model", ""),
+            ("plate", ""),
+            ("website", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    // A form the page never sent (fields missing) is a clear 400, not a server error.
+    let (status, _, body) = post(&server, "public_book", &[("slug", "sever")]).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("Запрос не разобран"), "{body}");
+
     // The honeypot: a bot that fills every field books nothing.
     let (status, _, body) = book(
         times[0].clone(),

@@ -62,6 +62,18 @@ pub struct ConciergeAnswer {
     pub declined: Vec<String>,
 }
 
+impl ConciergeAnswer {
+    /// The likely causes in one line («Стойка стабилизатора; Шаровая опора»): what a visit
+    /// booked from this answer keeps as its AI summary.
+    pub fn summary(&self) -> String {
+        self.diagnoses
+            .iter()
+            .map(|d| d.title.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// What each engine said about a message, when the answer combines them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Sources {

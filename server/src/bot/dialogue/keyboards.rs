@@ -190,15 +190,9 @@ async fn days_or_phone(
 ) -> Result<Reply, BotError> {
     if days.is_empty() {
         let shop = shops::get(tx, shop).await?;
-        let call = if shop.phone.trim().is_empty() {
-            String::new()
-        } else {
-            format!(" Позвоните, пожалуйста: {}.", shop.phone.trim())
-        };
         return Ok(Reply::text(format!(
-            "В ближайшие три недели в «{}» свободного времени нет.{call} Или напишите здесь — \
-             ответит сотрудник.",
-            shop.name
+            "{} Или напишите здесь — ответит сотрудник.",
+            format::no_free_time(&shop.name, &shop.phone)
         )));
     }
     let buttons = days

@@ -193,12 +193,7 @@ fn remember_request(
     conversation.draft = None;
     conversation.last_request = Some(Request {
         text: text.to_string(),
-        summary: answer
-            .diagnoses
-            .iter()
-            .map(|d| d.title.as_str())
-            .collect::<Vec<_>>()
-            .join("; "),
+        summary: answer.summary(),
         analysis,
         services: answer
             .services
